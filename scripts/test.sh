@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The whole suite: lint, migrations check, tests on SQLite, then the database tests on
+# PostgreSQL where it answers. XINGLIN_REQUIRE_POSTGRES=1 (set by .ci/run) turns a
+# PostgreSQL that does not answer into a failure instead of a skip.
+set -euo pipefail
+BIN=.venv/bin
+export XINGLIN_VAR_DIR="${XINGLIN_VAR_DIR:-$PWD/var}"
+echo "== ruff"
+$BIN/ruff check .
+echo "== makemigrations --check"
+XINGLIN_DATABASE_URL="sqlite:///:memory:" $BIN/xinglin makemigrations --check --dry-run
+echo "== tests on SQLite"
+env -u XINGLIN_DATABASE_URL $BIN/pytest "$@"
+PG_URL="${XINGLIN_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+  echo "== database tests on PostgreSQL"
+  XINGLIN_DATABASE_URL="$PG_URL" $BIN/pytest -m "not browser" "$@"
+elif [ "${XINGLIN_REQUIRE_POSTGRES:-0}" = 1 ]; then
+  echo "PostgreSQL at 127.0.0.1:5432 does not answer and XINGLIN_REQUIRE_POSTGRES=1" >&2
+  exit 1
+else
+  echo "== PostgreSQL does not answer at 127.0.0.1:5432: its run is skipped (set XINGLIN_REQUIRE_POSTGRES=1 to fail instead)"
+fi

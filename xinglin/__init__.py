@@ -1,0 +1,1 @@
+"""Xinglin (杏林): running county TCM programmes."""

@@ -1,0 +1,65 @@
+"""Data values (one figure of one element, org unit and period) and their audit trail."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Web form")
+    IMPORT = "import", _("Import")
+    API = "api", _("API")
+    SYSTEM = "system", _("System")
+
+
+class DataValue(models.Model):
+    element = models.ForeignKey(
+        "standards.DataElement", on_delete=models.PROTECT, related_name="values"
+    )
+    orgunit = models.ForeignKey("network.OrgUnit", on_delete=models.PROTECT, related_name="values")
+    period = models.CharField(max_length=8)
+    value = models.FloatField()
+    comment = models.CharField(max_length=500, blank=True)
+    stored_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.WEB)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["element", "orgunit", "period"], name="unique_data_value"
+            )
+        ]
+        indexes = [models.Index(fields=["period", "element"])]
+
+    def __str__(self) -> str:
+        return f"{self.element_id}/{self.orgunit_id}/{self.period}={self.value}"
+
+
+class AuditEntry(models.Model):
+    """One change of one data value: who, when, old, new, through which channel."""
+
+    element = models.ForeignKey("standards.DataElement", on_delete=models.PROTECT)
+    orgunit = models.ForeignKey("network.OrgUnit", on_delete=models.PROTECT)
+    period = models.CharField(max_length=8)
+    old_value = models.FloatField(null=True, blank=True)
+    new_value = models.FloatField(null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    at = models.DateTimeField(auto_now_add=True)
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["orgunit", "element", "period"])]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.element_id}/{self.orgunit_id}/{self.period}: {self.old_value}→{self.new_value}"
+        )

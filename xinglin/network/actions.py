@@ -1,0 +1,466 @@
+"""Changes to the service network. Views, commands, the API and tests call these."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from xinglin.network.models import (
+    BEGINNING,
+    DivisionLevel,
+    InstitutionType,
+    Kind,
+    Membership,
+    OrgUnit,
+    OrgUnitHistory,
+    Role,
+)
+
+DIVISIONS_DIR = Path(__file__).parent / "data" / "divisions"
+# (file, level, parent column): the NBS statistical division files, top-down.
+_DIVISION_FILES = (
+    ("provinces.csv", DivisionLevel.PROVINCE, None),
+    ("cities.csv", DivisionLevel.CITY, "provinceCode"),
+    ("areas.csv", DivisionLevel.COUNTY, "cityCode"),
+    ("streets.csv", DivisionLevel.TOWNSHIP, "areaCode"),
+)
+INSTITUTION_COLUMNS = ("code", "name", "type", "parent")
+# Chinese headers of the institution template, accepted on import as well.
+INSTITUTION_HEADERS_ZH = {
+    "机构编码": "code",
+    "机构名称": "name",
+    "机构类型": "type",
+    "上级编码": "parent",
+}
+
+
+class NetworkError(ValueError):
+    """A change the network cannot take; the message says why."""
+
+
+@dataclass
+class RowError:
+    row: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}, {self.field}: {self.message}"
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+
+def _child_path(parent: OrgUnit | None, code: str) -> str:
+    return f"{parent.path if parent else '/'}{code}/"
+
+
+# --- divisions -------------------------------------------------------------------------
+
+
+def import_divisions(
+    under: str | None = None, progress: Callable[[int, int], None] | None = None
+) -> ImportResult:
+    """Load the statistical divisions (all, or those under a province/city/county code) with
+    their ancestors. Re-running updates names and adds what is missing; it never deletes."""
+    wanted = _read_divisions(under)
+    if not wanted:
+        raise NetworkError(_("No division has the code %(code)s.") % {"code": under})
+    existing = dict(OrgUnit.objects.filter(kind=Kind.DIVISION).values_list("code", "id"))
+    result = ImportResult()
+    with transaction.atomic():
+        for done, (level, rows) in enumerate(wanted.items(), start=1):
+            _import_level(level, rows, existing, result)
+            if progress:
+                progress(done, len(wanted))
+    return result
+
+
+def _read_divisions(under: str | None) -> dict[str, list[tuple[str, str, str | None]]]:
+    """level -> [(code, name, parent code)] limited to `under` and its ancestors."""
+    prefix = under or ""
+    levels: dict[str, list[tuple[str, str, str | None]]] = {}
+    for filename, level, parent_column in _DIVISION_FILES:
+        with open(DIVISIONS_DIR / filename, encoding="utf-8") as handle:
+            rows = [
+                (r["code"], r["name"], r[parent_column] if parent_column else None)
+                for r in csv.DictReader(handle)
+            ]
+        keep = [r for r in rows if r[0].startswith(prefix) or prefix.startswith(r[0])]
+        if keep:
+            levels[level] = keep
+    if under and not any(code == under for rows in levels.values() for code, _n, _p in rows):
+        return {}
+    return levels
+
+
+def _import_level(level, rows, existing: dict[str, int], result: ImportResult) -> None:
+    parents = {o.code: o for o in OrgUnit.objects.filter(code__in={p for _c, _n, p in rows if p})}
+    new_units = []
+    for code, name, parent_code in rows:
+        if code in existing:
+            result.unchanged += 1
+            continue
+        parent = parents.get(parent_code) if parent_code else None
+        new_units.append(
+            OrgUnit(
+                code=code,
+                name=name,
+                kind=Kind.DIVISION,
+                division_level=level,
+                parent=parent,
+                path=_child_path(parent, code),
+                depth=(parent.depth + 1) if parent else 0,
+            )
+        )
+    OrgUnit.objects.bulk_create(new_units, batch_size=2000)
+    created = OrgUnit.objects.filter(code__in=[u.code for u in new_units])
+    OrgUnitHistory.objects.bulk_create(
+        [
+            OrgUnitHistory(orgunit=u, parent_id=u.parent_id, path=u.path, valid_from=BEGINNING)
+            for u in created
+        ],
+        batch_size=2000,
+    )
+    existing.update({u.code: u.id for u in created})
+    result.created += len(new_units)
+    renamed = [(c, n) for c, n, _p in rows if c in existing]
+    for code, name in renamed:
+        OrgUnit.objects.filter(code=code).exclude(name=name).update(name=name)
+
+
+# --- institutions ----------------------------------------------------------------------
+
+
+def create_institution(
+    *,
+    code: str,
+    name: str,
+    institution_type: str,
+    parent: OrgUnit,
+    opened_on: date | None = None,
+    address: str = "",
+    phone: str = "",
+    user: User | None = None,
+) -> OrgUnit:
+    _check_institution(code, institution_type, parent)
+    with transaction.atomic():
+        unit = OrgUnit.objects.create(
+            code=code,
+            name=name,
+            kind=Kind.INSTITUTION,
+            institution_type=institution_type,
+            parent=parent,
+            path=_child_path(parent, code),
+            depth=parent.depth + 1,
+            opened_on=opened_on,
+            address=address,
+            phone=phone,
+        )
+        OrgUnitHistory.objects.create(
+            orgunit=unit,
+            parent=parent,
+            path=unit.path,
+            valid_from=opened_on or BEGINNING,
+            changed_by=user,
+            reason="created",
+        )
+    return unit
+
+
+def _check_institution(code: str, institution_type: str, parent: OrgUnit | None) -> None:
+    if not code or not code.replace("-", "").isalnum():
+        raise NetworkError(_("An institution code is letters, digits and hyphens: %r") % code)
+    if institution_type not in InstitutionType.values:
+        raise NetworkError(_("Unknown institution type %(type)s.") % {"type": institution_type})
+    if parent is None:
+        raise NetworkError(_("An institution needs a parent division or institution."))
+
+
+def update_institution(unit: OrgUnit, *, user: User | None = None, **fields) -> OrgUnit:
+    """Change name, type, address, phone or opening date (not code, parent or closing)."""
+    allowed = {"name", "institution_type", "address", "phone", "opened_on"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise NetworkError(f"update_institution cannot change {sorted(unknown)}")
+    if "institution_type" in fields:
+        _check_institution(unit.code, fields["institution_type"], unit.parent)
+    for key, value in fields.items():
+        setattr(unit, key, value)
+    unit.save()
+    return unit
+
+
+def move_orgunit(
+    unit: OrgUnit, new_parent: OrgUnit, on: date, *, user: User | None = None, reason: str = ""
+) -> OrgUnit:
+    """Move a unit (and its subtree) under `new_parent` from `on`. Earlier periods keep
+    rolling up by the old tree (township mergers, 撤乡并镇)."""
+    if new_parent.path.startswith(unit.path):
+        raise NetworkError(_("A unit cannot move beneath itself."))
+    if new_parent.pk == unit.parent_id:
+        raise NetworkError(_("The unit is already there."))
+    old_prefix, new_prefix = unit.path, _child_path(new_parent, unit.code)
+    with transaction.atomic():
+        subtree = list(OrgUnit.objects.select_for_update().filter(path__startswith=old_prefix))
+        current = OrgUnitHistory.objects.filter(
+            orgunit__in=subtree, valid_to__isnull=True, valid_from__lte=on
+        )
+        if OrgUnitHistory.objects.filter(orgunit__in=subtree, valid_from__gt=on).exists():
+            raise NetworkError(_("A later move is already recorded; moves are recorded in order."))
+        current.update(valid_to=on)
+        depth_change = new_parent.depth + 1 - unit.depth
+        for member in subtree:
+            member.path = new_prefix + member.path[len(old_prefix) :]
+            member.depth += depth_change
+            if member.pk == unit.pk:
+                member.parent = new_parent
+        OrgUnit.objects.bulk_update(subtree, ["path", "depth", "parent"])
+        OrgUnitHistory.objects.bulk_create(
+            OrgUnitHistory(
+                orgunit=m,
+                parent_id=m.parent_id,
+                path=m.path,
+                valid_from=on,
+                changed_by=user,
+                reason=reason or "moved",
+            )
+            for m in subtree
+        )
+    unit.refresh_from_db()
+    return unit
+
+
+def close_orgunit(unit: OrgUnit, on: date, *, user: User | None = None) -> OrgUnit:
+    """Close a unit from `on`: it counts only in the periods it was open."""
+    if unit.opened_on and on <= unit.opened_on:
+        raise NetworkError(_("A unit cannot close before it opened."))
+    unit.closed_on = on
+    unit.save(update_fields=["closed_on", "updated_at"])
+    return unit
+
+
+def reopen_orgunit(unit: OrgUnit) -> OrgUnit:
+    unit.closed_on = None
+    unit.save(update_fields=["closed_on", "updated_at"])
+    return unit
+
+
+def import_institutions(
+    rows: Iterable[dict[str, str]],
+    *,
+    allowed_parent: Callable[[OrgUnit], bool] | None = None,
+    user: User | None = None,
+) -> ImportResult:
+    """Create or update institutions from rows with `code,name,type,parent`; all or nothing.
+    Row numbers count the header as row 1. `allowed_parent` limits where the user may add."""
+    result = ImportResult()
+    rows = list(rows)
+    codes_in_file = {(r.get("code") or "").strip() for r in rows}
+    known = {
+        o.code: o
+        for o in OrgUnit.objects.filter(
+            code__in=codes_in_file | {(r.get("parent") or "").strip() for r in rows}
+        )
+    }
+    seen: dict[str, int] = {}
+    plan = []
+    for number, row in enumerate(rows, start=2):
+        item = _check_institution_row(number, row, known, codes_in_file, seen, allowed_parent)
+        if isinstance(item, list):
+            result.errors.extend(item)
+        else:
+            plan.append(item)
+    if result.errors:
+        return result
+    with transaction.atomic():
+        for code, name, kind, parent_code in _parents_first(plan):
+            parent = known.get(parent_code) or OrgUnit.objects.get(code=parent_code)
+            unit = known.get(code)
+            if unit is None:
+                known[code] = create_institution(
+                    code=code, name=name, institution_type=kind, parent=parent, user=user
+                )
+                result.created += 1
+            elif (unit.name, unit.institution_type) != (name, kind):
+                update_institution(unit, name=name, institution_type=kind, user=user)
+                result.updated += 1
+            else:
+                result.unchanged += 1
+    return result
+
+
+def _check_institution_row(number, row, known, codes_in_file, seen, allowed_parent):
+    errors = []
+    code = (row.get("code") or "").strip()
+    name = (row.get("name") or "").strip()
+    kind = (row.get("type") or "").strip()
+    parent_code = (row.get("parent") or "").strip()
+    if not code:
+        errors.append(RowError(number, "code", _("is empty")))
+    elif code in seen:
+        errors.append(RowError(number, "code", _("repeats row %(row)s") % {"row": seen[code]}))
+    elif code in known and known[code].kind != Kind.INSTITUTION:
+        errors.append(RowError(number, "code", _("%(code)s is a division") % {"code": code}))
+    seen.setdefault(code, number)
+    if not name:
+        errors.append(RowError(number, "name", _("is empty")))
+    if kind not in InstitutionType.values:
+        errors.append(
+            RowError(
+                number,
+                "type",
+                _("unknown type %(type)r; one of %(types)s")
+                % {"type": kind, "types": ", ".join(InstitutionType.values)},
+            )
+        )
+    parent = known.get(parent_code)
+    if not parent_code:
+        errors.append(RowError(number, "parent", _("is empty")))
+    elif parent is None and parent_code not in codes_in_file:
+        errors.append(
+            RowError(
+                number, "parent", _("no org unit has the code %(code)s") % {"code": parent_code}
+            )
+        )
+    elif parent is not None and allowed_parent and not allowed_parent(parent):
+        errors.append(
+            RowError(number, "parent", _("%(code)s is outside your scope") % {"code": parent_code})
+        )
+    elif code in known and parent is not None and known[code].parent_id != parent.pk:
+        errors.append(
+            RowError(
+                number, "parent", _("the institution is under another unit; move it on its page")
+            )
+        )
+    return errors or (code, name, kind, parent_code)
+
+
+def _parents_first(plan: list[tuple[str, str, str, str]]) -> list[tuple[str, str, str, str]]:
+    codes = {p[0] for p in plan}
+    ordered, placed, pending = [], set(), list(plan)
+    while pending:
+        ready = [p for p in pending if p[3] not in codes or p[3] in placed]
+        if not ready:
+            raise NetworkError(_("The parents in the file form a cycle."))
+        ordered += ready
+        placed |= {p[0] for p in ready}
+        pending = [p for p in pending if p[0] not in placed]
+    return ordered
+
+
+def read_institution_file(name: str, content: bytes) -> list[dict[str, str]]:
+    """Rows of an institution sheet (.csv in UTF-8/GBK, or .xlsx) with English or Chinese
+    headers. Raises NetworkError with the file name when it cannot be read."""
+    if name.lower().endswith(".xlsx"):
+        return _read_xlsx(name, content)
+    text = _decode(name, content)
+    reader = csv.reader(io.StringIO(text))
+    table = [row for row in reader if any(cell.strip() for cell in row)]
+    return _rows_from_table(name, table)
+
+
+def _decode(name: str, content: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise NetworkError(_("%(file)s is neither UTF-8 nor GBK text.") % {"file": name})
+
+
+def _read_xlsx(name: str, content: bytes) -> list[dict[str, str]]:
+    from zipfile import BadZipFile
+
+    from openpyxl import load_workbook
+
+    try:
+        sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
+    except (BadZipFile, KeyError, OSError, ValueError) as error:
+        raise NetworkError(
+            _("%(file)s is not an Excel workbook (%(error)s).") % {"file": name, "error": error}
+        ) from error
+    table = [
+        ["" if c is None else str(c).strip() for c in row]
+        for row in sheet.iter_rows(values_only=True)
+    ]
+    return _rows_from_table(name, [r for r in table if any(r)])
+
+
+def _rows_from_table(name: str, table: list[list[str]]) -> list[dict[str, str]]:
+    if not table:
+        raise NetworkError(_("%(file)s is empty.") % {"file": name})
+    header = [INSTITUTION_HEADERS_ZH.get(h.strip(), h.strip().lower()) for h in table[0]]
+    missing = [c for c in INSTITUTION_COLUMNS if c not in header]
+    if missing:
+        raise NetworkError(
+            _("%(file)s, row 1: missing columns %(columns)s")
+            % {"file": name, "columns": ", ".join(missing)}
+        )
+    return [dict(zip(header, (cell.strip() for cell in row), strict=False)) for row in table[1:]]
+
+
+def institution_template() -> bytes:
+    """An .xlsx template with Chinese headers and a drop-down of institution types."""
+    from openpyxl import Workbook
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "机构"
+    sheet.append(list(INSTITUTION_HEADERS_ZH))
+    sheet.append(["640323100001", "花马池镇卫生院", "township_health_center", "640323100"])
+    types = DataValidation(type="list", formula1='"' + ",".join(InstitutionType.values) + '"')
+    sheet.add_data_validation(types)
+    types.add("C2:C2000")
+    for column in "ABCD":
+        sheet.column_dimensions[column].width = 24
+    legend = book.create_sheet("机构类型")
+    legend.append(["type", "名称"])
+    for value, label in InstitutionType.choices:
+        legend.append([value, str(label)])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+# --- users -----------------------------------------------------------------------------
+
+
+def create_user(
+    username: str,
+    password: str,
+    *,
+    role: str,
+    orgunit: OrgUnit,
+    department: str = "",
+    full_name: str = "",
+) -> User:
+    """A user with one membership; re-running resets the password and keeps one membership."""
+    if role not in Role.values:
+        raise NetworkError(_("Unknown role %(role)s.") % {"role": role})
+    if role == Role.INSTITUTION_CLERK and orgunit.kind != Kind.INSTITUTION:
+        raise NetworkError(_("An institution clerk's unit must be an institution."))
+    if role == Role.DEPARTMENT_LIAISON and not department:
+        raise NetworkError(_("A department liaison needs a department."))
+    with transaction.atomic():
+        user, _created = User.objects.get_or_create(username=username)
+        user.first_name = full_name
+        user.set_password(password)
+        user.save()
+        Membership.objects.filter(user=user).delete()
+        Membership.objects.create(user=user, role=role, orgunit=orgunit, department=department)
+    return user

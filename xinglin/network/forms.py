@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from datetime import date
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from xinglin.network.models import InstitutionType
+
+
+class InstitutionForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    institution_type = forms.ChoiceField(label=_("Type"), choices=InstitutionType.choices)
+    address = forms.CharField(label=_("Address"), max_length=200, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    opened_on = forms.DateField(
+        label=_("Opened on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class NewInstitutionForm(InstitutionForm):
+    code = forms.RegexField(
+        label=_("Code"),
+        regex=r"^[0-9A-Za-z-]{3,32}$",
+        max_length=32,
+        help_text=_("Letters, digits and hyphens, e.g. 640323100001"),
+    )
+    field_order = ["code", "name", "institution_type", "address", "phone", "opened_on"]
+
+
+class MoveForm(forms.Form):
+    new_parent = forms.CharField(label=_("New parent (code)"), max_length=32)
+    on = forms.DateField(
+        label=_("From"), initial=date.today, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+
+
+class CloseForm(forms.Form):
+    on = forms.DateField(
+        label=_("Closed from"), initial=date.today, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=_("File (.xlsx or .csv)"))

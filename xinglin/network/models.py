@@ -1,0 +1,147 @@
+"""The service network: one tree of divisions (行政区划) and institutions (医疗卫生机构)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+# The tree as it stood on a day is read from OrgUnitHistory; this date opens the
+# first history row of a unit with no opening date.
+BEGINNING = date(1900, 1, 1)
+
+
+class Kind(models.TextChoices):
+    DIVISION = "division", _("Division")
+    INSTITUTION = "institution", _("Institution")
+
+
+class DivisionLevel(models.TextChoices):
+    PROVINCE = "province", _("Province")
+    CITY = "city", _("City")
+    COUNTY = "county", _("County")
+    TOWNSHIP = "township", _("Township")
+
+
+class InstitutionType(models.TextChoices):
+    TCM_HOSPITAL = "tcm_hospital", _("TCM hospital")
+    GENERAL_HOSPITAL = "general_hospital", _("General hospital")
+    MATERNAL_CHILD_HOSPITAL = "maternal_child_hospital", _("Maternal and child health hospital")
+    COMMUNITY_HEALTH_CENTER = "community_health_center", _("Community health centre")
+    TOWNSHIP_HEALTH_CENTER = "township_health_center", _("Township health centre")
+    COMMUNITY_HEALTH_STATION = "community_health_station", _("Community health station")
+    VILLAGE_CLINIC = "village_clinic", _("Village clinic")
+    TCM_CLINIC = "tcm_clinic", _("TCM clinic")
+    DISABILITY_REHAB_CENTER = "disability_rehab_center", _("Disability rehabilitation centre")
+    ELDERLY_CARE_HOME = "elderly_care_home", _("Elderly care home")
+
+
+GRASSROOTS_TYPES = (
+    InstitutionType.COMMUNITY_HEALTH_CENTER,
+    InstitutionType.TOWNSHIP_HEALTH_CENTER,
+    InstitutionType.COMMUNITY_HEALTH_STATION,
+    InstitutionType.VILLAGE_CLINIC,
+)
+
+
+class OrgUnit(models.Model):
+    """A division or an institution. `path` is the materialised path of codes as of today,
+    e.g. `/64/6403/640323/640323100/`; roll-ups are prefix queries on it."""
+
+    code = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    division_level = models.CharField(max_length=10, choices=DivisionLevel.choices, blank=True)
+    institution_type = models.CharField(max_length=32, choices=InstitutionType.choices, blank=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    path = models.CharField(max_length=400, db_index=True)
+    depth = models.PositiveSmallIntegerField(default=0)
+    opened_on = models.DateField(null=True, blank=True)
+    closed_on = models.DateField(null=True, blank=True)
+    address = models.CharField(max_length=200, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["path"]
+        indexes = [models.Index(fields=["kind", "institution_type"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    @property
+    def is_institution(self) -> bool:
+        return self.kind == Kind.INSTITUTION
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_on is not None and self.closed_on <= date.today()
+
+    def is_open_on(self, day: date) -> bool:
+        opened = self.opened_on is None or self.opened_on <= day
+        return opened and (self.closed_on is None or self.closed_on > day)
+
+    @property
+    def type_label(self) -> str:
+        if self.is_institution:
+            return str(InstitutionType(self.institution_type).label)
+        return str(DivisionLevel(self.division_level).label)
+
+
+class OrgUnitHistory(models.Model):
+    """Where a unit stood in the tree from `valid_from` (inclusive) to `valid_to`
+    (exclusive; null = still). A move closes the rows of the whole subtree and opens new
+    ones, so figures of a past year roll up by the tree of that year."""
+
+    orgunit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="history")
+    parent = models.ForeignKey(
+        OrgUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    path = models.CharField(max_length=400)
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["orgunit", "valid_from"]
+        indexes = [models.Index(fields=["valid_from", "valid_to"]), models.Index(fields=["path"])]
+
+    def __str__(self) -> str:
+        return f"{self.orgunit_id} {self.path} {self.valid_from}–{self.valid_to or ''}"
+
+
+class Role(models.TextChoices):
+    BUREAU_ADMIN = "bureau_admin", _("Bureau administrator")
+    TOWNSHIP_SUPERVISOR = "township_supervisor", _("Township supervisor")
+    INSTITUTION_CLERK = "institution_clerk", _("Institution clerk")
+    DEPARTMENT_LIAISON = "department_liaison", _("Department liaison")
+    VIEWER = "viewer", _("Viewer")
+
+
+class Membership(models.Model):
+    """A user's role over an org unit (and everything beneath it). A department liaison's
+    org unit is the county whose plan they work on; their scope is their department's tasks."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=24, choices=Role.choices)
+    orgunit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="memberships")
+    department = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "role", "orgunit", "department"], name="unique_membership"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.role} {self.orgunit.code} {self.department}".strip()

@@ -1,0 +1,47 @@
+"""Data elements (数据元) and the packs that declare them."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+class ValueType(models.TextChoices):
+    INTEGER = "integer", _("Integer")
+    NUMBER = "number", _("Number")
+    BOOLEAN = "boolean", _("Yes/no")
+    PERCENT = "percent", _("Percentage")
+
+
+class DataElement(models.Model):
+    """One figure an org unit reports (or the engine derives), declared in packs/core.yaml."""
+
+    code = models.CharField(max_length=64, unique=True)
+    name_zh = models.CharField(max_length=200)
+    name_en = models.CharField(max_length=200, blank=True)
+    value_type = models.CharField(max_length=10, choices=ValueType.choices)
+    unit_zh = models.CharField(max_length=40, blank=True)
+    unit_en = models.CharField(max_length=40, blank=True)
+    period_type = models.CharField(max_length=10)
+    level = models.CharField(max_length=12, default="institution")
+    institution_types = models.JSONField(default=list, blank=True)
+    aggregation = models.CharField(max_length=10, default="sum")
+    section_zh = models.CharField(max_length=100, blank=True)
+    section_en = models.CharField(max_length=100, blank=True)
+    help_zh = models.TextField(blank=True)
+    help_en = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def name(self) -> str:
+        return self.name_en if get_language() == "en" and self.name_en else self.name_zh
+
+    @property
+    def unit(self) -> str:
+        return self.unit_en if get_language() == "en" and self.unit_en else self.unit_zh

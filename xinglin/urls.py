@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("xinglin.web.urls")),
+    path("network/", include("xinglin.network.urls")),
+]
+# Each app adds its own `path(...)` line here, one line per app.

@@ -1,0 +1,37 @@
+"""Navigation shown on every page; each app adds its entry to NAVIGATION."""
+
+from __future__ import annotations
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+# (url name, label). Entries whose url is not installed yet are left out.
+NAVIGATION = [
+    ("home", _("Overview")),
+    ("network:tree", _("Service network")),
+    ("evaluation:scorecard", _("Scorecard")),
+    ("collection:forms", _("Data entry")),
+    ("care:home", _("Key populations")),
+    ("plans:home", _("Plans and tasks")),
+    ("surveys:home", _("Surveys")),
+    ("documents:home", _("Reports")),
+]
+
+
+def navigation(request) -> dict:
+    if not getattr(request, "user", None) or not request.user.is_authenticated:
+        return {"navigation": []}
+    items = []
+    for name, label in NAVIGATION:
+        try:
+            url = reverse(name)
+        except NoReverseMatch:
+            continue
+        items.append(
+            {
+                "url": url,
+                "label": label,
+                "active": request.path.startswith(url) and (url != "/" or request.path == "/"),
+            }
+        )
+    return {"navigation": items}

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import os
+import sys
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Serve Xinglin with gunicorn (static files through whitenoise)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--bind", default=os.environ.get("XINGLIN_BIND", "127.0.0.1:8000"))
+        parser.add_argument(
+            "--workers", type=int, default=int(os.environ.get("XINGLIN_WORKERS", 3))
+        )
+
+    def handle(self, *args, bind, workers, **options):
+        call_command("collectstatic", interactive=False, verbosity=0)
+        self.stdout.write(f"Xinglin is at http://{bind}/  (Ctrl-C stops it)")
+        gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+        os.execv(
+            gunicorn,
+            [
+                gunicorn,
+                "xinglin.wsgi:application",
+                "--bind",
+                bind,
+                "--workers",
+                str(workers),
+                "--access-logfile",
+                "-",
+                "--chdir",
+                str(settings.PROJECT_DIR),
+            ],
+        )
