@@ -7,6 +7,7 @@ STAMP := $(VENV)/.installed
 .PHONY: install demo test lint bench system-packages clean
 
 install: $(STAMP)
+	@cd xinglin && ../$(BIN)/xinglin compilemessages -v0
 
 $(STAMP): pyproject.toml requirements.lock
 	@bash scripts/system-packages.sh

@@ -1,0 +1,91 @@
+"""Shared fixtures: a small county and the named personas of STYLE.md.
+
+alice: bureau administrator of 盐池县; bob: supervisor of 花马池镇; carol: clerk of 花马池镇卫生院;
+dave: supervisor of 大水坑镇 (another township); victor: viewer over 吴忠市; olga: outsider.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+
+from xinglin.network.actions import create_institution, create_user, import_divisions
+from xinglin.network.models import OrgUnit, Role
+
+PASSWORD = "Correct-Horse-42"
+
+
+@pytest.fixture(autouse=True)
+def _fast_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def county(db) -> OrgUnit:
+    """盐池县 with its real townships, and a few institutions in two of them."""
+    import_divisions("640323")
+    county = OrgUnit.objects.get(code="640323")
+    institutions = [
+        ("640323000001", "盐池县中医医院", "tcm_hospital", "640323"),
+        ("640323100001", "花马池镇卫生院", "township_health_center", "640323100"),
+        ("640323100101", "北塘新村卫生室", "village_clinic", "640323100"),
+        ("640323100102", "柳杨堡村卫生室", "village_clinic", "640323100"),
+        ("640323101001", "大水坑镇卫生院", "township_health_center", "640323101"),
+        ("640323101101", "新泉井村卫生室", "village_clinic", "640323101"),
+    ]
+    for code, name, kind, parent in institutions:
+        create_institution(code=code, name=name, institution_type=kind,
+                           parent=OrgUnit.objects.get(code=parent))
+    return county
+
+
+def _persona(username, role, code, department=""):
+    return create_user(username, PASSWORD, role=role, orgunit=OrgUnit.objects.get(code=code),
+                       department=department)
+
+
+@pytest.fixture
+def alice(county):
+    return _persona("alice", Role.BUREAU_ADMIN, "640323")
+
+
+@pytest.fixture
+def bob(county):
+    return _persona("bob", Role.TOWNSHIP_SUPERVISOR, "640323100")
+
+
+@pytest.fixture
+def carol(county):
+    return _persona("carol", Role.INSTITUTION_CLERK, "640323100001")
+
+
+@pytest.fixture
+def dave(county):
+    return _persona("dave", Role.TOWNSHIP_SUPERVISOR, "640323101")
+
+
+@pytest.fixture
+def victor(county):
+    return _persona("victor", Role.VIEWER, "6403")
+
+
+@pytest.fixture
+def olga(county):
+    from django.contrib.auth.models import User
+
+    return User.objects.create_user("olga", password=PASSWORD)
+
+
+@pytest.fixture
+def client_for(client):
+    """client_for(user) -> a test client logged in as that user."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
+
+
+def pytest_report_header(config):
+    return f"database: {settings.DATABASES['default']['ENGINE']}"
