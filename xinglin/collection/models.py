@@ -63,3 +63,34 @@ class AuditEntry(models.Model):
         return (
             f"{self.element_id}/{self.orgunit_id}/{self.period}: {self.old_value}→{self.new_value}"
         )
+
+
+class TechniqueSource(models.TextChoices):
+    REPORTED = "reported", _("Reported")
+    RECORDS = "records", _("From records")
+
+
+class DeliveredTechnique(models.Model):
+    """An appropriate technique an institution delivered in a period (yearly, or monthly when
+    derived from visit records). The engine counts distinct categories and items from these
+    rows for the "n categories / m items" rules."""
+
+    orgunit = models.ForeignKey(
+        "network.OrgUnit", on_delete=models.PROTECT, related_name="techniques"
+    )
+    period = models.CharField(max_length=8)
+    item = models.ForeignKey("standards.TechniqueItem", on_delete=models.PROTECT)
+    source = models.CharField(
+        max_length=8, choices=TechniqueSource.choices, default=TechniqueSource.REPORTED
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["orgunit", "period", "item", "source"], name="unique_delivered_technique"
+            )
+        ]
+        indexes = [models.Index(fields=["period", "orgunit"])]
+
+    def __str__(self) -> str:
+        return f"{self.orgunit_id}/{self.period}/{self.item_id}"

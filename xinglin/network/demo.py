@@ -15,7 +15,7 @@ from xinglin.network.actions import (
     move_orgunit,
 )
 from xinglin.network.models import OrgUnit, Role
-from xinglin.standards.catalogue import sync_data_elements
+from xinglin.standards.catalogue import sync_catalogue
 from xinglin.standards.models import DataElement
 
 COUNTY = "640323"
@@ -62,7 +62,7 @@ def build(context) -> None:
     county = OrgUnit.objects.get(code=COUNTY)
     _institutions(county)
     _history()
-    sync_data_elements()
+    sync_catalogue()
     _populations(context.years)
     _users(context)
     count = OrgUnit.objects.filter(path__startswith=county.path, kind="institution").count()

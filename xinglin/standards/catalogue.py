@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from xinglin.standards.models import DataElement
+from xinglin.standards.models import DataElement, TechniqueCategory, TechniqueItem
 
 PACKS_DIR = Path(__file__).parent / "packs"
 CORE_FILE = PACKS_DIR / "core.yaml"
@@ -43,3 +43,36 @@ def sync_data_elements(path: Path = CORE_FILE) -> int:
             },
         )
     return len(declared)
+
+
+def sync_techniques(path: Path = CORE_FILE) -> int:
+    """Create or update the technique taxonomy of core.yaml; returns the number of items."""
+    with open(path, encoding="utf-8") as handle:
+        core = yaml.safe_load(handle)
+    count = 0
+    for position, entry in enumerate(core["techniques"]):
+        category, _created = TechniqueCategory.objects.update_or_create(
+            code=entry["code"],
+            defaults={
+                "name_zh": _text(entry.get("name"), "zh"),
+                "name_en": _text(entry.get("name"), "en"),
+                "position": position,
+            },
+        )
+        for item in entry.get("items", []):
+            TechniqueItem.objects.update_or_create(
+                code=item["code"],
+                defaults={
+                    "category": category,
+                    "name_zh": item.get("zh", ""),
+                    "name_en": item.get("en", ""),
+                },
+            )
+            count += 1
+    return count
+
+
+def sync_catalogue() -> None:
+    """Data elements and techniques, as the packs declare them."""
+    sync_data_elements()
+    sync_techniques()

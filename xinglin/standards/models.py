@@ -45,3 +45,33 @@ class DataElement(models.Model):
     @property
     def unit(self) -> str:
         return self.unit_en if get_language() == "en" and self.unit_en else self.unit_zh
+
+
+class TechniqueCategory(models.Model):
+    """A category of TCM appropriate techniques (适宜技术类别), from packs/core.yaml."""
+
+    code = models.CharField(max_length=40, unique=True)
+    name_zh = models.CharField(max_length=40)
+    name_en = models.CharField(max_length=80, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return self.name_zh
+
+
+class TechniqueItem(models.Model):
+    """One technique (适宜技术项目) within a category."""
+
+    code = models.CharField(max_length=60, unique=True)
+    category = models.ForeignKey(TechniqueCategory, on_delete=models.PROTECT, related_name="items")
+    name_zh = models.CharField(max_length=60)
+    name_en = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["category__position", "code"]
+
+    def __str__(self) -> str:
+        return self.name_zh

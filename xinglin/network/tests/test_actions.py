@@ -16,8 +16,11 @@ from xinglin.network.models import OrgUnit, OrgUnitHistory
 
 
 def _path_on(code: str, day: date) -> str:
-    row = OrgUnitHistory.objects.filter(orgunit__code=code, valid_from__lte=day).exclude(
-        valid_to__lte=day).get()
+    row = (
+        OrgUnitHistory.objects.filter(orgunit__code=code, valid_from__lte=day)
+        .exclude(valid_to__lte=day)
+        .get()
+    )
     return row.path
 
 
@@ -64,7 +67,8 @@ def test_a_move_carries_the_subtree(county):
     assert clinic.path == "/64/6403/640323/640323101/640323100/640323100102/"
     assert clinic.depth == 5
     assert _path_on("640323100102", date(2023, 12, 31)) == (
-        "/64/6403/640323/640323100/640323100102/")
+        "/64/6403/640323/640323100/640323100102/"
+    )
 
 
 def test_a_unit_cannot_move_beneath_itself(county):
@@ -83,12 +87,24 @@ def test_close_records_the_date_and_open_on_follows_it(county):
 
 def test_import_institutions_creates_and_updates(county):
     rows = [
-        {"code": "640323100103", "name": "四墩子村卫生室", "type": "village_clinic",
-         "parent": "640323100"},
-        {"code": "640323100001", "name": "盐池县花马池镇卫生院", "type": "township_health_center",
-         "parent": "640323100"},
-        {"code": "640323101101", "name": "新泉井村卫生室", "type": "village_clinic",
-         "parent": "640323101"},
+        {
+            "code": "640323100103",
+            "name": "四墩子村卫生室",
+            "type": "village_clinic",
+            "parent": "640323100",
+        },
+        {
+            "code": "640323100001",
+            "name": "盐池县花马池镇卫生院",
+            "type": "township_health_center",
+            "parent": "640323100",
+        },
+        {
+            "code": "640323101101",
+            "name": "新泉井村卫生室",
+            "type": "village_clinic",
+            "parent": "640323101",
+        },
     ]
     result = import_institutions(rows)
     assert (result.created, result.updated, result.unchanged, result.errors) == (1, 1, 1, [])
@@ -99,23 +115,39 @@ def test_import_institutions_creates_and_updates(county):
 def test_import_institutions_is_all_or_nothing_and_names_row_and_field(county):
     before = OrgUnit.objects.count()
     rows = [
-        {"code": "640323100104", "name": "盈德村卫生室", "type": "village_clinic",
-         "parent": "640323100"},
+        {
+            "code": "640323100104",
+            "name": "盈德村卫生室",
+            "type": "village_clinic",
+            "parent": "640323100",
+        },
         {"code": "640323100105", "name": "", "type": "clinic", "parent": "640399999"},
         {"code": "640323100104", "name": "重复", "type": "village_clinic", "parent": "640323100"},
     ]
     result = import_institutions(rows)
     assert [(e.row, e.field) for e in result.errors] == [
-        (3, "name"), (3, "type"), (3, "parent"), (4, "code")]
+        (3, "name"),
+        (3, "type"),
+        (3, "parent"),
+        (4, "code"),
+    ]
     assert OrgUnit.objects.count() == before
 
 
 def test_an_institution_may_sit_under_another_in_the_same_file(county):
     rows = [
-        {"code": "640323100201", "name": "站点", "type": "community_health_station",
-         "parent": "640323100200"},
-        {"code": "640323100200", "name": "中心", "type": "community_health_center",
-         "parent": "640323100"},
+        {
+            "code": "640323100201",
+            "name": "站点",
+            "type": "community_health_station",
+            "parent": "640323100200",
+        },
+        {
+            "code": "640323100200",
+            "name": "中心",
+            "type": "community_health_center",
+            "parent": "640323100",
+        },
     ]
     assert import_institutions(rows).created == 2
     assert OrgUnit.objects.get(code="640323100201").parent.code == "640323100200"
@@ -124,8 +156,14 @@ def test_an_institution_may_sit_under_another_in_the_same_file(county):
 def test_read_institution_file_accepts_gbk_csv_with_chinese_headers():
     content = "机构编码,机构名称,机构类型,上级编码\n640323100103,四墩子村卫生室,village_clinic,640323100\n"
     rows = read_institution_file("x.csv", content.encode("gbk"))
-    assert rows == [{"code": "640323100103", "name": "四墩子村卫生室", "type": "village_clinic",
-                     "parent": "640323100"}]
+    assert rows == [
+        {
+            "code": "640323100103",
+            "name": "四墩子村卫生室",
+            "type": "village_clinic",
+            "parent": "640323100",
+        }
+    ]
 
 
 def test_read_institution_file_names_the_file_that_is_not_a_workbook():

@@ -32,13 +32,25 @@ def test_import_institutions_command_reads_an_xlsx(county, tmp_path, capsys):
 
 
 def test_createuser_gives_a_scoped_role(county, capsys):
-    call_command("createuser", "li", "--role", "township_supervisor", "--orgunit", "640323100",
-                 "--password", "Long-Enough-1")
+    call_command(
+        "createuser",
+        "li",
+        "--role",
+        "township_supervisor",
+        "--orgunit",
+        "640323100",
+        "--password",
+        "Long-Enough-1",
+    )
     membership = Membership.objects.get(user__username="li")
     assert (membership.role, membership.orgunit.code) == ("township_supervisor", "640323100")
 
 
 def test_the_xinglin_command_lists_its_commands_with_help():
-    out = subprocess.run([sys.executable, "-m", "xinglin.cli", "import-divisions", "--help"],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "xinglin.cli", "import-divisions", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "province (64), city (6403) or county (640323)" in out

@@ -35,24 +35,33 @@ def test_supervisor_edits_an_institution_of_their_township(client_for, bob):
     assert _name(OWN) == "改名"
 
 
-@pytest.mark.parametrize("url", [f"/network/{OTHER}/", f"/network/{OTHER}/edit/",
-                                 "/network/640323101/", f"/network/{OTHER}/children.csv"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/network/{OTHER}/",
+        f"/network/{OTHER}/edit/",
+        "/network/640323101/",
+        f"/network/{OTHER}/children.csv",
+    ],
+)
 def test_supervisor_cannot_see_another_township(client_for, bob, url):
     assert client_for(bob).get(url).status_code == 404
 
 
 def test_supervisor_cannot_change_another_township_by_posting(client_for, bob):
     for action in ("edit", "close", "move"):
-        response = client_for(bob).post(f"/network/{OTHER}/{action}/",
-                                        {**EDIT, "on": "2025-01-01", "new_parent": "640323100"})
+        response = client_for(bob).post(
+            f"/network/{OTHER}/{action}/", {**EDIT, "on": "2025-01-01", "new_parent": "640323100"}
+        )
         assert response.status_code == 404
     other = OrgUnit.objects.get(code=OTHER)
     assert (other.name, other.closed_on, other.parent.code) == ("大水坑镇卫生院", None, "640323101")
 
 
 def test_supervisor_cannot_move_an_institution_into_another_township(client_for, bob):
-    response = client_for(bob).post("/network/640323100101/move/",
-                                    {"new_parent": "640323101", "on": "2025-01-01"})
+    response = client_for(bob).post(
+        "/network/640323100101/move/", {"new_parent": "640323101", "on": "2025-01-01"}
+    )
     assert response.status_code == 200
     assert OrgUnit.objects.get(code="640323100101").parent.code == "640323100"
 
@@ -84,9 +93,14 @@ def test_outsider_sees_nothing(client_for, olga):
 
 def test_admin_adds_moves_and_closes(client_for, alice):
     client = client_for(alice)
-    response = client.post("/network/640323102/add/", {
-        "code": "640323102001", "name": "惠安堡镇卫生院",
-        "institution_type": "township_health_center"})
+    response = client.post(
+        "/network/640323102/add/",
+        {
+            "code": "640323102001",
+            "name": "惠安堡镇卫生院",
+            "institution_type": "township_health_center",
+        },
+    )
     assert response.status_code == 302
     unit = OrgUnit.objects.get(code="640323102001")
     assert unit.path == "/64/6403/640323/640323102/640323102001/"
@@ -109,8 +123,7 @@ def test_import_page_refuses_a_parent_outside_the_scope(client_for, bob):
     sheet = "code,name,type,parent\n640323101102,红井子村卫生室,village_clinic,640323101\n"
     upload = io.BytesIO(sheet.encode())
     upload.name = "clinics.csv"
-    response = client_for(bob).post("/network/import/", {"file": upload},
-                                    HTTP_ACCEPT_LANGUAGE="en")
+    response = client_for(bob).post("/network/import/", {"file": upload}, HTTP_ACCEPT_LANGUAGE="en")
     assert "outside your scope" in response.text
     assert not OrgUnit.objects.filter(code="640323101102").exists()
 
