@@ -88,7 +88,7 @@ def test_viewer_reads_but_cannot_change(client_for, victor):
 def test_outsider_sees_nothing(client_for, olga):
     client = client_for(olga)
     assert client.get("/network/640323/").status_code == 404
-    assert "No unit is in your scope" in client.get("/network/", HTTP_ACCEPT_LANGUAGE="en").text
+    assert "您的管辖范围内没有单位" in client.get("/network/").text
 
 
 def test_admin_adds_moves_and_closes(client_for, alice):
@@ -123,8 +123,8 @@ def test_import_page_refuses_a_parent_outside_the_scope(client_for, bob):
     sheet = "code,name,type,parent\n640323101102,红井子村卫生室,village_clinic,640323101\n"
     upload = io.BytesIO(sheet.encode())
     upload.name = "clinics.csv"
-    response = client_for(bob).post("/network/import/", {"file": upload}, HTTP_ACCEPT_LANGUAGE="en")
-    assert "outside your scope" in response.text
+    response = client_for(bob).post("/network/import/", {"file": upload})
+    assert "640323101 不在您的管辖范围内" in response.text
     assert not OrgUnit.objects.filter(code="640323101102").exists()
 
 
@@ -137,6 +137,6 @@ def test_import_template_has_chinese_headers_and_a_type_dropdown(client_for, bob
 
 def test_interface_is_chinese_by_default_and_english_on_request(client_for, bob):
     client = client_for(bob)
-    assert "服务网络" in client.get("/network/640323100/").text
+    assert "服务网络" in client.get("/network/640323100/", HTTP_ACCEPT_LANGUAGE="en").text
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     assert "Service network" in client.get("/network/640323100/").text
