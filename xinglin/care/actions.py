@@ -1,0 +1,497 @@
+"""Writes of care records: health records, constitution assessments, child guidance visits,
+bulk imports, and handing the derived yearly figures to the engine."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.contrib.auth.models import User
+from django.db import transaction
+
+from xinglin.care import children, personal_id, rates
+from xinglin.care.constitution import N_ITEMS, answer_from_bmi, answer_from_waist
+from xinglin.care.models import (
+    Channel,
+    Child,
+    ChildGuidance,
+    ConstitutionAssessment,
+    GuidanceArea,
+    Resident,
+    Sex,
+)
+from xinglin.network.models import Kind, OrgUnit
+
+BMI_ITEM, WAIST_ITEM = 9, 28
+ANSWER_COLUMNS = [f"q{i}" for i in range(1, N_ITEMS + 1)]
+IMPORT_COLUMNS = ["id_number", "institution", "assessed_on", *ANSWER_COLUMNS, "guidance"]
+OPTIONAL_COLUMNS = [
+    "name", "sex", "birth_date", "assessor", "height_cm", "weight_kg", "waist_cm",
+    "guidance_other",
+]  # fmt: skip
+HEADERS_ZH = {
+    "身份证号": "id_number",
+    "姓名": "name",
+    "性别": "sex",
+    "出生日期": "birth_date",
+    "机构编码": "institution",
+    "填表日期": "assessed_on",
+    "医生签名": "assessor",
+    "身高": "height_cm",
+    "体重": "weight_kg",
+    "腰围": "waist_cm",
+    "中医药保健指导": "guidance",
+    "其他指导": "guidance_other",
+}
+SEX_WORDS = {"male": Sex.MALE, "男": Sex.MALE, "1": Sex.MALE, "female": Sex.FEMALE,
+             "女": Sex.FEMALE, "2": Sex.FEMALE}  # fmt: skip
+GUIDANCE_WORDS = {
+    **{area.value: area.value for area in GuidanceArea},
+    "情志调摄": "emotion", "饮食调养": "diet", "起居调摄": "daily_life",
+    "运动保健": "exercise", "穴位保健": "acupoints", "其他": "other",
+}  # fmt: skip
+
+
+class CareError(ValueError):
+    """A record the care app cannot take; the message says why."""
+
+
+@dataclass
+class RowError:
+    row: int  # the header is row 1
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}, column {self.column}: {self.message}"
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    replaced: int = 0
+    incomplete: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------
+# Health records and assessments
+# ---------------------------------------------------------------------------
+
+
+def _check_institution(institution: OrgUnit) -> None:
+    if institution.kind != Kind.INSTITUTION:
+        raise CareError(f"{institution.code} is not an institution")
+
+
+def register_resident(
+    id_number: str,
+    *,
+    institution: OrgUnit,
+    name: str = "",
+    sex: str = "",
+    birth_date: date | None = None,
+) -> Resident:
+    """The resident's health record, found by the keyed hash or created. The ID-card number
+    gives the birth date and sex when they are not given. An existing record keeps its
+    institution and only gains fields it lacked: a service elsewhere does not move it."""
+    _check_institution(institution)
+    number = personal_id.check(id_number)
+    resident, created = Resident.objects.get_or_create(
+        id_hash=personal_id.hash_id(number),
+        defaults={
+            "id_masked": personal_id.mask(number),
+            "institution": institution,
+            "name": name,
+            "sex": sex or personal_id.sex(number),
+            "birth_date": birth_date or personal_id.birth_date(number),
+        },
+    )
+    if not created:
+        missing = {
+            f: v for f, v in (("name", name), ("sex", sex)) if v and not getattr(resident, f)
+        }
+        if missing:
+            Resident.objects.filter(pk=resident.pk).update(**missing)
+            for key, value in missing.items():
+                setattr(resident, key, value)
+    return resident
+
+
+def measured_answers(
+    answers: Sequence[int | None],
+    height_cm: float | None = None,
+    weight_kg: float | None = None,
+    waist_cm: float | None = None,
+) -> list[int | None]:
+    """Answers with item 9 computed from height and weight and item 28 from the waist, when
+    measured: the form says the measurement decides these two items (reference §A2)."""
+    answers = list(answers)
+    if height_cm and weight_kg:
+        answers[BMI_ITEM - 1] = answer_from_bmi(height_cm, weight_kg)
+    if waist_cm:
+        answers[WAIST_ITEM - 1] = answer_from_waist(waist_cm)
+    return answers
+
+
+def _checked_answers(answers: Sequence[int | None]) -> list[int | None]:
+    if len(answers) != N_ITEMS:
+        raise CareError(f"expected {N_ITEMS} answers, got {len(answers)}")
+    for item, value in enumerate(answers, start=1):
+        if value is not None and value not in (1, 2, 3, 4, 5):
+            raise CareError(f"q{item}: answer {value!r} is outside 1–5")
+    return list(answers)
+
+
+def _checked_guidance(guidance: Iterable[str]) -> list[str]:
+    codes = list(dict.fromkeys(guidance))
+    unknown = [c for c in codes if c not in GuidanceArea.values]
+    if unknown:
+        raise CareError(f"unknown guidance areas: {', '.join(unknown)}")
+    return [a for a in GuidanceArea.values if a in codes]  # the form's order
+
+
+def record_assessment(
+    resident: Resident,
+    *,
+    institution: OrgUnit,
+    assessed_on: date,
+    answers: Sequence[int | None],
+    guidance: Iterable[str] = (),
+    guidance_other: str = "",
+    assessor: str = "",
+    height_cm: float | None = None,
+    weight_kg: float | None = None,
+    waist_cm: float | None = None,
+    user: User | None = None,
+    channel: str = Channel.WEB,
+    save: bool = True,
+) -> ConstitutionAssessment:
+    """Score and store one form. Missing answers (None) are kept as such: the record is then
+    incomplete and does not count toward the rate. Scope is the caller's check."""
+    _check_institution(institution)
+    assessment = ConstitutionAssessment(
+        resident=resident,
+        institution=institution,
+        assessed_on=assessed_on,
+        assessor=assessor,
+        height_cm=height_cm,
+        weight_kg=weight_kg,
+        waist_cm=waist_cm,
+        guidance=_checked_guidance(guidance),
+        guidance_other=guidance_other,
+        entered_by=user,
+        channel=channel,
+    )
+    answers = measured_answers(_checked_answers(answers), height_cm, weight_kg, waist_cm)
+    assessment.set_answers(answers)
+    if save:
+        assessment.save()
+    return assessment
+
+
+def update_guidance(
+    assessment: ConstitutionAssessment, guidance: Iterable[str], guidance_other: str = ""
+) -> ConstitutionAssessment:
+    assessment.guidance = _checked_guidance(guidance)
+    assessment.guidance_other = guidance_other
+    assessment.refresh_completeness()
+    assessment.save(update_fields=["guidance", "guidance_other", "is_complete"])
+    return assessment
+
+
+# ---------------------------------------------------------------------------
+# Bulk import (CSV / xlsx), all or nothing
+# ---------------------------------------------------------------------------
+
+
+def read_assessment_file(name: str, content: bytes) -> list[dict[str, str]]:
+    """Rows of an assessment sheet (.csv in UTF-8/GBK, or .xlsx), English or Chinese headers.
+    Raises CareError naming the file when it cannot be read or lacks a column."""
+    table = (
+        _read_xlsx(name, content) if name.lower().endswith(".xlsx") else _read_csv(name, content)
+    )
+    if not table:
+        raise CareError(f"{name} is empty")
+    header = [HEADERS_ZH.get(h.strip(), h.strip().lower()) for h in table[0]]
+    missing = [c for c in IMPORT_COLUMNS if c not in header]
+    if missing:
+        raise CareError(f"{name}, row 1: missing columns {', '.join(missing)}")
+    return [dict(zip(header, (c.strip() for c in row), strict=False)) for row in table[1:]]
+
+
+def _read_csv(name: str, content: bytes) -> list[list[str]]:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = content.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise CareError(f"{name} is neither UTF-8 nor GBK text")
+    return [row for row in csv.reader(io.StringIO(text)) if any(c.strip() for c in row)]
+
+
+def _read_xlsx(name: str, content: bytes) -> list[list[str]]:
+    from zipfile import BadZipFile
+
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except (BadZipFile, KeyError, OSError, ValueError) as error:
+        raise CareError(f"{name} is not an Excel workbook ({error})") from error
+    table = [[_cell(c) for c in row] for row in book.worksheets[0].iter_rows(values_only=True)]
+    return [row for row in table if any(row)]
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+@dataclass
+class _Planned:
+    number: int
+    id_number: str
+    institution: OrgUnit
+    fields: dict
+
+
+def import_assessments(
+    rows: Iterable[dict[str, str]],
+    *,
+    user: User | None = None,
+    allowed: Callable[[OrgUnit], bool] | None = None,
+    channel: str = Channel.IMPORT,
+) -> ImportResult:
+    """Create assessments (and health records) from rows; all or nothing. A row for a person
+    and date already recorded replaces that record, so a file can be imported again. Empty
+    answer cells are kept as unanswered (the record is then incomplete); any other bad cell
+    is a row error. `allowed(institution)` limits where the user may record."""
+    rows = list(rows)
+    result = ImportResult()
+    known = {
+        o.code: o for o in OrgUnit.objects.filter(code__in={r.get("institution", "") for r in rows})
+    }
+    plan, seen = [], {}
+    for number, row in enumerate(rows, start=2):
+        errors, item = _check_row(number, row, known, allowed)
+        key = (personal_id.normalize(row.get("id_number", "")), row.get("assessed_on", ""))
+        if not errors and key in seen:
+            errors = [RowError(number, "id_number", f"same person and date as row {seen[key]}")]
+        seen.setdefault(key, number)
+        result.errors.extend(errors)
+        if item:
+            plan.append(item)
+    if result.errors:
+        return result
+    with transaction.atomic():
+        for item in plan:
+            _store_planned(item, user, channel, result)
+    return result
+
+
+def _store_planned(item: _Planned, user: User | None, channel: str, result: ImportResult) -> None:
+    person = item.fields.pop("person")
+    resident = register_resident(item.id_number, institution=item.institution, **person)
+    old = ConstitutionAssessment.objects.filter(
+        resident=resident, assessed_on=item.fields["assessed_on"]
+    )
+    replaced = old.exists()
+    old.delete()
+    assessment = record_assessment(
+        resident, institution=item.institution, user=user, channel=channel, **item.fields
+    )
+    result.replaced += replaced
+    result.created += not replaced
+    result.incomplete += not assessment.is_complete
+
+
+def _check_row(number, row, known, allowed) -> tuple[list[RowError], _Planned | None]:
+    errors: list[RowError] = []
+
+    def fail(column: str, message: str) -> None:
+        errors.append(RowError(number, column, message))
+
+    id_number = row.get("id_number", "")
+    try:
+        personal_id.check(id_number)
+    except personal_id.PersonalIdError as error:
+        fail("id_number", str(error))
+    institution = known.get(row.get("institution", ""))
+    if institution is None or institution.kind != Kind.INSTITUTION:
+        fail("institution", f"{row.get('institution', '')!r} is not a known institution")
+    elif allowed is not None and not allowed(institution):
+        fail("institution", f"{institution.code} is outside your scope")
+    assessed_on = _date(row.get("assessed_on", ""), "assessed_on", fail, required=True)
+    birth = _date(row.get("birth_date", ""), "birth_date", fail, required=False)
+    answers = [_answer(row.get(c, ""), c, fail) for c in ANSWER_COLUMNS]
+    measures = {c: _number(row.get(c, ""), c, fail) for c in ("height_cm", "weight_kg", "waist_cm")}
+    sex = row.get("sex", "").lower()
+    if sex and sex not in SEX_WORDS:
+        fail("sex", f"{row.get('sex')!r} is not male/female (男/女)")
+    guidance = _guidance(row.get("guidance", ""), fail)
+    if errors:
+        return errors, None
+    person = {"name": row.get("name", ""), "sex": SEX_WORDS.get(sex, ""), "birth_date": birth}
+    fields = {
+        "person": person,
+        "assessed_on": assessed_on,
+        "answers": answers,
+        "guidance": guidance,
+        "guidance_other": row.get("guidance_other", ""),
+        "assessor": row.get("assessor", ""),
+        **measures,
+    }
+    return [], _Planned(number, id_number, institution, fields)
+
+
+def _date(text: str, column: str, fail, *, required: bool) -> date | None:
+    if not text:
+        if required:
+            fail(column, "the date is missing")
+        return None
+    try:
+        return date.fromisoformat(text[:10].replace("/", "-"))
+    except ValueError:
+        fail(column, f"{text!r} is not a date (YYYY-MM-DD)")
+        return None
+
+
+def _answer(text: str, column: str, fail) -> int | None:
+    if not text:
+        return None
+    if text not in ("1", "2", "3", "4", "5"):
+        fail(column, f"{text!r} is not an answer 1–5")
+        return None
+    return int(text)
+
+
+def _number(text: str, column: str, fail) -> float | None:
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < 1000:
+        fail(column, f"{text!r} is not a positive number")
+        return None
+    return value
+
+
+def _guidance(text: str, fail) -> list[str]:
+    words = [w for w in text.replace("、", ";").replace(",", ";").replace(" ", ";").split(";") if w]
+    unknown = [w for w in words if w not in GUIDANCE_WORDS]
+    if unknown:
+        fail("guidance", f"unknown guidance areas: {', '.join(unknown)}")
+    return [GUIDANCE_WORDS[w] for w in words if w in GUIDANCE_WORDS]
+
+
+# ---------------------------------------------------------------------------
+# Children
+# ---------------------------------------------------------------------------
+
+
+def register_child(
+    id_number: str,
+    *,
+    institution: OrgUnit,
+    birth_date: date | None = None,
+    name: str = "",
+    sex: str = "",
+) -> Child:
+    """The child's record, found by the keyed hash or created. The identifier may be an ID-card
+    number (which gives the birth date) or a birth-certificate / health-record number."""
+    _check_institution(institution)
+    number = personal_id.check(id_number, id_card_only=False)
+    birth_date = birth_date or personal_id.birth_date(number)
+    if birth_date is None:
+        raise CareError("the birth date is required")
+    child, _created = Child.objects.get_or_create(
+        id_hash=personal_id.hash_id(number),
+        defaults={
+            "id_masked": personal_id.mask(number),
+            "institution": institution,
+            "birth_date": birth_date,
+            "name": name,
+            "sex": sex or personal_id.sex(number),
+        },
+    )
+    return child
+
+
+def record_child_guidance(
+    child: Child,
+    *,
+    institution: OrgUnit,
+    visited_on: date,
+    diet: bool,
+    daily_life: bool,
+    techniques: Iterable[str] = (),
+    other: str = "",
+    staff: str = "",
+    user: User | None = None,
+    channel: str = Channel.WEB,
+    save: bool = True,
+) -> ChildGuidance:
+    """Store one guidance visit; the scheduled age it serves comes from the child's age."""
+    _check_institution(institution)
+    age = children.age_in_months(child.birth_date, visited_on)
+    month = children.scheduled_month(age)
+    if month is None:
+        raise CareError(f"a child aged {age} months has no scheduled guidance visit")
+    techniques = list(dict.fromkeys(techniques))
+    unknown = set(techniques) - set(children.all_techniques())
+    if unknown:
+        raise CareError(f"unknown techniques: {', '.join(sorted(unknown))}")
+    visit = ChildGuidance(
+        child=child,
+        institution=institution,
+        visited_on=visited_on,
+        age_months=age,
+        visit_month=month,
+        band=children.band_for_month(month)["code"],
+        diet=diet,
+        daily_life=daily_life,
+        techniques=techniques,
+        other=other,
+        staff=staff,
+        is_complete=children.is_complete_visit(month, diet, daily_life, techniques),
+        entered_by=user,
+        channel=channel,
+    )
+    if save:
+        visit.save()
+    return visit
+
+
+# ---------------------------------------------------------------------------
+# The engine
+# ---------------------------------------------------------------------------
+
+
+def feed_engine(years: Iterable[int]) -> dict[str, int] | None:
+    """Replace the engine's record-derived `elderly_tcm_managed` and `children_tcm_managed` for
+    these years. Returns rows handed over per source, or None when the engine's
+    replace_derived_values is not installed yet (the rows are then only computed)."""
+    years = sorted(set(years))
+    periods = [str(y) for y in years]
+    elderly = [row for y in years for row in rates.elderly_managed_rows(y)]
+    child_rows = [row for y in years for row in rates.children_managed_rows(y)]
+    try:
+        from xinglin.evaluation.actions import replace_derived_values
+    except ImportError:
+        return None
+    replace_derived_values(rates.ELDERLY_SOURCE, elderly, periods)
+    replace_derived_values(rates.CHILD_SOURCE, child_rows, periods)
+    return {rates.ELDERLY_SOURCE: len(elderly), rates.CHILD_SOURCE: len(child_rows)}
