@@ -1,0 +1,407 @@
+"""The indicator expression language: a small, safe parser (no eval) and target strings.
+
+    value  := arithmetic over aggregates and numbers, with + - * / and parentheses
+    sum(e) max(e) min(e)   over the covered institutions beneath the org unit
+    own(e)                 the value at the evaluated org unit itself (else the sum over its
+                           child divisions) — populations and county-wide surveys
+    count()                the number of open covered institutions
+    share(condition)       the fraction of open covered institutions meeting the condition
+    per_10000(a, b)        a * 10000 / b
+    condition := comparisons of per-institution arithmetic (element codes, numbers,
+                 technique_categories, technique_items) joined by and / or / not
+
+Errors carry the 1-based position of the offending character in the expression.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Union
+
+AGGREGATES = ("sum", "max", "min")
+TECHNIQUE_COUNTS = ("technique_categories", "technique_items")
+COMPARISONS = (">=", "<=", "!=", "<>", "==", "=", ">", "<")
+_TOKEN = re.compile(
+    r"\s*(?:(?P<number>\d+(?:\.\d+)?)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
+    r"|(?P<op>>=|<=|!=|<>|==|[=<>+\-*/(),]))"
+)
+
+
+class ExpressionError(ValueError):
+    def __init__(self, message: str, position: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.position = position
+
+    def __str__(self) -> str:
+        return f"position {self.position}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Number:
+    value: float
+
+
+@dataclass(frozen=True)
+class Element:
+    """A data element's value at one institution (inside share conditions)."""
+
+    code: str
+
+
+@dataclass(frozen=True)
+class TechniqueCount:
+    what: str  # technique_categories | technique_items
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    func: str  # sum | max | min | own
+    element: str
+
+
+@dataclass(frozen=True)
+class Count:
+    pass
+
+
+@dataclass(frozen=True)
+class Share:
+    condition: Node
+
+
+@dataclass(frozen=True)
+class PerTenThousand:
+    numerator: Node
+    denominator: Node
+
+
+@dataclass(frozen=True)
+class Binary:
+    op: str
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True)
+class Negate:
+    operand: Node
+
+
+@dataclass(frozen=True)
+class Compare:
+    op: str
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True)
+class Logical:
+    op: str  # and | or
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True)
+class Not:
+    operand: Node
+
+
+Node = Union[  # noqa: UP007 (dataclass forward references)
+    Number,
+    Element,
+    TechniqueCount,
+    Aggregate,
+    Count,
+    Share,
+    PerTenThousand,
+    Binary,
+    Negate,
+    Compare,
+    Logical,
+    Not,
+]
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # number | name | op | end
+    text: str
+    position: int  # 1-based
+
+
+def tokenize(text: str) -> list[Token]:
+    tokens, index = [], 0
+    while index < len(text):
+        if text[index:].strip() == "":
+            break
+        match = _TOKEN.match(text, index)
+        if not match or match.end() == index:
+            start = index + len(text[index:]) - len(text[index:].lstrip())
+            raise ExpressionError(f"unexpected character {text[start]!r}", start + 1)
+        kind = match.lastgroup or "op"
+        tokens.append(Token(kind, match.group(kind), match.start(kind) + 1))
+        index = match.end()
+    tokens.append(Token("end", "", len(text) + 1))
+    return tokens
+
+
+class _Parser:
+    def __init__(self, text: str, elements: dict[str, str] | None) -> None:
+        self.tokens = tokenize(text)
+        self.index = 0
+        # element code -> level (institution | division); None skips the check
+        self.elements = elements
+
+    @property
+    def token(self) -> Token:
+        return self.tokens[self.index]
+
+    def advance(self) -> Token:
+        token = self.token
+        self.index += 1
+        return token
+
+    def expect(self, text: str) -> Token:
+        if self.token.text != text:
+            raise ExpressionError(f"expected {text!r}, found {self._found()}", self.token.position)
+        return self.advance()
+
+    def _found(self) -> str:
+        return repr(self.token.text) if self.token.kind != "end" else "the end"
+
+    # ---- top level: aggregates over institutions
+    def value(self) -> Node:
+        node = self.arithmetic(self.primary)
+        if self.token.kind != "end":
+            raise ExpressionError(f"unexpected {self._found()}", self.token.position)
+        return node
+
+    def arithmetic(self, primary) -> Node:
+        node = self.term(primary)
+        while self.token.text in ("+", "-"):
+            op = self.advance().text
+            node = Binary(op, node, self.term(primary))
+        return node
+
+    def term(self, primary) -> Node:
+        node = self.unary(primary)
+        while self.token.text in ("*", "/"):
+            op = self.advance().text
+            node = Binary(op, node, self.unary(primary))
+        return node
+
+    def unary(self, primary) -> Node:
+        if self.token.text == "-":
+            self.advance()
+            return Negate(self.unary(primary))
+        return primary()
+
+    def number(self) -> Number:
+        return Number(float(self.advance().text))
+
+    def primary(self) -> Node:
+        token = self.token
+        if token.kind == "number":
+            return self.number()
+        if token.text == "(":
+            self.advance()
+            node = self.arithmetic(self.primary)
+            self.expect(")")
+            return node
+        if token.kind != "name":
+            raise ExpressionError(f"expected a value, found {self._found()}", token.position)
+        self.advance()
+        name = token.text
+        if self.token.text != "(":
+            if name in TECHNIQUE_COUNTS:
+                raise ExpressionError(f"{name} is only allowed inside share()", token.position)
+            raise ExpressionError(
+                f"data element {name!r} needs sum(), max(), min() or own() here", token.position
+            )
+        self.advance()
+        node = self.call(name, token.position)
+        self.expect(")")
+        return node
+
+    def call(self, name: str, position: int) -> Node:
+        if name in AGGREGATES or name == "own":
+            return Aggregate(name, self.element_code(allow_division=True))
+        if name == "count":
+            return Count()
+        if name == "share":
+            return Share(self.condition())
+        if name == "per_10000":
+            numerator = self.arithmetic(self.primary)
+            self.expect(",")
+            return PerTenThousand(numerator, self.arithmetic(self.primary))
+        raise ExpressionError(f"unknown function {name!r}", position)
+
+    def element_code(self, *, allow_division: bool) -> str:
+        token = self.token
+        if token.kind != "name":
+            raise ExpressionError(f"expected a data element, found {self._found()}", token.position)
+        self.advance()
+        if self.elements is not None:
+            if token.text not in self.elements:
+                raise ExpressionError(f"unknown data element {token.text!r}", token.position)
+            if not allow_division and self.elements[token.text] == "division":
+                raise ExpressionError(
+                    f"{token.text!r} is reported for divisions, not institutions; use own()",
+                    token.position,
+                )
+        return token.text
+
+    # ---- conditions inside share(): one institution at a time
+    def condition(self) -> Node:
+        node = self.conjunction()
+        while self.token.text == "or":
+            self.advance()
+            node = Logical("or", node, self.conjunction())
+        return node
+
+    def conjunction(self) -> Node:
+        node = self.negation()
+        while self.token.text == "and":
+            self.advance()
+            node = Logical("and", node, self.negation())
+        return node
+
+    def negation(self) -> Node:
+        if self.token.text == "not":
+            self.advance()
+            return Not(self.negation())
+        if self.token.text == "(":
+            # "(a = 1 and b = 1)" groups conditions, "(a + b) >= 3" groups arithmetic
+            saved = self.index
+            self.advance()
+            try:
+                node = self.condition()
+                self.expect(")")
+                if self.token.text not in COMPARISONS:
+                    return node
+            except ExpressionError:
+                pass
+            self.index = saved
+        return self.comparison()
+
+    def comparison(self) -> Node:
+        left = self.arithmetic(self.operand)
+        if self.token.text not in COMPARISONS:
+            raise ExpressionError(
+                f"expected a comparison (>=, <=, >, <, =, !=), found {self._found()}",
+                self.token.position,
+            )
+        raw = self.advance().text
+        op = {"==": "=", "<>": "!="}.get(raw, raw)
+        return Compare(op, left, self.arithmetic(self.operand))
+
+    def operand(self) -> Node:
+        token = self.token
+        if token.kind == "number":
+            return self.number()
+        if token.text == "(":
+            self.advance()
+            node = self.arithmetic(self.operand)
+            self.expect(")")
+            return node
+        if token.kind == "name" and token.text in TECHNIQUE_COUNTS:
+            self.advance()
+            return TechniqueCount(token.text)
+        if token.kind == "name" and token.text not in ("and", "or", "not"):
+            return Element(self.element_code(allow_division=False))
+        raise ExpressionError(f"expected a value, found {self._found()}", token.position)
+
+
+def parse(text: str, elements: dict[str, str] | None = None) -> Node:
+    """Parse an indicator value. `elements` maps known element codes to their level;
+    unknown codes then fail with their position."""
+    if not str(text).strip():
+        raise ExpressionError("the expression is empty", 1)
+    return _Parser(str(text), elements).value()
+
+
+def walk(node: Node) -> Iterator[Node]:
+    yield node
+    for child in ("condition", "numerator", "denominator", "left", "right", "operand"):
+        if hasattr(node, child):
+            yield from walk(getattr(node, child))
+
+
+def element_codes(node: Node) -> list[str]:
+    """Every element code the expression reads, in order of appearance, once."""
+    codes: list[str] = []
+    for item in walk(node):
+        code = getattr(item, "element", None) or getattr(item, "code", None)
+        if code and code not in codes:
+            codes.append(code)
+    return codes
+
+
+# ---- targets -------------------------------------------------------------------------
+
+_NUMBER = r"(-?\d+(?:\.\d+)?)\s*(%?)"
+_COMPARE_TARGET = re.compile(rf"^(>=|<=|==|=|>|<)\s*{_NUMBER}$")
+_BETWEEN_TARGET = re.compile(rf"^between\s+{_NUMBER}\s+and\s+{_NUMBER}$", re.IGNORECASE)
+TOLERANCE = 1e-9
+
+
+class TargetError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Target:
+    """A target such as ">= 35%" (op ">=", low 0.35) or "between 0.6 and 0.8"."""
+
+    text: str
+    op: str  # >= <= > < = between
+    low: float
+    high: float | None = None
+
+    def is_met(self, value: float) -> bool:
+        if self.op == "between":
+            return self.low - TOLERANCE <= value <= (self.high or 0) + TOLERANCE
+        return {
+            ">=": value >= self.low - TOLERANCE,
+            "<=": value <= self.low + TOLERANCE,
+            ">": value > self.low + TOLERANCE,
+            "<": value < self.low - TOLERANCE,
+            "=": abs(value - self.low) <= TOLERANCE,
+        }[self.op]
+
+    def gap(self, value: float) -> float:
+        """How far the value is from the target (0 when met), in the value's unit."""
+        if self.is_met(value):
+            return 0.0
+        if self.op in (">=", ">"):
+            return self.low - value
+        if self.op in ("<=", "<"):
+            return value - self.low
+        if self.op == "=":
+            return abs(self.low - value)
+        return self.low - value if value < self.low else value - (self.high or 0)
+
+
+def _number(text: str, percent: str) -> float:
+    return float(text) / 100 if percent else float(text)
+
+
+def parse_target(text: str) -> Target:
+    raw = str(text).strip()
+    match = _COMPARE_TARGET.match(raw)
+    if match:
+        op = "=" if match.group(1) == "==" else match.group(1)
+        return Target(raw, op, _number(match.group(2), match.group(3)))
+    match = _BETWEEN_TARGET.match(raw)
+    if match:
+        low, high = _number(*match.group(1, 2)), _number(*match.group(3, 4))
+        if low > high:
+            raise TargetError(f"target {raw!r}: the lower bound is above the upper bound")
+        return Target(raw, "between", low, high)
+    raise TargetError(
+        f"target {raw!r} is malformed; write e.g. \">= 35%\", \"= 100%\", \"<= 5\" "
+        f"or \"between 0.6 and 0.8\""
+    )

@@ -1,0 +1,308 @@
+"""Indicator packs: read and validate packs/*.yaml into `Pack` / `PackIndicator` objects.
+
+Every problem is a `PackError` naming the file, the indicator and (for expressions) the
+position, e.g. `demo-county-2022.yaml: indicator grassroots.tcm_visit_share: value, position
+5: unknown data element 'tcm_visit'`.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from xinglin.standards import expressions
+from xinglin.standards.catalogue import CORE_FILE, PACKS_DIR
+from xinglin.standards.expressions import ExpressionError, Node, Target, TargetError
+
+KINDS = ("computed", "evidence")
+UNITS = ("percent", "per_10000", "count", "level", "ratio")
+INSTITUTION_TYPES = (
+    "tcm_hospital",
+    "general_hospital",
+    "maternal_child_hospital",
+    "community_health_center",
+    "township_health_center",
+    "community_health_station",
+    "village_clinic",
+    "tcm_clinic",
+    "disability_rehab_center",
+    "elderly_care_home",
+)
+# pack wording -> network.DivisionLevel
+DIVISION_LEVELS = {"province": "province", "prefecture": "city", "city": "city",
+                   "county": "county", "township": "township"}  # fmt: skip
+
+
+class PackError(ValueError):
+    def __init__(self, file: str, message: str, indicator: str = "", position: int = 0) -> None:
+        self.file, self.indicator, self.position, self.message = file, indicator, position, message
+        where = [file]
+        if indicator:
+            where.append(f"indicator {indicator}")
+        super().__init__(": ".join([*where, message]))
+
+
+@dataclass(frozen=True)
+class PackIndicator:
+    id: str
+    item: int | None
+    section: str
+    name_zh: str
+    name_en: str
+    source: str
+    text: str
+    kind: str
+    over: tuple[str, ...] = ()
+    value: str = ""
+    expression: Node | None = None
+    target: Target | None = None
+    unit: str = ""
+    deadline: int | None = None
+    veto: bool = False
+    points: float = 0.0
+    departments: dict = field(default_factory=dict)
+    evaluate_at: tuple[str, ...] = ()  # network.DivisionLevel values; empty = every level
+    evidence_zh: str = ""
+    evidence_en: str = ""
+
+    @property
+    def is_computed(self) -> bool:
+        return self.kind == "computed"
+
+    def name(self, language: str = "zh") -> str:
+        return self.name_en if language == "en" and self.name_en else self.name_zh
+
+
+@dataclass(frozen=True)
+class Pack:
+    code: str
+    title_zh: str
+    title_en: str
+    source: str
+    pass_rule_zh: str
+    pass_rule_en: str
+    file: str
+    indicators: tuple[PackIndicator, ...]
+
+    def indicator(self, code: str) -> PackIndicator:
+        return next(i for i in self.indicators if i.id == code)
+
+    def title(self, language: str = "zh") -> str:
+        return self.title_en if language == "en" and self.title_en else self.title_zh
+
+
+def _text(value, language: str) -> str:
+    if isinstance(value, dict):
+        return str(value.get(language, "") or "")
+    return str(value or "")
+
+
+def read_elements(path: Path = CORE_FILE) -> dict[str, str]:
+    """Element code -> level, from core.yaml."""
+    with open(path, encoding="utf-8") as handle:
+        core = yaml.safe_load(handle)
+    return {e["code"]: e.get("level", "institution") for e in core["data_elements"]}
+
+
+def load_pack(path: Path, elements: dict[str, str]) -> Pack:
+    name = path.name
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.safe_load(handle)
+    except yaml.YAMLError as error:
+        raise PackError(name, f"not valid YAML: {error}") from error
+    if not isinstance(data, dict) or not data.get("pack"):
+        raise PackError(name, "a pack file needs `pack:` (its code) and `indicators:`")
+    if data["pack"] != path.stem:
+        raise PackError(name, f"pack code {data['pack']!r} differs from the file name")
+    raw = data.get("indicators") or []
+    if not isinstance(raw, list) or not raw:
+        raise PackError(name, "`indicators:` must be a non-empty list")
+    indicators, seen = [], set()
+    for number, entry in enumerate(raw, start=1):
+        indicator = _indicator(name, number, entry, elements)
+        if indicator.id in seen:
+            raise PackError(name, "the id is used twice", indicator.id)
+        seen.add(indicator.id)
+        indicators.append(indicator)
+    return Pack(
+        code=data["pack"],
+        title_zh=_text(data.get("title"), "zh"),
+        title_en=_text(data.get("title"), "en"),
+        source=str(data.get("source", "")),
+        pass_rule_zh=_text(data.get("pass_rule"), "zh"),
+        pass_rule_en=_text(data.get("pass_rule"), "en"),
+        file=name,
+        indicators=tuple(indicators),
+    )
+
+
+def _indicator(file: str, number: int, entry: dict, elements: dict[str, str]) -> PackIndicator:
+    if not isinstance(entry, dict) or not entry.get("id"):
+        raise PackError(file, f"indicator number {number} has no id")
+    code = str(entry["id"])
+
+    def fail(message: str, position: int = 0) -> PackError:
+        return PackError(file, message, code, position)
+
+    for key in ("name", "source", "kind"):
+        if not entry.get(key):
+            raise fail(f"`{key}` is missing")
+    kind = entry["kind"]
+    if kind not in KINDS:
+        raise fail(f"kind {kind!r} is not one of {', '.join(KINDS)}")
+    over = tuple(entry.get("over") or ())
+    for institution_type in over:
+        if institution_type not in INSTITUTION_TYPES:
+            raise fail(f"unknown institution type {institution_type!r} in `over`")
+    evaluate_at = []
+    for level in entry.get("evaluate_at") or ():
+        if level not in DIVISION_LEVELS:
+            raise fail(f"unknown division level {level!r} in `evaluate_at`")
+        evaluate_at.append(DIVISION_LEVELS[level])
+    deadline = entry.get("deadline")
+    if deadline is not None and not (isinstance(deadline, int) and 1900 < deadline < 2200):
+        raise fail(f"deadline {deadline!r} is not a year")
+    expression, target, unit = None, None, str(entry.get("unit", ""))
+    if kind == "computed":
+        expression, target = _computed(entry, elements, fail)
+        if unit not in UNITS:
+            raise fail(f"unit {unit!r} is not one of {', '.join(UNITS)}")
+        if target.text.endswith("%") and unit != "percent":
+            raise fail(f"target {target.text!r} is a percentage but the unit is {unit!r}")
+        if _needs_over(expression) and not over:
+            raise fail("`over` (the institution types covered) is missing")
+    return PackIndicator(
+        id=code,
+        item=entry.get("item"),
+        section=str(entry.get("section", "")),
+        name_zh=_text(entry["name"], "zh"),
+        name_en=_text(entry["name"], "en"),
+        source=str(entry["source"]),
+        text=str(entry.get("text", "")),
+        kind=kind,
+        over=over,
+        value=str(entry.get("value", "")),
+        expression=expression,
+        target=target,
+        unit=unit,
+        deadline=deadline,
+        veto=bool(entry.get("veto", False)),
+        points=float(entry.get("points", 0) or 0),
+        departments=dict(entry.get("departments") or {}),
+        evaluate_at=tuple(evaluate_at),
+        evidence_zh=_text(entry.get("evidence"), "zh"),
+        evidence_en=_text(entry.get("evidence"), "en"),
+    )
+
+
+def _computed(entry: dict, elements: dict[str, str], fail) -> tuple[Node, Target]:
+    if not entry.get("value"):
+        raise fail("a computed indicator needs `value`")
+    if not entry.get("target"):
+        raise fail("a computed indicator needs `target`")
+    try:
+        expression = expressions.parse(str(entry["value"]), elements)
+    except ExpressionError as error:
+        raise fail(f"value, position {error.position}: {error.message}", error.position) from error
+    try:
+        target = expressions.parse_target(str(entry["target"]))
+    except TargetError as error:
+        raise fail(str(error)) from error
+    return expression, target
+
+
+def _needs_over(node: Node) -> bool:
+    return any(
+        isinstance(n, expressions.Share | expressions.Count)
+        or (isinstance(n, expressions.Aggregate) and n.func != "own")
+        for n in expressions.walk(node)
+    )
+
+
+def pack_files(directory: Path = PACKS_DIR) -> list[Path]:
+    return sorted(p for p in directory.glob("*.yaml") if p.name != CORE_FILE.name)
+
+
+def check_packs(directory: Path = PACKS_DIR) -> tuple[list[Pack], list[PackError]]:
+    """Load every pack; returns the packs that load and the errors of those that do not."""
+    elements = read_elements(directory / CORE_FILE.name)
+    packs, errors = [], []
+    for path in pack_files(directory):
+        try:
+            packs.append(load_pack(path, elements))
+        except PackError as error:
+            errors.append(error)
+    return packs, errors
+
+
+@functools.cache
+def _cached_packs() -> dict[str, Pack]:
+    packs, errors = check_packs()
+    if errors:
+        raise errors[0]
+    return {pack.code: pack for pack in packs}
+
+
+def all_packs() -> dict[str, Pack]:
+    """Every pack shipped with Xinglin, by code (read once per process)."""
+    return _cached_packs()
+
+
+def get_pack(code: str) -> Pack:
+    """The pack with this code; KeyError naming the known packs otherwise."""
+    packs = all_packs()
+    if code not in packs:
+        raise KeyError(f"unknown pack {code!r}; known packs: {', '.join(sorted(packs))}")
+    return packs[code]
+
+
+def sync_packs() -> int:
+    """Mirror every pack and indicator into the database (Pack, Indicator rows); indicators
+    no longer in a pack are removed. Returns the number of indicators."""
+    from django.db import transaction
+
+    from xinglin.standards.models import Indicator
+    from xinglin.standards.models import Pack as PackRow
+
+    _cached_packs.cache_clear()
+    count = 0
+    with transaction.atomic():
+        for pack in all_packs().values():
+            row, _created = PackRow.objects.update_or_create(
+                code=pack.code,
+                defaults={"title_zh": pack.title_zh, "title_en": pack.title_en,
+                          "source": pack.source[:300], "file": pack.file},
+            )  # fmt: skip
+            for position, item in enumerate(pack.indicators):
+                Indicator.objects.update_or_create(
+                    pack=row,
+                    code=item.id,
+                    defaults=_indicator_fields(item, position),
+                )
+            row.indicators.exclude(code__in=[i.id for i in pack.indicators]).delete()
+            count += len(pack.indicators)
+    return count
+
+
+def _indicator_fields(item: PackIndicator, position: int) -> dict:
+    return {
+        "item": item.item,
+        "section": item.section,
+        "name_zh": item.name_zh,
+        "name_en": item.name_en,
+        "source": item.source[:300],
+        "kind": item.kind,
+        "value": item.value,
+        "target": item.target.text if item.target else "",
+        "unit": item.unit,
+        "over": list(item.over),
+        "deadline": item.deadline,
+        "veto": item.veto,
+        "points": item.points,
+        "departments": item.departments,
+        "position": position,
+    }
