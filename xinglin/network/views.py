@@ -64,6 +64,7 @@ def orgunit(request, code):
         "children": _children(unit),
         "history": unit.history.select_related("parent").order_by("valid_from"),
         "can_manage": access.can(request.user, "manage", unit),
+        "populations": _populations(unit),
         "query": query,
         "found": access.orgunits_for_user(request.user).filter(
             path__startswith=unit.path, name__contains=query
@@ -240,3 +241,17 @@ def _children(unit: OrgUnit) -> list[OrgUnit]:
             institutions=Count("children", filter=Q(children__kind="institution"))
         ).order_by("kind", "code")
     )
+
+
+POPULATION_ELEMENTS = ("residents", "residents_65_plus", "children_0_36_months")
+
+
+def _populations(unit: OrgUnit) -> list[dict]:
+    """Population figures of a division by year: {year, residents, residents_65_plus, ...}."""
+    from xinglin.collection.models import DataValue
+
+    rows: dict[str, dict] = {}
+    values = DataValue.objects.filter(orgunit=unit, element__code__in=POPULATION_ELEMENTS)
+    for period, code, value in values.values_list("period", "element__code", "value"):
+        rows.setdefault(period, {"year": period})[code] = value
+    return [rows[year] for year in sorted(rows)]

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from django.utils import translation
 
 from xinglin.network.actions import (
     NetworkError,
@@ -172,5 +173,13 @@ def test_read_institution_file_names_the_file_that_is_not_a_workbook():
 
 
 def test_read_institution_file_names_missing_columns():
-    with pytest.raises(NetworkError, match="row 1: missing columns type"):
+    with (
+        translation.override("en"),
+        pytest.raises(NetworkError, match="x.csv, row 1: missing columns type"),
+    ):
+        read_institution_file("x.csv", b"code,name,parent\n1,a,b\n")
+
+
+def test_errors_are_chinese_by_default():
+    with pytest.raises(NetworkError, match="x.csv 第 1 行：缺少列 type"):
         read_institution_file("x.csv", b"code,name,parent\n1,a,b\n")
