@@ -94,3 +94,88 @@ class DeliveredTechnique(models.Model):
 
     def __str__(self) -> str:
         return f"{self.orgunit_id}/{self.period}/{self.item_id}"
+
+
+class SubmissionStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    SUBMITTED = "submitted", _("Submitted")
+    RETURNED = "returned", _("Returned")
+    APPROVED = "approved", _("Approved")
+
+
+class Submission(models.Model):
+    """One form (报表) of one org unit for one period. An org unit has exactly one form per
+    period type, so (org unit, period) names the form; `form` keeps its code for display.
+    While `approved`, every value of the form is locked against edits and imports."""
+
+    form = models.CharField(max_length=64)
+    orgunit = models.ForeignKey(
+        "network.OrgUnit", on_delete=models.PROTECT, related_name="submissions"
+    )
+    period = models.CharField(max_length=8)
+    status = models.CharField(
+        max_length=10, choices=SubmissionStatus.choices, default=SubmissionStatus.OPEN
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    comment = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["orgunit", "period"], name="unique_submission")
+        ]
+        indexes = [models.Index(fields=["period", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.form}/{self.orgunit_id}/{self.period}: {self.status}"
+
+    @property
+    def is_locked(self) -> bool:
+        return self.status == SubmissionStatus.APPROVED
+
+
+class SubmissionEvent(models.Model):
+    """One step of the approval workflow: submit, approve, return (comment), unapprove
+    (reason)."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(max_length=10)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    comment = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.submission_id} {self.action}"
+
+
+class ConfirmedWarning(models.Model):
+    """A validation warning (e.g. a 5× jump on last year) that a user saw and confirmed."""
+
+    element = models.ForeignKey("standards.DataElement", on_delete=models.PROTECT)
+    orgunit = models.ForeignKey("network.OrgUnit", on_delete=models.PROTECT)
+    period = models.CharField(max_length=8)
+    value = models.FloatField()
+    rule = models.CharField(max_length=64)
+    message = models.CharField(max_length=500)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.element_id}/{self.orgunit_id}/{self.period} {self.rule}"

@@ -6,65 +6,179 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('network', '0001_initial'),
-        ('standards', '0001_initial'),
+        ("network", "0001_initial"),
+        ("standards", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AuditEntry',
+            name="AuditEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period', models.CharField(max_length=8)),
-                ('old_value', models.FloatField(blank=True, null=True)),
-                ('new_value', models.FloatField(blank=True, null=True)),
-                ('channel', models.CharField(choices=[('web', 'Web form'), ('import', 'Import'), ('api', 'API'), ('system', 'System')], max_length=8)),
-                ('at', models.DateTimeField(auto_now_add=True)),
-                ('note', models.CharField(blank=True, max_length=500)),
-                ('element', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='standards.dataelement')),
-                ('orgunit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='network.orgunit')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("period", models.CharField(max_length=8)),
+                ("old_value", models.FloatField(blank=True, null=True)),
+                ("new_value", models.FloatField(blank=True, null=True)),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("web", "Web form"),
+                            ("import", "Import"),
+                            ("api", "API"),
+                            ("system", "System"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                ("note", models.CharField(blank=True, max_length=500)),
+                (
+                    "element",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, to="standards.dataelement"
+                    ),
+                ),
+                (
+                    "orgunit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, to="network.orgunit"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-at', '-id'],
-                'indexes': [models.Index(fields=['orgunit', 'element', 'period'], name='collection__orgunit_8bcd7c_idx')],
+                "ordering": ["-at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["orgunit", "element", "period"],
+                        name="collection__orgunit_8bcd7c_idx",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='DataValue',
+            name="DataValue",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period', models.CharField(max_length=8)),
-                ('value', models.FloatField()),
-                ('comment', models.CharField(blank=True, max_length=500)),
-                ('channel', models.CharField(choices=[('web', 'Web form'), ('import', 'Import'), ('api', 'API'), ('system', 'System')], default='web', max_length=8)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('element', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='values', to='standards.dataelement')),
-                ('orgunit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='values', to='network.orgunit')),
-                ('stored_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("period", models.CharField(max_length=8)),
+                ("value", models.FloatField()),
+                ("comment", models.CharField(blank=True, max_length=500)),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("web", "Web form"),
+                            ("import", "Import"),
+                            ("api", "API"),
+                            ("system", "System"),
+                        ],
+                        default="web",
+                        max_length=8,
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "element",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="values",
+                        to="standards.dataelement",
+                    ),
+                ),
+                (
+                    "orgunit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="values",
+                        to="network.orgunit",
+                    ),
+                ),
+                (
+                    "stored_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['period', 'element'], name='collection__period_7ecb44_idx')],
-                'constraints': [models.UniqueConstraint(fields=('element', 'orgunit', 'period'), name='unique_data_value')],
+                "indexes": [
+                    models.Index(fields=["period", "element"], name="collection__period_7ecb44_idx")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("element", "orgunit", "period"), name="unique_data_value"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='DeliveredTechnique',
+            name="DeliveredTechnique",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period', models.CharField(max_length=8)),
-                ('source', models.CharField(choices=[('reported', 'Reported'), ('records', 'From records')], default='reported', max_length=8)),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='standards.techniqueitem')),
-                ('orgunit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='techniques', to='network.orgunit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("period", models.CharField(max_length=8)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("reported", "Reported"), ("records", "From records")],
+                        default="reported",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, to="standards.techniqueitem"
+                    ),
+                ),
+                (
+                    "orgunit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="techniques",
+                        to="network.orgunit",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['period', 'orgunit'], name='collection__period_96065b_idx')],
-                'constraints': [models.UniqueConstraint(fields=('orgunit', 'period', 'item', 'source'), name='unique_delivered_technique')],
+                "indexes": [
+                    models.Index(fields=["period", "orgunit"], name="collection__period_96065b_idx")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("orgunit", "period", "item", "source"),
+                        name="unique_delivered_technique",
+                    )
+                ],
             },
         ),
     ]

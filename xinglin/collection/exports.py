@@ -1,0 +1,72 @@
+"""Data values written back in the long layout `orgunit,period,element,value` (stored values:
+percentages as fractions), as CSV, dataValueSets JSON or a workbook."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
+from openpyxl import Workbook
+
+from xinglin.collection.importers.csv_long import COLUMNS
+from xinglin.collection.models import DataValue
+from xinglin.network import access
+from xinglin.network.models import OrgUnit
+
+FORMATS = ("csv", "json", "xlsx")
+
+
+def value_rows(
+    *, orgunit: OrgUnit | None = None, period: str | None = None, user: User | None = None
+) -> QuerySet:
+    """(orgunit, period, element, value) tuples; under `orgunit` (itself and beneath), for
+    `period`, within the user's view scope (None: the system, everything)."""
+    rows = DataValue.objects.all()
+    if user is not None:
+        rows = rows.filter(access.scope_q(user, "view", field="orgunit__path"))
+    if orgunit is not None:
+        rows = rows.filter(orgunit__path__startswith=orgunit.path)
+    if period:
+        rows = rows.filter(period=period)
+    return rows.order_by("orgunit__code", "period", "element__code").values_list(
+        "orgunit__code", "period", "element__code", "value"
+    )
+
+
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
+
+def to_csv(rows) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for orgunit, period, element, value in rows.iterator():
+        writer.writerow([orgunit, period, element, _number(value)])
+    return buffer.getvalue().encode("utf-8")
+
+
+def to_json(rows) -> bytes:
+    values = [
+        {"orgUnit": o, "period": p, "dataElement": e, "value": _number(v)}
+        for o, p, e, v in rows.iterator()
+    ]
+    return json.dumps({"dataValues": values}, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def to_xlsx(rows) -> bytes:
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("values")
+    sheet.append(list(COLUMNS))
+    for orgunit, period, element, value in rows.iterator():
+        sheet.append([orgunit, period, element, _number(value)])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def render(rows, fmt: str) -> bytes:
+    return {"csv": to_csv, "json": to_json, "xlsx": to_xlsx}[fmt](rows)

@@ -1,0 +1,104 @@
+"""Forms (报表), generated from the data elements: one per institution type (or `division`)
+and period type. An org unit has exactly one form per period type, so (org unit, period)
+names its form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import groupby
+
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from xinglin.lib import periods
+from xinglin.network.models import InstitutionType, Kind, OrgUnit
+from xinglin.standards.models import DataElement
+
+DIVISION = "division"
+PERIOD_LABELS = {"monthly": "Monthly", "quarterly": "Quarterly", "yearly": "Yearly"}
+
+
+@dataclass(frozen=True)
+class Form:
+    target: str  # an institution type, or "division"
+    period_type: str
+
+    @property
+    def code(self) -> str:
+        return f"{self.target}.{self.period_type}"
+
+    @property
+    def label(self) -> str:
+        target = _("Division") if self.target == DIVISION else InstitutionType(self.target).label
+        period = {"monthly": _("monthly"), "quarterly": _("quarterly"), "yearly": _("yearly")}
+        return _("%(target)s, %(period)s form") % {
+            "target": target,
+            "period": period[self.period_type],
+        }
+
+    def elements(self) -> list[DataElement]:
+        # The catalogue's order (pk follows core.yaml on first sync) keeps sections together.
+        found = DataElement.objects.filter(period_type=self.period_type).order_by("pk")
+        if self.target == DIVISION:
+            return [e for e in found if e.level == DIVISION]
+        return [
+            e for e in found if e.level != DIVISION and self.target in (e.institution_types or [])
+        ]
+
+    def sections(self) -> list[tuple[str, list[DataElement]]]:
+        elements = self.elements()
+        order = {
+            name: index for index, name in enumerate(dict.fromkeys(section_of(e) for e in elements))
+        }
+        elements.sort(key=lambda e: order[section_of(e)])
+        return [
+            (name, list(items)) for name, items in groupby(elements, key=lambda e: section_of(e))
+        ]
+
+
+def section_of(element: DataElement) -> str:
+    if get_language() == "en" and element.section_en:
+        return element.section_en
+    return element.section_zh
+
+
+def target_of(orgunit: OrgUnit) -> str:
+    return DIVISION if orgunit.kind == Kind.DIVISION else orgunit.institution_type
+
+
+def get_form(code: str) -> Form:
+    """The form with `code` (`township_health_center.monthly`); raises KeyError."""
+    target, _dot, period_type = code.partition(".")
+    valid = {DIVISION, *InstitutionType.values}
+    if target not in valid or period_type not in periods.PERIOD_TYPES:
+        raise KeyError(code)
+    return Form(target, period_type)
+
+
+def form_for(orgunit: OrgUnit, period_code: str) -> Form | None:
+    """The org unit's form for the period, or None when it reports nothing of that type."""
+    form = Form(target_of(orgunit), periods.parse(period_code).type)
+    return form if form.elements() else None
+
+
+def forms_for(orgunit: OrgUnit) -> list[Form]:
+    forms = [Form(target_of(orgunit), kind) for kind in periods.PERIOD_TYPES]
+    return [form for form in forms if form.elements()]
+
+
+def expected_orgunits(form: Form, period_code: str, within: OrgUnit | None = None):
+    """The open org units that owe this form for the period (under `within` when given)."""
+    period = periods.parse(period_code)
+    units = OrgUnit.objects.all()
+    if form.target == DIVISION:
+        units = units.filter(kind=Kind.DIVISION)
+    else:
+        units = units.filter(kind=Kind.INSTITUTION, institution_type=form.target)
+    if within is not None:
+        units = units.filter(path__startswith=within.path)
+    return [u for u in units if is_open_during(u, period)]
+
+
+def is_open_during(orgunit: OrgUnit, period: periods.Period) -> bool:
+    opened = orgunit.opened_on is None or orgunit.opened_on <= period.end
+    return opened and (orgunit.closed_on is None or orgunit.closed_on > period.start)

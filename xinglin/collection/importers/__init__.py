@@ -1,0 +1,82 @@
+"""File formats for `xinglin import` and the upload page. Each member has the same shape:
+`read(path) -> Parsed` and `write_report(path, parsed, problems, report) -> None`; they are
+registered in FORMATS and chosen by `detect` (extension first, then the file's first bytes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+
+from django.utils.translation import gettext as _
+
+from xinglin.collection.validation import Candidate, Location, Problem
+
+# A file larger than this is refused before it is read (about 2 million long-CSV rows).
+MAX_BYTES = 64 * 1024 * 1024
+MAX_VALUES = 1_000_000
+
+
+class UnreadableFile(ValueError):
+    """A file that is not one of the formats at all (the message says what it looks like)."""
+
+
+@dataclass
+class Parsed:
+    format: str
+    candidates: list[Candidate] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    encoding: str = ""
+
+
+def detect(path: Path) -> str:
+    suffix = path.suffix.lower()
+    head = path.read_bytes()[:8] if path.is_file() else b""
+    if suffix in (".xlsx", ".xlsm"):
+        return "xlsx"
+    if suffix == ".json":
+        return "json"
+    if suffix in (".csv", ".txt"):
+        return "csv"
+    if head.startswith(b"PK"):
+        return "xlsx"
+    if head.lstrip(b"\xef\xbb\xbf \r\n\t").startswith(b"{"):
+        return "json"
+    return "csv"
+
+
+def formats() -> dict[str, ModuleType]:
+    from xinglin.collection.importers import csv_long, datavalueset, workbook
+
+    return {"csv": csv_long, "json": datavalueset, "xlsx": workbook}
+
+
+def read(path: Path) -> Parsed:
+    """Parse a file into candidate values (and the problems found while parsing)."""
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise UnreadableFile(
+            _("the file is %(size).0f MB; the limit is %(limit).0f MB: split it into smaller files")
+            % {"size": size / 2**20, "limit": MAX_BYTES / 2**20}
+        )
+    if size == 0:
+        raise UnreadableFile(_("the file is empty"))
+    parsed = formats()[detect(path)].read(path)
+    if len(parsed.candidates) > MAX_VALUES:
+        raise UnreadableFile(
+            _("the file holds %(n)d values; the limit is %(limit)d: split it")
+            % {"n": len(parsed.candidates), "limit": MAX_VALUES}
+        )
+    if not parsed.candidates and not parsed.problems:
+        parsed.problems.append(Problem(Location(row=0), _("the file holds no values")))
+    return parsed
+
+
+def write_report(path: Path, parsed: Parsed, problems: list[Problem], report: Path) -> None:
+    formats()[parsed.format].write_report(path, parsed, problems, report)
+
+
+def report_path(path: Path, fmt: str) -> Path:
+    """`data.csv` → `data.errors.csv` beside it (`.xlsx` for workbooks)."""
+    suffix = ".xlsx" if fmt == "xlsx" else ".csv"
+    return path.with_name(f"{path.stem}.errors{suffix}")

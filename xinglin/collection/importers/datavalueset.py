@@ -1,0 +1,66 @@
+"""DHIS2-style `dataValueSets` JSON: {"dataSet", "period", "orgUnit", "dataValues": [{
+"dataElement", "period", "orgUnit", "value", "comment"}]}; the set's period and orgUnit are
+defaults for its entries. Values are stored values (percent as a fraction). Rows in errors are
+1-based positions in `dataValues`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from django.utils.translation import gettext as _
+
+from xinglin.collection.importers import Parsed, UnreadableFile, _textreport
+from xinglin.collection.importers.csv_long import decode
+from xinglin.collection.validation import Candidate, Location, Problem
+
+
+def read(path: Path) -> Parsed:
+    text, encoding = decode(path.read_bytes())
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise UnreadableFile(
+            _("not valid JSON: %(msg)s at line %(line)d column %(col)d")
+            % {"msg": error.msg, "line": error.lineno, "col": error.colno}
+        ) from None
+    parsed = Parsed("json", encoding=encoding)
+    entries = document.get("dataValues") if isinstance(document, dict) else None
+    if not isinstance(entries, list):
+        message = _("expected an object with a “dataValues” list")
+        parsed.problems.append(Problem(Location(0, "dataValues"), message))
+        return parsed
+    defaults = {key: document.get(key) for key in ("period", "orgUnit")}
+    for number, entry in enumerate(entries, start=1):
+        candidate = _candidate(number, entry, defaults, parsed)
+        if candidate is not None:
+            parsed.candidates.append(candidate)
+    return parsed
+
+
+def _candidate(number: int, entry: object, defaults: dict, parsed: Parsed) -> Candidate | None:
+    if not isinstance(entry, dict):
+        parsed.problems.append(Problem(Location(number, ""), _("each data value is an object")))
+        return None
+    fields = {
+        "dataElement": entry.get("dataElement"),
+        "period": entry.get("period", defaults["period"]),
+        "orgUnit": entry.get("orgUnit", defaults["orgUnit"]),
+        "value": entry.get("value"),
+    }
+    missing = [name for name, value in fields.items() if value in (None, "")]
+    for name in missing:
+        parsed.problems.append(Problem(Location(number, name), _("missing")))
+    if missing:
+        return None
+    return Candidate(
+        str(fields["orgUnit"]).strip(),
+        str(fields["period"]).strip(),
+        str(fields["dataElement"]).strip(),
+        fields["value"],
+        Location(number, "value"),
+    )
+
+
+def write_report(path: Path, parsed: Parsed, problems: list[Problem], report: Path) -> None:
+    _textreport.write(problems, report)

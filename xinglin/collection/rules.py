@@ -1,0 +1,313 @@
+"""Validation rules of rules.yaml: value checks by type, comparisons between elements, the
+year-on-year jump warning, and form deadlines. Comparisons are parsed by a tiny recursive
+descent parser (numbers, element codes, + - * and parentheses, one comparison), never eval'd."""
+
+from __future__ import annotations
+
+import calendar
+import math
+import operator
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+import yaml
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from xinglin.lib import periods
+
+RULES_FILE = Path(__file__).parent / "rules.yaml"
+_TOKEN = re.compile(r"\s*(?:(\d+(?:\.\d+)?)|([A-Za-z_][A-Za-z0-9_]*)|(<=|>=|==|!=|<|>|[-+*()]))")
+_COMPARISONS: dict[str, Callable[[float, float], bool]] = {
+    "<=": operator.le,
+    ">=": operator.ge,
+    "<": operator.lt,
+    ">": operator.gt,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
+_TRUE_WORDS = {"1", "是", "有", "yes", "y", "true"}
+_FALSE_WORDS = {"0", "否", "无", "no", "n", "false"}
+
+
+class RuleSyntaxError(ValueError):
+    """A rule's `check` that does not parse; the message names the rule and position."""
+
+
+# ----------------------------------------------------------------------------- expressions
+Expr = Callable[[Mapping[str, float]], float]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    text: str
+    names: frozenset[str]
+    left: Expr
+    op: str
+    right: Expr
+
+    def holds(self, values: Mapping[str, float]) -> bool | None:
+        """True/False, or None when an element it names has no value."""
+        if not self.names <= values.keys():
+            return None
+        # A small tolerance so that 0.1 + 0.2 <= 0.3 holds.
+        left, right = self.left(values), self.right(values)
+        if self.op in ("<=", ">=", "==") and math.isclose(left, right, abs_tol=1e-9):
+            return True
+        return _COMPARISONS[self.op](left, right)
+
+
+class _Parser:
+    def __init__(self, text: str, rule: str):
+        self.text, self.rule, self.tokens, self.names = text, rule, [], set()
+        position = 0
+        while position < len(text):
+            match = _TOKEN.match(text, position)
+            if not match or match.end() == position:
+                if text[position:].strip() == "":
+                    break
+                self._fail("unexpected character", position)
+            kind = "num" if match.group(1) else "name" if match.group(2) else "op"
+            value = match.group(1) or match.group(2) or match.group(3)
+            self.tokens.append((kind, value, match.start(match.lastindex)))
+            position = match.end()
+        self.index = 0
+
+    def _fail(self, message: str, position: int | None = None) -> None:
+        where = len(self.text) if position is None else position
+        raise RuleSyntaxError(
+            f"rule {self.rule}: {message} at position {where + 1} of {self.text!r}"
+        )
+
+    def _peek(self) -> tuple[str, str, int] | None:
+        return self.tokens[self.index] if self.index < len(self.tokens) else None
+
+    def _take(self) -> tuple[str, str, int]:
+        token = self._peek()
+        if token is None:
+            self._fail("unexpected end")
+        self.index += 1
+        return token  # type: ignore[return-value]
+
+    def comparison(self) -> Comparison:
+        left = self._sum()
+        kind, op, position = self._take()
+        if op not in _COMPARISONS:
+            self._fail(f"expected a comparison, found {op!r}", position)
+        right = self._sum()
+        if self._peek() is not None:
+            self._fail("unexpected text", self._peek()[2])  # type: ignore[index]
+        return Comparison(self.text, frozenset(self.names), left, op, right)
+
+    def _sum(self) -> Expr:
+        expr = self._product()
+        while (token := self._peek()) and token[1] in "+-" and token[0] == "op":
+            self.index += 1
+            left, right, sign = expr, self._product(), token[1]
+            expr = _combine(left, right, operator.add if sign == "+" else operator.sub)
+        return expr
+
+    def _product(self) -> Expr:
+        expr = self._atom()
+        while (token := self._peek()) and token[1] == "*":
+            self.index += 1
+            expr = _combine(expr, self._atom(), operator.mul)
+        return expr
+
+    def _atom(self) -> Expr:
+        kind, value, position = self._take()
+        if kind == "num":
+            number = float(value)
+            return lambda values: number
+        if kind == "name":
+            self.names.add(value)
+            return lambda values: values[value]
+        if value == "(":
+            expr = self._sum()
+            if self._take()[1] != ")":
+                self._fail("expected ')'", position)
+            return expr
+        self._fail(f"unexpected {value!r}", position)
+        raise AssertionError  # unreachable: _fail raises
+
+
+def _combine(left: Expr, right: Expr, op: Callable[[float, float], float]) -> Expr:
+    return lambda values: op(left(values), right(values))
+
+
+def parse_check(text: str, rule: str = "?") -> Comparison:
+    return _Parser(text, rule).comparison()
+
+
+# ----------------------------------------------------------------------------- the rule file
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    check: Comparison
+    severity: str
+    message_zh: str
+    message_en: str
+    source: str
+
+    @property
+    def message(self) -> str:
+        return self.message_en if get_language() == "en" else self.message_zh
+
+
+@dataclass(frozen=True)
+class RuleBook:
+    values: dict
+    jump_factor: float
+    jump_types: tuple[str, ...]
+    rules: tuple[Rule, ...]
+    deadlines: dict
+
+
+@cache
+def load(path: Path = RULES_FILE) -> RuleBook:
+    with open(path, encoding="utf-8") as handle:
+        data = yaml.safe_load(handle)
+    rules = tuple(
+        Rule(
+            id=item["id"],
+            check=parse_check(item["check"], item["id"]),
+            severity=item.get("severity", "error"),
+            message_zh=item["message"]["zh"],
+            message_en=item["message"]["en"],
+            source=item["source"],
+        )
+        for item in data["rules"]
+    )
+    return RuleBook(
+        values=data["values"],
+        jump_factor=float(data["jump"]["factor"]),
+        jump_types=tuple(data["jump"]["types"]),
+        rules=rules,
+        deadlines=data["deadlines"],
+    )
+
+
+# ----------------------------------------------------------------------------- single values
+class ValueProblem(ValueError):
+    """A raw value that cannot be stored for its element (wrong type or out of range)."""
+
+
+def to_stored(value_type: str, raw: object, *, entry: bool = False) -> float:
+    """The stored float for a raw value (text, number or bool). `entry` means the value was
+    typed where percentages show as 0–100 (forms, the Excel template). Raises ValueProblem."""
+    spec = load().values[value_type]
+    number = _boolean(raw) if value_type == "boolean" else _number(raw)
+    if value_type == "percent" and entry:
+        number = number / spec.get("entry_scale", 1)
+    _check_range(value_type, spec, number, entry)
+    return number
+
+
+def to_entry(value_type: str, stored: float | None) -> str:
+    """A stored value as a form shows it (percent as 0–100, whole numbers without .0)."""
+    if stored is None:
+        return ""
+    if value_type == "percent":
+        stored = stored * load().values["percent"].get("entry_scale", 1)
+        stored = round(stored, 6)
+    return str(int(stored)) if float(stored).is_integer() else f"{stored:g}"
+
+
+def _number(raw: object) -> float:
+    if isinstance(raw, bool):
+        return float(raw)
+    if isinstance(raw, int | float):
+        number = float(raw)
+    else:
+        text = str(raw).strip().replace(",", "").replace("，", "")
+        if text.endswith("%"):
+            raise ValueProblem(_("write the number without the % sign"))
+        try:
+            number = float(text)
+        except ValueError:
+            raise ValueProblem(_("“%(value)s” is not a number") % {"value": text}) from None
+    if not math.isfinite(number):
+        raise ValueProblem(_("“%(value)s” is not a number") % {"value": raw})
+    return number
+
+
+def _boolean(raw: object) -> float:
+    text = str(raw).strip().lower()
+    if isinstance(raw, bool):
+        return 1.0 if raw else 0.0
+    if isinstance(raw, int | float) and float(raw) in (0.0, 1.0):
+        return float(raw)
+    if text in _TRUE_WORDS or text == "1.0":
+        return 1.0
+    if text in _FALSE_WORDS or text == "0.0":
+        return 0.0
+    raise ValueProblem(_("“%(value)s” is not 1 (yes) or 0 (no)") % {"value": raw})
+
+
+def _check_range(value_type: str, spec: dict, number: float, entry: bool) -> None:
+    if spec.get("whole") and not number.is_integer():
+        raise ValueProblem(_("%(value)g is not a whole number") % {"value": number})
+    scale = spec.get("entry_scale", 1) if entry else 1
+    low, high = spec.get("min"), spec.get("max")
+    if low is not None and number < low:
+        if value_type == "percent":
+            raise ValueProblem(_("a percentage cannot be below %(low)g") % {"low": low * scale})
+        raise ValueProblem(_("cannot be negative"))
+    if high is not None and number > high:
+        raise ValueProblem(_("a percentage cannot be above %(high)g") % {"high": high * scale})
+
+
+# ----------------------------------------------------------------------------- several values
+@dataclass(frozen=True)
+class Finding:
+    """A rule that fails for one element of one org unit and period."""
+
+    element: str
+    severity: str  # error | warning
+    rule: str
+    message: str
+
+
+def check_group(new: Mapping[str, float], stored: Mapping[str, float]) -> list[Finding]:
+    """Comparison rules for one org unit and period: `new` values (being written) over the
+    `stored` ones. Only rules naming at least one new value are checked; a failing rule is
+    reported on each new value it names."""
+    merged = {**stored, **new}
+    findings = []
+    for rule in load().rules:
+        involved = [name for name in sorted(rule.check.names) if name in new]
+        if not involved or rule.check.holds(merged) is not False:
+            continue
+        for name in involved:
+            findings.append(Finding(name, rule.severity, rule.id, rule.message))
+    return findings
+
+
+def jump_warning(value_type: str, value: float, last_year: float | None) -> Finding | None:
+    book = load()
+    if value_type not in book.jump_types or not last_year or last_year <= 0 or value <= 0:
+        return None
+    ratio = value / last_year
+    if 1 / book.jump_factor <= ratio <= book.jump_factor:
+        return None
+    message = _("%(value)g is %(ratio).1f× last year's %(last)g; please confirm") % {
+        "value": value,
+        "ratio": ratio,
+        "last": last_year,
+    }
+    return Finding("", "warning", "jump", message)
+
+
+# ----------------------------------------------------------------------------- deadlines
+def deadline(period_code: str) -> date:
+    """The day a form for the period is due: `day` of the month after the period ends."""
+    period = periods.parse(period_code)
+    day = int(load().deadlines[period.type]["day"])
+    year, month = period.end.year, period.end.month + 1
+    if month == 13:
+        year, month = year + 1, 1
+    return date(year, month, min(day, calendar.monthrange(year, month)[1]))
