@@ -1,0 +1,434 @@
+"""Every write of the plans app: loading plan packs, task progress, evidence and its review,
+rectification tasks; and `evidence_status`, which settles an indicator's evidence item."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.contrib.auth.models import User
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from xinglin.network.models import OrgUnit
+from xinglin.plans.files import check_file
+from xinglin.plans.indicators import find_indicator
+from xinglin.plans.models import (
+    Department,
+    Evidence,
+    EvidenceStatus,
+    IndicatorLink,
+    Milestone,
+    MilestoneKind,
+    Phase,
+    Plan,
+    RectificationStatus,
+    RectificationTask,
+    Task,
+    TaskStatus,
+    TaskUpdate,
+    UpdateKind,
+)
+from xinglin.plans.packs import PackError, PlanPack, parse_month_day, read_departments
+
+TARGET = re.compile(r"^\s*(>=|<=|>|<|=)\s*([\d.]+)\s*(%?)\s*$")
+
+
+class PlanError(ValueError):
+    pass
+
+
+# ---------------------------------------------------------------- loading packs
+
+
+@dataclass
+class LoadResult:
+    plan: Plan
+    tasks_created: int = 0
+    tasks_updated: int = 0
+    milestones: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def load_departments() -> int:
+    for item in read_departments():
+        name = item.get("name") or {}
+        Department.objects.update_or_create(
+            code=item["code"],
+            defaults={
+                "name_zh": name.get("zh", ""),
+                "name_en": name.get("en", ""),
+                "aliases": list(item.get("aliases") or []),
+                "note": item.get("note", ""),
+            },
+        )
+    return Department.objects.count()
+
+
+@transaction.atomic
+def load_plan(pack: PlanPack, orgunit: OrgUnit) -> LoadResult:
+    """Create or bring up to date the plan of `pack` for `orgunit`. Task progress, updates and
+    evidence are kept; text, departments, dates and links follow the pack."""
+    if pack.errors:
+        raise PackError("\n".join(pack.errors))
+    data = pack.data
+    departments = {d.code: d for d in Department.objects.all()}
+    plan, _created = Plan.objects.update_or_create(
+        orgunit=orgunit,
+        pack=pack.code,
+        defaults={
+            "title_zh": data["title"]["zh"],
+            "title_en": data["title"].get("en", ""),
+            "source": data["source"],
+            "start": data["period"]["start"],
+            "end": data["period"]["end"],
+        },
+    )
+    result = LoadResult(plan)
+    phases = _load_phases(plan, data.get("phases") or [])
+    keys: set[str] = set()
+    for position, item in enumerate(pack.tasks):
+        task = _load_task(plan, item, position, phases, departments, result)
+        keys |= _load_task_milestones(plan, task, item, departments)
+    keys |= _load_reporting(plan, data.get("reporting") or [], departments)
+    plan.milestones.exclude(key__in=keys).delete()
+    result.milestones = len(keys)
+    numbers = {str(t["number"]) for t in pack.tasks}
+    for task in plan.tasks.exclude(number__in=numbers):
+        result.notes.append(f"task {task.number} is no longer in the pack (kept)")
+    return result
+
+
+def _load_phases(plan: Plan, items: list[dict]) -> dict[str, Phase]:
+    phases = {}
+    for item in items:
+        phases[item["code"]], _ = Phase.objects.update_or_create(
+            plan=plan,
+            code=item["code"],
+            defaults={
+                "name_zh": item["name"]["zh"],
+                "name_en": item["name"].get("en", ""),
+                "start": item["start"],
+                "end": item["end"],
+                "source": item.get("source", ""),
+            },
+        )
+    plan.phases.exclude(code__in=phases).delete()
+    return phases
+
+
+def _load_task(plan, item, position, phases, departments, result: LoadResult) -> Task:
+    task, created = Task.objects.update_or_create(
+        plan=plan,
+        number=str(item["number"]),
+        defaults={
+            "position": position,
+            "title_zh": item["title"]["zh"],
+            "title_en": item["title"].get("en", ""),
+            "text": item.get("text", ""),
+            "category": item.get("category", "task"),
+            "phase": phases.get(item.get("phase")),
+            "deadline": item.get("deadline"),
+            "source": item.get("source", ""),
+            "note": item.get("note", ""),
+        },
+    )
+    if created:
+        result.tasks_created += 1
+    else:
+        result.tasks_updated += 1
+    task.lead.set([departments[c] for c in item.get("lead") or []])
+    task.support.set([departments[c] for c in item.get("support") or []])
+    refs = list(item.get("indicators") or [])
+    refs += [m["indicator"] for m in item.get("milestones") or [] if m.get("indicator")]
+    _set_links(task, refs)
+    return task
+
+
+def _set_links(task: Task, refs: list[str]) -> None:
+    wanted = {tuple(ref.split("/", 1)) for ref in refs}
+    existing = {(link.pack, link.indicator): link for link in task.indicator_links.all()}
+    for key, link in existing.items():
+        if key not in wanted:
+            link.delete()
+    for pack, indicator in wanted - set(existing):
+        IndicatorLink.objects.create(task=task, pack=pack, indicator=indicator)
+
+
+def _save_milestone(plan, key, departments, **fields) -> str:
+    milestone, _ = Milestone.objects.update_or_create(plan=plan, key=key, defaults=fields)
+    milestone.departments.set(departments)
+    return key
+
+
+def _load_task_milestones(plan, task, item, departments) -> set[str]:
+    keys = set()
+    leads = [departments[c] for c in item.get("lead") or []]
+    for index, m in enumerate(item.get("milestones") or [], start=1):
+        keys.add(
+            _save_milestone(
+                plan,
+                f"task:{task.number}:{index}",
+                leads,
+                task=task,
+                kind=MilestoneKind.TASK,
+                title_zh=m["title"]["zh"],
+                title_en=m["title"].get("en", ""),
+                due=m["due"],
+                indicator=m.get("indicator") or "",
+                source=m.get("source") or item.get("source", ""),
+                note=m.get("note", ""),
+            )
+        )
+    return keys
+
+
+def _load_reporting(plan: Plan, items: list[dict], departments) -> set[str]:
+    """Yearly reporting deadlines become one milestone per plan year; one-off ones one."""
+    keys = set()
+    for item in items:
+        by = [departments[c] for c in item.get("by") or []]
+        common = {
+            "task": None,
+            "kind": MilestoneKind.REPORTING,
+            "title_zh": item["name"]["zh"],
+            "title_en": item["name"].get("en", ""),
+            "indicator": item.get("indicator") or "",
+            "source": item.get("source", ""),
+            "note": item.get("note", ""),
+        }
+        if item.get("recurrence") == "yearly":
+            if "due" not in item:
+                continue  # the document gives no date: nothing to put on the timeline
+            for year in range(plan.start.year, plan.end.year + 1):
+                due = parse_month_day(item["due"], year)
+                key = f"reporting:{item['code']}:{year}"
+                keys.add(_save_milestone(plan, key, by, due=due, **common))
+        else:
+            key = f"reporting:{item['code']}"
+            keys.add(_save_milestone(plan, key, by, due=item["date"], **common))
+    return keys
+
+
+# ---------------------------------------------------------------- task progress
+
+
+def _journal(task: Task, user: User | None, kind: str, **fields) -> TaskUpdate:
+    return TaskUpdate.objects.create(task=task, user=user, kind=kind, at=timezone.now(), **fields)
+
+
+@transaction.atomic
+def update_task_status(
+    task: Task, status: str, *, user: User | None, comment: str = "", on: date | None = None
+) -> Task:
+    if status not in (TaskStatus.NOT_STARTED, TaskStatus.IN_PROGRESS, TaskStatus.DONE):
+        raise PlanError(_("Unknown status %(status)s.") % {"status": status})
+    old = task.status
+    if old == status:
+        if comment:
+            add_comment(task, user=user, text=comment)
+        return task
+    task.status = status
+    task.completed_on = (on or date.today()) if status == TaskStatus.DONE else None
+    task.save(update_fields=["status", "completed_on"])
+    if status == TaskStatus.DONE:
+        task.milestones.filter(done_on__isnull=True).update(done_on=task.completed_on)
+    _journal(task, user, UpdateKind.STATUS, old_status=old, new_status=status, text=comment)
+    return task
+
+
+def add_comment(task: Task, *, user: User | None, text: str) -> TaskUpdate:
+    text = text.strip()
+    if not text:
+        raise PlanError(_("A comment cannot be empty."))
+    return _journal(task, user, UpdateKind.COMMENT, text=text)
+
+
+def complete_milestone(milestone: Milestone, *, on: date | None = None) -> Milestone:
+    milestone.done_on = on or date.today()
+    milestone.save(update_fields=["done_on"])
+    return milestone
+
+
+# ---------------------------------------------------------------- evidence
+
+
+@transaction.atomic
+def upload_evidence(
+    *,
+    orgunit: OrgUnit,
+    name: str,
+    content: bytes,
+    user: User | None,
+    task: Task | None = None,
+    pack: str = "",
+    indicator: str = "",
+    description: str = "",
+) -> Evidence:
+    """Store an evidence file for a task, or for an indicator's evidence item (`pack`,
+    `indicator`). Raises EvidenceFileError (wrong type, too large, empty) or PlanError."""
+    checked = check_file(name, content)
+    if task is None and find_indicator(pack, indicator) is None:
+        raise PlanError(_("Unknown indicator %(ref)s.") % {"ref": f"{pack}/{indicator}"})
+    evidence = Evidence(
+        orgunit=orgunit,
+        task=task,
+        pack=pack if task is None else "",
+        indicator=indicator if task is None else "",
+        name=checked.name,
+        content_type=checked.content_type,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        description=description.strip()[:300],
+        uploaded_by=user,
+        uploaded_at=timezone.now(),
+    )
+    # The stored name is random: nothing the uploader typed reaches the file system.
+    evidence.file.save(f"{uuid.uuid4().hex}.{checked.kind}", ContentFile(content), save=False)
+    evidence.save()
+    if task is not None:
+        _journal(task, user, UpdateKind.EVIDENCE, text=evidence.name)
+    return evidence
+
+
+@transaction.atomic
+def review_evidence(evidence: Evidence, *, user: User, accept: bool, comment: str = "") -> Evidence:
+    if not accept and not comment.strip():
+        raise PlanError(_("Say why the evidence is rejected."))
+    evidence.status = EvidenceStatus.ACCEPTED if accept else EvidenceStatus.REJECTED
+    evidence.reviewed_by = user
+    evidence.reviewed_at = timezone.now()
+    evidence.review_comment = comment.strip()
+    evidence.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_comment"])
+    if evidence.task_id:
+        verdict = _("accepted") if accept else _("rejected")
+        text = f"{evidence.name}: {verdict}" + (f" — {evidence.review_comment}" if comment else "")
+        _journal(evidence.task, user, UpdateKind.REVIEW, text=text)
+    return evidence
+
+
+def _evidence_for(orgunit: OrgUnit, pack: str, indicators: list[str] | None = None):
+    direct = Q(pack=pack)
+    linked = Q(task__indicator_links__pack=pack)
+    if indicators is not None:
+        direct &= Q(indicator__in=indicators)
+        linked &= Q(task__indicator_links__indicator__in=indicators)
+    return Evidence.objects.filter(orgunit=orgunit).filter(direct | linked)
+
+
+def _status_of(statuses: set[str]) -> str:
+    if EvidenceStatus.ACCEPTED in statuses:
+        return "met"
+    if statuses == {EvidenceStatus.REJECTED}:
+        return "not_met"
+    return "awaiting_evidence"
+
+
+def _as_orgunit(orgunit: OrgUnit | str) -> OrgUnit | None:
+    if isinstance(orgunit, OrgUnit):
+        return orgunit
+    return OrgUnit.objects.filter(code=orgunit).first()
+
+
+def evidence_status(orgunit: OrgUnit | str, pack: str, indicator_id: str) -> str:
+    """ "met" when a reviewer accepted evidence for the indicator (attached to the item itself
+    or to a task of `orgunit`'s plans linked to it), "not_met" when all its evidence was
+    rejected, else "awaiting_evidence"."""
+    return evidence_statuses(orgunit, pack, [indicator_id])[indicator_id]
+
+
+def evidence_statuses(
+    orgunit: OrgUnit | str, pack: str, indicator_ids: list[str]
+) -> dict[str, str]:
+    """evidence_status for several indicators of one pack in one query."""
+    unit = _as_orgunit(orgunit)
+    found: dict[str, set[str]] = {i: set() for i in indicator_ids}
+    if unit is not None:
+        rows = _evidence_for(unit, pack, list(indicator_ids)).values_list(
+            "indicator", "task__indicator_links__indicator", "status"
+        )
+        for direct, linked, status in rows:
+            for ident in {direct, linked} & set(found):
+                found[ident].add(status)
+    return {ident: _status_of(statuses) for ident, statuses in found.items()}
+
+
+# ---------------------------------------------------------------- rectification
+
+
+def meets_target(value: float | None, target: str) -> bool | None:
+    """Whether `value` meets a pack target such as ">= 35%" (percent values are fractions);
+    None when either is missing or the target is not a simple comparison."""
+    match = TARGET.match(target or "")
+    if value is None or not match:
+        return None
+    bound = float(match[2]) / (100 if match[3] else 1)
+    return {
+        ">=": value >= bound,
+        "<=": value <= bound,
+        ">": value > bound,
+        "<": value < bound,
+        "=": abs(value - bound) < 1e-9,
+    }[match[1]]
+
+
+@transaction.atomic
+def create_rectification(
+    *,
+    orgunit: OrgUnit,
+    pack: str,
+    indicator: str,
+    owner: Department,
+    measure: str,
+    deadline: date,
+    user: User | None,
+    value: float | None = None,
+    period: str = "",
+) -> RectificationTask:
+    info = find_indicator(pack, indicator)
+    if info is None:
+        raise PlanError(_("Unknown indicator %(ref)s.") % {"ref": f"{pack}/{indicator}"})
+    if not measure.strip():
+        raise PlanError(_("Describe the rectification measure."))
+    return RectificationTask.objects.create(
+        orgunit=orgunit,
+        pack=pack,
+        indicator=indicator,
+        indicator_name=info.name_zh,
+        target=info.target,
+        period=period,
+        owner=owner,
+        measure=measure.strip(),
+        deadline=deadline,
+        value_at_creation=value,
+        created_by=user,
+        created_at=timezone.now(),
+    )
+
+
+def start_rectification(item: RectificationTask) -> RectificationTask:
+    if item.status == RectificationStatus.OPEN:
+        item.status = RectificationStatus.IN_PROGRESS
+        item.save(update_fields=["status"])
+    return item
+
+
+@transaction.atomic
+def close_rectification(
+    item: RectificationTask, *, user: User | None, value: float | None, note: str = ""
+) -> RectificationTask:
+    if item.status == RectificationStatus.CLOSED:
+        raise PlanError(_("This rectification task is already closed."))
+    item.status = RectificationStatus.CLOSED
+    item.value_at_closure = value
+    item.closure_note = note.strip()
+    item.closed_by = user
+    item.closed_at = timezone.now()
+    item.save()
+    return item

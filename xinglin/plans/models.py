@@ -1,0 +1,327 @@
+"""Programme plans (实施方案 / 规划): phases, tasks with lead and supporting departments,
+milestones, progress updates, evidence (佐证材料) and rectification tasks (整改)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from xinglin.network.models import OrgUnit
+
+# A task or milestone is "due soon" this many days before its deadline.
+DUE_SOON_DAYS = 30
+
+
+def _bilingual(zh: str, en: str) -> str:
+    return en if (get_language() or "").startswith("en") and en else zh
+
+
+def evidence_storage() -> FileSystemStorage:
+    """Evidence lives under MEDIA_ROOT/evidence, outside the web root, with no base URL:
+    files are only ever served by the view that checks the user's scope."""
+    return FileSystemStorage(location=settings.MEDIA_ROOT / "evidence", base_url=None)
+
+
+class Department(models.Model):
+    code = models.CharField(max_length=64, unique=True)
+    name_zh = models.CharField(max_length=100)
+    name_en = models.CharField(max_length=150, blank=True)
+    aliases = models.JSONField(default=list, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return _bilingual(self.name_zh, self.name_en)
+
+
+class Plan(models.Model):
+    """One plan pack loaded for one county (org unit)."""
+
+    orgunit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="plans")
+    pack = models.CharField(max_length=64)
+    title_zh = models.CharField(max_length=200)
+    title_en = models.CharField(max_length=250, blank=True)
+    source = models.CharField(max_length=200)
+    start = models.DateField()
+    end = models.DateField()
+    loaded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["orgunit__path", "start", "pack"]
+        constraints = [
+            models.UniqueConstraint(fields=["orgunit", "pack"], name="unique_plan_per_orgunit")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def title(self) -> str:
+        return _bilingual(self.title_zh, self.title_en)
+
+
+class Phase(models.Model):
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="phases")
+    code = models.CharField(max_length=32)
+    name_zh = models.CharField(max_length=100)
+    name_en = models.CharField(max_length=100, blank=True)
+    start = models.DateField()
+    end = models.DateField()
+    source = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["plan", "start", "end"]
+        constraints = [models.UniqueConstraint(fields=["plan", "code"], name="unique_phase")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return _bilingual(self.name_zh, self.name_en)
+
+
+class TaskStatus(models.TextChoices):
+    NOT_STARTED = "not_started", _("Not started")
+    IN_PROGRESS = "in_progress", _("In progress")
+    DONE = "done", _("Done")
+    # Never stored: computed from the deadline (see Task.get_status).
+    OVERDUE = "overdue", _("Overdue")
+
+
+STORED_STATUSES = [TaskStatus.NOT_STARTED, TaskStatus.IN_PROGRESS, TaskStatus.DONE]
+
+
+class Task(models.Model):
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="tasks")
+    number = models.CharField(max_length=64)
+    position = models.PositiveIntegerField(default=0)
+    title_zh = models.CharField(max_length=200)
+    title_en = models.CharField(max_length=300, blank=True)
+    text = models.TextField(blank=True)
+    category = models.CharField(max_length=16, default="task")
+    lead = models.ManyToManyField(Department, related_name="led_tasks")
+    support = models.ManyToManyField(Department, related_name="supported_tasks", blank=True)
+    phase = models.ForeignKey(
+        Phase, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks"
+    )
+    deadline = models.DateField(null=True, blank=True)
+    status = models.CharField(
+        max_length=16, choices=TaskStatus.choices, default=TaskStatus.NOT_STARTED
+    )
+    completed_on = models.DateField(null=True, blank=True)
+    source = models.CharField(max_length=200, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["plan", "position"]
+        constraints = [models.UniqueConstraint(fields=["plan", "number"], name="unique_task")]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+    @property
+    def title(self) -> str:
+        return _bilingual(self.title_zh, self.title_en)
+
+    def is_overdue(self, today: date | None = None) -> bool:
+        today = today or date.today()
+        return (
+            self.status != TaskStatus.DONE and self.deadline is not None and self.deadline < today
+        )
+
+    def is_due_soon(self, today: date | None = None) -> bool:
+        today = today or date.today()
+        if self.status == TaskStatus.DONE or self.deadline is None:
+            return False
+        return today <= self.deadline <= today + timedelta(days=DUE_SOON_DAYS)
+
+    def get_status(self, today: date | None = None) -> str:
+        return TaskStatus.OVERDUE if self.is_overdue(today) else self.status
+
+    def get_status_label(self, today: date | None = None) -> str:
+        return str(TaskStatus(self.get_status(today)).label)
+
+
+class IndicatorLink(models.Model):
+    """A task measured by an indicator of a pack: `ref` is `<pack>/<indicator id>`."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="indicator_links")
+    pack = models.CharField(max_length=64)
+    indicator = models.CharField(max_length=128)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["task", "pack", "indicator"], name="unique_link")
+        ]
+        indexes = [models.Index(fields=["pack", "indicator"])]
+
+    @property
+    def ref(self) -> str:
+        return f"{self.pack}/{self.indicator}"
+
+
+class MilestoneKind(models.TextChoices):
+    TASK = "task", _("Task milestone")
+    REPORTING = "reporting", _("Reporting deadline")
+
+
+class Milestone(models.Model):
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="milestones")
+    task = models.ForeignKey(
+        Task, null=True, blank=True, on_delete=models.CASCADE, related_name="milestones"
+    )
+    key = models.CharField(max_length=120)
+    kind = models.CharField(max_length=12, choices=MilestoneKind.choices)
+    title_zh = models.CharField(max_length=300)
+    title_en = models.CharField(max_length=400, blank=True)
+    due = models.DateField()
+    indicator = models.CharField(max_length=200, blank=True)
+    departments = models.ManyToManyField(Department, blank=True, related_name="milestones")
+    done_on = models.DateField(null=True, blank=True)
+    source = models.CharField(max_length=200, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["plan", "due", "id"]
+        constraints = [models.UniqueConstraint(fields=["plan", "key"], name="unique_milestone")]
+
+    def __str__(self) -> str:
+        return f"{self.due} {self.title}"
+
+    @property
+    def title(self) -> str:
+        return _bilingual(self.title_zh, self.title_en)
+
+    def is_overdue(self, today: date | None = None) -> bool:
+        return self.done_on is None and self.due < (today or date.today())
+
+    def is_due_soon(self, today: date | None = None) -> bool:
+        today = today or date.today()
+        return self.done_on is None and today <= self.due <= today + timedelta(days=DUE_SOON_DAYS)
+
+
+class UpdateKind(models.TextChoices):
+    STATUS = "status", _("Status change")
+    COMMENT = "comment", _("Comment")
+    EVIDENCE = "evidence", _("Evidence")
+    REVIEW = "review", _("Review")
+
+
+class TaskUpdate(models.Model):
+    """The task's journal: status changes, comments, evidence uploaded and reviewed."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="updates")
+    kind = models.CharField(max_length=12, choices=UpdateKind.choices)
+    old_status = models.CharField(max_length=16, blank=True)
+    new_status = models.CharField(max_length=16, blank=True)
+    text = models.TextField(blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["task", "at", "id"]
+
+
+class EvidenceStatus(models.TextChoices):
+    PENDING = "pending", _("Awaiting review")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+
+
+class Evidence(models.Model):
+    """A file supporting a task or directly an indicator's evidence item (`pack`/`indicator`).
+    `orgunit` is the county whose plan or scorecard it belongs to."""
+
+    orgunit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="evidence")
+    task = models.ForeignKey(
+        Task, null=True, blank=True, on_delete=models.CASCADE, related_name="evidence"
+    )
+    pack = models.CharField(max_length=64, blank=True)
+    indicator = models.CharField(max_length=128, blank=True)
+    file = models.FileField(storage=evidence_storage, upload_to="%Y/%m", max_length=300)
+    name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    description = models.CharField(max_length=300, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=12, choices=EvidenceStatus.choices, default=EvidenceStatus.PENDING
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+        indexes = [models.Index(fields=["orgunit", "pack", "indicator"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RectificationStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    IN_PROGRESS = "in_progress", _("In progress")
+    CLOSED = "closed", _("Closed")
+
+
+class RectificationTask(models.Model):
+    """整改: a measure against a failing indicator of an org unit, tracked to closure. The
+    indicator's value is kept as it was when the task was opened and when it was closed."""
+
+    orgunit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="rectifications")
+    pack = models.CharField(max_length=64)
+    indicator = models.CharField(max_length=128)
+    indicator_name = models.CharField(max_length=300, blank=True)
+    target = models.CharField(max_length=40, blank=True)
+    period = models.CharField(max_length=16, blank=True)
+    owner = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="rectifications")
+    measure = models.TextField()
+    deadline = models.DateField()
+    status = models.CharField(
+        max_length=12, choices=RectificationStatus.choices, default=RectificationStatus.OPEN
+    )
+    value_at_creation = models.FloatField(null=True, blank=True)
+    value_at_closure = models.FloatField(null=True, blank=True)
+    closure_note = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["status", "deadline", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.pack}/{self.indicator} {self.orgunit_id}"
+
+    @property
+    def ref(self) -> str:
+        return f"{self.pack}/{self.indicator}"
+
+    def is_overdue(self, today: date | None = None) -> bool:
+        return self.status != RectificationStatus.CLOSED and self.deadline < (today or date.today())
