@@ -159,6 +159,10 @@ SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_SSL_REDIRECT = HTTPS
 SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+# The browsers' HSTS preload list is a decision for the domain's owner (often a government
+# network centre), not for one application served under it.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 EMAIL_HOST = os.environ.get("XINGLIN_SMTP_HOST", "")
 EMAIL_PORT = int(os.environ.get("XINGLIN_SMTP_PORT", 25))

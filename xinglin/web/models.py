@@ -1,0 +1,42 @@
+"""Security events (logins, lockouts, exports of personal data, approvals, evidence decisions)
+and failed logins for throttling."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class EventKind(models.TextChoices):
+    LOGIN = "login", _("Login")
+    LOGIN_FAILED = "login_failed", _("Failed login")
+    LOCKED_OUT = "locked_out", _("Locked out")
+    LOGOUT = "logout", _("Logout")
+    PERSONAL_EXPORT = "personal_export", _("Export of personal data")
+    APPROVAL = "approval", _("Approval")
+    EVIDENCE_DECISION = "evidence_decision", _("Evidence decision")
+    BACKUP = "backup", _("Backup")
+    RESTORE = "restore", _("Restore")
+
+
+class SecurityEvent(models.Model):
+    """One security-relevant event; the bureau administrator reads them on /security/events/.
+    `detail` never holds personal identifiers (PIPL): codes and counts only."""
+
+    kind = models.CharField(max_length=20, choices=EventKind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    username = models.CharField(max_length=150, blank=True)
+    orgunit = models.ForeignKey("network.OrgUnit", null=True, blank=True, on_delete=models.SET_NULL)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.CharField(max_length=500, blank=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["kind", "username", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.kind} {self.username}"
