@@ -402,6 +402,6 @@ def parse_target(text: str) -> Target:
             raise TargetError(f"target {raw!r}: the lower bound is above the upper bound")
         return Target(raw, "between", low, high)
     raise TargetError(
-        f"target {raw!r} is malformed; write e.g. \">= 35%\", \"= 100%\", \"<= 5\" "
-        f"or \"between 0.6 and 0.8\""
+        f'target {raw!r} is malformed; write e.g. ">= 35%", "= 100%", "<= 5" '
+        f'or "between 0.6 and 0.8"'
     )

@@ -1,0 +1,483 @@
+"""The evaluation engine: a pack, an org unit and a year → one result per indicator and org
+unit, compared with the target.
+
+How it works: `_prepare` fills four temporary tables with set-based statements (the tree as
+it stood at the year's end, who is beneath whom, the year's figures, the techniques), then each
+computed indicator runs as one compiled SQL statement (`evaluation.sql`). Python only compares
+the resulting figures with the targets and assembles the report.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+from django.db import connection, transaction
+
+from xinglin.collection.models import DataValue, DeliveredTechnique
+from xinglin.evaluation.models import DerivedValue
+from xinglin.evaluation.sql import CompiledIndicator, compile_indicator, transpile
+from xinglin.lib import periods
+from xinglin.network.models import OrgUnit, OrgUnitHistory
+from xinglin.standards.loader import Pack, PackIndicator, get_pack, read_elements
+from xinglin.standards.models import DataElement, TechniqueItem
+
+MET, NOT_MET, NO_DATA = "met", "not_met", "no_data"
+NOT_APPLICABLE, AWAITING_EVIDENCE = "not_applicable", "awaiting_evidence"
+STATUSES = (MET, NOT_MET, NO_DATA, NOT_APPLICABLE, AWAITING_EVIDENCE)
+FALLING_SHORT = (NOT_MET, NO_DATA)
+DIALECTS = {"sqlite": "sqlite", "postgresql": "postgres"}
+DIGITS = 9  # results are rounded so that SQLite and PostgreSQL agree to the last digit
+
+
+class EvaluationError(ValueError):
+    """An unknown pack, org unit or a period the pack cannot be evaluated for."""
+
+
+@dataclass
+class Result:
+    pack: str
+    indicator: str
+    item: int | None
+    name: str
+    orgunit: str
+    orgunit_name: str
+    level: str  # institution type or division level
+    period: str
+    value: float | None
+    numerator: float | None
+    denominator: float | None
+    target: str
+    unit: str
+    status: str
+    gap: float | None
+    failing: list[str] = field(default_factory=list)
+    why: dict[str, str] = field(default_factory=dict)
+    included: int | None = None
+    missing: int | None = None
+    due: bool = True
+    veto: bool = False
+    points: float = 0.0
+    sources: list[str] = field(default_factory=list)
+    kind: str = "computed"
+
+    def as_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Verdict:
+    """The evaluated org unit's overall standing: `met` only when every due indicator is met
+    (a due veto item not met fails the unit whatever the score), `awaiting_evidence` when only
+    evidence is outstanding."""
+
+    status: str
+    counts: dict[str, int]
+    vetoed: list[str]
+    score: float | None
+    max_score: float | None
+    not_due: int
+
+
+@dataclass
+class Evaluation:
+    pack: Pack
+    orgunit: OrgUnit
+    period: str
+    results: list[Result]
+    verdict: Verdict
+    seconds: float
+
+    def at(self, code: str) -> list[Result]:
+        return [r for r in self.results if r.orgunit == code]
+
+    def result(self, indicator: str, code: str | None = None) -> Result:
+        code = code or self.orgunit.code
+        return next(r for r in self.results if r.indicator == indicator and r.orgunit == code)
+
+
+# ---- public entry points -------------------------------------------------------------
+
+
+def evaluate(
+    pack: str | Pack, orgunit: str | OrgUnit, period: str, *, tree: bool = True, language="zh"
+) -> Evaluation:
+    """Evaluate every indicator of `pack` for `orgunit` in the year `period`, and (with `tree`)
+    for every org unit beneath it that an indicator covers."""
+    started = time.perf_counter()
+    pack = _pack(pack)
+    unit = _orgunit(orgunit)
+    year = _year(period)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            units = _prepare(cursor, pack, unit, year, tree)
+            results = []
+            for indicator in pack.indicators:
+                if indicator.is_computed:
+                    results += _computed(cursor, pack, indicator, units, year, language)
+                else:
+                    results.append(_evidence(pack, indicator, unit, year, language))
+            _add_sources(cursor, results, pack, units)
+    verdict = _verdict([r for r in results if r.orgunit == unit.code])
+    return Evaluation(pack, unit, year.code, results, verdict, time.perf_counter() - started)
+
+
+def _pack(pack: str | Pack) -> Pack:
+    if isinstance(pack, Pack):
+        return pack
+    try:
+        return get_pack(pack)
+    except KeyError as error:
+        raise EvaluationError(error.args[0]) from error
+
+
+def _orgunit(orgunit: str | OrgUnit) -> OrgUnit:
+    if isinstance(orgunit, OrgUnit):
+        return orgunit
+    unit = OrgUnit.objects.filter(code=orgunit).first()
+    if unit is None:
+        raise EvaluationError(f"unknown org unit {orgunit!r}")
+    return unit
+
+
+def _year(period: str) -> periods.Period:
+    try:
+        parsed = periods.parse(str(period))
+    except periods.PeriodError as error:
+        raise EvaluationError(str(error)) from error
+    if parsed.type != "yearly":
+        raise EvaluationError(f"period {period!r}: packs are evaluated for a year, e.g. 2024")
+    return parsed
+
+
+# ---- preparing the temporary tables ---------------------------------------------------
+
+_TABLES = {
+    "xl_unit": "id INTEGER PRIMARY KEY, code VARCHAR(32), name VARCHAR(100), kind VARCHAR(12),"
+    " itype VARCHAR(32), dlevel VARCHAR(10), parent_id INTEGER, path VARCHAR(400),"
+    " is_open INTEGER, in_scope INTEGER",
+    "xl_member": "target_id INTEGER, inst_id INTEGER, itype VARCHAR(32)",
+    "xl_value": "element VARCHAR(64), orgunit_id INTEGER, value {float}, source VARCHAR(40)",
+    "xl_tech": "orgunit_id INTEGER PRIMARY KEY, categories INTEGER, items INTEGER",
+}
+_INDEXES = {
+    "xl_member_target": "xl_member (target_id, itype)",
+    "xl_value_unit": "xl_value (orgunit_id, element)",
+}
+
+
+@dataclass
+class _Units:
+    """The prepared tree: id -> (code, name, kind, type or level, path, is_open)."""
+
+    rows: dict[int, tuple]
+    root_id: int
+    division_paths: dict[str, int]  # path -> id, divisions only
+
+
+def _create_tables(cursor) -> None:
+    real = "DOUBLE PRECISION" if connection.vendor == "postgresql" else "REAL"
+    for name, columns in _TABLES.items():
+        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({columns.format(float=real)})")
+        cursor.execute(f"DELETE FROM {name}")
+    for name, target in _INDEXES.items():
+        cursor.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
+
+
+def _path_on(unit: OrgUnit, day: date) -> str:
+    row = (
+        OrgUnitHistory.objects.filter(orgunit=unit, valid_from__lte=day)
+        .exclude(valid_to__lte=day)
+        .values_list("path", flat=True)
+        .first()
+    )
+    return row or unit.path
+
+
+def _prepare(cursor, pack: Pack, unit: OrgUnit, year: periods.Period, tree: bool) -> _Units:
+    _create_tables(cursor)
+    start, end = year.start.isoformat(), year.end.isoformat()
+    unit_t, history_t = OrgUnit._meta.db_table, OrgUnitHistory._meta.db_table
+    cursor.execute(
+        f"INSERT INTO xl_unit (id, code, name, kind, itype, dlevel, parent_id, path, is_open,"
+        f" in_scope) SELECT o.id, o.code, o.name, o.kind, o.institution_type, o.division_level,"
+        f" COALESCE(h.parent_id, o.parent_id), COALESCE(h.path, o.path),"
+        f" CASE WHEN (o.opened_on IS NULL OR o.opened_on <= %s)"
+        f" AND (o.closed_on IS NULL OR o.closed_on > %s) THEN 1 ELSE 0 END,"
+        f" CASE WHEN %s = 1 OR o.id = %s THEN 1 ELSE 0 END"
+        f" FROM {unit_t} AS o LEFT JOIN {history_t} AS h ON h.orgunit_id = o.id"
+        f" AND h.valid_from <= %s AND (h.valid_to IS NULL OR h.valid_to > %s)"
+        f" WHERE COALESCE(h.path, o.path) LIKE %s",
+        [end, start, 1 if tree else 0, unit.pk, end, end, _path_on(unit, year.end) + "%"],
+    )
+    cursor.execute(
+        "INSERT INTO xl_member (target_id, inst_id, itype) SELECT u.id, i.id, i.itype"
+        " FROM xl_unit AS u JOIN xl_unit AS i ON i.path LIKE u.path || '%'"
+        " WHERE i.kind = 'institution' AND i.is_open = 1 AND u.in_scope = 1"
+        " AND (u.kind = 'division' OR u.id = i.id)"
+    )
+    _prepare_values(cursor, pack, year)
+    _prepare_techniques(cursor, year)
+    cursor.execute("SELECT id, code, name, kind, itype, dlevel, path, is_open FROM xl_unit")
+    rows = {row[0]: row[1:] for row in cursor.fetchall()}
+    return _Units(
+        rows=rows,
+        root_id=unit.pk,
+        division_paths={r[5]: i for i, r in rows.items() if r[2] == "division"},
+    )
+
+
+def _year_codes(year: periods.Period) -> dict[str, list[str]]:
+    return {
+        "yearly": [year.code],
+        "quarterly": [f"{year.code}Q{q}" for q in range(1, 5)],
+        "monthly": [m.code for m in year.months()],
+    }
+
+
+def _prepare_values(cursor, pack: Pack, year: periods.Period) -> None:
+    codes = sorted({c for i in pack.indicators if i.is_computed for c in _elements(i)})
+    element_ids = list(DataElement.objects.filter(code__in=codes).values_list("id", flat=True))
+    if not element_ids:
+        return
+    by_type = _year_codes(year)
+    all_codes = [c for group in by_type.values() for c in group]
+    ids = ", ".join(["%s"] * len(element_ids))
+    in_periods = ", ".join(["%s"] * len(all_codes))
+    months = ", ".join(["%s"] * 12)
+    quarters = ", ".join(["%s"] * 4)
+    derived_t, value_t = DerivedValue._meta.db_table, DataValue._meta.db_table
+    element_t = DataElement._meta.db_table
+    cursor.execute(
+        f"WITH facts AS ("
+        f"SELECT d.element_id AS element_id, d.orgunit_id AS orgunit_id, d.period AS period,"
+        f" SUM(d.value) AS value, MAX(d.source) AS source FROM {derived_t} AS d"
+        f" WHERE d.period IN ({in_periods}) AND d.element_id IN ({ids})"
+        f" GROUP BY d.element_id, d.orgunit_id, d.period"
+        f" UNION ALL SELECT v.element_id, v.orgunit_id, v.period, v.value, 'reported'"
+        f" FROM {value_t} AS v WHERE v.period IN ({in_periods}) AND v.element_id IN ({ids})"
+        f" AND NOT EXISTS (SELECT 1 FROM {derived_t} AS d WHERE d.element_id = v.element_id"
+        f" AND d.orgunit_id = v.orgunit_id AND d.period = v.period)),"
+        f" typed AS (SELECT e.code AS code, e.aggregation AS aggregation, f.orgunit_id AS"
+        f" orgunit_id, f.value AS value, f.source AS source, ROW_NUMBER() OVER (PARTITION BY"
+        f" f.element_id, f.orgunit_id ORDER BY f.period DESC) AS rn FROM facts AS f"
+        f" JOIN {element_t} AS e ON e.id = f.element_id JOIN xl_unit AS u ON u.id = f.orgunit_id"
+        f" WHERE (e.period_type = 'yearly' AND f.period = %s)"
+        f" OR (e.period_type = 'monthly' AND f.period IN ({months}))"
+        f" OR (e.period_type = 'quarterly' AND f.period IN ({quarters})))"
+        f" INSERT INTO xl_value (element, orgunit_id, value, source)"
+        f" SELECT code, orgunit_id, CASE MAX(aggregation) WHEN 'sum' THEN SUM(value)"
+        f" WHEN 'max' THEN MAX(value) WHEN 'min' THEN MIN(value) WHEN 'average' THEN AVG(value)"
+        f" ELSE MAX(CASE WHEN rn = 1 THEN value END) END, MAX(source)"
+        f" FROM typed GROUP BY code, orgunit_id",
+        [*all_codes, *element_ids, *all_codes, *element_ids, year.code,
+         *by_type["monthly"], *by_type["quarterly"]],
+    )  # fmt: skip
+
+
+def _prepare_techniques(cursor, year: periods.Period) -> None:
+    codes = [c for group in _year_codes(year).values() for c in group]
+    delivered_t, item_t = DeliveredTechnique._meta.db_table, TechniqueItem._meta.db_table
+    cursor.execute(
+        f"INSERT INTO xl_tech (orgunit_id, categories, items) SELECT d.orgunit_id,"
+        f" COUNT(DISTINCT i.category_id), COUNT(DISTINCT d.item_id) FROM {delivered_t} AS d"
+        f" JOIN {item_t} AS i ON i.id = d.item_id JOIN xl_unit AS u ON u.id = d.orgunit_id"
+        f" WHERE d.period IN ({', '.join(['%s'] * len(codes))}) GROUP BY d.orgunit_id",
+        codes,
+    )
+
+
+# ---- computing -------------------------------------------------------------------------
+
+_COMPILED: dict[tuple[str, str, str], CompiledIndicator] = {}
+
+
+def _compiled(pack: Pack, indicator: PackIndicator) -> CompiledIndicator:
+    dialect = DIALECTS.get(connection.vendor, "postgres")
+    key = (pack.code, indicator.id, dialect)
+    if key not in _COMPILED:
+        compiled = compile_indicator(indicator, _levels())
+        compiled.sql = transpile(compiled.sql, dialect)
+        _COMPILED[key] = compiled
+    return _COMPILED[key]
+
+
+_LEVELS: dict[str, str] = {}
+
+
+def _levels() -> dict[str, str]:
+    if not _LEVELS:
+        _LEVELS.update(read_elements())
+    return _LEVELS
+
+
+def _elements(indicator: PackIndicator) -> list[str]:
+    from xinglin.standards.expressions import element_codes
+
+    return element_codes(indicator.expression) if indicator.expression else []
+
+
+def _round(value) -> float | None:
+    return None if value is None else round(float(value), DIGITS)
+
+
+def _computed(cursor, pack, indicator, units: _Units, year, language) -> list[Result]:
+    compiled = _compiled(pack, indicator)
+    cursor.execute(compiled.sql)
+    due = indicator.deadline is None or year.year >= indicator.deadline
+    results, institutions = [], []
+    for row in cursor.fetchall():
+        unit_id, covered, included, numerator, denominator = row[:5]
+        raw, value = row[5:-1], _round(row[-1])
+        code, name, kind, itype, dlevel, path, _open = units.rows[unit_id]
+        status = _status(indicator, covered, included, value, kind)
+        result = Result(
+            pack=pack.code,
+            indicator=indicator.id,
+            item=indicator.item,
+            name=indicator.name(language),
+            orgunit=code,
+            orgunit_name=name,
+            level=itype or dlevel,
+            period=year.code,
+            value=value,
+            numerator=_round(numerator),
+            denominator=_round(denominator),
+            target=indicator.target.text,
+            unit=indicator.unit,
+            status=status,
+            gap=_gap(indicator, status, value),
+            included=int(included or 0) if compiled.institutional else None,
+            missing=int(covered - (included or 0)) if compiled.institutional else None,
+            due=due,
+            veto=indicator.veto,
+            points=indicator.points,
+        )
+        results.append(result)
+        if kind == "institution" and status in FALLING_SHORT:
+            institutions.append((path, result, _why(status, compiled.raw_columns, raw)))
+    _add_failing(results, institutions, units)
+    return results
+
+
+def _status(indicator: PackIndicator, covered: int, included, value, kind: str) -> str:
+    if indicator.over and not covered:
+        return NOT_APPLICABLE
+    if value is None:
+        return NO_DATA
+    if indicator.target.is_met(value):
+        return MET
+    # an institution short of a figure its share condition needs has no data, not a verdict
+    if kind == "institution" and (included or 0) < covered:
+        return NO_DATA
+    return NOT_MET
+
+
+def _gap(indicator: PackIndicator, status: str, value: float | None) -> float | None:
+    if status not in (MET, NOT_MET) or value is None:
+        return None
+    return _round(indicator.target.gap(value))
+
+
+def _why(status: str, columns: list[str], raw) -> str:
+    parts = []
+    for column, figure in zip(columns, raw, strict=True):
+        parts.append(f"{column}: no value" if figure is None else f"{column}={float(figure):g}")
+    return f"{status}: " + ", ".join(parts) if parts else status
+
+
+def _add_failing(results: list[Result], institutions, units: _Units) -> None:
+    """List beneath every division the institutions whose own result falls short."""
+    by_code = {r.orgunit: r for r in results}
+    for path, result, why in sorted(institutions, key=lambda t: t[1].orgunit):
+        result.failing, result.why = [result.orgunit], {result.orgunit: why}
+        cut = path.rstrip("/").rfind("/")
+        while cut > 0:
+            prefix = path[: cut + 1]
+            division = units.division_paths.get(prefix)
+            target = by_code.get(units.rows[division][0]) if division else None
+            if target is not None:
+                target.failing.append(result.orgunit)
+                target.why[result.orgunit] = why
+            cut = path.rfind("/", 0, cut)
+
+
+def _evidence(pack: Pack, indicator: PackIndicator, unit: OrgUnit, year, language) -> Result:
+    due = indicator.deadline is None or year.year >= indicator.deadline
+    return Result(
+        pack=pack.code,
+        indicator=indicator.id,
+        item=indicator.item,
+        name=indicator.name(language),
+        orgunit=unit.code,
+        orgunit_name=unit.name,
+        level=unit.institution_type or unit.division_level,
+        period=year.code,
+        value=None,
+        numerator=None,
+        denominator=None,
+        target="",
+        unit="",
+        status=AWAITING_EVIDENCE,
+        gap=None,
+        due=due,
+        veto=indicator.veto,
+        points=indicator.points,
+        kind="evidence",
+    )
+
+
+def _add_sources(cursor, results: list[Result], pack: Pack, units: _Units) -> None:
+    """Say where each figure came from: `reported` data values and/or derived sources."""
+    cursor.execute("SELECT DISTINCT element FROM xl_value WHERE source <> 'reported'")
+    derived = {row[0] for row in cursor.fetchall()}
+    detail: dict[tuple[str, str], set[str]] = {}
+    if derived:
+        marks = ", ".join(["%s"] * len(derived))
+        cursor.execute(
+            f"SELECT m.target_id, v.element, v.source FROM xl_member AS m JOIN xl_value AS v"
+            f" ON v.orgunit_id = m.inst_id WHERE v.element IN ({marks})"
+            f" UNION SELECT u.id, v.element, v.source FROM xl_unit AS u JOIN xl_value AS v"
+            f" ON v.orgunit_id = u.id WHERE v.element IN ({marks})",
+            [*derived, *derived],
+        )
+        for unit_id, element, source in cursor.fetchall():
+            detail.setdefault((units.rows[unit_id][0], element), set()).add(source)
+    elements = {i.id: _elements(i) for i in pack.indicators}
+    for result in results:
+        if result.kind != "computed" or result.status == NOT_APPLICABLE:
+            continue
+        found = set()
+        for element in elements[result.indicator]:
+            if element in derived:
+                found |= detail.get((result.orgunit, element), set())
+            elif {result.value, result.numerator, result.denominator} != {None}:
+                found.add("reported")
+        if "technique" in pack.indicator(result.indicator).value:
+            found.add("collection.techniques")
+        result.sources = sorted(found)
+
+
+def _verdict(results: list[Result]) -> Verdict:
+    counts = {status: 0 for status in STATUSES}
+    due = [r for r in results if r.due]
+    for result in due:
+        counts[result.status] += 1
+    vetoed = [r.indicator for r in due if r.veto and r.status in FALLING_SHORT]
+    scored = [r for r in due if r.points]
+    score = sum(r.points for r in scored if r.status == MET) if scored else None
+    if vetoed or counts[NOT_MET] or counts[NO_DATA]:
+        status = NOT_MET
+    elif counts[AWAITING_EVIDENCE]:
+        status = AWAITING_EVIDENCE
+    else:
+        status = MET
+    return Verdict(
+        status=status,
+        counts=counts,
+        vetoed=vetoed,
+        score=score,
+        max_score=sum(r.points for r in scored) if scored else None,
+        not_due=len(results) - len(due),
+    )

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+from xinglin.evaluation import exports
+from xinglin.evaluation.engine import EvaluationError, evaluate
+
+FORMATS = ("table", "json", "csv", "xlsx")
+
+
+class Command(BaseCommand):
+    help = (
+        "Evaluate an indicator pack for an org unit (and every unit beneath it) and a year. "
+        "Percentages are fractions (0.35). Exit 2 on an unknown pack, org unit or period."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--pack", required=True, help="pack code, e.g. demo-county-2022")
+        parser.add_argument("--orgunit", required=True, help="org-unit code, e.g. 640323")
+        parser.add_argument("--period", required=True, help="year, e.g. 2024")
+        parser.add_argument("--format", choices=FORMATS, default="table")
+        parser.add_argument("--output", help="write to this file instead of standard output")
+
+    def handle(self, *args, **options):
+        try:
+            evaluation = evaluate(options["pack"], options["orgunit"], options["period"])
+        except EvaluationError as error:
+            raise CommandError(str(error), returncode=2) from error
+        fmt, output = options["format"], options["output"]
+        if fmt == "xlsx" and not output:
+            raise CommandError("--format xlsx needs --output FILE", returncode=2)
+        if fmt == "table":
+            exports.print_table(evaluation, output)
+            return
+        content = exports.render(evaluation.results, fmt)
+        if output:
+            mode = "wb" if isinstance(content, bytes) else "w"
+            with open(output, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as handle:
+                handle.write(content)
+            self.stderr.write(f"{len(evaluation.results)} results written to {output}")
+        else:
+            sys.stdout.write(content)

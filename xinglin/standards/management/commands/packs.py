@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from xinglin.standards.catalogue import PACKS_DIR, sync_catalogue
+from xinglin.standards.loader import check_packs, sync_packs
+
+
+class Command(BaseCommand):
+    help = (
+        "Indicator packs: `check` validates every packs/*.yaml (exit 2 naming the file, the "
+        "indicator and the position of the first problem); `load` syncs the data-element "
+        "catalogue, the technique taxonomy and the packs into the database."
+    )
+
+    def add_arguments(self, parser):
+        actions = parser.add_subparsers(dest="action", required=True)
+        check = actions.add_parser("check", help="validate every pack")
+        check.add_argument("--dir", default=str(PACKS_DIR), help="directory of the pack files")
+        actions.add_parser("load", help="sync catalogue and packs into the database")
+
+    def handle(self, *args, action: str, **options):
+        if action == "load":
+            sync_catalogue()
+            count = sync_packs()
+            self.stdout.write(f"{count} indicators loaded")
+            return
+        packs, errors = check_packs(Path(options["dir"]))
+        if errors:
+            raise CommandError("\n".join(str(e) for e in errors), returncode=2)
+        total = sum(len(p.indicators) for p in packs)
+        for pack in packs:
+            self.stdout.write(f"{pack.file}: {len(pack.indicators)} indicators")
+        self.stdout.write(f"ok: {len(packs)} packs, {total} indicators")
