@@ -66,6 +66,20 @@ def sample_size(
     return min(math.ceil(n - 1e-9), math.ceil(population))
 
 
+def margin_of_error(
+    n: int, expected: float = 0.5, population: float | None = None, confidence: float = CONFIDENCE
+) -> float | None:
+    """The half-width (a proportion) that `n` respondents give at `expected`, with the
+    finite-population correction sqrt((N − n)/(N − 1)) when N is known. None when n = 0."""
+    if n <= 0:
+        return None
+    z = z_value(confidence)
+    margin = z * math.sqrt(expected * (1 - expected) / n)
+    if population is not None and population > 1:
+        margin *= math.sqrt(max(0.0, population - n) / (population - 1))
+    return margin
+
+
 def allocate(total: int, sizes: dict[str, float]) -> dict[str, int]:
     """Split `total` across strata in proportion to `sizes` by the largest-remainder
     (Hamilton) method, so the parts always sum to `total`. Ties go to the larger stratum,

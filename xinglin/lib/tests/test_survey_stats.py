@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from xinglin.lib.survey_stats import allocate, sample_size, wilson, z_value
+from xinglin.lib.survey_stats import allocate, margin_of_error, sample_size, wilson, z_value
 
 
 def test_z_for_95_percent():
@@ -73,6 +73,18 @@ def test_sample_size_never_exceeds_population():
 def test_sample_size_refuses_bad_margin(margin):
     with pytest.raises(ValueError):
         sample_size(margin)
+
+
+def test_margin_of_error_of_385_is_5_points():
+    assert round(margin_of_error(385), 4) == 0.0499
+
+
+def test_margin_of_error_with_the_whole_population_is_zero():
+    assert margin_of_error(50, population=50) == 0
+
+
+def test_margin_of_error_without_respondents_is_none():
+    assert margin_of_error(0) is None
 
 
 def test_allocate_by_largest_remainder():
