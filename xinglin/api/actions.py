@@ -1,0 +1,73 @@
+"""Writes of the API app: personal tokens, code mappings, and data values received through
+the API (checked by collection's validation, stored by its `store_values`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+
+from xinglin.api import tokens
+from xinglin.api.models import ApiToken, CodeMapping
+from xinglin.collection.actions import store_values
+from xinglin.collection.models import Channel
+from xinglin.collection.validation import Candidate, Problem, check
+
+
+def create_token(user: User, name: str) -> tuple[ApiToken, str]:
+    """A new token for `user`; returns the row and the token, which is never shown again."""
+    prefix, token = tokens.new_token()
+    row = ApiToken.objects.create(user=user, name=name, prefix=prefix, digest=tokens.digest(token))
+    return row, token
+
+
+def revoke_token(user: User, token_id: int) -> bool:
+    """Revoke one of the user's own tokens; False when there is no such active token."""
+    count = ApiToken.objects.filter(user=user, pk=token_id, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    return count == 1
+
+
+def load_mappings(rows: list[dict], scheme: str = "dhis2") -> int:
+    """Replace the mappings of `scheme` by `rows` ({kind, code, external, name})."""
+    with transaction.atomic():
+        CodeMapping.objects.filter(scheme=scheme).delete()
+        CodeMapping.objects.bulk_create(
+            CodeMapping(
+                scheme=scheme,
+                kind=row["kind"],
+                code=str(row["code"]),
+                external=str(row["external"]),
+                name=row.get("name", ""),
+            )
+            for row in rows
+        )
+    return len(rows)
+
+
+@dataclass
+class WriteResult:
+    added: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    is_stored: bool = True
+
+
+def write_values(
+    candidates: list[Candidate], user: User, *, confirmed: bool = False
+) -> WriteResult:
+    """All or nothing: the values are stored only when none has an error (nor an unconfirmed
+    warning). Validation, scope, locks and audit are collection's, as for the web."""
+    with transaction.atomic():
+        checked = check(candidates, user=user, confirmed=confirmed)
+        blocking = checked.errors if confirmed else checked.problems
+        if blocking:
+            return WriteResult(problems=checked.problems, is_stored=False)
+        stored = store_values(checked.values, user=user, channel=Channel.API)
+    return WriteResult(
+        stored.added, stored.changed, stored.unchanged + checked.unchanged, checked.problems
+    )

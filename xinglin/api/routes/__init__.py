@@ -1,0 +1,44 @@
+"""One router per resource; shared helpers for scope, filters and pages."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from ninja import Field, Schema
+
+from xinglin.api.auth import caller
+from xinglin.network import access
+from xinglin.network.models import OrgUnit
+
+MAX_LIMIT = 1000
+
+
+class PageQuery(Schema):
+    limit: int = Field(100, ge=1, le=MAX_LIMIT)
+    offset: int = Field(0, ge=0, le=10**9)
+
+
+def page(queryset: QuerySet, query: PageQuery) -> dict:
+    return {
+        "count": queryset.count(),
+        "limit": query.limit,
+        "offset": query.offset,
+        "items": list(queryset[query.offset : query.offset + query.limit]),
+    }
+
+
+def orgunit_in_scope(request: HttpRequest, code: str, action: access.Action = "view") -> OrgUnit:
+    """The org unit (404 outside the caller's view scope, 403 when not allowed to `action`)."""
+    return access.get_orgunit_for_user(caller(request), code, action)
+
+
+def responses(ok: object, *extra: int) -> dict:
+    """The documented responses of an endpoint: `ok` for 200 and the JSON error shapes."""
+    from xinglin.api.schemas import Message, ValidationErrors, WriteRefused
+
+    shapes: dict = {200: ok, 401: Message, 404: Message, 422: ValidationErrors}
+    for status in extra:
+        shapes[status] = {403: Message, 400: Message}.get(status, Message)
+    if 403 in extra and ok is not None:
+        shapes[422] = WriteRefused
+    return shapes

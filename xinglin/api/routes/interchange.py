@@ -1,0 +1,169 @@
+"""Interchange formats over HTTP: DHIS2 dataValueSets (JSON) and IHE ADX (XML), both ways.
+Reads use the same scope and filters as /values; writes go through the same checks."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, Query, Router, Schema
+from ninja.responses import Status
+
+from xinglin.api.actions import WriteResult, write_values
+from xinglin.api.auth import caller
+from xinglin.api.formats import ExportValue, adx, dhis2
+from xinglin.api.mapping import CodeMap
+from xinglin.api.routes import responses
+from xinglin.api.routes.packs import pack_elements, pack_or_404
+from xinglin.api.routes.values import ValueFilters, values_in_scope, written
+from xinglin.api.schemas import WriteOut
+from xinglin.collection.importers import Parsed, UnreadableFile
+from xinglin.standards.models import DataElement
+
+router = Router(tags=["interchange"])
+
+# An export holds at most this many values; narrow the filters for more.
+MAX_EXPORT = 200_000
+MAX_BODY = 16 * 1024 * 1024
+
+
+class ExportOptions(Schema):
+    idScheme: Literal["code", "uid"] = Field(
+        "code", description="code: Xinglin codes; uid: the DHIS2 code mapping"
+    )
+
+
+class ImportOptions(ExportOptions):
+    confirm: bool = Field(False, description="Accept warnings")
+
+
+class AdxOptions(Schema):
+    pack: str | None = Field(
+        None, max_length=64, description="Limit to a pack's data elements (its schema)"
+    )
+    idScheme: Literal["code", "uid"] = "code"
+
+
+class AdxImportOptions(AdxOptions):
+    confirm: bool = False
+
+
+def _codes(id_scheme: str) -> CodeMap:
+    return CodeMap.load("dhis2") if id_scheme == "uid" else CodeMap()
+
+
+def _export_values(request: HttpRequest, filters: ValueFilters) -> list[ExportValue]:
+    rows = values_in_scope(request, filters)[:MAX_EXPORT]
+    return [
+        ExportValue(
+            r.element.code, r.element.value_type, r.orgunit.code, r.period, r.value,
+            r.updated_at, r.comment,
+        )
+        for r in rows
+    ]  # fmt: skip
+
+
+def _body_problem(message: str) -> Status:
+    return Status(
+        422, {"detail": [{"loc": ["body"], "msg": message, "type": "value_error", "rule": ""}]}
+    )
+
+
+def _import(request: HttpRequest, parsed: Parsed, container: str, confirm: bool):
+    """Parsing problems refuse the whole request, as validation problems do."""
+    if parsed.problems:
+        return written(WriteResult(problems=parsed.problems, is_stored=False), container)
+    return written(write_values(parsed.candidates, caller(request), confirmed=confirm), container)
+
+
+JSON_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": {"type": "object", "properties": {
+            "dataValues": {"type": "array", "items": {"type": "object", "properties": {
+                "dataElement": {"type": "string"}, "period": {"type": "string"},
+                "orgUnit": {"type": "string"}, "value": {"type": "string"},
+                "comment": {"type": "string"}}}}}}}},
+    }
+}  # fmt: skip
+
+XML_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/adx+xml": {"schema": {"type": "string"}}},
+    }
+}
+
+
+@router.get(
+    "dataValueSets",
+    response=responses(dict),
+    summary="Export data values as DHIS2 dataValueSets JSON",
+)
+def get_data_value_sets(
+    request: HttpRequest, filters: Query[ValueFilters], options: Query[ExportOptions]
+) -> HttpResponse:
+    body = dhis2.export(_export_values(request, filters), _codes(options.idScheme))
+    return HttpResponse(body, content_type=dhis2.MEDIA_TYPE)
+
+
+@router.post(
+    "dataValueSets",
+    response=responses(WriteOut, 403),
+    summary="Import DHIS2 dataValueSets JSON (all or nothing)",
+    openapi_extra=JSON_BODY,
+)
+def post_data_value_sets(request: HttpRequest, options: Query[ImportOptions]):
+    if len(request.body) > MAX_BODY:
+        return _body_problem("the request body is larger than 16 MB: split it")
+    try:
+        parsed = dhis2.parse(request.body, _codes(options.idScheme))
+    except UnreadableFile as error:
+        return _body_problem(str(error))
+    return _import(request, parsed, "dataValues", options.confirm)
+
+
+def _adx_elements(pack: str | None) -> tuple[str, str, list[str]]:
+    """(data set name, pack code or '', element codes) of an ADX exchange."""
+    known = set(DataElement.objects.values_list("code", flat=True))
+    if pack is None:
+        return "core", "", sorted(known)
+    return pack, pack, [c for c in pack_elements(pack_or_404(pack)) if c in known]
+
+
+@router.get("adx", response=responses(str), summary="Export data values as IHE ADX XML")
+def get_adx(
+    request: HttpRequest, filters: Query[ValueFilters], options: Query[AdxOptions]
+) -> HttpResponse:
+    data_set, _pack, elements = _adx_elements(options.pack)
+    if options.pack:
+        filters.element = [e for e in (filters.element or elements) if e in elements] or ["-"]
+    body = adx.export(
+        _export_values(request, filters),
+        _codes(options.idScheme),
+        data_set=data_set,
+        element_codes=elements,
+    )
+    return HttpResponse(body, content_type=adx.MEDIA_TYPE)
+
+
+@router.get("adx/schema", response=responses(str), summary="The ADX XSD for a pack's elements")
+def get_adx_schema(request: HttpRequest, options: Query[AdxOptions]) -> HttpResponse:
+    _data_set, _pack, elements = _adx_elements(options.pack)
+    codes = _codes(options.idScheme)
+    external = tuple(sorted({codes.element_out(c) for c in elements}))
+    return HttpResponse(adx.schema_document(external), content_type="application/xml")
+
+
+@router.post(
+    "adx",
+    response=responses(WriteOut, 403),
+    summary="Import IHE ADX XML (validated against the schema; all or nothing)",
+    openapi_extra=XML_BODY,
+)
+def post_adx(request: HttpRequest, options: Query[AdxImportOptions]):
+    if len(request.body) > MAX_BODY:
+        return _body_problem("the request body is larger than 16 MB: split it")
+    _data_set, _pack, elements = _adx_elements(options.pack)
+    parsed = adx.parse(request.body, _codes(options.idScheme), element_codes=elements)
+    return _import(request, parsed, "adx", options.confirm)

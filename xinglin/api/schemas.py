@@ -1,0 +1,144 @@
+"""Request and response shapes of the API (pydantic, through ninja)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from ninja import Field, Schema
+
+
+class Message(Schema):
+    detail: str
+
+
+class FieldError(Schema):
+    loc: list[str | int] = Field(
+        description="Where: e.g. ['body', 'values', 0, 'value'] or ['query', 'period']"
+    )
+    msg: str
+    type: str = "value_error"
+
+
+class ValidationErrors(Schema):
+    """422: every problem names its field."""
+
+    detail: list[FieldError]
+
+
+class Page(Schema):
+    count: int
+    limit: int
+    offset: int
+
+
+class OrgUnitOut(Schema):
+    code: str
+    name: str
+    kind: str
+    division_level: str
+    institution_type: str
+    parent: str | None
+    path: str
+    depth: int
+    opened_on: date | None
+    closed_on: date | None
+
+
+class OrgUnitPage(Page):
+    items: list[OrgUnitOut]
+
+
+class DataElementOut(Schema):
+    code: str
+    name_zh: str
+    name_en: str
+    value_type: str
+    unit_zh: str
+    unit_en: str
+    period_type: str
+    level: str
+    institution_types: list[str]
+    aggregation: str
+
+
+class DataElementPage(Page):
+    items: list[DataElementOut]
+
+
+class IndicatorOut(Schema):
+    id: str
+    item: int | None
+    section: str
+    name_zh: str
+    name_en: str
+    kind: str
+    over: list[str]
+    value: str
+    target: str
+    unit: str
+    deadline: int | None
+    veto: bool
+    points: float
+    source: str
+    elements: list[str]
+
+
+class PackOut(Schema):
+    code: str
+    title_zh: str
+    title_en: str
+    source: str
+    indicators: int
+
+
+class PackDetail(PackOut):
+    items: list[IndicatorOut]
+
+
+class DataValueOut(Schema):
+    element: str
+    orgunit: str
+    period: str
+    value: float
+    comment: str
+    channel: str
+    updated_at: datetime
+
+
+class DataValuePage(Page):
+    items: list[DataValueOut]
+
+
+class DataValueIn(Schema):
+    element: str = Field(min_length=1, max_length=64)
+    orgunit: str = Field(min_length=1, max_length=32)
+    period: str = Field(min_length=1, max_length=8)
+    value: float | bool | str = Field(
+        description="The stored value: percentages as fractions (0.35), booleans 1/0"
+    )
+
+
+class DataValuesIn(Schema):
+    values: list[DataValueIn] = Field(min_length=1, max_length=10000)
+    confirm: bool = Field(False, description="Accept warnings (e.g. a 5× jump on last year)")
+
+
+class Problem(Schema):
+    loc: list[str | int]
+    msg: str
+    type: str
+    rule: str = ""
+
+
+class WriteOut(Schema):
+    added: int
+    changed: int
+    unchanged: int
+    warnings: list[Problem]
+
+
+class WriteRefused(Schema):
+    """422 of a write: nothing was stored. `type` is `value_error` or `warning` (send again
+    with `confirm` to accept warnings)."""
+
+    detail: list[Problem]
