@@ -66,6 +66,22 @@ def tasks_for_user(user: AnyUser) -> QuerySet[Task]:
     return Task.objects.filter(query)
 
 
+def can_view_orgunit(user: AnyUser, orgunit: OrgUnit) -> bool:
+    return access.can(user, "view", orgunit)
+
+
+def visible_milestones(user: AnyUser, milestones: QuerySet, plans) -> QuerySet:
+    """Milestones of `plans` the user may see: all of a plan whose org unit they may view,
+    else those of their liaison departments."""
+    query = Q(pk__in=[])
+    for plan in plans:
+        if access.can(user, "view", plan.orgunit):
+            query |= Q(plan=plan)
+        elif departments := liaison_departments(user, plan.orgunit):
+            query |= Q(plan=plan, departments__code__in=departments)
+    return milestones.filter(query).distinct()
+
+
 def can_manage(user: AnyUser, orgunit: OrgUnit) -> bool:
     return access.can(user, "manage", orgunit)
 

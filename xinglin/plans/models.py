@@ -167,6 +167,9 @@ class IndicatorLink(models.Model):
         ]
         indexes = [models.Index(fields=["pack", "indicator"])]
 
+    def __str__(self) -> str:
+        return self.ref
+
     @property
     def ref(self) -> str:
         return f"{self.pack}/{self.indicator}"
@@ -234,6 +237,9 @@ class TaskUpdate(models.Model):
 
     class Meta:
         ordering = ["task", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.task_id} {self.kind} {self.at:%Y-%m-%d}"
 
 
 class EvidenceStatus(models.TextChoices):

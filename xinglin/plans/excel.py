@@ -1,0 +1,240 @@
+"""The task-assignment table (任务分工表) that bureaus circulate: one row per task with the
+columns 序号, 任务, 牵头单位, 配合单位, 完成时限, 状态. Departments are written by their Chinese
+names and read back through names and aliases (departments.yaml); an import is all or nothing."""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils.exceptions import InvalidFileException
+
+from xinglin.plans.models import Department, Plan, Task, TaskStatus, TaskUpdate, UpdateKind
+
+COLUMNS = ["序号", "任务", "牵头单位", "配合单位", "完成时限", "状态"]
+WIDTHS = [12, 60, 36, 36, 14, 10]
+STATUS_ZH = {
+    TaskStatus.NOT_STARTED: "未开始",
+    TaskStatus.IN_PROGRESS: "进行中",
+    TaskStatus.DONE: "已完成",
+    TaskStatus.OVERDUE: "已逾期",
+}
+SEPARATORS = re.compile(r"[、，,；;/\s]+")
+CHINESE_DATE = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(?:(\d{1,2})\s*日)?$")
+
+
+@dataclass
+class ImportResult:
+    errors: list[str] = field(default_factory=list)
+    created: int = 0
+    updated: int = 0
+
+
+def export_plan(plan: Plan, today: date) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "任务分工表"
+    sheet.append(COLUMNS)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    tasks = plan.tasks.prefetch_related("lead", "support")
+    for task in tasks:
+        sheet.append(
+            [
+                task.number,
+                task.title_zh,
+                "、".join(d.name_zh for d in task.lead.all()),
+                "、".join(d.name_zh for d in task.support.all()),
+                task.deadline,
+                STATUS_ZH[task.get_status(today)],
+            ]
+        )
+    for index, width in enumerate(WIDTHS):
+        sheet.column_dimensions[chr(ord("A") + index)].width = width
+    for row in sheet.iter_rows(min_row=2):
+        row[1].alignment = Alignment(wrap_text=True, vertical="top")
+        row[4].number_format = "yyyy-mm-dd"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def department_names() -> dict[str, Department]:
+    """Every spelling (code, Chinese name, alias) → department."""
+    names: dict[str, Department] = {}
+    for department in Department.objects.all():
+        for name in [department.code, department.name_zh, *department.aliases]:
+            names[name.strip()] = department
+    return names
+
+
+def import_plan(plan: Plan, content: bytes, *, user=None) -> ImportResult:
+    """Update the plan's tasks from a 任务分工表: rows are matched by 序号, new numbers add tasks.
+    Any error in any row rejects the whole file; each error names its row and column."""
+    result = ImportResult()
+    rows = _read_rows(content, result)
+    if result.errors:
+        return result
+    names = department_names()
+    parsed = [_parse_row(number, row, names, result) for number, row in rows]
+    seen: dict[str, int] = {}
+    for (number, _row), item in zip(rows, parsed, strict=True):
+        if item and item["number"] in seen:
+            result.errors.append(
+                _("row %(row)d, column 序号: %(number)s repeats row %(first)d")
+                % {"row": number, "number": item["number"], "first": seen[item["number"]]}
+            )
+        if item:
+            seen.setdefault(item["number"], number)
+    if not result.errors:
+        _apply(plan, [p for p in parsed if p], result, user)
+    return result
+
+
+def _read_rows(content: bytes, result: ImportResult) -> list[tuple[int, list]]:
+    try:
+        sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
+    except (InvalidFileException, KeyError, ValueError, OSError, IndexError):
+        result.errors.append(_("The file is not an Excel workbook (.xlsx)."))
+        return []
+    table = [list(row) for row in sheet.iter_rows(values_only=True)]
+    header = [str(c or "").strip() for c in (table[0] if table else [])]
+    if header[: len(COLUMNS)] != COLUMNS:
+        result.errors.append(
+            _("row 1: the columns must be %(columns)s") % {"columns": ", ".join(COLUMNS)}
+        )
+        return []
+    rows = []
+    for number, row in enumerate(table[1:], start=2):
+        cells = (row + [None] * len(COLUMNS))[: len(COLUMNS)]
+        if any(c not in (None, "") for c in cells):
+            rows.append((number, cells))
+    return rows
+
+
+def _parse_row(number: int, cells: list, names, result: ImportResult) -> dict | None:
+    errors_before = len(result.errors)
+
+    def fail(column: str, message: str) -> None:
+        result.errors.append(f"row {number}, column {column}: {message}")
+
+    code, title, lead, support, deadline, status = cells
+    code, title = str(code or "").strip(), str(title or "").strip()
+    if not code:
+        fail("序号", _("empty"))
+    if not title:
+        fail("任务", _("empty"))
+    leads = _departments(lead, names, lambda m: fail("牵头单位", m))
+    if not leads and lead in (None, ""):
+        fail("牵头单位", _("empty"))
+    supports = _departments(support, names, lambda m: fail("配合单位", m))
+    due = _date(deadline, lambda m: fail("完成时限", m))
+    state = _status(status, lambda m: fail("状态", m))
+    if len(result.errors) > errors_before:
+        return None
+    return {
+        "number": code,
+        "title": title,
+        "lead": leads,
+        "support": supports,
+        "deadline": due,
+        "status": state,
+    }
+
+
+def _departments(value, names, fail) -> list[Department]:
+    found = []
+    for name in SEPARATORS.split(str(value or "").strip()):
+        if not name:
+            continue
+        if name not in names:
+            fail(_("unknown department %(name)s") % {"name": name})
+            continue
+        found.append(names[name])
+    return list(dict.fromkeys(found))
+
+
+def _date(value, fail) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    match = CHINESE_DATE.match(text)
+    try:
+        if match:
+            return _month_end_or_day(int(match[1]), int(match[2]), match[3])
+        return date.fromisoformat(text)
+    except ValueError:
+        fail(_("not a date: %(value)s (use 2025-12-31)") % {"value": text})
+        return None
+
+
+def _month_end_or_day(year: int, month: int, day: str | None) -> date:
+    if day:
+        return date(year, month, int(day))
+    following = date(year + month // 12, month % 12 + 1, 1)
+    return date.fromordinal(following.toordinal() - 1)
+
+
+def _status(value, fail) -> str | None:
+    text = str(value or "").strip()
+    if not text:
+        return None
+    by_name = {zh: code for code, zh in STATUS_ZH.items()} | {s.value: s.value for s in TaskStatus}
+    if text not in by_name:
+        fail(_("unknown status %(value)s (use 未开始, 进行中, 已完成)") % {"value": text})
+        return None
+    return by_name[text]
+
+
+@transaction.atomic
+def _apply(plan: Plan, items: list[dict], result: ImportResult, user) -> None:
+    existing = {t.number: t for t in plan.tasks.all()}
+    position = max((t.position for t in existing.values()), default=0)
+    for item in items:
+        task = existing.get(item["number"])
+        if task is None:
+            position += 1
+            task = Task(plan=plan, number=item["number"], position=position)
+            result.created += 1
+        else:
+            result.updated += 1
+        task.title_zh = item["title"]
+        task.deadline = item["deadline"]
+        _set_status(task, item["status"], user)
+        task.save()
+        task.lead.set(item["lead"])
+        task.support.set(item["support"])
+
+
+def _set_status(task: Task, status: str | None, user) -> None:
+    # 已逾期 is derived from the deadline; it says "not done" and leaves the stored status.
+    if status is None or status == TaskStatus.OVERDUE:
+        if status == TaskStatus.OVERDUE and task.status == TaskStatus.DONE:
+            status = TaskStatus.IN_PROGRESS
+        else:
+            return
+    if task.status == status:
+        return
+    if task.pk:
+        TaskUpdate.objects.create(
+            task=task,
+            kind=UpdateKind.STATUS,
+            old_status=task.status,
+            new_status=status,
+            text="任务分工表",
+            user=user,
+            at=timezone.now(),
+        )
+    task.status = status
+    task.completed_on = timezone.localdate() if status == TaskStatus.DONE else None

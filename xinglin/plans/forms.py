@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from xinglin.plans.files import MAX_EVIDENCE_BYTES
+from xinglin.plans.models import STORED_STATUSES, Department, TaskStatus
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"), choices=[(s.value, s.label) for s in STORED_STATUSES]
+    )
+    comment = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class CommentForm(forms.Form):
+    text = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class EvidenceForm(forms.Form):
+    file = forms.FileField(label=_("File (PDF, PNG, JPEG, DOCX, XLSX; at most 20 MB)"))
+    description = forms.CharField(label=_("Description"), required=False, max_length=300)
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        # Checked before reading, so an oversized upload is never loaded into memory.
+        if upload.size > MAX_EVIDENCE_BYTES:
+            raise forms.ValidationError(_("The file is larger than 20 MB."))
+        return upload
+
+
+class ReviewForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("accept", _("Accept")), ("reject", _("Reject"))])
+    comment = forms.CharField(label=_("Comment"), required=False, max_length=1000)
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=_("Task-assignment table (.xlsx)"))
+
+
+class RectificationForm(forms.Form):
+    orgunit = forms.CharField(label=_("Org unit code"), max_length=32)
+    pack = forms.CharField(label=_("Indicator pack"), max_length=64)
+    indicator = forms.CharField(label=_("Indicator id"), max_length=128)
+    period = forms.CharField(label=_("Period"), max_length=16, required=False)
+    value = forms.FloatField(label=_("Value when the task is created"), required=False)
+    owner = forms.ModelChoiceField(label=_("Owner (department)"), queryset=Department.objects.all())
+    measure = forms.CharField(label=_("Measure"), widget=forms.Textarea(attrs={"rows": 3}))
+    deadline = forms.DateField(label=_("Deadline"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class CloseRectificationForm(forms.Form):
+    value = forms.FloatField(label=_("Value at closure"), required=False)
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class TaskFilterForm(forms.Form):
+    department = forms.CharField(required=False)
+    status = forms.ChoiceField(
+        required=False, choices=[("", "")] + [(s.value, s.label) for s in TaskStatus]
+    )
+    phase = forms.CharField(required=False)

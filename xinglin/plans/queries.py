@@ -1,0 +1,110 @@
+"""Read-side helpers for the plan pages: filtering tasks, the timeline figures, what is due."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db.models import Count, Q, QuerySet
+
+from xinglin.plans.models import DUE_SOON_DAYS, Milestone, Plan, Task, TaskStatus
+
+TIMELINE_FIELDS = ["row", "kind", "name", "start", "end", "status"]
+
+
+def filter_tasks(tasks: QuerySet[Task], *, department="", status="", phase="", today: date):
+    if department:
+        of_department = Task.objects.filter(Q(lead__code=department) | Q(support__code=department))
+        tasks = tasks.filter(pk__in=of_department.values("pk"))
+    if phase:
+        tasks = tasks.filter(phase__code=phase)
+    if status:
+        tasks = tasks.filter(status_q(status, today))
+    return tasks
+
+
+def status_q(status: str, today: date) -> Q:
+    """The tasks whose shown status (Task.get_status) is `status`."""
+    overdue = Q(deadline__lt=today) & ~Q(status=TaskStatus.DONE)
+    if status == TaskStatus.OVERDUE:
+        return overdue
+    return Q(status=status) & ~overdue
+
+
+def with_departments(tasks: QuerySet[Task]) -> QuerySet[Task]:
+    return tasks.select_related("plan__orgunit", "phase").prefetch_related("lead", "support")
+
+
+@dataclass
+class PlanCounts:
+    total: int
+    done: int
+    in_progress: int
+    overdue: int
+
+
+def plan_counts(plan: Plan, tasks: QuerySet[Task], today: date) -> PlanCounts:
+    counts = tasks.filter(plan=plan).aggregate(
+        total=Count("pk"),
+        done=Count("pk", filter=Q(status=TaskStatus.DONE)),
+        in_progress=Count("pk", filter=status_q(TaskStatus.IN_PROGRESS, today)),
+        overdue=Count("pk", filter=status_q(TaskStatus.OVERDUE, today)),
+    )
+    return PlanCounts(**counts)
+
+
+def timeline_rows(plan: Plan, today: date) -> list[dict]:
+    """Phases (ranges) and milestones (points) of a plan, for the chart and its table."""
+    rows = [
+        {
+            "row": phase.name,
+            "kind": "phase",
+            "name": phase.name,
+            "start": phase.start.isoformat(),
+            "end": phase.end.isoformat(),
+            "status": "done" if phase.end < today else ("current" if phase.start <= today else ""),
+        }
+        for phase in plan.phases.all()
+    ]
+    for milestone in plan.milestones.select_related("task"):
+        rows.append(
+            {
+                "row": milestone.get_kind_display(),
+                "kind": milestone.kind,
+                "name": milestone.title,
+                "start": milestone.due.isoformat(),
+                "end": milestone.due.isoformat(),
+                "status": _milestone_status(milestone, today),
+            }
+        )
+    return rows
+
+
+def _milestone_status(milestone: Milestone, today: date) -> str:
+    if milestone.done_on:
+        return "done"
+    if milestone.is_overdue(today):
+        return "overdue"
+    return "due_soon" if milestone.is_due_soon(today) else ""
+
+
+def due_tasks(tasks: QuerySet[Task], today: date) -> tuple[QuerySet[Task], QuerySet[Task]]:
+    """(overdue, due within DUE_SOON_DAYS) among `tasks`, soonest first."""
+    open_tasks = with_departments(tasks.exclude(status=TaskStatus.DONE)).order_by("deadline")
+    soon = today + timedelta(days=DUE_SOON_DAYS)
+    return (
+        open_tasks.filter(deadline__lt=today),
+        open_tasks.filter(deadline__gte=today, deadline__lte=soon),
+    )
+
+
+def due_milestones(plans: QuerySet[Plan], today: date):
+    """(overdue in the past year, due soon) open milestones of `plans`."""
+    milestones = Milestone.objects.filter(plan__in=plans, done_on__isnull=True).select_related(
+        "plan", "task"
+    )
+    soon = today + timedelta(days=DUE_SOON_DAYS)
+    return (
+        milestones.filter(due__lt=today, due__gte=today - timedelta(days=365)),
+        milestones.filter(due__gte=today, due__lte=soon),
+    )

@@ -1,0 +1,445 @@
+from __future__ import annotations
+
+import csv
+import io
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from xinglin.plans import access, actions, excel, queries
+from xinglin.plans.digest import department_digest
+from xinglin.plans.files import EvidenceFileError
+from xinglin.plans.forms import (
+    CloseRectificationForm,
+    CommentForm,
+    EvidenceForm,
+    ImportForm,
+    RectificationForm,
+    ReviewForm,
+    StatusForm,
+    TaskFilterForm,
+)
+from xinglin.plans.indicators import evidence_items, find_indicator, packs_with_evidence_items
+from xinglin.plans.models import Department, Evidence, Milestone, TaskStatus
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _today():
+    return timezone.localdate()
+
+
+@login_required
+def home(request):
+    user, today = request.user, _today()
+    plans = list(access.plans_for_user(user))
+    tasks = access.tasks_for_user(user)
+    overdue, due_soon = queries.due_tasks(tasks, today)
+    counties = {p.orgunit for p in plans if access.can_manage(user, p.orgunit)}
+    context = {
+        "plans": [(p, queries.plan_counts(p, tasks, today)) for p in plans],
+        "overdue": overdue[:20],
+        "overdue_count": overdue.count(),
+        "due_soon": due_soon[:20],
+        "departments": _my_departments(user, plans),
+        "counties": sorted(counties, key=lambda u: u.path),
+        "evidence_packs": packs_with_evidence_items(),
+        "today": today,
+    }
+    return render(request, "plans/home.html", context)
+
+
+def _my_departments(user, plans) -> list[tuple]:
+    """(org unit, department) pairs the user is liaison of, for links to their own view."""
+    codes = {(p.orgunit, d) for p in plans for d in access.liaison_departments(user, p.orgunit)}
+    departments = {d.code: d for d in Department.objects.filter(code__in={c for _, c in codes})}
+    return sorted(((u, departments[c]) for u, c in codes), key=lambda x: (x[0].path, x[1].pk))
+
+
+@login_required
+def plan(request, pk):
+    plan = access.get_plan_for_user(request.user, pk)
+    today = _today()
+    tasks = access.tasks_for_user(request.user)
+    context = {
+        "plan": plan,
+        "counts": queries.plan_counts(plan, tasks, today),
+        "rows": queries.timeline_rows(plan, today),
+        "phases": plan.phases.all(),
+        "can_manage": access.can_manage(request.user, plan.orgunit),
+        "today": today,
+    }
+    return render(request, "plans/plan.html", context)
+
+
+@login_required
+def timeline_export(request, pk, fmt):
+    plan = access.get_plan_for_user(request.user, pk)
+    rows = queries.timeline_rows(plan, _today())
+    return _table_response(f"{plan.pack}-timeline", fmt, queries.TIMELINE_FIELDS, rows)
+
+
+def _table_response(name: str, fmt: str, fields: list[str], rows: list[dict]):
+    if fmt == "json":
+        return JsonResponse({"rows": rows}, json_dumps_params={"ensure_ascii": False})
+    if fmt != "csv":
+        raise Http404(fmt)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return response
+
+
+@login_required
+def task_list(request, pk, fmt="html"):
+    plan = access.get_plan_for_user(request.user, pk)
+    form = TaskFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    today = _today()
+    tasks = queries.filter_tasks(
+        access.tasks_for_user(request.user).filter(plan=plan), today=today, **filters
+    )
+    tasks = queries.with_departments(tasks)
+    if fmt != "html":
+        return _table_response(f"{plan.pack}-tasks", fmt, TASK_FIELDS, _task_rows(tasks, today))
+    context = {
+        "plan": plan,
+        "tasks": tasks,
+        "filters": filters,
+        "departments": Department.objects.filter(
+            pk__in=plan.tasks.values("lead").union(plan.tasks.values("support"))
+        ),
+        "statuses": list(TaskStatus),
+        "phases": plan.phases.all(),
+        "today": today,
+        "query": request.GET.urlencode(),
+    }
+    return render(request, "plans/tasks.html", context)
+
+
+TASK_FIELDS = ["number", "title", "lead", "support", "phase", "deadline", "status"]
+
+
+def _task_rows(tasks, today) -> list[dict]:
+    return [
+        {
+            "number": t.number,
+            "title": t.title,
+            "lead": "、".join(d.name_zh for d in t.lead.all()),
+            "support": "、".join(d.name_zh for d in t.support.all()),
+            "phase": t.phase.code if t.phase else "",
+            "deadline": t.deadline.isoformat() if t.deadline else "",
+            "status": t.get_status(today),
+        }
+        for t in tasks
+    ]
+
+
+@login_required
+def plan_xlsx(request, pk):
+    plan = access.get_plan_for_user(request.user, pk, manage=True)
+    response = HttpResponse(excel.export_plan(plan, _today()), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{plan.pack}-tasks.xlsx"'
+    return response
+
+
+@login_required
+def plan_import(request, pk):
+    plan = access.get_plan_for_user(request.user, pk, manage=True)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    errors = []
+    if request.method == "POST" and form.is_valid():
+        result = excel.import_plan(plan, form.cleaned_data["file"].read(), user=request.user)
+        errors = result.errors
+        if not errors:
+            messages.success(
+                request,
+                _("%(created)d tasks added, %(updated)d updated.")
+                % {"created": result.created, "updated": result.updated},
+            )
+            return redirect("plans:tasks", plan.pk)
+    return render(request, "plans/import.html", {"plan": plan, "form": form, "errors": errors})
+
+
+@login_required
+def task(request, pk):
+    task = access.get_task_for_user(request.user, pk)
+    manage = access.can_task(request.user, "manage", task)
+    context = {
+        "task": task,
+        "today": _today(),
+        "links": [
+            (link, find_indicator(link.pack, link.indicator)) for link in task.indicator_links.all()
+        ],
+        "updates": task.updates.select_related("user"),
+        "evidence": task.evidence.select_related("uploaded_by", "reviewed_by"),
+        "milestones": task.milestones.all(),
+        "can_update": access.can_task(request.user, "update", task),
+        "can_manage": manage,
+        "status_form": StatusForm(initial={"status": task.status}),
+        "comment_form": CommentForm(),
+        "evidence_form": EvidenceForm(),
+    }
+    return render(request, "plans/task.html", context)
+
+
+@login_required
+@require_POST
+def task_status(request, pk):
+    task = access.get_task_for_user(request.user, pk, "update")
+    form = StatusForm(request.POST)
+    if form.is_valid():
+        actions.update_task_status(
+            task,
+            form.cleaned_data["status"],
+            user=request.user,
+            comment=form.cleaned_data["comment"],
+        )
+        messages.success(request, _("Status saved."))
+    else:
+        messages.error(request, _("Choose a status."))
+    return redirect("plans:task", task.pk)
+
+
+@login_required
+@require_POST
+def task_comment(request, pk):
+    task = access.get_task_for_user(request.user, pk, "update")
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        actions.add_comment(task, user=request.user, text=form.cleaned_data["text"])
+    else:
+        messages.error(request, _("A comment cannot be empty."))
+    return redirect("plans:task", task.pk)
+
+
+@login_required
+@require_POST
+def task_evidence(request, pk):
+    task = access.get_task_for_user(request.user, pk, "update")
+    if _store_upload(request, orgunit=task.plan.orgunit, task=task):
+        messages.success(request, _("Evidence uploaded; it awaits review."))
+    return redirect("plans:task", task.pk)
+
+
+def _store_upload(request, **target) -> bool:
+    form = EvidenceForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for error in form.errors.values():
+            messages.error(request, " ".join(error))
+        return False
+    upload = form.cleaned_data["file"]
+    try:
+        actions.upload_evidence(
+            name=upload.name,
+            content=upload.read(),
+            user=request.user,
+            description=form.cleaned_data["description"],
+            **target,
+        )
+    except (EvidenceFileError, actions.PlanError) as error:
+        messages.error(request, str(error))
+        return False
+    return True
+
+
+@login_required
+def evidence_download(request, pk):
+    evidence = access.get_evidence_for_user(request.user, pk)
+    response = FileResponse(
+        evidence.file.open("rb"),
+        as_attachment=True,
+        filename=evidence.name,
+        content_type=evidence.content_type,
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_POST
+def evidence_review(request, pk):
+    evidence = access.get_evidence_for_user(request.user, pk, review=True)
+    form = ReviewForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.review_evidence(
+                evidence,
+                user=request.user,
+                accept=form.cleaned_data["decision"] == "accept",
+                comment=form.cleaned_data["comment"],
+            )
+        except actions.PlanError as error:
+            messages.error(request, str(error))
+    return redirect(request.POST.get("next") or _evidence_home(evidence))
+
+
+def _evidence_home(evidence: Evidence) -> str:
+    from django.urls import reverse
+
+    if evidence.task_id:
+        return reverse("plans:task", args=[evidence.task_id])
+    return reverse("plans:items", args=[evidence.orgunit.code, evidence.pack])
+
+
+@login_required
+@require_POST
+def milestone_done(request, pk):
+    milestone = get_object_or_404(Milestone.objects.select_related("plan__orgunit"), pk=pk)
+    access.get_plan_for_user(request.user, milestone.plan_id, manage=True)
+    actions.complete_milestone(milestone, on=_today())
+    return redirect("plans:plan", milestone.plan_id)
+
+
+@login_required
+def due(request):
+    user, today = request.user, _today()
+    plans = access.plans_for_user(user)
+    overdue, due_soon = queries.due_tasks(access.tasks_for_user(user), today)
+    late_milestones, soon_milestones = (
+        access.visible_milestones(user, m, plans) for m in queries.due_milestones(plans, today)
+    )
+    context = {
+        "overdue": overdue,
+        "due_soon": due_soon,
+        "late_milestones": late_milestones,
+        "soon_milestones": soon_milestones,
+        "today": today,
+    }
+    return render(request, "plans/due.html", context)
+
+
+@login_required
+def department(request, orgunit, code):
+    unit = _unit_for_department(request.user, orgunit, code)
+    dept = get_object_or_404(Department, code=code)
+    today = _today()
+    tasks = queries.with_departments(access.tasks_for_user(request.user).filter(plan__orgunit=unit))
+    tasks = queries.filter_tasks(tasks, department=code, today=today)
+    context = {
+        "unit": unit,
+        "department": dept,
+        "tasks": tasks.order_by("plan", "position"),
+        "digest": department_digest(unit, dept, today),
+        "today": today,
+    }
+    return render(request, "plans/department.html", context)
+
+
+def _unit_for_department(user, orgunit_code, department_code):
+    """The county for a department's page: liaisons of that department, and users who may
+    view the county's plans."""
+    from xinglin.network.models import OrgUnit
+
+    unit = OrgUnit.objects.filter(code=orgunit_code).first()
+    if unit is None:
+        raise Http404(orgunit_code)
+    if department_code in access.liaison_departments(user, unit):
+        return unit
+    if access.is_liaison(user) and not access.can_view_orgunit(user, unit):
+        raise Http404(department_code)
+    return access.get_orgunit_for_user(user, orgunit_code)
+
+
+@login_required
+def items(request, orgunit, pack):
+    unit = access.get_orgunit_for_user(request.user, orgunit)
+    listed = evidence_items(pack)
+    if not listed:
+        raise Http404(pack)
+    statuses = actions.evidence_statuses(unit, pack, [i.id for i in listed])
+    files = Evidence.objects.filter(orgunit=unit, pack=pack).select_related("uploaded_by")
+    by_item: dict[str, list] = {}
+    for evidence in files:
+        by_item.setdefault(evidence.indicator, []).append(evidence)
+    context = {
+        "unit": unit,
+        "pack": pack,
+        "rows": [(i, statuses[i.id], by_item.get(i.id, [])) for i in listed],
+        "can_manage": access.can_manage(request.user, unit),
+        "evidence_form": EvidenceForm(),
+    }
+    return render(request, "plans/items.html", context)
+
+
+@login_required
+@require_POST
+def item_upload(request, orgunit, pack, indicator):
+    unit = access.get_orgunit_for_user(request.user, orgunit, manage=True)
+    if find_indicator(pack, indicator) is None:
+        raise Http404(indicator)
+    if _store_upload(request, orgunit=unit, pack=pack, indicator=indicator):
+        messages.success(request, _("Evidence uploaded; it awaits review."))
+    return redirect("plans:items", unit.code, pack)
+
+
+@login_required
+def rectifications(request):
+    items_ = access.rectifications_for_user(request.user)
+    today = _today()
+    return render(request, "plans/rectifications.html", {"items": items_, "today": today})
+
+
+@login_required
+def rectification_new(request):
+    initial = {k: request.GET.get(k, "") for k in ("pack", "indicator", "orgunit", "period")}
+    initial["value"] = request.GET.get("value") or None
+    form = RectificationForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        unit = access.get_orgunit_for_user(request.user, data.pop("orgunit"), manage=True)
+        try:
+            item = actions.create_rectification(orgunit=unit, user=request.user, **data)
+        except actions.PlanError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Rectification task created."))
+            return redirect("plans:rectification", item.pk)
+    info = find_indicator(initial["pack"], initial["indicator"])
+    return render(request, "plans/rectification_new.html", {"form": form, "indicator": info})
+
+
+@login_required
+def rectification(request, pk):
+    item = access.get_rectification_for_user(request.user, pk)
+    form = CloseRectificationForm(request.POST or None)
+    if request.method == "POST":
+        return _rectification_post(request, item, form)
+    context = {
+        "item": item,
+        "form": form,
+        "met_at_creation": actions.meets_target(item.value_at_creation, item.target),
+        "met_at_closure": actions.meets_target(item.value_at_closure, item.target),
+        "can_manage": access.can_manage(request.user, item.orgunit),
+        "today": _today(),
+    }
+    return render(request, "plans/rectification.html", context)
+
+
+def _rectification_post(request, item, form):
+    if request.POST.get("action") == "start":
+        access.get_rectification_for_user(request.user, item.pk, "update")
+        actions.start_rectification(item)
+    else:
+        access.get_rectification_for_user(request.user, item.pk, "manage")
+        if not form.is_valid():
+            raise PermissionDenied("invalid")
+        try:
+            actions.close_rectification(
+                item,
+                user=request.user,
+                value=form.cleaned_data["value"],
+                note=form.cleaned_data["note"],
+            )
+        except actions.PlanError as error:
+            messages.error(request, str(error))
+    return redirect("plans:rectification", item.pk)
