@@ -8,5 +8,6 @@ urlpatterns = [
     path("network/", include("xinglin.network.urls")),
     path("api/", include("xinglin.api.urls")),
     path("surveys/", include("xinglin.surveys.urls")),
+    path("plans/", include("xinglin.plans.urls")),
 ]
 # Each app adds its own `path(...)` line here, one line per app.
