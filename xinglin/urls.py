@@ -9,5 +9,6 @@ urlpatterns = [
     path("api/", include("xinglin.api.urls")),
     path("surveys/", include("xinglin.surveys.urls")),
     path("plans/", include("xinglin.plans.urls")),
+    path("collection/", include("xinglin.collection.urls")),
 ]
 # Each app adds its own `path(...)` line here, one line per app.
