@@ -241,10 +241,16 @@ def _boolean(raw: object) -> float:
         return 1.0 if raw else 0.0
     if isinstance(raw, int | float) and float(raw) in (0.0, 1.0):
         return float(raw)
-    if text in _TRUE_WORDS or text == "1.0":
+    if text in _TRUE_WORDS:
         return 1.0
-    if text in _FALSE_WORDS or text == "0.0":
+    if text in _FALSE_WORDS:
         return 0.0
+    try:
+        number = float(text)
+    except ValueError:
+        number = None
+    if number in (0.0, 1.0):
+        return float(number)
     raise ValueProblem(_("“%(value)s” is not 1 (yes) or 0 (no)") % {"value": raw})
 
 

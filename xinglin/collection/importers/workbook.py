@@ -139,8 +139,11 @@ def read(path: Path) -> Parsed:
             continue
         _read_sheet(sheet, parsed)
     if not parsed.candidates and not parsed.problems:
-        names = "、".join(empty) or "—"
-        message = _("the workbook holds no values (empty sheets: %(names)s)") % {"names": names}
+        if empty:
+            names = "、".join(empty)
+            message = _("the workbook holds no values (empty sheets: %(names)s)") % {"names": names}
+        else:
+            message = _("the file holds no values")
         parsed.problems.append(Problem(Location(0, "", empty[0] if empty else ""), message))
     return parsed
 

@@ -1,0 +1,407 @@
+from __future__ import annotations
+
+import csv
+import io
+import json
+import secrets
+from datetime import date
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from xinglin.collection import actions, completeness, exports, rules
+from xinglin.collection.forms import Form, form_for, forms_for, get_form
+from xinglin.collection.importers import workbook
+from xinglin.collection.models import AuditEntry, ConfirmedWarning, DataValue, Submission
+from xinglin.lib import periods
+from xinglin.network import access
+from xinglin.network.models import Kind, OrgUnit
+from xinglin.standards.models import DataElement, TechniqueCategory
+
+REPORT_DIR = Path(settings.VAR_DIR) / "import-reports"
+MAX_UNITS_LISTED = 200
+
+
+def _period_or_404(code: str) -> periods.Period:
+    try:
+        return periods.parse(code)
+    except periods.PeriodError:
+        raise Http404(code) from None
+
+
+def _default_periods(today: date) -> dict[str, str]:
+    last_month = periods.for_date(today.replace(day=1) - timezone.timedelta(days=1), "monthly")
+    return {
+        "monthly": last_month.code,
+        "quarterly": periods.for_date(today, "quarterly").previous_year().code,
+        "yearly": str(today.year - 1),
+    }
+
+
+@login_required
+def forms(request):
+    """The forms the user can fill: their units in reporting scope, with the latest periods."""
+    defaults = _default_periods(timezone.localdate())
+    units = access.orgunits_for_user(request.user, "report").exclude(
+        kind=Kind.DIVISION, division_level__in=["province", "city"]
+    )[:MAX_UNITS_LISTED]
+    rows = []
+    for unit in units:
+        for form in forms_for(unit):
+            rows.append({"unit": unit, "form": form, "period": defaults[form.period_type]})
+    statuses = {
+        (s.orgunit_id, s.period): s
+        for s in Submission.objects.filter(period__in=set(defaults.values()))
+    }
+    for row in rows:
+        row["submission"] = statuses.get((row["unit"].pk, row["period"]))
+    return render(request, "collection/forms.html", {"rows": rows})
+
+
+def _entry_context(request, unit: OrgUnit, period: str, outcomes=None) -> dict:
+    form = form_for(unit, period)
+    if form is None:
+        raise Http404(period)
+    stored = {v.element_id: v.value for v in DataValue.objects.filter(orgunit=unit, period=period)}
+    outcomes = outcomes or {}
+    submission = Submission.objects.filter(orgunit=unit, period=period).first()
+    locked = bool(submission and submission.is_locked)
+    can_report = access.can(request.user, "report", unit) and not locked
+    sections = [
+        (name, [_field(e, stored.get(e.pk), outcomes.get(e.code)) for e in elements])
+        for name, elements in form.sections()
+    ]
+    return {
+        "unit": unit,
+        "period": period,
+        "form": form,
+        "sections": sections,
+        "submission": submission,
+        "events": submission.events.select_related("user") if submission else [],
+        "locked": locked,
+        "can_report": can_report,
+        "can_approve": access.can(request.user, "approve", unit),
+        "deadline": rules.deadline(period),
+        "has_techniques": form.period_type == "yearly" and unit.kind == Kind.INSTITUTION,
+    }
+
+
+def _field(element: DataElement, stored: float | None, outcome=None) -> dict:
+    typed = outcome.typed if outcome else rules.to_entry(element.value_type, stored)
+    return {
+        "element": element,
+        "typed": typed,
+        "errors": outcome.errors if outcome else [],
+        "warnings": outcome.warnings if outcome else [],
+        "saved": bool(outcome and outcome.saved),
+        "is_percent": element.value_type == "percent",
+    }
+
+
+@login_required
+def entry(request, code, period):
+    unit = access.get_orgunit_for_user(request.user, code)
+    _period_or_404(period)
+    outcomes = None
+    if request.method == "POST":
+        _require_unlocked(request.user, unit, period)
+        typed = {k: v for k, v in request.POST.items() if k not in ("csrfmiddlewaretoken",)}
+        typed = {k: v for k, v in typed.items() if not k.startswith("confirm_")}
+        confirmed = [k[len("confirm_") :] for k in request.POST if k.startswith("confirm_")]
+        outcomes = actions.save_form_values(
+            unit, period, _known(typed), user=request.user, confirmed=confirmed
+        )
+        if not any(o.errors or (o.warnings and not o.saved) for o in outcomes.values()):
+            messages.success(request, _("Saved."))
+            return redirect("collection:entry", unit.code, period)
+    context = _entry_context(request, unit, period, outcomes)
+    return render(request, "collection/entry.html", context)
+
+
+def _known(typed: dict[str, str]) -> dict[str, str]:
+    codes = set(DataElement.objects.filter(code__in=typed).values_list("code", flat=True))
+    return {k: v for k, v in typed.items() if k in codes}
+
+
+def _require_unlocked(user, unit: OrgUnit, period: str) -> None:
+    if not access.can(user, "report", unit) or actions.is_locked(unit, period):
+        raise PermissionDenied(unit.code)
+
+
+@login_required
+@require_POST
+def save_value(request, code, period, element):
+    """htmx: save one field as it is typed; returns the field, with its error or warning."""
+    unit = access.get_orgunit_for_user(request.user, code)
+    _period_or_404(period)
+    _require_unlocked(request.user, unit, period)
+    item = DataElement.objects.filter(code=element).first()
+    if item is None:
+        raise Http404(element)
+    typed = request.POST.get(element, "")
+    confirmed = [element] if request.POST.get("confirm") else []
+    outcome = actions.save_form_values(
+        unit, period, {element: typed}, user=request.user, confirmed=confirmed
+    )[element]
+    context = {"f": _field(item, None, outcome), "unit": unit, "period": period, "can_report": True}
+    return render(request, "collection/_field.html", context)
+
+
+@login_required
+@require_POST
+def workflow(request, code, period, step):
+    unit = access.get_orgunit_for_user(request.user, code)
+    _period_or_404(period)
+    text = request.POST.get("comment", "")
+    try:
+        if step == "submit":
+            actions.submit_form(unit, period, user=request.user)
+            messages.success(request, _("Submitted for approval."))
+        else:
+            submission = Submission.objects.filter(orgunit=unit, period=period).first()
+            if submission is None:
+                raise actions.WorkflowError(_("this form has not been submitted"))
+            _decide(step, submission, request.user, text)
+    except actions.WorkflowError as error:
+        messages.error(request, str(error))
+    return redirect("collection:entry", unit.code, period)
+
+
+def _decide(step: str, submission: Submission, user, text: str) -> None:
+    steps = {
+        "approve": lambda: actions.approve_submission(submission, user=user),
+        "return": lambda: actions.return_submission(submission, user=user, comment=text),
+        "unapprove": lambda: actions.unapprove_submission(submission, user=user, reason=text),
+    }
+    if step not in steps:
+        raise Http404(step)
+    steps[step]()
+
+
+@login_required
+def history(request, code, period, element):
+    unit = access.get_orgunit_for_user(request.user, code)
+    item = DataElement.objects.filter(code=element).first()
+    if item is None:
+        raise Http404(element)
+    entries = AuditEntry.objects.filter(orgunit=unit, period=period, element=item)
+    warnings = ConfirmedWarning.objects.filter(orgunit=unit, period=period, element=item)
+    context = {
+        "unit": unit,
+        "period": period,
+        "element": item,
+        "entries": entries.select_related("user"),
+        "warnings": warnings.select_related("user"),
+    }
+    return render(request, "collection/history.html", context)
+
+
+@login_required
+def techniques(request, code, period):
+    unit = access.get_orgunit_for_user(request.user, code)
+    if _period_or_404(period).type != "yearly" or unit.kind != Kind.INSTITUTION:
+        raise Http404(period)
+    if request.method == "POST":
+        _require_unlocked(request.user, unit, period)
+        count = actions.set_delivered_techniques(
+            unit, period, request.POST.getlist("item"), user=request.user
+        )
+        messages.success(request, _("%(n)d techniques recorded.") % {"n": count})
+        return redirect("collection:techniques", unit.code, period)
+    chosen = set(unit.techniques.filter(period=period).values_list("item__code", flat=True))
+    context = {
+        "unit": unit,
+        "period": period,
+        "categories": TechniqueCategory.objects.prefetch_related("items"),
+        "chosen": chosen,
+        "can_report": access.can(request.user, "report", unit)
+        and not actions.is_locked(unit, period),
+    }
+    return render(request, "collection/techniques.html", context)
+
+
+@login_required
+def template(request, code, period, form_code):
+    unit = access.get_orgunit_for_user(request.user, code, "report")
+    _period_or_404(period)
+    try:
+        form = get_form(form_code)
+    except KeyError:
+        raise Http404(form_code) from None
+    rows = [u for u in _template_units(form, unit, period) if access.can(request.user, "report", u)]
+    values = {
+        (v.orgunit_id, v.element_id): v.value
+        for v in DataValue.objects.filter(period=period, orgunit__in=[u.pk for u in rows])
+    }
+    book = workbook.build_template(form, unit, period, rows, values)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    name = f"{form.code}-{unit.code}-{period}.xlsx"
+    return HttpResponse(
+        buffer.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _template_units(form: Form, unit: OrgUnit, period: str) -> list[OrgUnit]:
+    from xinglin.collection.forms import expected_orgunits
+
+    return expected_orgunits(form, period, within=unit)
+
+
+@login_required
+def import_page(request):
+    context: dict = {"result": None}
+    if request.method == "POST" and request.FILES.get("file"):
+        upload = request.FILES["file"]
+        REPORT_DIR.mkdir(parents=True, exist_ok=True)
+        token = secrets.token_hex(8)
+        suffix = Path(upload.name).suffix.lower()[:6]
+        path = REPORT_DIR / f"{token}-upload{suffix}"
+        with open(path, "wb") as handle:
+            for chunk in upload.chunks():
+                handle.write(chunk)
+        report = REPORT_DIR / f"{token}-report{'.xlsx' if suffix == '.xlsx' else '.csv'}"
+        result = actions.import_file(
+            path,
+            user=request.user,
+            dry_run=bool(request.POST.get("dry_run")),
+            confirm_warnings=bool(request.POST.get("confirm_warnings")),
+            report=report,
+        )
+        path.unlink(missing_ok=True)
+        if result.report:
+            request.session.setdefault("import_reports", []).append(result.report.name)
+            request.session.modified = True
+        context.update(result=result, name=upload.name, dry_run=bool(request.POST.get("dry_run")))
+    return render(request, "collection/import.html", context)
+
+
+@login_required
+def import_report(request, name):
+    if name not in request.session.get("import_reports", []):
+        raise Http404(name)
+    path = REPORT_DIR / name
+    if not path.is_file():
+        raise Http404(name)
+    return FileResponse(open(path, "rb"), as_attachment=True, filename=name)
+
+
+@login_required
+def export_values(request, fmt):
+    if fmt not in exports.FORMATS:
+        raise Http404(fmt)
+    unit = None
+    if request.GET.get("orgunit"):
+        unit = access.get_orgunit_for_user(request.user, request.GET["orgunit"])
+    period = request.GET.get("period") or None
+    if period:
+        _period_or_404(period)
+    data = exports.render(exports.value_rows(orgunit=unit, period=period, user=request.user), fmt)
+    types = {
+        "csv": "text/csv; charset=utf-8",
+        "json": "application/json",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }
+    return HttpResponse(
+        data,
+        content_type=types[fmt],
+        headers={"Content-Disposition": f'attachment; filename="values.{fmt}"'},
+    )
+
+
+def _completeness_report(request):
+    defaults = _default_periods(timezone.localdate())
+    try:
+        form = get_form(request.GET.get("form") or "township_health_center.monthly")
+    except KeyError:
+        raise Http404("form") from None
+    period = request.GET.get("period") or defaults[form.period_type]
+    if _period_or_404(period).type != form.period_type:
+        raise Http404(period)
+    return completeness.report(form, period, request.user)
+
+
+@login_required
+def completeness_page(request, fmt: str = "html"):
+    report = _completeness_report(request)
+    if fmt in ("csv", "json"):
+        return _completeness_twin(report, fmt)
+    if fmt != "html":
+        raise Http404(fmt)
+    groups = report.by_group()
+    chart = {
+        "groups": [name for name, _counts in groups],
+        "series": [
+            {"state": state, "name": str(label), "data": [counts[state] for _n, counts in groups]}
+            for state, label in completeness.STATES.items()
+        ],
+    }
+    context = {
+        "report": report,
+        "counts": report.counts(),
+        "states": completeness.STATES,
+        "groups": groups,
+        "chart": chart,
+        "reminders": completeness.reminders(report, request.user),
+        "forms": _all_forms(),
+        "query": request.GET.urlencode(),
+    }
+    return render(request, "collection/completeness.html", context)
+
+
+def _all_forms() -> list[Form]:
+    found = []
+    for target in (
+        OrgUnit.objects.filter(kind=Kind.INSTITUTION)
+        .values_list("institution_type", flat=True)
+        .distinct()
+    ):
+        for period_type in periods.PERIOD_TYPES:
+            form = Form(target, period_type)
+            if form.elements():
+                found.append(form)
+    return sorted(found, key=lambda f: f.code)
+
+
+def _completeness_twin(report: completeness.Report, fmt: str) -> HttpResponse:
+    rows = [
+        {
+            "orgunit": row.orgunit.code,
+            "name": row.orgunit.name,
+            "parent": row.orgunit.parent.code if row.orgunit.parent else "",
+            "state": row.state,
+            "status": row.status,
+            "submitted_at": row.submitted_at.isoformat() if row.submitted_at else "",
+            "days_late": row.days_late,
+        }
+        for row in report.rows
+    ]
+    if fmt == "json":
+        payload = {
+            "form": report.form.code,
+            "period": report.period,
+            "deadline": report.deadline.isoformat(),
+            "rows": rows,
+        }
+        return HttpResponse(
+            json.dumps(payload, ensure_ascii=False), content_type="application/json"
+        )
+    buffer = io.StringIO()
+    writer = csv.DictWriter(
+        buffer,
+        ["orgunit", "name", "parent", "state", "status", "submitted_at", "days_late"],
+        lineterminator="\n",
+    )
+    writer.writeheader()
+    writer.writerows(rows)
+    return HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
