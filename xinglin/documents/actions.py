@@ -1,0 +1,78 @@
+"""Writes of the documents app: the officer's narratives and typical cases, and generating a
+document (which reads figures from the engine and writes nothing)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+from django.db import transaction
+
+from xinglin.documents.content import DOCUMENT_NUMBER, NARRATIVE_SECTIONS, build_report
+from xinglin.documents.formats import FORMATS
+from xinglin.documents.gather import gather
+from xinglin.documents.models import Narrative, ReportKind, TypicalCase
+from xinglin.network.models import OrgUnit
+
+MAX_TYPICAL_CASES = 2  # seeds/000 §五(三)2: "评估报告、1-2件典型案例"
+
+
+class DocumentError(ValueError):
+    """A request the documents app cannot satisfy (unknown kind, format, too many cases)."""
+
+
+def render_document(kind: str, orgunit: OrgUnit, year: int, fmt: str) -> bytes:
+    """The `kind` report of `orgunit` for `year` as `fmt` (docx, pdf or xlsx) bytes."""
+    if kind not in ReportKind.values:
+        raise DocumentError(f"unknown report {kind!r}; use one of {', '.join(ReportKind.values)}")
+    if fmt not in FORMATS:
+        raise DocumentError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    data = gather(kind, orgunit, year)
+    report = build_report(data)
+    renderer, _content_type = FORMATS[fmt]
+    return renderer(report, data)
+
+
+def editable_sections(kind: str) -> list[str]:
+    return [DOCUMENT_NUMBER, *(key for key, _heading in NARRATIVE_SECTIONS[kind])]
+
+
+@transaction.atomic
+def save_narratives(
+    orgunit: OrgUnit, year: int, kind: str, texts: dict[str, str], *, user: User | None = None
+) -> int:
+    """Store the given sections' texts (unknown sections are ignored); returns how many
+    changed. Empty text keeps the row, so an emptied paragraph stays empty when regenerated."""
+    changed = 0
+    allowed = editable_sections(kind)
+    for section, text in texts.items():
+        if section not in allowed:
+            continue
+        row, created = Narrative.objects.get_or_create(
+            orgunit=orgunit, year=year, kind=kind, section=section,
+            defaults={"text": text.strip(), "updated_by": user},
+        )  # fmt: skip
+        if created:
+            changed += 1
+        elif row.text != text.strip():
+            row.text, row.updated_by = text.strip(), user
+            row.save(update_fields=["text", "updated_by", "updated_at"])
+            changed += 1
+    return changed
+
+
+def save_typical_case(
+    orgunit: OrgUnit, year: int, title: str, body: str, *, user: User | None = None,
+    case: TypicalCase | None = None,
+) -> TypicalCase:  # fmt: skip
+    """Create (or, given `case`, update) a typical case; at most MAX_TYPICAL_CASES a year."""
+    if case is None:
+        if TypicalCase.objects.filter(orgunit=orgunit, year=year).count() >= MAX_TYPICAL_CASES:
+            raise DocumentError(f"at most {MAX_TYPICAL_CASES} typical cases a year")
+        position = TypicalCase.objects.filter(orgunit=orgunit, year=year).count() + 1
+        case = TypicalCase(orgunit=orgunit, year=year, position=position)
+    case.title, case.body, case.updated_by = title.strip(), body.strip(), user
+    case.save()
+    return case
+
+
+def delete_typical_case(case: TypicalCase) -> None:
+    case.delete()

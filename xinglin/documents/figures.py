@@ -1,0 +1,222 @@
+"""The one doorway from documents and the dashboard to the evaluation engine.
+
+Everything the reports and the dashboard show as a figure comes through `evaluate()`, which
+returns the engine's own JSON shape (`xinglin evaluate --format json`). Pack metadata (titles,
+deadlines, kinds) is read from the pack files here as well, so that a change in how the engine
+is called, or where metadata lives, is a change to this module only.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+from typing import TypedDict
+
+import yaml
+from django.utils.translation import get_language
+
+from xinglin.standards.catalogue import PACKS_DIR
+
+STATUSES = ("met", "not_met", "no_data", "not_applicable", "awaiting_evidence")
+TARGET_RE = re.compile(r"^\s*(>=|<=|>|<|=|between)\s+([-\d.]+)(%?)(?:\s+and\s+([-\d.]+)(%?))?\s*$")
+
+
+class Figure(TypedDict):
+    """One indicator for one org unit and period, exactly as the engine reports it."""
+
+    pack: str
+    indicator: str
+    item: int | None
+    name: str
+    orgunit: str
+    period: str
+    value: float | None
+    numerator: float | None
+    denominator: float | None
+    target: str | None
+    status: str
+    unit: str  # percent | per_10000 | count | level | ratio
+    due: bool  # False before the indicator's deadline year
+    gap: float | None
+    failing: list[str]
+    sources: list[str]
+
+
+class EngineUnavailable(RuntimeError):
+    """The evaluation engine is not installed in this tree."""
+
+
+@dataclass(frozen=True)
+class IndicatorInfo:
+    id: str
+    item: int | None
+    section: str
+    name_zh: str
+    name_en: str
+    kind: str
+    unit: str
+    target: str | None
+    deadline: int | None
+    veto: bool
+    evidence_zh: str
+    source: str
+
+    @property
+    def name(self) -> str:
+        return self.name_en if get_language() == "en" and self.name_en else self.name_zh
+
+
+@dataclass(frozen=True)
+class PackInfo:
+    code: str
+    title_zh: str
+    title_en: str
+    source: str
+    indicators: tuple[IndicatorInfo, ...] = field(default_factory=tuple)
+
+    @property
+    def title(self) -> str:
+        return self.title_en if get_language() == "en" and self.title_en else self.title_zh
+
+    def indicator(self, indicator_id: str) -> IndicatorInfo | None:
+        return next((i for i in self.indicators if i.id == indicator_id), None)
+
+
+@functools.cache
+def packs() -> tuple[PackInfo, ...]:
+    """Every indicator pack (core.yaml is the catalogue, not a pack), in file-name order."""
+    return tuple(
+        _load_pack(path) for path in sorted(PACKS_DIR.glob("*.yaml")) if path.stem != "core"
+    )
+
+
+def adopted_packs(orgunit) -> tuple[PackInfo, ...]:
+    """The packs an org unit is judged against. No pack records adoption yet, so every pack
+    applies; the engine marks indicators outside an org unit's level `not_applicable`."""
+    return packs()
+
+
+def pack(code: str) -> PackInfo:
+    found = next((p for p in packs() if p.code == code), None)
+    if found is None:
+        raise KeyError(code)
+    return found
+
+
+def _load_pack(path) -> PackInfo:
+    with open(path, encoding="utf-8") as handle:
+        data = yaml.safe_load(handle)
+    title = data.get("title") or {}
+    return PackInfo(
+        code=data["pack"],
+        title_zh=str(title.get("zh", data["pack"])),
+        title_en=str(title.get("en", "")),
+        source=str(data.get("source", "")),
+        indicators=tuple(_indicator(item) for item in data.get("indicators", [])),
+    )
+
+
+def _indicator(item: dict) -> IndicatorInfo:
+    name = item.get("name") or {}
+    evidence = item.get("evidence") or {}
+    return IndicatorInfo(
+        id=item["id"],
+        item=item.get("item"),
+        section=str(item.get("section", "")),
+        name_zh=str(name.get("zh", item["id"])),
+        name_en=str(name.get("en", "")),
+        kind=item.get("kind", "computed"),
+        unit=item.get("unit", ""),
+        target=item.get("target"),
+        deadline=item.get("deadline"),
+        veto=bool(item.get("veto", False)),
+        evidence_zh=str(evidence.get("zh", "")) if isinstance(evidence, dict) else str(evidence),
+        source=str(item.get("source", "")),
+    )
+
+
+@dataclass
+class Evaluated:
+    """One pack evaluated for one org unit and year: the figures of the org unit and of every
+    unit beneath it, and the engine's verdict for the org unit itself."""
+
+    figures: list[Figure]
+    verdict: str  # met | not_met | awaiting_evidence
+    counts: dict[str, int]
+    vetoed: list[str]
+
+
+def evaluate(pack_code: str, orgunit_code: str, period: str) -> Evaluated:
+    """Every indicator of the pack for the org unit and every org unit beneath it that the
+    indicator covers, as the engine computes them. Raises EngineUnavailable without an engine."""
+    try:
+        from xinglin.evaluation import engine
+    except ImportError as error:  # the engine app is built in parallel; fail with a clear name
+        raise EngineUnavailable("the evaluation engine is not installed") from error
+    evaluation = engine.evaluate(pack_code, orgunit_code, period)
+    verdict = evaluation.verdict
+    return Evaluated(
+        figures=[_normalise(result.as_json()) for result in evaluation.results],
+        verdict=verdict.status,
+        counts=dict(verdict.counts),
+        vetoed=list(verdict.vetoed),
+    )
+
+
+def _normalise(row: dict) -> Figure:
+    return Figure(
+        pack=row["pack"],
+        indicator=row["indicator"],
+        item=row.get("item"),
+        name=row.get("name", ""),
+        orgunit=str(row["orgunit"]),
+        period=str(row["period"]),
+        value=row.get("value"),
+        numerator=row.get("numerator"),
+        denominator=row.get("denominator"),
+        target=row.get("target"),
+        status=row.get("status", "no_data"),
+        unit=row.get("unit", ""),
+        due=bool(row.get("due", True)),
+        gap=row.get("gap"),
+        failing=list(row.get("failing") or []),
+        sources=list(row.get("sources") or []),
+    )
+
+
+def own_figures(figures: list[Figure], orgunit_code: str) -> list[Figure]:
+    """The figures of the evaluated org unit itself (not of the units beneath it)."""
+    return [f for f in figures if f["orgunit"] == orgunit_code]
+
+
+def parse_target(target: str | None) -> tuple[str, float] | None:
+    """(operator, threshold) of a target such as ">= 35%" (→ (">=", 0.35)); a range gives its
+    lower bound; None when there is no numeric target."""
+    if not target:
+        return None
+    match = TARGET_RE.match(str(target))
+    if match is None:
+        return None
+    operator, number, percent = match.group(1), float(match.group(2)), match.group(3)
+    value = number / 100 if percent else number
+    return (">=", value) if operator == "between" else (operator, value)
+
+
+@dataclass
+class PackSummary:
+    """The verdict of one pack for one org unit and period (the engine's)."""
+
+    pack: PackInfo
+    period: str
+    verdict: str
+    counts: dict[str, int]
+    vetoed: list[str]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def summarise(info: PackInfo, evaluated: Evaluated, period: str) -> PackSummary:
+    return PackSummary(info, period, evaluated.verdict, evaluated.counts, evaluated.vetoed)
