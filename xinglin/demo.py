@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 DEMO_STEPS: list[str] = [
     "xinglin.network.demo.build",
     "xinglin.evaluation.demo.build",
+    "xinglin.care.demo.build",
     "xinglin.surveys.demo.build",
 ]
 # Each app's line above, e.g. "xinglin.collection.demo.build".

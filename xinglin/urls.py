@@ -8,7 +8,8 @@ urlpatterns = [
     path("network/", include("xinglin.network.urls")),
     path("api/", include("xinglin.api.urls")),
     path("surveys/", include("xinglin.surveys.urls")),
-    path("plans/", include("xinglin.plans.urls")),
     path("collection/", include("xinglin.collection.urls")),
+    path("care/", include("xinglin.care.urls")),
+    path("plans/", include("xinglin.plans.urls")),
 ]
 # Each app adds its own `path(...)` line here, one line per app.

@@ -1,0 +1,387 @@
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from xinglin.care import children, guidance, rates
+from xinglin.care.actions import (
+    CareError,
+    import_assessments,
+    read_assessment_file,
+    record_assessment,
+    record_child_guidance,
+    register_child,
+    register_resident,
+)
+from xinglin.care.constitution import CONSTITUTIONS, POSITIVE_RESULTS, load_form, questions
+from xinglin.care.forms import AssessmentForm, ChildForm, ImportForm, VisitForm
+from xinglin.care.labels import CONSTITUTION_LABELS, FLAG_LABELS, RESULT_LABELS
+from xinglin.care.models import Child, ChildGuidance, ConstitutionAssessment, Resident
+from xinglin.network import access
+from xinglin.network.models import Kind, OrgUnit
+
+PAGE_SIZE = 200
+PERSON_FIELDS = ("institution", "id_number", "name", "assessed_on", "assessor", "height_cm",
+                 "weight_kg", "waist_cm")  # fmt: skip
+
+
+# ---------------------------------------------------------------------------
+# Access: every care record is scoped through its institution's path.
+# ---------------------------------------------------------------------------
+
+
+def _scoped(queryset: QuerySet, user, action: access.Action = "view") -> QuerySet:
+    return queryset.filter(access.scope_q(user, action, field="institution__path"))
+
+
+def get_assessment_for_user(user, pk: int) -> ConstitutionAssessment:
+    """404 outside the user's view scope (its existence is not revealed)."""
+    records = ConstitutionAssessment.objects.select_related("resident", "institution")
+    found = _scoped(records, user).filter(pk=pk).first()
+    if found is None:
+        raise Http404(pk)
+    return found
+
+
+def get_child_for_user(user, pk: int, action: access.Action = "view") -> Child:
+    child = _scoped(Child.objects.select_related("institution"), user).filter(pk=pk).first()
+    if child is None:
+        raise Http404(pk)
+    access.get_orgunit_for_user(user, child.institution.code, action)  # 403 when view-only
+    return child
+
+
+def _institutions(user, action: access.Action) -> QuerySet[OrgUnit]:
+    return access.orgunits_for_user(user, action).filter(kind=Kind.INSTITUTION, closed_on=None)
+
+
+def _year(request) -> int:
+    try:
+        return int(request.GET.get("year", date.today().year))
+    except ValueError as error:
+        raise Http404("year") from error
+
+
+def _csv_response(name: str, header: list[str], rows) -> HttpResponse:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+# ---------------------------------------------------------------------------
+# Pages
+# ---------------------------------------------------------------------------
+
+
+@login_required
+def home(request):
+    year = date.today().year
+    assessments = _scoped(ConstitutionAssessment.objects, request.user).filter(
+        assessed_on__year=year
+    )
+    context = {
+        "year": year,
+        "assessments": assessments.count(),
+        "complete": assessments.filter(is_complete=True).count(),
+        "managed": _scoped(rates.managed_elderly(year), request.user).count(),
+        "visits": _scoped(ChildGuidance.objects, request.user)
+        .filter(visited_on__year=year)
+        .count(),
+        "children_managed": _scoped(rates.managed_children(year), request.user).count(),
+        "can_report": _institutions(request.user, "report").exists(),
+    }
+    return render(request, "care/home.html", context)
+
+
+@login_required
+def assessment_list(request, fmt: str = "html"):
+    year = _year(request)
+    records = (
+        _scoped(ConstitutionAssessment.objects, request.user)
+        .filter(assessed_on__year=year)
+        .select_related("resident", "institution")
+    )
+    if fmt == "csv":
+        return _csv_response(f"assessments-{year}.csv", *_assessment_rows(records))
+    context = {"year": year, "records": records[:PAGE_SIZE], "total": records.count()}
+    return render(request, "care/assessment_list.html", context)
+
+
+def _assessment_rows(records) -> tuple[list[str], list[list]]:
+    parts = [f"{n}_{p}" for n in CONSTITUTIONS for p in ("score", "result")]
+    header = ["id_masked", "institution", "assessed_on", *parts, "main_types", "flags"]
+    header += ["guidance", "is_complete"]
+    rows = (
+        [
+            r.resident.id_masked,
+            r.institution.code,
+            r.assessed_on.isoformat(),
+            *(getattr(r, p) for p in parts),
+            ";".join(r.main_types),
+            ";".join(r.flags),
+            ";".join(r.guidance),
+            int(r.is_complete),
+        ]
+        for r in records.iterator()
+    )
+    return header, rows
+
+
+@login_required
+def assessment_new(request):
+    institutions = _institutions(request.user, "report")
+    if not institutions.exists():
+        raise Http404("no institution to report for")
+    form = AssessmentForm(request.POST or None, institutions=institutions)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        institution = access.get_orgunit_for_user(request.user, data["institution"], "report")
+        try:
+            resident = register_resident(
+                data["id_number"], institution=institution, name=data["name"]
+            )
+            assessment = record_assessment(
+                resident,
+                institution=institution,
+                assessed_on=data["assessed_on"],
+                answers=form.answers(),
+                **{k: data[k] for k in ("guidance", "guidance_other", "assessor")},
+                **{k: data[k] for k in ("height_cm", "weight_kg", "waist_cm")},
+                user=request.user,
+            )
+        except CareError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Assessment saved."))
+            return redirect("care:assessment", assessment.pk)
+    return render(request, "care/assessment_form.html", _form_context(form))
+
+
+def _form_context(form: AssessmentForm) -> dict:
+    measured = load_form()["measured_answers"]
+    return {
+        "form": form,
+        "person_fields": [form[name] for name in PERSON_FIELDS],
+        "items": list(zip(questions(), form.answer_fields(), strict=True)),
+        "bands": {"bmi": measured["bmi"]["bands"], "waist": measured["waist"]["bands"]},
+    }
+
+
+@login_required
+def assessment_detail(request, pk: int):
+    assessment = get_assessment_for_user(request.user, pk)
+    context = {
+        "a": assessment,
+        "rows": [
+            {
+                **row,
+                "label": CONSTITUTION_LABELS[row["code"]],
+                "text": RESULT_LABELS.get(row["result"], ""),
+            }
+            for row in assessment.results_table()
+        ],
+        "flags": [FLAG_LABELS[f] for f in assessment.flags],
+        "guidance": guidance.for_types(assessment.main_types or assessment.positive_types),
+        "answers": list(zip(questions(), assessment.answer_list, strict=True)),
+    }
+    return render(request, "care/assessment_detail.html", context)
+
+
+@login_required
+def blank_form(request):
+    context = {"questions": questions(), "scale": load_form()["scale"], "areas": guidance.areas()}
+    context["labels"] = [CONSTITUTION_LABELS[n] for n in CONSTITUTIONS]
+    return render(request, "care/blank_form.html", context)
+
+
+@login_required
+def resident_list(request):
+    residents = _scoped(Resident.objects, request.user).select_related("institution")
+    residents = residents.annotate(n=Count("assessments")).order_by("-created_at")
+    query = request.GET.get("q", "").strip()
+    if query:
+        residents = residents.filter(Q(name__contains=query) | Q(id_masked__endswith=query))
+    context = {"residents": residents[:PAGE_SIZE], "total": residents.count(), "query": query}
+    return render(request, "care/resident_list.html", context)
+
+
+@login_required
+def assessment_import(request):
+    form = ImportForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            rows = read_assessment_file(upload.name, upload.read())
+            result = import_assessments(
+                rows, user=request.user, allowed=lambda u: access.can(request.user, "report", u)
+            )
+        except CareError as error:
+            form.add_error("file", str(error))
+        if result and not result.errors:
+            messages.success(
+                request,
+                _("%(n)s assessments imported, %(r)s replaced, %(i)s incomplete.")
+                % {"n": result.created, "r": result.replaced, "i": result.incomplete},
+            )
+            return redirect("care:assessments")
+    return render(request, "care/import.html", {"form": form, "result": result})
+
+
+# ---------------------------------------------------------------------------
+# Children
+# ---------------------------------------------------------------------------
+
+
+@login_required
+def child_due(request):
+    institutions = _institutions(request.user, "view")
+    code = request.GET.get("institution") or (institutions.first().code if institutions else "")
+    institution = access.get_orgunit_for_user(request.user, code) if code else None
+    today = date.today()
+    context = {
+        "institutions": institutions,
+        "institution": institution,
+        "today": today,
+        "rows": _due_rows(institution, today) if institution else [],
+        "can_report": institution is not None and access.can(request.user, "report", institution),
+    }
+    return render(request, "care/child_due.html", context)
+
+
+def _due_rows(institution: OrgUnit, today: date) -> list[dict]:
+    rows = []
+    for window in children.due_windows(today):
+        done = ChildGuidance.objects.filter(
+            child=OuterRef("pk"), visit_month=window.month, is_complete=True
+        )
+        open_children = Child.objects.filter(institution=institution).exclude(Exists(done))
+        for status, born in (("due", window.due_born), ("overdue", window.overdue_born)):
+            for child in open_children.filter(birth_date__range=born):
+                due_on = children.add_months(child.birth_date, window.month)
+                rows.append(
+                    {"child": child, "month": window.month, "status": status, "due_on": due_on}
+                )
+    return sorted(rows, key=lambda r: (r["status"] != "overdue", r["due_on"]))
+
+
+@login_required
+def child_new(request):
+    institutions = _institutions(request.user, "report")
+    if not institutions.exists():
+        raise Http404("no institution to report for")
+    form = ChildForm(request.POST or None, institutions=institutions)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        institution = access.get_orgunit_for_user(request.user, data["institution"], "report")
+        child = register_child(
+            data["id_number"],
+            institution=institution,
+            birth_date=data["birth_date"],
+            name=data["name"],
+            sex=data["sex"],
+        )
+        return redirect("care:child_visit", child.pk)
+    return render(request, "care/child_form.html", {"form": form})
+
+
+@login_required
+def child_visit(request, pk: int):
+    child = get_child_for_user(request.user, pk, "report")
+    form = VisitForm(request.POST or None, child=child)
+    if request.method == "POST" and form.is_valid():
+        record_child_guidance(
+            child, institution=child.institution, user=request.user, **form.cleaned_data
+        )
+        messages.success(request, _("Visit saved."))
+        return redirect(f"{_url('care:child_due')}?institution={child.institution.code}")
+    age = children.age_in_months(child.birth_date, date.today())
+    month = children.scheduled_month(age)
+    context = {
+        "child": child,
+        "form": form,
+        "visits": child.visits.all(),
+        "band": children.band_for_month(month) if month else None,
+        "month": month,
+    }
+    return render(request, "care/child_visit.html", context)
+
+
+def _url(name: str) -> str:
+    from django.urls import reverse
+
+    return reverse(name)
+
+
+# ---------------------------------------------------------------------------
+# Distribution of constitutions by township
+# ---------------------------------------------------------------------------
+
+
+def distribution_rows(user, year: int) -> list[dict]:
+    """Complete assessments of the year in the user's scope, per township (the institution's
+    parent), with the number positive (yes, leaning, basically) for each constitution."""
+    positive = {
+        f"n_{name}": Count("id", filter=Q(**{f"{name}_result__in": sorted(POSITIVE_RESULTS)}))
+        for name in CONSTITUTIONS
+    }
+    records = _scoped(ConstitutionAssessment.objects, user).filter(
+        is_complete=True, assessed_on__year=year
+    )
+    return list(
+        records.values("institution__parent__code", "institution__parent__name")
+        .annotate(total=Count("id"), **positive)
+        .order_by("institution__parent__code")
+    )
+
+
+@login_required
+def distribution(request, fmt: str = "html"):
+    year = _year(request)
+    rows = distribution_rows(request.user, year)
+    if fmt == "csv":
+        header = ["township_code", "township", "assessed", *CONSTITUTIONS]
+        lines = [
+            [r["institution__parent__code"], r["institution__parent__name"], r["total"]]
+            + [r[f"n_{n}"] for n in CONSTITUTIONS]
+            for r in rows
+        ]
+        return _csv_response(f"constitutions-{year}.csv", header, lines)
+    table = [
+        {
+            "code": r["institution__parent__code"],
+            "name": r["institution__parent__name"],
+            "total": r["total"],
+            "cells": [
+                (r[f"n_{n}"], round(100 * r[f"n_{n}"] / r["total"], 1)) for n in CONSTITUTIONS
+            ],
+        }
+        for r in rows
+    ]
+    chart = {
+        "townships": [r["name"] for r in table],
+        "series": [
+            {"name": str(CONSTITUTION_LABELS[n]), "data": [row["cells"][i][1] for row in table]}
+            for i, n in enumerate(CONSTITUTIONS)
+        ],
+    }
+    context = {
+        "year": year,
+        "table": table,
+        "chart": chart,
+        "labels": [CONSTITUTION_LABELS[n] for n in CONSTITUTIONS],
+        "years": range(date.today().year, date.today().year - 5, -1),
+    }
+    return render(request, "care/distribution.html", context)
