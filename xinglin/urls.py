@@ -11,5 +11,6 @@ urlpatterns = [
     path("collection/", include("xinglin.collection.urls")),
     path("care/", include("xinglin.care.urls")),
     path("plans/", include("xinglin.plans.urls")),
+    path("documents/", include("xinglin.documents.urls")),
 ]
 # Each app adds its own `path(...)` line here, one line per app.

@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from xinglin.documents import views
+
+app_name = "documents"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("<str:code>/<int:year>/<str:kind>/", views.report, name="report"),
+    path("<str:code>/<int:year>/<str:kind>.<str:fmt>", views.download, name="download"),
+    path("<str:code>/<int:year>/cases/add/", views.add_case, name="add_case"),
+    path("cases/<int:pk>/delete/", views.delete_case, name="delete_case"),
+]
