@@ -10,6 +10,7 @@ DEMO_STEPS: list[str] = [
     "xinglin.evaluation.demo.build",
     "xinglin.care.demo.build",
     "xinglin.surveys.demo.build",
+    "xinglin.collection.demo.build",
 ]
 # Each app's line above, e.g. "xinglin.collection.demo.build".
 
