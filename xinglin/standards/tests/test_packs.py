@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from xinglin.standards.catalogue import PACKS_DIR
+from xinglin.standards.loader import all_packs, check_packs
+from xinglin.standards.models import Indicator, Pack
+
+PACKS = ["capacity-2021-2025", "demo-county-2022", "health-services-2021-2025",
+         "rehab-2021-2025", "work-points-2023"]  # fmt: skip
+
+
+def test_every_pack_loads():
+    packs, errors = check_packs()
+    assert errors == []
+    assert sorted(p.code for p in packs) == PACKS
+
+
+def test_each_indicator_cites_its_source_file():
+    for pack in all_packs().values():
+        seed = pack.source.split(";")[0].strip()
+        assert seed.startswith("seeds/")
+        for indicator in pack.indicators:
+            assert indicator.source.startswith(seed), (pack.code, indicator.id)
+
+
+def test_demo_county_covers_items_1_to_37_with_the_named_targets():
+    pack = all_packs()["demo-county-2022"]
+    assert {i.item for i in pack.indicators} == set(range(1, 38))
+    targets = {i.id: i.target.text for i in pack.indicators if i.is_computed}
+    assert targets["grassroots.tcm_visit_share"] == ">= 35%"
+    assert pack.indicator("grassroots.techniques_6_10").value == (
+        "share(technique_categories >= 6 and technique_items >= 10)"
+    )
+    assert pack.indicator("organisation.development_plan").kind == "evidence"
+
+
+def _broken(tmp_path, old: str, new: str):
+    shutil.copy(PACKS_DIR / "core.yaml", tmp_path / "core.yaml")
+    text = (PACKS_DIR / "work-points-2023.yaml").read_text(encoding="utf-8")
+    assert old in text
+    (tmp_path / "work-points-2023.yaml").write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_packs_check_passes(capsys):
+    call_command("packs", "check")
+    assert capsys.readouterr().out.endswith("ok: 5 packs, 113 indicators\n")
+
+
+def test_packs_check_names_file_indicator_and_position_of_an_unknown_element(tmp_path):
+    _broken(tmp_path, "sum(tcm_visits) / sum(total_visits)", "sum(tcm_visit) / sum(total_visits)")
+    with pytest.raises(CommandError) as caught:
+        call_command("packs", "check", "--dir", str(tmp_path))
+    assert caught.value.returncode == 2
+    assert str(caught.value) == (
+        "work-points-2023.yaml: indicator work_points.health_centre_tcm_visit_share: value, "
+        "position 5: unknown data element 'tcm_visit'"
+    )
+
+
+def test_packs_check_rejects_a_malformed_target(tmp_path):
+    _broken(tmp_path, 'target: ">= 75%"', 'target: "at least 75%"')
+    with pytest.raises(CommandError) as caught:
+        call_command("packs", "check", "--dir", str(tmp_path))
+    assert str(caught.value).startswith(
+        "work-points-2023.yaml: indicator work_points.elderly_tcm_management_rate: target "
+        "'at least 75%' is malformed"
+    )
+
+
+def test_packs_load_mirrors_packs_into_the_database(db):
+    call_command("packs", "load")
+    assert sorted(Pack.objects.values_list("code", flat=True)) == PACKS
+    row = Indicator.objects.get(pack__code="demo-county-2022", code="grassroots.tcm_visit_share")
+    assert (row.item, row.target, row.unit) == (27, ">= 35%", "percent")
+    call_command("packs", "load")
+    assert Indicator.objects.count() == 113
