@@ -55,13 +55,14 @@ def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 
 
 def _register() -> None:
-    from xinglin.api.routes import elements, interchange, orgunits, packs, values
+    from xinglin.api.routes import elements, evaluations, interchange, orgunits, packs, values
 
     api.add_router("/orgunits", orgunits.router)
     api.add_router("/elements", elements.router)
     api.add_router("/packs", packs.router)
     api.add_router("/values", values.router)
     api.add_router("/", interchange.router)
+    api.add_router("/", evaluations.router)
 
 
 _register()

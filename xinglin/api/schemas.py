@@ -142,3 +142,37 @@ class WriteRefused(Schema):
     with `confirm` to accept warnings)."""
 
     detail: list[Problem]
+
+
+class EvaluationRow(Schema):
+    """One result, as `xinglin evaluate --format json` prints it (percentages as fractions)."""
+
+    pack: str
+    indicator: str
+    item: int | None
+    name: str
+    orgunit: str
+    period: str
+    value: float | None
+    numerator: float | None
+    denominator: float | None
+    target: str
+    status: str
+    gap: float | None
+    failing: list[str]
+    orgunit_name: str
+    level: str
+    unit: str
+    included: int | None
+    missing: int | None
+    due: bool
+    veto: bool
+    points: float
+    sources: list[str]
+    kind: str
+    why: dict[str, str]
+
+
+class EvaluationPage(Page):
+    verdict: str
+    items: list[EvaluationRow]

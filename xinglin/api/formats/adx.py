@@ -6,6 +6,7 @@ element or a malformed period is refused by the schema before anything is read."
 from __future__ import annotations
 
 import functools
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
@@ -175,16 +176,18 @@ def parse(body: bytes, codes: CodeMap, *, element_codes: Iterable[str] = (), **o
     schema = _schema(_external(element_codes, codes))
     if not schema.validate(root):
         for error in schema.error_log:
-            parsed.problems.append(Problem(Location(error.line, _field(error.path)), error.message))
+            parsed.problems.append(Problem(Location(error.line, _field(error)), error.message))
         return parsed
     for group in root.iterfind(f"{{{NS}}}group"):
         _read_group(group, codes, parsed)
     return parsed
 
 
-def _field(path: str | None) -> str:
-    """The last step of an XPath (`/adx:adx/adx:group[2]/adx:dataValue[1]` → `dataValue`)."""
-    step = (path or "").rsplit("/", 1)[-1]
+def _field(error) -> str:
+    """The attribute a schema error is about, else the element (the last step of its path)."""
+    if match := re.search(r"attribute '(\w+)'", error.message):
+        return match.group(1)
+    step = (error.path or "").rsplit("/", 1)[-1]
     return step.split(":")[-1].split("[")[0]
 
 
