@@ -6,6 +6,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("xinglin.web.urls")),
     path("network/", include("xinglin.network.urls")),
+    path("evaluation/", include("xinglin.evaluation.urls")),
     path("api/", include("xinglin.api.urls")),
     path("surveys/", include("xinglin.surveys.urls")),
     path("collection/", include("xinglin.collection.urls")),

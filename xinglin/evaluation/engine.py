@@ -116,7 +116,7 @@ def evaluate(
             for indicator in pack.indicators:
                 if indicator.is_computed:
                     results += _computed(cursor, pack, indicator, units, year, language)
-                else:
+                elif unit.kind == "division":  # evidence is about a county, not a clinic
                     results.append(_evidence(pack, indicator, unit, year, language))
             _add_sources(cursor, results, pack, units)
     verdict = _verdict([r for r in results if r.orgunit == unit.code])

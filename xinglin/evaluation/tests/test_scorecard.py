@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import csv
+import io
+
+from django.urls import reverse
+
+from xinglin.evaluation.tests.conftest import visits
+
+URL = reverse("evaluation:scorecard")
+Q = "?pack=demo-county-2022&period=2024&orgunit="
+
+
+def test_the_county_scorecard_shows_verdict_lights_and_drill_down(write, alice, client_for):
+    write(*visits("640323100001", 2024, 100, 30), *visits("640323101001", 2024, 100, 40))
+    response = client_for(alice).get(URL + Q + "640323")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert (
+        'id="verdict"' in html
+        and 'data-indicator="grassroots.tcm_visit_share" data-status="met"' in html
+    )
+    assert "?pack=demo-county-2022&orgunit=640323100&period=2024" in html  # drill down
+    assert "indicator=grassroots.tcm_visit_share&orgunit=640323&period=2024" in html  # data behind
+
+
+def test_a_clerk_sees_their_institution_only(write, carol, client_for):
+    client = client_for(carol)
+    response = client.get(URL + "?pack=demo-county-2022&period=2024")
+    assert response.status_code == 200
+    assert response.context["unit"].code == "640323100001"
+    assert client.get(URL + Q + "640323").status_code == 404
+    assert client.get(URL + Q + "640323101001").status_code == 404
+    assert (
+        client.get(reverse("evaluation:scorecard_export", args=["json"]) + Q + "640323").status_code
+        == 404
+    )
+
+
+def test_the_csv_and_json_twins_carry_the_figures(write, bob, client_for):
+    write(*visits("640323100001", 2024, 100, 30))
+    client = client_for(bob)
+    rows = client.get(
+        reverse("evaluation:scorecard_export", args=["json"]) + Q + "640323100"
+    ).json()
+    assert {r["orgunit"] for r in rows} == {
+        "640323100",
+        "640323100001",
+        "640323100101",
+        "640323100102",
+    }
+    share = next(
+        r
+        for r in rows
+        if r["indicator"] == "grassroots.tcm_visit_share" and r["orgunit"] == "640323100"
+    )
+    assert (share["value"], share["status"]) == (0.3, "not_met")
+    text = client.get(
+        reverse("evaluation:scorecard_export", args=["csv"]) + Q + "640323100"
+    ).content.decode()
+    assert len(list(csv.DictReader(io.StringIO(text)))) == len(rows)
+
+
+def test_the_data_behind_a_figure_is_scoped(write, bob, client_for):
+    write(*visits("640323100001", 2024, 100, 30), *visits("640323101001", 2024, 100, 40))
+    client = client_for(bob)
+    url = reverse("evaluation:data") + Q + "640323100&indicator=grassroots.tcm_visit_share"
+    response = client.get(url)
+    assert response.status_code == 200
+    assert len(response.context["values"]) == 24
+    assert {v.orgunit.code for v in response.context["values"]} == {"640323100001"}
+    assert (
+        client.get(
+            reverse("evaluation:data") + Q + "640323&indicator=grassroots.tcm_visit_share"
+        ).status_code
+        == 404
+    )

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import get_language
+
+from xinglin.evaluation import exports
+from xinglin.evaluation import scorecard as cards
+from xinglin.evaluation.engine import EvaluationError, evaluate
+from xinglin.network import access
+from xinglin.standards.loader import all_packs
+
+DEFAULT_PACK = "demo-county-2022"
+
+
+def _params(request):
+    """pack, org unit (scoped: 404 outside the user's view), period and language."""
+    pack = request.GET.get("pack") or DEFAULT_PACK
+    if pack not in all_packs():
+        raise Http404(pack)
+    code = request.GET.get("orgunit")
+    if not code:
+        roots = access.scope_roots(request.user)
+        if not roots:
+            raise Http404("no org unit in scope")
+        code = roots[0].code
+    unit = access.get_orgunit_for_user(request.user, code)
+    period = request.GET.get("period") or str(date.today().year - 1)
+    language = "en" if get_language() == "en" else "zh"
+    return pack, unit, period, language
+
+
+@login_required
+def scorecard(request):
+    pack, unit, period, language = _params(request)
+    try:
+        card = cards.build(pack, unit, period, request.user, language)
+    except EvaluationError as error:
+        raise Http404(str(error)) from error
+    context = {
+        "card": card,
+        "unit": unit,
+        "pack": card.evaluation.pack,
+        "packs": all_packs().values(),
+        "period": card.evaluation.period,
+        "years": [str(y) for y in range(date.today().year - 5, date.today().year + 1)],
+        "ancestors": _ancestors(request.user, unit),
+        "groups_json": json.dumps(card.groups),
+        "trend_json": json.dumps({r.result.indicator: r.trend for r in card.rows}),
+        "query": request.GET.urlencode(),
+    }
+    return render(request, "evaluation/scorecard.html", context)
+
+
+def _ancestors(user, unit):
+    chain, current = [], unit.parent
+    while current is not None and access.can(user, "view", current):
+        chain.insert(0, current)
+        current = current.parent
+    return chain
+
+
+@login_required
+def scorecard_export(request, fmt):
+    if fmt not in ("csv", "json"):
+        raise Http404(fmt)
+    pack, unit, period, language = _params(request)
+    try:
+        results = evaluate(pack, unit, period, language=language).results
+    except EvaluationError as error:
+        raise Http404(str(error)) from error
+    content = exports.render(results, fmt)
+    kind = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
+    response = HttpResponse(content, content_type=kind)
+    response["Content-Disposition"] = f'attachment; filename="{pack}-{unit.code}-{period}.{fmt}"'
+    return response
+
+
+@login_required
+def data(request):
+    pack, unit, period, language = _params(request)
+    indicator_code = request.GET.get("indicator", "")
+    try:
+        evaluation = evaluate(pack, unit, period, language=language)
+        indicator = evaluation.pack.indicator(indicator_code)
+        result = evaluation.result(indicator_code)
+    except (EvaluationError, StopIteration) as error:
+        raise Http404(indicator_code) from error
+    behind = cards.data_behind(result, indicator, unit, request.user)
+    context = {"unit": unit, "result": result, "indicator": indicator, **behind}
+    return render(request, "evaluation/data.html", context)
