@@ -21,10 +21,16 @@ def _bilingual(zh: str, en: str) -> str:
     return en if (get_language() or "").startswith("en") and en else zh
 
 
-def evidence_storage() -> FileSystemStorage:
-    """Evidence lives under MEDIA_ROOT/evidence, outside the web root, with no base URL:
-    files are only ever served by the view that checks the user's scope."""
-    return FileSystemStorage(location=settings.MEDIA_ROOT / "evidence", base_url=None)
+class EvidenceStorage(FileSystemStorage):
+    """Evidence lives under MEDIA_ROOT/evidence, outside the web root, and has no URL: files
+    are only ever served by the view that checks the user's scope (plans:evidence_download)."""
+
+    def url(self, name):
+        raise ValueError("evidence files have no URL; use plans:evidence_download")
+
+
+def evidence_storage() -> EvidenceStorage:
+    return EvidenceStorage()
 
 
 class Department(models.Model):
@@ -258,7 +264,7 @@ class Evidence(models.Model):
     )
     pack = models.CharField(max_length=64, blank=True)
     indicator = models.CharField(max_length=128, blank=True)
-    file = models.FileField(storage=evidence_storage, upload_to="%Y/%m", max_length=300)
+    file = models.FileField(storage=evidence_storage, upload_to="evidence/%Y/%m", max_length=300)
     name = models.CharField(max_length=200)
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField()

@@ -6,6 +6,7 @@ import io
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -116,8 +117,8 @@ def task_list(request, pk, fmt="html"):
         "tasks": tasks,
         "filters": filters,
         "departments": Department.objects.filter(
-            pk__in=plan.tasks.values("lead").union(plan.tasks.values("support"))
-        ),
+            Q(led_tasks__plan=plan) | Q(supported_tasks__plan=plan)
+        ).distinct(),
         "statuses": list(TaskStatus),
         "phases": plan.phases.all(),
         "today": today,
