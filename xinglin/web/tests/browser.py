@@ -9,8 +9,13 @@ from contextlib import contextmanager
 from playwright.sync_api import Page, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @contextmanager
@@ -20,8 +25,9 @@ def browser_page(viewport: dict | None = None) -> Iterator[Page]:
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900},
-                                      locale="zh-CN")
+        context = browser.new_context(
+            viewport=viewport or {"width": 1280, "height": 900}, locale="zh-CN"
+        )
         try:
             yield context.new_page()
         finally:
