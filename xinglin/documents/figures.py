@@ -13,10 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TypedDict
 
-import yaml
 from django.utils.translation import get_language
-
-from xinglin.standards.catalogue import PACKS_DIR
 
 STATUSES = ("met", "not_met", "no_data", "not_applicable", "awaiting_evidence")
 TARGET_RE = re.compile(r"^\s*(>=|<=|>|<|=|between)\s+([-\d.]+)(%?)(?:\s+and\s+([-\d.]+)(%?))?\s*$")
@@ -85,9 +82,36 @@ class PackInfo:
 
 @functools.cache
 def packs() -> tuple[PackInfo, ...]:
-    """Every indicator pack (core.yaml is the catalogue, not a pack), in file-name order."""
-    return tuple(
-        _load_pack(path) for path in sorted(PACKS_DIR.glob("*.yaml")) if path.stem != "core"
+    """Every indicator pack, in code order, as the standards loader reads them."""
+    from xinglin.standards.loader import all_packs
+
+    return tuple(_pack_info(p) for _code, p in sorted(all_packs().items()))
+
+
+def _pack_info(loaded) -> PackInfo:
+    return PackInfo(
+        code=loaded.code,
+        title_zh=loaded.title_zh,
+        title_en=loaded.title_en,
+        source=loaded.source,
+        indicators=tuple(_indicator(i) for i in loaded.indicators),
+    )
+
+
+def _indicator(item) -> IndicatorInfo:
+    return IndicatorInfo(
+        id=item.id,
+        item=item.item,
+        section=item.section,
+        name_zh=item.name_zh,
+        name_en=item.name_en,
+        kind=item.kind,
+        unit=item.unit,
+        target=item.target.text if item.target else None,
+        deadline=item.deadline,
+        veto=item.veto,
+        evidence_zh=item.evidence_zh,
+        source=item.source,
     )
 
 
@@ -102,38 +126,6 @@ def pack(code: str) -> PackInfo:
     if found is None:
         raise KeyError(code)
     return found
-
-
-def _load_pack(path) -> PackInfo:
-    with open(path, encoding="utf-8") as handle:
-        data = yaml.safe_load(handle)
-    title = data.get("title") or {}
-    return PackInfo(
-        code=data["pack"],
-        title_zh=str(title.get("zh", data["pack"])),
-        title_en=str(title.get("en", "")),
-        source=str(data.get("source", "")),
-        indicators=tuple(_indicator(item) for item in data.get("indicators", [])),
-    )
-
-
-def _indicator(item: dict) -> IndicatorInfo:
-    name = item.get("name") or {}
-    evidence = item.get("evidence") or {}
-    return IndicatorInfo(
-        id=item["id"],
-        item=item.get("item"),
-        section=str(item.get("section", "")),
-        name_zh=str(name.get("zh", item["id"])),
-        name_en=str(name.get("en", "")),
-        kind=item.get("kind", "computed"),
-        unit=item.get("unit", ""),
-        target=item.get("target"),
-        deadline=item.get("deadline"),
-        veto=bool(item.get("veto", False)),
-        evidence_zh=str(evidence.get("zh", "")) if isinstance(evidence, dict) else str(evidence),
-        source=str(item.get("source", "")),
-    )
 
 
 @dataclass

@@ -1,13 +1,14 @@
 """Excel output: the report's scorecard and the data annex (附件: every indicator value of
-every org unit beneath and every year covered, with its numerator and denominator)."""
+every org unit beneath and every year covered, with its numerator and denominator).
+Written in openpyxl's write-only mode: a county's annex runs to tens of thousands of rows."""
 
 from __future__ import annotations
 
 import io
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font, PatternFill
 
 from xinglin.documents.content import Report
 from xinglin.documents.figures import Figure
@@ -19,83 +20,74 @@ ANNEX_HEADER = [
     "年度", "标准", "序号", "指标编码", "指标名称", "单位编码", "单位名称", "完成值", "分子",
     "分母", "目标值", "状态", "未达标机构",
 ]  # fmt: skip
-SCORECARD_HEADER = ANNEX_HEADER[1:5] + [
-    "目标值",
-    "完成值",
-    "分子",
-    "分母",
-    "状态",
-    "差距",
-    "未达标机构",
-]
+SCORECARD_HEADER = [*ANNEX_HEADER[1:5], "目标值", "完成值", "分子", "分母", "状态", "差距",
+                    "未达标机构"]  # fmt: skip
 HEADER_FILL = PatternFill("solid", fgColor="DDE5F0")
-STATUS_FILLS = {"met": "C8E6C9", "not_met": "FFCDD2", "no_data": "EEEEEE"}
+BOLD = Font(bold=True)
+WIDTHS = {"scorecard": [22, 6, 36, 40, 10, 10, 10, 10, 10, 10, 40],
+          "annex": [6, 22, 6, 36, 40, 14, 20, 10, 10, 10, 10, 10, 40]}  # fmt: skip
 
 
 def render(report: Report, data: ReportData) -> bytes:
-    workbook = Workbook()
-    scorecard = workbook.active
-    scorecard.title = SCORECARD_SHEET
-    scorecard.append([report.title])
-    scorecard["A1"].font = Font(bold=True, size=14)
-    _header(scorecard, SCORECARD_HEADER, row=2)
+    workbook = Workbook(write_only=True)
+    scorecard = _sheet(workbook, SCORECARD_SHEET, WIDTHS["scorecard"])
+    title = WriteOnlyCell(scorecard, value=report.title)
+    title.font = Font(bold=True, size=14)
+    scorecard.append([title])
+    _header(scorecard, SCORECARD_HEADER)
     for pack in data.packs:
         for f in pack.own:
-            _scorecard_row(scorecard, f, data)
-    annex = workbook.create_sheet(ANNEX_SHEET)
-    _header(annex, ANNEX_HEADER, row=1)
+            scorecard.append(_scorecard_row(scorecard, f, data))
+    annex = _sheet(workbook, ANNEX_SHEET, WIDTHS["annex"])
+    _header(annex, ANNEX_HEADER)
     for pack in data.packs:
         for year in sorted(pack.by_year):
             for f in pack.by_year[year]:
-                _annex_row(annex, year, f, data)
-    for sheet in (scorecard, annex):
-        _widths(sheet)
+                annex.append(_annex_row(annex, year, f, data))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
 
 
-def _header(sheet, header: list[str], row: int) -> None:
-    for column, text in enumerate(header, start=1):
-        cell = sheet.cell(row=row, column=column, value=text)
-        cell.font = Font(bold=True)
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(horizontal="center")
-    sheet.freeze_panes = sheet.cell(row=row + 1, column=1)
+def _sheet(workbook, title: str, widths: list[int]):
+    sheet = workbook.create_sheet(title)
+    for index, width in enumerate(widths):
+        sheet.column_dimensions[chr(ord("A") + index)].width = width
+    return sheet
+
+
+def _header(sheet, header: list[str]) -> None:
+    cells = []
+    for text in header:
+        cell = WriteOnlyCell(sheet, value=text)
+        cell.font, cell.fill = BOLD, HEADER_FILL
+        cells.append(cell)
+    sheet.append(cells)
 
 
 def _failing(f: Figure, data: ReportData) -> str:
     return "、".join(data.name_of(code) for code in f["failing"])
 
 
-def _scorecard_row(sheet, f: Figure, data: ReportData) -> None:
-    sheet.append([
-        f["pack"], f["item"], f["indicator"], f["name"], f["target"], f["value"], f["numerator"],
-        f["denominator"], status_label(f["status"]), f["gap"], _failing(f, data),
-    ])  # fmt: skip
-    _formats(sheet, f, value_column=6, gap_column=10, status_column=9)
+def _percent(sheet, f: Figure, value: float | None):
+    if f["unit"] != "percent" or value is None:
+        return value
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.number_format = "0.0%"
+    return cell
 
 
-def _annex_row(sheet, year: int, f: Figure, data: ReportData) -> None:
-    sheet.append([
+def _scorecard_row(sheet, f: Figure, data: ReportData) -> list:
+    return [
+        f["pack"], f["item"], f["indicator"], f["name"], f["target"],
+        _percent(sheet, f, f["value"]), f["numerator"], f["denominator"],
+        status_label(f["status"]), _percent(sheet, f, f["gap"]), _failing(f, data),
+    ]  # fmt: skip
+
+
+def _annex_row(sheet, year: int, f: Figure, data: ReportData) -> list:
+    return [
         year, f["pack"], f["item"], f["indicator"], f["name"], f["orgunit"],
-        data.name_of(f["orgunit"]), f["value"], f["numerator"], f["denominator"], f["target"],
-        status_label(f["status"]), _failing(f, data),
-    ])  # fmt: skip
-    _formats(sheet, f, value_column=8, gap_column=None, status_column=12)
-
-
-def _formats(sheet, f: Figure, *, value_column: int, gap_column: int | None, status_column: int):
-    row = sheet.max_row
-    if f["unit"] == "percent":
-        for column in filter(None, (value_column, gap_column)):
-            sheet.cell(row=row, column=column).number_format = "0.0%"
-    colour = STATUS_FILLS.get(f["status"])
-    if colour:
-        sheet.cell(row=row, column=status_column).fill = PatternFill("solid", fgColor=colour)
-
-
-def _widths(sheet) -> None:
-    for column in range(1, sheet.max_column + 1):
-        sheet.column_dimensions[get_column_letter(column)].width = 14
-    sheet.column_dimensions["D" if sheet.title == SCORECARD_SHEET else "E"].width = 40
+        data.name_of(f["orgunit"]), _percent(sheet, f, f["value"]), f["numerator"],
+        f["denominator"], f["target"], status_label(f["status"]), _failing(f, data),
+    ]  # fmt: skip
