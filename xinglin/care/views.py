@@ -64,8 +64,13 @@ def _institutions(user, action: access.Action) -> QuerySet[OrgUnit]:
 
 
 def _year(request) -> int:
+    """?year=, else the latest year with assessments in the user's scope, else this year."""
+    if "year" not in request.GET:
+        latest = _scoped(ConstitutionAssessment.objects, request.user).order_by("-assessed_on")
+        first = latest.values_list("assessed_on", flat=True).first()
+        return first.year if first else date.today().year
     try:
-        return int(request.GET.get("year", date.today().year))
+        return int(request.GET["year"])
     except ValueError as error:
         raise Http404("year") from error
 
@@ -87,7 +92,7 @@ def _csv_response(name: str, header: list[str], rows) -> HttpResponse:
 
 @login_required
 def home(request):
-    year = date.today().year
+    year = _year(request)
     assessments = _scoped(ConstitutionAssessment.objects, request.user).filter(
         assessed_on__year=year
     )
