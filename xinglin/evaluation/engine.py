@@ -28,6 +28,7 @@ NOT_APPLICABLE, AWAITING_EVIDENCE = "not_applicable", "awaiting_evidence"
 STATUSES = (MET, NOT_MET, NO_DATA, NOT_APPLICABLE, AWAITING_EVIDENCE)
 FALLING_SHORT = (NOT_MET, NO_DATA)
 DIALECTS = {"sqlite": "sqlite", "postgresql": "postgres"}
+AGGREGATIONS = {"sum": "SUM", "max": "MAX", "min": "MIN", "average": "AVG"}
 DIGITS = 9  # results are rounded so that SQLite and PostgreSQL agree to the last digit
 
 
@@ -214,8 +215,9 @@ def _prepare(cursor, pack: Pack, unit: OrgUnit, year: periods.Period, tree: bool
     cursor.execute(
         "INSERT INTO xl_member (target_id, inst_id, itype) SELECT u.id, i.id, i.itype"
         " FROM xl_unit AS u JOIN xl_unit AS i ON i.path LIKE u.path || '%'"
-        " WHERE i.kind = 'institution' AND i.is_open = 1 AND u.in_scope = 1"
-        " AND (u.kind = 'division' OR u.id = i.id)"
+        " WHERE u.kind = 'division' AND u.in_scope = 1 AND i.kind = 'institution'"
+        " AND i.is_open = 1 UNION ALL SELECT i.id, i.id, i.itype FROM xl_unit AS i"
+        " WHERE i.kind = 'institution' AND i.is_open = 1 AND i.in_scope = 1"
     )
     _prepare_values(cursor, pack, year)
     _prepare_techniques(cursor, year)
@@ -238,42 +240,80 @@ def _year_codes(year: periods.Period) -> dict[str, list[str]]:
 
 def _prepare_values(cursor, pack: Pack, year: periods.Period) -> None:
     codes = sorted({c for i in pack.indicators if i.is_computed for c in _elements(i)})
-    element_ids = list(DataElement.objects.filter(code__in=codes).values_list("id", flat=True))
-    if not element_ids:
-        return
+    elements = DataElement.objects.filter(code__in=codes).values_list(
+        "id", "period_type", "aggregation"
+    )
+    groups: dict[tuple[str, str], list[int]] = {}
+    for pk, period_type, aggregation in elements:
+        groups.setdefault((period_type, aggregation), []).append(pk)
     by_type = _year_codes(year)
-    all_codes = [c for group in by_type.values() for c in group]
-    ids = ", ".join(["%s"] * len(element_ids))
-    in_periods = ", ".join(["%s"] * len(all_codes))
-    months = ", ".join(["%s"] * 12)
-    quarters = ", ".join(["%s"] * 4)
+    for (period_type, aggregation), ids in sorted(groups.items()):
+        _insert_values(cursor, ids, by_type[period_type], aggregation)
+
+
+def _insert_values(cursor, element_ids: list[int], codes: list[str], aggregation: str) -> None:
+    """The year's figure of each element and unit: its periods' values (a derived value
+    replaces the reported one of the same period) combined by the element's aggregation."""
     derived_t, value_t = DerivedValue._meta.db_table, DataValue._meta.db_table
     element_t = DataElement._meta.db_table
+    in_periods = ", ".join(["%s"] * len(codes))
     cursor.execute(
-        f"WITH facts AS ("
-        f"SELECT d.element_id AS element_id, d.orgunit_id AS orgunit_id, d.period AS period,"
-        f" SUM(d.value) AS value, MAX(d.source) AS source FROM {derived_t} AS d"
-        f" WHERE d.period IN ({in_periods}) AND d.element_id IN ({ids})"
-        f" GROUP BY d.element_id, d.orgunit_id, d.period"
-        f" UNION ALL SELECT v.element_id, v.orgunit_id, v.period, v.value, 'reported'"
-        f" FROM {value_t} AS v WHERE v.period IN ({in_periods}) AND v.element_id IN ({ids})"
-        f" AND NOT EXISTS (SELECT 1 FROM {derived_t} AS d WHERE d.element_id = v.element_id"
-        f" AND d.orgunit_id = v.orgunit_id AND d.period = v.period)),"
-        f" typed AS (SELECT e.code AS code, e.aggregation AS aggregation, f.orgunit_id AS"
+        f"SELECT DISTINCT element_id FROM {derived_t} WHERE period IN ({in_periods})"
+        f" AND element_id IN ({', '.join(['%s'] * len(element_ids))})",
+        [*codes, *element_ids],
+    )
+    derived = sorted(row[0] for row in cursor.fetchall())
+    plain = [pk for pk in element_ids if pk not in derived]
+    # only elements that have derived values pay for the per-row "is there a derived one?"
+    facts = [
+        f"SELECT v.element_id AS element_id, v.orgunit_id AS orgunit_id, v.period AS period,"
+        f" v.value AS value, 'reported' AS source FROM {value_t} AS v"
+        f" JOIN xl_unit AS u ON u.id = v.orgunit_id WHERE v.period IN ({in_periods})"
+        f" AND v.element_id IN ({', '.join(['%s'] * len(plain or [0]))})"
+    ]
+    params = [*codes, *(plain or [0])]
+    if derived:
+        ids = ", ".join(["%s"] * len(derived))
+        facts += [
+            f"SELECT d.element_id, d.orgunit_id, d.period, SUM(d.value), MAX(d.source)"
+            f" FROM {derived_t} AS d JOIN xl_unit AS u ON u.id = d.orgunit_id"
+            f" WHERE d.period IN ({in_periods}) AND d.element_id IN ({ids})"
+            f" GROUP BY d.element_id, d.orgunit_id, d.period",
+            f"SELECT v.element_id, v.orgunit_id, v.period, v.value, 'reported'"
+            f" FROM {value_t} AS v JOIN xl_unit AS u ON u.id = v.orgunit_id"
+            f" WHERE v.period IN ({in_periods}) AND v.element_id IN ({ids})"
+            f" AND NOT EXISTS (SELECT 1 FROM {derived_t} AS d WHERE d.element_id = v.element_id"
+            f" AND d.orgunit_id = v.orgunit_id AND d.period = v.period)",
+        ]
+        params += [*codes, *derived, *codes, *derived]
+    facts = " UNION ALL ".join(facts)
+    if len(codes) == 1:
+        cursor.execute(
+            f"WITH facts AS ({facts}) INSERT INTO xl_value (element, orgunit_id, value, source)"
+            f" SELECT e.code, f.orgunit_id, f.value, f.source FROM facts AS f"
+            f" JOIN {element_t} AS e ON e.id = f.element_id",
+            params,
+        )
+        return
+    if aggregation in AGGREGATIONS:
+        cursor.execute(
+            f"WITH facts AS ({facts}) INSERT INTO xl_value (element, orgunit_id, value, source)"
+            f" SELECT e.code, f.orgunit_id, {AGGREGATIONS[aggregation]}(f.value), MAX(f.source)"
+            f" FROM facts AS f JOIN {element_t} AS e ON e.id = f.element_id"
+            f" GROUP BY e.code, f.orgunit_id",
+            params,
+        )
+        return
+    # `last`: the value of the latest period that has one
+    cursor.execute(
+        f"WITH facts AS ({facts}), ranked AS (SELECT f.element_id AS element_id, f.orgunit_id AS"
         f" orgunit_id, f.value AS value, f.source AS source, ROW_NUMBER() OVER (PARTITION BY"
-        f" f.element_id, f.orgunit_id ORDER BY f.period DESC) AS rn FROM facts AS f"
-        f" JOIN {element_t} AS e ON e.id = f.element_id JOIN xl_unit AS u ON u.id = f.orgunit_id"
-        f" WHERE (e.period_type = 'yearly' AND f.period = %s)"
-        f" OR (e.period_type = 'monthly' AND f.period IN ({months}))"
-        f" OR (e.period_type = 'quarterly' AND f.period IN ({quarters})))"
+        f" f.element_id, f.orgunit_id ORDER BY f.period DESC) AS rn FROM facts AS f)"
         f" INSERT INTO xl_value (element, orgunit_id, value, source)"
-        f" SELECT code, orgunit_id, CASE MAX(aggregation) WHEN 'sum' THEN SUM(value)"
-        f" WHEN 'max' THEN MAX(value) WHEN 'min' THEN MIN(value) WHEN 'average' THEN AVG(value)"
-        f" ELSE MAX(CASE WHEN rn = 1 THEN value END) END, MAX(source)"
-        f" FROM typed GROUP BY code, orgunit_id",
-        [*all_codes, *element_ids, *all_codes, *element_ids, year.code,
-         *by_type["monthly"], *by_type["quarterly"]],
-    )  # fmt: skip
+        f" SELECT e.code, r.orgunit_id, r.value, r.source FROM ranked AS r"
+        f" JOIN {element_t} AS e ON e.id = r.element_id WHERE r.rn = 1",
+        params,
+    )
 
 
 def _prepare_techniques(cursor, year: periods.Period) -> None:
@@ -375,7 +415,9 @@ def _status(indicator: PackIndicator, covered: int, included, value, kind: str) 
 
 
 def _gap(indicator: PackIndicator, status: str, value: float | None) -> float | None:
-    if status not in (MET, NOT_MET) or value is None:
+    if status == MET:
+        return 0.0
+    if status != NOT_MET or value is None:
         return None
     return _round(indicator.target.gap(value))
 
@@ -445,6 +487,7 @@ def _add_sources(cursor, results: list[Result], pack: Pack, units: _Units) -> No
         for unit_id, element, source in cursor.fetchall():
             detail.setdefault((units.rows[unit_id][0], element), set()).add(source)
     elements = {i.id: _elements(i) for i in pack.indicators}
+    techniques = {i.id for i in pack.indicators if "technique" in i.value}
     for result in results:
         if result.kind != "computed" or result.status == NOT_APPLICABLE:
             continue
@@ -454,7 +497,7 @@ def _add_sources(cursor, results: list[Result], pack: Pack, units: _Units) -> No
                 found |= detail.get((result.orgunit, element), set())
             elif {result.value, result.numerator, result.denominator} != {None}:
                 found.add("reported")
-        if "technique" in pack.indicator(result.indicator).value:
+        if result.indicator in techniques:
             found.add("collection.techniques")
         result.sources = sorted(found)
 

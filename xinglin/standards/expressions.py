@@ -362,15 +362,18 @@ class Target:
     high: float | None = None
 
     def is_met(self, value: float) -> bool:
-        if self.op == "between":
-            return self.low - TOLERANCE <= value <= (self.high or 0) + TOLERANCE
-        return {
-            ">=": value >= self.low - TOLERANCE,
-            "<=": value <= self.low + TOLERANCE,
-            ">": value > self.low + TOLERANCE,
-            "<": value < self.low - TOLERANCE,
-            "=": abs(value - self.low) <= TOLERANCE,
-        }[self.op]
+        op, low = self.op, self.low
+        if op == ">=":
+            return value >= low - TOLERANCE
+        if op == "=":
+            return abs(value - low) <= TOLERANCE
+        if op == "<=":
+            return value <= low + TOLERANCE
+        if op == ">":
+            return value > low + TOLERANCE
+        if op == "<":
+            return value < low - TOLERANCE
+        return low - TOLERANCE <= value <= (self.high or 0) + TOLERANCE
 
     def gap(self, value: float) -> float:
         """How far the value is from the target (0 when met), in the value's unit."""
