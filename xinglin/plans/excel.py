@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -101,7 +102,7 @@ def import_plan(plan: Plan, content: bytes, *, user=None) -> ImportResult:
 def _read_rows(content: bytes, result: ImportResult) -> list[tuple[int, list]]:
     try:
         sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
-    except (InvalidFileException, KeyError, ValueError, OSError, IndexError):
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError, IndexError):
         result.errors.append(_("The file is not an Excel workbook (.xlsx)."))
         return []
     table = [list(row) for row in sheet.iter_rows(values_only=True)]
