@@ -217,3 +217,210 @@ class ChildGuidance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.child} {self.visit_month}m {self.visited_on}"
+
+
+# ---------------------------------------------------------------------------
+# Clinical records from hospital systems (issue 5): visits, rehabilitation, referrals.
+# Patients are pseudonymous: a keyed hash for matching and a masked form for display.
+# ---------------------------------------------------------------------------
+
+
+class CodeSystem(models.TextChoices):
+    ICD10 = "icd10", _("ICD-10")
+    TCM_DISEASE = "gbt15657-disease", _("GB/T 15657 TCM disease")
+    TCM_SYNDROME = "gbt15657-syndrome", _("GB/T 15657 TCM syndrome")
+
+
+class DiagnosisCode(models.Model):
+    """One code of a loadable code list (`xinglin codes load`)."""
+
+    system = models.CharField(max_length=20, choices=CodeSystem.choices)
+    code = models.CharField(max_length=20)
+    name = models.CharField(max_length=200)
+    source = models.CharField(max_length=200, blank=True)  # the file it was loaded from
+
+    class Meta:
+        ordering = ["system", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["system", "code"], name="unique_diagnosis_code")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class VisitColumnMapping(models.Model):
+    """How one institution's HIS export names the columns of the default layout
+    (data/visit_layout.yaml), saved once by the bureau and used for every later import."""
+
+    institution = models.OneToOneField(
+        "network.OrgUnit", on_delete=models.CASCADE, related_name="visit_mapping"
+    )
+    columns = models.JSONField(default=dict)  # layout field -> the export's header
+    techniques = models.JSONField(default=dict, blank=True)  # export's name -> catalogue code
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"mapping {self.institution_id}"
+
+
+class VisitImport(models.Model):
+    """One imported HIS export: its visits replace those of the institution-months it holds."""
+
+    file_name = models.CharField(max_length=200)
+    rows = models.PositiveIntegerField(default=0)
+    months = models.JSONField(default=list)  # period codes 202501 …
+    institutions = models.JSONField(default=list)  # org-unit codes
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    imported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-imported_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.rows})"
+
+
+class Visit(models.Model):
+    """One outpatient or emergency visit (诊疗人次) from an HIS export. Whether it is a TCM
+    visit is decided when figures are derived, by the rules of data/tcm_visit_rules.yaml,
+    from the stored features (department, TCM diagnosis, techniques, herbal prescription)."""
+
+    batch = models.ForeignKey(VisitImport, on_delete=models.CASCADE, related_name="visits")
+    institution = models.ForeignKey(
+        "network.OrgUnit", on_delete=models.PROTECT, related_name="care_visits"
+    )
+    visited_on = models.DateField()
+    month = models.CharField(max_length=6)  # period code, e.g. 202501: what figures group by
+    department = models.CharField(max_length=60, blank=True)
+    patient_hash = models.CharField(max_length=64)
+    patient_masked = models.CharField(max_length=32)
+    diagnoses = models.CharField(max_length=200, blank=True)  # ICD-10 codes, ";"-separated
+    tcm_diagnoses = models.CharField(max_length=200, blank=True)  # GB/T 15657 codes
+    techniques = models.CharField(max_length=400, blank=True)  # catalogue item codes
+    has_tcm_diagnosis = models.BooleanField(default=False)
+    has_technique = models.BooleanField(default=False)
+    has_herbal = models.BooleanField(default=False)  # 中药饮片 or 中成药 prescribed
+
+    class Meta:
+        ordering = ["-visited_on", "-id"]
+        indexes = [models.Index(fields=["institution", "month"])]
+
+    def __str__(self) -> str:
+        return f"{self.institution_id} {self.visited_on} {self.patient_masked}"
+
+
+class VisitTechnique(models.Model):
+    """A technique delivered at a visit, denormalised (institution, month) so that the
+    techniques each institution delivered per month are one GROUP BY."""
+
+    batch = models.ForeignKey(VisitImport, on_delete=models.CASCADE, related_name="+")
+    institution = models.ForeignKey("network.OrgUnit", on_delete=models.PROTECT, related_name="+")
+    month = models.CharField(max_length=6)
+    item = models.ForeignKey("standards.TechniqueItem", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["institution", "month"])]
+
+
+class RehabOutcome(models.TextChoices):
+    IMPROVED = "improved", _("Improved")
+    UNCHANGED = "unchanged", _("Unchanged")
+    WORSE = "worse", _("Worse")
+    TRANSFERRED = "transferred", _("Transferred")
+    DIED = "died", _("Died")
+
+
+class RehabCase(models.Model):
+    """One rehabilitation episode (康复病例) with its function scale at admission and
+    discharge (scales in data/rehab_scales.yaml; conditions in data/rehab.yaml)."""
+
+    institution = models.ForeignKey(
+        "network.OrgUnit", on_delete=models.PROTECT, related_name="care_rehab_cases"
+    )
+    patient_hash = models.CharField(max_length=64)
+    patient_masked = models.CharField(max_length=32)
+    condition = models.CharField(max_length=30)
+    admitted_on = models.DateField()
+    discharged_on = models.DateField(null=True, blank=True)
+    tcm_techniques = models.JSONField(default=list, blank=True)  # catalogue item codes
+    modern_techniques = models.JSONField(default=list, blank=True)  # data/rehab.yaml codes
+    scale = models.CharField(max_length=20, default="barthel")
+    score_admission = models.FloatField()
+    score_discharge = models.FloatField(null=True, blank=True)
+    outcome = models.CharField(max_length=12, choices=RehabOutcome.choices, blank=True)
+    has_tcm = models.BooleanField(default=False)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-admitted_on", "-id"]
+        indexes = [models.Index(fields=["institution", "admitted_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.condition} {self.patient_masked} {self.admitted_on}"
+
+    @property
+    def length_of_stay(self) -> int | None:
+        if self.discharged_on is None:
+            return None
+        return (self.discharged_on - self.admitted_on).days
+
+
+class ReferralDirection(models.TextChoices):
+    UP = "up", _("Upward")
+    DOWN = "down", _("Downward")
+
+
+class ReferralStatus(models.TextChoices):
+    SENT = "sent", _("Sent")
+    RECEIVED = "received", _("Received")
+    COMPLETED = "completed", _("Completed")
+
+
+class Referral(models.Model):
+    """A two-way referral (双向转诊) between institutions of the medical alliance."""
+
+    from_institution = models.ForeignKey(
+        "network.OrgUnit", on_delete=models.PROTECT, related_name="care_referrals_out"
+    )
+    to_institution = models.ForeignKey(
+        "network.OrgUnit", on_delete=models.PROTECT, related_name="care_referrals_in"
+    )
+    direction = models.CharField(max_length=4, choices=ReferralDirection.choices)
+    referred_on = models.DateField()
+    reason = models.CharField(max_length=200)
+    patient_hash = models.CharField(max_length=64)
+    patient_masked = models.CharField(max_length=32)
+    status = models.CharField(
+        max_length=10, choices=ReferralStatus.choices, default=ReferralStatus.SENT
+    )
+    received_on = models.DateField(null=True, blank=True)
+    completed_on = models.DateField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-referred_on", "-id"]
+        indexes = [
+            models.Index(fields=["from_institution", "referred_on"]),
+            models.Index(fields=["to_institution", "referred_on"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_institution_id}→{self.to_institution_id} {self.referred_on}"
+
+    @property
+    def days_to_completion(self) -> int | None:
+        if self.completed_on is None:
+            return None
+        return (self.completed_on - self.referred_on).days
