@@ -125,6 +125,20 @@ def years_with_data(orgunit: OrgUnit, year: int, span: int = HISTORY_YEARS) -> l
     return sorted(found | {year})
 
 
+def latest_year(orgunit: OrgUnit, today_year: int) -> int:
+    """The latest year up to `today_year` with yearly values beneath the org unit, else the
+    year before `today_year` (reports are written about a year that has ended)."""
+    periods = (
+        DataValue.objects.filter(
+            orgunit__path__startswith=orgunit.path, period__lte=str(today_year)
+        )
+        .filter(period__regex=r"^[0-9]{4}$")
+        .order_by("-period")
+        .values_list("period", flat=True)[:1]
+    )
+    return int(periods[0]) if periods else today_year - 1
+
+
 def gather(kind: str, orgunit: OrgUnit, year: int, *, history: bool = True) -> ReportData:
     """The engine's figures for every adopted pack for the org unit in `year` (and, with
     `history`, in the years before it that have data)."""

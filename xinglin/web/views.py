@@ -1,12 +1,61 @@
 from __future__ import annotations
 
+import csv
+from datetime import date
+
 from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
+from xinglin.documents.figures import EngineUnavailable
+from xinglin.documents.gather import latest_year
+from xinglin.network import access
 from xinglin.network.models import Membership
+from xinglin.web import dashboard
+
+
+def _focus(request):
+    """The org unit (?orgunit=, else the top of the user's scope) and year (?year=, else the
+    latest year with data) the dashboard shows; None when the user has no scope."""
+    code = request.GET.get("orgunit")
+    if code:
+        unit = access.get_orgunit_for_user(request.user, code)
+    else:
+        roots = access.scope_roots(request.user)
+        if not roots:
+            return None, None
+        unit = roots[0]
+    year = request.GET.get("year", "")
+    if year.isdigit() and 2000 <= int(year) <= date.today().year:
+        return unit, int(year)
+    return unit, latest_year(unit, date.today().year)
 
 
 @login_required
 def home(request):
     memberships = Membership.objects.filter(user=request.user).select_related("orgunit")
-    return render(request, "web/home.html", {"memberships": memberships})
+    unit, year = _focus(request)
+    context = {"memberships": memberships, "unit": unit, "year": year, "board": None}
+    if unit is not None:
+        try:
+            context["board"] = dashboard.build(request.user, unit, year)
+        except EngineUnavailable:
+            context["engine_missing"] = True
+        context["years"] = range(date.today().year, date.today().year - 6, -1)
+        context["sections"] = dashboard.CSV_SECTIONS
+    return render(request, "web/home.html", context)
+
+
+@login_required
+def dashboard_csv(request, section):
+    if section not in dashboard.CSV_SECTIONS:
+        raise Http404(section)
+    unit, year = _focus(request)
+    if unit is None:
+        raise Http404(section)
+    board = dashboard.build(request.user, unit, year)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{unit.code}-{year}-{section}.csv"'
+    response.write("\ufeff")  # Excel opens UTF-8 CSV with Chinese correctly only with a BOM
+    csv.writer(response).writerows(dashboard.csv_rows(board, section))
+    return response

@@ -1,0 +1,151 @@
+"""The home page's figures: one org unit and year, read from the engine through the documents
+app's doorway (xinglin.documents.gather), plus tasks and submissions from their apps. Every
+section is a list of plain dicts, so the page, its charts and the CSV twins share one source."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from xinglin.documents import progress
+from xinglin.documents.figures import parse_target
+from xinglin.documents.gather import ReportData, format_value, gather, status_label
+from xinglin.lib import projection
+from xinglin.network.models import DivisionLevel, Kind, OrgUnit
+
+REGION_LEVELS = (DivisionLevel.PROVINCE, DivisionLevel.CITY)
+CSV_SECTIONS = ("verdicts", "indicators", "failing", "projections", "league", "completeness")
+
+
+def build(user, orgunit: OrgUnit, year: int) -> dict:
+    data = gather("annual", orgunit, year)
+    return {
+        "verdicts": verdicts(data),
+        "indicators": indicators(data),
+        "failing": failing(data),
+        "projections": projections(data),
+        "league": league(data) if orgunit.division_level in REGION_LEVELS else None,
+        "completeness": progress.completeness(user, orgunit, str(year)),
+        "overdue": progress.overdue_tasks(user),
+        "submissions": progress.recent_submissions(user),
+    }
+
+
+def verdicts(data: ReportData) -> list[dict]:
+    return [
+        {"pack": p.info.code, "title": p.info.title, "verdict": p.summary.verdict,
+         "verdict_label": status_label(p.summary.verdict), **p.summary.counts}
+        for p in data.packs
+    ]  # fmt: skip
+
+
+def indicators(data: ReportData) -> list[dict]:
+    rows = []
+    for name, points, figure in data.key_series():
+        rows.append({
+            "pack": figure["pack"], "indicator": figure["indicator"], "name": name,
+            "value": figure["value"], "shown": format_value(figure, figure["value"]),
+            "target": figure["target"], "status": figure["status"],
+            "years": [p[0] for p in points], "values": [p[1] for p in points],
+        })  # fmt: skip
+    return rows
+
+
+def failing(data: ReportData) -> list[dict]:
+    rows = []
+    for pack in data.packs:
+        for f in pack.own:
+            if f["status"] != "not_met":
+                continue
+            rows.append({
+                "pack": f["pack"], "indicator": f["indicator"], "name": f["name"],
+                "value": format_value(f, f["value"]), "target": f["target"],
+                "institutions": [{"code": c, "name": data.name_of(c)} for c in f["failing"]],
+            })  # fmt: skip
+    return rows
+
+
+def projections(data: ReportData) -> list[dict]:
+    """For every computed indicator with a deadline not yet past: will the trend reach it?"""
+    rows = []
+    for pack in data.packs:
+        for f in pack.own:
+            meta = pack.info.indicator(f["indicator"])
+            target = parse_target(f["target"])
+            if meta is None or meta.deadline is None or target is None or meta.deadline < data.year:
+                continue
+            points = [(y, float(v)) for y, v in _series(pack, f["indicator"])]
+            result = projection.project(points, target=target[1], operator=target[0],
+                                        deadline=meta.deadline)  # fmt: skip
+            row = {"pack": f["pack"], "indicator": f["indicator"], "name": f["name"],
+                   "unit": f["unit"], **asdict(result)}  # fmt: skip
+            row["threshold"], row["target"] = row["target"], f["target"]
+            rows.append(row)
+    return rows
+
+
+def _series(pack, indicator_id: str) -> list[tuple[int, float]]:
+    points = []
+    for year, rows in sorted(pack.history.items()):
+        value = next((f["value"] for f in rows if f["indicator"] == indicator_id), None)
+        if value is not None:
+            points.append((year, value))
+    return points
+
+
+def league(data: ReportData) -> dict:
+    """Counties side by side: each computed indicator's value and status per county, and the
+    count of met indicators per county (for the chart)."""
+    counties = [
+        (code, name)
+        for code, (name, path, kind) in sorted(data.units.items(), key=lambda u: u[1][1])
+        if kind == Kind.DIVISION and path.count("/") == data.orgunit.path.count("/") + 1
+    ]
+    by_key = {(f["indicator"], f["orgunit"]): f for p in data.packs for f in p.figures}
+    rows = []
+    for pack in data.packs:
+        for meta in pack.info.indicators:
+            if meta.kind != "computed":
+                continue
+            cells = [by_key.get((meta.id, code)) for code, _name in counties]
+            if not any(c and c["status"] != "not_applicable" for c in cells):
+                continue
+            rows.append({"pack": pack.info.code, "item": meta.item, "indicator": meta.id,
+                         "name": meta.name, "target": meta.target,
+                         "cells": [_cell(c) for c in cells]})  # fmt: skip
+    met = [sum(1 for r in rows if r["cells"][i]["status"] == "met") for i in range(len(counties))]
+    return {"counties": [{"code": c, "name": n} for c, n in counties], "rows": rows, "met": met}
+
+
+def _cell(figure) -> dict:
+    if figure is None:
+        return {"status": "not_applicable", "shown": "—"}
+    return {"status": figure["status"], "shown": format_value(figure, figure["value"])}
+
+
+def csv_rows(dashboard: dict, section: str) -> list[list]:
+    """The figures behind one section, as CSV rows (header first)."""
+    if section == "league":
+        board = dashboard["league"] or {"counties": [], "rows": []}
+        header = ["pack", "item", "indicator", "name", "target",
+                  *[c["code"] for c in board["counties"]]]  # fmt: skip
+        return [header, *[[r["pack"], r["item"], r["indicator"], r["name"], r["target"],
+                          *[c["shown"] for c in r["cells"]]] for r in board["rows"]]]  # fmt: skip
+    if section == "failing":
+        header = ["pack", "indicator", "name", "value", "target", "institutions"]
+        return [header, *[[r["pack"], r["indicator"], r["name"], r["value"], r["target"],
+                          " ".join(i["code"] for i in r["institutions"])]
+                         for r in dashboard["failing"]]]  # fmt: skip
+    rows = dashboard[section] or []
+    if not rows:
+        return [[]]
+    header = [k for k in rows[0] if k not in ("years", "values")]
+    body = [[_flat(r[k]) for k in header] for r in rows]
+    if section == "indicators":
+        header += ["series"]
+        body = [b + [" ".join(f"{y}:{v}" for y, v in zip(r["years"], r["values"], strict=True))]
+                for b, r in zip(body, rows, strict=True)]  # fmt: skip
+    return [header, *body]
+
+
+def _flat(value):
+    return "" if value is None else value
