@@ -11,6 +11,7 @@ DEMO_STEPS: list[str] = [
     "xinglin.care.demo.build",
     "xinglin.surveys.demo.build",
     "xinglin.collection.demo.build",
+    "xinglin.plans.demo.build",
 ]
 # Each app's line above, e.g. "xinglin.collection.demo.build".
 
