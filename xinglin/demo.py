@@ -12,6 +12,7 @@ DEMO_STEPS: list[str] = [
     "xinglin.surveys.demo.build",
     "xinglin.collection.demo.build",
     "xinglin.plans.demo.build",
+    "xinglin.documents.demo.build",
 ]
 # Each app's line above, e.g. "xinglin.collection.demo.build".
 
