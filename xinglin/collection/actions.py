@@ -8,7 +8,7 @@ from pathlib import Path
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -46,68 +46,107 @@ def store_values(
     channel: str = Channel.SYSTEM,
 ) -> StoreResult:
     """Insert or update values in one transaction, with an audit entry per change.
-    Validation (types, periods, locks) is the caller's job, before this is called."""
+    Validation (types, periods, locks) is the caller's job, before this is called.
+    A key given twice keeps its last value."""
     result = StoreResult()
-    items = list(values)
+    latest = {(e.id, o.id, p): v for e, o, p, v in values}
     with transaction.atomic():
-        keys = {(e.pk, o.pk, p) for e, o, p, _v in items}
-        current = {
-            (v.element_id, v.orgunit_id, v.period): v
-            for v in DataValue.objects.filter(
-                element_id__in={k[0] for k in keys},
-                orgunit_id__in={k[1] for k in keys},
-                period__in={k[2] for k in keys},
-            )
-        }
-        new, changed, audit = [], [], []
-        for element, orgunit, period, value in items:
-            row = current.get((element.pk, orgunit.pk, period))
+        _widen_cache(len(latest))
+        current = _current_values(latest)
+        new, changed = [], []
+        for key, value in latest.items():
+            row = current.get(key)
             if row is None:
-                row = DataValue(
-                    element=element,
-                    orgunit=orgunit,
-                    period=period,
-                    value=value,
-                    stored_by=user,
-                    channel=channel,
-                )
-                new.append(row)
-                current[(element.pk, orgunit.pk, period)] = row
-                audit.append(
-                    AuditEntry(
-                        element=element,
-                        orgunit=orgunit,
-                        period=period,
-                        old_value=None,
-                        new_value=value,
-                        user=user,
-                        channel=channel,
-                    )
-                )
-            elif row.value != value:
-                audit.append(
-                    AuditEntry(
-                        element=element,
-                        orgunit=orgunit,
-                        period=period,
-                        old_value=row.value,
-                        new_value=value,
-                        user=user,
-                        channel=channel,
-                    )
-                )
-                row.value, row.stored_by, row.channel = value, user, channel
-                row.updated_at = timezone.now()
-                changed.append(row)
+                new.append((key, value))
+            elif row[1] != value:
+                changed.append((key, value, row))
             else:
                 result.unchanged += 1
-        DataValue.objects.bulk_create(new, batch_size=5000)
-        DataValue.objects.bulk_update(
-            changed, ["value", "stored_by", "channel", "updated_at"], batch_size=5000
-        )
-        AuditEntry.objects.bulk_create(audit, batch_size=5000)
+        now = timezone.now()
+        _insert_values(new, user, channel, now)
+        _update_values(changed, user, channel, now)
+        audit = [(key, None, value) for key, value in new]
+        audit += [(key, row[1], value) for key, value, row in changed]
+        _insert_audit(audit, user, channel, now)
     result.added, result.changed = len(new), len(changed)
     return result
+
+
+# Large imports (100,000 values in seconds) write through parameterised executemany: the
+# ORM's per-instance overhead of bulk_create is most of the time otherwise.
+def _current_values(latest: dict) -> dict[tuple[int, int, str], tuple[int, float]]:
+    if not latest:
+        return {}
+    orgunit_ids = sorted({k[1] for k in latest})
+    rows = DataValue.objects.filter(
+        element_id__in={k[0] for k in latest}, period__in={k[2] for k in latest}
+    )
+    found = {}
+    for start in range(0, len(orgunit_ids), 900):
+        chunk = rows.filter(orgunit_id__in=orgunit_ids[start : start + 900])
+        for pk, element_id, orgunit_id, period, value in chunk.values_list(
+            "pk", "element_id", "orgunit_id", "period", "value"
+        ):
+            key = (element_id, orgunit_id, period)
+            if key in latest:
+                found[key] = (pk, value)
+    return found
+
+
+def _widen_cache(count: int) -> None:
+    # SQLite's default page cache (2 MB) spills a large transaction to the WAL page by page.
+    if connection.vendor == "sqlite" and count > 5000:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size = -131072")  # KiB: 128 MB for this connection
+
+
+def _timestamp(model, name: str, now):
+    return model._meta.get_field(name).get_db_prep_value(now, connection)
+
+
+def _insert_values(new: list, user: User | None, channel: str, now) -> None:
+    if not new:
+        return
+    table = connection.ops.quote_name(DataValue._meta.db_table)
+    at = _timestamp(DataValue, "updated_at", now)
+    user_id = user.pk if user else None
+    sql = (
+        f"INSERT INTO {table} (element_id, orgunit_id, period, value, comment, stored_by_id, "
+        "channel, updated_at) VALUES (%s, %s, %s, %s, '', %s, %s, %s)"
+    )
+    rows = [(e, o, p, value, user_id, str(channel), at) for (e, o, p), value in new]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+def _update_values(changed: list, user: User | None, channel: str, now) -> None:
+    if not changed:
+        return
+    table = connection.ops.quote_name(DataValue._meta.db_table)
+    at = _timestamp(DataValue, "updated_at", now)
+    user_id = user.pk if user else None
+    sql = (
+        f"UPDATE {table} SET value = %s, stored_by_id = %s, channel = %s, updated_at = %s "
+        "WHERE id = %s"
+    )
+    rows = [(value, user_id, str(channel), at, row[0]) for _key, value, row in changed]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+def _insert_audit(audit: list, user: User | None, channel: str, now) -> None:
+    if not audit:
+        return
+    table = connection.ops.quote_name(AuditEntry._meta.db_table)
+    at = _timestamp(AuditEntry, "at", now)
+    user_id = user.pk if user else None
+    sql = (
+        f"INSERT INTO {table} (element_id, orgunit_id, period, old_value, new_value, user_id, "
+        "channel, at, note) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, '')"
+    )
+    rows = [(e, o, p, old, value, user_id, str(channel), at) for (e, o, p), old, value in audit]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 class WorkflowError(ValueError):

@@ -84,8 +84,10 @@ def _create(todo: list[tuple[OrgUnit, str]], county: OrgUnit, last_year: str) ->
         if due >= today or (period.startswith(last_year) and chance.random() < MISSING_SHARE):
             continue  # not yet due, or one of the missing forms
         late = chance.random() < LATE_SHARE
-        day = due + timedelta(days=chance.randint(3, 20)) if late else due - timedelta(
-            days=chance.randint(0, 4)
+        day = (
+            due + timedelta(days=chance.randint(3, 20))
+            if late
+            else due - timedelta(days=chance.randint(0, 4))
         )
         submitted = timezone.make_aware(datetime.combine(day, time(10, chance.randint(0, 59))))
         approver = _approver_of(unit, supervisors, bureau)

@@ -282,15 +282,28 @@ def check_group(new: Mapping[str, float], stored: Mapping[str, float]) -> list[F
     """Comparison rules for one org unit and period: `new` values (being written) over the
     `stored` ones. Only rules naming at least one new value are checked; a failing rule is
     reported on each new value it names."""
+    by_element = _rules_by_element()
+    touched = {rule for name in new for rule in by_element.get(name, ())}
+    if not touched:
+        return []
     merged = {**stored, **new}
     findings = []
-    for rule in load().rules:
+    for rule in sorted(touched, key=lambda r: r.id):
         involved = [name for name in sorted(rule.check.names) if name in new]
-        if not involved or rule.check.holds(merged) is not False:
+        if rule.check.holds(merged) is not False:
             continue
         for name in involved:
             findings.append(Finding(name, rule.severity, rule.id, rule.message))
     return findings
+
+
+@cache
+def _rules_by_element() -> dict[str, tuple[Rule, ...]]:
+    found: dict[str, list[Rule]] = {}
+    for rule in load().rules:
+        for name in rule.check.names:
+            found.setdefault(name, []).append(rule)
+    return {name: tuple(rules) for name, rules in found.items()}
 
 
 def jump_warning(value_type: str, value: float, last_year: float | None) -> Finding | None:

@@ -108,11 +108,11 @@ def check(
     locked = _locked(resolved)
     fresh, replacing = [], set()
     for candidate, element, orgunit, value in resolved:
-        old = stored.get((element.pk, orgunit.pk, candidate.period))
+        old = stored.get((element.id, orgunit.id, candidate.period))
         if old == value:
             result.unchanged += 1
             continue
-        if (orgunit.pk, candidate.period) in locked:
+        if (orgunit.id, candidate.period) in locked:
             result.problems.append(_problem(candidate, _locked_message()))
             continue
         fresh.append((candidate, element, orgunit, value))
@@ -252,10 +252,10 @@ def _stored_values(resolved, context: _Context) -> dict[tuple[int, int, str], fl
     if not resolved:
         return {}
     rule_codes = {name for rule in rules.load().rules for name in rule.check.names}
-    element_ids = {e.pk for _c, e, _o, _v in resolved} | {
+    element_ids = {e.id for _c, e, _o, _v in resolved} | {
         context.elements[code].pk for code in rule_codes if code in context.elements
     }
-    orgunit_ids = sorted({o.pk for _c, _e, o, _v in resolved})
+    orgunit_ids = sorted({o.id for _c, _e, o, _v in resolved})
     period_codes = {c.period for c, _e, _o, _v in resolved}
     rows = DataValue.objects.filter(period__in=period_codes, element_id__in=element_ids)
     stored = {}
@@ -273,7 +273,7 @@ def _locked(resolved) -> set[tuple[int, str]]:
         return set()
     period_codes = {c.period for c, _e, _o, _v in resolved}
     approved = Submission.objects.filter(status=SubmissionStatus.APPROVED, period__in=period_codes)
-    orgunit_ids = {o.pk for _c, _e, o, _v in resolved}
+    orgunit_ids = {o.id for _c, _e, o, _v in resolved}
     return {
         (orgunit_id, period)
         for orgunit_id, period in approved.values_list("orgunit_id", "period")
@@ -282,12 +282,12 @@ def _locked(resolved) -> set[tuple[int, str]]:
 
 
 def _check_rules(fresh, stored, context: _Context, result: Checked) -> None:
-    codes_by_id = {e.pk: code for code, e in context.elements.items()}
+    codes_by_id = {e.id: code for code, e in context.elements.items()}
     new: dict[tuple[int, str], dict[str, float]] = defaultdict(dict)
     where: dict[tuple[int, str, str], Candidate] = {}
     for candidate, element, orgunit, value in fresh:
-        new[(orgunit.pk, candidate.period)][element.code] = value
-        where[(orgunit.pk, candidate.period, element.code)] = candidate
+        new[(orgunit.id, candidate.period)][element.code] = value
+        where[(orgunit.id, candidate.period, element.code)] = candidate
     old: dict[tuple[int, str], dict[str, float]] = defaultdict(dict)
     for (element_id, orgunit_id, period), value in stored.items():
         if (orgunit_id, period) in new:
@@ -304,9 +304,12 @@ def _check_jumps(fresh, context: _Context, result: Checked) -> None:
     candidates = [item for item in fresh if item[1].value_type in jump_types]
     if not candidates:
         return
-    last_periods = {c.period: context.period(c.period).previous_year().code for c, *_ in candidates}
-    element_ids = {e.pk for _c, e, _o, _v in candidates}
-    orgunit_ids = sorted({o.pk for _c, _e, o, _v in candidates})
+    last_periods = {
+        code: context.period(code).previous_year().code
+        for code in {c.period for c, *_ in candidates}
+    }
+    element_ids = {e.id for _c, e, _o, _v in candidates}
+    orgunit_ids = sorted({o.id for _c, _e, o, _v in candidates})
     last_year = {}
     rows = DataValue.objects.filter(
         period__in=set(last_periods.values()), element_id__in=element_ids
@@ -318,7 +321,7 @@ def _check_jumps(fresh, context: _Context, result: Checked) -> None:
         ):
             last_year[(element_id, orgunit_id, period)] = value
     for candidate, element, orgunit, value in candidates:
-        before = last_year.get((element.pk, orgunit.pk, last_periods[candidate.period]))
+        before = last_year.get((element.id, orgunit.id, last_periods[candidate.period]))
         finding = rules.jump_warning(element.value_type, value, before)
         if finding is not None:
             message = f"{element.code}: {finding.message}"
