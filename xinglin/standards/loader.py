@@ -36,6 +36,10 @@ DIVISION_LEVELS = {"province": "province", "prefecture": "city", "city": "city",
                    "county": "county", "township": "township"}  # fmt: skip
 
 
+# libyaml's loader when PyYAML was built with it: the packs are large and read at start-up
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 class PackError(ValueError):
     def __init__(self, file: str, message: str, indicator: str = "", position: int = 0) -> None:
         self.file, self.indicator, self.position, self.message = file, indicator, position, message
@@ -103,7 +107,7 @@ def _text(value, language: str) -> str:
 def read_elements(path: Path = CORE_FILE) -> dict[str, str]:
     """Element code -> level, from core.yaml."""
     with open(path, encoding="utf-8") as handle:
-        core = yaml.safe_load(handle)
+        core = yaml.load(handle, Loader=_LOADER)
     return {e["code"]: e.get("level", "institution") for e in core["data_elements"]}
 
 
@@ -111,7 +115,7 @@ def load_pack(path: Path, elements: dict[str, str]) -> Pack:
     name = path.name
     try:
         with open(path, encoding="utf-8") as handle:
-            data = yaml.safe_load(handle)
+            data = yaml.load(handle, Loader=_LOADER)
     except yaml.YAMLError as error:
         raise PackError(name, f"not valid YAML: {error}") from error
     if not isinstance(data, dict) or not data.get("pack"):
