@@ -1,0 +1,123 @@
+"""DuckDB over Parquet, behind one query function.
+
+Queries are parameterised (`?` placeholders; values never enter the SQL text), stopped after
+`timeout` seconds (DuckDB has no statement timeout: a timer interrupts the connection), cut at
+`max_rows` (the result says it was truncated), and logged with their timing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+log = logging.getLogger("xinglin.warehouse")
+
+DEFAULT_TIMEOUT = 30.0  # seconds
+DEFAULT_MAX_ROWS = 100_000
+RECENT = 200  # queries kept in memory for the warehouse status page / tests
+
+
+class WarehouseError(RuntimeError):
+    """A query that failed, timed out, or was refused."""
+
+
+@dataclass
+class QueryResult:
+    columns: list[str]
+    rows: list[tuple]
+    seconds: float
+    truncated: bool = False
+
+
+@dataclass
+class QueryLogEntry:
+    sql: str
+    params: tuple
+    seconds: float
+    rows: int
+    error: str = ""
+
+
+@dataclass
+class Warehouse:
+    """A directory of Parquet tables (`<root>/<table>/*.parquet`) queried with DuckDB.
+    Tables are exposed as views named after their directory."""
+
+    root: Path
+    threads: int | None = None
+    recent: deque = field(default_factory=lambda: deque(maxlen=RECENT))
+
+    def __post_init__(self) -> None:
+        self.root = Path(self.root)
+
+    def table_files(self, table: str) -> list[Path]:
+        return sorted((self.root / table).glob("*.parquet"))
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        connection = duckdb.connect(":memory:")
+        if self.threads:
+            connection.execute(f"SET threads = {int(self.threads)}")
+        for folder in sorted(p for p in self.root.glob("*") if p.is_dir()):
+            if not folder.name.isidentifier():
+                continue
+            files = self.table_files(folder.name)
+            if files:
+                listing = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+                connection.execute(
+                    f"CREATE VIEW {folder.name} AS SELECT * FROM read_parquet([{listing}])"
+                )
+        return connection
+
+    def query(
+        self,
+        sql: str,
+        params: Sequence = (),
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_rows: int = DEFAULT_MAX_ROWS,
+    ) -> QueryResult:
+        """Run one read-only SELECT with `?` parameters; WarehouseError on failure/timeout."""
+        if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
+            raise WarehouseError("the warehouse runs SELECT queries only")
+        started = time.perf_counter()
+        connection = self._connect()
+        timer = threading.Timer(timeout, connection.interrupt)
+        timer.start()
+        try:
+            cursor = connection.execute(sql, list(params))
+            rows = cursor.fetchmany(max_rows + 1)
+            columns = [d[0] for d in cursor.description]
+        except duckdb.InterruptException as error:
+            self._log(sql, params, started, 0, f"timed out after {timeout}s")
+            raise WarehouseError(f"query timed out after {timeout} s") from error
+        except duckdb.Error as error:
+            self._log(sql, params, started, 0, str(error))
+            raise WarehouseError(str(error)) from error
+        finally:
+            timer.cancel()
+            connection.close()
+        truncated = len(rows) > max_rows
+        rows = rows[:max_rows]
+        seconds = self._log(sql, params, started, len(rows), "")
+        return QueryResult(columns, rows, seconds, truncated)
+
+    def _log(self, sql: str, params: Sequence, started: float, rows: int, error: str) -> float:
+        seconds = time.perf_counter() - started
+        self.recent.append(QueryLogEntry(sql, tuple(params), seconds, rows, error))
+        level = logging.WARNING if error else logging.INFO
+        log.log(level, "%.3fs %d rows %s%s", seconds, rows, " ".join(sql.split()),
+                f" ERROR {error}" if error else "")  # fmt: skip
+        return seconds
+
+
+def default_root() -> Path:
+    from django.conf import settings
+
+    return Path(getattr(settings, "WAREHOUSE_DIR", settings.VAR_DIR / "warehouse"))
