@@ -6,6 +6,7 @@ import csv
 import json
 
 import pytest
+from django.utils import translation
 from openpyxl import Workbook, load_workbook
 
 from xinglin.collection import importers
@@ -16,6 +17,13 @@ from xinglin.network.actions import close_orgunit
 from xinglin.network.models import OrgUnit
 
 pytestmark = pytest.mark.usefixtures("county", "catalogue")
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    # Messages are asserted in English (the msgids); the command speaks the active language.
+    with translation.override("en"):
+        yield
 
 
 def _values():
@@ -156,7 +164,7 @@ def test_a_rule_between_elements_is_checked_with_stored_values(csv_file, run_imp
     run_import(csv_file([f"{HMC},202401,total_visits,100"], name="first.csv"))
     code, _out, err = run_import(csv_file([f"{HMC},202401,tcm_visits,101"]))
     assert code == 2
-    assert "tcm_visits: 中医诊疗人次不能多于总诊疗人次" in err
+    assert "tcm_visits: TCM visits cannot exceed total visits" in err
     assert _values() == [(HMC, "202401", "total_visits", 100.0)]
 
 

@@ -25,6 +25,12 @@ pytestmark = pytest.mark.usefixtures("county", "catalogue")
 OTHER = "640323101001"  # 大水坑镇卫生院, another township
 
 
+@pytest.fixture(autouse=True)
+def _english(client):
+    # Messages are asserted in English (the msgids); one test checks the Chinese default.
+    client.cookies["django_language"] = "en"
+
+
 def _store(code, period, **values):
     unit = OrgUnit.objects.get(code=code)
     store_values(
@@ -38,7 +44,8 @@ def _value(code, period, element):
     return row.value if row else None
 
 
-def test_the_form_shows_sections_units_and_help(client_for, carol):
+def test_the_form_shows_sections_units_and_help_in_chinese(client, client_for, carol):
+    client.cookies.pop("django_language")
     page = client_for(carol).get(f"/collection/{HMC}/2024/")
     assert page.status_code == 200
     text = page.content.decode()
@@ -68,7 +75,7 @@ def test_an_error_is_shown_inline_and_keeps_what_was_typed(client_for, carol):
     client.post(f"/collection/{HMC}/202401/value/total_visits/", {"total_visits": "100"})
     page = client.post(f"/collection/{HMC}/202401/value/tcm_visits/", {"tcm_visits": "150"})
     text = page.content.decode()
-    assert "中医诊疗人次不能多于总诊疗人次" in text
+    assert "TCM visits cannot exceed total visits" in text
     assert 'value="150"' in text
     assert _value(HMC, "202401", "tcm_visits") is None
     page = client.post(f"/collection/{HMC}/202401/value/total_visits/", {"total_visits": "12x"})
@@ -112,7 +119,7 @@ def test_the_whole_form_saves_the_good_values_and_keeps_the_bad(client_for, caro
     )
     text = page.content.decode()
     assert page.status_code == 200
-    assert "中医类别医师数不能多于" in text
+    assert "TCM physicians cannot exceed physicians" in text
     assert 'value="20"' in text and 'value="12"' in text and 'value="-1"' in text
     assert _value(HMC, "2024", "tcm_staff") == 6.0
     assert _value(HMC, "2024", "physicians") is None
