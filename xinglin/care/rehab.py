@@ -11,8 +11,18 @@ from pathlib import Path
 
 import yaml
 from django.contrib.auth.models import User
-from django.db.models import Avg, Case, Count, DurationField, ExpressionWrapper, F, FloatField
-from django.db.models import Q, QuerySet, When
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Q,
+    QuerySet,
+    When,
+)
 
 from xinglin.care import personal_id
 from xinglin.care.actions import CareError

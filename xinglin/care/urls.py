@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from xinglin.care import views
+from xinglin.care import records_views, views
 
 app_name = "care"
 
@@ -20,4 +20,20 @@ urlpatterns = [
     path("children/<int:pk>/visit/", views.child_visit, name="child_visit"),
     path("distribution/", views.distribution, name="distribution"),
     path("distribution.csv", views.distribution, {"fmt": "csv"}, name="distribution_csv"),
-]
+    # clinical records (issue 5)
+    path("visits/", records_views.visits, name="visits"),
+    path("visits.csv", records_views.visits, {"fmt": "csv"}, name="visits_csv"),
+    path("visits/import/", records_views.visit_import, name="visit_import"),
+    path("visits/mappings/", records_views.visit_mappings, name="visit_mappings"),
+    path("visits/mappings/<str:code>/", records_views.visit_mapping, name="visit_mapping"),
+    path("visits/compare/<str:code>/", records_views.visit_comparison, name="visit_comparison"),
+    path("visits/compare/<str:code>.<str:fmt>", records_views.visit_comparison,
+         name="visit_comparison_export"),
+    path("rehab/", records_views.rehab_summary, name="rehab"),
+    path("rehab.csv", records_views.rehab_summary, {"fmt": "csv"}, name="rehab_csv"),
+    path("rehab/new/", records_views.rehab_new, name="rehab_new"),
+    path("referrals/", records_views.referrals, name="referrals"),
+    path("referrals.csv", records_views.referrals, {"fmt": "csv"}, name="referrals_csv"),
+    path("referrals/new/", records_views.referral_new, name="referral_new"),
+    path("referrals/<int:pk>/advance/", records_views.referral_advance, name="referral_advance"),
+]  # fmt: skip

@@ -1,0 +1,165 @@
+"""Incremental export of what the evaluation engine reads, from the operational database to
+Parquet, so that province-scale evaluations run on DuckDB (`engine.evaluate(backend=...)`).
+
+Layout under the warehouse root: one directory per table, named after the Django table so that
+the engine's SQL reads the same names on every backend:
+  network_orgunit/, network_orgunithistory/, standards_dataelement/, standards_techniqueitem/,
+  evaluation_derivedvalue/, collection_deliveredtechnique/  — `all.parquet` (small tables)
+  collection_datavalue/<year>.parquet — one file per year of the period, sorted by element,
+                                        org unit and period (row groups prune by element)
+Each directory also holds an empty `_schema.parquet`, so that an empty table is still a view.
+
+Incremental: the manifest (`evaluation_manifest.json`) keeps a signature per file — row count,
+highest id and latest change — and an export rewrites only the files whose signature changed
+(a new, edited or deleted value changes its year's signature). Files are written beside their
+target and renamed, so a reader never sees a half-written file.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from django.db import connection
+
+CHUNK = 500_000
+ROW_GROUP = 262_144
+MANIFEST = "evaluation_manifest.json"
+VALUE_TABLE = "collection_datavalue"
+
+_INT, _STR, _DATE, _FLOAT = pa.int64(), pa.string(), pa.date32(), pa.float64()
+SCHEMAS: dict[str, pa.Schema] = {
+    "network_orgunit": pa.schema([
+        ("id", _INT), ("code", _STR), ("name", _STR), ("kind", _STR), ("division_level", _STR),
+        ("institution_type", _STR), ("parent_id", _INT), ("path", _STR), ("depth", _INT),
+        ("opened_on", _DATE), ("closed_on", _DATE),
+    ]),
+    "network_orgunithistory": pa.schema([
+        ("id", _INT), ("orgunit_id", _INT), ("parent_id", _INT), ("path", _STR),
+        ("valid_from", _DATE), ("valid_to", _DATE),
+    ]),
+    "standards_dataelement": pa.schema([
+        ("id", _INT), ("code", _STR), ("period_type", _STR), ("aggregation", _STR),
+        ("level", _STR),
+    ]),
+    "standards_techniqueitem": pa.schema([("id", _INT), ("code", _STR), ("category_id", _INT)]),
+    "evaluation_derivedvalue": pa.schema([
+        ("id", _INT), ("element_id", _INT), ("orgunit_id", _INT), ("period", _STR),
+        ("value", _FLOAT), ("source", _STR),
+    ]),
+    "collection_deliveredtechnique": pa.schema([
+        ("id", _INT), ("orgunit_id", _INT), ("period", _STR), ("item_id", _INT), ("source", _STR),
+    ]),
+    VALUE_TABLE: pa.schema([
+        ("element_id", _INT), ("orgunit_id", _INT), ("period", _STR), ("value", _FLOAT),
+    ]),
+}  # fmt: skip
+# the change column that, with the row count and highest id, signs a table's content
+_CHANGED = {
+    "network_orgunit": "updated_at",
+    "evaluation_derivedvalue": "computed_at",
+    VALUE_TABLE: "updated_at",
+}
+
+
+@dataclass
+class ExportResult:
+    written: list[str] = field(default_factory=list)  # files rewritten, e.g. collection_datavalue/2024
+    unchanged: int = 0
+    removed: list[str] = field(default_factory=list)
+    rows: int = 0
+
+
+def export_time(root: Path) -> str | None:
+    """When the last export finished (ISO 8601, UTC), or None when there is none."""
+    path = Path(root) / MANIFEST
+    if not path.exists():
+        return None
+    return json.loads(path.read_text()).get("exported_at")
+
+
+def export_tables(root: Path, progress=None) -> ExportResult:
+    """Bring the Parquet copy of the engine's tables up to date (see the module docstring)."""
+    root = Path(root)
+    manifest_path = root / MANIFEST
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    signed = manifest.get("files", {})
+    wanted = _signatures()
+    result = ExportResult()
+    for name in sorted(set(signed) - set(wanted)):
+        (root / f"{name}.parquet").unlink(missing_ok=True)
+        result.removed.append(name)
+    todo = [name for name in sorted(wanted) if signed.get(name) != wanted[name]]
+    result.unchanged = len(wanted) - len(todo)
+    for table, schema in SCHEMAS.items():
+        _write_empty(root / table / "_schema.parquet", schema)
+    for done, name in enumerate(todo, start=1):
+        table, part = name.split("/")
+        result.rows += _write(root / f"{name}.parquet", table, part)
+        result.written.append(name)
+        if progress:
+            progress(done, len(todo))
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    manifest_path.write_text(json.dumps({"exported_at": stamp, "files": wanted}, indent=1))
+    return result
+
+
+def _signatures() -> dict[str, list]:
+    """file name (table/part) -> [rows, highest id, latest change] in the database now."""
+    found = {}
+    with connection.cursor() as cursor:
+        for table in SCHEMAS:
+            changed = f"MAX({_CHANGED[table]})" if table in _CHANGED else "NULL"
+            if table == VALUE_TABLE:
+                cursor.execute(
+                    f"SELECT SUBSTR(period, 1, 4), COUNT(*), MAX(id), {changed} FROM {table}"
+                    f" GROUP BY SUBSTR(period, 1, 4)"
+                )
+            else:
+                cursor.execute(f"SELECT 'all', COUNT(*), MAX(id), {changed} FROM {table}")
+            for part, rows, top, latest in cursor.fetchall():
+                if rows:
+                    found[f"{table}/{part}"] = [rows, top, str(latest) if latest else None]
+    return found
+
+
+def _select(table: str, part: str) -> tuple[str, list]:
+    columns = ", ".join(SCHEMAS[table].names)
+    if table == VALUE_TABLE:
+        return (
+            f"SELECT {columns} FROM {table} WHERE period LIKE %s"
+            f" ORDER BY element_id, orgunit_id, period",
+            [part + "%"],
+        )
+    return f"SELECT {columns} FROM {table} ORDER BY id", []
+
+
+def _write(path: Path, table: str, part: str) -> int:
+    schema, (sql, params) = SCHEMAS[table], _select(table, part)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial, rows = path.with_suffix(".tmp"), 0
+    with connection.cursor() as cursor, pq.ParquetWriter(partial, schema) as writer:
+        cursor.execute(sql, params)
+        while chunk := cursor.fetchmany(CHUNK):
+            columns = zip(*chunk, strict=True)
+            arrays = [_array(c, f.type) for c, f in zip(columns, schema, strict=True)]
+            writer.write_table(pa.Table.from_arrays(arrays, schema=schema), ROW_GROUP)
+            rows += len(chunk)
+    partial.replace(path)
+    return rows
+
+
+def _array(values, kind: pa.DataType) -> pa.Array:
+    if kind == _DATE:  # SQLite hands dates back as ISO strings
+        values = [date.fromisoformat(v) if isinstance(v, str) else v for v in values]
+    return pa.array(values, type=kind)
+
+
+def _write_empty(path: Path, schema: pa.Schema) -> None:
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(schema.empty_table(), path)
