@@ -20,9 +20,11 @@ router = Router(tags=["evaluations"])
 
 
 class EvaluationQuery(Schema):
-    pack: str = Field(max_length=64, description="Pack code, e.g. demo-county-2022")
-    orgunit: str = Field(max_length=32, description="The evaluated org unit (and all beneath)")
-    period: str = Field(max_length=8, description="A year, e.g. 2024")
+    pack: str = Field(max_length=64, description="Pack code", examples=["demo-county-2022"])
+    orgunit: str = Field(
+        max_length=32, description="The evaluated org unit (and all beneath)", examples=["640323"]
+    )
+    period: str = Field(max_length=8, description="A year", examples=["2024"])
     indicator: str | None = Field(None, max_length=100)
     at: str | None = Field(None, max_length=32, description="Only the results of this org unit")
 
@@ -71,7 +73,7 @@ def _fhir(resource: dict) -> HttpResponse:
 
 
 class MeasureQuery(Schema):
-    pack: str = Field(max_length=64)
+    pack: str = Field(max_length=64, examples=["demo-county-2022"])
 
 
 @router.get("fhir/Measure", response=responses(dict), summary="FHIR Measures of a pack (Bundle)")
