@@ -124,7 +124,10 @@ def _parse_row(number: int, cells: list, names, result: ImportResult) -> dict | 
     errors_before = len(result.errors)
 
     def fail(column: str, message: str) -> None:
-        result.errors.append(f"row {number}, column {column}: {message}")
+        result.errors.append(
+            _("row %(row)d, column %(column)s: %(message)s")
+            % {"row": number, "column": column, "message": message}
+        )
 
     code, title, lead, support, deadline, status = cells
     code, title = str(code or "").strip(), str(title or "").strip()

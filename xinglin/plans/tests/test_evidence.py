@@ -81,7 +81,8 @@ def test_wrong_types_are_refused_and_nothing_is_stored(
     assert any(message in str(m) for m in followed.context["messages"])
 
 
-def test_too_large_files_are_refused(plan, eve, client_for, monkeypatch):
+def test_too_large_files_are_refused(plan, eve, client_for, monkeypatch, settings):
+    settings.LANGUAGE_CODE = "en"
     monkeypatch.setattr(files, "MAX_EVIDENCE_BYTES", 1000)
     monkeypatch.setattr("xinglin.plans.forms.MAX_EVIDENCE_BYTES", 1000)
     response = _upload(

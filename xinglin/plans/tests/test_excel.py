@@ -3,6 +3,7 @@ from __future__ import annotations
 import io
 from datetime import date, datetime
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
@@ -11,6 +12,11 @@ from xinglin.plans.excel import COLUMNS, export_plan, import_plan
 from xinglin.plans.models import Task, TaskStatus
 
 TODAY = date(2026, 11, 22)
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    settings.LANGUAGE_CODE = "en"
 
 
 def _sheet(content: bytes):
