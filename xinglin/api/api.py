@@ -55,7 +55,16 @@ def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 
 
 def _register() -> None:
-    from xinglin.api.routes import elements, evaluations, interchange, orgunits, packs, values
+    from xinglin.api.routes import (
+        care,
+        elements,
+        evaluations,
+        interchange,
+        orgunits,
+        packs,
+        plans,
+        values,
+    )
 
     api.add_router("/orgunits", orgunits.router)
     api.add_router("/elements", elements.router)
@@ -63,6 +72,8 @@ def _register() -> None:
     api.add_router("/values", values.router)
     api.add_router("/", interchange.router)
     api.add_router("/", evaluations.router)
+    api.add_router("/care/", care.router)
+    api.add_router("/", plans.router)
 
 
 _register()
