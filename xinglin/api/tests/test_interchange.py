@@ -169,3 +169,19 @@ def test_adx_periods_round_trip():
     for code in ("2024", "2024Q3", "202411"):
         assert adx.from_adx_period(adx.to_adx_period(code)) == code
     assert adx.to_adx_period("2024Q2") == "2024-04-01/P3M"
+
+
+def test_the_mapping_command_loads_yaml(tmp_path, catalogue):
+    from django.core.management import call_command
+
+    from xinglin.api.mapping import CodeMap
+
+    path = tmp_path / "mapping.yaml"
+    path.write_text(
+        'elements:\n  total_visits: fClA2Erf6IO\norgunits:\n  "640323100001": DiszpKrYNg8\n'
+    )
+    call_command("load_code_mapping", str(path))
+    codes = CodeMap.load()
+    assert codes.element_out("total_visits") == "fClA2Erf6IO"
+    assert codes.orgunit_in("DiszpKrYNg8") == "640323100001"
+    assert codes.element_out("tcm_visits") == "tcm_visits"
