@@ -45,8 +45,9 @@ def build(clinics: int) -> list[str]:
     for number in range(clinics):
         township = townships[number % len(townships)]
         code = f"{township.code}{200 + number // len(townships):03d}"
-        create_institution(code=code, name=f"卫生室{number}", institution_type="village_clinic",
-                           parent=township)
+        create_institution(
+            code=code, name=f"卫生室{number}", institution_type="village_clinic", parent=township
+        )
         codes.append(code)
     return codes
 
