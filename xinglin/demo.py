@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 
 DEMO_STEPS: list[str] = [
     "xinglin.network.demo.build",
+    "xinglin.standards.demo.build",
     "xinglin.evaluation.demo.build",
     "xinglin.care.demo.build",
+    "xinglin.care.visits_demo.build",
     "xinglin.surveys.demo.build",
     "xinglin.collection.demo.build",
     "xinglin.plans.demo.build",

@@ -116,9 +116,12 @@ def _indicator(item) -> IndicatorInfo:
 
 
 def adopted_packs(orgunit) -> tuple[PackInfo, ...]:
-    """The packs an org unit is judged against. No pack records adoption yet, so every pack
-    applies; the engine marks indicators outside an org unit's level `not_applicable`."""
-    return packs()
+    """The packs an org unit is judged against (standards.adoption; every pack where no
+    adoption is recorded)."""
+    from xinglin.standards.adoption import adopted_pack_codes
+
+    codes = adopted_pack_codes(orgunit)
+    return tuple(p for p in packs() if p.code in codes)
 
 
 def pack(code: str) -> PackInfo:

@@ -131,3 +131,22 @@ class Indicator(models.Model):
     @property
     def name(self) -> str:
         return self.name_en if get_language() == "en" and self.name_en else self.name_zh
+
+
+class PackAdoption(models.Model):
+    """An org unit (a county, or a city for its own plan) is judged against a pack from a year.
+    A pack adopted by a unit applies to the units beneath it too."""
+
+    orgunit = models.ForeignKey(
+        "network.OrgUnit", on_delete=models.CASCADE, related_name="pack_adoptions"
+    )
+    pack_code = models.CharField(max_length=64)
+    since = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["orgunit", "pack_code"], name="unique_pack_adoption")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.orgunit_id} {self.pack_code}"

@@ -5,60 +5,91 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='DataElement',
+            name="DataElement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=64, unique=True)),
-                ('name_zh', models.CharField(max_length=200)),
-                ('name_en', models.CharField(blank=True, max_length=200)),
-                ('value_type', models.CharField(choices=[('integer', 'Integer'), ('number', 'Number'), ('boolean', 'Yes/no'), ('percent', 'Percentage')], max_length=10)),
-                ('unit_zh', models.CharField(blank=True, max_length=40)),
-                ('unit_en', models.CharField(blank=True, max_length=40)),
-                ('period_type', models.CharField(max_length=10)),
-                ('level', models.CharField(default='institution', max_length=12)),
-                ('institution_types', models.JSONField(blank=True, default=list)),
-                ('aggregation', models.CharField(default='sum', max_length=10)),
-                ('section_zh', models.CharField(blank=True, max_length=100)),
-                ('section_en', models.CharField(blank=True, max_length=100)),
-                ('help_zh', models.TextField(blank=True)),
-                ('help_en', models.TextField(blank=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=64, unique=True)),
+                ("name_zh", models.CharField(max_length=200)),
+                ("name_en", models.CharField(blank=True, max_length=200)),
+                (
+                    "value_type",
+                    models.CharField(
+                        choices=[
+                            ("integer", "Integer"),
+                            ("number", "Number"),
+                            ("boolean", "Yes/no"),
+                            ("percent", "Percentage"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("unit_zh", models.CharField(blank=True, max_length=40)),
+                ("unit_en", models.CharField(blank=True, max_length=40)),
+                ("period_type", models.CharField(max_length=10)),
+                ("level", models.CharField(default="institution", max_length=12)),
+                ("institution_types", models.JSONField(blank=True, default=list)),
+                ("aggregation", models.CharField(default="sum", max_length=10)),
+                ("section_zh", models.CharField(blank=True, max_length=100)),
+                ("section_en", models.CharField(blank=True, max_length=100)),
+                ("help_zh", models.TextField(blank=True)),
+                ("help_en", models.TextField(blank=True)),
             ],
             options={
-                'ordering': ['code'],
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='TechniqueCategory',
+            name="TechniqueCategory",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=40, unique=True)),
-                ('name_zh', models.CharField(max_length=40)),
-                ('name_en', models.CharField(blank=True, max_length=80)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=40, unique=True)),
+                ("name_zh", models.CharField(max_length=40)),
+                ("name_en", models.CharField(blank=True, max_length=80)),
+                ("position", models.PositiveSmallIntegerField(default=0)),
             ],
             options={
-                'ordering': ['position'],
+                "ordering": ["position"],
             },
         ),
         migrations.CreateModel(
-            name='TechniqueItem',
+            name="TechniqueItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=60, unique=True)),
-                ('name_zh', models.CharField(max_length=60)),
-                ('name_en', models.CharField(blank=True, max_length=120)),
-                ('category', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='items', to='standards.techniquecategory')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=60, unique=True)),
+                ("name_zh", models.CharField(max_length=60)),
+                ("name_en", models.CharField(blank=True, max_length=120)),
+                (
+                    "category",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="items",
+                        to="standards.techniquecategory",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['category__position', 'code'],
+                "ordering": ["category__position", "code"],
             },
         ),
     ]

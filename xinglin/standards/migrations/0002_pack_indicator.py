@@ -5,51 +5,69 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('standards', '0001_initial'),
+        ("standards", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Pack',
+            name="Pack",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=64, unique=True)),
-                ('title_zh', models.CharField(max_length=300)),
-                ('title_en', models.CharField(blank=True, max_length=300)),
-                ('source', models.CharField(blank=True, max_length=300)),
-                ('file', models.CharField(max_length=100)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=64, unique=True)),
+                ("title_zh", models.CharField(max_length=300)),
+                ("title_en", models.CharField(blank=True, max_length=300)),
+                ("source", models.CharField(blank=True, max_length=300)),
+                ("file", models.CharField(max_length=100)),
             ],
             options={
-                'ordering': ['code'],
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='Indicator',
+            name="Indicator",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=100)),
-                ('item', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('section', models.CharField(blank=True, max_length=60)),
-                ('name_zh', models.CharField(max_length=300)),
-                ('name_en', models.CharField(blank=True, max_length=300)),
-                ('source', models.CharField(max_length=300)),
-                ('kind', models.CharField(max_length=10)),
-                ('value', models.CharField(blank=True, max_length=500)),
-                ('target', models.CharField(blank=True, max_length=60)),
-                ('unit', models.CharField(blank=True, max_length=12)),
-                ('over', models.JSONField(blank=True, default=list)),
-                ('deadline', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('veto', models.BooleanField(default=False)),
-                ('points', models.FloatField(default=0)),
-                ('departments', models.JSONField(blank=True, default=dict)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('pack', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='indicators', to='standards.pack')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=100)),
+                ("item", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("section", models.CharField(blank=True, max_length=60)),
+                ("name_zh", models.CharField(max_length=300)),
+                ("name_en", models.CharField(blank=True, max_length=300)),
+                ("source", models.CharField(max_length=300)),
+                ("kind", models.CharField(max_length=10)),
+                ("value", models.CharField(blank=True, max_length=500)),
+                ("target", models.CharField(blank=True, max_length=60)),
+                ("unit", models.CharField(blank=True, max_length=12)),
+                ("over", models.JSONField(blank=True, default=list)),
+                ("deadline", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("veto", models.BooleanField(default=False)),
+                ("points", models.FloatField(default=0)),
+                ("departments", models.JSONField(blank=True, default=dict)),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "pack",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="indicators",
+                        to="standards.pack",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['pack', 'position'],
-                'constraints': [models.UniqueConstraint(fields=('pack', 'code'), name='unique_pack_indicator')],
+                "ordering": ["pack", "position"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("pack", "code"), name="unique_pack_indicator")
+                ],
             },
         ),
     ]

@@ -20,8 +20,15 @@ class Command(BaseCommand):
         check = actions.add_parser("check", help="validate every pack")
         check.add_argument("--dir", default=str(PACKS_DIR), help="directory of the pack files")
         actions.add_parser("load", help="sync catalogue and packs into the database")
+        adopt = actions.add_parser("adopt", help="judge an org unit (and beneath) by a pack")
+        adopt.add_argument("pack")
+        adopt.add_argument("--orgunit", required=True)
+        adopt.add_argument("--since", type=int, help="first year the pack applies")
 
     def handle(self, *args, action: str, **options):
+        if action == "adopt":
+            self._adopt(options["pack"], options["orgunit"], options["since"])
+            return
         if action == "load":
             sync_catalogue()
             count = sync_packs()
@@ -34,3 +41,16 @@ class Command(BaseCommand):
         for pack in packs:
             self.stdout.write(f"{pack.file}: {len(pack.indicators)} indicators")
         self.stdout.write(f"ok: {len(packs)} packs, {total} indicators")
+
+    def _adopt(self, pack: str, code: str, since: int | None) -> None:
+        from xinglin.network.models import OrgUnit
+        from xinglin.standards.adoption import AdoptionError, adopt_pack
+
+        orgunit = OrgUnit.objects.filter(code=code).first()
+        if orgunit is None:
+            raise CommandError(f"no org unit has the code {code}", returncode=2)
+        try:
+            adopt_pack(orgunit, pack, since)
+        except AdoptionError as error:
+            raise CommandError(str(error), returncode=2) from error
+        self.stdout.write(f"{orgunit.name} ({code}) is judged by {pack}")
