@@ -6,136 +6,327 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('care', '0001_initial'),
-        ('network', '0001_initial'),
-        ('standards', '0002_pack_indicator'),
+        ("care", "0001_initial"),
+        ("network", "0001_initial"),
+        ("standards", "0002_pack_indicator"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DiagnosisCode',
+            name="DiagnosisCode",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('system', models.CharField(choices=[('icd10', 'ICD-10'), ('gbt15657-disease', 'GB/T 15657 TCM disease'), ('gbt15657-syndrome', 'GB/T 15657 TCM syndrome')], max_length=20)),
-                ('code', models.CharField(max_length=20)),
-                ('name', models.CharField(max_length=200)),
-                ('source', models.CharField(blank=True, max_length=200)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "system",
+                    models.CharField(
+                        choices=[
+                            ("icd10", "ICD-10"),
+                            ("gbt15657-disease", "GB/T 15657 TCM disease"),
+                            ("gbt15657-syndrome", "GB/T 15657 TCM syndrome"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("code", models.CharField(max_length=20)),
+                ("name", models.CharField(max_length=200)),
+                ("source", models.CharField(blank=True, max_length=200)),
             ],
             options={
-                'ordering': ['system', 'code'],
-                'constraints': [models.UniqueConstraint(fields=('system', 'code'), name='unique_diagnosis_code')],
+                "ordering": ["system", "code"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("system", "code"), name="unique_diagnosis_code")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='VisitColumnMapping',
+            name="VisitColumnMapping",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('columns', models.JSONField(default=dict)),
-                ('techniques', models.JSONField(blank=True, default=dict)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('institution', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='visit_mapping', to='network.orgunit')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("columns", models.JSONField(default=dict)),
+                ("techniques", models.JSONField(blank=True, default=dict)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "institution",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="visit_mapping",
+                        to="network.orgunit",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='VisitImport',
+            name="VisitImport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file_name', models.CharField(max_length=200)),
-                ('rows', models.PositiveIntegerField(default=0)),
-                ('months', models.JSONField(default=list)),
-                ('institutions', models.JSONField(default=list)),
-                ('imported_at', models.DateTimeField(auto_now_add=True)),
-                ('imported_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("file_name", models.CharField(max_length=200)),
+                ("rows", models.PositiveIntegerField(default=0)),
+                ("months", models.JSONField(default=list)),
+                ("institutions", models.JSONField(default=list)),
+                ("imported_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "imported_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-imported_at', '-id'],
+                "ordering": ["-imported_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Referral',
+            name="Referral",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('direction', models.CharField(choices=[('up', 'Upward'), ('down', 'Downward')], max_length=4)),
-                ('referred_on', models.DateField()),
-                ('reason', models.CharField(max_length=200)),
-                ('patient_hash', models.CharField(max_length=64)),
-                ('patient_masked', models.CharField(max_length=32)),
-                ('status', models.CharField(choices=[('sent', 'Sent'), ('received', 'Received'), ('completed', 'Completed')], default='sent', max_length=10)),
-                ('received_on', models.DateField(blank=True, null=True)),
-                ('completed_on', models.DateField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('from_institution', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='care_referrals_out', to='network.orgunit')),
-                ('to_institution', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='care_referrals_in', to='network.orgunit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "direction",
+                    models.CharField(
+                        choices=[("up", "Upward"), ("down", "Downward")], max_length=4
+                    ),
+                ),
+                ("referred_on", models.DateField()),
+                ("reason", models.CharField(max_length=200)),
+                ("patient_hash", models.CharField(max_length=64)),
+                ("patient_masked", models.CharField(max_length=32)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("sent", "Sent"),
+                            ("received", "Received"),
+                            ("completed", "Completed"),
+                        ],
+                        default="sent",
+                        max_length=10,
+                    ),
+                ),
+                ("received_on", models.DateField(blank=True, null=True)),
+                ("completed_on", models.DateField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "from_institution",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="care_referrals_out",
+                        to="network.orgunit",
+                    ),
+                ),
+                (
+                    "to_institution",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="care_referrals_in",
+                        to="network.orgunit",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-referred_on', '-id'],
-                'indexes': [models.Index(fields=['from_institution', 'referred_on'], name='care_referr_from_in_781629_idx'), models.Index(fields=['to_institution', 'referred_on'], name='care_referr_to_inst_c3353c_idx')],
+                "ordering": ["-referred_on", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["from_institution", "referred_on"],
+                        name="care_referr_from_in_781629_idx",
+                    ),
+                    models.Index(
+                        fields=["to_institution", "referred_on"],
+                        name="care_referr_to_inst_c3353c_idx",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='RehabCase',
+            name="RehabCase",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('patient_hash', models.CharField(max_length=64)),
-                ('patient_masked', models.CharField(max_length=32)),
-                ('condition', models.CharField(max_length=30)),
-                ('admitted_on', models.DateField()),
-                ('discharged_on', models.DateField(blank=True, null=True)),
-                ('tcm_techniques', models.JSONField(blank=True, default=list)),
-                ('modern_techniques', models.JSONField(blank=True, default=list)),
-                ('scale', models.CharField(default='barthel', max_length=20)),
-                ('score_admission', models.FloatField()),
-                ('score_discharge', models.FloatField(blank=True, null=True)),
-                ('outcome', models.CharField(blank=True, choices=[('improved', 'Improved'), ('unchanged', 'Unchanged'), ('worse', 'Worse'), ('transferred', 'Transferred'), ('died', 'Died')], max_length=12)),
-                ('has_tcm', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('entered_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('institution', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='care_rehab_cases', to='network.orgunit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("patient_hash", models.CharField(max_length=64)),
+                ("patient_masked", models.CharField(max_length=32)),
+                ("condition", models.CharField(max_length=30)),
+                ("admitted_on", models.DateField()),
+                ("discharged_on", models.DateField(blank=True, null=True)),
+                ("tcm_techniques", models.JSONField(blank=True, default=list)),
+                ("modern_techniques", models.JSONField(blank=True, default=list)),
+                ("scale", models.CharField(default="barthel", max_length=20)),
+                ("score_admission", models.FloatField()),
+                ("score_discharge", models.FloatField(blank=True, null=True)),
+                (
+                    "outcome",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("improved", "Improved"),
+                            ("unchanged", "Unchanged"),
+                            ("worse", "Worse"),
+                            ("transferred", "Transferred"),
+                            ("died", "Died"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("has_tcm", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "entered_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "institution",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="care_rehab_cases",
+                        to="network.orgunit",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-admitted_on', '-id'],
-                'indexes': [models.Index(fields=['institution', 'admitted_on'], name='care_rehabc_institu_490d96_idx')],
+                "ordering": ["-admitted_on", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["institution", "admitted_on"], name="care_rehabc_institu_490d96_idx"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Visit',
+            name="Visit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('visited_on', models.DateField()),
-                ('month', models.CharField(max_length=6)),
-                ('department', models.CharField(blank=True, max_length=60)),
-                ('patient_hash', models.CharField(max_length=64)),
-                ('patient_masked', models.CharField(max_length=32)),
-                ('diagnoses', models.CharField(blank=True, max_length=200)),
-                ('tcm_diagnoses', models.CharField(blank=True, max_length=200)),
-                ('techniques', models.CharField(blank=True, max_length=400)),
-                ('has_tcm_diagnosis', models.BooleanField(default=False)),
-                ('has_technique', models.BooleanField(default=False)),
-                ('has_herbal', models.BooleanField(default=False)),
-                ('institution', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='care_visits', to='network.orgunit')),
-                ('batch', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='visits', to='care.visitimport')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("visited_on", models.DateField()),
+                ("month", models.CharField(max_length=6)),
+                ("department", models.CharField(blank=True, max_length=60)),
+                ("patient_hash", models.CharField(max_length=64)),
+                ("patient_masked", models.CharField(max_length=32)),
+                ("diagnoses", models.CharField(blank=True, max_length=200)),
+                ("tcm_diagnoses", models.CharField(blank=True, max_length=200)),
+                ("techniques", models.CharField(blank=True, max_length=400)),
+                ("has_tcm_diagnosis", models.BooleanField(default=False)),
+                ("has_technique", models.BooleanField(default=False)),
+                ("has_herbal", models.BooleanField(default=False)),
+                (
+                    "institution",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="care_visits",
+                        to="network.orgunit",
+                    ),
+                ),
+                (
+                    "batch",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="visits",
+                        to="care.visitimport",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-visited_on', '-id'],
-                'indexes': [models.Index(fields=['institution', 'month'], name='care_visit_institu_165686_idx')],
+                "ordering": ["-visited_on", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["institution", "month"], name="care_visit_institu_165686_idx"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='VisitTechnique',
+            name="VisitTechnique",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.CharField(max_length=6)),
-                ('batch', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='care.visitimport')),
-                ('institution', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='network.orgunit')),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='standards.techniqueitem')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("month", models.CharField(max_length=6)),
+                (
+                    "batch",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="care.visitimport",
+                    ),
+                ),
+                (
+                    "institution",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="network.orgunit",
+                    ),
+                ),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="standards.techniqueitem",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['institution', 'month'], name='care_visitt_institu_600904_idx')],
+                "indexes": [
+                    models.Index(
+                        fields=["institution", "month"], name="care_visitt_institu_600904_idx"
+                    )
+                ],
             },
         ),
     ]

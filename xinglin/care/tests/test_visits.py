@@ -187,7 +187,7 @@ def _random_rows(n: int, seed: int = 7):
     rng = random.Random(seed)
     departments = ["内科", "中医科", "外科", "针灸科", "儿科", "50.02"]
     rows = []
-    for i in range(n):
+    for _ in range(n):
         rows.append([
             f"2025-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
             rng.choice([HMC, DSK, "640323000001"]),
