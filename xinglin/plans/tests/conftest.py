@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import io
 
 import pytest
@@ -16,12 +17,16 @@ def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "files"
 
 
+@functools.cache
+def _rehab_pack():
+    return next(p for p in read_packs(PACKS_DIR) if p.code == "rehab-2021-2025")
+
+
 @pytest.fixture
 def plan(county):
     """The rehab plan (seeds/000) loaded for 盐池县."""
     load_departments()
-    pack = next(p for p in read_packs(PACKS_DIR) if p.code == "rehab-2021-2025")
-    return load_plan(pack, county).plan
+    return load_plan(_rehab_pack(), county).plan
 
 
 @pytest.fixture
