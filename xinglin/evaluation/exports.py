@@ -91,6 +91,7 @@ def print_table(evaluation: Evaluation, output: str | None = None) -> None:
     console = Console(file=file, width=140)
     console.print(table)
     verdict = evaluation.verdict
-    console.print(f"verdict: {verdict.status} {verdict.counts} ({evaluation.seconds:.2f} s)")
+    console.print(f"verdict: {verdict.status} {verdict.counts} ({evaluation.seconds:.2f} s"
+                  f" on the {evaluation.backend})")  # fmt: skip
     if file:
         file.close()

@@ -68,7 +68,9 @@ _CHANGED = {
 
 @dataclass
 class ExportResult:
-    written: list[str] = field(default_factory=list)  # files rewritten, e.g. collection_datavalue/2024
+    written: list[str] = field(
+        default_factory=list
+    )  # files rewritten, e.g. collection_datavalue/2024
     unchanged: int = 0
     removed: list[str] = field(default_factory=list)
     rows: int = 0

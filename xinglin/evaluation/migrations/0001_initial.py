@@ -5,29 +5,54 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('network', '0001_initial'),
-        ('standards', '0002_pack_indicator'),
+        ("network", "0001_initial"),
+        ("standards", "0002_pack_indicator"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DerivedValue',
+            name="DerivedValue",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period', models.CharField(max_length=8)),
-                ('value', models.FloatField()),
-                ('source', models.CharField(max_length=40)),
-                ('computed_at', models.DateTimeField()),
-                ('element', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='standards.dataelement')),
-                ('orgunit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='network.orgunit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("period", models.CharField(max_length=8)),
+                ("value", models.FloatField()),
+                ("source", models.CharField(max_length=40)),
+                ("computed_at", models.DateTimeField()),
+                (
+                    "element",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="standards.dataelement",
+                    ),
+                ),
+                (
+                    "orgunit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="network.orgunit",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['period', 'element'], name='evaluation__period_f575ae_idx')],
-                'constraints': [models.UniqueConstraint(fields=('element', 'orgunit', 'period', 'source'), name='unique_derived_value')],
+                "indexes": [
+                    models.Index(fields=["period", "element"], name="evaluation__period_f575ae_idx")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("element", "orgunit", "period", "source"),
+                        name="unique_derived_value",
+                    )
+                ],
             },
         ),
     ]

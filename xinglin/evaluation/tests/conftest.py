@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from xinglin.collection.actions import store_values
+from xinglin.evaluation.tests.test_engine_reference import world  # noqa: F401 (a shared fixture)
 from xinglin.network.models import OrgUnit
 from xinglin.standards.catalogue import sync_catalogue
 from xinglin.standards.models import DataElement

@@ -5,7 +5,8 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from xinglin.evaluation import exports
-from xinglin.evaluation.engine import EvaluationError, evaluate
+from xinglin.evaluation.engine import BACKENDS, EvaluationError, evaluate
+from xinglin.warehouse import WarehouseError
 
 FORMATS = ("table", "json", "csv", "xlsx")
 
@@ -22,11 +23,19 @@ class Command(BaseCommand):
         parser.add_argument("--period", required=True, help="year, e.g. 2024")
         parser.add_argument("--format", choices=FORMATS, default="table")
         parser.add_argument("--output", help="write to this file instead of standard output")
+        parser.add_argument(
+            "--backend",
+            choices=BACKENDS,
+            default="auto",
+            help="database, warehouse (DuckDB over `xinglin warehouse export`) or auto (default:"
+            " the warehouse for large scopes when an export exists)",
+        )
 
     def handle(self, *args, **options):
         try:
-            evaluation = evaluate(options["pack"], options["orgunit"], options["period"])
-        except EvaluationError as error:
+            evaluation = evaluate(options["pack"], options["orgunit"], options["period"],
+                                  backend=options["backend"])  # fmt: skip
+        except (EvaluationError, WarehouseError) as error:
             raise CommandError(str(error), returncode=2) from error
         fmt, output = options["format"], options["output"]
         if fmt == "xlsx" and not output:

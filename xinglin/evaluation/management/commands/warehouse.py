@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+
+from xinglin.lib.progress import progress_bar
+
+
+class Command(BaseCommand):
+    help = (
+        "The analytic warehouse (DuckDB over Parquet). `export` brings the Parquet copy of what "
+        "the evaluation engine reads (data values per year, derived values, techniques, the "
+        "org-unit tree and its history) and of the visit records up to date, rewriting only "
+        "what changed since the last export. `status` says when the last export ran."
+    )
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        sub.add_parser("export")
+        sub.add_parser("status")
+
+    def handle(self, *args, **options):
+        from xinglin.warehouse.engine import Warehouse, default_root
+        from xinglin.warehouse.export import export_tables, export_time
+
+        root = default_root()
+        if options["action"] == "status":
+            self.stdout.write(f"{root}: last export {export_time(root) or 'never'}")
+            return
+        with progress_bar("export tables") as update:
+            result = export_tables(root, progress=update)
+        self.stdout.write(
+            f"tables: {len(result.written)} files written ({result.rows} rows), "
+            f"{result.unchanged} unchanged, {len(result.removed)} removed"
+        )
+        from xinglin.warehouse.visits import export_visits
+
+        with progress_bar("export visits") as update:
+            visits = export_visits(Warehouse(root), progress=update)
+        self.stdout.write(
+            f"visits: {visits.written} batches written ({visits.rows} rows), "
+            f"{visits.unchanged} unchanged, {visits.removed} removed"
+        )

@@ -1,0 +1,90 @@
+"""The same evaluation on the operational database (SQLite or PostgreSQL: the suite runs on
+both) and on DuckDB over the Parquet export gives identical results; the engine says where it
+ran and picks the warehouse for large scopes only; the export is incremental."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from xinglin.collection.models import DataValue
+from xinglin.evaluation import engine
+from xinglin.evaluation.engine import evaluate
+from xinglin.evaluation.tests.test_engine_reference import ITEMS, _generate, _pack, _store
+from xinglin.network.models import OrgUnit
+from xinglin.standards.models import TechniqueItem
+from xinglin.warehouse import Warehouse
+from xinglin.warehouse.export import export_tables, export_time
+
+
+def _fill(seed: int) -> None:
+    ITEMS[:] = sorted(TechniqueItem.objects.values_list("code", flat=True))[:12]
+    _store(*_generate(seed))
+
+
+def _rows(evaluation) -> list[dict]:
+    return sorted((r.as_json() for r in evaluation.results), key=lambda r: (r["indicator"],
+                  r["orgunit"]))  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", [0, 5])
+def test_warehouse_gives_the_database_results(world, tmp_path, seed):
+    _fill(seed)
+    export_tables(tmp_path)
+    warehouse = Warehouse(tmp_path)
+    for pack in (_pack(), "demo-county-2022"):
+        for year in ("2022", "2024"):
+            on_db = evaluate(pack, "640323", year, backend="database")
+            on_duckdb = evaluate(pack, "640323", year, backend="warehouse", warehouse=warehouse)
+            assert (on_db.backend, on_duckdb.backend) == ("database", "warehouse")
+            assert on_duckdb.data_as_of == export_time(tmp_path)
+            assert _rows(on_duckdb) == _rows(on_db)
+            assert on_duckdb.verdict == on_db.verdict
+            assert len(on_db.results) > 10
+
+
+def test_a_township_on_the_warehouse(world, tmp_path):
+    _fill(3)
+    export_tables(tmp_path)
+    on_db = evaluate(_pack(), "640323101", "2024", backend="database")
+    on_duckdb = evaluate(_pack(), "640323101", "2024", backend="warehouse",
+                         warehouse=Warehouse(tmp_path))  # fmt: skip
+    assert _rows(on_duckdb) == _rows(on_db)
+    assert on_duckdb.orgunit.code == "640323101"
+
+
+def test_auto_keeps_a_county_on_the_database(world, tmp_path, monkeypatch, caplog):
+    _fill(1)
+    warehouse = Warehouse(tmp_path)
+    assert engine.choose_backend("640323", warehouse) == "database"  # no export yet
+    export_tables(tmp_path)
+    assert engine.choose_backend("640323", warehouse) == "database"  # 7 institutions
+    monkeypatch.setattr(engine, "WAREHOUSE_MIN_INSTITUTIONS", 5)
+    assert engine.choose_backend("640323", warehouse) == "warehouse"
+    assert engine.choose_backend("640323101", warehouse) == "database"
+    with caplog.at_level(logging.INFO, logger="xinglin.evaluation"):
+        evaluation = evaluate(_pack(), "640323", "2024", warehouse=warehouse)
+    assert evaluation.backend == "warehouse"
+    assert "evaluate reference 640323 2024 on warehouse" in caplog.text
+
+
+def test_export_rewrites_only_the_years_that_changed(world, tmp_path):
+    _fill(2)
+    first = export_tables(tmp_path)
+    assert "collection_datavalue/2022" in first.written
+    assert "collection_datavalue/2024" in first.written
+    assert export_tables(tmp_path).written == []
+    value = DataValue.objects.filter(period__startswith="2024").order_by("id").first()
+    DataValue.objects.filter(pk=value.pk).delete()
+    again = export_tables(tmp_path)
+    assert again.written == ["collection_datavalue/2024"]
+    on_duckdb = evaluate(_pack(), "640323", "2024", backend="warehouse",
+                         warehouse=Warehouse(tmp_path))  # fmt: skip
+    assert _rows(on_duckdb) == _rows(evaluate(_pack(), "640323", "2024", backend="database"))
+
+
+def test_unknown_backend_is_refused(world):
+    with pytest.raises(engine.EvaluationError):
+        evaluate(_pack(), "640323", "2024", backend="spark")
+    assert OrgUnit.objects.filter(code="640323").exists()
