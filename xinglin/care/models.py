@@ -327,6 +327,9 @@ class VisitTechnique(models.Model):
     class Meta:
         indexes = [models.Index(fields=["institution", "month"])]
 
+    def __str__(self) -> str:
+        return f"{self.institution_id}/{self.month}/{self.item_id}"
+
 
 class RehabOutcome(models.TextChoices):
     IMPROVED = "improved", _("Improved")
