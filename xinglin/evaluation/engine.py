@@ -141,11 +141,13 @@ def evaluate(
         unit = _orgunit(orgunit, cursor)
         units = _prepare(cursor, pack, unit, year, tree)
         results = []
+        evidence = _evidence_statuses(pack, unit)
         for indicator in pack.indicators:
             if indicator.is_computed:
                 results += _computed(cursor, pack, indicator, units, year, language)
             elif unit.kind == "division":  # evidence is about a county, not a clinic
-                results.append(_evidence(pack, indicator, unit, year, language))
+                status = evidence.get(indicator.id, AWAITING_EVIDENCE)
+                results.append(_evidence(pack, indicator, unit, year, language, status))
         _add_sources(cursor, results, pack, units)
     verdict = _verdict([r for r in results if r.orgunit == unit.code])
     seconds = time.perf_counter() - started
@@ -547,7 +549,19 @@ def _add_failing(results: list[Result], institutions, units: _Units) -> None:
             cut = path.rfind("/", 0, cut)
 
 
-def _evidence(pack: Pack, indicator: PackIndicator, unit: OrgUnit, year, language) -> Result:
+def _evidence_statuses(pack: Pack, unit: OrgUnit) -> dict[str, str]:
+    """Evidence items are settled by reviewers in the plans app (accepted evidence → met)."""
+    ids = [i.id for i in pack.indicators if not i.is_computed]
+    if not ids or unit.kind != "division":
+        return {}
+    from xinglin.plans.actions import evidence_statuses
+
+    return evidence_statuses(unit.code, pack.code, ids)
+
+
+def _evidence(
+    pack: Pack, indicator: PackIndicator, unit: OrgUnit, year, language, status: str
+) -> Result:
     due = indicator.deadline is None or year.year >= indicator.deadline
     return Result(
         pack=pack.code,
@@ -563,7 +577,7 @@ def _evidence(pack: Pack, indicator: PackIndicator, unit: OrgUnit, year, languag
         denominator=None,
         target="",
         unit="",
-        status=AWAITING_EVIDENCE,
+        status=status,
         gap=None,
         due=due,
         veto=indicator.veto,

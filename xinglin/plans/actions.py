@@ -36,6 +36,8 @@ from xinglin.plans.models import (
     UpdateKind,
 )
 from xinglin.plans.packs import PackError, PlanPack, parse_month_day, read_departments
+from xinglin.web.models import EventKind
+from xinglin.web.security import record_event
 
 TARGET = re.compile(r"^\s*(>=|<=|>|<|=)\s*([\d.]+)\s*(%?)\s*$")
 
@@ -306,6 +308,12 @@ def review_evidence(evidence: Evidence, *, user: User, accept: bool, comment: st
     evidence.reviewed_at = timezone.now()
     evidence.review_comment = comment.strip()
     evidence.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_comment"])
+    record_event(
+        EventKind.EVIDENCE_DECISION,
+        user=user,
+        orgunit=evidence.orgunit,
+        detail=f"evidence {evidence.pk} {evidence.status}",
+    )
     if evidence.task_id:
         verdict = _("accepted") if accept else _("rejected")
         text = f"{evidence.name}: {verdict}" + (f" — {evidence.review_comment}" if comment else "")
