@@ -225,7 +225,7 @@ def _number(raw: object) -> float:
     else:
         text = str(raw).strip().replace(",", "").replace("，", "")
         if text.endswith("%"):
-            raise ValueProblem(_("write the number without the % sign"))
+            raise ValueProblem(_("write the number without a percent sign"))
         try:
             number = float(text)
         except ValueError:
