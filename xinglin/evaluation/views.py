@@ -12,6 +12,7 @@ from xinglin.evaluation import exports
 from xinglin.evaluation import scorecard as cards
 from xinglin.evaluation.engine import EvaluationError, evaluate
 from xinglin.network import access
+from xinglin.standards.adoption import adopted_pack_codes
 from xinglin.standards.loader import all_packs
 
 DEFAULT_PACK = "demo-county-2022"
@@ -19,9 +20,6 @@ DEFAULT_PACK = "demo-county-2022"
 
 def _params(request):
     """pack, org unit (scoped: 404 outside the user's view), period and language."""
-    pack = request.GET.get("pack") or DEFAULT_PACK
-    if pack not in all_packs():
-        raise Http404(pack)
     code = request.GET.get("orgunit")
     if not code:
         roots = access.scope_roots(request.user)
@@ -29,6 +27,10 @@ def _params(request):
             raise Http404("no org unit in scope")
         code = roots[0].code
     unit = access.get_orgunit_for_user(request.user, code)
+    adopted = adopted_pack_codes(unit)
+    pack = request.GET.get("pack") or (DEFAULT_PACK if DEFAULT_PACK in adopted else adopted[0])
+    if pack not in all_packs():
+        raise Http404(pack)
     period = request.GET.get("period") or str(date.today().year - 1)
     language = "en" if get_language() == "en" else "zh"
     return pack, unit, period, language
@@ -45,7 +47,8 @@ def scorecard(request):
         "card": card,
         "unit": unit,
         "pack": card.evaluation.pack,
-        "packs": all_packs().values(),
+        "packs": [all_packs()[code] for code in adopted_pack_codes(unit)],
+        "can_rectify": unit.division_level == "county" and access.can(request.user, "manage", unit),
         "period": card.evaluation.period,
         "years": [str(y) for y in range(date.today().year - 5, date.today().year + 1)],
         "ancestors": _ancestors(request.user, unit),
