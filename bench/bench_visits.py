@@ -80,7 +80,9 @@ def bench_import(rows: int) -> None:
     from xinglin.care.visits import visit_figures, year_months
 
     figures = visit_figures(year_months(2025))
-    print(f"figures on the operational DB: {len(figures)} rows in {time.perf_counter() - started:.2f} s")
+    print(
+        f"figures on the operational DB: {len(figures)} rows in {time.perf_counter() - started:.2f} s"
+    )
 
 
 def bench_warehouse(rows: int) -> None:
