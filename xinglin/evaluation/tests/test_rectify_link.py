@@ -32,3 +32,8 @@ def test_a_viewer_gets_no_rectification_link(client_for, victor, short_of_tcm_vi
     text = client_for(victor).get(URL).text
     assert "grassroots.tcm_visit_share" in text
     assert "/plans/rectification/new/" not in text
+
+
+def test_the_scorecard_links_to_the_reported_vs_records_check(client_for, alice, county):
+    text = client_for(alice).get(URL).text
+    assert 'href="/care/visits/compare/640323/?year=2025"' in text
