@@ -36,9 +36,12 @@ class Form:
             "period": period[self.period_type],
         }
 
-    def elements(self) -> list[DataElement]:
+    def elements(self, catalogue: list[DataElement] | None = None) -> list[DataElement]:
+        """The form's elements; `catalogue` (all elements, in pk order) saves the query."""
         # The catalogue's order (pk follows core.yaml on first sync) keeps sections together.
-        found = DataElement.objects.filter(period_type=self.period_type).order_by("pk")
+        if catalogue is None:
+            catalogue = list(DataElement.objects.order_by("pk"))
+        found = [e for e in catalogue if e.period_type == self.period_type]
         if self.target == DIVISION:
             return [e for e in found if e.level == DIVISION]
         return [
@@ -81,15 +84,16 @@ def form_for(orgunit: OrgUnit, period_code: str) -> Form | None:
     return form if form.elements() else None
 
 
-def forms_for(orgunit: OrgUnit) -> list[Form]:
+def forms_for(orgunit: OrgUnit, catalogue: list[DataElement] | None = None) -> list[Form]:
+    catalogue = list(DataElement.objects.order_by("pk")) if catalogue is None else catalogue
     forms = [Form(target_of(orgunit), kind) for kind in periods.PERIOD_TYPES]
-    return [form for form in forms if form.elements()]
+    return [form for form in forms if form.elements(catalogue)]
 
 
 def expected_orgunits(form: Form, period_code: str, within: OrgUnit | None = None):
     """The open org units that owe this form for the period (under `within` when given)."""
     period = periods.parse(period_code)
-    units = OrgUnit.objects.all()
+    units = OrgUnit.objects.select_related("parent")
     if form.target == DIVISION:
         units = units.filter(kind=Kind.DIVISION)
     else:

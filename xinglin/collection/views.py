@@ -54,8 +54,9 @@ def forms(request):
         kind=Kind.DIVISION, division_level__in=["province", "city"]
     )[:MAX_UNITS_LISTED]
     rows = []
+    catalogue = list(DataElement.objects.order_by("pk"))
     for unit in units:
-        for form in forms_for(unit):
+        for form in forms_for(unit, catalogue):
             rows.append({"unit": unit, "form": form, "period": defaults[form.period_type]})
     statuses = {
         (s.orgunit_id, s.period): s
@@ -361,6 +362,7 @@ def completeness_page(request, fmt: str = "html"):
 
 def _all_forms() -> list[Form]:
     found = []
+    catalogue = list(DataElement.objects.order_by("pk"))
     for target in (
         OrgUnit.objects.filter(kind=Kind.INSTITUTION)
         .values_list("institution_type", flat=True)
@@ -368,7 +370,7 @@ def _all_forms() -> list[Form]:
     ):
         for period_type in periods.PERIOD_TYPES:
             form = Form(target, period_type)
-            if form.elements():
+            if form.elements(catalogue):
                 found.append(form)
     return sorted(found, key=lambda f: f.code)
 

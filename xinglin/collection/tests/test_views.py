@@ -286,3 +286,22 @@ def test_a_supervisor_sees_only_their_township_in_completeness(client_for, bob):
     url = "/collection/completeness.csv?form=township_health_center.monthly&period=202401"
     lines = client_for(bob).get(url).content.decode().splitlines()
     assert [line.split(",")[0] for line in lines] == ["orgunit", HMC]
+
+
+def test_the_forms_list_takes_a_fixed_number_of_queries(
+    client_for, alice, django_assert_max_num_queries
+):
+    client = client_for(alice)
+    with django_assert_max_num_queries(12):
+        page = client.get("/collection/")
+    assert page.status_code == 200
+    assert len(page.context["rows"]) >= 6
+
+
+def test_the_completeness_page_takes_a_fixed_number_of_queries(
+    client_for, alice, django_assert_max_num_queries
+):
+    client = client_for(alice)
+    with django_assert_max_num_queries(25):
+        page = client.get("/collection/completeness/?form=village_clinic.monthly&period=202401")
+    assert len(page.context["report"].rows) == 3
