@@ -13,7 +13,7 @@ from xinglin.api import tokens
 from xinglin.api.models import ApiToken, CodeMapping
 from xinglin.collection.actions import store_values
 from xinglin.collection.models import Channel
-from xinglin.collection.validation import Candidate, Problem, check
+from xinglin.collection.validation import Candidate, Location, Problem, check
 
 
 def create_token(user: User, name: str) -> tuple[ApiToken, str]:
@@ -62,6 +62,8 @@ def write_values(
 ) -> WriteResult:
     """All or nothing: the values are stored only when none has an error (nor an unconfirmed
     warning). Validation, scope, locks and audit are collection's, as for the web."""
+    if unreadable := _with_nul(candidates):
+        return WriteResult(problems=unreadable, is_stored=False)
     with transaction.atomic():
         checked = check(candidates, user=user, confirmed=confirmed)
         blocking = checked.errors if confirmed else checked.problems
@@ -71,3 +73,14 @@ def write_values(
     return WriteResult(
         stored.added, stored.changed, stored.unchanged + checked.unchanged, checked.problems
     )
+
+
+def _with_nul(candidates: list[Candidate]) -> list[Problem]:
+    """Codes holding a NUL character (PostgreSQL cannot even look them up)."""
+    problems = []
+    for candidate in candidates:
+        for name in ("element", "orgunit", "period"):
+            if "\x00" in getattr(candidate, name):
+                location = Location(candidate.location.row, name)
+                problems.append(Problem(location, "must not contain the NUL character"))
+    return problems

@@ -3,8 +3,20 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
 from ninja import Field, Schema
+from pydantic import AfterValidator
+
+
+def _without_nul(value: str) -> str:
+    # PostgreSQL text cannot hold NUL: a query with one fails in the database (a 500).
+    if "\x00" in value:
+        raise ValueError("must not contain the NUL character")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_without_nul)]
 
 
 class Message(Schema):
@@ -110,10 +122,10 @@ class DataValuePage(Page):
 
 
 class DataValueIn(Schema):
-    element: str = Field(min_length=1, max_length=64)
-    orgunit: str = Field(min_length=1, max_length=32)
-    period: str = Field(min_length=1, max_length=8)
-    value: float | bool | str = Field(
+    element: Text = Field(min_length=1, max_length=64)
+    orgunit: Text = Field(min_length=1, max_length=32)
+    period: Text = Field(min_length=1, max_length=8)
+    value: float | bool | Text = Field(
         description="The stored value: percentages as fractions (0.35), booleans 1/0"
     )
 

@@ -16,7 +16,7 @@ MEDIA_TYPE = "application/json"
 
 
 def export(values: Iterable[ExportValue], codes: CodeMap, **options) -> bytes:
-    return json.dumps(document(values, codes), ensure_ascii=False, indent=1).encode()
+    return json.dumps(document(values, codes), ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def document(values: Iterable[ExportValue], codes: CodeMap) -> dict:

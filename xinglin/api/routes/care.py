@@ -11,7 +11,7 @@ from ninja import Field, Query, Router, Schema
 
 from xinglin.api.auth import caller
 from xinglin.api.routes import PageQuery, orgunit_in_scope, page, responses
-from xinglin.api.schemas import Page
+from xinglin.api.schemas import Page, Text
 from xinglin.care.models import (
     ChildGuidance,
     ConstitutionAssessment,
@@ -30,8 +30,8 @@ CONSTITUTIONS = (
 
 
 class CareFilters(Schema):
-    orgunit: str | None = Field(None, max_length=32, description="This unit and all beneath")
-    period: str | None = Field(None, max_length=8, description="A year, quarter or month")
+    orgunit: Text | None = Field(None, max_length=32, description="This unit and all beneath")
+    period: Text | None = Field(None, max_length=8, description="A year, quarter or month")
 
 
 class AssessmentOut(Schema):

@@ -6,16 +6,18 @@ from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from xinglin.api.routes import PageQuery, page, responses
-from xinglin.api.schemas import DataElementOut, DataElementPage
+from xinglin.api.schemas import DataElementOut, DataElementPage, Text
 from xinglin.standards.models import DataElement
 
 router = Router(tags=["data elements"])
 
 
 class ElementFilters(Schema):
-    period_type: str | None = Field(None, max_length=10, description="monthly | quarterly | yearly")
-    level: str | None = Field(None, max_length=12, description="institution | division")
-    institution_type: str | None = Field(None, max_length=32)
+    period_type: Text | None = Field(
+        None, max_length=10, description="monthly | quarterly | yearly"
+    )
+    level: Text | None = Field(None, max_length=12, description="institution | division")
+    institution_type: Text | None = Field(None, max_length=32)
 
 
 @router.get("", response=responses(DataElementPage), summary="List data elements")
@@ -45,7 +47,7 @@ def page_list(items: list, pages: PageQuery) -> dict:
 
 
 @router.get("/{code}", response=responses(DataElementOut), summary="One data element")
-def get_element(request: HttpRequest, code: str) -> DataElement:
+def get_element(request: HttpRequest, code: Text) -> DataElement:
     element = DataElement.objects.filter(code=code).first()
     if element is None:
         raise Http404(code)

@@ -12,7 +12,7 @@ from ninja import Field, Query, Router, Schema
 from xinglin.api.formats import fhir
 from xinglin.api.routes import PageQuery, orgunit_in_scope, responses
 from xinglin.api.routes.packs import pack_or_404
-from xinglin.api.schemas import EvaluationPage
+from xinglin.api.schemas import EvaluationPage, Text
 from xinglin.evaluation import exports
 from xinglin.evaluation.engine import Evaluation, EvaluationError, evaluate
 
@@ -20,13 +20,13 @@ router = Router(tags=["evaluations"])
 
 
 class EvaluationQuery(Schema):
-    pack: str = Field(max_length=64, description="Pack code", examples=["demo-county-2022"])
-    orgunit: str = Field(
+    pack: Text = Field(max_length=64, description="Pack code", examples=["demo-county-2022"])
+    orgunit: Text = Field(
         max_length=32, description="The evaluated org unit (and all beneath)", examples=["640323"]
     )
-    period: str = Field(max_length=8, description="A year", examples=["2024"])
-    indicator: str | None = Field(None, max_length=100)
-    at: str | None = Field(None, max_length=32, description="Only the results of this org unit")
+    period: Text = Field(max_length=8, description="A year", examples=["2024"])
+    indicator: Text | None = Field(None, max_length=100)
+    at: Text | None = Field(None, max_length=32, description="Only the results of this org unit")
 
 
 def run(request: HttpRequest, query: EvaluationQuery) -> tuple[Evaluation, list[dict]]:
@@ -73,7 +73,7 @@ def _fhir(resource: dict) -> HttpResponse:
 
 
 class MeasureQuery(Schema):
-    pack: str = Field(max_length=64, examples=["demo-county-2022"])
+    pack: Text = Field(max_length=64, examples=["demo-county-2022"])
 
 
 @router.get("fhir/Measure", response=responses(dict), summary="FHIR Measures of a pack (Bundle)")
@@ -85,7 +85,7 @@ def get_measures(request: HttpRequest, query: Query[MeasureQuery]) -> HttpRespon
 
 
 @router.get("fhir/Measure/{measure_id}", response=responses(dict), summary="One FHIR Measure")
-def get_measure(request: HttpRequest, measure_id: str) -> HttpResponse:
+def get_measure(request: HttpRequest, measure_id: Text) -> HttpResponse:
     from xinglin.standards.loader import all_packs
 
     for pack in all_packs().values():

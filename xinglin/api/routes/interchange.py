@@ -16,7 +16,7 @@ from xinglin.api.mapping import CodeMap
 from xinglin.api.routes import responses
 from xinglin.api.routes.packs import pack_elements, pack_or_404
 from xinglin.api.routes.values import ValueFilters, values_in_scope, written
-from xinglin.api.schemas import WriteOut
+from xinglin.api.schemas import Text, WriteOut
 from xinglin.collection.importers import Parsed, UnreadableFile
 from xinglin.standards.models import DataElement
 
@@ -38,7 +38,7 @@ class ImportOptions(ExportOptions):
 
 
 class AdxOptions(Schema):
-    pack: str | None = Field(
+    pack: Text | None = Field(
         None, max_length=64, description="Limit to a pack's data elements (its schema)"
     )
     idScheme: Literal["code", "uid"] = "code"
@@ -53,14 +53,12 @@ def _codes(id_scheme: str) -> CodeMap:
 
 
 def _export_values(request: HttpRequest, filters: ValueFilters) -> list[ExportValue]:
-    rows = values_in_scope(request, filters)[:MAX_EXPORT]
-    return [
-        ExportValue(
-            r.element.code, r.element.value_type, r.orgunit.code, r.period, r.value,
-            r.updated_at, r.comment,
-        )
-        for r in rows
-    ]  # fmt: skip
+    # values_list: an export of 100,000 values would spend most of its time building models.
+    rows = values_in_scope(request, filters).values_list(
+        "element__code", "element__value_type", "orgunit__code", "period", "value",
+        "updated_at", "comment",
+    )  # fmt: skip
+    return [ExportValue(*row) for row in rows[:MAX_EXPORT]]
 
 
 def _body_problem(message: str) -> Status:

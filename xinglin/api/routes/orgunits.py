@@ -7,7 +7,7 @@ from ninja import Field, Query, Router, Schema
 
 from xinglin.api.auth import caller
 from xinglin.api.routes import PageQuery, orgunit_in_scope, page, responses
-from xinglin.api.schemas import OrgUnitOut, OrgUnitPage
+from xinglin.api.schemas import OrgUnitOut, OrgUnitPage, Text
 from xinglin.network import access
 from xinglin.network.models import OrgUnit
 
@@ -15,9 +15,9 @@ router = Router(tags=["org units"])
 
 
 class OrgUnitFilters(Schema):
-    under: str | None = Field(None, max_length=32, description="This unit and everything beneath")
-    kind: str | None = Field(None, max_length=12, description="division | institution")
-    institution_type: str | None = Field(None, max_length=32)
+    under: Text | None = Field(None, max_length=32, description="This unit and everything beneath")
+    kind: Text | None = Field(None, max_length=12, description="division | institution")
+    institution_type: Text | None = Field(None, max_length=32)
 
 
 def _out(unit: OrgUnit) -> dict:
@@ -52,5 +52,5 @@ def list_orgunits(
 
 
 @router.get("/{code}", response=responses(OrgUnitOut), summary="One org unit")
-def get_orgunit(request: HttpRequest, code: str) -> dict:
+def get_orgunit(request: HttpRequest, code: Text) -> dict:
     return _out(orgunit_in_scope(request, code))

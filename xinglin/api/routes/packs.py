@@ -6,7 +6,7 @@ from django.http import Http404, HttpRequest
 from ninja import Router
 
 from xinglin.api.routes import responses
-from xinglin.api.schemas import PackDetail, PackOut
+from xinglin.api.schemas import PackDetail, PackOut, Text
 from xinglin.standards import expressions, loader
 
 router = Router(tags=["packs and indicators"])
@@ -65,6 +65,6 @@ def list_packs(request: HttpRequest) -> list[dict]:
 
 
 @router.get("/{code}", response=responses(PackDetail), summary="One pack with its indicators")
-def get_pack(request: HttpRequest, code: str) -> dict:
+def get_pack(request: HttpRequest, code: Text) -> dict:
     pack = pack_or_404(code)
     return {**_summary(pack), "items": [_indicator(i) for i in pack.indicators]}

@@ -10,7 +10,7 @@ from ninja import Field, Query, Router, Schema
 
 from xinglin.api.auth import caller
 from xinglin.api.routes import PageQuery, orgunit_in_scope, page, responses
-from xinglin.api.schemas import Page
+from xinglin.api.schemas import Page, Text
 from xinglin.plans import access as plan_access
 from xinglin.plans.models import Plan, Task
 
@@ -54,14 +54,14 @@ class TaskPage(Page):
 
 
 class PlanFilters(Schema):
-    orgunit: str | None = Field(None, max_length=32, description="This unit and all beneath")
-    pack: str | None = Field(None, max_length=64)
+    orgunit: Text | None = Field(None, max_length=32, description="This unit and all beneath")
+    pack: Text | None = Field(None, max_length=64)
 
 
 class TaskFilters(Schema):
     plan: int | None = Field(None, ge=1, le=2**31)
-    status: str | None = Field(None, max_length=16)
-    department: str | None = Field(None, max_length=64, description="Lead or supporting")
+    status: Text | None = Field(None, max_length=16)
+    department: Text | None = Field(None, max_length=64, description="Lead or supporting")
 
 
 def _plan(plan: Plan) -> dict:

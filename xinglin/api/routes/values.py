@@ -10,7 +10,7 @@ from ninja.responses import Status
 from xinglin.api.actions import WriteResult, write_values
 from xinglin.api.auth import caller
 from xinglin.api.routes import PageQuery, orgunit_in_scope, page, responses
-from xinglin.api.schemas import DataValuePage, DataValuesIn, WriteOut
+from xinglin.api.schemas import DataValuePage, DataValuesIn, Text, WriteOut
 from xinglin.collection.models import DataValue
 from xinglin.collection.validation import Candidate, Location
 from xinglin.network import access
@@ -19,11 +19,11 @@ router = Router(tags=["data values"])
 
 
 class ValueFilters(Schema):
-    orgunit: str | None = Field(
+    orgunit: Text | None = Field(
         None, max_length=32, description="This org unit and everything beneath it"
     )
-    period: list[str] = Field([], description="Period codes (2024, 2024Q1, 202401); repeatable")
-    element: list[str] = Field([], description="Data element codes; repeatable")
+    period: list[Text] = Field([], description="Period codes (2024, 2024Q1, 202401); repeatable")
+    element: list[Text] = Field([], description="Data element codes; repeatable")
 
 
 def values_in_scope(request: HttpRequest, filters: ValueFilters) -> QuerySet[DataValue]:
@@ -72,11 +72,21 @@ def post_values(request: HttpRequest, payload: DataValuesIn):
     return written(write_values(candidates, caller(request), confirmed=payload.confirm), "values")
 
 
+# The interchange formats' own names for our fields (DHIS2 JSON and ADX attributes).
+INTERCHANGE_FIELDS = {"element": "dataElement", "orgunit": "orgUnit"}
+
+
+def _field(name: str, container: str) -> str:
+    if container == "values":
+        return name or "value"
+    return INTERCHANGE_FIELDS.get(name, name or "value")
+
+
 def written(result: WriteResult, container: str) -> Status:
     """200 with the counts, or 422 naming each refused value's place in the request."""
     problems = [
         {
-            "loc": ["body", container, p.location.row, p.location.field or "value"],
+            "loc": ["body", container, p.location.row, _field(p.location.field, container)],
             "msg": p.message,
             "type": "value_error" if p.is_error else "warning",
             "rule": p.rule,

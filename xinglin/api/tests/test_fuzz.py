@@ -7,7 +7,9 @@ import json
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from lxml import etree
 
@@ -16,6 +18,18 @@ from xinglin.collection.models import DataValue
 CLERK_UNIT = "640323100001"
 # Codes a clerk of 640323100001 may see: the institution itself (and the DHIS2-mapped form).
 ALLOWED = {CLERK_UNIT}
+
+
+@pytest.fixture(autouse=True)
+def _keep_connection():
+    """Schemathesis calls the WSGI handler directly, whose request_finished would close the
+    test's connection inside its transaction (PostgreSQL); Django's test client avoids this
+    the same way."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
