@@ -221,6 +221,8 @@ def import_file(
     if progress:
         progress(0, result.values)
     checked = validation.check(parsed.candidates, user=user, confirmed=confirm_warnings)
+    if progress:
+        progress(result.values // 2, result.values)  # checked; writing is the other half
     result.problems = parsed.problems + checked.problems
     if result.errors or (result.warnings and not confirm_warnings):
         result.report = report or importers.report_path(path, parsed.format)
