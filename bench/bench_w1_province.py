@@ -1,0 +1,91 @@
+"""W1 — province evaluation: demo-county-2022 for every org unit of a generated province
+(100 counties, 30,000 institutions, 5 years ≈ 65 M values; bench/_province.py) for 2024.
+
+Runs the engine on DuckDB over the Parquet warehouse (backend="warehouse"), prints the time
+(total, of which SQL and Python assembly), the peak resident memory, and a pandas
+implementation of the same figures over the same Parquet, checked against the engine's.
+The PostgreSQL and SQLite peers (the same evaluation on the operational database) are in
+bench/bench_w1_peers.py. Target: ≤ 1 s, < 4 GB resident.
+
+Run: python bench/bench_w1_province.py [--repeat N]   (data cached under var/bench/province)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "var" / "bench" / "province"
+TARGET_SECONDS, TARGET_GB = 1.0, 4.0
+PACK, UNIT, YEAR = "demo-county-2022", "99", "2024"
+
+
+def setup() -> None:
+    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(ROOT / "bench"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xinglin.settings")
+    import django
+
+    django.setup()
+
+
+def rss_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
+
+
+def run_engine(repeat: int):
+    from xinglin.evaluation.engine import evaluate
+    from xinglin.warehouse import Warehouse
+
+    warehouse = Warehouse(DATA)
+    evaluate(PACK, UNIT, YEAR, backend="warehouse", warehouse=warehouse)  # compile, warm cache
+    totals, sqls = [], []
+    for _ in range(repeat):
+        before = len(warehouse.recent)
+        evaluation = evaluate(PACK, UNIT, YEAR, backend="warehouse", warehouse=warehouse)
+        totals.append(evaluation.seconds)
+        sqls.append(sum(q.seconds for q in list(warehouse.recent)[before:]))
+    return evaluation, totals, sqls
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    setup()
+    import _province
+
+    started = time.perf_counter()
+    manifest = _province.generate(DATA)
+    print(f"province: {manifest['institutions']:,} institutions, {manifest['orgunits']:,} org units,"
+          f" {manifest['values']:,} values, {manifest['techniques']:,} technique rows"
+          f" (ready in {time.perf_counter() - started:.1f} s; seed {manifest['seed']})")  # fmt: skip
+    evaluation, totals, sqls = run_engine(args.repeat)
+    best, median = min(totals), statistics.median(totals)
+    sql = statistics.median(sqls)
+    print(f"engine on DuckDB (warehouse): {len(evaluation.results):,} results for "
+          f"{len({r.orgunit for r in evaluation.results}):,} org units; backend={evaluation.backend}")  # fmt: skip
+    print(f"  evaluation: best {best:.2f} s, median {median:.2f} s (SQL {sql:.2f} s, Python "
+          f"assembly of the results {median - sql:.2f} s)  target ≤ {TARGET_SECONDS} s: "
+          f"{'MET' if median <= TARGET_SECONDS else 'NOT MET'}")  # fmt: skip
+    print(f"  peak resident memory so far: {rss_gb():.2f} GB (target < {TARGET_GB} GB)")
+    import _pandas_peer
+
+    started = time.perf_counter()
+    figures = _pandas_peer.evaluate(DATA, PACK, UNIT, int(YEAR))
+    seconds = time.perf_counter() - started
+    same, compared = _pandas_peer.compare(figures, evaluation.results)
+    print(f"pandas {_pandas_peer.version()}: {seconds:.2f} s for {len(figures):,} figures "
+          f"({same:,}/{compared:,} equal to the engine's); engine median is "
+          f"{seconds / median:.1f}x faster")  # fmt: skip
+    print(f"peak resident memory (engine + pandas): {rss_gb():.2f} GB")
+
+
+if __name__ == "__main__":
+    main()
