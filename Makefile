@@ -29,6 +29,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 bench: install
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev,bench]'
 	bash scripts/bench.sh
 
 clean:
