@@ -36,9 +36,17 @@ def responses(ok: object, *extra: int) -> dict:
     """The documented responses of an endpoint: `ok` for 200 and the JSON error shapes."""
     from xinglin.api.schemas import Message, ValidationErrors, WriteRefused
 
-    shapes: dict = {200: ok, 401: Message, 404: Message, 422: ValidationErrors}
+    shapes: dict = {401: Message, 404: Message, 422: ValidationErrors}
+    if ok is not None:
+        shapes[200] = ok
     for status in extra:
         shapes[status] = {403: Message, 400: Message}.get(status, Message)
     if 403 in extra and ok is not None:
         shapes[422] = WriteRefused
     return shapes
+
+
+def document(media_type: str, schema: dict | None = None) -> dict:
+    """openapi_extra for an endpoint answering a document (XML, FHIR JSON) itself."""
+    content = {media_type: {"schema": schema or {"type": "string"}}}
+    return {"responses": {"200": {"description": "OK", "content": content}}}

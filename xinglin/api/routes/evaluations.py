@@ -10,13 +10,14 @@ from django.utils.translation import get_language
 from ninja import Field, Query, Router, Schema
 
 from xinglin.api.formats import fhir
-from xinglin.api.routes import PageQuery, orgunit_in_scope, responses
+from xinglin.api.routes import PageQuery, document, orgunit_in_scope, responses
 from xinglin.api.routes.packs import pack_or_404
 from xinglin.api.schemas import EvaluationPage, Text
 from xinglin.evaluation import exports
 from xinglin.evaluation.engine import Evaluation, EvaluationError, evaluate
 
 router = Router(tags=["evaluations"])
+FHIR_DOCUMENT = document(fhir.FHIR_JSON, {"type": "object"})
 
 
 class EvaluationQuery(Schema):
@@ -76,7 +77,12 @@ class MeasureQuery(Schema):
     pack: Text = Field(max_length=64, examples=["demo-county-2022"])
 
 
-@router.get("fhir/Measure", response=responses(dict), summary="FHIR Measures of a pack (Bundle)")
+@router.get(
+    "fhir/Measure",
+    response=responses(None),
+    summary="FHIR Measures of a pack (Bundle)",
+    openapi_extra=FHIR_DOCUMENT,
+)
 def get_measures(request: HttpRequest, query: Query[MeasureQuery]) -> HttpResponse:
     pack = pack_or_404(query.pack)
     base = _base(request)
@@ -84,7 +90,12 @@ def get_measures(request: HttpRequest, query: Query[MeasureQuery]) -> HttpRespon
     return _fhir(fhir.bundle(measures))
 
 
-@router.get("fhir/Measure/{measure_id}", response=responses(dict), summary="One FHIR Measure")
+@router.get(
+    "fhir/Measure/{measure_id}",
+    response=responses(None),
+    summary="One FHIR Measure",
+    openapi_extra=FHIR_DOCUMENT,
+)
 def get_measure(request: HttpRequest, measure_id: Text) -> HttpResponse:
     from xinglin.standards.loader import all_packs
 
@@ -97,7 +108,8 @@ def get_measure(request: HttpRequest, measure_id: Text) -> HttpResponse:
 
 @router.get(
     "fhir/MeasureReport",
-    response=responses(dict),
+    response=responses(None),
+    openapi_extra=FHIR_DOCUMENT,
     summary="FHIR MeasureReports of an evaluation (Bundle: one per indicator and org unit)",
 )
 def get_measure_reports(request: HttpRequest, query: Query[EvaluationQuery]) -> HttpResponse:

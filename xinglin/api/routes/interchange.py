@@ -13,7 +13,7 @@ from xinglin.api.actions import WriteResult, write_values
 from xinglin.api.auth import caller
 from xinglin.api.formats import ExportValue, adx, dhis2
 from xinglin.api.mapping import CodeMap
-from xinglin.api.routes import responses
+from xinglin.api.routes import document, responses
 from xinglin.api.routes.packs import pack_elements, pack_or_404
 from xinglin.api.routes.values import ValueFilters, values_in_scope, written
 from xinglin.api.schemas import Text, WriteOut
@@ -129,7 +129,12 @@ def _adx_elements(pack: str | None) -> tuple[str, str, list[str]]:
     return pack, pack, [c for c in pack_elements(pack_or_404(pack)) if c in known]
 
 
-@router.get("adx", response=responses(str), summary="Export data values as IHE ADX XML")
+@router.get(
+    "adx",
+    response=responses(None),
+    summary="Export data values as IHE ADX XML",
+    openapi_extra=document(adx.MEDIA_TYPE),
+)
 def get_adx(
     request: HttpRequest, filters: Query[ValueFilters], options: Query[AdxOptions]
 ) -> HttpResponse:
@@ -145,7 +150,12 @@ def get_adx(
     return HttpResponse(body, content_type=adx.MEDIA_TYPE)
 
 
-@router.get("adx/schema", response=responses(str), summary="The ADX XSD for a pack's elements")
+@router.get(
+    "adx/schema",
+    response=responses(None),
+    summary="The ADX XSD for a pack's elements",
+    openapi_extra=document("application/xml"),
+)
 def get_adx_schema(request: HttpRequest, options: Query[AdxOptions]) -> HttpResponse:
     _data_set, _pack, elements = _adx_elements(options.pack)
     codes = _codes(options.idScheme)

@@ -4,6 +4,7 @@ outside the clerk's institution is ever shown, and nothing outside it ever chang
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 import schemathesis
@@ -15,6 +16,9 @@ from lxml import etree
 
 from xinglin.collection.models import DataValue
 
+# Examples per operation: few in the suite (about a minute for all), more on demand:
+# XINGLIN_FUZZ_EXAMPLES=500 pytest xinglin/api/tests/test_fuzz.py
+EXAMPLES = int(os.environ.get("XINGLIN_FUZZ_EXAMPLES", "12"))
 CLERK_UNIT = "640323100001"
 # Codes a clerk of 640323100001 may see: the institution itself (and the DHIS2-mapped form).
 ALLOWED = {CLERK_UNIT}
@@ -81,7 +85,7 @@ def _collect(node, keys: tuple[str, ...], shown: set[str]) -> None:
 
 
 @schema.parametrize()
-@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_server_errors_and_nothing_outside_scope(case, stored, clerk_headers):
     before = _others()
     response = case.call(headers=clerk_headers)
