@@ -1,4 +1,4 @@
-"""Fill empty msgstr entries of a .po file from a JSON object {msgid: translation}.
+"""Fill empty (or fuzzy) msgstr entries of a .po file from a JSON object {msgid: translation}.
 
     .venv/bin/python scripts/po_fill.py xinglin/<app>/locale/zh_Hans/LC_MESSAGES/django.po zh.json
 
@@ -30,10 +30,13 @@ def fill(po_path: str, translations: dict[str, str]) -> list[str]:
             continue
         msgid = _unquote(re.findall(r'".*"', match.group(1)))
         msgstr = _unquote(re.findall(r'".*"', match.group(2)))
-        if msgid and not msgstr:
+        fuzzy = bool(re.search(r"^#,.*\bfuzzy\b", block, re.M))
+        if msgid and (not msgstr or fuzzy):
             if msgid in translations:
                 block = block[: match.start(2)] + _quote(translations[msgid])
-                block = block.replace("#, fuzzy\n", "")
+                block = re.sub(r"^#\| .*\n", "", block, flags=re.M)
+                block = re.sub(r"^#, fuzzy\n", "", block, flags=re.M)
+                block = re.sub(r"^(#,.*), fuzzy", r"\1", block, flags=re.M)
             else:
                 missing.append(msgid)
         out.append(block.rstrip("\n"))
