@@ -32,16 +32,17 @@ def orgunit_in_scope(request: HttpRequest, code: str, action: access.Action = "v
     return access.get_orgunit_for_user(caller(request), code, action)
 
 
-def responses(ok: object, *extra: int) -> dict:
-    """The documented responses of an endpoint: `ok` for 200 and the JSON error shapes."""
+def responses(ok: object, *, write: bool = False) -> dict:
+    """The documented responses of an endpoint: `ok` for 200 (None when the endpoint answers
+    a document itself) and the JSON error shapes; a write adds 403 (no CSRF token, for the
+    session) and its own 422 (every refused value)."""
     from xinglin.api.schemas import Message, ValidationErrors, WriteRefused
 
     shapes: dict = {401: Message, 404: Message, 422: ValidationErrors}
     if ok is not None:
         shapes[200] = ok
-    for status in extra:
-        shapes[status] = {403: Message, 400: Message}.get(status, Message)
-    if 403 in extra and ok is not None:
+    if write:
+        shapes[403] = Message
         shapes[422] = WriteRefused
     return shapes
 

@@ -52,19 +52,29 @@ def _codes(id_scheme: str) -> CodeMap:
     return CodeMap.load("dhis2") if id_scheme == "uid" else CodeMap()
 
 
+class TooMany(Exception):
+    """An export over MAX_EXPORT values: answered with a 422 asking for narrower filters."""
+
+
 def _export_values(request: HttpRequest, filters: ValueFilters) -> list[ExportValue]:
     # values_list: an export of 100,000 values would spend most of its time building models.
     rows = values_in_scope(request, filters).values_list(
         "element__code", "element__value_type", "orgunit__code", "period", "value",
         "updated_at", "comment",
     )  # fmt: skip
-    return [ExportValue(*row) for row in rows[:MAX_EXPORT]]
+    values = [ExportValue(*row) for row in rows[: MAX_EXPORT + 1]]
+    if len(values) > MAX_EXPORT:
+        raise TooMany()
+    return values
 
 
-def _body_problem(message: str) -> Status:
+def _problem(message: str, where: str = "body") -> Status:
     return Status(
-        422, {"detail": [{"loc": ["body"], "msg": message, "type": "value_error", "rule": ""}]}
+        422, {"detail": [{"loc": [where], "msg": message, "type": "value_error", "rule": ""}]}
     )
+
+
+TOO_MANY = f"more than {MAX_EXPORT} values: narrow the filters (orgunit, period, element)"
 
 
 def _import(request: HttpRequest, parsed: Parsed, container: str, confirm: bool):
@@ -101,32 +111,37 @@ XML_BODY = {
 def get_data_value_sets(
     request: HttpRequest, filters: Query[ValueFilters], options: Query[ExportOptions]
 ) -> HttpResponse:
-    body = dhis2.export(_export_values(request, filters), _codes(options.idScheme))
-    return HttpResponse(body, content_type=dhis2.MEDIA_TYPE)
+    try:
+        values = _export_values(request, filters)
+    except TooMany:
+        return _problem(TOO_MANY, "query")
+    return HttpResponse(
+        dhis2.export(values, _codes(options.idScheme)), content_type=dhis2.MEDIA_TYPE
+    )
 
 
 @router.post(
     "dataValueSets",
-    response=responses(WriteOut, 403),
+    response=responses(WriteOut, write=True),
     summary="Import DHIS2 dataValueSets JSON (all or nothing)",
     openapi_extra=JSON_BODY,
 )
 def post_data_value_sets(request: HttpRequest, options: Query[ImportOptions]):
     if len(request.body) > MAX_BODY:
-        return _body_problem("the request body is larger than 16 MB: split it")
+        return _problem("the request body is larger than 16 MB: split it")
     try:
         parsed = dhis2.parse(request.body, _codes(options.idScheme))
     except UnreadableFile as error:
-        return _body_problem(str(error))
+        return _problem(str(error))
     return _import(request, parsed, "dataValues", options.confirm)
 
 
-def _adx_elements(pack: str | None) -> tuple[str, str, list[str]]:
-    """(data set name, pack code or '', element codes) of an ADX exchange."""
+def _adx_elements(pack: str | None) -> tuple[str, list[str]]:
+    """(data set name, element codes) of an ADX exchange: a pack's, or the whole catalogue."""
     known = set(DataElement.objects.values_list("code", flat=True))
     if pack is None:
-        return "core", "", sorted(known)
-    return pack, pack, [c for c in pack_elements(pack_or_404(pack)) if c in known]
+        return "core", sorted(known)
+    return pack, [c for c in pack_elements(pack_or_404(pack)) if c in known]
 
 
 @router.get(
@@ -138,15 +153,15 @@ def _adx_elements(pack: str | None) -> tuple[str, str, list[str]]:
 def get_adx(
     request: HttpRequest, filters: Query[ValueFilters], options: Query[AdxOptions]
 ) -> HttpResponse:
-    data_set, _pack, elements = _adx_elements(options.pack)
-    if options.pack:
-        filters.element = [e for e in (filters.element or elements) if e in elements] or ["-"]
-    body = adx.export(
-        _export_values(request, filters),
-        _codes(options.idScheme),
-        data_set=data_set,
-        element_codes=elements,
-    )
+    data_set, elements = _adx_elements(options.pack)
+    wanted = set(elements)
+    # Only the elements the schema knows; none left means an empty (valid) document.
+    filters.element = [e for e in filters.element if e in wanted] if filters.element else elements
+    try:
+        values = _export_values(request, filters) if filters.element else []
+    except TooMany:
+        return _problem(TOO_MANY, "query")
+    body = adx.export(values, _codes(options.idScheme), data_set=data_set, element_codes=elements)
     return HttpResponse(body, content_type=adx.MEDIA_TYPE)
 
 
@@ -157,7 +172,7 @@ def get_adx(
     openapi_extra=document("application/xml"),
 )
 def get_adx_schema(request: HttpRequest, options: Query[AdxOptions]) -> HttpResponse:
-    _data_set, _pack, elements = _adx_elements(options.pack)
+    _data_set, elements = _adx_elements(options.pack)
     codes = _codes(options.idScheme)
     external = tuple(sorted({codes.element_out(c) for c in elements}))
     return HttpResponse(adx.schema_document(external), content_type="application/xml")
@@ -165,13 +180,13 @@ def get_adx_schema(request: HttpRequest, options: Query[AdxOptions]) -> HttpResp
 
 @router.post(
     "adx",
-    response=responses(WriteOut, 403),
+    response=responses(WriteOut, write=True),
     summary="Import IHE ADX XML (validated against the schema; all or nothing)",
     openapi_extra=XML_BODY,
 )
 def post_adx(request: HttpRequest, options: Query[AdxImportOptions]):
     if len(request.body) > MAX_BODY:
-        return _body_problem("the request body is larger than 16 MB: split it")
-    _data_set, _pack, elements = _adx_elements(options.pack)
+        return _problem("the request body is larger than 16 MB: split it")
+    _data_set, elements = _adx_elements(options.pack)
     parsed = adx.parse(request.body, _codes(options.idScheme), element_codes=elements)
     return _import(request, parsed, "adx", options.confirm)

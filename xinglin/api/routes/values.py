@@ -63,7 +63,9 @@ def list_values(
     return result
 
 
-@router.post("", response=responses(WriteOut, 403), summary="Store data values (all or nothing)")
+@router.post(
+    "", response=responses(WriteOut, write=True), summary="Store data values (all or nothing)"
+)
 def post_values(request: HttpRequest, payload: DataValuesIn):
     candidates = [
         Candidate(v.orgunit, v.period, v.element, v.value, Location(i, "value"))

@@ -185,3 +185,16 @@ def test_the_mapping_command_loads_yaml(tmp_path, catalogue):
     assert codes.element_out("total_visits") == "fClA2Erf6IO"
     assert codes.orgunit_in("DiszpKrYNg8") == "640323100001"
     assert codes.element_out("tcm_visits") == "tcm_visits"
+
+
+def test_an_export_over_the_limit_asks_for_narrower_filters(
+    client, alice, stored, bearer, monkeypatch
+):
+    from xinglin.api.routes import interchange
+
+    monkeypatch.setattr(interchange, "MAX_EXPORT", 3)
+    response = client.get("/api/v1/dataValueSets", **bearer(alice))
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query"]
+    narrow = client.get("/api/v1/dataValueSets", {"orgunit": "640323101"}, **bearer(alice))
+    assert len(narrow.json()["dataValues"]) == 2
