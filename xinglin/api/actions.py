@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from xinglin.api import tokens
 from xinglin.api.models import ApiToken, CodeMapping
-from xinglin.collection.actions import store_values
+from xinglin.collection.actions import _record_warnings, store_values
 from xinglin.collection.models import Channel
 from xinglin.collection.validation import Candidate, Location, Problem, check
 
@@ -70,6 +70,9 @@ def write_values(
         if blocking:
             return WriteResult(problems=checked.problems, is_stored=False)
         stored = store_values(checked.values, user=user, channel=Channel.API)
+        # Confirmed warnings are kept as the web and imports keep them. (Private in
+        # collection for now: a public "store checked values" there would be the one path.)
+        _record_warnings(checked, user, Channel.API)
     return WriteResult(
         stored.added, stored.changed, stored.unchanged + checked.unchanged, checked.problems
     )

@@ -179,3 +179,33 @@ def test_a_nul_character_is_a_422_not_a_database_error(client, alice, stored, be
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "dataValues", 1, "orgUnit"]
     assert snapshot() == before
+
+
+def test_a_warning_needs_confirm_and_is_recorded(client, carol, stored, bearer):
+    from xinglin.collection.models import ConfirmedWarning
+
+    client.cookies["django_language"] = "en"
+    headers = bearer(carol)
+    # 1200 visits in January 2024; 9000 in January 2025 is a jump of more than 5×.
+    body = {"values": [
+        {"element": "total_visits", "orgunit": "640323100001", "period": "202501", "value": 9000},
+    ]}  # fmt: skip
+    before = snapshot()
+    refused = _post(client, headers, body)
+    assert refused.status_code == 422
+    [problem] = refused.json()["detail"]
+    assert (problem["type"], problem["rule"], problem["loc"]) == (
+        "warning", "jump", ["body", "values", 0, "value"],
+    )  # fmt: skip
+    assert snapshot() == before
+    accepted = _post(client, headers, {**body, "confirm": True})
+    assert accepted.status_code == 200
+    assert accepted.json()["added"] == 1
+    assert [w["rule"] for w in accepted.json()["warnings"]] == ["jump"]
+    warning = ConfirmedWarning.objects.get()
+    assert (warning.rule, warning.value, warning.channel, warning.user) == (
+        "jump",
+        9000.0,
+        "api",
+        carol,
+    )
