@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from xinglin.collection.models import DataValue
 from xinglin.documents import figures
 from xinglin.documents.figures import Figure, PackInfo, PackSummary
+from xinglin.evaluation import cache
 from xinglin.network.models import Kind, OrgUnit
 
 HISTORY_YEARS = 5  # a five-year plan's span: the trend charts look back this far
@@ -128,6 +129,12 @@ def years_with_data(orgunit: OrgUnit, year: int, span: int = HISTORY_YEARS) -> l
 def latest_year(orgunit: OrgUnit, today_year: int) -> int:
     """The latest year up to `today_year` with yearly values beneath the org unit, else the
     year before `today_year` (reports are written about a year that has ended)."""
+    return cache.cached(
+        ("latest_year", orgunit.path, today_year), lambda: _latest_year(orgunit, today_year)
+    )
+
+
+def _latest_year(orgunit: OrgUnit, today_year: int) -> int:
     periods = (
         DataValue.objects.filter(
             orgunit__path__startswith=orgunit.path, period__lte=str(today_year)

@@ -18,6 +18,7 @@ from pathlib import Path
 from django.db import connection, transaction
 
 from xinglin.collection.models import DataValue, DeliveredTechnique
+from xinglin.evaluation import cache
 from xinglin.evaluation.models import DerivedValue
 from xinglin.evaluation.sql import CompiledIndicator, compile_indicator, transpile
 from xinglin.lib import periods
@@ -37,6 +38,7 @@ BACKENDS = ("auto", DATABASE, WAREHOUSE)
 # Above this many institutions beneath the evaluated unit (a city, a province) the engine runs
 # on DuckDB over the Parquet export when one exists; a county (~300) stays on the database.
 WAREHOUSE_MIN_INSTITUTIONS = 2000
+CACHE_MAX_RESULTS = 20_000  # larger evaluations (a province) are not kept in memory
 
 log = logging.getLogger("xinglin.evaluation")
 
@@ -102,11 +104,21 @@ class Evaluation:
     data_as_of: str | None = None  # the warehouse export's time when backend is warehouse
 
     def at(self, code: str) -> list[Result]:
-        return [r for r in self.results if r.orgunit == code]
+        return list(self._by_unit().get(code, ()))
 
     def result(self, indicator: str, code: str | None = None) -> Result:
         code = code or self.orgunit.code
-        return next(r for r in self.results if r.indicator == indicator and r.orgunit == code)
+        return next(r for r in self._by_unit().get(code, ()) if r.indicator == indicator)
+
+    def _by_unit(self) -> dict[str, list[Result]]:
+        # built once: pages look up one unit's results many times (trends, children)
+        index = self.__dict__.get("_index")
+        if index is None or index[0] != len(self.results):
+            by_unit: dict[str, list[Result]] = {}
+            for r in self.results:
+                by_unit.setdefault(r.orgunit, []).append(r)
+            index = self.__dict__["_index"] = (len(self.results), by_unit)
+        return index[1]
 
 
 # ---- public entry points -------------------------------------------------------------
@@ -137,6 +149,20 @@ def evaluate(
     warehouse = warehouse or _default_warehouse()
     if backend == "auto":
         backend = choose_backend(orgunit, warehouse)
+    if backend == WAREHOUSE:  # the export is a snapshot already; a province is too big to keep
+        return _evaluate(pack, orgunit, year, tree, language, backend, warehouse, started)
+    code = orgunit.code if isinstance(orgunit, OrgUnit) else str(orgunit)
+    # id(pack): packs built in tests share codes; the entry keeps its pack alive, so the id
+    # cannot be reused while the entry exists
+    key = ("evaluate", pack.code, id(pack), code, year.code, tree, language)
+    return cache.cached(
+        key,
+        lambda: _evaluate(pack, orgunit, year, tree, language, backend, warehouse, started),
+        keep=lambda evaluation: len(evaluation.results) <= CACHE_MAX_RESULTS,
+    )
+
+
+def _evaluate(pack, orgunit, year, tree, language, backend, warehouse, started) -> Evaluation:
     with _cursor(backend, warehouse) as cursor:
         unit = _orgunit(orgunit, cursor)
         units = _prepare(cursor, pack, unit, year, tree)

@@ -50,7 +50,7 @@ def build(pack: str, unit: OrgUnit, period: str, user: User, language: str) -> S
 
 
 def _value(evaluation: Evaluation, indicator: str, code: str) -> float | None:
-    found = [r for r in evaluation.results if r.indicator == indicator and r.orgunit == code]
+    found = [r for r in evaluation.at(code) if r.indicator == indicator]
     return found[0].value if found else None
 
 

@@ -6,9 +6,13 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+from django.utils import timezone
+from django.utils.translation import get_language
+
 from xinglin.documents import progress
 from xinglin.documents.figures import parse_target
 from xinglin.documents.gather import ReportData, format_value, gather, status_label
+from xinglin.evaluation import cache
 from xinglin.lib import projection
 from xinglin.network.models import DivisionLevel, Kind, OrgUnit
 
@@ -17,6 +21,28 @@ CSV_SECTIONS = ("verdicts", "indicators", "failing", "projections", "league", "c
 
 
 def build(user, orgunit: OrgUnit, year: int) -> dict:
+    # The engine's sections are the same for every user who may see the unit, and the
+    # completeness block for one user is the same all day: both are kept for the data
+    # generation (any write to the data behind them shows on the next request).
+    today = timezone.localdate()
+    board = cache.cached(
+        ("dashboard", orgunit.code, year, get_language()), lambda: _engine_sections(orgunit, year)
+    )
+    completeness = cache.cached(
+        ("completeness", user.pk, orgunit.code, year, today),
+        lambda: progress.completeness(user, orgunit, str(year)),
+    )
+    return {
+        **board,
+        "completeness": completeness,
+        "overdue": cache.cached(("overdue", user.pk, today), lambda: progress.overdue_tasks(user)),
+        "submissions": cache.cached(
+            ("submissions", user.pk), lambda: progress.recent_submissions(user)
+        ),
+    }
+
+
+def _engine_sections(orgunit: OrgUnit, year: int) -> dict:
     data = gather("annual", orgunit, year)
     return {
         "verdicts": verdicts(data),
@@ -24,9 +50,6 @@ def build(user, orgunit: OrgUnit, year: int) -> dict:
         "failing": failing(data),
         "projections": projections(data),
         "league": league(data) if orgunit.division_level in REGION_LEVELS else None,
-        "completeness": progress.completeness(user, orgunit, str(year)),
-        "overdue": progress.overdue_tasks(user),
-        "submissions": progress.recent_submissions(user),
     }
 
 

@@ -16,8 +16,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workers", type=int, default=int(os.environ.get("XINGLIN_WORKERS", 3))
         )
+        # threads per worker (gunicorn's gthread worker): a request waiting on the database
+        # does not hold a whole process; bench/bench_w4_web.py measured the default
+        parser.add_argument(
+            "--threads", type=int, default=int(os.environ.get("XINGLIN_THREADS", 4))
+        )
 
-    def handle(self, *args, bind, workers, **options):
+    def handle(self, *args, bind, workers, threads, **options):
         call_command("collectstatic", interactive=False, verbosity=0)
         self.stdout.write(f"Xinglin is at http://{bind}/  (Ctrl-C stops it)")
         gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
@@ -30,6 +35,8 @@ class Command(BaseCommand):
                 bind,
                 "--workers",
                 str(workers),
+                "--threads",
+                str(threads),
                 "--access-logfile",
                 "-",
                 "--chdir",

@@ -1,0 +1,55 @@
+"""An in-process cache for evaluations and the figures built from them, valid for one data
+generation (xinglin.evaluation.generation): any write to the data an entry was computed from
+makes it unreachable at once, so a changed value shows on the next page.
+
+Cached values are shared between requests: callers must treat them as read-only.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import TypeVar
+
+from xinglin.evaluation import generation
+
+T = TypeVar("T")
+MAX_ENTRIES = 256  # per process; a county's evaluation is a few hundred results
+
+_entries: OrderedDict[tuple, object] = OrderedDict()
+_lock = threading.Lock()
+_stats = {"hits": 0, "misses": 0}
+
+
+def cached(key: tuple, compute: Callable[[], T], *, keep: Callable[[T], bool] | None = None) -> T:
+    """`compute()`, or its value from an earlier call with the same key in the same data
+    generation. `keep(value)` false: do not store it (too large). Without a readable
+    generation nothing is cached."""
+    before = generation.current()
+    if before is None:
+        return compute()
+    full = (before, *key)
+    with _lock:
+        if full in _entries:
+            _entries.move_to_end(full)
+            _stats["hits"] += 1
+            return _entries[full]  # type: ignore[return-value]
+    value = compute()
+    _stats["misses"] += 1
+    # a write committed while computing: the value may mix generations, so do not keep it
+    if (keep is None or keep(value)) and generation.current() == before:
+        with _lock:
+            _entries[full] = value
+            while len(_entries) > MAX_ENTRIES:
+                _entries.popitem(last=False)
+    return value
+
+
+def clear() -> None:
+    with _lock:
+        _entries.clear()
+
+
+def stats() -> dict[str, int]:
+    return {**_stats, "entries": len(_entries)}
