@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Path, Query, Router, Schema
 
 from xinglin.api.auth import caller
 from xinglin.api.routes import PageQuery, orgunit_in_scope, page, responses
@@ -15,6 +15,8 @@ from xinglin.plans import access as plan_access
 from xinglin.plans.models import Plan, Task
 
 router = Router(tags=["plans and tasks"])
+# Ids are 64-bit in the database; a larger number would be a database error, not a 404.
+MAX_ID = 2**63 - 1
 
 
 class PlanOut(Schema):
@@ -59,7 +61,7 @@ class PlanFilters(Schema):
 
 
 class TaskFilters(Schema):
-    plan: int | None = Field(None, ge=1, le=2**31)
+    plan: int | None = Field(None, ge=1, le=MAX_ID)
     status: Text | None = Field(None, max_length=16)
     department: Text | None = Field(None, max_length=64, description="Lead or supporting")
 
@@ -93,7 +95,7 @@ def list_plans(request: HttpRequest, filters: Query[PlanFilters], pages: Query[P
 
 
 @router.get("plans/{plan_id}", response=responses(PlanOut), summary="One plan")
-def get_plan(request: HttpRequest, plan_id: int) -> dict:
+def get_plan(request: HttpRequest, plan_id: int = Path(..., ge=1, le=MAX_ID)) -> dict:
     return _plan(plan_access.get_plan_for_user(caller(request), plan_id))
 
 
@@ -137,5 +139,5 @@ def list_tasks(request: HttpRequest, filters: Query[TaskFilters], pages: Query[P
 
 
 @router.get("tasks/{task_id}", response=responses(TaskOut), summary="One task")
-def get_task(request: HttpRequest, task_id: int) -> dict:
+def get_task(request: HttpRequest, task_id: int = Path(..., ge=1, le=MAX_ID)) -> dict:
     return _task(plan_access.get_task_for_user(caller(request), task_id))
