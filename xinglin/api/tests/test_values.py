@@ -209,3 +209,19 @@ def test_a_warning_needs_confirm_and_is_recorded(client, carol, stored, bearer):
         "api",
         carol,
     )
+
+
+def test_only_unknown_org_units_is_a_422(client, carol, stored, bearer):
+    # Found by schemathesis: a batch whose org units are all unknown crashed the check.
+    client.cookies["django_language"] = "en"
+    before = snapshot()
+    body = {"values": [
+        {"element": "total_visits", "orgunit": "nowhere", "period": "202402", "value": 1},
+    ]}  # fmt: skip
+    response = _post(client, bearer(carol), body)
+    assert response.status_code == 422
+    assert response.json()["detail"] == [{
+        "loc": ["body", "values", 0, "orgunit"], "msg": "unknown org unit “nowhere”",
+        "type": "value_error", "rule": "",
+    }]  # fmt: skip
+    assert snapshot() == before
