@@ -198,3 +198,25 @@ def test_an_export_over_the_limit_asks_for_narrower_filters(
     assert response.json()["detail"][0]["loc"] == ["query"]
     narrow = client.get("/api/v1/dataValueSets", {"orgunit": "640323101"}, **bearer(alice))
     assert len(narrow.json()["dataValues"]) == 2
+
+
+def test_adx_export_is_scoped(client, carol, stored, bearer):
+    document = etree.fromstring(client.get("/api/v1/adx", **bearer(carol)).content)
+    groups = document.findall(f"{{{adx.NS}}}group")
+    assert {g.get("orgUnit") for g in groups} == {"640323100001"}
+    assert sum(len(g) for g in groups) == 4
+
+
+def test_adx_import_outside_scope_changes_nothing(client, carol, stored, bearer):
+    before = snapshot()
+    body = f"""<adx xmlns="{adx.NS}" exported="2025-01-01T00:00:00">
+  <group orgUnit="640323101001" period="2024-03-01/P1M" dataSet="core">
+    <dataValue dataElement="total_visits" value="3"/>
+  </group>
+</adx>"""
+    response = client.post(
+        "/api/v1/adx", body.encode(), content_type="application/adx+xml", **bearer(carol)
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "adx", 3, "value"]
+    assert snapshot() == before

@@ -71,3 +71,14 @@ def test_the_docs_page_uses_the_vendored_swagger_ui(client, county):
     page = response.content.decode()
     assert "/static/api/swagger-ui-bundle.js" in page
     assert "cdn" not in page.lower()
+
+
+def test_org_units_outside_scope_are_404(client, carol, bearer):
+    headers = bearer(carol)
+    assert client.get("/api/v1/orgunits/640323101001", **headers).status_code == 404
+    unit = client.get("/api/v1/orgunits/640323100001", **headers).json()
+    assert (unit["code"], unit["parent"], unit["kind"]) == (
+        "640323100001",
+        "640323100",
+        "institution",
+    )
