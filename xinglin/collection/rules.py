@@ -14,6 +14,7 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import yaml
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -59,6 +60,19 @@ class Comparison:
         if self.op in ("<=", ">=", "==") and math.isclose(left, right, abs_tol=1e-9):
             return True
         return _COMPARISONS[self.op](left, right)
+
+    def fails(self, columns: Mapping[str, np.ndarray]) -> np.ndarray:
+        """`holds` over arrays (one entry per org unit and period; NaN where an element has
+        no value): True where the comparison is False."""
+        present = np.logical_and.reduce([~np.isnan(columns[name]) for name in self.names])
+        with np.errstate(invalid="ignore"):
+            left, right = self.left(columns), self.right(columns)
+            holds = _COMPARISONS[self.op](left, right)
+            if self.op in ("<=", ">=", "=="):
+                # math.isclose(left, right, abs_tol=1e-9), as holds() allows
+                scale = np.maximum(np.abs(left), np.abs(right))
+                holds |= np.abs(left - right) <= np.maximum(1e-9 * scale, 1e-9)
+        return present & ~holds
 
 
 class _Parser:

@@ -1,13 +1,24 @@
 """Checks every value to be written, whatever its channel (a form field, a workbook cell, a
 CSV row, a JSON entry): codes, period, type, range, open institution, scope, duplicates,
-locks, comparison rules and the year-on-year jump. Bulk-minded: a few queries per batch."""
+locks, comparison rules and the year-on-year jump.
+
+Column-wise, so that a file of a million values is checked in seconds: codes are looked up
+once per distinct value (org unit, element, period, and their pairs), numbers are parsed and
+range-checked as arrays, rules are evaluated over all (org unit, period) groups at once and
+stored values come in a few queries. Only the values that fail go through the per-value
+functions, which write the messages (so a message is the same whichever way it was found)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass, field
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from django.contrib.auth.models import User
+from django.db import connection
 from django.utils.translation import gettext as _
 
 from xinglin.collection import rules
@@ -17,6 +28,12 @@ from xinglin.lib import periods
 from xinglin.network import access
 from xinglin.network.models import Kind, OrgUnit
 from xinglin.standards.models import DataElement
+
+# A plain decimal number (what str→float in arrow and in Python read alike); any other text
+# (thousands separators, 是/否, "12%") goes through rules.to_stored one value at a time.
+_PLAIN_NUMBER = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+_VALUE_TYPES = ("integer", "number", "boolean", "percent")
+_CHUNK = 900  # SQLite limits the number of parameters of one query
 
 
 @dataclass(frozen=True)
@@ -53,14 +70,138 @@ class Problem:
         return self.severity == "error"
 
 
+def column_letter(number: int) -> str:
+    """1 → A, 27 → AA (as openpyxl's get_column_letter, without the import)."""
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
 @dataclass
+class Batch:
+    """Candidate values as columns: what a reader of a large file produces. `raw` is a text
+    column (CSV) or a list of cell values; locations are rebuilt only for values with a
+    problem (`rows`, plus `columns`/`sheets` for a workbook, or explicit `locations`)."""
+
+    orgunit: pa.Array
+    period: pa.Array
+    element: pa.Array
+    raw: pa.Array | list
+    rows: np.ndarray
+    field: str = "value"
+    entry: bool = False
+    columns: np.ndarray | None = None  # 1-based column of each value (workbooks)
+    sheets: np.ndarray | None = None  # index into sheet_names (workbooks)
+    sheet_names: Sequence[str] = ()
+    locations: list[Location] | None = None
+    entries: list[bool] | None = None
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @classmethod
+    def from_candidates(cls, candidates: Sequence[Candidate]) -> Batch:
+        return cls(
+            orgunit=pa.array([str(c.orgunit) for c in candidates], pa.string()),
+            period=pa.array([str(c.period) for c in candidates], pa.string()),
+            element=pa.array([str(c.element) for c in candidates], pa.string()),
+            raw=[c.raw for c in candidates],
+            rows=np.array([c.location.row for c in candidates], dtype=np.int64),
+            locations=[c.location for c in candidates],
+            entries=[c.entry for c in candidates],
+        )
+
+    def location(self, i: int) -> Location:
+        if self.locations is not None:
+            return self.locations[i]
+        row = int(self.rows[i])
+        if self.columns is None:
+            return Location(row, self.field)
+        letter = column_letter(int(self.columns[i]))
+        sheet = self.sheet_names[int(self.sheets[i])] if self.sheets is not None else ""
+        return Location(row, letter, sheet, f"{letter}{row}")
+
+    def raw_at(self, i: int) -> object:
+        return self.raw[i] if isinstance(self.raw, list) else self.raw[i].as_py()
+
+    def entry_at(self, i: int) -> bool:
+        return self.entries[i] if self.entries is not None else self.entry
+
+    def candidate(self, i: int) -> Candidate:
+        return Candidate(
+            self.orgunit[i].as_py(),
+            self.period[i].as_py(),
+            self.element[i].as_py(),
+            self.raw_at(i),
+            self.location(i),
+            self.entry_at(i),
+        )
+
+
+@dataclass
+class ValueColumns:
+    """Checked values ready for store_values, as columns; iterating gives the
+    (element, orgunit, period, value) tuples that store_values also accepts."""
+
+    elements: list[DataElement]
+    orgunits: list[OrgUnit]
+    periods: list[str]
+    element_index: np.ndarray
+    orgunit_index: np.ndarray
+    period_index: np.ndarray
+    values: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __iter__(self) -> Iterator[tuple[DataElement, OrgUnit, str, float]]:
+        elements, orgunits, period_codes = self.elements, self.orgunits, self.periods
+        for e, o, p, v in zip(
+            self.element_index.tolist(),
+            self.orgunit_index.tolist(),
+            self.period_index.tolist(),
+            self.values.tolist(),
+            strict=True,
+        ):
+            yield elements[e], orgunits[o], period_codes[p], v
+
+    def ids(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """(element ids, org unit ids, period codes) per value."""
+        element_ids = np.array([e.pk for e in self.elements], dtype=np.int64)
+        orgunit_ids = np.array([o.pk for o in self.orgunits], dtype=np.int64)
+        codes = np.array(self.periods, dtype=object)
+        return (
+            element_ids[self.element_index],
+            orgunit_ids[self.orgunit_index],
+            codes[self.period_index].tolist(),
+        )
+
+
 class Checked:
     """The outcome of a check: the values ready for store_values, and the problems."""
 
-    values: list[tuple[DataElement, OrgUnit, str, float]] = field(default_factory=list)
-    unchanged: int = 0
-    replacing: int = 0  # how many of `values` change a stored value (the rest are new)
-    problems: list[Problem] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.columns: ValueColumns | None = None
+        self._values: list | None = None
+        self.unchanged = 0
+        self.replacing = 0  # how many of `values` change a stored value (the rest are new)
+        self.problems: list[Problem] = []
+
+    @property
+    def values(self) -> list[tuple[DataElement, OrgUnit, str, float]]:
+        if self._values is None:
+            self._values = list(self.columns) if self.columns is not None else []
+        return self._values
+
+    @values.setter
+    def values(self, values: list) -> None:
+        self._values, self.columns = list(values), None
+
+    def for_storing(self) -> ValueColumns | list:
+        """The values in the form store_values writes fastest."""
+        return self.columns if self.columns is not None and self._values is None else self.values
 
     @property
     def errors(self) -> list[Problem]:
@@ -71,14 +212,34 @@ class Checked:
         return [p for p in self.problems if not p.is_error]
 
 
-class _Context:
-    """Everything the batch refers to, fetched once."""
+class _Codes:
+    """One column dictionary-encoded: distinct codes and each value's index into them."""
 
-    def __init__(self, candidates: list[Candidate]):
+    def __init__(self, column: pa.Array):
+        if isinstance(column, pa.ChunkedArray):
+            column = column.combine_chunks()
+        encoded = pc.dictionary_encode(column)
+        self.codes: list[str] = encoded.dictionary.to_pylist()
+        self.index = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        self.position = {code: i for i, code in enumerate(self.codes)}
+
+
+class _Context:
+    """Everything the batch refers to, fetched once, and the batch's codes encoded."""
+
+    def __init__(self, batch: Batch):
+        self.batch = batch
         self.elements = {e.code: e for e in DataElement.objects.all()}
-        codes = {c.orgunit for c in candidates}
-        self.orgunits = {u.code: u for u in _chunked(OrgUnit.objects.all(), "code", sorted(codes))}
+        self.e, self.o, self.p = _Codes(batch.element), _Codes(batch.orgunit), _Codes(batch.period)
+        found = {u.code: u for u in _chunked(OrgUnit.objects.all(), "code", sorted(self.o.codes))}
+        self.orgunits = found
         self.periods: dict[str, periods.Period | None] = {}
+        self.element_of = [self.elements.get(code) for code in self.e.codes]
+        self.orgunit_of = [found.get(code) for code in self.o.codes]
+        self.period_of = [self.period(code) for code in self.p.codes]
+        # element ids (0 for unknown codes) and a key space: (org unit, period, element id)
+        self.element_ids = np.array([e.pk if e else 0 for e in self.element_of], dtype=np.int64)
+        self.id_space = max([e.pk for e in self.elements.values()], default=0) + 1
 
     def period(self, code: str) -> periods.Period | None:
         if code not in self.periods:
@@ -88,74 +249,217 @@ class _Context:
                 self.periods[code] = None
         return self.periods[code]
 
+    def key(self, o: np.ndarray, p: np.ndarray, element_id: np.ndarray) -> np.ndarray:
+        return (o * len(self.p.codes) + p) * self.id_space + element_id
 
-def _chunked(queryset, field_name: str, items: list, size: int = 900):
-    # SQLite limits the number of parameters of one query.
+    def group(self, o: np.ndarray, p: np.ndarray) -> np.ndarray:
+        return o * len(self.p.codes) + p
+
+
+def _chunked(queryset, field_name: str, items: list, size: int = _CHUNK):
     for start in range(0, len(items), size):
         yield from queryset.filter(**{f"{field_name}__in": items[start : start + size]})
 
 
 def check(
-    candidates: list[Candidate], *, user: User | None = None, confirmed: bool = False
+    candidates: Sequence[Candidate] | Batch, *, user: User | None = None, confirmed: bool = False
 ) -> Checked:
     """Check a batch. `user` None means the system (no scope check); `confirmed` accepts
     warnings (they are still returned, for the record)."""
-    context = _Context(candidates)
+    batch = candidates if isinstance(candidates, Batch) else Batch.from_candidates(candidates)
     result = Checked()
-    resolved = _resolve(candidates, context, user, result)
-    resolved = _drop_duplicates(resolved, result)
-    stored = _stored_values(resolved, context)
-    locked = _locked(resolved)
-    fresh, replacing = [], set()
-    for candidate, element, orgunit, value in resolved:
-        old = stored.get((element.id, orgunit.id, candidate.period))
-        if old == value:
-            result.unchanged += 1
-            continue
-        if (orgunit.id, candidate.period) in locked:
-            result.problems.append(_problem(candidate, _locked_message()))
-            continue
-        fresh.append((candidate, element, orgunit, value))
-        if old is not None:
-            replacing.add((candidate.orgunit, candidate.period, candidate.element))
-    _check_rules(fresh, stored, context, result)
-    _check_jumps(fresh, context, result)
-    failed = {p.key for p in result.errors}
-    if not confirmed:
-        failed |= {p.key for p in result.warnings}
-    result.values = [
-        (element, orgunit, c.period, value)
-        for c, element, orgunit, value in fresh
-        if (c.orgunit, c.period, c.element) not in failed
-    ]
-    result.replacing = sum(1 for e, o, p, _v in result.values if (o.code, p, e.code) in replacing)
+    if not len(batch):
+        return result
+    context = _Context(batch)
+    rows, values = _resolve(context, user, result)
+    rows, values = _drop_duplicates(context, rows, values, result)
+    keys = context.key(context.o.index[rows], context.p.index[rows], _element_ids(context, rows))
+    stored = _Stored.fetch(context, rows)
+    old, found = stored.lookup(keys)
+    same = found & (old == values)
+    result.unchanged = int(same.sum())
+    rows, values, keys, found = rows[~same], values[~same], keys[~same], found[~same]
+    is_locked = _locked(context, rows)
+    for i in rows[is_locked].tolist():
+        result.problems.append(_problem(context, i, _locked_message()))
+    rows, values, keys, found = (a[~is_locked] for a in (rows, values, keys, found))
+    _check_rules(context, rows, values, stored, result)
+    _check_jumps(context, rows, values, result)
+    failed = _failed_keys(context, result, confirmed)
+    keep = ~np.isin(keys, failed)
+    rows, values, found = rows[keep], values[keep], found[keep]
+    result.columns = ValueColumns(
+        elements=context.element_of,
+        orgunits=context.orgunit_of,
+        periods=context.p.codes,
+        element_index=context.e.index[rows],
+        orgunit_index=context.o.index[rows],
+        period_index=context.p.index[rows],
+        values=values,
+    )
+    result.replacing = int(found.sum())
     return result
 
 
-def _problem(candidate: Candidate, message: str, severity: str = "error", rule: str = ""):
-    key = (candidate.orgunit, candidate.period, candidate.element)
-    return Problem(candidate.location, message, severity, rule, key)
+def _element_ids(context: _Context, rows: np.ndarray) -> np.ndarray:
+    return context.element_ids[context.e.index[rows]]
+
+
+def _problem(context: _Context, i: int, message: str, severity: str = "error", rule: str = ""):
+    batch = context.batch
+    key = (batch.orgunit[i].as_py(), batch.period[i].as_py(), batch.element[i].as_py())
+    return Problem(batch.location(i), message, severity, rule, key)
+
+
+def _failed_keys(context: _Context, result: Checked, confirmed: bool) -> np.ndarray:
+    failed = []
+    for problem in result.problems:
+        if problem.key is None or (confirmed and not problem.is_error):
+            continue
+        orgunit, period, element = problem.key
+        o, p = context.o.position.get(orgunit), context.p.position.get(period)
+        e = context.elements.get(element)
+        if o is not None and p is not None and e is not None:
+            failed.append(context.key(np.int64(o), np.int64(p), np.int64(e.pk)))
+    return np.array(failed, dtype=np.int64)
 
 
 def _locked_message() -> str:
     return _("the form is approved and locked; ask for it to be un-approved first")
 
 
-def _resolve(candidates, context: _Context, user, result: Checked):
-    resolved = []
+# ----------------------------------------------------------------------------- codes and values
+def _resolve(context: _Context, user, result: Checked) -> tuple[np.ndarray, np.ndarray]:
+    """The rows whose codes fit and whose value converts, with their stored values; a
+    problem for each other row (in row order)."""
     report_paths = None if user is None else access.scope_paths(user, "report")
-    for candidate in candidates:
-        message, element, orgunit = _identify(candidate, context, report_paths)
-        if message is None:
-            try:
-                value = rules.to_stored(element.value_type, candidate.raw, entry=candidate.entry)
-            except rules.ValueProblem as problem:
-                message = f"{element.code}: {problem}"
-        if message is not None:
-            result.problems.append(_problem(candidate, message))
+    fits = _codes_fit(context, report_paths)
+    values, converted = _convert(context)
+    messages: dict[tuple[int, int, int], str | None] = {}
+    found: list[tuple[int, str]] = []
+    for i in np.flatnonzero(~fits).tolist():
+        key = (int(context.e.index[i]), int(context.o.index[i]), int(context.p.index[i]))
+        if key not in messages:
+            messages[key] = _identify(context.batch.candidate(i), context, report_paths)[0]
+        found.append((i, messages[key]))
+    for i in np.flatnonzero(fits & ~converted).tolist():
+        element = context.element_of[context.e.index[i]]
+        batch = context.batch
+        try:
+            values[i] = rules.to_stored(
+                element.value_type, batch.raw_at(i), entry=batch.entry_at(i)
+            )
+            converted[i] = True
+        except rules.ValueProblem as problem:
+            found.append((i, f"{element.code}: {problem}"))
+    for i, message in sorted(found):
+        result.problems.append(_problem(context, i, message))
+    good = fits & converted
+    return np.flatnonzero(good), values[good]
+
+
+def _codes_fit(context: _Context, report_paths: list[str] | None) -> np.ndarray:
+    """Per row: the codes are known, in scope, and the element, org unit and period fit
+    (the same conditions as _identify, as arrays)."""
+    e, o, p = context.e.index, context.o.index, context.p.index
+    elements, orgunits, period_list = context.element_of, context.orgunit_of, context.period_of
+    unit_ok = np.array(
+        [
+            u is not None
+            and (report_paths is None or any(u.path.startswith(x) for x in report_paths))
+            for u in orgunits
+        ],
+        dtype=bool,
+    )
+    period_kind = [x.type if x else "" for x in period_list]
+    kind_ok = np.array(
+        [[bool(el) and k == el.period_type for k in period_kind] for el in elements], dtype=bool
+    ).reshape(len(elements), len(period_list))
+    targets = sorted({_target(u) for u in orgunits if u is not None})
+    target_of = np.array(
+        [targets.index(_target(u)) if u is not None else 0 for u in orgunits], dtype=np.int64
+    )
+    reports = np.array(
+        [[bool(el) and _reports(el, t) for t in targets] for el in elements], dtype=bool
+    ).reshape(len(elements), max(len(targets), 1))
+    fits = unit_ok[o] & kind_ok[e, p] & reports[e, target_of[o]]
+    return fits & _open(context, o, p)
+
+
+def _target(orgunit: OrgUnit) -> str:
+    return DIVISION if orgunit.kind == Kind.DIVISION else f"i:{orgunit.institution_type}"
+
+
+def _reports(element: DataElement, target: str) -> bool:
+    """Whether an org unit of `target` (see _target) reports the element (as _fit says)."""
+    if target == DIVISION:
+        return element.level == DIVISION
+    if element.level == DIVISION:
+        return False
+    types = element.institution_types or []
+    return not types or target[2:] in types
+
+
+def _open(context: _Context, o: np.ndarray, p: np.ndarray) -> np.ndarray:
+    far = 10**7  # beyond any date's ordinal
+    opened = np.array(
+        [u.opened_on.toordinal() if u and u.opened_on else -far for u in context.orgunit_of],
+        dtype=np.int64,
+    )
+    closed = np.array(
+        [u.closed_on.toordinal() if u and u.closed_on else far for u in context.orgunit_of],
+        dtype=np.int64,
+    )
+    start = np.array([x.start.toordinal() if x else 0 for x in context.period_of], np.int64)
+    end = np.array([x.end.toordinal() if x else 0 for x in context.period_of], np.int64)
+    # is_open_during: opened on or before the period's end, not closed by its start
+    return (opened[o] <= end[p]) & (closed[o] > start[p])
+
+
+def _convert(context: _Context) -> tuple[np.ndarray, np.ndarray]:
+    """(stored values, converted) per row: plain numbers of the right type and range as
+    arrays; anything else is left to rules.to_stored (converted False)."""
+    batch = context.batch
+    numbers = _numbers(batch.raw)
+    kinds = np.array(
+        [_VALUE_TYPES.index(e.value_type) if e else 0 for e in context.element_of], np.int64
+    )[context.e.index]
+    entry = np.array(batch.entries, dtype=bool) if batch.entries is not None else batch.entry
+    book = rules.load().values
+    values = numbers.copy()
+    percent = kinds == _VALUE_TYPES.index("percent")
+    scale = float(book["percent"].get("entry_scale", 1))
+    values = np.where(percent & entry, values / scale, values)
+    ok = np.isfinite(values)
+    for number, name in enumerate(_VALUE_TYPES):
+        spec, of_type = book[name], kinds == number
+        if name == "boolean":
+            ok &= ~of_type | (values == 0) | (values == 1)
             continue
-        resolved.append((candidate, element, orgunit, value))
-    return resolved
+        if spec.get("whole"):
+            ok &= ~of_type | (np.floor(values) == values)
+        if spec.get("min") is not None:
+            ok &= ~of_type | (values >= spec["min"])
+        if spec.get("max") is not None:
+            ok &= ~of_type | (values <= spec["max"])
+    return values, ok
+
+
+def _numbers(raw: pa.Array | list) -> np.ndarray:
+    """Each raw value as a float when it plainly is one (NaN otherwise)."""
+    if isinstance(raw, list):
+        if raw and all(type(x) is str for x in raw):
+            raw = pa.array(raw, pa.string())
+        else:
+            kinds = (int, float)
+            return np.fromiter(
+                (float(x) if type(x) in kinds else math.nan for x in raw), float, len(raw)
+            )
+    if isinstance(raw, pa.ChunkedArray):
+        raw = raw.combine_chunks()
+    plain = pc.match_substring_regex(raw, _PLAIN_NUMBER)
+    text = pc.if_else(plain, raw, pa.scalar("nan"))
+    return pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False).copy()
 
 
 def _identify(candidate: Candidate, context: _Context, report_paths: list[str] | None):
@@ -221,108 +525,231 @@ def _fit(element: DataElement, orgunit: OrgUnit, period: periods.Period) -> str 
     return None
 
 
-def _drop_duplicates(resolved, result: Checked):
-    seen: dict[tuple[str, str, str], tuple[Candidate, float]] = {}
-    kept, clashes = [], set()
-    for item in resolved:
-        candidate, _element, _orgunit, value = item
-        key = (candidate.orgunit, candidate.period, candidate.element)
+def _drop_duplicates(context: _Context, rows: np.ndarray, values: np.ndarray, result: Checked):
+    """A key given twice with the same value is one value; with different values, both are
+    errors (checked one by one, only for the keys that repeat)."""
+    keys = context.key(context.o.index[rows], context.p.index[rows], _element_ids(context, rows))
+    distinct, counts = np.unique(keys, return_counts=True)
+    repeated = distinct[counts > 1]
+    if not len(repeated):
+        return rows, values
+    batch = context.batch
+    involved = np.isin(keys, repeated)
+    seen: dict[int, tuple[int, float]] = {}
+    clashes: set[int] = set()
+    dropped = np.zeros(len(rows), dtype=bool)
+    for n in np.flatnonzero(involved).tolist():
+        key, i, value = int(keys[n]), int(rows[n]), float(values[n])
         if key not in seen:
-            seen[key] = (candidate, value)
-            kept.append(item)
+            seen[key] = (i, value)
             continue
+        dropped[n] = True
         first, first_value = seen[key]
         if first_value != value:
             clashes.add(key)
             message = _("duplicate of row %(row)s with a different value (%(a)s ≠ %(b)s)") % {
-                "row": first.location.row,
-                "a": first.raw,
-                "b": candidate.raw,
+                "row": batch.location(first).row,
+                "a": batch.raw_at(first),
+                "b": batch.raw_at(i),
             }
-            result.problems.append(_problem(candidate, message))
+            result.problems.append(_problem(context, i, message))
     for key in clashes:
         first = seen[key][0]
-        result.problems.append(_problem(first, _("this value is repeated with another value")))
-    return [
-        item for item in kept if (item[0].orgunit, item[0].period, item[0].element) not in clashes
-    ]
+        result.problems.append(
+            _problem(context, first, _("this value is repeated with another value"))
+        )
+    dropped |= np.isin(keys, np.array(sorted(clashes), dtype=np.int64))
+    return rows[~dropped], values[~dropped]
 
 
-def _stored_values(resolved, context: _Context) -> dict[tuple[int, int, str], float]:
-    if not resolved:
-        return {}
-    rule_codes = {name for rule in rules.load().rules for name in rule.check.names}
-    element_ids = {e.id for _c, e, _o, _v in resolved} | {
-        context.elements[code].pk for code in rule_codes if code in context.elements
-    }
-    orgunit_ids = sorted({o.id for _c, _e, o, _v in resolved})
-    period_codes = {c.period for c, _e, _o, _v in resolved}
-    rows = DataValue.objects.filter(period__in=period_codes, element_id__in=element_ids)
-    stored = {}
-    for start in range(0, len(orgunit_ids), 900):
-        chunk = rows.filter(orgunit_id__in=orgunit_ids[start : start + 900])
-        for element_id, orgunit_id, period, value in chunk.values_list(
-            "element_id", "orgunit_id", "period", "value"
-        ):
-            stored[(element_id, orgunit_id, period)] = value
-    return stored
+class _Stored:
+    """Stored values of the batch's org units and periods (its elements and those the rules
+    name), keyed as _Context.key."""
+
+    def __init__(self, keys: np.ndarray, values: np.ndarray):
+        order = np.argsort(keys, kind="stable")
+        self.keys, self.values = keys[order], values[order]
+
+    @classmethod
+    def fetch(
+        cls,
+        context: _Context,
+        rows: np.ndarray,
+        period_codes: dict[str, int] | None = None,
+        element_ids: set[int] | None = None,
+    ) -> _Stored:
+        if not len(rows):
+            return cls(np.zeros(0, np.int64), np.zeros(0))
+        if period_codes is None:
+            period_codes = {
+                context.p.codes[p]: p for p in np.unique(context.p.index[rows]).tolist()
+            }
+        if element_ids is None:
+            rule_codes = {name for rule in rules.load().rules for name in rule.check.names}
+            element_ids = set(np.unique(_element_ids(context, rows)).tolist()) | {
+                context.elements[code].pk for code in rule_codes if code in context.elements
+            }
+        units = np.unique(context.o.index[rows]).tolist()
+        unit_ids = [context.orgunit_of[o].pk for o in units]
+        local = dict(zip(unit_ids, units, strict=True))
+        found = fetch_values(sorted(element_ids), unit_ids, sorted(period_codes))
+        if not found:
+            return cls(np.zeros(0, np.int64), np.zeros(0))
+        _pks, e_ids, o_ids, codes, values = found
+        o = np.array([local[x] for x in o_ids], dtype=np.int64)
+        p = np.array([period_codes[x] for x in codes], dtype=np.int64)
+        keys = context.key(o, p, np.array(e_ids, dtype=np.int64))
+        return cls(keys, np.array(values, dtype=float))
+
+    def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(stored value, found) per key."""
+        if not len(self.keys):
+            return np.zeros(len(keys)), np.zeros(len(keys), dtype=bool)
+        at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        found = self.keys[at] == keys
+        return np.where(found, self.values[at], np.nan), found
 
 
-def _locked(resolved) -> set[tuple[int, str]]:
-    if not resolved:
-        return set()
-    period_codes = {c.period for c, _e, _o, _v in resolved}
-    approved = Submission.objects.filter(status=SubmissionStatus.APPROVED, period__in=period_codes)
-    orgunit_ids = {o.id for _c, _e, o, _v in resolved}
-    return {
-        (orgunit_id, period)
-        for orgunit_id, period in approved.values_list("orgunit_id", "period")
-        if orgunit_id in orgunit_ids
-    }
+def fetch_values(element_ids: list[int], orgunit_ids: list[int], period_codes: list[str]):
+    """Stored values (pks, element ids, org unit ids, periods, values as tuples of columns)
+    of the given elements, org units and periods, or None when there are none: raw SQL,
+    because a million model rows (even values_list) cost seconds."""
+    if not element_ids or not orgunit_ids or not period_codes:
+        return None
+    table = connection.ops.quote_name(DataValue._meta.db_table)
+    found = []
+    with connection.cursor() as cursor:
+        for units in _slices(orgunit_ids, _CHUNK):
+            for codes in _slices(period_codes, _CHUNK):
+                sql = (
+                    f"SELECT id, element_id, orgunit_id, period, value FROM {table} WHERE "
+                    f"element_id IN ({_marks(element_ids)}) AND orgunit_id IN ({_marks(units)})"
+                    f" AND period IN ({_marks(codes)})"
+                )
+                cursor.execute(sql, [*element_ids, *units, *codes])
+                found += cursor.fetchall()
+    return tuple(zip(*found, strict=True)) if found else None
 
 
-def _check_rules(fresh, stored, context: _Context, result: Checked) -> None:
-    codes_by_id = {e.id: code for code, e in context.elements.items()}
-    new: dict[tuple[int, str], dict[str, float]] = defaultdict(dict)
-    where: dict[tuple[int, str, str], Candidate] = {}
-    for candidate, element, orgunit, value in fresh:
-        new[(orgunit.id, candidate.period)][element.code] = value
-        where[(orgunit.id, candidate.period, element.code)] = candidate
-    old: dict[tuple[int, str], dict[str, float]] = defaultdict(dict)
-    for (element_id, orgunit_id, period), value in stored.items():
-        if (orgunit_id, period) in new:
-            old[(orgunit_id, period)][codes_by_id[element_id]] = value
-    for (orgunit_id, period), values in new.items():
-        for finding in rules.check_group(values, old[(orgunit_id, period)]):
-            candidate = where[(orgunit_id, period, finding.element)]
-            message = f"{finding.element}: {finding.message}"
-            result.problems.append(_problem(candidate, message, finding.severity, finding.rule))
+def _slices(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
-def _check_jumps(fresh, context: _Context, result: Checked) -> None:
-    jump_types = rules.load().jump_types
-    candidates = [item for item in fresh if item[1].value_type in jump_types]
-    if not candidates:
-        return
-    last_periods = {
-        code: context.period(code).previous_year().code
-        for code in {c.period for c, *_ in candidates}
-    }
-    element_ids = {e.id for _c, e, _o, _v in candidates}
-    orgunit_ids = sorted({o.id for _c, _e, o, _v in candidates})
-    last_year = {}
-    rows = DataValue.objects.filter(
-        period__in=set(last_periods.values()), element_id__in=element_ids
+def _marks(items: list) -> str:
+    return ", ".join(["%s"] * len(items))
+
+
+def _locked(context: _Context, rows: np.ndarray) -> np.ndarray:
+    """Per row: its form (org unit, period) is approved."""
+    if not len(rows):
+        return np.zeros(0, dtype=bool)
+    approved = Submission.objects.filter(
+        status=SubmissionStatus.APPROVED, period__in=context.p.codes
     )
-    for start in range(0, len(orgunit_ids), 900):
-        chunk = rows.filter(orgunit_id__in=orgunit_ids[start : start + 900])
-        for element_id, orgunit_id, period, value in chunk.values_list(
-            "element_id", "orgunit_id", "period", "value"
-        ):
-            last_year[(element_id, orgunit_id, period)] = value
-    for candidate, element, orgunit, value in candidates:
-        before = last_year.get((element.id, orgunit.id, last_periods[candidate.period]))
-        finding = rules.jump_warning(element.value_type, value, before)
+    local = {u.pk: i for i, u in enumerate(context.orgunit_of) if u is not None}
+    groups = [
+        context.group(np.int64(local[o]), np.int64(context.p.position[p]))
+        for o, p in approved.values_list("orgunit_id", "period")
+        if o in local
+    ]
+    if not groups:
+        return np.zeros(len(rows), dtype=bool)
+    mine = context.group(context.o.index[rows], context.p.index[rows])
+    return np.isin(mine, np.array(groups, dtype=np.int64))
+
+
+# ----------------------------------------------------------------------------- rules and jumps
+def _check_rules(context: _Context, rows, values, stored: _Stored, result: Checked) -> None:
+    """Comparison rules over every (org unit, period) group at once; the groups where one
+    fails are then checked by rules.check_group, which writes the findings."""
+    if not len(rows):
+        return
+    groups = context.group(context.o.index[rows], context.p.index[rows])
+    element_ids = _element_ids(context, rows)
+    distinct, first = np.unique(groups, return_index=True)
+    failing = np.zeros(len(distinct), dtype=bool)
+    ids = {code: e.pk for code, e in context.elements.items()}
+    for rule in rules.load().rules:
+        names = sorted(rule.check.names)
+        if any(name not in ids for name in names):
+            continue
+        new_ids = np.array([ids[name] for name in names], dtype=np.int64)
+        touched = np.isin(element_ids, new_ids)
+        if not touched.any():
+            continue
+        touched_groups = np.isin(distinct, groups[touched])
+        columns = {
+            name: _group_values(context, distinct, ids[name], rows, values, stored)
+            for name in names
+        }
+        failing |= touched_groups & rule.check.fails(columns)
+    if not failing.any():
+        return
+    order = np.argsort(first[failing], kind="stable")
+    for group in distinct[failing][order].tolist():
+        _report_group(context, group, rows, values, groups, stored, result)
+
+
+def _group_values(context, distinct, element_id, rows, values, stored: _Stored) -> np.ndarray:
+    """One element's value in each group: the new one, else the stored one, else NaN."""
+    column = np.full(len(distinct), np.nan)
+    keys = distinct * context.id_space + element_id
+    old, found = stored.lookup(keys)
+    column[found] = old[found]
+    mine = _element_ids(context, rows) == element_id
+    at = np.searchsorted(
+        distinct, context.group(context.o.index[rows[mine]], context.p.index[rows[mine]])
+    )
+    column[at] = values[mine]
+    return column
+
+
+def _report_group(context, group: int, rows, values, groups, stored: _Stored, result) -> None:
+    in_group = np.flatnonzero(groups == group)
+    codes = {e.pk: code for code, e in context.elements.items()}
+    new, where = {}, {}
+    for n in in_group.tolist():
+        element = context.element_of[context.e.index[rows[n]]]
+        new[element.code], where[element.code] = float(values[n]), int(rows[n])
+    low = group * context.id_space
+    start, stop = np.searchsorted(stored.keys, [low, low + context.id_space])
+    old = {
+        codes[int(key - low)]: float(value)
+        for key, value in zip(stored.keys[start:stop], stored.values[start:stop], strict=True)
+        if int(key - low) in codes
+    }
+    for finding in rules.check_group(new, old):
+        message = f"{finding.element}: {finding.message}"
+        i = where[finding.element]
+        result.problems.append(_problem(context, i, message, finding.severity, finding.rule))
+
+
+def _check_jumps(context: _Context, rows, values, result: Checked) -> None:
+    """A warning where a value is over `factor` times (or under 1/factor of) the same
+    period's value a year before: one query for last year's values."""
+    book = rules.load()
+    kinds = np.array(
+        [bool(e) and e.value_type in book.jump_types for e in context.element_of], dtype=bool
+    )
+    mine = kinds[context.e.index[rows]]
+    if not mine.any():
+        return
+    rows, values = rows[mine], values[mine]
+    last = {}
+    for p in np.unique(context.p.index[rows]).tolist():
+        last[context.period_of[p].previous_year().code] = p
+    ids = set(np.unique(_element_ids(context, rows)).tolist())
+    before = _Stored.fetch(context, rows, period_codes=last, element_ids=ids)
+    keys = context.key(context.o.index[rows], context.p.index[rows], _element_ids(context, rows))
+    old, found = before.lookup(keys)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = values / old
+    factor = book.jump_factor
+    flagged = found & (old > 0) & (values > 0) & ((ratio < 1 / factor) | (ratio > factor))
+    for n in np.flatnonzero(flagged).tolist():
+        element = context.element_of[context.e.index[rows[n]]]
+        finding = rules.jump_warning(element.value_type, float(values[n]), float(old[n]))
         if finding is not None:
             message = f"{element.code}: {finding.message}"
-            result.problems.append(_problem(candidate, message, "warning", "jump"))
+            result.problems.append(_problem(context, int(rows[n]), message, "warning", "jump"))

@@ -10,7 +10,7 @@ from types import ModuleType
 
 from django.utils.translation import gettext as _
 
-from xinglin.collection.validation import Candidate, Location, Problem
+from xinglin.collection.validation import Batch, Candidate, Location, Problem
 
 # A file larger than this is refused before it is read (about 2 million long-CSV rows).
 MAX_BYTES = 64 * 1024 * 1024
@@ -27,6 +27,15 @@ class Parsed:
     candidates: list[Candidate] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     encoding: str = ""
+    batch: Batch | None = None  # large files: the values as columns (then no candidates)
+
+    @property
+    def count(self) -> int:
+        return len(self.batch) if self.batch is not None else len(self.candidates)
+
+    def values(self) -> Batch | list[Candidate]:
+        """What validation.check takes."""
+        return self.batch if self.batch is not None else self.candidates
 
 
 def detect(path: Path) -> str:
@@ -62,12 +71,12 @@ def read(path: Path) -> Parsed:
     if size == 0:
         raise UnreadableFile(_("the file is empty"))
     parsed = formats()[detect(path)].read(path)
-    if len(parsed.candidates) > MAX_VALUES:
+    if parsed.count > MAX_VALUES:
         raise UnreadableFile(
             _("the file holds %(n)d values; the limit is %(limit)d: split it")
-            % {"n": len(parsed.candidates), "limit": MAX_VALUES}
+            % {"n": parsed.count, "limit": MAX_VALUES}
         )
-    if not parsed.candidates and not parsed.problems:
+    if not parsed.count and not parsed.problems:
         parsed.problems.append(Problem(Location(row=0), _("the file holds no values")))
     return parsed
 
