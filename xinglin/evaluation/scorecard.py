@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import User
 
 from xinglin.collection.models import DataValue, DeliveredTechnique
+from xinglin.evaluation import cache
 from xinglin.evaluation.engine import Evaluation, Result, evaluate
 from xinglin.evaluation.models import DerivedValue
 from xinglin.network import access
@@ -33,6 +34,16 @@ class Scorecard:
 
 
 def build(pack: str, unit: OrgUnit, period: str, user: User, language: str) -> Scorecard:
+    # the rows are the same for every user who may see the unit (kept per data generation);
+    # the children one level down depend on the user's scope
+    evaluation, rows = cache.cached(
+        ("scorecard", pack, unit.code, period, language),
+        lambda: _rows(pack, unit, period, language),
+    )
+    return Scorecard(evaluation, rows, _children(evaluation, unit, user), _groups(rows))
+
+
+def _rows(pack: str, unit: OrgUnit, period: str, language: str) -> tuple[Evaluation, list[Row]]:
     evaluation = evaluate(pack, unit, period, language=language)
     year = int(evaluation.period)
     history = {
@@ -46,7 +57,7 @@ def build(pack: str, unit: OrgUnit, period: str, user: User, language: str) -> S
             (str(y), _value(e, result.indicator, unit.code)) for y, e in sorted(history.items())
         ]
         rows.append(Row(result, evaluation.pack.indicator(result.indicator), trend))
-    return Scorecard(evaluation, rows, _children(evaluation, unit, user), _groups(rows))
+    return evaluation, rows
 
 
 def _value(evaluation: Evaluation, indicator: str, code: str) -> float | None:
