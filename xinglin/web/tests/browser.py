@@ -22,7 +22,20 @@ ARGS = [
 def browser_page(viewport: dict | None = None) -> Iterator[Page]:
     # Playwright's sync API runs an event loop; Django refuses ORM calls from a thread that
     # has one unless told this is deliberate (the test's own ORM calls are synchronous).
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with _page(viewport) as page:
+            yield page
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@contextmanager
+def _page(viewport: dict | None) -> Iterator[Page]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         context = browser.new_context(

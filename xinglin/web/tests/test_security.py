@@ -70,6 +70,7 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
         "XINGLIN_VAR_DIR": str(tmp_path),
         "XINGLIN_DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}",
     }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by browser tests; never in production
     result = subprocess.run(
         [sys.executable, "-m", "xinglin.cli", "check", "--deploy", "--fail-level", "WARNING"],
         capture_output=True,
