@@ -49,8 +49,13 @@ def main() -> None:
                     _get(page, cookie)
         print(f"W4: {args.users} users, {args.requests} requests each, think {args.think} s,"
               f" {args.workers} workers x {args.threads} threads")  # fmt: skip
-        _report("with think time", _run(sessions, args.requests, args.think))
-        _report("saturation (no think time)", _run(sessions, max(args.requests // 4, 2), 0.0))
+        for label, requests, think in (
+            ("with think time", args.requests, args.think),
+            ("saturation (no think time)", max(args.requests // 4, 2), 0.0),
+        ):
+            cpu = _server_cpu(server.pid)
+            run = _run(sessions, requests, think)
+            _report(label, run, _server_cpu(server.pid) - cpu)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
@@ -179,7 +184,21 @@ def _run(sessions: list[str], requests: int, think: float) -> dict:
     return {"timings": timings, "errors": errors, "seconds": time.perf_counter() - started}
 
 
-def _report(label: str, run: dict) -> None:
+def _server_cpu(pid: int) -> float:
+    """CPU seconds used so far by the gunicorn workers (children of the master `pid`), from
+    /proc: the machine is shared, so wall-clock latency alone would hide what a request costs."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:  # ppid
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+    return total
+
+
+def _report(label: str, run: dict, cpu: float) -> None:
     timings = sorted(run["timings"])
     if not timings:
         print(f"  {label}: no requests completed; errors: {run['errors'][:3]}")
@@ -188,7 +207,8 @@ def _report(label: str, run: dict) -> None:
     print(f"  {label}: {len(timings)} requests in {run['seconds']:.1f} s"
           f" ({len(timings) / run['seconds']:.0f}/s), p50 {statistics.median(timings) * 1000:.0f}"
           f" ms, p95 {p95 * 1000:.0f} ms, max {timings[-1] * 1000:.0f} ms,"
-          f" errors {len(run['errors'])}{' ' + str(run['errors'][:3]) if run['errors'] else ''}")  # fmt: skip
+          f" errors {len(run['errors'])}{' ' + str(run['errors'][:3]) if run['errors'] else ''};"
+          f" server CPU {cpu * 1000 / len(timings):.0f} ms per request")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 Cached evaluations (xinglin.evaluation.cache) are keyed by it. Database triggers, not calls in
 each write path, keep it current: every write to the tables below — through `store_values`,
 `replace_derived_values`, an evidence review, an org-unit move, a bulk import, the demo or raw
-SQL — changes it, so no writer can forget to. See docs/decisions/0002-evaluation-cache.md.
+SQL — changes it, so no writer can forget to. See docs/decisions/0003-evaluation-cache.md.
 
 - SQLite: row triggers replace one row's random token (SQLite has one writer at a time, so
   this adds no waiting). A random token, not a counter, so that a rolled-back write can never
