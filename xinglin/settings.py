@@ -7,6 +7,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent
@@ -178,3 +179,17 @@ LOGGING = {
 # The keyed hash of personal identifiers (ID-card numbers) uses its own key, so that
 # rotating the session secret does not break matching of care records.
 PERSONAL_ID_KEY = os.environ.get("XINGLIN_PERSONAL_ID_KEY") or SECRET_KEY
+
+
+def _env_positive_int(name: str, default: int) -> int:
+    text = os.environ.get(name, "")
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < 1:
+        raise ImproperlyConfigured(f"{name} must be a whole number of at least 1, not {text!r}")
+    return int(text)
+
+
+# Care records (assessments, guidance visits, HIS visits, rehabilitation, referrals) older than
+# this many years are deleted by `xinglin care purge` (PIPL art. 19: kept no longer than needed).
+CARE_RETENTION_YEARS = _env_positive_int("XINGLIN_CARE_RETENTION_YEARS", 10)

@@ -6,6 +6,7 @@ from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -27,6 +28,8 @@ from xinglin.care.labels import CONSTITUTION_LABELS, FLAG_LABELS, RESULT_LABELS
 from xinglin.care.models import Child, ChildGuidance, ConstitutionAssessment, Resident
 from xinglin.network import access
 from xinglin.network.models import Kind, OrgUnit
+from xinglin.web.models import EventKind
+from xinglin.web.security import record_event
 
 PAGE_SIZE = 200
 PERSON_FIELDS = ("institution", "id_number", "name", "assessed_on", "assessor", "height_cm",
@@ -119,9 +122,24 @@ def assessment_list(request, fmt: str = "html"):
         .select_related("resident", "institution")
     )
     if fmt == "csv":
-        return _csv_response(f"assessments-{year}.csv", *_assessment_rows(records))
+        return _assessment_export(request, records, year)
     context = {"year": year, "records": records[:PAGE_SIZE], "total": records.count()}
     return render(request, "care/assessment_list.html", context)
+
+
+def _assessment_export(request, records, year: int) -> HttpResponse:
+    """Record-level personal data leaves the system only for the roles that need it (the
+    bureau administrator, the institution's own clerk: access action `export`), and every
+    export is in the security log (PIPL; issue 11)."""
+    if not access.orgunits_for_user(request.user, "export").exists():
+        raise PermissionDenied
+    records = records.filter(access.scope_q(request.user, "export", "institution__path"))
+    record_event(
+        EventKind.PERSONAL_EXPORT,
+        request=request,
+        detail=f"care assessments {year}: {records.count()} rows",
+    )
+    return _csv_response(f"assessments-{year}.csv", *_assessment_rows(records))
 
 
 def _assessment_rows(records) -> tuple[list[str], list[list]]:

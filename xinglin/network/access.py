@@ -6,7 +6,9 @@ Actions:
 - `report`: enter, import and submit data (bureau administrator, township supervisor,
   institution clerk);
 - `approve`: approve or return submissions (bureau administrator, township supervisor);
-- `manage`: add, edit, move and close institutions (bureau administrator, township supervisor).
+- `manage`: add, edit, move and close institutions (bureau administrator, township supervisor);
+- `export`: take residents' record-level personal data out of the system (PIPL: only the roles
+  that need it, the bureau administrator and the institution's own clerk; issue 11).
 """
 
 from __future__ import annotations
@@ -20,12 +22,12 @@ from django.http import Http404
 
 from xinglin.network.models import Membership, OrgUnit, Role
 
-Action = Literal["view", "report", "approve", "manage"]
+Action = Literal["view", "report", "approve", "manage", "export"]
 
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
-    Role.BUREAU_ADMIN: frozenset({"view", "report", "approve", "manage"}),
+    Role.BUREAU_ADMIN: frozenset({"view", "report", "approve", "manage", "export"}),
     Role.TOWNSHIP_SUPERVISOR: frozenset({"view", "report", "approve", "manage"}),
-    Role.INSTITUTION_CLERK: frozenset({"view", "report"}),
+    Role.INSTITUTION_CLERK: frozenset({"view", "report", "export"}),
     Role.VIEWER: frozenset({"view"}),
     Role.DEPARTMENT_LIAISON: frozenset(),
 }
@@ -37,8 +39,14 @@ def scope_paths(user: User | AnonymousUser, action: Action = "view") -> list[str
         return []
     if user.is_superuser:
         return None
-    memberships = Membership.objects.filter(user=user).select_related("orgunit")
-    return sorted({m.orgunit.path for m in memberships if action in ROLE_ACTIONS.get(m.role, ())})
+    # Pages ask several times per request; the user object lives for one request.
+    cache = user.__dict__.setdefault("_xinglin_scope_paths", {})
+    if action not in cache:
+        memberships = Membership.objects.filter(user=user).values_list("role", "orgunit__path")
+        cache[action] = sorted(
+            {path for role, path in memberships if action in ROLE_ACTIONS.get(role, ())}
+        )
+    return list(cache[action])
 
 
 def scope_q(user: User | AnonymousUser, action: Action = "view", field: str = "path") -> Q:

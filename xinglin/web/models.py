@@ -18,6 +18,7 @@ class EventKind(models.TextChoices):
     EVIDENCE_DECISION = "evidence_decision", _("Evidence decision")
     BACKUP = "backup", _("Backup")
     RESTORE = "restore", _("Restore")
+    PURGE = "purge", _("Purge of expired personal data")
 
 
 class SecurityEvent(models.Model):
