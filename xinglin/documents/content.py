@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from xinglin.documents import charts, progress
+from xinglin.documents import progress
 from xinglin.documents.figures import Figure, PackInfo, PackSummary
 from xinglin.documents.gather import ReportData, format_value, status_label
 from xinglin.documents.models import Narrative, ReportKind, TypicalCase
@@ -215,10 +215,14 @@ def _charts(data: ReportData) -> list[Block]:
     blocks: list[Block] = []
     series = data.key_series()
     if series:
+        from xinglin.documents import charts  # matplotlib loads only when a document is drawn
+
         blocks.append(Chart("主要指标趋势", charts.trend_chart(series)))
     groups = data.met_by_group()
     if groups:
         label = "乡镇（街道）" if data.orgunit.division_level == "county" else "下级单位"
+        from xinglin.documents import charts
+
         blocks.append(Chart(f"各{label}指标达标情况", charts.met_chart(groups)))
         rows = [[name, str(met), str(not_met)] for name, met, not_met in groups]
         blocks.append(Table(f"各{label}指标达标情况", [label, "达标", "未达标"], rows))
