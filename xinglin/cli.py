@@ -17,8 +17,30 @@ def main(argv: list[str] | None = None) -> None:
         argv[1] = argv[1].replace("-", "_")
     argv[0] = "xinglin"
     from django.core.management import execute_from_command_line
+    from django.db import DatabaseError, InterfaceError
 
-    execute_from_command_line(argv)
+    try:
+        execute_from_command_line(argv)
+    except (DatabaseError, InterfaceError) as error:
+        # A database that is missing, unreachable or refuses us is an operating condition,
+        # not a bug: say which database and why, without a traceback (issue 11).
+        sys.stderr.write(f"xinglin: database error ({_database()}): {_first_line(error)}\n")
+        sys.exit(3)
+
+
+def _database() -> str:
+    """The database in use, without its password."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"SQLite {db['NAME']}"
+    return f"PostgreSQL {db.get('HOST') or 'localhost'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 if __name__ == "__main__":

@@ -90,6 +90,9 @@ def _dump_database(work: Path) -> Path:
         target = sqlite3.connect(path)
         try:
             connection.connection.backup(target)
+        except sqlite3.Error as error:
+            # e.g. "disk I/O error" when the disk is full: a clear error, not a traceback.
+            raise BackupError(f"the database copy failed: {error}") from error
         finally:
             target.close()
         return path
