@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -242,9 +243,10 @@ def _read_xlsx(name: str, content: bytes) -> list[list[str]]:
 
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (BadZipFile, KeyError, OSError, ValueError) as error:
+        table = [[_cell(c) for c in row] for row in book.worksheets[0].iter_rows(values_only=True)]
+    except (BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error) as error:
+        # zlib.error, EOFError: a damaged zip, at load or while rows are read (fuzzing).
         raise CareError(f"{name} is not an Excel workbook ({error})") from error
-    table = [[_cell(c) for c in row] for row in book.worksheets[0].iter_rows(values_only=True)]
     return [row for row in table if any(row)]
 
 

@@ -368,6 +368,20 @@ def _single_digit_answers(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _read_csv(in_path: str | os.PathLike[str]) -> tuple[list[str], list[list[str]], list[int]]:
+    try:
+        return _read_csv_rows(in_path)
+    except UnicodeDecodeError as error:
+        # Found by fuzzing (issue 11): a GBK or binary file is a clear input error.
+        raise ConstitutionInputError(
+            f"{in_path}: line 1, column id: not UTF-8 text (byte {error.start}); save the file "
+            "as CSV UTF-8",
+            row=None,
+            line=1,
+            column="id",
+        ) from error
+
+
+def _read_csv_rows(in_path: str | os.PathLike[str]) -> tuple[list[str], list[list[str]], list[int]]:
     # utf-8-sig drops a BOM when there is one (files saved by Excel carry it).
     with open(in_path, newline="", encoding="utf-8-sig") as fh:
         reader = csv.reader(fh)

@@ -13,6 +13,7 @@ import csv
 import io
 import os
 import re
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -257,12 +258,13 @@ def _xlsx_rows(name: str, content: bytes) -> Iterator[list[str]]:
 
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (BadZipFile, KeyError, OSError, ValueError) as error:
+        for row in book.worksheets[0].iter_rows(values_only=True):
+            cells = [_cell(c) for c in row]
+            if any(cells):
+                yield cells
+    except (BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error) as error:
+        # zlib.error, EOFError: a damaged zip, at load or while rows are read (fuzzing).
         raise CareError(f"{name} is not an Excel workbook ({error})") from error
-    for row in book.worksheets[0].iter_rows(values_only=True):
-        cells = [_cell(c) for c in row]
-        if any(cells):
-            yield cells
 
 
 def _cell(value) -> str:

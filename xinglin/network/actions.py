@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -389,14 +390,13 @@ def _read_xlsx(name: str, content: bytes) -> list[dict[str, str]]:
 
     try:
         sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
-    except (BadZipFile, KeyError, OSError, ValueError) as error:
+        rows = list(sheet.iter_rows(values_only=True))
+    except (BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error) as error:
+        # zlib.error, EOFError: a damaged zip, at load or while rows are read (fuzzing).
         raise NetworkError(
             _("%(file)s is not an Excel workbook (%(error)s).") % {"file": name, "error": error}
         ) from error
-    table = [
-        ["" if c is None else str(c).strip() for c in row]
-        for row in sheet.iter_rows(values_only=True)
-    ]
+    table = [["" if c is None else str(c).strip() for c in row] for row in rows]
     return _rows_from_table(name, [r for r in table if any(r)])
 
 

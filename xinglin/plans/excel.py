@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -102,10 +103,12 @@ def import_plan(plan: Plan, content: bytes, *, user=None) -> ImportResult:
 def _read_rows(content: bytes, result: ImportResult) -> list[tuple[int, list]]:
     try:
         sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError, IndexError):
+        table = [list(row) for row in sheet.iter_rows(values_only=True)]
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError, IndexError,
+            EOFError, zlib.error):  # fmt: skip
+        # zlib.error, EOFError: a damaged zip, at load or while rows are read (fuzzing).
         result.errors.append(_("The file is not an Excel workbook (.xlsx)."))
         return []
-    table = [list(row) for row in sheet.iter_rows(values_only=True)]
     header = [str(c or "").strip() for c in (table[0] if table else [])]
     if header[: len(COLUMNS)] != COLUMNS:
         result.errors.append(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import zlib
 from dataclasses import dataclass
 from datetime import datetime
 from zipfile import BadZipFile
@@ -104,9 +105,10 @@ def read_responses(
     there are no problems."""
     try:
         sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
-    except (BadZipFile, KeyError, OSError, ValueError) as error:
+        table = list(sheet.iter_rows(values_only=True))
+    except (BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error) as error:
+        # zlib.error, EOFError: a damaged zip, at load or while rows are read (fuzzing).
         return [], [Problem(None, None, _("Not an Excel workbook (.xlsx): %(e)s") % {"e": error})]
-    table = list(sheet.iter_rows(values_only=True))
     if not table:
         return [], [Problem(None, None, _("The workbook is empty."))]
     columns, problems = _map_columns(instrument, table[0])
