@@ -239,6 +239,7 @@ class _Context:
         self.period_of = [self.period(code) for code in self.p.codes]
         # element ids (0 for unknown codes) and a key space: (org unit, period, element id)
         self.element_ids = np.array([e.pk if e else 0 for e in self.element_of], dtype=np.int64)
+        self.orgunit_ids = np.array([u.pk if u else 0 for u in self.orgunit_of], dtype=np.int64)
         self.id_space = max([e.pk for e in self.elements.values()], default=0) + 1
 
     def period(self, code: str) -> periods.Period | None:
@@ -250,10 +251,12 @@ class _Context:
         return self.periods[code]
 
     def key(self, o: np.ndarray, p: np.ndarray, element_id: np.ndarray) -> np.ndarray:
-        return (o * len(self.p.codes) + p) * self.id_space + element_id
+        """(org unit id, period, element id) as one number (see fetch_keyed); `o` and `p`
+        are the batch's local indexes."""
+        return self.group(o, p) * self.id_space + element_id
 
     def group(self, o: np.ndarray, p: np.ndarray) -> np.ndarray:
-        return o * len(self.p.codes) + p
+        return self.orgunit_ids[o] * len(self.p.codes) + p
 
 
 def _chunked(queryset, field_name: str, items: list, size: int = _CHUNK):
@@ -589,17 +592,15 @@ class _Stored:
             element_ids = set(np.unique(_element_ids(context, rows)).tolist()) | {
                 context.elements[code].pk for code in rule_codes if code in context.elements
             }
-        units = np.unique(context.o.index[rows]).tolist()
-        unit_ids = [context.orgunit_of[o].pk for o in units]
-        local = dict(zip(unit_ids, units, strict=True))
-        found = fetch_values(sorted(element_ids), unit_ids, sorted(period_codes))
-        if not found:
-            return cls(np.zeros(0, np.int64), np.zeros(0))
-        _pks, e_ids, o_ids, codes, values = found
-        o = np.array([local[x] for x in o_ids], dtype=np.int64)
-        p = np.array([period_codes[x] for x in codes], dtype=np.int64)
-        keys = context.key(o, p, np.array(e_ids, dtype=np.int64))
-        return cls(keys, np.array(values, dtype=float))
+        units = np.unique(context.o.index[rows])
+        keys, values, _pks = fetch_keyed(
+            sorted(element_ids),
+            context.orgunit_ids[units].tolist(),
+            period_codes,
+            span=len(context.p.codes),
+            width=context.id_space,
+        )
+        return cls(keys, values)
 
     def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(stored value, found) per key."""
@@ -610,25 +611,41 @@ class _Stored:
         return np.where(found, self.values[at], np.nan), found
 
 
-def fetch_values(element_ids: list[int], orgunit_ids: list[int], period_codes: list[str]):
-    """Stored values (pks, element ids, org unit ids, periods, values as tuples of columns)
-    of the given elements, org units and periods, or None when there are none: raw SQL,
-    because a million model rows (even values_list) cost seconds."""
-    if not element_ids or not orgunit_ids or not period_codes:
-        return None
+def fetch_keyed(
+    element_ids: list[int],
+    orgunit_ids: list[int],
+    period_codes: dict[str, int],
+    *,
+    span: int,
+    width: int,
+    pks: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Stored values of the given elements, org units and periods as arrays (key, value, and
+    the row's id when `pks`), the key being (orgunit_id * span + period_codes[period]) *
+    width + element_id. Raw SQL and arrays: a million model rows (even values_list) cost
+    seconds. (Numbering the periods in SQL, by a join on a VALUES list, was slower on SQLite.)"""
     table = connection.ops.quote_name(DataValue._meta.db_table)
-    found = []
+    found: list[tuple] = []
+    codes = list(period_codes)
+    columns = "element_id, orgunit_id, period, value" + (", id" if pks else "")
     with connection.cursor() as cursor:
         for units in _slices(orgunit_ids, _CHUNK):
-            for codes in _slices(period_codes, _CHUNK):
+            for chunk in _slices(codes, _CHUNK):
                 sql = (
-                    f"SELECT id, element_id, orgunit_id, period, value FROM {table} WHERE "
-                    f"element_id IN ({_marks(element_ids)}) AND orgunit_id IN ({_marks(units)})"
-                    f" AND period IN ({_marks(codes)})"
+                    f"SELECT {columns} FROM {table} WHERE element_id IN ({_marks(element_ids)})"
+                    f" AND orgunit_id IN ({_marks(units)}) AND period IN ({_marks(chunk)})"
                 )
-                cursor.execute(sql, [*element_ids, *units, *codes])
+                cursor.execute(sql, [*element_ids, *units, *chunk])
                 found += cursor.fetchall()
-    return tuple(zip(*found, strict=True)) if found else None
+    if not found:
+        empty = np.zeros(0, np.int64)
+        return empty, np.zeros(0), (empty if pks else None)
+    stored = list(zip(*found, strict=True))
+    numbers = np.array([period_codes[code] for code in stored[2]], dtype=np.int64)
+    units_of = np.array(stored[1], dtype=np.int64)
+    keys = (units_of * span + numbers) * width + np.array(stored[0], dtype=np.int64)
+    values = np.array(stored[3], dtype=float)
+    return keys, values, (np.array(stored[4], dtype=np.int64) if pks else None)
 
 
 def _slices(items: list, size: int) -> Iterator[list]:
