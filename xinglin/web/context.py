@@ -18,11 +18,20 @@ NAVIGATION = [
 ]
 
 
+# Entries a user without any org unit in view (a department liaison) still has.
+WITHOUT_SCOPE = {"home", "plans:home"}
+
+
 def navigation(request) -> dict:
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {"navigation": []}
+    from xinglin.network import access
+
+    has_scope = access.scope_paths(request.user, "view") != []
     items = []
     for name, label in NAVIGATION:
+        if not has_scope and name not in WITHOUT_SCOPE:
+            continue
         try:
             url = reverse(name)
         except NoReverseMatch:

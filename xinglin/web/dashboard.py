@@ -29,15 +29,17 @@ def build(user, orgunit: OrgUnit, year: int) -> dict:
         ("dashboard", orgunit.code, year, get_language()), lambda: _engine_sections(orgunit, year)
     )
     completeness = cache.cached(
-        ("completeness", user.pk, orgunit.code, year, today),
+        ("completeness", user.pk, orgunit.code, year, today, get_language()),
         lambda: progress.completeness(user, orgunit, str(year)),
     )
     return {
         **board,
         "completeness": completeness,
-        "overdue": cache.cached(("overdue", user.pk, today), lambda: progress.overdue_tasks(user)),
+        "overdue": cache.cached(
+            ("overdue", user.pk, today, get_language()), lambda: progress.overdue_tasks(user)
+        ),
         "submissions": cache.cached(
-            ("submissions", user.pk), lambda: progress.recent_submissions(user)
+            ("submissions", user.pk, get_language()), lambda: progress.recent_submissions(user)
         ),
     }
 

@@ -37,3 +37,12 @@ def test_a_viewer_gets_no_rectification_link(client_for, victor, short_of_tcm_vi
 def test_the_scorecard_links_to_the_reported_vs_records_check(client_for, alice, county):
     text = client_for(alice).get(URL).text
     assert 'href="/care/visits/compare/640323/?year=2025"' in text
+
+
+def test_the_verdict_is_in_the_readers_words(client_for, alice, short_of_tcm_visits):
+    client = client_for(alice)
+    assert "总体结论: 未达标" in client.get(URL).text
+    client.cookies["django_language"] = "en"
+    text = client.get(URL).text
+    assert "Verdict: not met" in text
+    assert "Grassroots TCM demonstration county standard" in text
