@@ -45,9 +45,24 @@ def _instrument(code: str) -> Instrument:
     return get_object_or_404(Instrument, code=code)
 
 
-def _default_year(request) -> str:
+def _entry_year(request) -> str:
+    """?year=, else this year: new responses belong to the year they are collected in."""
     year = request.GET.get("year", "")
     return year if year.isdigit() and len(year) == 4 else str(date.today().year)
+
+
+def _default_year(request) -> str:
+    """?year=, else the latest year with responses in the user's scope, else this year."""
+    year = request.GET.get("year", "")
+    if year.isdigit() and len(year) == 4:
+        return year
+    latest = (
+        SurveyResponse.objects.filter(access.scope_q(request.user, "view", "orgunit__path"))
+        .order_by("-period")
+        .values_list("period", flat=True)
+        .first()
+    )
+    return latest[:4] if latest else str(date.today().year)
 
 
 def _home_unit(user):
@@ -104,7 +119,7 @@ def respond(request, code):
         instrument,
         units,
         request.POST or None,
-        initial={"period": _default_year(request), "orgunit": units[0].code},
+        initial={"period": _entry_year(request), "orgunit": units[0].code},
     )
     if request.method == "POST" and form.is_valid():
         unit = access.get_orgunit_for_user(request.user, form.cleaned_data["orgunit"], "report")
@@ -152,7 +167,7 @@ def import_page(request, code):
     if not access.orgunits_for_user(request.user, "report").exists():
         raise Http404(code)
     form = ImportForm(
-        request.POST or None, request.FILES or None, initial={"period": _default_year(request)}
+        request.POST or None, request.FILES or None, initial={"period": _entry_year(request)}
     )
     problems = []
     if request.method == "POST" and form.is_valid():

@@ -222,3 +222,15 @@ def test_knowledge_form_records_awareness(client_for, bob, knowledge):
     client_for(bob).post("/surveys/tcm_knowledge/respond/", data)
     saved = SurveyResponse.objects.get()
     assert (saved.is_positive, saved.correct_share) == (True, 0.6)
+
+
+def test_results_open_on_the_latest_year_with_responses(client_for, bob, satisfaction):
+    from xinglin.network.models import OrgUnit
+    from xinglin.surveys.actions import record_response
+    from xinglin.surveys.tests.conftest import satisfied_answers
+
+    record_response(
+        satisfaction, OrgUnit.objects.get(code="640323100"), "2024", satisfied_answers(), user=bob
+    )
+    response = client_for(bob).get("/surveys/resident_satisfaction/results/")
+    assert response["Location"] == "/surveys/resident_satisfaction/results/2024/640323100/"
