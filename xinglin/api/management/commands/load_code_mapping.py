@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import yaml
@@ -22,6 +23,11 @@ class Command(BaseCommand):
         "`elements:` and `orgunits:` maps of our code to the external identifier. Used by "
         "/api/v1/dataValueSets and /api/v1/adx with idScheme=uid. Example:\n" + EXAMPLE
     )
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        # Keep the YAML example's lines as written.
+        kwargs["formatter_class"] = argparse.RawDescriptionHelpFormatter
+        return super().create_parser(prog_name, subcommand, **kwargs)
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)

@@ -18,8 +18,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
-        purge = sub.add_parser("purge")
-        purge.add_argument("--dry-run", action="store_true")
+        purge = sub.add_parser(
+            "purge", help="delete care records older than XINGLIN_CARE_RETENTION_YEARS"
+        )
+        purge.add_argument(
+            "--dry-run", action="store_true", help="count what would go, delete nothing"
+        )
 
     def handle(self, *args, action, dry_run=False, **options):
         before = cutoff()

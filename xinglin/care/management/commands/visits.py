@@ -25,14 +25,22 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
-        load = sub.add_parser("import")
-        load.add_argument("file")
+        load = sub.add_parser(
+            "import", help="import an HIS visit export (.csv/.xlsx); all or nothing"
+        )
+        load.add_argument("file", help="the export file")
         load.add_argument("--mapping", help="institution code whose saved column mapping to use")
         load.add_argument("--as", dest="username", help="limit to this user's report scope")
-        derive = sub.add_parser("derive")
-        derive.add_argument("year", type=int)
-        derive.add_argument("--warehouse", action="store_true")
-        sub.add_parser("export")
+        derive = sub.add_parser(
+            "derive", help="derive total_visits, tcm_visits and techniques for a year"
+        )
+        derive.add_argument("year", type=int, help="e.g. 2025")
+        derive.add_argument(
+            "--warehouse",
+            action="store_true",
+            help="compute on DuckDB over the Parquet export (large volumes)",
+        )
+        sub.add_parser("export", help="export new visits to the Parquet warehouse (incremental)")
 
     def handle(self, *args, action, **options):
         if action == "import":

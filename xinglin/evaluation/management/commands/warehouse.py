@@ -15,8 +15,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
-        sub.add_parser("export")
-        sub.add_parser("status")
+        sub.add_parser("export", help="write changed tables to Parquet under var/warehouse")
+        sub.add_parser("status", help="show what the export holds and when it was written")
 
     def handle(self, *args, **options):
         from xinglin.warehouse.engine import Warehouse, default_root

@@ -24,15 +24,25 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="subcommand", required=True)
-        check = sub.add_parser("check")
+        check = sub.add_parser(
+            "check", help="validate every plan pack; exit 2 naming file and task"
+        )
         check.add_argument("--dir", default=str(PACKS_DIR), help="plan pack directory")
-        check.add_argument("--indicators", default=str(INDICATOR_PACKS_DIR))
-        load = sub.add_parser("load")
+        check.add_argument(
+            "--indicators",
+            default=str(INDICATOR_PACKS_DIR),
+            help="directory of the indicator packs the links point to",
+        )
+        load = sub.add_parser("load", help="load departments and plans for a county")
         load.add_argument("--orgunit", help="county (org unit) code, e.g. 640323")
         load.add_argument("--pack", action="append", help="only this pack (repeatable)")
-        digest = sub.add_parser("digest")
-        digest.add_argument("--orgunit", default=None)
-        digest.add_argument("--today", type=date.fromisoformat, default=None)
+        digest = sub.add_parser("digest", help="e-mail each department its weekly digest")
+        digest.add_argument(
+            "--orgunit", default=None, help="county code (default: every county with plans)"
+        )
+        digest.add_argument(
+            "--today", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: today)"
+        )
 
     def handle(self, *args, subcommand, **options):
         getattr(self, f"_{subcommand}")(**options)

@@ -12,7 +12,8 @@ class Command(BaseCommand):
     help = (
         "Indicator packs: `check` validates every packs/*.yaml (exit 2 naming the file, the "
         "indicator and the position of the first problem); `load` syncs the data-element "
-        "catalogue, the technique taxonomy and the packs into the database."
+        "catalogue, the technique taxonomy and the packs into the database; `adopt PACK "
+        "--orgunit CODE` judges an org unit (and everything beneath it) by a pack."
     )
 
     def add_arguments(self, parser):
