@@ -15,3 +15,5 @@ urlpatterns = [
     path("documents/", include("xinglin.documents.urls")),
 ]
 # Each app adds its own `path(...)` line here, one line per app.
+
+handler403 = "xinglin.web.errors.forbidden"

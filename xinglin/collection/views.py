@@ -25,6 +25,7 @@ from xinglin.lib import periods
 from xinglin.network import access
 from xinglin.network.models import Kind, OrgUnit
 from xinglin.standards.models import DataElement, TechniqueCategory
+from xinglin.web.errors import Refusal
 
 REPORT_DIR = Path(settings.VAR_DIR) / "import-reports"
 MAX_UNITS_LISTED = 200
@@ -133,8 +134,15 @@ def _known(typed: dict[str, str]) -> dict[str, str]:
 
 
 def _require_unlocked(user, unit: OrgUnit, period: str) -> None:
-    if not access.can(user, "report", unit) or actions.is_locked(unit, period):
+    if not access.can(user, "report", unit):
         raise PermissionDenied(unit.code)
+    if actions.is_locked(unit, period):
+        raise Refusal(
+            _(
+                "This form is approved and locked. Ask your supervisor to un-approve "
+                "it, with a reason, before changing a value."
+            )
+        )
 
 
 @login_required

@@ -152,6 +152,7 @@ def test_submit_return_approve_and_lock(client_for, carol, bob):
     clerk = client_for(carol)
     page = clerk.post(f"/collection/{HMC}/2024/value/physicians/", {"physicians": "15"})
     assert page.status_code == 403
+    assert "This form is approved and locked" in page.content.decode()
     assert _value(HMC, "2024", "physicians") == 14.0
     assert " disabled" in clerk.get(f"/collection/{HMC}/2024/").content.decode()
     actions = list(Submission.objects.get().events.values_list("action", flat=True))
