@@ -306,3 +306,10 @@ def test_the_completeness_page_takes_a_fixed_number_of_queries(
     with django_assert_max_num_queries(25):
         page = client.get("/collection/completeness/?form=village_clinic.monthly&period=202401")
     assert len(page.context["report"].rows) == 3
+
+
+def test_the_form_pages_link_to_their_excel_template(client_for, carol):
+    client = client_for(carol)
+    link = f"/collection/{HMC}/2024/template/township_health_center.yearly.xlsx"
+    assert link in client.get(f"/collection/{HMC}/2024/").content.decode()
+    assert client.get(link).status_code == 200
