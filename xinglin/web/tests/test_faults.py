@@ -67,8 +67,11 @@ def _big_csv(path: Path) -> int:
 
 def _count(database: Path) -> int:
     # Opening the file recovers: frames of a transaction that never committed are ignored.
-    with sqlite3.connect(database) as db:
+    db = sqlite3.connect(database)
+    try:
         return db.execute("SELECT COUNT(*) FROM collection_datavalue").fetchone()[0]
+    finally:
+        db.close()
 
 
 def test_an_import_killed_while_writing_leaves_nothing(instance, tmp_path):
