@@ -1,0 +1,107 @@
+"""The column-wise paths of imports (pyarrow CSV, array checks, read-only workbooks) and the
+per-value fallbacks they hand over to: same values, same messages."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import translation
+from openpyxl import Workbook
+
+from xinglin.collection.models import AuditEntry, DataValue
+from xinglin.collection.tests.conftest import CLINIC, HMC
+
+pytestmark = pytest.mark.usefixtures("county", "catalogue")
+OTHER_CLINIC = "640323100102"
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    with translation.override("en"):
+        yield
+
+
+def _values():
+    return sorted(
+        DataValue.objects.values_list("orgunit__code", "period", "element__code", "value")
+    )
+
+
+def test_a_short_row_falls_back_to_the_row_reader_and_is_named(csv_file, run_import):
+    path = csv_file([f"{HMC},202401,total_visits,1200", f"{HMC},202401"])
+    code, _out, err = run_import(path)
+    assert code == 2
+    assert "row 3, field row: error: expected 4 columns, found 2" in err
+    assert _values() == []
+
+
+def test_blank_rows_are_skipped_and_rows_keep_their_numbers(csv_file, run_import):
+    path = csv_file([f"{HMC},202401,total_visits,1200", ",,,", f"{HMC},202401,tcm_visits,x"])
+    code, _out, err = run_import(path)
+    assert code == 2
+    assert "row 4, field value: error: tcm_visits: “x” is not a number" in err
+
+
+def test_text_numbers_and_words_go_through_the_value_rules(csv_file, run_import):
+    path = csv_file([f'{HMC},202401,total_visits,"1,200"', f"{HMC},2024,has_tcm_hall,是"])
+    code, out, _err = run_import(path)
+    assert code == 0, out
+    assert _values() == [
+        (HMC, "2024", "has_tcm_hall", 1.0),
+        (HMC, "202401", "total_visits", 1200.0),
+    ]
+
+
+def test_a_rule_is_checked_in_every_group_and_reported_where_it_fails(csv_file, run_import):
+    lines = []
+    for unit in (CLINIC, OTHER_CLINIC):
+        for month in range(1, 13):
+            tcm = 900 if (unit, month) == (OTHER_CLINIC, 7) else 300
+            lines += [
+                f"{unit},2024{month:02d},total_visits,800",
+                f"{unit},2024{month:02d},tcm_visits,{tcm}",
+            ]
+    code, _out, err = run_import(csv_file(lines))
+    assert code == 2
+    errors = [line.split(": ", 1)[1] for line in err.splitlines() if ": error: " in line]
+    assert errors == [
+        "row 39, field value: error: tcm_visits: TCM visits cannot exceed total visits",
+        "row 38, field value: error: total_visits: TCM visits cannot exceed total visits",
+    ]
+    assert _values() == []
+
+
+def test_a_large_batch_writes_every_value_and_its_audit_entry(csv_file, run_import):
+    lines = [
+        f"{unit},{year}{month:02d},{element},{100 + month}"
+        for unit in (CLINIC, OTHER_CLINIC)
+        for year in (2022, 2023)
+        for month in range(1, 13)
+        for element in ("total_visits", "tcm_visits")
+    ]
+    code, out, _err = run_import(csv_file(lines))
+    assert code == 0
+    assert "96 values were added, 0 changed, 0 unchanged" in out
+    assert DataValue.objects.count() == AuditEntry.objects.count() == 96
+    changed = [line.replace(",101", ",111") for line in lines]
+    code, out, _err = run_import(csv_file(changed))
+    assert "0 values were added, 8 changed, 88 unchanged" in out
+    assert AuditEntry.objects.filter(old_value=101, new_value=111).count() == 8
+
+
+def test_a_workbook_with_a_sheet_per_month_imports_every_sheet(tmp_path, run_import):
+    book = Workbook()
+    book.remove(book.active)
+    for month in (1, 2):
+        sheet = book.create_sheet(f"2024{month:02d}")
+        sheet.append(["title"])
+        sheet.append(["报表编码", "village_clinic.monthly", "期间", f"2024{month:02d}"])
+        sheet.append(["机构编码", "机构名称", "总诊疗人次", "中医诊疗人次"])
+        sheet.append(["orgunit", "name", "total_visits", "tcm_visits"])
+        sheet.append([CLINIC, "x", 500, 100 * month])
+        sheet.append([OTHER_CLINIC, "y", 400, "=B1"])
+    path = tmp_path / "months.xlsx"
+    book.save(path)
+    code, _out, err = run_import(path)
+    assert code == 2
+    assert "sheet 202401, row 6, field D: error: D6 holds a formula (=B1)" in err
+    assert "sheet 202402, row 6, field D: error: D6 holds a formula (=B1)" in err
