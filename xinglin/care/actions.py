@@ -233,7 +233,11 @@ def _read_csv(name: str, content: bytes) -> list[list[str]]:
             continue
     else:
         raise CareError(f"{name} is neither UTF-8 nor GBK text")
-    return [row for row in csv.reader(io.StringIO(text)) if any(c.strip() for c in row)]
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""))
+        return [row for row in reader if any(c.strip() for c in row)]
+    except csv.Error as error:  # e.g. a stray carriage return inside a field (fuzzing)
+        raise CareError(f"{name} is not a readable CSV file ({error})") from error
 
 
 def _read_xlsx(name: str, content: bytes) -> list[list[str]]:

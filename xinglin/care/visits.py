@@ -246,9 +246,12 @@ def read_table(name: str, content: bytes) -> Iterator[list[str]]:
         except UnicodeDecodeError as error:
             raise CareError(f"{name} is neither UTF-8 nor GBK text") from error
     delimiter = "\t" if name.lower().endswith(".tsv") else ","
-    for row in csv.reader(io.StringIO(text), delimiter=delimiter):
-        if any(row):
-            yield row
+    try:
+        for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+            if any(row):
+                yield row
+    except csv.Error as error:  # e.g. a stray carriage return inside a field (fuzzing)
+        raise CareError(f"{name} is not a readable CSV file ({error})") from error
 
 
 def _xlsx_rows(name: str, content: bytes) -> Iterator[list[str]]:

@@ -369,8 +369,13 @@ def read_institution_file(name: str, content: bytes) -> list[dict[str, str]]:
     if name.lower().endswith(".xlsx"):
         return _read_xlsx(name, content)
     text = _decode(name, content)
-    reader = csv.reader(io.StringIO(text))
-    table = [row for row in reader if any(cell.strip() for cell in row)]
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""))
+        table = [row for row in reader if any(cell.strip() for cell in row)]
+    except csv.Error as error:  # e.g. a stray carriage return inside a field (fuzzing)
+        raise NetworkError(
+            _("%(file)s is not a readable CSV file (%(error)s).") % {"file": name, "error": error}
+        ) from error
     return _rows_from_table(name, table)
 
 

@@ -16,7 +16,8 @@ from collections.abc import Iterator
 
 import pytest
 from django.apps import apps
-from django.db import connection
+from django.core.signals import request_finished
+from django.db import close_old_connections, connection
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
@@ -198,6 +199,16 @@ def _body(response) -> str:
     return content.decode("utf-8", "replace")
 
 
+def _close(response) -> None:
+    """Close a response (a FileResponse holds an open file) without the request_finished
+    handler that would close the test's database connection (as the test client does)."""
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
+
+
 class Matrix:
     def __init__(self, users: dict, scopes: dict[str, world.Scope], pack: tuple[str, str]):
         self.scopes, self.pack, self.failures = scopes, pack, []
@@ -242,7 +253,7 @@ class Matrix:
         if persona is None and _short(name) not in PUBLIC and response.status_code == 200:
             self.fail(persona, "GET", url, "200 for an anonymous visitor")
         body = _body(response) if response.status_code == 200 else ""
-        response.close()
+        _close(response)
         leaked = [text for text in _forbidden(persona) if text in body]
         if leaked:
             self.fail(persona, "GET", url, f"shows {', '.join(leaked)}")
@@ -253,7 +264,7 @@ class Matrix:
             return
         response = self.request("POST", persona, url, _payload(scope))
         if response is not None:
-            response.close()
+            _close(response)
         if response is not None and response.status_code >= 500:
             self.fail(persona, "POST", url, f"status {response.status_code}")
         # 405 comes from the method decorator before the view runs: nothing can have changed.
