@@ -233,6 +233,7 @@ def _read_csv(name: str, content: bytes) -> list[list[str]]:
             continue
     else:
         raise CareError(f"{name} is neither UTF-8 nor GBK text")
+    text = text.replace("\x00", "")  # never meaningful; PostgreSQL refuses it (fuzzing)
     try:
         reader = csv.reader(io.StringIO(text, newline=""))
         return [row for row in reader if any(c.strip() for c in row)]

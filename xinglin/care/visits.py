@@ -246,6 +246,7 @@ def read_table(name: str, content: bytes) -> Iterator[list[str]]:
         except UnicodeDecodeError as error:
             raise CareError(f"{name} is neither UTF-8 nor GBK text") from error
     delimiter = "\t" if name.lower().endswith(".tsv") else ","
+    text = text.replace("\x00", "")  # never meaningful; PostgreSQL refuses it (fuzzing)
     try:
         for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
             if any(row):

@@ -368,7 +368,8 @@ def read_institution_file(name: str, content: bytes) -> list[dict[str, str]]:
     headers. Raises NetworkError with the file name when it cannot be read."""
     if name.lower().endswith(".xlsx"):
         return _read_xlsx(name, content)
-    text = _decode(name, content)
+    # A NUL is never meaningful in a cell, and PostgreSQL refuses it in text (fuzzing).
+    text = _decode(name, content).replace("\x00", "")
     try:
         reader = csv.reader(io.StringIO(text, newline=""))
         table = [row for row in reader if any(cell.strip() for cell in row)]
