@@ -87,5 +87,20 @@ def client_for(client):
     return login
 
 
+def pytest_collection_modifyitems(config, items):
+    """On PostgreSQL run only the tests that touch the database: the others (pure functions,
+    file formats, catalogues) ran on the SQLite pass and would only repeat themselves."""
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        return
+    uses_db = {"db", "transactional_db", "live_server", "django_db_setup"}
+    keep, drop = [], []
+    for item in items:
+        wanted = item.get_closest_marker("django_db") or uses_db & set(item.fixturenames)
+        (keep if wanted else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 def pytest_report_header(config):
     return f"database: {settings.DATABASES['default']['ENGINE']}"

@@ -9,12 +9,13 @@ echo "== ruff"
 $BIN/ruff check .
 echo "== makemigrations --check"
 XINGLIN_DATABASE_URL="sqlite:///:memory:" $BIN/xinglin makemigrations --check --dry-run
+WORKERS="${XINGLIN_TEST_WORKERS:-2}"
 echo "== tests on SQLite"
-env -u XINGLIN_DATABASE_URL $BIN/pytest "$@"
+env -u XINGLIN_DATABASE_URL $BIN/pytest -n "$WORKERS" "$@"
 PG_URL="${XINGLIN_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
-  echo "== database tests on PostgreSQL"
-  XINGLIN_DATABASE_URL="$PG_URL" $BIN/pytest -m "not browser" "$@"
+  echo "== database tests on PostgreSQL (tests that touch no database ran above)"
+  XINGLIN_DATABASE_URL="$PG_URL" $BIN/pytest -n "$WORKERS" -m "not browser" "$@"
 elif [ "${XINGLIN_REQUIRE_POSTGRES:-0}" = 1 ]; then
   echo "PostgreSQL at 127.0.0.1:5432 does not answer and XINGLIN_REQUIRE_POSTGRES=1" >&2
   exit 1
