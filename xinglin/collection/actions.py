@@ -15,6 +15,7 @@ import pyarrow as pa
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from pyarrow import csv as arrow_csv
@@ -37,6 +38,8 @@ from xinglin.lib import periods
 from xinglin.network import access
 from xinglin.network.models import OrgUnit
 from xinglin.standards.models import DataElement, TechniqueItem
+from xinglin.web.models import EventKind
+from xinglin.web.security import record_event
 
 
 @dataclass
@@ -59,6 +62,7 @@ def store_values(
     result = StoreResult()
     element_ids, orgunit_ids, period_codes, numbers = _value_columns(values)
     with transaction.atomic():
+        _lock_writers(orgunit_ids)
         _widen_cache(len(numbers))
         pks, old = _current_values(element_ids, orgunit_ids, period_codes)
         is_new = pks == 0
@@ -68,9 +72,43 @@ def store_values(
         writes.insert_values(is_new)
         writes.update_values(is_changed, pks)
         writes.insert_audit(is_new | is_changed, old)
+        _bump_submissions(orgunit_ids[is_new | is_changed], period_codes, is_new | is_changed)
     result.added, result.changed = int(is_new.sum()), int(is_changed.sum())
     result.unchanged = len(numbers) - result.added - result.changed
     return result
+
+
+# Writers of more org units than this take the whole-table lock instead of one lock per unit
+# (PostgreSQL keeps a bounded number of locks per transaction).
+_MAX_UNIT_LOCKS = 200
+_LOCK_SPACE = 7_340_000  # advisory-lock key space of data-value writers
+
+
+def _lock_writers(orgunit_ids: np.ndarray) -> None:
+    """Serialise writers of the same org units for the rest of the transaction, so two clerks
+    saving at once cannot overwrite each other unseen or race on the first insert. SQLite's
+    IMMEDIATE transactions already admit one writer at a time."""
+    if connection.vendor != "postgresql":
+        return
+    units = sorted({int(u) for u in orgunit_ids.tolist()})  # one order: no deadlock
+    with connection.cursor() as cursor:
+        if len(units) > _MAX_UNIT_LOCKS:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, 0)", [_LOCK_SPACE])
+            return
+        cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, 0)", [_LOCK_SPACE])
+        for unit in units:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_SPACE + 1, unit])
+
+
+def _bump_submissions(orgunit_ids: np.ndarray, period_codes: list[str], mask) -> None:
+    """Tell the forms whose values changed (a superset at worst: same units and periods)."""
+    units = {int(u) for u in orgunit_ids.tolist()}
+    if not units:
+        return
+    periods = {p for p, changed in zip(period_codes, mask.tolist(), strict=True) if changed}
+    Submission.objects.filter(orgunit_id__in=units, period__in=periods).update(
+        data_version=F("data_version") + 1
+    )
 
 
 def _value_columns(values) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
@@ -420,20 +458,38 @@ def submit_form(orgunit: OrgUnit, period: str, *, user: User | None) -> Submissi
     return submission
 
 
-def _decide(submission: Submission, user: User | None) -> None:
+def _decide(submission: Submission, user: User | None) -> Submission:
+    """The submission as it stands now, locked for this transaction, checked against what the
+    supervisor saw: still submitted, and its values unchanged since (`data_version`)."""
     if user is not None and not access.can(user, "approve", submission.orgunit):
         raise PermissionDenied(submission.orgunit.code)
-    if submission.status != SubmissionStatus.SUBMITTED:
+    current = Submission.objects.select_for_update().get(pk=submission.pk)
+    if current.status != SubmissionStatus.SUBMITTED:
         raise WorkflowError(_("only a submitted form can be approved or returned"))
-    submission.decided_at, submission.decided_by = timezone.now(), user
+    if current.data_version != submission.data_version:
+        raise WorkflowError(
+            _("the form's values changed after you opened it; look at them again first")
+        )
+    current.decided_at, current.decided_by = timezone.now(), user
+    return current
+
+
+def _record_decision(submission: Submission, user: User | None, action: str) -> None:
+    record_event(
+        EventKind.APPROVAL,
+        user=user,
+        orgunit=submission.orgunit,
+        detail=f"{action} {submission.orgunit.code} {submission.period}",
+    )
 
 
 @transaction.atomic
 def approve_submission(submission: Submission, *, user: User | None) -> Submission:
     """Approve: the form's values are locked until the submission is un-approved."""
-    _decide(submission, user)
+    submission = _decide(submission, user)
     submission.status, submission.comment = SubmissionStatus.APPROVED, ""
     _step(submission, "approve", user)
+    _record_decision(submission, user, "approve")
     return submission
 
 
@@ -442,9 +498,10 @@ def return_submission(submission: Submission, *, user: User | None, comment: str
     """Send the form back to the institution with a comment saying what to fix."""
     if not comment.strip():
         raise WorkflowError(_("say why the form is returned"))
-    _decide(submission, user)
+    submission = _decide(submission, user)
     submission.status, submission.comment = SubmissionStatus.RETURNED, comment.strip()
     _step(submission, "return", user, comment.strip())
+    _record_decision(submission, user, "return")
     return submission
 
 
@@ -460,6 +517,7 @@ def unapprove_submission(submission: Submission, *, user: User | None, reason: s
     submission.status, submission.comment = SubmissionStatus.OPEN, reason.strip()
     submission.decided_at, submission.decided_by = timezone.now(), user
     _step(submission, "unapprove", user, reason.strip())
+    _record_decision(submission, user, "unapprove")
     return submission
 
 

@@ -125,6 +125,9 @@ class Submission(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     comment = models.CharField(max_length=500, blank=True)
+    # Bumped by every change of the form's values: an approval names the version the
+    # supervisor looked at and is refused when the data changed since (optimistic check).
+    data_version = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [

@@ -382,8 +382,10 @@ def _codes_fit(context: _Context, report_paths: list[str] | None) -> np.ndarray:
     target_of = np.array(
         [targets.index(_target(u)) if u is not None else 0 for u in orgunits], dtype=np.int64
     )
+    # No known org unit at all: one all-false column, so every row fails as unknown.
     reports = np.array(
-        [[bool(el) and _reports(el, t) for t in targets] for el in elements], dtype=bool
+        [[bool(el) and _reports(el, t) for t in targets] or [False] for el in elements],
+        dtype=bool,
     ).reshape(len(elements), max(len(targets), 1))
     fits = unit_ok[o] & kind_ok[e, p] & reports[e, target_of[o]]
     return fits & _open(context, o, p)

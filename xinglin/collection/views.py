@@ -178,6 +178,10 @@ def workflow(request, code, period, step):
             submission = Submission.objects.filter(orgunit=unit, period=period).first()
             if submission is None:
                 raise actions.WorkflowError(_("this form has not been submitted"))
+            # The decision is about the values the supervisor's page showed.
+            seen = request.POST.get("version", "")
+            if seen.isdigit():
+                submission.data_version = int(seen)
             _decide(step, submission, request.user, text)
     except actions.WorkflowError as error:
         messages.error(request, str(error))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -133,7 +134,7 @@ _MERGED = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]+[0-9]+:[A-Z]+[0
 def open_workbook(path: Path, *, read_only: bool = False):
     try:
         return load_workbook(path, data_only=False, read_only=read_only)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError):
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, EOFError, zlib.error):
         raise UnreadableFile(_("this is not an Excel workbook (.xlsx)")) from None
 
 

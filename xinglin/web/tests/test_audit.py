@@ -50,11 +50,6 @@ def test_an_evidence_decision_is_recorded(built, bob):
     assert (EventKind.EVIDENCE_DECISION, "bob") in _kinds()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="collection approve_submission/return_submission do not call record_event("
-    "EventKind.APPROVAL); collection engineer active, reported in issue 11",
-)
 def test_an_approval_is_recorded(built, bob, carol):
     unit = built["HMC"].institution
     submit_form(unit, world.MONTH, user=carol)

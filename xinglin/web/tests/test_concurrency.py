@@ -57,13 +57,6 @@ def _in_threads(work, count: int) -> list[BaseException]:
     return errors
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="collection store_values reads current values without a row lock: concurrent "
-    "clerks overwrite each other unseen (audit entries all start from the same old value), "
-    "and first saves race on the insert (UniqueViolation unique_data_value, a 500 on the "
-    "web); collection engineer active, reported in issue 11",
-)
 @pytest.mark.parametrize("first", ["existing", "new"])
 def test_fifty_clerks_saving_at_once_lose_no_update(county, carol, first):
     sync_catalogue()
@@ -95,12 +88,6 @@ def test_fifty_clerks_saving_at_once_lose_no_update(county, carol, first):
         assert entries[-1].new_value == values[cell]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="collection approve_submission reads the submission without select_for_update: "
-    "both supervisors' approvals go through (two approve events); collection engineer active, "
-    "reported in issue 11",
-)
 def test_two_supervisors_approving_at_once_approve_once(county, alice, bob, carol):
     sync_catalogue()
     unit = OrgUnit.objects.get(code="640323100001")
@@ -120,11 +107,6 @@ def test_two_supervisors_approving_at_once_approve_once(county, alice, bob, caro
     assert SubmissionEvent.objects.filter(submission=submission, action="approve").count() == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="collection has no optimistic version check: approve_submission(submission, user) "
-    "does not take the version the supervisor looked at (reported in issue 11)",
-)
 def test_an_approval_of_data_changed_since_the_supervisor_looked_is_refused(county, bob, carol):
     sync_catalogue()
     element = DataElement.objects.get(code="total_visits")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import zlib
 from datetime import date, datetime
 
 import pytest
@@ -151,20 +150,7 @@ def _counts(*models) -> list[int]:
     return [m.objects.count() for m in models]
 
 
-@pytest.mark.parametrize(
-    "suffix",
-    [
-        pytest.param("csv", marks=pytest.mark.xfail(
-            raises=ValueError, strict=False, reason="see test_a_row_of_empty_codes_is_a_clear_error",
-        )),
-        "json",
-        pytest.param("xlsx", marks=pytest.mark.xfail(
-            raises=(zlib.error, EOFError), strict=False,
-            reason="collection/importers/workbook.py lets zlib.error/EOFError of a damaged "
-            "workbook escape (collection engineer active; reported in issue 11)",
-        )),
-    ],
-)  # fmt: skip
+@pytest.mark.parametrize("suffix", ["csv", "json", "xlsx"])
 def test_collection_imports(fuzz_world, tmp_path, suffix):
     header = ["orgunit", "period", "element", "value"]
     seeds = {
@@ -187,11 +173,6 @@ def test_collection_imports(fuzz_world, tmp_path, suffix):
     run()
 
 
-@pytest.mark.xfail(
-    raises=ValueError, strict=True,
-    reason="collection/validation.py _codes_fit: numpy reshape of an empty array (collection "
-    "engineer active; reported in issue 11)",
-)  # fmt: skip
 def test_a_row_of_empty_codes_is_a_clear_error(fuzz_world, tmp_path):
     """Found by the fuzzer: `xinglin import` of this file ends in a traceback."""
     path = tmp_path / "values.csv"
