@@ -21,6 +21,8 @@ from xinglin.care.models import (
 from xinglin.care.referrals import referrals_for_user
 from xinglin.lib import periods
 from xinglin.network import access
+from xinglin.web.models import EventKind
+from xinglin.web.security import record_event
 
 router = Router(tags=["care records"])
 CONSTITUTIONS = (
@@ -122,9 +124,13 @@ class ReferralPage(Page):
 def _filtered(
     request: HttpRequest, rows: QuerySet, filters: CareFilters, day: str, unit: str
 ) -> QuerySet:
-    """Within the caller's view scope, beneath `orgunit`, with `day` inside `period` (a
-    period code that does not parse is a 422 naming the field)."""
-    rows = rows.filter(access.scope_q(caller(request), "view", f"{unit}__path"))
+    """Within the caller's export scope (record-level personal data: the bureau administrator
+    and the institution's own clerk, as for the CSV exports), beneath `orgunit`, with `day`
+    inside `period` (a period code that does not parse is a 422 naming the field). Every call
+    is a security event (PIPL)."""
+    user = caller(request)
+    rows = rows.filter(access.scope_q(user, "export", f"{unit}__path"))
+    record_event(EventKind.PERSONAL_EXPORT, user=user, detail=f"api {request.path}")
     if filters.orgunit:
         path = orgunit_in_scope(request, filters.orgunit).path
         rows = rows.filter(**{f"{unit}__path__startswith": path})

@@ -110,3 +110,20 @@ def test_an_administrator_reads_the_plan(client, alice, plan, bearer):
 
 def test_another_townships_plan_is_404(client, bob, plan, bearer):
     assert client.get(f"/api/v1/plans/{plan.pk}", **bearer(bob)).status_code == 404
+
+
+@pytest.mark.parametrize("persona", ["victor", "bob"])
+def test_record_level_care_data_is_for_the_roles_that_export(
+    client, records, bearer, request, persona
+):
+    """A viewer or a supervisor sees figures, not residents' records (as for the CSV)."""
+    user = request.getfixturevalue(persona)
+    assert client.get("/api/v1/care/assessments", **bearer(user)).json()["count"] == 0
+
+
+def test_reading_care_records_through_the_api_is_logged(client, alice, records, bearer):
+    from xinglin.web.models import SecurityEvent
+
+    client.get("/api/v1/care/assessments", **bearer(alice))
+    event = SecurityEvent.objects.get(kind="personal_export")
+    assert (event.username, event.detail) == ("alice", "api /api/v1/care/assessments")
