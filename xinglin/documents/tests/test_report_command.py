@@ -23,6 +23,13 @@ EVALUATION_HEADINGS = [
 ]  # fmt: skip
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection(monkeypatch):
+    # `xinglin` (Django's run_from_argv) closes every connection when a command ends; inside
+    # a test's transaction on PostgreSQL that would leave the test a closed connection.
+    monkeypatch.setattr("django.db.connections.close_all", lambda: None)
+
+
 def report(*args: str) -> int:
     try:
         main(["xinglin", "report", *args])
