@@ -24,6 +24,7 @@ from xinglin.care.models import (
     Resident,
     Sex,
 )
+from xinglin.lib.text import decode_text
 from xinglin.network.models import Kind, OrgUnit
 
 BMI_ITEM, WAIST_ITEM = 9, 28
@@ -225,13 +226,8 @@ def read_assessment_file(name: str, content: bytes) -> list[dict[str, str]]:
 
 
 def _read_csv(name: str, content: bytes) -> list[list[str]]:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = content.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
+    text = decode_text(content)
+    if text is None:
         raise CareError(f"{name} is neither UTF-8 nor GBK text")
     text = text.replace("\x00", "")  # never meaningful; PostgreSQL refuses it (fuzzing)
     try:

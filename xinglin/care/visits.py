@@ -35,6 +35,7 @@ from xinglin.care.models import (
     VisitImport,
     VisitTechnique,
 )
+from xinglin.lib.text import decode_text
 from xinglin.network.models import Kind, OrgUnit
 from xinglin.standards.models import TechniqueItem
 
@@ -238,13 +239,9 @@ def read_table(name: str, content: bytes) -> Iterator[list[str]]:
     if name.lower().endswith(".xlsx"):
         yield from _xlsx_rows(name, content)
         return
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = content.decode("gb18030")
-        except UnicodeDecodeError as error:
-            raise CareError(f"{name} is neither UTF-8 nor GBK text") from error
+    text = decode_text(content)
+    if text is None:
+        raise CareError(f"{name} is neither UTF-8 nor GBK text")
     delimiter = "\t" if name.lower().endswith(".tsv") else ","
     text = text.replace("\x00", "")  # never meaningful; PostgreSQL refuses it (fuzzing)
     try:

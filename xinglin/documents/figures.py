@@ -9,14 +9,12 @@ is called, or where metadata lives, is a change to this module only.
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass, field
 from typing import TypedDict
 
 from django.utils.translation import get_language
 
 STATUSES = ("met", "not_met", "no_data", "not_applicable", "awaiting_evidence")
-TARGET_RE = re.compile(r"^\s*(>=|<=|>|<|=|between)\s+([-\d.]+)(%?)(?:\s+and\s+([-\d.]+)(%?))?\s*$")
 
 
 class Figure(TypedDict):
@@ -191,12 +189,14 @@ def parse_target(target: str | None) -> tuple[str, float] | None:
     lower bound; None when there is no numeric target."""
     if not target:
         return None
-    match = TARGET_RE.match(str(target))
-    if match is None:
+    from xinglin.standards.expressions import TargetError
+    from xinglin.standards.expressions import parse_target as parse_pack_target
+
+    try:
+        parsed = parse_pack_target(str(target))
+    except TargetError:
         return None
-    operator, number, percent = match.group(1), float(match.group(2)), match.group(3)
-    value = number / 100 if percent else number
-    return (">=", value) if operator == "between" else (operator, value)
+    return (">=", parsed.low) if parsed.op == "between" else (parsed.op, parsed.low)
 
 
 @dataclass

@@ -14,6 +14,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from xinglin.lib.text import decode_text
 from xinglin.network.models import (
     BEGINNING,
     DivisionLevel,
@@ -381,12 +382,10 @@ def read_institution_file(name: str, content: bytes) -> list[dict[str, str]]:
 
 
 def _decode(name: str, content: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return content.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise NetworkError(_("%(file)s is neither UTF-8 nor GBK text.") % {"file": name})
+    text = decode_text(content)
+    if text is None:
+        raise NetworkError(_("%(file)s is neither UTF-8 nor GBK text.") % {"file": name})
+    return text
 
 
 def _read_xlsx(name: str, content: bytes) -> list[dict[str, str]]:

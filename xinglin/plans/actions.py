@@ -4,7 +4,6 @@ rectification tasks; and `evidence_status`, which settles an indicator's evidenc
 from __future__ import annotations
 
 import hashlib
-import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
@@ -36,10 +35,9 @@ from xinglin.plans.models import (
     UpdateKind,
 )
 from xinglin.plans.packs import PackError, PlanPack, parse_month_day, read_departments
+from xinglin.standards.expressions import TargetError, parse_target
 from xinglin.web.models import EventKind
 from xinglin.web.security import record_event
-
-TARGET = re.compile(r"^\s*(>=|<=|>|<|=)\s*([\d.]+)\s*(%?)\s*$")
 
 
 class PlanError(ValueError):
@@ -373,17 +371,12 @@ def evidence_statuses(
 def meets_target(value: float | None, target: str) -> bool | None:
     """Whether `value` meets a pack target such as ">= 35%" (percent values are fractions);
     None when either is missing or the target is not a simple comparison."""
-    match = TARGET.match(target or "")
-    if value is None or not match:
+    if value is None or not target:
         return None
-    bound = float(match[2]) / (100 if match[3] else 1)
-    return {
-        ">=": value >= bound,
-        "<=": value <= bound,
-        ">": value > bound,
-        "<": value < bound,
-        "=": abs(value - bound) < 1e-9,
-    }[match[1]]
+    try:
+        return parse_target(target).is_met(value)
+    except TargetError:
+        return None
 
 
 @transaction.atomic

@@ -19,10 +19,9 @@ from pyarrow import csv as arrow_csv
 
 from xinglin.collection.importers import Parsed, UnreadableFile, _textreport
 from xinglin.collection.validation import Batch, Candidate, Location, Problem
+from xinglin.lib.text import ENCODINGS
 
 COLUMNS = ("orgunit", "period", "element", "value")
-# GB18030 is a superset of GBK (and of GB2312), so it reads either.
-ENCODINGS = ("utf-8-sig", "gb18030")
 
 
 def decode(data: bytes) -> tuple[str, str]:
