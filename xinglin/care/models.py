@@ -291,9 +291,19 @@ class Visit(models.Model):
     visit is decided when figures are derived, by the rules of data/tcm_visit_rules.yaml,
     from the stored features (department, TCM diagnosis, techniques, herbal prescription)."""
 
-    batch = models.ForeignKey(VisitImport, on_delete=models.CASCADE, related_name="visits")
+    # Bulk rows (a million per import): no database foreign-key constraints, whose checks
+    # at commit would be half of PostgreSQL's import time. Django still enforces CASCADE and
+    # PROTECT, and import_visits writes only institutions it looked up, into its new batch.
+    batch = models.ForeignKey(
+        VisitImport, on_delete=models.CASCADE, related_name="visits", db_constraint=False
+    )
+    # No index of its own: the (institution, month) index serves every lookup by institution.
     institution = models.ForeignKey(
-        "network.OrgUnit", on_delete=models.PROTECT, related_name="care_visits"
+        "network.OrgUnit",
+        on_delete=models.PROTECT,
+        related_name="care_visits",
+        db_index=False,
+        db_constraint=False,
     )
     visited_on = models.DateField()
     month = models.CharField(max_length=6)  # period code, e.g. 202501: what figures group by
@@ -319,10 +329,27 @@ class VisitTechnique(models.Model):
     """A technique delivered at a visit, denormalised (institution, month) so that the
     techniques each institution delivered per month are one GROUP BY."""
 
-    batch = models.ForeignKey(VisitImport, on_delete=models.CASCADE, related_name="+")
-    institution = models.ForeignKey("network.OrgUnit", on_delete=models.PROTECT, related_name="+")
+    # As Visit: no database constraints (Django enforces CASCADE and PROTECT). Indexes:
+    # (institution, month) serves lookups by institution; catalogue items are hardly ever
+    # deleted, so the PROTECT check may scan rather than every import keep an index.
+    batch = models.ForeignKey(
+        VisitImport, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    institution = models.ForeignKey(
+        "network.OrgUnit",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     month = models.CharField(max_length=6)
-    item = models.ForeignKey("standards.TechniqueItem", on_delete=models.PROTECT, related_name="+")
+    item = models.ForeignKey(
+        "standards.TechniqueItem",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
 
     class Meta:
         indexes = [models.Index(fields=["institution", "month"])]

@@ -14,10 +14,12 @@ import io
 import os
 import re
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
+from operator import itemgetter
 from pathlib import Path
 
 import yaml
@@ -35,6 +37,7 @@ from xinglin.care.models import (
     VisitImport,
     VisitTechnique,
 )
+from xinglin.lib.bulk import insert_columns, widen_sqlite_cache
 from xinglin.lib.text import decode_text
 from xinglin.network.models import Kind, OrgUnit
 from xinglin.standards.models import TechniqueItem
@@ -42,7 +45,6 @@ from xinglin.standards.models import TechniqueItem
 DATA = Path(__file__).parent / "data"
 SOURCE = "care.visits"  # the engine's name for figures derived here
 RULES_ENV = "XINGLIN_TCM_VISIT_RULES"
-BATCH = 50_000  # rows per executemany
 MAX_ERRORS_SHOWN = 200
 SEPARATORS = re.compile(r"[;；,，、|]")
 ICD10 = re.compile(r"^[A-Z]\d{2}(\.[0-9A-Z]{1,4})?[+*]?$")
@@ -236,6 +238,13 @@ def load_default_codes() -> int:
 def read_table(name: str, content: bytes) -> Iterator[list[str]]:
     """Rows of a .csv/.tsv (UTF-8 or GBK) or .xlsx file as lists of strings, blank rows
     skipped."""
+    for _number, row in read_numbered(name, content):
+        yield row
+
+
+def read_numbered(name: str, content: bytes) -> Iterator[tuple[int, list[str]]]:
+    """(row number in the file, cells) of each row that is not blank: the numbers a person
+    sees in a spreadsheet or an editor, so an error's row can be found."""
     if name.lower().endswith(".xlsx"):
         yield from _xlsx_rows(name, content)
         return
@@ -244,25 +253,29 @@ def read_table(name: str, content: bytes) -> Iterator[list[str]]:
         raise CareError(f"{name} is neither UTF-8 nor GBK text")
     delimiter = "\t" if name.lower().endswith(".tsv") else ","
     text = text.replace("\x00", "")  # never meaningful; PostgreSQL refuses it (fuzzing)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    start = 1  # the line a record starts on (a quoted field may span lines)
     try:
-        for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
-            if any(row):
-                yield row
+        for row in reader:
+            if row and (row[0] or any(row)):
+                yield start, row
+            start = reader.line_num + 1
     except csv.Error as error:  # e.g. a stray carriage return inside a field (fuzzing)
         raise CareError(f"{name} is not a readable CSV file ({error})") from error
 
 
-def _xlsx_rows(name: str, content: bytes) -> Iterator[list[str]]:
+def _xlsx_rows(name: str, content: bytes) -> Iterator[tuple[int, list[str]]]:
     from zipfile import BadZipFile
 
     from openpyxl import load_workbook
 
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        for row in book.worksheets[0].iter_rows(values_only=True):
+        rows = book.worksheets[0].iter_rows(values_only=True)
+        for number, row in enumerate(rows, start=1):
             cells = [_cell(c) for c in row]
             if any(cells):
-                yield cells
+                yield number, cells
     except (BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error) as error:
         # zlib.error, EOFError: a damaged zip, at load or while rows are read (fuzzing).
         raise CareError(f"{name} is not an Excel workbook ({error})") from error
@@ -327,9 +340,45 @@ def columns_for(header: list[str], mapping: VisitColumnMapping | None) -> _Colum
     return _Columns(at, institution)
 
 
-class _RowChecker:
-    """Turns one export row into the values stored, or row errors. Caches what repeats
-    (dates, patients, institutions) so that a million rows stay fast."""
+FIELDS = (
+    "institution",
+    "visit_date",
+    "patient_id",
+    "department",
+    "diagnoses",
+    "tcm_diagnoses",
+    "techniques",
+    "herbal",
+)  # fmt: skip  (the order row errors are listed in)
+
+
+@dataclass
+class _Checked:
+    """The visits of a file as columns (one list per stored field), and each row's
+    technique items."""
+
+    institution: list[int] = field(default_factory=list)
+    visited_on: list[str] = field(default_factory=list)  # ISO dates
+    month: list[str] = field(default_factory=list)
+    department: list[str] = field(default_factory=list)
+    patient_hash: list[str] = field(default_factory=list)
+    patient_masked: list[str] = field(default_factory=list)
+    diagnoses: list[str] = field(default_factory=list)
+    tcm_diagnoses: list[str] = field(default_factory=list)
+    techniques: list[str] = field(default_factory=list)
+    has_tcm_diagnosis: list[bool] = field(default_factory=list)
+    has_technique: list[bool] = field(default_factory=list)
+    has_herbal: list[bool] = field(default_factory=list)
+    items: list[tuple[int, ...]] = field(default_factory=list)  # technique item ids per row
+
+    def __len__(self) -> int:
+        return len(self.month)
+
+
+class _ColumnChecker:
+    """Checks an export column by column: each distinct cell text of a column is checked once
+    (an export repeats its dates, departments, codes and techniques endlessly), then every
+    row takes its column's verdict by lookup. A million rows stay a few seconds."""
 
     def __init__(self, columns: _Columns, mapping, allowed, rules: dict):
         self.at = columns.at
@@ -339,98 +388,144 @@ class _RowChecker:
         self.reject_unknown = rules.get("unknown_codes", "accept") == "reject"
         self.icd = known_codes(CodeSystem.ICD10)
         self.tcm = known_codes(CodeSystem.TCM_DISEASE) | known_codes(CodeSystem.TCM_SYNDROME)
-        self.units: dict[str, OrgUnit | str] = {}
-        self.dates: dict[str, tuple[date, str] | None] = {}
-        self.patients: dict[str, tuple[str, str]] = {}
         self.unknown = 0
 
-    def _get(self, row: list[str], name: str) -> str:
+    def check(self, numbers: list[int], rows: list[list[str]]) -> tuple[_Checked, list[RowError]]:
+        """The rows' stored values, or (when any row is wrong) the errors, by row and field."""
+        width = 1 + max(i for i in self.at.values() if i is not None)
+        rows = [row if len(row) >= width else row + [""] * (width - len(row)) for row in rows]
+        verdicts = {name: self._verdicts(name, self._column(rows, name)) for name in FIELDS}
+        errors = self._errors(numbers, verdicts)
+        if errors:
+            return _Checked(), errors
+        return self._values(verdicts), []
+
+    def _column(self, rows: list[list[str]], name: str) -> list[str]:
         index = self.at[name]
-        return row[index].strip() if index is not None and index < len(row) else ""
+        if index is None:
+            return [""] * len(rows)
+        return list(map(itemgetter(index), rows))
 
-    def check(self, number: int, row: list[str], errors: list[RowError]):
-        failed = len(errors)
-        unit = self._institution(number, row, errors)
-        day = self._date(number, self._get(row, "visit_date"), errors)
-        patient = self._patient(number, self._get(row, "patient_id"), errors)
-        department = self._get(row, "department")
-        if len(department) > 60:
-            errors.append(RowError(number, "department", "longer than 60 characters"))
-        diagnoses = self._codes(number, "diagnoses", row, ICD10, self.icd, errors)
-        tcm_diagnoses = self._codes(number, "tcm_diagnoses", row, GBT15657, self.tcm, errors)
-        items = self._techniques(number, self._get(row, "techniques"), errors)
-        herbal = self._get(row, "herbal").lower()
-        if herbal not in YES and herbal not in NO and not herbal.isdigit():
-            errors.append(RowError(number, "herbal", f"{herbal!r} is not 1/0, 是/否 or a count"))
-        if len(errors) > failed:
-            return None
-        has_herbal = herbal in YES or (herbal.isdigit() and int(herbal) > 0)
-        codes = ";".join(i.code for i in items)
-        return (unit.pk, day[0], day[1], department, *patient, diagnoses, tcm_diagnoses,
-                codes[:400], bool(tcm_diagnoses), bool(items), has_herbal), items  # fmt: skip
+    def _verdicts(self, name: str, cells: list[str]) -> tuple[list[str], dict]:
+        """(the column's cells, {distinct cell: (value, [error messages])})."""
+        check = getattr(self, f"_{name}")
+        verdicts = {text: check(text) for text in set(cells)}
+        if name in ("diagnoses", "tcm_diagnoses"):
+            unknown = {text: v[0][1] for text, v in verdicts.items() if v[0][1]}
+            if unknown:
+                self.unknown += sum(unknown.get(text, 0) for text in cells)
+        return cells, verdicts
 
-    def _institution(self, number, row, errors) -> OrgUnit | None:
+    @staticmethod
+    def _errors(numbers: list[int], verdicts: dict) -> list[RowError]:
+        found: list[tuple[int, int, str, str]] = []
+        for order, name in enumerate(FIELDS):
+            cells, checked = verdicts[name]
+            wrong = {text: v[1] for text, v in checked.items() if v[1]}
+            if not wrong:
+                continue
+            for at, text in enumerate(cells):
+                for message in wrong.get(text, ()):
+                    found.append((at, order, name, message))
+        found.sort(key=lambda f: (f[0], f[1]))  # stable: a cell's messages keep their order
+        return [RowError(numbers[at], name, message) for at, _order, name, message in found]
+
+    @staticmethod
+    def _values(verdicts: dict) -> _Checked:
+        def values(name):
+            cells, checked = verdicts[name]
+            return [checked[text][0] for text in cells]
+
+        checked = _Checked(institution=values("institution"), department=values("department"))
+        days = values("visit_date")
+        checked.visited_on = [d[0] for d in days]
+        checked.month = [d[1] for d in days]
+        patients = values("patient_id")
+        checked.patient_hash = [p[0] for p in patients]
+        checked.patient_masked = [p[1] for p in patients]
+        diagnoses, tcm = values("diagnoses"), values("tcm_diagnoses")
+        checked.diagnoses = [d[0] for d in diagnoses]
+        checked.tcm_diagnoses = [d[0] for d in tcm]
+        checked.has_tcm_diagnosis = [bool(d[0]) for d in tcm]
+        techniques = values("techniques")
+        checked.techniques = [t[0] for t in techniques]
+        checked.items = [t[1] for t in techniques]
+        checked.has_technique = [bool(t[1]) for t in techniques]
+        checked.has_herbal = values("herbal")
+        return checked
+
+    # One distinct cell each: (value, [messages]).
+
+    def _institution(self, text: str) -> tuple[int | None, list[str]]:
         if self.fixed is not None:
-            return self.fixed
-        code = self._get(row, "institution")
-        unit = self.units.get(code)
-        if unit is None:
-            found = OrgUnit.objects.filter(code=code, kind=Kind.INSTITUTION).first()
-            if found is None:
-                unit = f"{code!r} is not a known institution"
-            elif self.allowed is not None and not self.allowed(found):
-                unit = f"{code} is outside your scope"
-            else:
-                unit = found
-            self.units[code] = unit
-        if isinstance(unit, str):
-            errors.append(RowError(number, "institution", unit))
-            return None
-        return unit
+            return self.fixed.pk, []
+        code = text.strip()
+        found = OrgUnit.objects.filter(code=code, kind=Kind.INSTITUTION).first()
+        if found is None:
+            return None, [f"{code!r} is not a known institution"]
+        if self.allowed is not None and not self.allowed(found):
+            return None, [f"{code} is outside your scope"]
+        return found.pk, []
 
-    def _date(self, number, text, errors):
-        if text not in self.dates:
-            self.dates[text] = _parse_date(text)
-        parsed = self.dates[text]
+    @staticmethod
+    def _visit_date(text: str):
+        text = text.strip()
+        parsed = _parse_date(text)
         if parsed is None:
-            errors.append(RowError(number, "visit_date", f"{text!r} is not a date (YYYY-MM-DD)"))
-        return parsed
+            return None, [f"{text!r} is not a date (YYYY-MM-DD)"]
+        return (parsed[0].isoformat(), parsed[1]), []  # text: no date adapter per row
 
-    def _patient(self, number, text, errors) -> tuple[str, str]:
-        if text in self.patients:
-            return self.patients[text]
-        normal = personal_id.normalize(text)
+    @staticmethod
+    def _patient_id(text: str):
+        normal = personal_id.normalize(text.strip())
         if not normal or len(normal) > 64:
-            errors.append(RowError(number, "patient_id", "missing or longer than 64 characters"))
-            return ("", "")
-        pair = (personal_id.hash_id(normal), personal_id.mask(normal)[:32])
-        self.patients[text] = pair
-        return pair
+            return None, ["missing or longer than 64 characters"]
+        return (personal_id.hash_id(normal), personal_id.mask(normal)[:32]), []
 
-    def _codes(self, number, column, row, pattern, known, errors) -> str:
-        text = self._get(row, column)
-        if not text:
-            return ""
-        codes = [c.strip().upper() for c in SEPARATORS.split(text) if c.strip()]
+    @staticmethod
+    def _department(text: str):
+        department = text.strip()
+        return department, (["longer than 60 characters"] if len(department) > 60 else [])
+
+    def _diagnoses(self, text: str):
+        return self._codes(text, ICD10, self.icd)
+
+    def _tcm_diagnoses(self, text: str):
+        return self._codes(text, GBT15657, self.tcm)
+
+    def _codes(self, text: str, pattern, known) -> tuple[tuple[str, int], list[str]]:
+        """((the codes joined by ";", how many are not on the lists), messages)."""
+        codes = [c.strip().upper() for c in SEPARATORS.split(text.strip()) if c.strip()]
+        messages, unknown = [], 0
         for code in codes:
             if not pattern.match(code):
-                errors.append(RowError(number, column, f"{code!r} is not a well-formed code"))
+                messages.append(f"{code!r} is not a well-formed code")
             elif known and code not in known and code[:3] not in known:
                 if self.reject_unknown:
-                    errors.append(RowError(number, column, f"{code!r} is not on the code list"))
-                self.unknown += 1
-        return ";".join(codes)[:200]
+                    messages.append(f"{code!r} is not on the code list")
+                unknown += 1
+        return (";".join(codes)[:200], unknown), messages
 
-    def _techniques(self, number, text, errors) -> list[TechniqueItem]:
-        items = []
-        for name in (n.strip() for n in SEPARATORS.split(text) if n.strip()):
+    def _techniques(self, text: str) -> tuple[tuple[str, tuple[int, ...]], list[str]]:
+        """((item codes joined by ";", item ids), messages)."""
+        items: list[TechniqueItem] = []
+        messages = []
+        for name in (n.strip() for n in SEPARATORS.split(text.strip()) if n.strip()):
             item = self.techniques.get(_plain(name)) or self.techniques.get(name.lower())
             if item is None:
-                errors.append(RowError(number, "techniques", f"unknown technique {name!r}: "
-                                       "add it to the institution's column mapping"))  # fmt: skip
+                messages.append(f"unknown technique {name!r}: "
+                                "add it to the institution's column mapping")  # fmt: skip
             elif item not in items:
                 items.append(item)
-        return items
+        codes = ";".join(i.code for i in items)[:400]
+        return (codes, tuple(i.pk for i in items)), messages
+
+    @staticmethod
+    def _herbal(text: str) -> tuple[bool, list[str]]:
+        herbal = text.strip().lower()
+        if herbal not in YES and herbal not in NO and not herbal.isdigit():
+            return False, [f"{herbal!r} is not 1/0, 是/否 or a count"]
+        return herbal in YES or (herbal.isdigit() and int(herbal) > 0), []
 
 
 def _parse_date(text: str) -> tuple[date, str] | None:
@@ -457,41 +552,47 @@ def import_visits(
     """Import an HIS export, all or nothing: any row error writes nothing and the result names
     each row and column. The visits replace those already stored for the same institutions
     and months, so a corrected export can be imported again. `allowed(institution)` limits
-    the institutions the user may import for."""
-    rows = read_table(name, content)
-    header = next(rows, None)
+    the institutions the user may import for. `progress(done, total)` follows the writing."""
+    numbered = read_numbered(name, content)
+    header = next(numbered, None)
     if header is None:
         raise CareError(f"{name} is empty")
     rules = tcm_rules()
-    checker = _RowChecker(columns_for(header, mapping), mapping, allowed, rules)
+    checker = _ColumnChecker(columns_for(header[1], mapping), mapping, allowed, rules)
+    numbers, rows = [], []
+    for number, row in numbered:
+        numbers.append(number)
+        rows.append(row)
+    if not rows:
+        raise CareError(f"{name} holds no visits")
+    checked, errors = checker.check(numbers, rows)
+    del rows
     result = VisitImportResult()
-    visits, techniques, errors = [], [], []
-    for number, row in enumerate(rows, start=2):
-        checked = checker.check(number, row, errors)
-        if checked is not None:
-            visits.append(checked[0])
-            techniques.extend((number - 2, item.pk) for item in checked[1])
-        if progress and number % 100_000 == 0:
-            progress(number, 0)
     result.unknown_codes = checker.unknown
     result.error_count = len(errors)
     result.errors = errors[:MAX_ERRORS_SHOWN]
-    if errors or not visits:
-        if not visits and not errors:
-            raise CareError(f"{name} holds no visits")
+    if errors:
         return result
-    _store(name, visits, techniques, user, result, progress)
+    _store(name, checked, user, result, progress)
+    result.tcm_visits = _count_tcm(checked, rules)
     return result
 
 
-def _store(name, visits, techniques, user, result, progress) -> None:
+def _count_tcm(checked: _Checked, rules: dict) -> int:
+    kinds = Counter(zip(checked.department, checked.has_tcm_diagnosis, checked.has_technique,
+                        checked.has_herbal, strict=True))  # fmt: skip
+    return sum(count for kind, count in kinds.items() if is_tcm_visit(*kind, rules))
+
+
+def _store(name: str, checked: _Checked, user, result: VisitImportResult, progress) -> None:
     pairs: dict[int, set[str]] = {}
-    for visit in visits:
-        pairs.setdefault(visit[0], set()).add(visit[2])
+    for unit, month in set(zip(checked.institution, checked.month, strict=True)):
+        pairs.setdefault(unit, set()).add(month)
     # The rows' institutions were looked up and the batch is new: SQLite's per-row foreign-key
     # checks would only double the insert time (a no-op inside an outer transaction and on
     # PostgreSQL).
     with connection.constraint_checks_disabled(), transaction.atomic():
+        widen_sqlite_cache(len(checked))
         for unit, months in pairs.items():
             old = Visit.objects.filter(institution_id=unit, month__in=months)
             result.replaced += old.count()
@@ -500,47 +601,33 @@ def _store(name, visits, techniques, user, result, progress) -> None:
         codes = dict(OrgUnit.objects.filter(pk__in=pairs).values_list("pk", "code"))
         batch = VisitImport.objects.create(
             file_name=name[:200],
-            rows=len(visits),
+            rows=len(checked),
             months=sorted({m for ms in pairs.values() for m in ms}),
             institutions=sorted(codes.values()),
             imported_by=user,
         )
-        _insert_visits(batch.pk, visits, progress)
-        _insert_techniques(batch.pk, visits, techniques)
+        columns = {"batch_id": batch.pk, "institution_id": checked.institution}
+        columns.update({c: getattr(checked, c) for c in VISIT_COLUMNS[1:]})
+        insert_columns(Visit, columns, progress)
+        used = [(u, m, i) for u, m, items in zip(checked.institution, checked.month,
+                checked.items, strict=True) for i in items]  # fmt: skip
+        if used:
+            insert_columns(VisitTechnique, {
+                "batch_id": batch.pk,
+                "institution_id": [u[0] for u in used],
+                "month": [u[1] for u in used],
+                "item_id": [u[2] for u in used],
+            })  # fmt: skip
     result.batch = batch
-    result.rows = len(visits)
+    result.rows = len(checked)
     result.institutions = batch.institutions
     result.months = batch.months
-    rules = tcm_rules()
-    result.tcm_visits = sum(1 for v in visits if is_tcm_visit(v[3], v[9], v[10], v[11], rules))
 
 
-VISIT_COLUMNS = ("batch_id", "institution_id", "visited_on", "month", "department",
-                 "patient_hash", "patient_masked", "diagnoses", "tcm_diagnoses", "techniques",
+# The stored columns, named as _Checked names them (institution is institution_id).
+VISIT_COLUMNS = ("institution", "visited_on", "month", "department", "patient_hash",
+                 "patient_masked", "diagnoses", "tcm_diagnoses", "techniques",
                  "has_tcm_diagnosis", "has_technique", "has_herbal")  # fmt: skip
-
-
-def _insert_visits(batch_id: int, visits: list[tuple], progress) -> None:
-    # executemany in large batches: bulk_create builds a model object per row, which alone
-    # would take most of the 30-second budget for a million rows.
-    table = Visit._meta.db_table
-    marks = ", ".join(["%s"] * len(VISIT_COLUMNS))
-    sql = f"INSERT INTO {table} ({', '.join(VISIT_COLUMNS)}) VALUES ({marks})"
-    with connection.cursor() as cursor:
-        for start in range(0, len(visits), BATCH):
-            chunk = visits[start : start + BATCH]
-            cursor.executemany(sql, [(batch_id, *v) for v in chunk])
-            if progress:
-                progress(start + len(chunk), len(visits))
-
-
-def _insert_techniques(batch_id: int, visits: list[tuple], techniques: list[tuple]) -> None:
-    table = VisitTechnique._meta.db_table
-    sql = f"INSERT INTO {table} (batch_id, institution_id, month, item_id) VALUES (%s, %s, %s, %s)"
-    rows = [(batch_id, visits[i][0], visits[i][2], item) for i, item in techniques]
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), BATCH):
-            cursor.executemany(sql, rows[start : start + BATCH])
 
 
 def save_mapping(

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
-from itertools import repeat
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from pyarrow import csv as arrow_csv
 
 from xinglin.collection import importers, validation
 from xinglin.collection.forms import form_for
@@ -35,6 +30,7 @@ from xinglin.collection.models import (
 )
 from xinglin.collection.validation import Candidate, Location, Problem
 from xinglin.lib import periods
+from xinglin.lib.bulk import copy_columns, insert_columns, widen_sqlite_cache
 from xinglin.network import access
 from xinglin.network.models import OrgUnit
 from xinglin.standards.models import DataElement, TechniqueItem
@@ -63,7 +59,7 @@ def store_values(
     element_ids, orgunit_ids, period_codes, numbers = _value_columns(values)
     with transaction.atomic():
         _lock_writers(orgunit_ids)
-        _widen_cache(len(numbers))
+        widen_sqlite_cache(len(numbers))
         pks, old = _current_values(element_ids, orgunit_ids, period_codes)
         is_new = pks == 0
         is_changed = ~is_new & (old != numbers)
@@ -154,13 +150,6 @@ def _current_values(element_ids, orgunit_ids, period_codes) -> tuple[np.ndarray,
     return pks, old
 
 
-def _widen_cache(count: int) -> None:
-    # SQLite's default page cache (2 MB) spills a large transaction to the WAL page by page.
-    if connection.vendor == "sqlite" and count > 5000:
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA cache_size = -262144")  # KiB: 256 MB for this connection
-
-
 def _timestamp(model, name: str, now):
     return model._meta.get_field(name).get_db_prep_value(now, connection)
 
@@ -211,7 +200,7 @@ class _Writes:
                     "CREATE TEMP TABLE xl_changed (id bigint, value double precision)"
                     " ON COMMIT DROP"
                 )
-                _copy(cursor, "xl_changed", {"id": ids, "value": numbers})
+                copy_columns(cursor, "xl_changed", {"id": ids, "value": numbers})
                 cursor.execute(
                     f"UPDATE {table} AS d SET value = c.value, stored_by_id = %s, channel = %s,"
                     " updated_at = %s FROM xl_changed AS c WHERE d.id = c.id",
@@ -245,41 +234,7 @@ class _Writes:
         self._insert(AuditEntry, columns)
 
     def _insert(self, model, columns: dict) -> None:
-        """Insert rows given as columns: a list per column, or one value for every row."""
-        table = connection.ops.quote_name(model._meta.db_table)
-        with connection.cursor() as cursor:
-            if self.is_postgresql:
-                _copy(cursor, table, columns)
-                return
-            names = ", ".join(columns)
-            marks = ", ".join(["%s"] * len(columns))
-            sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"
-            given = (v if isinstance(v, list) else repeat(v) for v in columns.values())
-            rows = zip(*given, strict=False)  # the repeated constants are endless
-            cursor.executemany(sql, list(rows))
-
-
-def _copy(cursor, table: str, columns: dict) -> None:
-    """PostgreSQL COPY of rows given as columns, sent as one CSV buffer that pyarrow writes
-    (no Python per row; floats are written to round-trip exactly, text is quoted, None is
-    NULL)."""
-    count = max(len(v) for v in columns.values() if isinstance(v, list))
-    arrays = {name: _arrow_column(value, count) for name, value in columns.items()}
-    buffer = io.BytesIO()
-    arrow_csv.write_csv(pa.table(arrays), buffer, arrow_csv.WriteOptions(include_header=False))
-    names = ", ".join(columns)
-    with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv)") as copy:
-        copy.write(buffer.getbuffer())
-
-
-def _arrow_column(value, count: int) -> pa.Array:
-    if isinstance(value, list):
-        return pa.array(value)
-    if value is None:
-        return pa.nulls(count, pa.int64())
-    if isinstance(value, datetime):
-        value = value.isoformat()
-    return pa.array([value] * count)
+        insert_columns(model, columns)
 
 
 class WorkflowError(ValueError):

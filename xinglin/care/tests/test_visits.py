@@ -90,6 +90,33 @@ def test_a_bad_row_names_row_and_column_and_writes_nothing(county, catalogue):
     assert Visit.objects.count() == 0 and VisitTechnique.objects.count() == 0
 
 
+def test_errors_name_the_line_of_the_file_even_after_blank_lines(county, catalogue):
+    rows = sample_rows()
+    rows[2][0] = "not-a-date"
+    lines = csv_bytes(rows).decode().splitlines()
+    lines.insert(2, "")  # a blank line after the first visit
+    lines.insert(3, ",,,,,,,")  # and a row of empty cells
+    result = import_visits("his.csv", "\n".join(lines).encode())
+    assert [(e.row, e.column) for e in result.errors] == [(6, "visit_date")]
+    assert lines[5].startswith("not-a-date")  # line 6 of the file, as an editor counts
+    assert Visit.objects.count() == 0
+
+
+def test_many_rows_with_few_distinct_cells_keep_each_rows_values(county, catalogue):
+    """Each distinct cell is checked once: the rows must still get their own values."""
+    rows = _random_rows(3000, seed=7)
+    import_visits("his.csv", csv_bytes(rows))
+    stored = Counter(Visit.objects.values_list("institution__code", "month", "department"))
+    expected = Counter((r[1], r[0].replace("-", "")[:6], r[2]) for r in rows)
+    assert stored == expected
+    techniques = Counter(VisitTechnique.objects.values_list("institution__code", "item__code"))
+    names = {"艾灸": "moxibustion_suspended", "拔罐": "fire_cupping", "推拿": "tuina_massage"}
+    expected_items = Counter(
+        (r[1], names[t]) for r in rows for t in dict.fromkeys(r[6].split(";")) if t
+    )
+    assert techniques == expected_items
+
+
 def test_a_missing_required_column_is_refused(county, catalogue):
     from xinglin.care.actions import CareError
 
