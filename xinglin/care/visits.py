@@ -390,11 +390,18 @@ class _ColumnChecker:
         self.tcm = known_codes(CodeSystem.TCM_DISEASE) | known_codes(CodeSystem.TCM_SYNDROME)
         self.unknown = 0
 
-    def check(self, numbers: list[int], rows: list[list[str]]) -> tuple[_Checked, list[RowError]]:
-        """The rows' stored values, or (when any row is wrong) the errors, by row and field."""
+    def check(
+        self, numbers: list[int], rows: list[list[str]], progress=None
+    ) -> tuple[_Checked, list[RowError]]:
+        """The rows' stored values, or (when any row is wrong) the errors, by row and field.
+        `progress(done, total)`: checking is the first half of an import's work."""
         width = 1 + max(i for i in self.at.values() if i is not None)
         rows = [row if len(row) >= width else row + [""] * (width - len(row)) for row in rows]
-        verdicts = {name: self._verdicts(name, self._column(rows, name)) for name in FIELDS}
+        verdicts = {}
+        for done, name in enumerate(FIELDS, start=1):
+            verdicts[name] = self._verdicts(name, self._column(rows, name))
+            if progress:
+                progress(len(rows) * done // len(FIELDS), 2 * len(rows))
         errors = self._errors(numbers, verdicts)
         if errors:
             return _Checked(), errors
@@ -552,7 +559,8 @@ def import_visits(
     """Import an HIS export, all or nothing: any row error writes nothing and the result names
     each row and column. The visits replace those already stored for the same institutions
     and months, so a corrected export can be imported again. `allowed(institution)` limits
-    the institutions the user may import for. `progress(done, total)` follows the writing."""
+    the institutions the user may import for. `progress(done, total)` follows the checking
+    (first half) and the writing."""
     numbered = read_numbered(name, content)
     header = next(numbered, None)
     if header is None:
@@ -565,7 +573,7 @@ def import_visits(
         rows.append(row)
     if not rows:
         raise CareError(f"{name} holds no visits")
-    checked, errors = checker.check(numbers, rows)
+    checked, errors = checker.check(numbers, rows, progress)
     del rows
     result = VisitImportResult()
     result.unknown_codes = checker.unknown
@@ -608,7 +616,8 @@ def _store(name: str, checked: _Checked, user, result: VisitImportResult, progre
         )
         columns = {"batch_id": batch.pk, "institution_id": checked.institution}
         columns.update({c: getattr(checked, c) for c in VISIT_COLUMNS[1:]})
-        insert_columns(Visit, columns, progress)
+        writing = progress and (lambda done, total: progress(total + done, 2 * total))
+        insert_columns(Visit, columns, writing)
         used = [(u, m, i) for u, m, items in zip(checked.institution, checked.month,
                 checked.items, strict=True) for i in items]  # fmt: skip
         if used:

@@ -30,6 +30,9 @@ def insert_columns(model, columns: dict, progress=None) -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             copy_columns(cursor, table, columns)
+            if progress:
+                count = max(len(v) for v in columns.values() if isinstance(v, list))
+                progress(count, count)
             return
         names = ", ".join(columns)
         marks = ", ".join(["%s"] * len(columns))

@@ -117,6 +117,17 @@ def test_many_rows_with_few_distinct_cells_keep_each_rows_values(county, catalog
     assert techniques == expected_items
 
 
+def test_progress_runs_from_checking_to_writing_and_ends_complete(county, catalogue):
+    calls = []
+    import_visits(
+        "his.csv", csv_bytes(_random_rows(500)), progress=lambda d, t: calls.append((d, t))
+    )
+    done = [d for d, _t in calls]
+    assert done == sorted(done) and len(calls) > 2
+    assert calls[-1] == (1000, 1000)  # checking 500 rows, then writing them
+    assert {t for _d, t in calls} == {1000}
+
+
 def test_a_missing_required_column_is_refused(county, catalogue):
     from xinglin.care.actions import CareError
 
