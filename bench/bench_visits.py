@@ -86,27 +86,33 @@ def bench_import(rows: int) -> None:
 
 
 def bench_warehouse(rows: int) -> None:
-    """10 million visits written straight to Parquet (generated with DuckDB), then derived."""
+    """10 million visits written straight to Parquet in the warehouse's layout (generated with
+    DuckDB: 400 institutions, 12 months, two departments), then derived."""
     import duckdb
 
-    from xinglin.care.visits import tcm_sql, year_months
+    from xinglin.care.visits import year_months
     from xinglin.warehouse import Warehouse
     from xinglin.warehouse import visits as stored
 
     root = Path(tempfile.mkdtemp(prefix="xl-warehouse-"))
-    (root / "visits").mkdir()
+    for table in ("visits", "visit_departments", "visit_institutions"):
+        (root / table).mkdir()
     duckdb.execute(f"""
-        COPY (SELECT 1::BIGINT AS batch_id,
-                     '640323' || lpad(CAST(i % 400 AS VARCHAR), 6, '0') AS institution,
-                     '2025' || lpad(CAST(1 + i % 12 AS VARCHAR), 2, '0') AS month,
-                     CASE WHEN i % 5 = 0 THEN '中医科' ELSE '内科' END AS department,
+        COPY (SELECT 1::BIGINT AS batch_id, (1 + i % 400)::BIGINT AS institution_id,
+                     (202501 + i % 12)::INTEGER AS month,
+                     CASE WHEN i % 5 = 0 THEN 0 ELSE 1 END::INTEGER AS department_id,
                      i % 7 = 0 AS has_tcm_diagnosis, i % 11 = 0 AS has_technique,
                      i % 13 = 0 AS has_herbal
               FROM range({rows}) t(i))
         TO '{root / "visits" / "batch-1.parquet"}' (FORMAT PARQUET)""")
+    duckdb.execute(f"""COPY (SELECT * FROM (VALUES (0, '中医科'), (1, '内科')) t(id, department))
+        TO '{root / "visit_departments" / "all.parquet"}' (FORMAT PARQUET)""")
+    duckdb.execute(f"""COPY (SELECT i::BIGINT AS id, '640323' || lpad(i::VARCHAR, 6, '0') AS code
+        FROM range(1, 401) t(i)) TO '{root / "visit_institutions" / "all.parquet"}'
+        (FORMAT PARQUET)""")
     warehouse = Warehouse(root)
     started = time.perf_counter()
-    figures = stored.visit_figures(warehouse, year_months(2025), tcm_sql())
+    figures = stored.visit_figures(warehouse, year_months(2025))
     seconds = time.perf_counter() - started
     total = sum(f[2] for f in figures)
     print(f"warehouse: {total:,} visits → {len(figures):,} institution-months in {seconds:.2f} s")

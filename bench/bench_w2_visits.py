@@ -1,15 +1,19 @@
 """W2 — visits: 50,000,000 visit rows → the visit figures (total and TCM visits) for every
-institution and month (target ≤ 2 s, < 4 GB resident), with the peer in pandas.
+institution and month (target ≤ 2 s, < 4 GB resident), with the peers PostgreSQL and pandas.
 
 The rows are generated (seeded) straight into the Parquet layout of the visits warehouse
-(xinglin/warehouse/visits.py, `xinglin visits export`: visits/batch-<n>.parquet with
-institution, month, department, diagnosis / technique / herbal flags) and the figures come from
-its `visit_figures` with the TCM-visit rule of care.visits (`tcm_sql`). 3,000 institutions
-(a city's worth), 12 months. Run: python bench/bench_w2_visits.py (data under var/bench/visits)
+(xinglin/warehouse/visits.py, `xinglin visits export`: visits/batch-<n>.parquet with integer
+institution, month and department ids and the diagnosis / technique / herbal flags, plus the
+small visit_departments and visit_institutions tables), and the figures come from its
+`visit_figures` with the TCM-visit rules of care.visits. 3,000 institutions (a city's worth),
+12 months. PostgreSQL gets the same rows (COPY into a database of its own, kept between runs)
+and runs the same statement. Run: python bench/bench_w2_visits.py [--no-postgres]
+(data under var/bench/visits)
 """
 
 from __future__ import annotations
 
+import io
 import os
 import resource
 import sys
@@ -33,21 +37,22 @@ def generate() -> None:
     folder = DATA / "visits"
     if len(list(folder.glob("batch-*.parquet"))) == BATCHES:
         return
-    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("visits", "visit_departments", "visit_institutions"):
+        (DATA / name).mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(SEED)
-    codes = pa.array(
-        [f"99{n // 300:02d}{(n // 20) % 15:02d}{n % 20:06d}" for n in range(INSTITUTIONS)]
-    )
-    departments, months = pa.array(DEPARTMENTS), pa.array(MONTHS)
+    codes = [f"99{n // 300:02d}{(n // 20) % 15:02d}{n % 20:06d}" for n in range(INSTITUTIONS)]
+    pq.write_table(pa.table({"id": pa.array(range(1, INSTITUTIONS + 1), pa.int64()),
+                             "code": codes}), DATA / "visit_institutions" / "all.parquet")  # fmt: skip
+    pq.write_table(pa.table({"id": pa.array(range(len(DEPARTMENTS)), pa.int32()),
+                             "department": DEPARTMENTS}), DATA / "visit_departments" / "all.parquet")  # fmt: skip
+    months = np.array([int(m) for m in MONTHS], dtype=np.int32)
     for batch in range(1, BATCHES + 1):
         n = ROWS // BATCHES
-        pick = lambda values, size: pa.DictionaryArray.from_arrays(  # noqa: E731
-            pa.array(rng.integers(0, len(values), size).astype(np.int32)), values
-        ).cast(pa.string())
         table = pa.table({
             "batch_id": pa.array(np.full(n, batch, dtype=np.int64)),
-            "institution": pick(codes, n), "month": pick(months, n),
-            "department": pick(departments, n),
+            "institution_id": pa.array(rng.integers(1, INSTITUTIONS + 1, n).astype(np.int64)),
+            "month": pa.array(months[rng.integers(0, len(months), n)]),
+            "department_id": pa.array(rng.integers(0, len(DEPARTMENTS), n).astype(np.int32)),
             "has_tcm_diagnosis": pa.array(rng.random(n) < 0.25),
             "has_technique": pa.array(rng.random(n) < 0.12),
             "has_herbal": pa.array(rng.random(n) < 0.15),
@@ -55,27 +60,79 @@ def generate() -> None:
         pq.write_table(table, folder / f"batch-{batch}.parquet", row_group_size=1_000_000)
 
 
-def pandas_figures(rule: dict):
+def pandas_figures(rules: dict):
+    """The best plain pandas can do: the department rule per name (a lookup array), the flags
+    per row, one groupby."""
     import pandas as pd
 
-    frame = pd.read_parquet(DATA / "visits", columns=["institution", "month", "department",
+    from xinglin.care.visits import is_tcm_visit
+
+    frame = pd.read_parquet(DATA / "visits", columns=["institution_id", "month", "department_id",
                             "has_tcm_diagnosis", "has_technique", "has_herbal"])  # fmt: skip
-    rules = rule["rules"]
-    tcm = pd.Series(False, index=frame.index)
-    department = rules["department"]
-    if department.get("enabled"):
-        tcm |= frame["department"].isin(department.get("names", []))
-        for word in department.get("contains", []):
-            tcm |= frame["department"].str.contains(word, regex=False)
-        for prefix in department.get("code_prefixes", []):
-            tcm |= frame["department"].str.startswith(prefix)
+    names = pd.read_parquet(DATA / "visit_departments")
+    by_name = np.zeros(int(names["id"].max()) + 1, dtype=bool)
+    for i, name in zip(names["id"], names["department"], strict=True):
+        by_name[i] = is_tcm_visit(name, False, False, False, rules)
+    tcm = by_name[frame["department_id"].to_numpy()]
     for name, column in (("tcm_diagnosis", "has_tcm_diagnosis"), ("technique", "has_technique"),
                          ("herbal_prescription", "has_herbal")):  # fmt: skip
-        if rules[name].get("enabled"):
-            tcm |= frame[column]
+        if rules["rules"][name].get("enabled"):
+            tcm |= frame[column].to_numpy()
     frame["tcm"] = tcm
-    grouped = frame.groupby(["institution", "month"], observed=True)["tcm"].agg(["size", "sum"])
-    return pd.__version__, grouped
+    grouped = frame.groupby(["institution_id", "month"])["tcm"].agg(["size", "sum"])
+    codes = pd.read_parquet(DATA / "visit_institutions").set_index("id")["code"]
+    return pd.__version__, {
+        (codes[i], str(m)): (int(s), int(c)) for (i, m), (s, c) in grouped.iterrows()
+    }
+
+
+PG_URL = os.environ.get("XINGLIN_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/")
+PG_DATABASE = "xl_bench_w2"
+
+
+def postgres_figures(condition: str) -> tuple[float, list, str]:
+    """The same statement on PostgreSQL over the same rows (loaded once with COPY)."""
+    import psycopg
+    from pyarrow import csv as arrow_csv
+
+    with psycopg.connect(PG_URL + "postgres", autocommit=True) as admin:
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [PG_DATABASE])
+        if exists.fetchone() is None:
+            admin.execute(f"CREATE DATABASE {PG_DATABASE}")
+    with psycopg.connect(PG_URL + PG_DATABASE, autocommit=True) as db:
+        loaded = db.execute("SELECT to_regclass('visits') IS NOT NULL").fetchone()[0]
+        if not loaded or db.execute("SELECT COUNT(*) FROM visits").fetchone()[0] != ROWS:
+            started = time.perf_counter()
+            db.execute("DROP TABLE IF EXISTS visits, visit_departments, visit_institutions")
+            db.execute("CREATE TABLE visits (batch_id bigint, institution_id bigint, month int,"
+                       " department_id int, has_tcm_diagnosis bool, has_technique bool,"
+                       " has_herbal bool)")  # fmt: skip
+            db.execute("CREATE TABLE visit_departments (id int, department text)")
+            db.execute("CREATE TABLE visit_institutions (id bigint, code text)")
+            for table in ("visit_departments", "visit_institutions", "visits"):
+                for path in sorted((DATA / table).glob("*.parquet")):
+                    buffer = io.BytesIO()
+                    arrow_csv.write_csv(pq.read_table(path), buffer,
+                                        arrow_csv.WriteOptions(include_header=False))  # fmt: skip
+                    with db.cursor().copy(f"COPY {table} FROM STDIN (FORMAT csv)") as copy:
+                        copy.write(buffer.getbuffer())
+            db.execute("VACUUM ANALYZE")
+            print(f"PostgreSQL: {ROWS:,} rows loaded in {time.perf_counter() - started:.0f} s")
+        marks = ", ".join(str(int(m)) for m in MONTHS)
+        sql = (
+            f"WITH f AS (SELECT institution_id, month, COUNT(*) AS total,"
+            f" COUNT(*) FILTER (WHERE {condition}) AS tcm FROM visits"
+            f" WHERE month IN ({marks}) GROUP BY institution_id, month)"
+            f" SELECT i.code, f.month, f.total, f.tcm FROM f"
+            f" JOIN visit_institutions i ON i.id = f.institution_id ORDER BY i.code, f.month"
+        )
+        times = []
+        for _ in range(2):
+            started = time.perf_counter()
+            rows = db.execute(sql).fetchall()
+            times.append(time.perf_counter() - started)
+        version = db.execute("SHOW server_version").fetchone()[0]
+    return min(times), [(c, str(m), int(t), int(n)) for c, m, t, n in rows], version
 
 
 def main() -> None:
@@ -87,34 +144,42 @@ def main() -> None:
     import logging
 
     logging.getLogger("xinglin.warehouse").setLevel(logging.WARNING)
-    from xinglin.care.visits import tcm_rules, tcm_sql
+    from xinglin.care.visits import tcm_rules
     from xinglin.warehouse import Warehouse
-    from xinglin.warehouse.visits import visit_figures
+    from xinglin.warehouse.visits import tcm_condition, visit_figures
 
     started = time.perf_counter()
     generate()
     print(f"visits: {ROWS:,} rows, {INSTITUTIONS:,} institutions, 12 months "
           f"(ready in {time.perf_counter() - started:.1f} s; seed {SEED})")  # fmt: skip
     warehouse = Warehouse(DATA)
+    rules = tcm_rules()
     times = []
     for _ in range(3):
         started = time.perf_counter()
-        figures = visit_figures(warehouse, MONTHS, tcm_sql())
+        figures = visit_figures(warehouse, MONTHS, rules)
         times.append(time.perf_counter() - started)
     best = min(times)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
     print(f"DuckDB (warehouse.visits.visit_figures): {len(figures):,} institution-months, best "
           f"{best:.2f} s of {[round(t, 2) for t in times]}; target ≤ {TARGET_SECONDS} s: "
           f"{'MET' if best <= TARGET_SECONDS else 'NOT MET'}; peak resident {rss:.2f} GB")  # fmt: skip
-    started = time.perf_counter()
-    version, grouped = pandas_figures(tcm_rules())
-    seconds = time.perf_counter() - started
     mine = {(i, m): (t, c) for i, m, t, c in figures}
-    same = sum(mine.get(key) == (int(s), int(c)) for key, (s, c) in grouped.iterrows())
+    if "--no-postgres" not in sys.argv:
+        seconds, theirs, version = postgres_figures(tcm_condition(warehouse, rules))
+        print(f"PostgreSQL {version}: {seconds:.2f} s (best of 2; {theirs == figures and 'identical' or 'DIFFERENT'}"
+              f" figures); DuckDB is {seconds / best:.1f}x faster")  # fmt: skip
+    try:
+        started = time.perf_counter()
+        version, grouped = pandas_figures(rules)
+        seconds = time.perf_counter() - started
+    except ImportError:
+        print("pandas peer: pandas is not installed (make bench installs it)")
+        return
+    same = sum(mine.get(key) == value for key, value in grouped.items())
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
     print(f"pandas {version}: {seconds:.2f} s ({same:,}/{len(grouped):,} figures equal); "
           f"DuckDB is {seconds / best:.1f}x faster; peak resident with pandas {rss:.2f} GB")  # fmt: skip
-    print("PostgreSQL peer: not measured in this run (see docs/benchmarks.md)")
 
 
 if __name__ == "__main__":

@@ -105,28 +105,6 @@ def tcm_q(rules: dict | None = None) -> Q:
     return query
 
 
-def tcm_sql(rules: dict | None = None) -> tuple[str, list]:
-    """The same rule as tcm_q, as SQL with `?` parameters over the warehouse's visits table."""
-    rules = (rules or tcm_rules())["rules"]
-    parts, params = ["FALSE"], []
-    department = rules["department"]
-    if department.get("enabled"):
-        names = department.get("names", [])
-        if names:
-            parts.append(f"department IN ({', '.join('?' * len(names))})")
-            params += names
-        for word in department.get("contains", []):
-            parts.append("contains(department, ?)")
-            params.append(word)
-        for prefix in department.get("code_prefixes", []):
-            parts.append("starts_with(department, ?)")
-            params.append(prefix)
-    flags = {"tcm_diagnosis": "has_tcm_diagnosis", "technique": "has_technique",
-             "herbal_prescription": "has_herbal"}  # fmt: skip
-    parts += [column for rule, column in flags.items() if rules[rule].get("enabled")]
-    return "(" + " OR ".join(parts) + ")", params
-
-
 def is_tcm_visit(department: str, has_tcm_diagnosis: bool, has_technique: bool,
                  has_herbal: bool, rules: dict | None = None) -> bool:  # fmt: skip
     """One visit under the rules (for display and for tests' independent counts)."""
@@ -669,14 +647,17 @@ def year_months(year: int) -> list[str]:
     return [f"{year}{m:02d}" for m in range(1, 13)]
 
 
-def visit_figures(months: list[str], units: Q | None = None) -> list[tuple[str, str, int, int]]:
-    """(institution code, month, total visits, TCM visits) from the operational database."""
+def visit_figures(
+    months: list[str], units: Q | None = None, rules: dict | None = None
+) -> list[tuple[str, str, int, int]]:
+    """(institution code, month, total visits, TCM visits) from the operational database,
+    under `rules` (tcm_rules() when None)."""
     visits = Visit.objects.filter(month__in=months)
     if units is not None:
         visits = visits.filter(units)
     grouped = (
         visits.values("institution__code", "month")
-        .annotate(total=Count("id"), tcm=Count("id", filter=tcm_q()))
+        .annotate(total=Count("id"), tcm=Count("id", filter=tcm_q(rules)))
         .order_by("institution__code", "month")
     )
     return [(g["institution__code"], g["month"], g["total"], g["tcm"]) for g in grouped]
@@ -724,7 +705,7 @@ def derive_visit_figures(year: int, *, warehouse=None) -> Derived:
     else:
         from xinglin.warehouse import visits as stored
 
-        figures = stored.visit_figures(warehouse, months, tcm_sql())
+        figures = stored.visit_figures(warehouse, months)
         delivered = stored.delivered_techniques(warehouse, months)
     units = dict(
         OrgUnit.objects.filter(code__in={d[0] for d in delivered}).values_list("code", "pk")

@@ -280,9 +280,9 @@ def test_the_warehouse_gives_the_operational_databases_figures(county, catalogue
     assert second.written == 2 and second.unchanged == 0
     assert export_visits(warehouse).unchanged == 2
     months = [f"2025{m:02d}" for m in range(1, 13)]
-    from xinglin.care.visits import delivered_techniques, tcm_sql
+    from xinglin.care.visits import delivered_techniques
 
-    assert stored.visit_figures(warehouse, months, tcm_sql()) == visit_figures(months)
+    assert stored.visit_figures(warehouse, months) == visit_figures(months)
     assert stored.delivered_techniques(warehouse, months) == delivered_techniques(months)
     assert warehouse.recent[-1].rows > 0 and warehouse.recent[-1].seconds >= 0
     derive_visit_figures(2025, warehouse=warehouse)
@@ -291,6 +291,57 @@ def test_the_warehouse_gives_the_operational_databases_figures(county, catalogue
     assert (
         sorted(DerivedValue.objects.values_list("orgunit_id", "period", "value")) == from_warehouse
     )
+
+
+def test_the_warehouse_applies_each_rule_as_the_database_does(county, catalogue, tmp_path):
+    """The warehouse decides the department part per name: every rule variant must still
+    count what the database counts, without a new export."""
+    import copy
+
+    from xinglin.warehouse import Warehouse
+    from xinglin.warehouse import visits as stored
+    from xinglin.warehouse.visits import export_visits
+
+    rows = _random_rows(800, seed=3)
+    rows[0][2] = ""  # a visit without a department
+    import_visits("a.csv", csv_bytes(rows))
+    warehouse = Warehouse(tmp_path)
+    export_visits(warehouse)
+    months = [f"2025{m:02d}" for m in range(1, 13)]
+    base = tcm_rules()
+    variants = []
+    for enabled in (["department"], ["tcm_diagnosis", "herbal_prescription"], ["technique"], []):
+        rules = copy.deepcopy(base)
+        for name, rule in rules["rules"].items():
+            rule["enabled"] = name in enabled
+        variants.append(rules)
+    contains = copy.deepcopy(variants[0])
+    contains["rules"]["department"].update(names=[], contains=["针"], code_prefixes=["50"])
+    variants.append(contains)
+    counts = set()
+    for rules in variants:
+        mine = stored.visit_figures(warehouse, months, rules)
+        assert mine == visit_figures(months, rules=rules)
+        counts.add(sum(f[3] for f in mine))
+    assert len(counts) == len(variants)  # the variants really differ
+    assert 0 in counts  # no rule enabled: no TCM visit
+
+
+def test_a_warehouse_of_the_older_layout_is_rewritten(county, catalogue, tmp_path):
+    import json
+
+    from xinglin.warehouse import Warehouse
+    from xinglin.warehouse import visits as stored
+    from xinglin.warehouse.visits import export_visits
+
+    import_visits("a.csv", csv_bytes(_random_rows(200, seed=4)))
+    (tmp_path / "visits").mkdir()
+    (tmp_path / "visits" / "batch-99.parquet").write_bytes(b"old")
+    (tmp_path / "visits_manifest.json").write_text(json.dumps({"1": 200}))  # layout 1
+    result = export_visits(Warehouse(tmp_path))
+    assert result.written == 1 and not (tmp_path / "visits" / "batch-99.parquet").exists()
+    months = [f"2025{m:02d}" for m in range(1, 13)]
+    assert stored.visit_figures(Warehouse(tmp_path), months) == visit_figures(months)
 
 
 def test_warehouse_queries_are_capped_and_select_only(tmp_path):
