@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from xinglin.collection.models import (
     TechniqueSource,
 )
 from xinglin.collection.validation import Candidate, Location, Problem
+from xinglin.evaluation import generation
 from xinglin.lib import periods
 from xinglin.lib.bulk import copy_columns, insert_columns, widen_sqlite_cache
 from xinglin.network import access
@@ -65,14 +67,24 @@ def store_values(
         is_changed = ~is_new & (old != numbers)
         now = timezone.now()
         writes = _Writes(element_ids, orgunit_ids, period_codes, numbers, user, channel, now)
-        writes.insert_values(is_new)
-        writes.update_values(is_changed, pks)
-        writes.insert_audit(is_new | is_changed, old)
-        _bump_submissions(orgunit_ids[is_new | is_changed], period_codes, is_new | is_changed)
+        written = is_new | is_changed
+        bulk = (
+            generation.bulk_write(_GENERATION_TABLES)
+            if written.sum() > generation.BULK_ROWS
+            else nullcontext()
+        )
+        with bulk:
+            writes.insert_values(is_new)
+            writes.update_values(is_changed, pks)
+            writes.insert_audit(written, old)
+            _bump_submissions(orgunit_ids[written], period_codes, written)
     result.added, result.changed = int(is_new.sum()), int(is_changed.sum())
     result.unchanged = len(numbers) - result.added - result.changed
     return result
 
+
+# The tables store_values writes that keep the data generation (evaluation.generation).
+_GENERATION_TABLES = ("collection_datavalue", "collection_submission")
 
 # Writers of more org units than this take the whole-table lock instead of one lock per unit
 # (PostgreSQL keeps a bounded number of locks per transaction).

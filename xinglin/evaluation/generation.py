@@ -14,11 +14,17 @@ SQL — changes it, so no writer can forget to. See docs/decisions/0003-evaluati
   own transaction), a rolled-back transaction leaves no trace, and ids come from a sequence
   that is never rolled back. `_fold` merges old rows into the newest one, keeping
   both figures.
+
+A bulk write (`bulk_write`) on SQLite replaces the row triggers of the tables it writes by
+one token change for the whole write (see there).
 """
 
 from __future__ import annotations
 
-from django.db import connection
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.db import connection, transaction
 
 # Every table whose rows change a figure, a status, a name or a list the evaluation, the
 # scorecard or the dashboard shows (submissions and memberships: the completeness block).
@@ -141,16 +147,54 @@ def uninstall(conn=None) -> None:
             cursor.execute(f"DROP FUNCTION IF EXISTS {PREFIX}bump()")
 
 
+# Rows a write must hold before `bulk_write` is worth its two schema changes.
+BULK_ROWS = 5000
+_SQLITE_BUMP = (
+    f"INSERT OR REPLACE INTO {TABLE} (id, txid, weight, token)"
+    f" VALUES (1, NULL, 1, lower(hex(randomblob(12))))"
+)
+
+
+@contextmanager
+def bulk_write(tables, conn=None) -> Iterator[None]:
+    """Write many rows of `tables` with one generation change instead of one per row.
+
+    SQLite's row triggers cost one upsert per written row (about 26 µs: half the time of a
+    million-value import). Inside a transaction (a savepoint when nested) this drops the
+    generation triggers of `tables`, and after the block changes the token once and creates
+    them again, before anything commits. SQLite's DDL is transactional and it has one writer
+    at a time: other connections never see a table without its triggers (they re-prepare
+    their statements after the schema change), and a block left by an exception rolls back
+    to the savepoint, triggers included. No-op elsewhere: PostgreSQL's triggers fire once per
+    statement already."""
+    conn = conn or connection
+    if conn.vendor != "sqlite":
+        yield
+        return
+    chosen = [t for t in TABLES if t in set(tables)]
+    with transaction.atomic(using=conn.alias):
+        with conn.cursor() as cursor:
+            chosen = [t for t in _present(cursor, conn) if t in chosen]
+            for table in chosen:
+                for event in _EVENTS:
+                    cursor.execute(f"DROP TRIGGER IF EXISTS {PREFIX}{table}_{event}")
+        yield
+        with conn.cursor() as cursor:
+            cursor.execute(_SQLITE_BUMP)
+            for statement in _sqlite_triggers(chosen):
+                cursor.execute(statement)
+
+
+_EVENTS = ("insert", "update", "delete")
+
+
 def _sqlite_triggers(tables: list[str]) -> list[str]:
-    bump = (
-        f"INSERT OR REPLACE INTO {TABLE} (id, txid, weight, token)"
-        f" VALUES (1, NULL, 1, lower(hex(randomblob(12))))"
-    )
+    bump = _SQLITE_BUMP
     return [
         f"CREATE TRIGGER IF NOT EXISTS {PREFIX}{table}_{event} AFTER {event.upper()} ON {table}"
         f" BEGIN {bump}; END"
         for table in tables
-        for event in ("insert", "update", "delete")
+        for event in _EVENTS
     ]
 
 

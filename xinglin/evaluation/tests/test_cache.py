@@ -5,15 +5,20 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db import connection
+import pytest
+from django.db import connection, transaction
 from django.urls import reverse
 
+from xinglin.collection.actions import _Writes, store_values
+from xinglin.collection.models import DataValue
 from xinglin.evaluation import cache, generation
 from xinglin.evaluation.actions import replace_derived_values
 from xinglin.evaluation.engine import evaluate
 from xinglin.evaluation.tests.conftest import visits
 from xinglin.network.actions import move_orgunit
 from xinglin.network.models import OrgUnit
+from xinglin.standards.catalogue import sync_catalogue
+from xinglin.standards.models import DataElement
 
 SCORECARD = reverse("evaluation:scorecard") + "?pack=demo-county-2022&period=2024&orgunit=640323"
 DASHBOARD = "/?orgunit=640323&year=2024"
@@ -70,3 +75,78 @@ def test_every_write_path_changes_the_generation(county):
         cursor.execute("DELETE FROM network_orgunithistory WHERE 1 = 0")
     if connection.vendor == "sqlite":  # a row trigger: nothing deleted, nothing changed
         assert generation.current() == after
+
+
+def _generation_triggers() -> int:
+    """The generation triggers installed (counted without `current`, which re-installs)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE %s",
+                [generation.PREFIX + "%"],
+            )
+        else:
+            cursor.execute(
+                "SELECT COUNT(*) FROM pg_trigger WHERE tgname LIKE %s", [generation.PREFIX + "%"]
+            )
+        return cursor.fetchone()[0]
+
+
+def _bulk_rows(value: float) -> list:
+    """More values than generation.BULK_ROWS: two elements, every org unit, enough months."""
+    sync_catalogue()
+    elements = [DataElement.objects.get(code=c) for c in ("total_visits", "tcm_visits")]
+    units = list(OrgUnit.objects.all())
+    months = generation.BULK_ROWS // (2 * len(units)) + 2
+    periods = [f"{2000 + m // 12}{m % 12 + 1:02d}" for m in range(months)]
+    rows = [(e, u, p, value) for p in periods for u in units for e in elements]
+    assert len(rows) > generation.BULK_ROWS
+    return rows
+
+
+def test_a_bulk_write_changes_the_generation_once_and_keeps_the_triggers(county):
+    rows = _bulk_rows(5.0)
+    triggers, before = _generation_triggers(), generation.current()
+    assert before is not None and triggers > 0
+    store_values(rows)
+    after = generation.current()
+    assert after is not None and after != before
+    assert _generation_triggers() == triggers
+    store_values(rows[:1])  # unchanged: nothing written, nothing changed
+    assert generation.current() == after
+    store_values([(*rows[0][:3], 6.0)])  # one row: the row triggers still fire
+    assert generation.current() not in (after, None)
+
+
+def test_a_bulk_write_rolled_back_midway_leaves_the_triggers_and_the_generation(
+    county, monkeypatch
+):
+    rows = _bulk_rows(5.0)
+    triggers, before = _generation_triggers(), generation.current()
+
+    def fail(*args):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(_Writes, "insert_audit", fail)  # after the values were inserted
+    with transaction.atomic():  # a caller that carries on after the failure
+        with pytest.raises(RuntimeError):
+            store_values(rows)
+        assert _generation_triggers() == triggers
+        assert generation.current() == before
+        assert not DataValue.objects.exists()
+    monkeypatch.undo()
+    store_values(rows[:1])  # and the row triggers still fire
+    assert generation.current() not in (before, None)
+
+
+def test_bulk_write_rolls_back_to_its_own_savepoint(county):
+    if connection.vendor != "sqlite":
+        pytest.skip("bulk_write changes nothing on PostgreSQL (statement triggers)")
+    triggers, before = _generation_triggers(), generation.current()
+    with pytest.raises(RuntimeError):
+        with generation.bulk_write(["network_orgunit"]):
+            OrgUnit.objects.filter(code="640323100101").update(name="改名卫生室")
+            raise RuntimeError("stop")
+    assert _generation_triggers() == triggers
+    assert generation.current() == before
+    assert OrgUnit.objects.get(code="640323100101").name != "改名卫生室"
