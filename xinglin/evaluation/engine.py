@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from django.db import connection, transaction
 
 from xinglin.collection.models import DataValue, DeliveredTechnique
@@ -97,18 +101,20 @@ class Evaluation:
     pack: Pack
     orgunit: OrgUnit
     period: str
-    results: list[Result]
+    results: Sequence[Result]  # a list, or the engine's LazyResults
     verdict: Verdict
     seconds: float
     backend: str = DATABASE  # where the figures were computed: database | warehouse
     data_as_of: str | None = None  # the warehouse export's time when backend is warehouse
 
     def at(self, code: str) -> list[Result]:
+        if isinstance(self.results, LazyResults) and not self.results.built:
+            return self.results.at(code)  # only this unit's results are built
         return list(self._by_unit().get(code, ()))
 
     def result(self, indicator: str, code: str | None = None) -> Result:
         code = code or self.orgunit.code
-        return next(r for r in self._by_unit().get(code, ()) if r.indicator == indicator)
+        return next(r for r in self.at(code) if r.indicator == indicator)
 
     def _by_unit(self) -> dict[str, list[Result]]:
         # built once: pages look up one unit's results many times (trends, children)
@@ -166,16 +172,18 @@ def _evaluate(pack, orgunit, year, tree, language, backend, warehouse, started) 
     with _cursor(backend, warehouse) as cursor:
         unit = _orgunit(orgunit, cursor)
         units = _prepare(cursor, pack, unit, year, tree)
-        results = []
+        blocks = _computed_all(cursor, pack, units, year, language)
+        parts: list[_Block | Result] = []
         evidence = _evidence_statuses(pack, unit)
         for indicator in pack.indicators:
             if indicator.is_computed:
-                results += _computed(cursor, pack, indicator, units, year, language)
+                parts.append(blocks[indicator.id])
             elif unit.kind == "division":  # evidence is about a county, not a clinic
                 status = evidence.get(indicator.id, AWAITING_EVIDENCE)
-                results.append(_evidence(pack, indicator, unit, year, language, status))
-        _add_sources(cursor, results, pack, units)
-    verdict = _verdict([r for r in results if r.orgunit == unit.code])
+                parts.append(_evidence(pack, indicator, unit, year, language, status))
+        sources = _sources(cursor, pack, units)
+    results = LazyResults(parts, units, sources)
+    verdict = _verdict(results.standing(unit.code))
     seconds = time.perf_counter() - started
     as_of = _export_time(warehouse) if backend == WAREHOUSE else None
     log.info("evaluate %s %s %s on %s: %d results in %.3f s%s", pack.code, unit.code, year.code,
@@ -278,17 +286,30 @@ _INDEXES = {
 
 @dataclass
 class _Units:
-    """The prepared tree: id -> (code, name, kind, type or level, path, is_open)."""
+    """The prepared tree: id -> (code, name, kind, type or level, path, is_open), and the
+    same as arrays in id order (`ids`, `is_institution`) for the column-wise work."""
 
     rows: dict[int, tuple]
     root_id: int
     division_paths: dict[str, int]  # path -> id, divisions only
+    ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    is_institution: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    by_code: dict[str, int] = field(default_factory=dict)
+    # (division id, institution id) for every in-scope division above every open
+    # institution (xl_member without the institutions' own rows), sorted by division
+    ancestors: tuple[np.ndarray, np.ndarray] = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+
+    def positions(self, unit_ids: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self.ids, unit_ids)
 
 
 def _create_tables(cursor) -> None:
     real = "REAL" if cursor.vendor == "sqlite" else "DOUBLE PRECISION"
+    # DuckDB: plain tables of the evaluation's private in-memory database, so that forked
+    # cursors (statements run side by side) see them
+    temp = "" if cursor.vendor == "duckdb" else "TEMP "
     for name, columns in _TABLES.items():
-        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({columns.format(float=real)})")
+        cursor.execute(f"CREATE {temp}TABLE IF NOT EXISTS {name} ({columns.format(float=real)})")
         cursor.execute(f"DELETE FROM {name}")
     if cursor.vendor == "duckdb":
         return  # DuckDB joins by hashing; an index would only slow the inserts down
@@ -326,12 +347,25 @@ def _prepare(cursor, pack: Pack, unit: OrgUnit, year: periods.Period, tree: bool
     cursor.execute(_MEMBERS_DUCKDB if cursor.vendor == "duckdb" else _MEMBERS)
     _prepare_values(cursor, pack, year)
     _prepare_techniques(cursor, year)
-    cursor.execute("SELECT id, code, name, kind, itype, dlevel, path, is_open FROM xl_unit")
+    cursor.execute(
+        "SELECT id, code, name, kind, itype, dlevel, path, is_open FROM xl_unit ORDER BY id"
+    )
     rows = {row[0]: row[1:] for row in cursor.fetchall()}
+    pairs = _select_columns(
+        cursor,
+        "SELECT target_id, inst_id FROM xl_member WHERE target_id <> inst_id ORDER BY target_id",
+        2,
+    )
     return _Units(
+        ancestors=(pairs[0].astype(np.int64), pairs[1].astype(np.int64)),
         rows=rows,
         root_id=unit.pk,
         division_paths={r[5]: i for i, r in rows.items() if r[2] == "division"},
+        ids=np.fromiter(rows, dtype=np.int64, count=len(rows)),
+        is_institution=np.fromiter(
+            (r[2] == "institution" for r in rows.values()), dtype=bool, count=len(rows)
+        ),
+        by_code={r[0]: i for i, r in rows.items()},
     )
 
 
@@ -342,16 +376,17 @@ _MEMBERS = (
     " AND i.is_open = 1 UNION ALL SELECT i.id, i.id, i.itype FROM xl_unit AS i"
     " WHERE i.kind = 'institution' AND i.is_open = 1 AND i.in_scope = 1"
 )
-# The same relation for DuckDB: "u.path is a prefix of i.path" as an equality join on each of
-# i.path's '/'-bounded prefixes (a hash join), instead of LIKE (a nested loop: 30,000
-# institutions x 1,600 divisions of a province took 3 s). Paths always end with '/', so the two
-# are the same relation.
+# The same relation for DuckDB, walking up parent ids (a hash join per level) instead of
+# LIKE on paths (a nested loop: 30,000 institutions x 1,600 divisions of a province took 3 s;
+# splitting paths into prefixes, 0.1 s; this, 0.015 s). xl_unit's parent_id and path come from
+# the same history row, so the ancestors by parent are the divisions whose path is a prefix.
 _MEMBERS_DUCKDB = (
-    "INSERT INTO xl_member (target_id, inst_id, itype) SELECT u.id, i.id, i.itype FROM"
-    " (SELECT id, itype, UNNEST(list_transform(range(2, len(string_split(path, '/'))),"
-    " lambda k: array_to_string(string_split(path, '/')[1:k], '/') || '/')) AS prefix"
-    " FROM xl_unit WHERE kind = 'institution' AND is_open = 1) AS i"
-    " JOIN xl_unit AS u ON u.path = i.prefix WHERE u.kind = 'division' AND u.in_scope = 1"
+    "INSERT INTO xl_member (target_id, inst_id, itype) WITH RECURSIVE up (inst_id, itype,"
+    " target_id) AS (SELECT id, itype, parent_id FROM xl_unit WHERE kind = 'institution'"
+    " AND is_open = 1 UNION ALL SELECT up.inst_id, up.itype, u.parent_id FROM up"
+    " JOIN xl_unit AS u ON u.id = up.target_id WHERE u.parent_id IS NOT NULL)"
+    " SELECT up.target_id, up.inst_id, up.itype FROM up JOIN xl_unit AS u ON u.id = up.target_id"
+    " WHERE u.kind = 'division' AND u.in_scope = 1"
     " UNION ALL SELECT i.id, i.id, i.itype FROM xl_unit AS i"
     " WHERE i.kind = 'institution' AND i.is_open = 1 AND i.in_scope = 1"
 )
@@ -492,46 +527,192 @@ def _round(value) -> float | None:
     return None if value is None else round(float(value), DIGITS)
 
 
-def _computed(cursor, pack, indicator, units: _Units, year, language) -> list[Result]:
+_STATUS_CODES = {status: k for k, status in enumerate(STATUSES)}
+
+
+@dataclass
+class _Block:
+    """One computed indicator's rows as columns (NaN where SQL gave NULL), with the statuses
+    decided for every row at once. Result objects are built from it when asked for."""
+
+    pack: Pack
+    indicator: PackIndicator
+    compiled: CompiledIndicator
+    name: str
+    period: str
+    due: bool
+    unit_ids: np.ndarray
+    covered: np.ndarray
+    included: np.ndarray
+    numerator: np.ndarray
+    denominator: np.ndarray
+    raw: list[np.ndarray]
+    value: np.ndarray  # rounded to DIGITS
+    status: np.ndarray  # index into STATUSES
+    falls_short: np.ndarray  # per unit position (units.ids): an institution falling short
+    _order: np.ndarray | None = None  # rows in unit-id order, for row_of
+
+    def __len__(self) -> int:
+        return len(self.unit_ids)
+
+    def row_of(self, unit_id: int) -> int | None:
+        if self._order is None:
+            self._order = np.argsort(self.unit_ids, kind="stable")
+        at = int(np.searchsorted(self.unit_ids, unit_id, sorter=self._order))
+        if at < len(self._order) and self.unit_ids[self._order[at]] == unit_id:
+            return int(self._order[at])
+        return None
+
+
+PARALLEL = 2  # DuckDB: indicator statements run side by side (each is small; 2 cores)
+
+
+def _computed_all(cursor, pack, units: _Units, year, language) -> dict[str, _Block]:
+    """Every computed indicator's block. On DuckDB the statements run PARALLEL at a time on
+    forked cursors (DuckDB works outside the GIL); elsewhere one after the other."""
+    computed = [i for i in pack.indicators if i.is_computed]
+    if not hasattr(cursor, "fork") or len(computed) < 2:
+        return {i.id: _computed(cursor, pack, i, units, year, language) for i in computed}
+    from concurrent.futures import ThreadPoolExecutor
+
+    for indicator in computed:
+        _compiled(pack, indicator, cursor.vendor)  # compile once, before the threads
+    forks = [cursor.fork() for _ in range(PARALLEL)]
+    queue = list(computed)  # list.pop is atomic: each thread takes the next indicator
+
+    def work(fork) -> list[tuple[str, _Block]]:
+        done = []
+        while True:
+            try:
+                indicator = queue.pop(0)
+            except IndexError:
+                return done
+            done.append((indicator.id, _computed(fork, pack, indicator, units, year, language)))
+
+    try:
+        with ThreadPoolExecutor(PARALLEL) as pool:
+            finished = [pair for part in pool.map(work, forks) for pair in part]
+    finally:
+        for fork in forks:
+            fork.close()
+    return dict(finished)
+
+
+def _computed(cursor, pack, indicator, units: _Units, year, language) -> _Block:
     compiled = _compiled(pack, indicator, cursor.vendor)
-    cursor.execute(compiled.sql)
-    due = indicator.deadline is None or year.year >= indicator.deadline
-    results, institutions = [], []
-    for row in cursor.fetchall():
-        unit_id, covered, included, numerator, denominator = row[:5]
-        raw, value = row[5:-1], _round(row[-1])
-        code, name, kind, itype, dlevel, path, _open = units.rows[unit_id]
-        status = _status(indicator, covered, included, value, kind)
-        result = Result(
-            pack=pack.code,
-            indicator=indicator.id,
-            item=indicator.item,
-            name=indicator.name(language),
-            orgunit=code,
-            orgunit_name=name,
-            level=itype or dlevel,
-            period=year.code,
-            value=value,
-            numerator=_round(numerator),
-            denominator=_round(denominator),
-            target=indicator.target.text,
-            unit=indicator.unit,
-            status=status,
-            gap=_gap(indicator, status, value),
-            included=int(included or 0) if compiled.institutional else None,
-            missing=int(covered - (included or 0)) if compiled.institutional else None,
-            due=due,
-            veto=indicator.veto,
-            points=indicator.points,
-        )
-        results.append(result)
-        if kind == "institution" and status in FALLING_SHORT:
-            institutions.append((path, result, _why(status, compiled.raw_columns, raw)))
-    _add_failing(results, institutions, units)
-    return results
+    columns = _select_columns(cursor, compiled.sql, 6 + len(compiled.raw_columns))
+    unit_ids = columns[0].astype(np.int64)
+    value = _rounded(columns[-1])
+    covered = np.nan_to_num(columns[1], nan=0.0)
+    included = np.nan_to_num(columns[2], nan=0.0)
+    positions = units.positions(unit_ids)
+    is_institution = units.is_institution[positions]
+    # the order of _status's tests, applied from the last to the first
+    status = np.full(len(unit_ids), _STATUS_CODES[NOT_MET], dtype=np.int8)
+    status[is_institution & (included < covered)] = _STATUS_CODES[NO_DATA]
+    known = ~np.isnan(value)
+    met = np.zeros(len(unit_ids), dtype=bool)
+    met[known] = indicator.target.met_mask(value[known])
+    status[met] = _STATUS_CODES[MET]
+    status[~known] = _STATUS_CODES[NO_DATA]
+    if indicator.over:
+        status[covered == 0] = _STATUS_CODES[NOT_APPLICABLE]
+    short = is_institution & np.isin(status, [_STATUS_CODES[s] for s in FALLING_SHORT])
+    falls_short = np.zeros(len(units.ids), dtype=bool)
+    falls_short[positions[short]] = True
+    return _Block(
+        pack=pack,
+        indicator=indicator,
+        compiled=compiled,
+        name=indicator.name(language),
+        period=year.code,
+        due=indicator.deadline is None or year.year >= indicator.deadline,
+        unit_ids=unit_ids,
+        covered=columns[1],
+        included=columns[2],
+        numerator=columns[3],
+        denominator=columns[4],
+        raw=columns[5:-1],
+        value=value,
+        status=status,
+        falls_short=falls_short,
+    )
+
+
+def _select_columns(cursor, sql: str, width: int) -> list[np.ndarray]:
+    """A statement's result as float columns, NaN for NULL (DuckDB hands over Arrow
+    columns; the operational databases' rows are turned around)."""
+    if hasattr(cursor, "query_arrow"):
+        table = cursor.query_arrow(sql)
+        return [
+            pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False) for column in table.columns
+        ]
+    cursor.execute(sql)
+    rows = cursor.fetchall()
+    if not rows:
+        return [np.zeros(0) for _ in range(width)]
+    return [
+        np.array([np.nan if v is None else float(v) for v in column], dtype=np.float64)
+        for column in zip(*rows, strict=True)
+    ]
+
+
+def _rounded(values: np.ndarray) -> np.ndarray:
+    """Python's round() (correctly rounded), as the scalar _round: numpy's rounding may
+    differ in the last bit, and SQLite, PostgreSQL and DuckDB must agree exactly."""
+    return np.array([v if v != v else round(v, DIGITS) for v in values.tolist()], dtype=np.float64)
+
+
+def _float(value) -> float | None:
+    """A Python float from a column's cell (numpy's float64 prints as np.float64(…)), None
+    for NaN."""
+    return None if value != value else float(value)
+
+
+def _build(block: _Block, k: int, units: _Units, sources: _Sources) -> Result:
+    """The Result of row k of a block (what _computed built eagerly before results were
+    kept as columns)."""
+    indicator, compiled = block.indicator, block.compiled
+    unit_id = int(block.unit_ids[k])
+    code, name, kind, itype, dlevel, path, _open = units.rows[unit_id]
+    status = STATUSES[block.status[k]]
+    value = _float(block.value[k])
+    covered, included = _float(block.covered[k]), _float(block.included[k])
+    result = Result(
+        pack=block.pack.code,
+        indicator=indicator.id,
+        item=indicator.item,
+        name=block.name,
+        orgunit=code,
+        orgunit_name=name,
+        level=itype or dlevel,
+        period=block.period,
+        value=value,
+        numerator=_round(_float(block.numerator[k])),
+        denominator=_round(_float(block.denominator[k])),
+        target=indicator.target.text,
+        unit=indicator.unit,
+        status=status,
+        gap=_gap(indicator, status, value),
+        included=int(included or 0) if compiled.institutional else None,
+        missing=int(covered - (included or 0)) if compiled.institutional else None,
+        due=block.due,
+        veto=indicator.veto,
+        points=indicator.points,
+    )
+    if kind == "institution":
+        if block.falls_short[units.positions(np.array([unit_id]))[0]]:
+            result.failing, result.why = [code], {code: _why_at(block, k)}
+    elif kind == "division":
+        _add_failing(result, block, unit_id, units)
+    if status != NOT_APPLICABLE:
+        result.sources = sources.of(result)
+    return result
 
 
 def _status(indicator: PackIndicator, covered: int, included, value, kind: str) -> str:
+    """One row's status: the scalar form of _computed's column-wise statuses (tests hold
+    the two to each other)."""
     if indicator.over and not covered:
         return NOT_APPLICABLE
     if value is None:
@@ -559,20 +740,101 @@ def _why(status: str, columns: list[str], raw) -> str:
     return f"{status}: " + ", ".join(parts) if parts else status
 
 
-def _add_failing(results: list[Result], institutions, units: _Units) -> None:
-    """List beneath every division the institutions whose own result falls short."""
-    by_code = {r.orgunit: r for r in results}
-    for path, result, why in sorted(institutions, key=lambda t: t[1].orgunit):
-        result.failing, result.why = [result.orgunit], {result.orgunit: why}
-        cut = path.rstrip("/").rfind("/")
-        while cut > 0:
-            prefix = path[: cut + 1]
-            division = units.division_paths.get(prefix)
-            target = by_code.get(units.rows[division][0]) if division else None
-            if target is not None:
-                target.failing.append(result.orgunit)
-                target.why[result.orgunit] = why
-            cut = path.rfind("/", 0, cut)
+def _why_at(block: _Block, k: int) -> str:
+    raw = [_float(column[k]) for column in block.raw]
+    return _why(STATUSES[block.status[k]], block.compiled.raw_columns, raw)
+
+
+def _add_failing(result: Result, block: _Block, division_id: int, units: _Units) -> None:
+    """The institutions beneath a division whose own result in this block falls short,
+    in code order, each with why."""
+    divisions, institutions = units.ancestors
+    low, high = np.searchsorted(divisions, [division_id, division_id + 1])
+    beneath = institutions[low:high]
+    short = beneath[block.falls_short[units.positions(beneath)]]
+    for unit_id in sorted(short.tolist(), key=lambda i: units.rows[i][0]):
+        code = units.rows[unit_id][0]
+        result.failing.append(code)
+        result.why[code] = _why_at(block, block.row_of(unit_id))
+
+
+@dataclass
+class _Standing:
+    indicator: str
+    status: str
+    due: bool
+    veto: bool
+    points: float
+
+
+class LazyResults(Sequence):
+    """An evaluation's results, kept as the computed blocks' columns: the figures and
+    statuses of every row are decided (the verdict and the failing lists rest on them), but
+    a Result object is built only when asked for — one unit's (`at`), or all of them on
+    first iteration. A province has 220,000 results; a page shows one unit's."""
+
+    def __init__(self, parts: list, units: _Units, sources: _Sources):
+        self.parts, self.units, self.sources = parts, units, sources
+        self._all: list[Result] | None = None
+        self._length = sum(len(p) if isinstance(p, _Block) else 1 for p in parts)
+
+    @property
+    def built(self) -> bool:
+        return self._all is not None
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, index):
+        return self._results()[index]
+
+    def __iter__(self):
+        return iter(self._results())
+
+    def __eq__(self, other) -> bool:
+        return list(self) == list(other)
+
+    def _results(self) -> list[Result]:
+        if self._all is None:
+            built: list[Result] = []
+            for part in self.parts:
+                if isinstance(part, _Block):
+                    built += [_build(part, k, self.units, self.sources) for k in range(len(part))]
+                else:
+                    built.append(part)
+            self._all = built  # assigned whole: a concurrent reader never sees half a list
+        return self._all
+
+    def standing(self, code: str) -> list[_Standing]:
+        """What the verdict reads of one unit's results, without building them (a
+        province's own results list every failing institution beneath it)."""
+        unit_id = self.units.by_code.get(code)
+        found = []
+        for part in self.parts:
+            if isinstance(part, _Block):
+                k = part.row_of(unit_id) if unit_id is not None else None
+                if k is not None:
+                    indicator = part.indicator
+                    status = STATUSES[part.status[k]]
+                    found.append(
+                        _Standing(indicator.id, status, part.due, indicator.veto, indicator.points)
+                    )
+            elif part.orgunit == code:
+                found.append(_Standing(part.indicator, part.status, part.due, part.veto,
+                                       part.points))  # fmt: skip
+        return found
+
+    def at(self, code: str) -> list[Result]:
+        unit_id = self.units.by_code.get(code)
+        found = []
+        for part in self.parts:
+            if isinstance(part, _Block):
+                k = part.row_of(unit_id) if unit_id is not None else None
+                if k is not None:
+                    found.append(_build(part, k, self.units, self.sources))
+            elif part.orgunit == code:
+                found.append(part)
+        return found
 
 
 def _evidence_statuses(pack: Pack, unit: OrgUnit) -> dict[str, str]:
@@ -612,8 +874,28 @@ def _evidence(
     )
 
 
-def _add_sources(cursor, results: list[Result], pack: Pack, units: _Units) -> None:
-    """Say where each figure came from: `reported` data values and/or derived sources."""
+@dataclass
+class _Sources:
+    """Where each figure came from: `reported` data values and/or derived sources."""
+
+    derived: set[str]  # elements with derived values this year
+    detail: dict[tuple[str, str], set[str]]  # (unit code, element) -> sources
+    elements: dict[str, list[str]]  # indicator -> its elements
+    techniques: set[str]  # indicators reading the techniques delivered
+
+    def of(self, result: Result) -> list[str]:
+        found = set()
+        for element in self.elements[result.indicator]:
+            if element in self.derived:
+                found |= self.detail.get((result.orgunit, element), set())
+            elif {result.value, result.numerator, result.denominator} != {None}:
+                found.add("reported")
+        if result.indicator in self.techniques:
+            found.add("collection.techniques")
+        return sorted(found)
+
+
+def _sources(cursor, pack: Pack, units: _Units) -> _Sources:
     cursor.execute("SELECT DISTINCT element FROM xl_value WHERE source <> 'reported'")
     derived = {row[0] for row in cursor.fetchall()}
     detail: dict[tuple[str, str], set[str]] = {}
@@ -628,23 +910,15 @@ def _add_sources(cursor, results: list[Result], pack: Pack, units: _Units) -> No
         )
         for unit_id, element, source in cursor.fetchall():
             detail.setdefault((units.rows[unit_id][0], element), set()).add(source)
-    elements = {i.id: _elements(i) for i in pack.indicators}
-    techniques = {i.id for i in pack.indicators if "technique" in i.value}
-    for result in results:
-        if result.kind != "computed" or result.status == NOT_APPLICABLE:
-            continue
-        found = set()
-        for element in elements[result.indicator]:
-            if element in derived:
-                found |= detail.get((result.orgunit, element), set())
-            elif {result.value, result.numerator, result.denominator} != {None}:
-                found.add("reported")
-        if result.indicator in techniques:
-            found.add("collection.techniques")
-        result.sources = sorted(found)
+    return _Sources(
+        derived=derived,
+        detail=detail,
+        elements={i.id: _elements(i) for i in pack.indicators},
+        techniques={i.id for i in pack.indicators if "technique" in i.value},
+    )
 
 
-def _verdict(results: list[Result]) -> Verdict:
+def _verdict(results: list[Result] | list[_Standing]) -> Verdict:
     counts = {status: 0 for status in STATUSES}
     due = [r for r in results if r.due]
     for result in due:

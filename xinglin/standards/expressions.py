@@ -375,6 +375,21 @@ class Target:
             return value < low - TOLERANCE
         return low - TOLERANCE <= value <= (self.high or 0) + TOLERANCE
 
+    def met_mask(self, values):
+        """is_met over a numpy array of values (no NaN), with the same float operations."""
+        op, low = self.op, self.low
+        if op == ">=":
+            return values >= low - TOLERANCE
+        if op == "=":
+            return abs(values - low) <= TOLERANCE
+        if op == "<=":
+            return values <= low + TOLERANCE
+        if op == ">":
+            return values > low + TOLERANCE
+        if op == "<":
+            return values < low - TOLERANCE
+        return (low - TOLERANCE <= values) & (values <= (self.high or 0) + TOLERANCE)
+
     def gap(self, value: float) -> float:
         """How far the value is from the target (0 when met), in the value's unit."""
         if self.is_met(value):
