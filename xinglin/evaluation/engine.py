@@ -780,6 +780,7 @@ class LazyResults(Sequence):
     def __init__(self, parts: list, units: _Units, sources: _Sources):
         self.parts, self.units, self.sources = parts, units, sources
         self._all: list[Result] | None = None
+        self._at: dict[str, list[Result]] = {}
         self._length = sum(len(p) if isinstance(p, _Block) else 1 for p in parts)
 
     @property
@@ -829,6 +830,13 @@ class LazyResults(Sequence):
         return found
 
     def at(self, code: str) -> list[Result]:
+        """One unit's results (built once, then kept: pages ask for the same units again)."""
+        kept = self._at.get(code)
+        if kept is None:
+            kept = self._at[code] = self._build_at(code)
+        return list(kept)
+
+    def _build_at(self, code: str) -> list[Result]:
         unit_id = self.units.by_code.get(code)
         found = []
         for part in self.parts:
