@@ -14,7 +14,9 @@ from xinglin.care import personal_id
 from xinglin.care.models import Referral, ReferralStatus, RehabCase, RehabOutcome
 from xinglin.care.referrals import direction_between
 from xinglin.care.visits import (
+    VISIT_COLUMNS,
     VisitImportResult,
+    _Checked,
     _store,
     derive_visit_figures,
     load_default_codes,
@@ -86,8 +88,17 @@ def _visits(units: list[OrgUnit]) -> int:
                 if items_used:
                     techniques += [(len(rows), item.pk) for item in items_used]
                 rows.append(visit)
+    checked = _Checked(**{
+        name: list(column) for name, column in zip(VISIT_COLUMNS, zip(*rows, strict=True),
+                                                   strict=True)
+    })  # fmt: skip
+    checked.visited_on = [d.isoformat() for d in checked.visited_on]
+    used: list[list[int]] = [[] for _ in rows]
+    for row, item in techniques:
+        used[row].append(item)
+    checked.items = [tuple(items) for items in used]
     with transaction.atomic():
-        _store(FILE, rows, techniques, None, VisitImportResult(), None)
+        _store(FILE, checked, None, VisitImportResult(), None)
     return len(rows)
 
 
