@@ -95,6 +95,8 @@ def postgres_figures(condition: str) -> tuple[float, list, str]:
     import psycopg
     from pyarrow import csv as arrow_csv
 
+    from xinglin.warehouse.visits import figures_sql
+
     with psycopg.connect(PG_URL + "postgres", autocommit=True) as admin:
         exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [PG_DATABASE])
         if exists.fetchone() is None:
@@ -118,14 +120,7 @@ def postgres_figures(condition: str) -> tuple[float, list, str]:
                         copy.write(buffer.getbuffer())
             db.execute("VACUUM ANALYZE")
             print(f"PostgreSQL: {ROWS:,} rows loaded in {time.perf_counter() - started:.0f} s")
-        marks = ", ".join(str(int(m)) for m in MONTHS)
-        sql = (
-            f"WITH f AS (SELECT institution_id, month, COUNT(*) AS total,"
-            f" COUNT(*) FILTER (WHERE {condition}) AS tcm FROM visits"
-            f" WHERE month IN ({marks}) GROUP BY institution_id, month)"
-            f" SELECT i.code, f.month, f.total, f.tcm FROM f"
-            f" JOIN visit_institutions i ON i.id = f.institution_id ORDER BY i.code, f.month"
-        )
+        sql = figures_sql(condition, MONTHS)
         times = []
         for _ in range(2):
             started = time.perf_counter()

@@ -813,40 +813,39 @@ class LazyResults(Sequence):
     def standing(self, code: str) -> list[_Standing]:
         """What the verdict reads of one unit's results, without building them (a
         province's own results list every failing institution beneath it)."""
-        unit_id = self.units.by_code.get(code)
         found = []
-        for part in self.parts:
-            if isinstance(part, _Block):
-                k = part.row_of(unit_id) if unit_id is not None else None
-                if k is not None:
-                    indicator = part.indicator
-                    status = STATUSES[part.status[k]]
-                    found.append(
-                        _Standing(indicator.id, status, part.due, indicator.veto, indicator.points)
-                    )
-            elif part.orgunit == code:
+        for part, k in self._rows_of(code):
+            if k is None:
                 found.append(_Standing(part.indicator, part.status, part.due, part.veto,
                                        part.points))  # fmt: skip
+                continue
+            indicator = part.indicator
+            status = STATUSES[part.status[k]]
+            found.append(_Standing(indicator.id, status, part.due, indicator.veto,
+                                   indicator.points))  # fmt: skip
         return found
 
     def at(self, code: str) -> list[Result]:
         """One unit's results (built once, then kept: pages ask for the same units again)."""
         kept = self._at.get(code)
         if kept is None:
-            kept = self._at[code] = self._build_at(code)
+            kept = self._at[code] = [
+                part if k is None else _build(part, k, self.units, self.sources)
+                for part, k in self._rows_of(code)
+            ]
         return list(kept)
 
-    def _build_at(self, code: str) -> list[Result]:
+    def _rows_of(self, code: str):
+        """(block, row) for each computed result of the unit, (evidence result, None) for
+        each evidence result, in the pack's order."""
         unit_id = self.units.by_code.get(code)
-        found = []
         for part in self.parts:
             if isinstance(part, _Block):
                 k = part.row_of(unit_id) if unit_id is not None else None
                 if k is not None:
-                    found.append(_build(part, k, self.units, self.sources))
+                    yield part, k
             elif part.orgunit == code:
-                found.append(part)
-        return found
+                yield part, None
 
 
 def _evidence_statuses(pack: Pack, unit: OrgUnit) -> dict[str, str]:

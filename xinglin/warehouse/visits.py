@@ -211,17 +211,22 @@ def visit_figures(warehouse: Warehouse, months: list[str], rules: dict | None = 
 
     if not warehouse.table_files("visits") or not months:
         return []
-    condition = tcm_condition(warehouse, rules or tcm_rules())
-    marks = ", ".join("?" * len(months))
-    sql = (
+    sql = figures_sql(tcm_condition(warehouse, rules or tcm_rules()), months)
+    result = warehouse.query(sql, max_rows=10_000_000)
+    return [(code, str(month), int(total), int(tcm)) for code, month, total, tcm in result.rows]
+
+
+def figures_sql(condition: str, months: list[str]) -> str:
+    """The figures statement (standard SQL: DuckDB here, PostgreSQL in the W2 bench). Only
+    integers enter the text: the months as yyyymm numbers, the condition's department ids."""
+    numbers = ", ".join(str(int(m)) for m in months)
+    return (
         f"WITH f AS (SELECT institution_id, month, COUNT(*) AS total,"
         f" COUNT(*) FILTER (WHERE {condition}) AS tcm FROM visits"
-        f" WHERE month IN ({marks}) GROUP BY institution_id, month)"
+        f" WHERE month IN ({numbers}) GROUP BY institution_id, month)"
         f" SELECT i.code, f.month, f.total, f.tcm FROM f"
         f" JOIN visit_institutions i ON i.id = f.institution_id ORDER BY i.code, f.month"
     )
-    result = warehouse.query(sql, [int(m) for m in months], max_rows=10_000_000)
-    return [(code, str(month), int(total), int(tcm)) for code, month, total, tcm in result.rows]
 
 
 def delivered_techniques(warehouse: Warehouse, months: list[str]) -> list[tuple[str, str, str]]:
