@@ -24,9 +24,10 @@ def widen_sqlite_cache(count: int) -> None:
 
 
 def insert_columns(model, columns: dict, progress=None) -> None:
-    """Insert rows given as columns: a list per column, or one value for every row.
+    """Insert rows given as columns: a list per column, or one value for every row, into
+    `model`'s table (or the table named by `model`, a string: e.g. a temporary table).
     `progress(done, total)` is called after each SQLite batch."""
-    table = connection.ops.quote_name(model._meta.db_table)
+    table = model if isinstance(model, str) else connection.ops.quote_name(model._meta.db_table)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             copy_columns(cursor, table, columns)

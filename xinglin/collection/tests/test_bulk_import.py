@@ -4,11 +4,15 @@ per-value fallbacks they hand over to: same values, same messages."""
 from __future__ import annotations
 
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 from openpyxl import Workbook
 
-from xinglin.collection.models import AuditEntry, DataValue
+from xinglin.collection.actions import store_values
+from xinglin.collection.models import AuditEntry, Channel, DataValue
 from xinglin.collection.tests.conftest import CLINIC, HMC
+from xinglin.evaluation import generation
+from xinglin.network.models import OrgUnit
+from xinglin.standards.models import DataElement
 
 pytestmark = pytest.mark.usefixtures("county", "catalogue")
 OTHER_CLINIC = "640323100102"
@@ -70,6 +74,61 @@ def test_a_rule_is_checked_in_every_group_and_reported_where_it_fails(csv_file, 
     assert _values() == []
 
 
+@pytest.fixture(params=["rows", "staged"])
+def write_path(request, monkeypatch):
+    """Both ways store_values writes: a statement per row, and (above generation.BULK_ROWS
+    rows) through a temporary table, with one generation change."""
+    if request.param == "staged":
+        monkeypatch.setattr(generation, "BULK_ROWS", 4)
+    return request.param
+
+
+def _audit():
+    return sorted(
+        AuditEntry.objects.values_list(
+            "orgunit__code", "period", "element__code", "old_value", "new_value", "channel", "user"
+        ),
+        key=repr,
+    )
+
+
+def test_new_and_changed_values_are_written_with_their_audit_entries(
+    csv_file, run_import, write_path
+):
+    def lines(year, change=0):
+        return [
+            f"{unit},{year}{month:02d},{element},{100 + month + (change if month < 3 else 0)}"
+            for unit in (CLINIC, OTHER_CLINIC)
+            for month in range(1, 13)
+            for element in ("total_visits", "tcm_visits")
+        ]
+
+    assert run_import(csv_file(lines(2022)))[0] == 0
+    before = generation.current()
+    code, out, _err = run_import(csv_file(lines(2022, change=5) + lines(2023)))
+    assert code == 0
+    assert "48 values were added, 8 changed, 40 unchanged" in out
+    assert generation.current() not in (before, None)
+    expected = [
+        (
+            unit,
+            f"{year}{month:02d}",
+            element,
+            float(100 + month + (5 if (year, month) < (2022, 3) else 0)),
+        )
+        for unit in (CLINIC, OTHER_CLINIC)
+        for year in (2022, 2023)
+        for month in range(1, 13)
+        for element in ("total_visits", "tcm_visits")
+    ]
+    assert _values() == sorted(expected)
+    first = [(o, p, e, float(100 + int(p[4:]))) for o, p, e, _v in expected]
+    added = [(o, p, e, None, v, "import", None) for o, p, e, v in first]
+    changed = [(o, p, e, v, v + 5, "import", None) for o, p, e, v in first if p < "202203"]
+    assert _audit() == sorted(added + changed, key=repr)
+    assert DataValue.objects.filter(channel="import", stored_by=None).count() == 96
+
+
 def test_a_large_batch_writes_every_value_and_its_audit_entry(csv_file, run_import):
     lines = [
         f"{unit},{year}{month:02d},{element},{100 + month}"
@@ -105,3 +164,23 @@ def test_a_workbook_with_a_sheet_per_month_imports_every_sheet(tmp_path, run_imp
     assert code == 2
     assert "sheet 202401, row 6, field D: error: D6 holds a formula (=B1)" in err
     assert "sheet 202402, row 6, field D: error: D6 holds a formula (=B1)" in err
+
+
+def test_a_staged_write_keeps_who_when_and_through_which_channel(alice, monkeypatch):
+    monkeypatch.setattr(generation, "BULK_ROWS", 0)  # every write staged
+    elements = [DataElement.objects.get(code=c) for c in ("total_visits", "tcm_visits")]
+    unit = OrgUnit.objects.get(code=CLINIC)
+    rows = [(e, unit, f"2024{m:02d}", 10.0) for m in range(1, 13) for e in elements]
+    started = timezone.now()
+    stored = store_values(rows, user=alice, channel=Channel.API)
+    rows[0] = (*rows[0][:3], 20.0)
+    again = store_values(rows, user=alice, channel=Channel.WEB)
+    assert (stored.added, again.changed, again.unchanged) == (24, 1, 23)
+    value = DataValue.objects.get(element=elements[0], orgunit=unit, period="202401")
+    assert (value.value, value.stored_by, value.channel, value.comment) == (20.0, alice, "web", "")
+    assert started <= value.updated_at <= timezone.now()
+    entries = AuditEntry.objects.filter(user=alice)
+    assert entries.count() == 25 and entries.filter(channel="api").count() == 24
+    change = entries.get(channel="web")
+    assert (change.old_value, change.new_value, change.note) == (10.0, 20.0, "")
+    assert started <= change.at <= timezone.now()

@@ -9,7 +9,8 @@ import pytest
 from django.db import connection, transaction
 from django.urls import reverse
 
-from xinglin.collection.actions import _Writes, store_values
+from xinglin.collection import actions
+from xinglin.collection.actions import store_values
 from xinglin.collection.models import DataValue
 from xinglin.evaluation import cache, generation
 from xinglin.evaluation.actions import replace_derived_values
@@ -127,7 +128,7 @@ def test_a_bulk_write_rolled_back_midway_leaves_the_triggers_and_the_generation(
     def fail(*args):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(_Writes, "insert_audit", fail)  # after the values were inserted
+    monkeypatch.setattr(actions, "_bump_submissions", fail)  # after values and audit
     with transaction.atomic():  # a caller that carries on after the failure
         with pytest.raises(RuntimeError):
             store_values(rows)
