@@ -15,15 +15,18 @@ class Channel(models.TextChoices):
 
 
 class DataValue(models.Model):
+    # Indexes: every one is paid for by each value an import writes (W3: a million at once), so
+    # only those a query uses. `element` is served by unique_data_value (it starts with it);
+    # no query selects by `stored_by` (deleting a user, which Xinglin never does, would scan).
     element = models.ForeignKey(
-        "standards.DataElement", on_delete=models.PROTECT, related_name="values"
+        "standards.DataElement", on_delete=models.PROTECT, related_name="values", db_index=False
     )
     orgunit = models.ForeignKey("network.OrgUnit", on_delete=models.PROTECT, related_name="values")
     period = models.CharField(max_length=8)
     value = models.FloatField()
     comment = models.CharField(max_length=500, blank=True)
     stored_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, db_index=False
     )
     channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.WEB)
     updated_at = models.DateTimeField(auto_now=True)
@@ -41,15 +44,31 @@ class DataValue(models.Model):
 
 
 class AuditEntry(models.Model):
-    """One change of one data value: who, when, old, new, through which channel."""
+    """One change of one data value: who, when, old, new, through which channel.
 
-    element = models.ForeignKey("standards.DataElement", on_delete=models.PROTECT)
-    orgunit = models.ForeignKey("network.OrgUnit", on_delete=models.PROTECT)
+    Written only by store_values, one row per value it adds or changes, with that value's
+    element, org unit and user: keys the data value's own foreign keys have just been checked
+    against. So the database does not check them a second time (db_constraint=False: on
+    PostgreSQL those per-row checks at commit were a third of a million-value import); Django
+    still applies on_delete (PROTECT, SET_NULL). Read only by (org unit, element, period),
+    the one index kept (deleting a user or an element, which Xinglin never does, would scan)."""
+
+    element = models.ForeignKey(
+        "standards.DataElement", on_delete=models.PROTECT, db_constraint=False, db_index=False
+    )
+    orgunit = models.ForeignKey(
+        "network.OrgUnit", on_delete=models.PROTECT, db_constraint=False, db_index=False
+    )
     period = models.CharField(max_length=8)
     old_value = models.FloatField(null=True, blank=True)
     new_value = models.FloatField(null=True, blank=True)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_constraint=False,
+        db_index=False,
     )
     channel = models.CharField(max_length=8, choices=Channel.choices)
     at = models.DateTimeField(auto_now_add=True)
