@@ -3,6 +3,8 @@ per-value fallbacks they hand over to: same values, same messages."""
 
 from __future__ import annotations
 
+import zipfile
+
 import pytest
 from django.utils import timezone, translation
 from openpyxl import Workbook
@@ -184,3 +186,32 @@ def test_a_staged_write_keeps_who_when_and_through_which_channel(alice, monkeypa
     change = entries.get(channel="web")
     assert (change.old_value, change.new_value, change.note) == (10.0, 20.0, "")
     assert started <= change.at <= timezone.now()
+
+
+@pytest.mark.parametrize("damage", ["cut XML", "bad CRC"])
+def test_a_workbook_whose_sheet_is_damaged_is_rejected(tmp_path, run_import, damage):
+    """Opening reads a sheet only up to its first cell: damage further on is found while
+    reading the cells, and named the same way."""
+    book = Workbook(write_only=True)  # no <dimension>: opening stops at the cells
+    sheet = book.create_sheet("202401")
+    sheet.append(["报表编码", "village_clinic.monthly", "期间", "202401"])
+    sheet.append(["orgunit", "name", "total_visits"])
+    for number in range(200):
+        sheet.append([CLINIC, "x", number])
+    book.save(tmp_path / "good.xlsx")
+    path = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(tmp_path / "good.xlsx") as source, zipfile.ZipFile(path, "w") as out:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename.startswith("xl/worksheets/") and damage == "cut XML":
+                data = data[: len(data) * 2 // 3]
+            out.writestr(item, data)
+    if damage == "bad CRC":  # the sheet's stored bytes altered after the zip was written
+        content = bytearray(path.read_bytes())
+        at = content.find(b"xl/worksheets/sheet1.xml") + 2000
+        content[at] ^= 0xFF
+        path.write_bytes(bytes(content))
+    code, _out, err = run_import(path)
+    assert code == 2
+    assert "this is not an Excel workbook (.xlsx)" in err
+    assert _values() == []
