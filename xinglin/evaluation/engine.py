@@ -351,6 +351,11 @@ def _prepare(cursor, pack: Pack, unit: OrgUnit, year: periods.Period, tree: bool
     cursor.execute(_MEMBERS_DUCKDB if cursor.vendor == "duckdb" else _MEMBERS)
     _prepare_values(cursor, pack, year)
     _prepare_techniques(cursor, year)
+    if cursor.vendor == "postgresql":
+        # autovacuum never analyzes temporary tables: without statistics the planner takes
+        # each for a row or two and runs the indicators' statements as nested loops (a
+        # province, W1: 8 minutes instead of 12 s)
+        cursor.execute("ANALYZE xl_unit, xl_member, xl_value, xl_tech")
     cursor.execute(
         "SELECT id, code, name, kind, itype, dlevel, path, is_open FROM xl_unit ORDER BY id"
     )
