@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import compress
 from pathlib import Path
 
 import numpy as np
@@ -108,10 +109,10 @@ def _lock_writers(orgunit_ids: np.ndarray) -> None:
 
 def _bump_submissions(orgunit_ids: np.ndarray, period_codes: list[str], mask) -> None:
     """Tell the forms whose values changed (a superset at worst: same units and periods)."""
-    units = {int(u) for u in orgunit_ids.tolist()}
+    units = np.unique(orgunit_ids).tolist()
     if not units:
         return
-    periods = {p for p, changed in zip(period_codes, mask.tolist(), strict=True) if changed}
+    periods = set(compress(period_codes, mask.tolist()))
     Submission.objects.filter(orgunit_id__in=units, period__in=periods).update(
         data_version=F("data_version") + 1
     )
