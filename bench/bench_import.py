@@ -5,7 +5,8 @@ Builds a county with N village clinics in a fresh database (a temporary SQLite f
 database `xinglin_bench_import` dropped and created on the PostgreSQL server given), writes
 monthly total_visits / tcm_visits (seeded), then times the import (all values new) and again
 (all unchanged), printing wall and CPU seconds per phase (read, check, write). CPU is this
-process only: on PostgreSQL the server's work shows in the wall time.
+process only; on PostgreSQL the server backend's CPU is added to each phase when the server
+runs on this machine (read from /proc), else its work shows only in the wall time.
 Target (issue 4): 100,000 values < 10 s. W3 (issue 10) runs it with 1,000,000 values.
 Run: python bench/bench_import.py [--values N] [--clinics N] [--format csv|xlsx]
                                   [--postgres postgres://postgres@127.0.0.1:5432/postgres]
@@ -120,31 +121,54 @@ def write_xlsx(path: Path, codes: list[str], values: int, seed: int) -> None:
     book.save(path)
 
 
+def server_cpu() -> float | None:
+    """CPU seconds of this connection's PostgreSQL backend so far, when the server runs on
+    this machine and its /proc entry is readable (else None)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
 @dataclass
 class Timing:
-    """Wall and CPU seconds at each progress step of import_file."""
+    """Wall, CPU and (PostgreSQL on this machine) server CPU seconds at each progress step of
+    import_file."""
 
-    marks: list[tuple[float, float]] = field(default_factory=list)
+    server: bool = False
+    marks: list[tuple[float, float, float | None]] = field(default_factory=list)
 
     def __call__(self, done: int, total: int) -> None:
-        self.marks.append((time.perf_counter(), time.process_time()))
+        self.marks.append(self.now())
+
+    def now(self) -> tuple[float, float, float | None]:
+        return time.perf_counter(), time.process_time(), server_cpu() if self.server else None
 
 
 def timed_import(path: Path) -> tuple[float, float, str, str]:
     """(wall, CPU, phases, summary) of one import_file run as the system (the command's path)."""
     from xinglin.collection.actions import import_file
 
-    timing = Timing()
-    start, cpu = time.perf_counter(), time.process_time()
+    timing = Timing(server=server_cpu() is not None)
+    first = timing.now()
     result = import_file(path, progress=timing)
-    wall, used = time.perf_counter() - start, time.process_time() - cpu
+    wall, used = time.perf_counter() - first[0], time.process_time() - first[1]
     if result.problems:
         raise SystemExit(f"rejected: {[p.message for p in result.problems[:5]]}")
-    steps = [(start, cpu)] + timing.marks
+    steps = [first] + timing.marks
     # progress marks: start, read, checked, written (see import_file)
     names = ("read", "check", "write")
     phases = "  ".join(
         f"{name} {b[0] - a[0]:.2f}/{b[1] - a[1]:.2f}"
+        + (f"/{b[2] - a[2]:.2f}" if a[2] is not None and b[2] is not None else "")
         for name, a, b in zip(names, steps[:-1], steps[1:], strict=False)
     )
     summary = f"{result.added} added, {result.changed} changed, {result.unchanged} unchanged"
@@ -171,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, wall, cpu, phases, summary in runs:
         print(
             f"import of {label} ({name}): {wall:6.2f} s wall, {cpu:6.2f} s CPU"
-            f"  [phases wall/CPU s: {phases}]  {summary}"
+            f"  [phases wall/CPU{'/server CPU' if args.postgres else ''} s: {phases}]  {summary}"
         )
     first = runs[0][1]
     print(
