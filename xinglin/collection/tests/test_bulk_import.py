@@ -215,3 +215,50 @@ def test_a_workbook_whose_sheet_is_damaged_is_rejected(tmp_path, run_import, dam
     assert code == 2
     assert "this is not an Excel workbook (.xlsx)" in err
     assert _values() == []
+
+
+def test_a_workbook_s_cells_are_read_in_order_and_the_bad_ones_named(tmp_path):
+    from xinglin.collection.importers import workbook
+
+    book = Workbook()
+    book.remove(book.active)
+    for period in ("202401", "202402"):
+        sheet = book.create_sheet(period)
+        sheet.append(["title"])
+        sheet.append(["报表编码", "village_clinic.monthly", "期间", period])
+        sheet.append(["机构编码", "机构名称", "总诊疗人次", "", "中医诊疗人次", " "])
+        sheet.append(["orgunit", "name", " total_visits ", None, "tcm_visits", " "])
+        sheet.append([CLINIC, "x", 100, 7, "=1+1", "odd"])
+        sheet.append([None, "y", 50, None, ""])
+        sheet.append([f" {OTHER_CLINIC} ", "z", " 80 ", None, 20.5, None])
+    book.save(tmp_path / "cells.xlsx")
+    parsed = workbook.read(tmp_path / "cells.xlsx")
+    assert [(p.location.sheet, p.location.cell, p.message) for p in parsed.problems] == [
+        (sheet, cell, message)
+        for sheet in ("202401", "202402")
+        for cell, message in [
+            ("D5", "D5 has a value but its column has no element code"),
+            ("E5", "E5 holds a formula (=1+1): type the value instead"),
+            ("C6", "row 6 has values but no org unit code"),
+        ]
+    ]
+    batch = parsed.batch
+    columns = [
+        batch.orgunit.to_pylist(),
+        batch.period.to_pylist(),
+        batch.element.to_pylist(),
+        batch.raw,
+        batch.rows.tolist(),
+        batch.columns.tolist(),
+        [batch.sheet_names[s] for s in batch.sheets.tolist()],
+    ]
+    assert list(zip(*columns, strict=True)) == [
+        row
+        for period in ("202401", "202402")
+        for row in [
+            (CLINIC, period, "total_visits", 100, 5, 3, period),
+            (CLINIC, period, "", "odd", 5, 6, period),  # a code of blanks is no missing code
+            (OTHER_CLINIC, period, "total_visits", "80", 7, 3, period),
+            (OTHER_CLINIC, period, "tcm_visits", 20.5, 7, 5, period),
+        ]
+    ]
