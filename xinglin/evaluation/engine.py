@@ -348,7 +348,7 @@ def _prepare(cursor, pack: Pack, unit: OrgUnit, year: periods.Period, tree: bool
         f" WHERE COALESCE(h.path, o.path) LIKE %s",
         [end, start, 1 if tree else 0, unit.pk, end, end, _path_on(cursor, unit, end) + "%"],
     )
-    cursor.execute(_MEMBERS_DUCKDB if cursor.vendor == "duckdb" else _MEMBERS)
+    cursor.execute(_MEMBERS)
     _prepare_values(cursor, pack, year)
     _prepare_techniques(cursor, year)
     if cursor.vendor == "postgresql":
@@ -378,18 +378,13 @@ def _prepare(cursor, pack: Pack, unit: OrgUnit, year: periods.Period, tree: bool
     )
 
 
+# Who is beneath whom, walking up parent ids (a hash or index join per level of the tree).
+# xl_unit's parent_id and path come from the same history row, so the ancestors by parent are
+# exactly the divisions whose path is a prefix of the institution's. The first form, LIKE on
+# paths, is a nested loop: a province's 30,000 institutions x 1,600 divisions took 3 s on
+# DuckDB, 10 s on PostgreSQL and 11.6 s on SQLite; this takes 0.015 s on DuckDB, 0.3 s on the
+# others (bench/bench_w1_peers.py).
 _MEMBERS = (
-    "INSERT INTO xl_member (target_id, inst_id, itype) SELECT u.id, i.id, i.itype"
-    " FROM xl_unit AS u JOIN xl_unit AS i ON i.path LIKE u.path || '%'"
-    " WHERE u.kind = 'division' AND u.in_scope = 1 AND i.kind = 'institution'"
-    " AND i.is_open = 1 UNION ALL SELECT i.id, i.id, i.itype FROM xl_unit AS i"
-    " WHERE i.kind = 'institution' AND i.is_open = 1 AND i.in_scope = 1"
-)
-# The same relation for DuckDB, walking up parent ids (a hash join per level) instead of
-# LIKE on paths (a nested loop: 30,000 institutions x 1,600 divisions of a province took 3 s;
-# splitting paths into prefixes, 0.1 s; this, 0.015 s). xl_unit's parent_id and path come from
-# the same history row, so the ancestors by parent are the divisions whose path is a prefix.
-_MEMBERS_DUCKDB = (
     "INSERT INTO xl_member (target_id, inst_id, itype) WITH RECURSIVE up (inst_id, itype,"
     " target_id) AS (SELECT id, itype, parent_id FROM xl_unit WHERE kind = 'institution'"
     " AND is_open = 1 UNION ALL SELECT up.inst_id, up.itype, u.parent_id FROM up"
