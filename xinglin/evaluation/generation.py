@@ -165,11 +165,12 @@ def bulk_write(tables, conn=None) -> Iterator[None]:
     them again, before anything commits. SQLite's DDL is transactional and it has one writer
     at a time: other connections never see a table without its triggers (they re-prepare
     their statements after the schema change), and a block left by an exception rolls back
-    to the savepoint, triggers included. No-op elsewhere: PostgreSQL's triggers fire once per
-    statement already."""
+    to the savepoint, triggers included. Elsewhere only the savepoint: PostgreSQL's triggers
+    fire once per statement already. On every backend the block is all or nothing."""
     conn = conn or connection
     if conn.vendor != "sqlite":
-        yield
+        with transaction.atomic(using=conn.alias):
+            yield
         return
     chosen = [t for t in TABLES if t in set(tables)]
     with transaction.atomic(using=conn.alias):
