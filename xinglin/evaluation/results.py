@@ -1,0 +1,355 @@
+"""An evaluation's results: the `Result` of one indicator at one org unit, the verdict, and
+the columns they are kept in until asked for.
+
+The engine (engine.py) hands each computed indicator's rows over as a `_Block` of numpy
+columns with every row's status decided; `LazyResults` builds `Result` objects from them for
+one unit (`at`: what a page shows) or for all on first iteration. A province has 220,000
+results: deciding them takes a fraction of a second, building them all seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from xinglin.evaluation.sql import CompiledIndicator
+from xinglin.standards.loader import Pack, PackIndicator
+
+MET, NOT_MET, NO_DATA = "met", "not_met", "no_data"
+NOT_APPLICABLE, AWAITING_EVIDENCE = "not_applicable", "awaiting_evidence"
+STATUSES = (MET, NOT_MET, NO_DATA, NOT_APPLICABLE, AWAITING_EVIDENCE)
+FALLING_SHORT = (NOT_MET, NO_DATA)
+DIGITS = 9  # results are rounded so that SQLite and PostgreSQL agree to the last digit
+
+
+@dataclass
+class Result:
+    pack: str
+    indicator: str
+    item: int | None
+    name: str
+    orgunit: str
+    orgunit_name: str
+    level: str  # institution type or division level
+    period: str
+    value: float | None
+    numerator: float | None
+    denominator: float | None
+    target: str
+    unit: str
+    status: str
+    gap: float | None
+    failing: list[str] = field(default_factory=list)
+    why: dict[str, str] = field(default_factory=dict)
+    included: int | None = None
+    missing: int | None = None
+    due: bool = True
+    veto: bool = False
+    points: float = 0.0
+    sources: list[str] = field(default_factory=list)
+    kind: str = "computed"
+
+    def as_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Verdict:
+    """The evaluated org unit's overall standing: `met` only when every due indicator is met
+    (a due veto item not met fails the unit whatever the score), `awaiting_evidence` when only
+    evidence is outstanding."""
+
+    status: str
+    counts: dict[str, int]
+    vetoed: list[str]
+    score: float | None
+    max_score: float | None
+    not_due: int
+
+
+@dataclass
+class _Units:
+    """The prepared tree: id -> (code, name, kind, type or level, path, is_open), and the
+    same as arrays in id order (`ids`, `is_institution`) for the column-wise work."""
+
+    rows: dict[int, tuple]
+    root_id: int
+    division_paths: dict[str, int]  # path -> id, divisions only
+    ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    is_institution: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    by_code: dict[str, int] = field(default_factory=dict)
+    # (division id, institution id) for every in-scope division above every open
+    # institution (xl_member without the institutions' own rows), sorted by division
+    ancestors: tuple[np.ndarray, np.ndarray] = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+
+    def positions(self, unit_ids: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self.ids, unit_ids)
+
+
+def _round(value) -> float | None:
+    return None if value is None else round(float(value), DIGITS)
+
+
+_STATUS_CODES = {status: k for k, status in enumerate(STATUSES)}
+
+
+@dataclass
+class _Block:
+    """One computed indicator's rows as columns (NaN where SQL gave NULL), with the statuses
+    decided for every row at once. Result objects are built from it when asked for."""
+
+    pack: Pack
+    indicator: PackIndicator
+    compiled: CompiledIndicator
+    name: str
+    period: str
+    due: bool
+    unit_ids: np.ndarray
+    covered: np.ndarray
+    included: np.ndarray
+    numerator: np.ndarray
+    denominator: np.ndarray
+    raw: list[np.ndarray]
+    value: np.ndarray  # rounded to DIGITS
+    status: np.ndarray  # index into STATUSES
+    falls_short: np.ndarray  # per unit position (units.ids): an institution falling short
+    _order: np.ndarray | None = None  # rows in unit-id order, for row_of
+
+    def __len__(self) -> int:
+        return len(self.unit_ids)
+
+    def row_of(self, unit_id: int) -> int | None:
+        if self._order is None:
+            self._order = np.argsort(self.unit_ids, kind="stable")
+        at = int(np.searchsorted(self.unit_ids, unit_id, sorter=self._order))
+        if at < len(self._order) and self.unit_ids[self._order[at]] == unit_id:
+            return int(self._order[at])
+        return None
+
+
+def _float(value) -> float | None:
+    """A Python float from a column's cell (numpy's float64 prints as np.float64(…)), None
+    for NaN."""
+    return None if value != value else float(value)
+
+
+def _build(block: _Block, k: int, units: _Units, sources: _Sources) -> Result:
+    """The Result of row k of a block (what _computed built eagerly before results were
+    kept as columns)."""
+    indicator, compiled = block.indicator, block.compiled
+    unit_id = int(block.unit_ids[k])
+    code, name, kind, itype, dlevel, path, _open = units.rows[unit_id]
+    status = STATUSES[block.status[k]]
+    value = _float(block.value[k])
+    covered, included = _float(block.covered[k]), _float(block.included[k])
+    result = Result(
+        pack=block.pack.code,
+        indicator=indicator.id,
+        item=indicator.item,
+        name=block.name,
+        orgunit=code,
+        orgunit_name=name,
+        level=itype or dlevel,
+        period=block.period,
+        value=value,
+        numerator=_round(_float(block.numerator[k])),
+        denominator=_round(_float(block.denominator[k])),
+        target=indicator.target.text,
+        unit=indicator.unit,
+        status=status,
+        gap=_gap(indicator, status, value),
+        included=int(included or 0) if compiled.institutional else None,
+        missing=int(covered - (included or 0)) if compiled.institutional else None,
+        due=block.due,
+        veto=indicator.veto,
+        points=indicator.points,
+    )
+    if kind == "institution":
+        if block.falls_short[units.positions(np.array([unit_id]))[0]]:
+            result.failing, result.why = [code], {code: _why_at(block, k)}
+    elif kind == "division":
+        _add_failing(result, block, unit_id, units)
+    if status != NOT_APPLICABLE:
+        result.sources = sources.of(result)
+    return result
+
+
+def _status(indicator: PackIndicator, covered: int, included, value, kind: str) -> str:
+    """One row's status: the scalar form of _computed's column-wise statuses (tests hold
+    the two to each other)."""
+    if indicator.over and not covered:
+        return NOT_APPLICABLE
+    if value is None:
+        return NO_DATA
+    if indicator.target.is_met(value):
+        return MET
+    # an institution short of a figure its share condition needs has no data, not a verdict
+    if kind == "institution" and (included or 0) < covered:
+        return NO_DATA
+    return NOT_MET
+
+
+def _gap(indicator: PackIndicator, status: str, value: float | None) -> float | None:
+    if status == MET:
+        return 0.0
+    if status != NOT_MET or value is None:
+        return None
+    return _round(indicator.target.gap(value))
+
+
+def _why(status: str, columns: list[str], raw) -> str:
+    parts = []
+    for column, figure in zip(columns, raw, strict=True):
+        parts.append(f"{column}: no value" if figure is None else f"{column}={float(figure):g}")
+    return f"{status}: " + ", ".join(parts) if parts else status
+
+
+def _why_at(block: _Block, k: int) -> str:
+    raw = [_float(column[k]) for column in block.raw]
+    return _why(STATUSES[block.status[k]], block.compiled.raw_columns, raw)
+
+
+def _add_failing(result: Result, block: _Block, division_id: int, units: _Units) -> None:
+    """The institutions beneath a division whose own result in this block falls short,
+    in code order, each with why."""
+    divisions, institutions = units.ancestors
+    low, high = np.searchsorted(divisions, [division_id, division_id + 1])
+    beneath = institutions[low:high]
+    short = beneath[block.falls_short[units.positions(beneath)]]
+    for unit_id in sorted(short.tolist(), key=lambda i: units.rows[i][0]):
+        code = units.rows[unit_id][0]
+        result.failing.append(code)
+        result.why[code] = _why_at(block, block.row_of(unit_id))
+
+
+@dataclass
+class _Standing:
+    indicator: str
+    status: str
+    due: bool
+    veto: bool
+    points: float
+
+
+class LazyResults(Sequence):
+    """An evaluation's results, kept as the computed blocks' columns: the figures and
+    statuses of every row are decided (the verdict and the failing lists rest on them), but
+    a Result object is built only when asked for — one unit's (`at`), or all of them on
+    first iteration. A province has 220,000 results; a page shows one unit's."""
+
+    def __init__(self, parts: list, units: _Units, sources: _Sources):
+        self.parts, self.units, self.sources = parts, units, sources
+        self._all: list[Result] | None = None
+        self._at: dict[str, list[Result]] = {}
+        self._length = sum(len(p) if isinstance(p, _Block) else 1 for p in parts)
+
+    @property
+    def built(self) -> bool:
+        return self._all is not None
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, index):
+        return self._results()[index]
+
+    def __iter__(self):
+        return iter(self._results())
+
+    def __eq__(self, other) -> bool:
+        return list(self) == list(other)
+
+    def _results(self) -> list[Result]:
+        if self._all is None:
+            built: list[Result] = []
+            for part in self.parts:
+                if isinstance(part, _Block):
+                    built += [_build(part, k, self.units, self.sources) for k in range(len(part))]
+                else:
+                    built.append(part)
+            self._all = built  # assigned whole: a concurrent reader never sees half a list
+        return self._all
+
+    def standing(self, code: str) -> list[_Standing]:
+        """What the verdict reads of one unit's results, without building them (a
+        province's own results list every failing institution beneath it)."""
+        found = []
+        for part, k in self._rows_of(code):
+            if k is None:
+                found.append(_Standing(part.indicator, part.status, part.due, part.veto,
+                                       part.points))  # fmt: skip
+                continue
+            indicator = part.indicator
+            status = STATUSES[part.status[k]]
+            found.append(_Standing(indicator.id, status, part.due, indicator.veto,
+                                   indicator.points))  # fmt: skip
+        return found
+
+    def at(self, code: str) -> list[Result]:
+        """One unit's results (built once, then kept: pages ask for the same units again)."""
+        kept = self._at.get(code)
+        if kept is None:
+            kept = self._at[code] = [
+                part if k is None else _build(part, k, self.units, self.sources)
+                for part, k in self._rows_of(code)
+            ]
+        return list(kept)
+
+    def _rows_of(self, code: str):
+        """(block, row) for each computed result of the unit, (evidence result, None) for
+        each evidence result, in the pack's order."""
+        unit_id = self.units.by_code.get(code)
+        for part in self.parts:
+            if isinstance(part, _Block):
+                k = part.row_of(unit_id) if unit_id is not None else None
+                if k is not None:
+                    yield part, k
+            elif part.orgunit == code:
+                yield part, None
+
+
+@dataclass
+class _Sources:
+    """Where each figure came from: `reported` data values and/or derived sources."""
+
+    derived: set[str]  # elements with derived values this year
+    detail: dict[tuple[str, str], set[str]]  # (unit code, element) -> sources
+    elements: dict[str, list[str]]  # indicator -> its elements
+    techniques: set[str]  # indicators reading the techniques delivered
+
+    def of(self, result: Result) -> list[str]:
+        found = set()
+        for element in self.elements[result.indicator]:
+            if element in self.derived:
+                found |= self.detail.get((result.orgunit, element), set())
+            elif {result.value, result.numerator, result.denominator} != {None}:
+                found.add("reported")
+        if result.indicator in self.techniques:
+            found.add("collection.techniques")
+        return sorted(found)
+
+
+def _verdict(results: list[Result] | list[_Standing]) -> Verdict:
+    counts = {status: 0 for status in STATUSES}
+    due = [r for r in results if r.due]
+    for result in due:
+        counts[result.status] += 1
+    vetoed = [r.indicator for r in due if r.veto and r.status in FALLING_SHORT]
+    scored = [r for r in due if r.points]
+    score = sum(r.points for r in scored if r.status == MET) if scored else None
+    if vetoed or counts[NOT_MET] or counts[NO_DATA]:
+        status = NOT_MET
+    elif counts[AWAITING_EVIDENCE]:
+        status = AWAITING_EVIDENCE
+    else:
+        status = MET
+    return Verdict(
+        status=status,
+        counts=counts,
+        vetoed=vetoed,
+        score=score,
+        max_score=sum(r.points for r in scored) if scored else None,
+        not_due=len(results) - len(due),
+    )
