@@ -1,11 +1,11 @@
-"""Writes of data values. Every change goes through `store_values`, which audits it."""
+"""Writes of data values. Every change goes through `store_values`, which audits it (a value's
+creation is kept in its own row until it first changes: see `xinglin.collection.audit`)."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from itertools import compress
 from pathlib import Path
 
 import numpy as np
@@ -53,30 +53,33 @@ def store_values(
     user: User | None = None,
     channel: str = Channel.SYSTEM,
 ) -> StoreResult:
-    """Insert or update values in one transaction, with an audit entry per change.
+    """Insert or update values in one transaction, with an audit entry per change of a stored
+    value. A new value's row records its creation (who, when, channel); the first change of a
+    value writes that creation as an audit entry before the change's own (decision 0004).
     Validation (types, periods, locks) is the caller's job, before this is called.
     A key given twice keeps its last value. `values` may be validation's ValueColumns (what
     Checked.for_storing() gives for a file): then nothing is built per value in Python."""
     result = StoreResult()
-    element_ids, orgunit_ids, period_codes, numbers = _value_columns(values)
+    element_ids, orgunit_ids, periods, numbers = _value_columns(values)
     with transaction.atomic():
         _lock_writers(orgunit_ids)
         widen_sqlite_cache(len(numbers))
-        pks, old = _current_values(element_ids, orgunit_ids, period_codes)
+        pks, old = _current_values(element_ids, orgunit_ids, periods)
         is_new = pks == 0
         is_changed = ~is_new & (old != numbers)
         now = timezone.now()
-        writes = _Writes(element_ids, orgunit_ids, period_codes, numbers, user, channel, now)
+        writes = _Writes(element_ids, orgunit_ids, periods, numbers, user, channel, now)
         written = is_new | is_changed
         if written.sum() > generation.BULK_ROWS:
             with generation.bulk_write(_GENERATION_TABLES):
                 writes.staged(is_new, is_changed, pks, old)
-                _bump_submissions(orgunit_ids[written], period_codes, written)
+                _bump_submissions(orgunit_ids[written], periods, written)
         else:
             writes.insert_values(is_new)
+            writes.record_creations(pks[is_changed])
             writes.update_values(is_changed, pks)
-            writes.insert_audit(written, old)
-            _bump_submissions(orgunit_ids[written], period_codes, written)
+            writes.insert_audit(is_changed, old)
+            _bump_submissions(orgunit_ids[written], periods, written)
     result.added, result.changed = int(is_new.sum()), int(is_changed.sum())
     result.unchanged = len(numbers) - result.added - result.changed
     return result
@@ -107,38 +110,66 @@ def _lock_writers(orgunit_ids: np.ndarray) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_SPACE + 1, unit])
 
 
-def _bump_submissions(orgunit_ids: np.ndarray, period_codes: list[str], mask) -> None:
+def _bump_submissions(orgunit_ids: np.ndarray, periods: _Periods, mask) -> None:
     """Tell the forms whose values changed (a superset at worst: same units and periods)."""
     units = np.unique(orgunit_ids).tolist()
     if not units:
         return
-    periods = set(compress(period_codes, mask.tolist()))
-    Submission.objects.filter(orgunit_id__in=units, period__in=periods).update(
+    written = periods.codes[np.unique(periods.index[mask])].tolist()
+    Submission.objects.filter(orgunit_id__in=units, period__in=written).update(
         data_version=F("data_version") + 1
     )
 
 
-def _value_columns(values) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
-    """(element ids, org unit ids, period codes, values), one key once (the last value)."""
+@dataclass
+class _Periods:
+    """The values' periods as the distinct codes, sorted, and each value's index into them
+    (a million values have a few dozen periods: no string is handled per value)."""
+
+    codes: np.ndarray  # object array of str
+    index: np.ndarray  # int64
+
+    @classmethod
+    def of(cls, codes: list[str], index: np.ndarray) -> _Periods:
+        order = np.argsort(np.array(codes, dtype=object)) if codes else np.zeros(0, np.int64)
+        rank = np.empty(len(codes), dtype=np.int64)
+        rank[order] = np.arange(len(codes))
+        return cls(np.array(codes, dtype=object)[order], rank[index])
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+
+def _value_columns(values) -> tuple[np.ndarray, np.ndarray, _Periods, np.ndarray]:
+    """(element ids, org unit ids, periods, values), one key once (the last value)."""
     if isinstance(values, validation.ValueColumns):
-        element_ids, orgunit_ids, period_codes = values.ids()
-        return element_ids, orgunit_ids, period_codes, values.values.astype(float)
+        element_ids = np.array([e.pk for e in values.elements], dtype=np.int64)
+        orgunit_ids = np.array([o.pk for o in values.orgunits], dtype=np.int64)
+        periods = _Periods.of(list(values.periods), values.period_index.astype(np.int64))
+        return (
+            element_ids[values.element_index],
+            orgunit_ids[values.orgunit_index],
+            periods,
+            values.values.astype(float),
+        )
     latest = {(e.id, o.id, p): v for e, o, p, v in values}
     keys = list(latest)
+    codes = sorted({k[2] for k in keys})
+    position = {code: i for i, code in enumerate(codes)}
     return (
         np.array([k[0] for k in keys], dtype=np.int64),
         np.array([k[1] for k in keys], dtype=np.int64),
-        [k[2] for k in keys],
+        _Periods(np.array(codes, dtype=object), np.array([position[k[2]] for k in keys], np.int64)),
         np.array(list(latest.values()), dtype=float),
     )
 
 
-def _current_values(element_ids, orgunit_ids, period_codes) -> tuple[np.ndarray, np.ndarray]:
+def _current_values(element_ids, orgunit_ids, periods: _Periods) -> tuple[np.ndarray, np.ndarray]:
     """(pk or 0, stored value or NaN) per key, read in the transaction."""
     pks, old = np.zeros(len(element_ids), dtype=np.int64), np.full(len(element_ids), np.nan)
     if not len(element_ids):
         return pks, old
-    position = {code: i for i, code in enumerate(sorted(set(period_codes)))}
+    position = {code: i for i, code in enumerate(periods.codes.tolist())}
     span, width = len(position), int(element_ids.max()) + 1
     stored_keys, stored_values, stored_pks = validation.fetch_keyed(
         sorted(set(element_ids.tolist())),
@@ -152,8 +183,7 @@ def _current_values(element_ids, orgunit_ids, period_codes) -> tuple[np.ndarray,
         return pks, old
     order = np.argsort(stored_keys)
     stored_keys = stored_keys[order]
-    at_period = np.array([position[c] for c in period_codes], dtype=np.int64)
-    wanted = (orgunit_ids * span + at_period) * width + element_ids
+    wanted = (orgunit_ids * span + periods.index) * width + element_ids
     at = np.minimum(np.searchsorted(stored_keys, wanted), len(stored_keys) - 1)
     hit = stored_keys[at] == wanted
     pks[hit] = stored_pks[order][at[hit]]
@@ -169,9 +199,9 @@ class _Writes:
     """The rows of one store_values call, written in bulk: executemany on SQLite, COPY on
     PostgreSQL (a million rows: executemany costs about ten times as much there)."""
 
-    def __init__(self, element_ids, orgunit_ids, period_codes, numbers, user, channel, now):
+    def __init__(self, element_ids, orgunit_ids, periods: _Periods, numbers, user, channel, now):
         self.elements, self.units = element_ids, orgunit_ids
-        self.periods, self.numbers = np.array(period_codes, dtype=object), numbers
+        self.periods, self.numbers = periods, numbers
         self.user_id, self.channel, self.now = (user.pk if user else None), str(channel), now
         self.is_postgresql = connection.vendor == "postgresql"
 
@@ -179,7 +209,7 @@ class _Writes:
         return [
             self.elements[mask].tolist(),
             self.units[mask].tolist(),
-            self.periods[mask].tolist(),
+            self.periods.codes[self.periods.index[mask]].tolist(),
             self.numbers[mask].tolist(),
         ]
 
@@ -227,6 +257,15 @@ class _Writes:
             rows = zip(ids, numbers, strict=True)
             cursor.executemany(sql, [(v, user_id, channel, at, pk) for pk, v in rows])
 
+    def record_creations(self, pks) -> None:
+        """Audit entries for the creation of the values `pks` (about to change) that have none
+        yet: their rows still say who stored them, when and how."""
+        ids = pks.tolist()
+        for start in range(0, len(ids), _IDS_PER_STATEMENT):
+            chunk = ids[start : start + _IDS_PER_STATEMENT]
+            marks = ", ".join(["%s"] * len(chunk))
+            _record_creations(f"d.id IN ({marks})", chunk)
+
     def insert_audit(self, mask, old) -> None:
         if not mask.any():
             return
@@ -249,14 +288,21 @@ class _Writes:
 
     def staged(self, is_new, is_changed, pks, old) -> None:
         """A large write: its rows go once into a temporary table, then one statement each
-        inserts the new values, updates the changed ones and inserts their audit entries.
-        A statement per row (executemany) costs SQLite twice the index work: it opens every
-        index and parent table again for each row. The rows go in in index order (values by
-        their unique key, audit entries by theirs): B-tree appends rather than page splits
-        all over the indexes."""
+        inserts the new values, records the creation of the values about to change, updates
+        them and inserts their audit entries. A statement per row (executemany) costs SQLite
+        twice the index work: it opens every index and parent table again for each row. The
+        rows are staged in the values' unique-key order, and go in in that order: B-tree
+        appends rather than page splits all over the index."""
         value_table = connection.ops.quote_name(DataValue._meta.db_table)
         audit_table = connection.ops.quote_name(AuditEntry._meta.db_table)
-        changed = {"pk": pks[is_changed].tolist(), "old_value": old[is_changed].tolist()}
+        order = self._key_order()
+        is_new, is_changed = is_new[order], is_changed[order]
+        staged = _Writes(self.elements[order], self.units[order], _Periods(self.periods.codes, self.periods.index[order]),
+                         self.numbers[order], None, self.channel, self.now)  # fmt: skip
+        changed = {
+            "pk": pks[order][is_changed].tolist(),
+            "old_value": old[order][is_changed].tolist(),
+        }
         now = _timestamp(DataValue, "updated_at", self.now)
         by = [self.user_id, self.channel, now]
         with connection.cursor() as cursor:
@@ -269,31 +315,56 @@ class _Writes:
                 if mask.any():
                     keys = ("element_id", "orgunit_id", "period", "value")
                     insert_columns(
-                        _STAGED, dict(zip(keys, self._columns(mask), strict=True)) | extra
+                        _STAGED, dict(zip(keys, staged._columns(mask), strict=True)) | extra
                     )
-            cursor.execute(
-                f"INSERT INTO {value_table} (element_id, orgunit_id, period, value, comment,"
-                f" stored_by_id, channel, updated_at) SELECT element_id, orgunit_id, period,"
-                f" value, '', %s, %s, %s FROM {_STAGED} WHERE pk = 0"
-                " ORDER BY element_id, orgunit_id, period",
-                by,
-            )
-            cursor.execute(
-                f"UPDATE {value_table} SET value = s.value, stored_by_id = %s, channel = %s,"
-                f" updated_at = %s FROM {_STAGED} AS s WHERE s.pk <> 0"
-                f" AND {value_table}.id = s.pk",
-                by,
-            )
-            cursor.execute(
-                f"INSERT INTO {audit_table} (element_id, orgunit_id, period, old_value,"
-                f" new_value, user_id, channel, at, note) SELECT element_id, orgunit_id, period,"
-                f" old_value, value, %s, %s, %s, '' FROM {_STAGED}"
-                " ORDER BY orgunit_id, element_id, period",
-                [self.user_id, self.channel, _timestamp(AuditEntry, "at", self.now)],
-            )
+            if is_new.any():
+                cursor.execute(
+                    f"INSERT INTO {value_table} (element_id, orgunit_id, period, value, comment,"
+                    f" stored_by_id, channel, updated_at) SELECT element_id, orgunit_id, period,"
+                    f" value, '', %s, %s, %s FROM {_STAGED} WHERE pk = 0",
+                    by,
+                )
+            if is_changed.any():
+                _record_creations(f"d.id IN (SELECT pk FROM {_STAGED} WHERE pk <> 0)", [])
+                cursor.execute(
+                    f"UPDATE {value_table} SET value = s.value, stored_by_id = %s, channel = %s,"
+                    f" updated_at = %s FROM {_STAGED} AS s WHERE s.pk <> 0"
+                    f" AND {value_table}.id = s.pk",
+                    by,
+                )
+                cursor.execute(
+                    f"INSERT INTO {audit_table} (element_id, orgunit_id, period, old_value,"
+                    f" new_value, user_id, channel, at, note) SELECT element_id, orgunit_id,"
+                    f" period, old_value, value, %s, %s, %s, '' FROM {_STAGED} WHERE pk <> 0"
+                    " ORDER BY orgunit_id, element_id, period",
+                    [self.user_id, self.channel, _timestamp(AuditEntry, "at", self.now)],
+                )
             cursor.execute(f"DROP TABLE {_STAGED}")
 
+    def _key_order(self) -> np.ndarray:
+        """The rows' order by the values' unique key (org unit, element, period)."""
+        return np.lexsort((self.periods.index, self.elements, self.units))  # codes are sorted
 
+
+def _record_creations(where: str, params: list) -> None:
+    """Write, for the data values `d` that `where` selects and that have no audit entry yet,
+    the entry of their creation from their own rows (the value, who stored it, when, how).
+    Called just before those values change."""
+    value_table = connection.ops.quote_name(DataValue._meta.db_table)
+    audit_table = connection.ops.quote_name(AuditEntry._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {audit_table} (element_id, orgunit_id, period, old_value, new_value,"
+            f" user_id, channel, at, note) SELECT d.element_id, d.orgunit_id, d.period, NULL,"
+            f" d.value, d.stored_by_id, d.channel, d.updated_at, '' FROM {value_table} AS d"
+            f" WHERE {where} AND NOT EXISTS (SELECT 1 FROM {audit_table} AS a"
+            " WHERE a.orgunit_id = d.orgunit_id AND a.element_id = d.element_id"
+            " AND a.period = d.period) ORDER BY d.orgunit_id, d.element_id, d.period",
+            params,
+        )
+
+
+_IDS_PER_STATEMENT = 5000  # ids in one IN (...) list: under every backend's parameter limit
 _STAGED = "xl_staged_values"
 
 

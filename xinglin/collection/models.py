@@ -16,12 +16,17 @@ class Channel(models.TextChoices):
 
 class DataValue(models.Model):
     # Indexes: every one is paid for by each value an import writes (W3: a million at once), so
-    # only those a query uses. `element` is served by unique_data_value (it starts with it);
-    # no query selects by `stored_by` (deleting a user, which Xinglin never does, would scan).
+    # only two. unique_data_value (org unit, element, period) serves the forms and the API (an
+    # org unit's values) and deleting an org unit; (element, period) the engine and the
+    # warehouse export (the values of some elements in some periods) and deleting an element.
+    # No query selects by `stored_by` (deleting a user, which Xinglin never does, would scan).
+    # The row also records the value's creation until its first change (decision 0004).
     element = models.ForeignKey(
         "standards.DataElement", on_delete=models.PROTECT, related_name="values", db_index=False
     )
-    orgunit = models.ForeignKey("network.OrgUnit", on_delete=models.PROTECT, related_name="values")
+    orgunit = models.ForeignKey(
+        "network.OrgUnit", on_delete=models.PROTECT, related_name="values", db_index=False
+    )
     period = models.CharField(max_length=8)
     value = models.FloatField()
     comment = models.CharField(max_length=500, blank=True)
@@ -34,10 +39,10 @@ class DataValue(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["element", "orgunit", "period"], name="unique_data_value"
+                fields=["orgunit", "element", "period"], name="unique_data_value"
             )
         ]
-        indexes = [models.Index(fields=["period", "element"])]
+        indexes = [models.Index(fields=["element", "period"], name="collection_value_element")]
 
     def __str__(self) -> str:
         return f"{self.element_id}/{self.orgunit_id}/{self.period}={self.value}"
@@ -46,8 +51,10 @@ class DataValue(models.Model):
 class AuditEntry(models.Model):
     """One change of one data value: who, when, old, new, through which channel.
 
-    Written only by store_values, one row per value it adds or changes, with that value's
-    element, org unit and user: keys the data value's own foreign keys have just been checked
+    Written only by store_values: one row per change of a stored value, preceded, at a value's
+    first change, by the row of its creation (old value none) copied from the value's own
+    row, which holds it until then (decision 0004; `xinglin.collection.audit` reads both).
+    With that value's element, org unit and user: keys the data value's own foreign keys have just been checked
     against. So the database does not check them a second time (db_constraint=False: on
     PostgreSQL those per-row checks at commit were a third of a million-value import); Django
     still applies on_delete (PROTECT, SET_NULL). Read only by (org unit, element, period),

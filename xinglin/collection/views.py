@@ -17,10 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from xinglin.collection import actions, completeness, exports, rules
+from xinglin.collection import actions, audit, completeness, exports, rules
 from xinglin.collection.forms import Form, form_for, forms_for, get_form
 from xinglin.collection.importers import workbook
-from xinglin.collection.models import AuditEntry, ConfirmedWarning, DataValue, Submission
+from xinglin.collection.models import ConfirmedWarning, DataValue, Submission
 from xinglin.lib import periods
 from xinglin.network import access
 from xinglin.network.models import Kind, OrgUnit
@@ -205,13 +205,13 @@ def history(request, code, period, element):
     item = DataElement.objects.filter(code=element).first()
     if item is None:
         raise Http404(element)
-    entries = AuditEntry.objects.filter(orgunit=unit, period=period, element=item)
+    entries = audit.history(unit, item, period)
     warnings = ConfirmedWarning.objects.filter(orgunit=unit, period=period, element=item)
     context = {
         "unit": unit,
         "period": period,
         "element": item,
-        "entries": entries.select_related("user"),
+        "entries": entries,
         "warnings": warnings.select_related("user"),
     }
     return render(request, "collection/history.html", context)

@@ -5,7 +5,8 @@ import json
 import pytest
 
 from xinglin.api.tests.conftest import snapshot
-from xinglin.collection.models import AuditEntry, DataValue
+from xinglin.collection import audit
+from xinglin.collection.models import DataValue
 
 URL = "/api/v1/values"
 
@@ -89,7 +90,7 @@ def test_a_clerk_writes_their_own_values(client, carol, stored, bearer):
     assert response.json() == {"added": 2, "changed": 0, "unchanged": 1, "warnings": []}
     row = DataValue.objects.get(element__code="tcm_visits", period="202402")
     assert (row.value, row.channel, row.stored_by) == (500.0, "api", carol)
-    entry = AuditEntry.objects.get(element__code="tcm_visits", period="202402")
+    (entry,) = audit.history(row.orgunit, row.element, "202402")
     assert (entry.old_value, entry.new_value, entry.channel, entry.user) == (
         None,
         500.0,

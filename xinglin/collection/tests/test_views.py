@@ -9,9 +9,9 @@ from datetime import UTC
 import pytest
 from openpyxl import load_workbook
 
+from xinglin.collection import audit
 from xinglin.collection.actions import approve_submission, store_values, submit_form
 from xinglin.collection.models import (
-    AuditEntry,
     ConfirmedWarning,
     DataValue,
     DeliveredTechnique,
@@ -61,7 +61,7 @@ def test_a_field_saves_as_typed(client_for, carol):
     assert page.status_code == 200
     assert "✓" in page.content.decode()
     assert _value(HMC, "202401", "total_visits") == 1200.0
-    entry = AuditEntry.objects.get()
+    (entry,) = audit.trail()
     assert (entry.user, entry.channel, entry.old_value, entry.new_value) == (
         carol,
         "web",
