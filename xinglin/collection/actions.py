@@ -3,7 +3,6 @@ creation is kept in its own row until it first changes: see `xinglin.collection.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -196,8 +195,8 @@ def _timestamp(model, name: str, now):
 
 
 class _Writes:
-    """The rows of one store_values call, written in bulk: executemany on SQLite, COPY on
-    PostgreSQL (a million rows: executemany costs about ten times as much there)."""
+    """The rows of one store_values call, written in bulk (`insert_columns`: many-row INSERT
+    statements on SQLite, COPY on PostgreSQL)."""
 
     def __init__(self, element_ids, orgunit_ids, periods: _Periods, numbers, user, channel, now):
         self.elements, self.units = element_ids, orgunit_ids
@@ -205,12 +204,14 @@ class _Writes:
         self.user_id, self.channel, self.now = (user.pk if user else None), str(channel), now
         self.is_postgresql = connection.vendor == "postgresql"
 
-    def _columns(self, mask) -> list[list]:
+    def _columns(self, mask) -> list[np.ndarray]:
+        """(element ids, org unit ids, period codes, values) of the rows `mask` selects, as
+        arrays (insert_columns takes them as they are)."""
         return [
-            self.elements[mask].tolist(),
-            self.units[mask].tolist(),
-            self.periods.codes[self.periods.index[mask]].tolist(),
-            self.numbers[mask].tolist(),
+            self.elements[mask],
+            self.units[mask],
+            self.periods.codes[self.periods.index[mask]],
+            self.numbers[mask],
         ]
 
     def insert_values(self, mask) -> None:
@@ -274,7 +275,7 @@ class _Writes:
             "element_id": elements,
             "orgunit_id": units,
             "period": period_codes,
-            "old_value": [None if math.isnan(v) else v for v in old[mask].tolist()],
+            "old_value": old[mask],  # changes only: a stored number each
             "new_value": numbers,
             "user_id": self.user_id,
             "channel": self.channel,
@@ -286,19 +287,30 @@ class _Writes:
     def _insert(self, model, columns: dict) -> None:
         insert_columns(model, columns)
 
+    def _ordered(self, order: np.ndarray) -> _Writes:
+        """The same rows in `order`."""
+        periods = _Periods(self.periods.codes, self.periods.index[order])
+        rows = _Writes(self.elements[order], self.units[order], periods, self.numbers[order],
+                       None, self.channel, self.now)  # fmt: skip
+        rows.user_id = self.user_id
+        return rows
+
     def staged(self, is_new, is_changed, pks, old) -> None:
-        """A large write: its rows go once into a temporary table, then one statement each
-        inserts the new values, records the creation of the values about to change, updates
-        them and inserts their audit entries. A statement per row (executemany) costs SQLite
-        twice the index work: it opens every index and parent table again for each row. The
-        rows are staged in the values' unique-key order, and go in in that order: B-tree
-        appends rather than page splits all over the index."""
+        """A large write: its rows go once into a temporary table (on PostgreSQL the new
+        values go straight into theirs by COPY), then one statement each inserts the new
+        values, records the creation of the values about to change, updates them and inserts
+        their audit entries. A statement per row (executemany) costs SQLite twice the index
+        work: it opens every index and parent table again for each row; so do many-row
+        INSERTs into the values' own table. The rows are staged in the values' unique-key
+        order, and go in in that order: B-tree appends rather than page splits all over it."""
         value_table = connection.ops.quote_name(DataValue._meta.db_table)
         audit_table = connection.ops.quote_name(AuditEntry._meta.db_table)
         order = self._key_order()
         is_new, is_changed = is_new[order], is_changed[order]
-        staged = _Writes(self.elements[order], self.units[order], _Periods(self.periods.codes, self.periods.index[order]),
-                         self.numbers[order], None, self.channel, self.now)  # fmt: skip
+        staged = self._ordered(order)
+        if self.is_postgresql:
+            staged.insert_values(is_new)
+            is_new = np.zeros_like(is_new)
         changed = {
             "pk": pks[order][is_changed].tolist(),
             "old_value": old[order][is_changed].tolist(),

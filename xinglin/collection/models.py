@@ -21,17 +21,34 @@ class DataValue(models.Model):
     # warehouse export (the values of some elements in some periods) and deleting an element.
     # No query selects by `stored_by` (deleting a user, which Xinglin never does, would scan).
     # The row also records the value's creation until its first change (decision 0004).
+    # No database foreign-key constraints (decision 0005): store_values writes only the ids it
+    # has just looked up, org units, elements and users are never deleted (closed, retired,
+    # deactivated), and Django still applies PROTECT and SET_NULL. PostgreSQL's per-row checks
+    # at commit were half of a million-value import.
     element = models.ForeignKey(
-        "standards.DataElement", on_delete=models.PROTECT, related_name="values", db_index=False
+        "standards.DataElement",
+        on_delete=models.PROTECT,
+        related_name="values",
+        db_index=False,
+        db_constraint=False,
     )
     orgunit = models.ForeignKey(
-        "network.OrgUnit", on_delete=models.PROTECT, related_name="values", db_index=False
+        "network.OrgUnit",
+        on_delete=models.PROTECT,
+        related_name="values",
+        db_index=False,
+        db_constraint=False,
     )
     period = models.CharField(max_length=8)
     value = models.FloatField()
     comment = models.CharField(max_length=500, blank=True)
     stored_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, db_index=False
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_index=False,
+        db_constraint=False,
     )
     channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.WEB)
     updated_at = models.DateTimeField(auto_now=True)

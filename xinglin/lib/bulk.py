@@ -9,6 +9,7 @@ import io
 import sqlite3 as Database
 from datetime import datetime
 
+import numpy as np
 import pyarrow as pa
 from django.db import connection
 from pyarrow import csv as arrow_csv
@@ -29,19 +30,18 @@ def widen_sqlite_cache(count: int) -> None:
 
 
 def insert_columns(model, columns: dict, progress=None) -> None:
-    """Insert rows given as columns: a list per column, or one value for every row, into
-    `model`'s table (or the table named by `model`, a string: e.g. a temporary table).
+    """Insert rows given as columns: a list or numpy array per column, or one value for every
+    row, into `model`'s table (or the table named by `model`, a string: a temporary table).
     `progress(done, total)` is called after each SQLite batch."""
     table = model if isinstance(model, str) else connection.ops.quote_name(model._meta.db_table)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             copy_columns(cursor, table, columns)
             if progress:
-                count = max(len(v) for v in columns.values() if isinstance(v, list))
-                progress(count, count)
+                progress(_count(columns), _count(columns))
             return
         names = ", ".join(columns)
-        count = max((len(v) for v in columns.values() if isinstance(v, list)), default=0)
+        count = _count(columns)
         width = len(columns)
         per_statement = max(1, min(SQLITE_ROWS_PER_STATEMENT, SQLITE_MAX_VARIABLES // width))
         row = "(" + ", ".join(["?"] * width) + ")"
@@ -68,7 +68,10 @@ def _interleaved(columns: dict, start: int, end: int) -> list:
     width, size = len(columns), end - start
     flat = [None] * (width * size)
     for at, value in enumerate(columns.values()):
-        flat[at::width] = value[start:end] if isinstance(value, list) else [value] * size
+        if isinstance(value, np.ndarray):
+            flat[at::width] = value[start:end].tolist()
+        else:
+            flat[at::width] = value[start:end] if isinstance(value, list) else [value] * size
     return flat
 
 
@@ -76,7 +79,7 @@ def copy_columns(cursor, table: str, columns: dict) -> None:
     """PostgreSQL COPY of rows given as columns, sent as one CSV buffer that pyarrow writes
     (no Python per row; floats are written to round-trip exactly, text is quoted, None is
     NULL)."""
-    count = max(len(v) for v in columns.values() if isinstance(v, list))
+    count = _count(columns)
     arrays = {name: _arrow_column(value, count) for name, value in columns.items()}
     buffer = io.BytesIO()
     arrow_csv.write_csv(pa.table(arrays), buffer, arrow_csv.WriteOptions(include_header=False))
@@ -86,10 +89,16 @@ def copy_columns(cursor, table: str, columns: dict) -> None:
 
 
 def _arrow_column(value, count: int) -> pa.Array:
-    if isinstance(value, list):
-        return pa.array(value)
+    if isinstance(value, list | np.ndarray):
+        return pa.array(value)  # a numpy column of numbers without a copy
     if value is None:
         return pa.nulls(count, pa.int64())
     if isinstance(value, datetime):
         value = value.isoformat()
-    return pa.array([value] * count)
+    return pa.repeat(value, count)
+
+
+def _count(columns: dict) -> int:
+    """The number of rows: the length of the columns given as lists or arrays (the others are
+    one value for every row)."""
+    return max((len(v) for v in columns.values() if isinstance(v, list | np.ndarray)), default=0)
