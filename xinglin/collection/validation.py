@@ -213,13 +213,23 @@ class Checked:
 
 
 class _Codes:
-    """One column dictionary-encoded: distinct codes and each value's index into them."""
+    """One column dictionary-encoded: distinct codes (in order of first appearance) and each
+    value's index into them."""
 
     def __init__(self, column: pa.Array):
         if isinstance(column, pa.ChunkedArray):
             column = column.combine_chunks()
-        encoded = pc.dictionary_encode(column)
-        self.codes: list[str] = encoded.dictionary.to_pylist()
+        if isinstance(column, pa.DictionaryArray):
+            # Already encoded (a CSV's columns): the same codes, in the same order, as
+            # encoding the text would give, found from the indices (the dictionary may hold
+            # a text twice, or texts no value uses).
+            distinct = pc.dictionary_encode(column.dictionary)
+            encoded = pc.dictionary_encode(distinct.indices.take(column.indices))
+            codes = distinct.dictionary.take(encoded.dictionary)
+        else:
+            encoded = pc.dictionary_encode(column)
+            codes = encoded.dictionary
+        self.codes: list[str] = codes.to_pylist()
         self.index = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
         self.position = {code: i for i, code in enumerate(self.codes)}
 
@@ -241,6 +251,18 @@ class _Context:
         self.element_ids = np.array([e.pk if e else 0 for e in self.element_of], dtype=np.int64)
         self.orgunit_ids = np.array([u.pk if u else 0 for u in self.orgunit_of], dtype=np.int64)
         self.id_space = max([e.pk for e in self.elements.values()], default=0) + 1
+        self._at: tuple | None = None
+
+    def at(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(org unit, period, element) indexes of the rows (ascending positions in the
+        batch, as every step keeps them). The last rows asked for are remembered: the steps
+        of a check mostly ask about the same rows, often all of them."""
+        if self._at is None or self._at[0] is not rows:
+            if len(rows) == len(self.batch):  # all rows
+                self._at = (rows, self.o.index, self.p.index, self.e.index)
+            else:
+                self._at = (rows, self.o.index[rows], self.p.index[rows], self.e.index[rows])
+        return self._at[1:]
 
     def period(self, code: str) -> periods.Period | None:
         if code not in self.periods:
@@ -275,29 +297,35 @@ def check(
         return result
     context = _Context(batch)
     rows, values = _resolve(context, user, result)
-    rows, values = _drop_duplicates(context, rows, values, result)
-    keys = context.key(context.o.index[rows], context.p.index[rows], _element_ids(context, rows))
+    keys = context.key(*context.at(rows)[:2], _element_ids(context, rows))
+    rows, values, keys = _drop_duplicates(context, rows, values, keys, result)
     stored = _Stored.fetch(context, rows)
-    old, found = stored.lookup(keys)
-    same = found & (old == values)
-    result.unchanged = int(same.sum())
-    rows, values, keys, found = rows[~same], values[~same], keys[~same], found[~same]
+    found = np.zeros(len(rows), dtype=bool)
+    if len(stored.keys):
+        old, found = stored.lookup(keys)
+        same = found & (old == values)
+        result.unchanged = int(same.sum())
+        if result.unchanged:
+            rows, values, keys, found = rows[~same], values[~same], keys[~same], found[~same]
     is_locked = _locked(context, rows)
-    for i in rows[is_locked].tolist():
-        result.problems.append(_problem(context, i, _locked_message()))
-    rows, values, keys, found = (a[~is_locked] for a in (rows, values, keys, found))
+    if is_locked.any():
+        for i in rows[is_locked].tolist():
+            result.problems.append(_problem(context, i, _locked_message()))
+        rows, values, keys, found = (a[~is_locked] for a in (rows, values, keys, found))
     _check_rules(context, rows, values, stored, result)
-    _check_jumps(context, rows, values, result)
+    _check_jumps(context, rows, values, keys, result)
     failed = _failed_keys(context, result, confirmed)
-    keep = ~np.isin(keys, failed)
-    rows, values, found = rows[keep], values[keep], found[keep]
+    if len(failed):
+        keep = ~np.isin(keys, failed)
+        rows, values, found = rows[keep], values[keep], found[keep]
+    o, p, e = context.at(rows)
     result.columns = ValueColumns(
         elements=context.element_of,
         orgunits=context.orgunit_of,
         periods=context.p.codes,
-        element_index=context.e.index[rows],
-        orgunit_index=context.o.index[rows],
-        period_index=context.p.index[rows],
+        element_index=e,
+        orgunit_index=o,
+        period_index=p,
         values=values,
     )
     result.replacing = int(found.sum())
@@ -305,7 +333,36 @@ def check(
 
 
 def _element_ids(context: _Context, rows: np.ndarray) -> np.ndarray:
-    return context.element_ids[context.e.index[rows]]
+    return context.element_ids[context.at(rows)[2]]
+
+
+def _countable(size: int, count: int) -> bool:
+    """Whether `count` indexes into range(size) are better counted than sorted (np.bincount
+    makes an array of `size`; sorting a million numbers costs more than counting them)."""
+    return size <= 4 * count + 65536
+
+
+def _distinct(index: np.ndarray, size: int) -> np.ndarray:
+    """np.unique(index) for indexes into range(size)."""
+    if not _countable(size, len(index)):
+        return np.unique(index)
+    return np.flatnonzero(np.bincount(index, minlength=size))
+
+
+def _groups(context: _Context, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct (org unit, period) groups of the rows (as _Context.group numbers, in no
+    particular order) and each row's position among them."""
+    o, p, _e = context.at(rows)
+    span = len(context.p.codes)
+    size = len(context.o.codes) * span
+    if not _countable(size, len(rows)):
+        distinct, position = np.unique(context.group(o, p), return_inverse=True)
+        return distinct, position.reshape(-1)
+    local = o * span + p  # the rows' org units are known: one group per local pair
+    present = np.flatnonzero(np.bincount(local, minlength=size))
+    slot = np.zeros(size, dtype=np.int64)
+    slot[present] = np.arange(len(present))
+    return context.group(present // span, present % span), slot[local]
 
 
 def _problem(context: _Context, i: int, message: str, severity: str = "error", rule: str = ""):
@@ -358,6 +415,8 @@ def _resolve(context: _Context, user, result: Checked) -> tuple[np.ndarray, np.n
     for i, message in sorted(found):
         result.problems.append(_problem(context, i, message))
     good = fits & converted
+    if good.all():
+        return np.arange(len(good)), values
     return np.flatnonzero(good), values[good]
 
 
@@ -387,7 +446,14 @@ def _codes_fit(context: _Context, report_paths: list[str] | None) -> np.ndarray:
         [[bool(el) and _reports(el, t) for t in targets] or [False] for el in elements],
         dtype=bool,
     ).reshape(len(elements), max(len(targets), 1))
-    fits = unit_ok[o] & kind_ok[e, p] & reports[e, target_of[o]]
+    # each condition as a table over the codes; looked up per row only where it can fail
+    fits = np.ones(len(e), dtype=bool)
+    if not unit_ok.all():
+        fits &= unit_ok[o]
+    if not kind_ok.all():
+        fits &= kind_ok[e, p]
+    if not reports.all():
+        fits &= reports[e, target_of[o]]
     return fits & _open(context, o, p)
 
 
@@ -418,6 +484,8 @@ def _open(context: _Context, o: np.ndarray, p: np.ndarray) -> np.ndarray:
     start = np.array([x.start.toordinal() if x else 0 for x in context.period_of], np.int64)
     end = np.array([x.end.toordinal() if x else 0 for x in context.period_of], np.int64)
     # is_open_during: opened on or before the period's end, not closed by its start
+    if opened.max() <= end.min() and closed.min() > start.max():  # every unit, every period
+        return np.ones(len(o), dtype=bool)
     return (opened[o] <= end[p]) & (closed[o] > start[p])
 
 
@@ -425,11 +493,32 @@ def _convert(context: _Context) -> tuple[np.ndarray, np.ndarray]:
     """(stored values, converted) per row: plain numbers of the right type and range as
     arrays; anything else is left to rules.to_stored (converted False)."""
     batch = context.batch
-    numbers = _numbers(batch.raw)
     kinds = np.array(
         [_VALUE_TYPES.index(e.value_type) if e else 0 for e in context.element_of], np.int64
-    )[context.e.index]
+    )
+    raw = batch.raw
+    if isinstance(raw, pa.ChunkedArray):
+        raw = raw.combine_chunks()
+    if isinstance(raw, pa.DictionaryArray) and batch.entries is None:
+        # Each distinct text converted once for each type it is given for: a table of
+        # (type, text), read off per row.
+        numbers = _numbers(raw.dictionary)
+        texts = len(numbers)
+        values = np.zeros(len(_VALUE_TYPES) * texts)
+        ok = np.zeros(len(values), dtype=bool)
+        for kind in sorted(set(kinds.tolist())):  # the types of the batch's elements
+            at = slice(kind * texts, (kind + 1) * texts)
+            of_kind = np.full(texts, kind, dtype=np.int64)
+            values[at], ok[at] = _stored_numbers(numbers, of_kind, batch.entry)
+        pick = kinds[context.e.index] * texts + raw.indices.to_numpy(zero_copy_only=False)
+        return values[pick], ok[pick]
     entry = np.array(batch.entries, dtype=bool) if batch.entries is not None else batch.entry
+    return _stored_numbers(_numbers(raw), kinds[context.e.index], entry)
+
+
+def _stored_numbers(numbers: np.ndarray, kinds: np.ndarray, entry) -> tuple[np.ndarray, np.ndarray]:
+    """(stored value, converted) of numbers given for elements of these types (indexes into
+    _VALUE_TYPES); `entry`, per number or for all, as Candidate.entry."""
     book = rules.load().values
     values = numbers.copy()
     percent = kinds == _VALUE_TYPES.index("percent")
@@ -462,6 +551,8 @@ def _numbers(raw: pa.Array | list) -> np.ndarray:
             )
     if isinstance(raw, pa.ChunkedArray):
         raw = raw.combine_chunks()
+    if isinstance(raw, pa.DictionaryArray):
+        return _numbers(raw.dictionary)[raw.indices.to_numpy(zero_copy_only=False)]
     plain = pc.match_substring_regex(raw, _PLAIN_NUMBER)
     text = pc.if_else(plain, raw, pa.scalar("nan"))
     return pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False).copy()
@@ -530,14 +621,13 @@ def _fit(element: DataElement, orgunit: OrgUnit, period: periods.Period) -> str 
     return None
 
 
-def _drop_duplicates(context: _Context, rows: np.ndarray, values: np.ndarray, result: Checked):
+def _drop_duplicates(context: _Context, rows, values, keys, result: Checked):
     """A key given twice with the same value is one value; with different values, both are
-    errors (checked one by one, only for the keys that repeat)."""
-    keys = context.key(context.o.index[rows], context.p.index[rows], _element_ids(context, rows))
+    errors (checked one by one, only for the keys that repeat). `keys` as _Context.key."""
+    if not _repeats(context, rows):
+        return rows, values, keys
     distinct, counts = np.unique(keys, return_counts=True)
     repeated = distinct[counts > 1]
-    if not len(repeated):
-        return rows, values
     batch = context.batch
     involved = np.isin(keys, repeated)
     seen: dict[int, tuple[int, float]] = {}
@@ -564,7 +654,18 @@ def _drop_duplicates(context: _Context, rows: np.ndarray, values: np.ndarray, re
             _problem(context, first, _("this value is repeated with another value"))
         )
     dropped |= np.isin(keys, np.array(sorted(clashes), dtype=np.int64))
-    return rows[~dropped], values[~dropped]
+    return rows[~dropped], values[~dropped], keys[~dropped]
+
+
+def _repeats(context: _Context, rows: np.ndarray) -> bool:
+    """Whether a (org unit, period, element) is given twice among the rows (whose codes are
+    known: distinct codes are distinct keys), counted when that is cheaper than sorting."""
+    o, p, e = context.at(rows)
+    shape = (len(context.o.codes), len(context.p.codes), len(context.e.codes))
+    size = shape[0] * shape[1] * shape[2]
+    if not _countable(size, len(rows)):
+        return len(np.unique((o * shape[1] + p) * shape[2] + e)) < len(rows)
+    return bool(np.bincount((o * shape[1] + p) * shape[2] + e, minlength=size).max(initial=0) > 1)
 
 
 class _Stored:
@@ -586,15 +687,14 @@ class _Stored:
         if not len(rows):
             return cls(np.zeros(0, np.int64), np.zeros(0))
         if period_codes is None:
-            period_codes = {
-                context.p.codes[p]: p for p in np.unique(context.p.index[rows]).tolist()
-            }
+            distinct = _distinct(context.at(rows)[1], len(context.p.codes))
+            period_codes = {context.p.codes[p]: p for p in distinct.tolist()}
         if element_ids is None:
             rule_codes = {name for rule in rules.load().rules for name in rule.check.names}
-            element_ids = set(np.unique(_element_ids(context, rows)).tolist()) | {
+            element_ids = _distinct_element_ids(context, rows) | {
                 context.elements[code].pk for code in rule_codes if code in context.elements
             }
-        units = np.unique(context.o.index[rows])
+        units = _distinct(context.at(rows)[0], len(context.o.codes))
         keys, values, _pks = fetch_keyed(
             sorted(element_ids),
             context.orgunit_ids[units].tolist(),
@@ -642,12 +742,19 @@ def fetch_keyed(
     if not found:
         empty = np.zeros(0, np.int64)
         return empty, np.zeros(0), (empty if pks else None)
-    stored = list(zip(*found, strict=True))
-    numbers = np.array([period_codes[code] for code in stored[2]], dtype=np.int64)
-    units_of = np.array(stored[1], dtype=np.int64)
-    keys = (units_of * span + numbers) * width + np.array(stored[0], dtype=np.int64)
-    values = np.array(stored[3], dtype=float)
-    return keys, values, (np.array(stored[4], dtype=np.int64) if pks else None)
+    count = len(found)
+
+    def column(at: int, dtype: type) -> np.ndarray:  # no transposed copy of the rows
+        return np.fromiter((row[at] for row in found), dtype, count)
+
+    numbers = np.fromiter((period_codes[row[2]] for row in found), np.int64, count)
+    keys = (column(1, np.int64) * span + numbers) * width + column(0, np.int64)
+    return keys, column(3, float), (column(4, np.int64) if pks else None)
+
+
+def _distinct_element_ids(context: _Context, rows: np.ndarray) -> set[int]:
+    distinct = _distinct(context.at(rows)[2], len(context.e.codes))
+    return set(context.element_ids[distinct].tolist())
 
 
 def _slices(items: list, size: int) -> Iterator[list]:
@@ -674,7 +781,7 @@ def _locked(context: _Context, rows: np.ndarray) -> np.ndarray:
     ]
     if not groups:
         return np.zeros(len(rows), dtype=bool)
-    mine = context.group(context.o.index[rows], context.p.index[rows])
+    mine = context.group(*context.at(rows)[:2])
     return np.isin(mine, np.array(groups, dtype=np.int64))
 
 
@@ -684,9 +791,8 @@ def _check_rules(context: _Context, rows, values, stored: _Stored, result: Check
     fails are then checked by rules.check_group, which writes the findings."""
     if not len(rows):
         return
-    groups = context.group(context.o.index[rows], context.p.index[rows])
-    element_ids = _element_ids(context, rows)
-    distinct, first = np.unique(groups, return_index=True)
+    element_index = context.at(rows)[2]
+    distinct, position = _groups(context, rows)
     failing = np.zeros(len(distinct), dtype=bool)
     ids = {code: e.pk for code, e in context.elements.items()}
     for rule in rules.load().rules:
@@ -694,38 +800,44 @@ def _check_rules(context: _Context, rows, values, stored: _Stored, result: Check
         if any(name not in ids for name in names):
             continue
         new_ids = np.array([ids[name] for name in names], dtype=np.int64)
-        touched = np.isin(element_ids, new_ids)
+        touched = np.isin(context.element_ids, new_ids)[element_index]  # per code, per row
         if not touched.any():
             continue
-        touched_groups = np.isin(distinct, groups[touched])
+        touched_groups = np.zeros(len(distinct), dtype=bool)
+        touched_groups[position[touched]] = True
         columns = {
-            name: _group_values(context, distinct, ids[name], rows, values, stored)
+            name: _group_values(
+                context, distinct, position, ids[name], element_index, values, stored
+            )
             for name in names
         }
         failing |= touched_groups & rule.check.fails(columns)
     if not failing.any():
         return
-    order = np.argsort(first[failing], kind="stable")
-    for group in distinct[failing][order].tolist():
-        _report_group(context, group, rows, values, groups, stored, result)
+    # each failing group's values (positions in rows, in row order), the groups in the order
+    # of their first value
+    at = np.flatnonzero(failing[position])
+    at = at[np.argsort(position[at], kind="stable")]
+    starts = np.flatnonzero(np.diff(position[at], prepend=-1))
+    in_groups = sorted(np.split(at, starts[1:]), key=lambda in_group: int(in_group[0]))
+    for in_group in in_groups:
+        group = int(distinct[position[in_group[0]]])
+        _report_group(context, group, in_group, rows, values, stored, result)
 
 
-def _group_values(context, distinct, element_id, rows, values, stored: _Stored) -> np.ndarray:
-    """One element's value in each group: the new one, else the stored one, else NaN."""
+def _group_values(context, distinct, position, element_id, element_index, values, stored):
+    """One element's value in each group: the new one, else the stored one, else NaN.
+    `element_index`: the rows' elements (context.e), `position`: their groups' in `distinct`."""
     column = np.full(len(distinct), np.nan)
-    keys = distinct * context.id_space + element_id
-    old, found = stored.lookup(keys)
-    column[found] = old[found]
-    mine = _element_ids(context, rows) == element_id
-    at = np.searchsorted(
-        distinct, context.group(context.o.index[rows[mine]], context.p.index[rows[mine]])
-    )
-    column[at] = values[mine]
+    if len(stored.keys):
+        old, found = stored.lookup(distinct * context.id_space + element_id)
+        column[found] = old[found]
+    mine = (context.element_ids == element_id)[element_index]
+    column[position[mine]] = values[mine]
     return column
 
 
-def _report_group(context, group: int, rows, values, groups, stored: _Stored, result) -> None:
-    in_group = np.flatnonzero(groups == group)
+def _report_group(context, group: int, in_group, rows, values, stored: _Stored, result) -> None:
     codes = {e.pk: code for code, e in context.elements.items()}
     new, where = {}, {}
     for n in in_group.tolist():
@@ -744,24 +856,24 @@ def _report_group(context, group: int, rows, values, groups, stored: _Stored, re
         result.problems.append(_problem(context, i, message, finding.severity, finding.rule))
 
 
-def _check_jumps(context: _Context, rows, values, result: Checked) -> None:
+def _check_jumps(context: _Context, rows, values, keys, result: Checked) -> None:
     """A warning where a value is over `factor` times (or under 1/factor of) the same
     period's value a year before: one query for last year's values."""
     book = rules.load()
     kinds = np.array(
         [bool(e) and e.value_type in book.jump_types for e in context.element_of], dtype=bool
     )
-    mine = kinds[context.e.index[rows]]
+    mine = kinds[context.at(rows)[2]]
     if not mine.any():
         return
-    rows, values = rows[mine], values[mine]
+    if not mine.all():
+        rows, values, keys = rows[mine], values[mine], keys[mine]
     last = {}
-    for p in np.unique(context.p.index[rows]).tolist():
+    for p in _distinct(context.at(rows)[1], len(context.p.codes)).tolist():
         last[context.period_of[p].previous_year().code] = p
-    ids = set(np.unique(_element_ids(context, rows)).tolist())
+    ids = _distinct_element_ids(context, rows)
     before = _Stored.fetch(context, rows, period_codes=last, element_ids=ids)
-    keys = context.key(context.o.index[rows], context.p.index[rows], _element_ids(context, rows))
-    old, found = before.lookup(keys)
+    old, found = before.lookup(keys)  # last year's value, under this year's period
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = values / old
     factor = book.jump_factor

@@ -1,10 +1,12 @@
 """File formats for `xinglin import` and the upload page. Each member has the same shape:
 `read(path) -> Parsed` and `write_report(path, parsed, problems, report) -> None`; they are
-registered in FORMATS and chosen by `detect` (extension first, then the file's first bytes)."""
+listed by `formats()`, imported when first used (`module`), and chosen by `detect` (extension
+first, then the file's first bytes)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from importlib import import_module
 from pathlib import Path
 from types import ModuleType
 
@@ -40,7 +42,10 @@ class Parsed:
 
 def detect(path: Path) -> str:
     suffix = path.suffix.lower()
-    head = path.read_bytes()[:8] if path.is_file() else b""
+    head = b""
+    if path.is_file():
+        with path.open("rb") as handle:
+            head = handle.read(8)
     if suffix in (".xlsx", ".xlsm"):
         return "xlsx"
     if suffix == ".json":
@@ -54,10 +59,17 @@ def detect(path: Path) -> str:
     return "csv"
 
 
-def formats() -> dict[str, ModuleType]:
-    from xinglin.collection.importers import csv_long, datavalueset, workbook
+_MODULES = {"csv": "csv_long", "json": "datavalueset", "xlsx": "workbook"}
 
-    return {"csv": csv_long, "json": datavalueset, "xlsx": workbook}
+
+def formats() -> dict[str, ModuleType]:
+    return {name: module(name) for name in _MODULES}
+
+
+def module(name: str) -> ModuleType:
+    """The module of one format, imported when first needed (the workbook's brings in
+    openpyxl, which a CSV import has no use for)."""
+    return import_module(f"{__name__}.{_MODULES[name]}")
 
 
 def read(path: Path) -> Parsed:
@@ -70,7 +82,7 @@ def read(path: Path) -> Parsed:
         )
     if size == 0:
         raise UnreadableFile(_("the file is empty"))
-    parsed = formats()[detect(path)].read(path)
+    parsed = module(detect(path)).read(path)
     if parsed.count > MAX_VALUES:
         raise UnreadableFile(
             _("the file holds %(n)d values; the limit is %(limit)d: split it")
@@ -82,7 +94,7 @@ def read(path: Path) -> Parsed:
 
 
 def write_report(path: Path, parsed: Parsed, problems: list[Problem], report: Path) -> None:
-    formats()[parsed.format].write_report(path, parsed, problems, report)
+    module(parsed.format).write_report(path, parsed, problems, report)
 
 
 def report_path(path: Path, fmt: str) -> Path:

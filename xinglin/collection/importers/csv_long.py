@@ -2,13 +2,17 @@
 Values are stored values: percentages as fractions (0.35), booleans 1/0.
 
 A regular file (every record as wide as the header) is read by pyarrow's CSV reader into
-columns (a million rows in a fraction of a second); any other file goes through the csv
+columns (a million rows in a fraction of a second), dictionary-encoded so that each distinct
+text is trimmed (and later looked up or parsed) once; any other file goes through the csv
 module row by row, which says which row is short."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -37,9 +41,16 @@ def decode(data: bytes) -> tuple[str, str]:
 
 
 def read(path: Path) -> Parsed:
-    text, encoding = decode(path.read_bytes())
+    data = path.read_bytes()
+    if data.isascii() and b"\x00" not in data[:4096]:
+        # what decode would say (UTF-8) without decoding a copy of the file: ASCII lines
+        # are their own text; the whole text is made only for an irregular file
+        text, encoding = None, "utf-8"
+    else:
+        text, encoding = decode(data)
     parsed = Parsed("csv", encoding=encoding)
-    header = [h.strip().lower() for h in next(csv.reader(io.StringIO(text, newline="")), [])]
+    lines = _lines(text) if text is not None else _ascii_lines(data)
+    header = [h.strip().lower() for h in next(csv.reader(lines), [])]
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         message = _("the first row must name the columns %(columns)s; missing: %(missing)s") % {
@@ -49,23 +60,49 @@ def read(path: Path) -> Parsed:
         parsed.problems.append(Problem(Location(row=1, field="header"), message))
         return parsed
     at = [header.index(c) for c in COLUMNS]
-    table = _regular_table(text, len(header))
+    table = _regular_table(_utf8(data, text, encoding), len(header))
     if table is None:
-        _read_rows(text, at, parsed)
+        _read_rows(text if text is not None else data.decode("ascii"), at, parsed)
     else:
         _read_columns(table, at, parsed)
     return parsed
 
 
-def _regular_table(text: str, width: int) -> pa.Table | None:
+# The lines of a text as io.StringIO(text, newline="") gives them (ending in \r\n, \r or
+# \n, kept), one at a time: the header needs the first, and a copy of the whole text costs.
+_LINE = r"[^\r\n]*(?:\r\n|[\r\n])|[^\r\n]+"
+_TEXT_LINE, _BYTES_LINE = re.compile(_LINE), re.compile(_LINE.encode())
+
+
+def _lines(text: str) -> Iterator[str]:
+    return (match.group() for match in _TEXT_LINE.finditer(text))
+
+
+def _ascii_lines(data: bytes) -> Iterator[str]:
+    return (match.group().decode("ascii") for match in _BYTES_LINE.finditer(data))
+
+
+def _utf8(data: bytes, text: str | None, encoding: str) -> tuple[bytes, int]:
+    """The text as UTF-8 bytes and where it starts in them: the file's own bytes when it is
+    UTF-8 (after a BOM), no copy."""
+    if encoding != "utf-8":
+        return text.encode("utf-8"), 0
+    return data, len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+
+
+def _regular_table(utf8: tuple[bytes, int], width: int) -> pa.Table | None:
     """The records after the header as text columns, or None when a record is not as wide
-    as the header (or the file is otherwise irregular for arrow)."""
+    as the header (or the file is otherwise irregular for arrow). One thread (fewer CPU
+    seconds); without a quote in the file no value holds a line break (a faster parse)."""
+    data, start = utf8
     names = [f"c{i}" for i in range(width)]
     try:
         return arrow_csv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
-            read_options=arrow_csv.ReadOptions(column_names=names, skip_rows=1),
-            parse_options=arrow_csv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
+            pa.BufferReader(pa.py_buffer(data).slice(start)),
+            read_options=arrow_csv.ReadOptions(column_names=names, skip_rows=1, use_threads=False),
+            parse_options=arrow_csv.ParseOptions(
+                newlines_in_values=data.find(b'"', start) != -1, ignore_empty_lines=False
+            ),
             convert_options=arrow_csv.ConvertOptions(
                 column_types={name: pa.string() for name in names},
                 strings_can_be_null=False,
@@ -77,24 +114,42 @@ def _regular_table(text: str, width: int) -> pa.Table | None:
 
 
 def _read_columns(table: pa.Table, at: list[int], parsed: Parsed) -> None:
-    cells = [pc.utf8_trim_whitespace(column.combine_chunks()) for column in table.columns]
+    cells = [_trimmed(column) for column in table.columns]
     blank = np.ones(table.num_rows, dtype=bool)
     for column in cells:
-        blank &= pc.equal(column, "").to_numpy(zero_copy_only=False)
+        blank &= _empty(column)
     orgunit, period, element, value = (cells[i] for i in at)
-    empty = pc.equal(value, "").to_numpy(zero_copy_only=False) & ~blank
+    empty = _empty(value) & ~blank
     rows = np.arange(2, table.num_rows + 2, dtype=np.int64)  # row 1 is the header
     for number in rows[empty].tolist():
         parsed.problems.append(Problem(Location(number, "value"), _("the value is empty")))
     keep = ~blank & ~empty
-    mask = pa.array(keep)
-    parsed.batch = Batch(
-        orgunit=orgunit.filter(mask),
-        period=period.filter(mask),
-        element=element.filter(mask),
-        raw=value.filter(mask),
-        rows=rows[keep],
-    )
+    columns = [orgunit, period, element, value]
+    if not keep.all():
+        mask = pa.array(keep)
+        columns = [column.filter(mask) for column in columns]
+        rows = rows[keep]
+    orgunit, period, element, value = columns
+    parsed.batch = Batch(orgunit=orgunit, period=period, element=element, raw=value, rows=rows)
+
+
+def _trimmed(column: pa.ChunkedArray) -> pa.DictionaryArray:
+    """A text column with whitespace trimmed, dictionary-encoded (each distinct text once,
+    so that it is trimmed, and later looked up or parsed, once)."""
+    encoded = pc.dictionary_encode(column).combine_chunks()  # the chunks share a dictionary
+    trimmed = pc.utf8_trim_whitespace(encoded.dictionary)
+    if trimmed.equals(encoded.dictionary):
+        return encoded
+    again = pc.dictionary_encode(trimmed)  # " a" and "a" are one text now
+    return pa.DictionaryArray.from_arrays(again.indices.take(encoded.indices), again.dictionary)
+
+
+def _empty(column: pa.DictionaryArray) -> np.ndarray:
+    """Per row: the text is empty."""
+    empty = pc.binary_length(column.dictionary).to_numpy(zero_copy_only=False) == 0
+    if not empty.any():
+        return np.zeros(len(column), dtype=bool)
+    return empty[column.indices.to_numpy(zero_copy_only=False)]
 
 
 def _read_rows(text: str, at: list[int], parsed: Parsed) -> None:
