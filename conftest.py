@@ -34,14 +34,16 @@ def county(db) -> OrgUnit:
         ("640323101101", "新泉井村卫生室", "village_clinic", "640323101"),
     ]
     for code, name, kind, parent in institutions:
-        create_institution(code=code, name=name, institution_type=kind,
-                           parent=OrgUnit.objects.get(code=parent))
+        create_institution(
+            code=code, name=name, institution_type=kind, parent=OrgUnit.objects.get(code=parent)
+        )
     return county
 
 
 def _persona(username, role, code, department=""):
-    return create_user(username, PASSWORD, role=role, orgunit=OrgUnit.objects.get(code=code),
-                       department=department)
+    return create_user(
+        username, PASSWORD, role=role, orgunit=OrgUnit.objects.get(code=code), department=department
+    )
 
 
 @pytest.fixture

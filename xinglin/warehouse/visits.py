@@ -125,8 +125,7 @@ def _write_batch(root: Path, batch: int, t: dict[str, str], departments: list[st
         f" has_technique, has_herbal FROM {t['visit']} WHERE batch_id = %s"
     )
     techniques = (
-        f"SELECT batch_id, institution_id, month, item_id FROM {t['technique']}"
-        f" WHERE batch_id = %s"
+        f"SELECT batch_id, institution_id, month, item_id FROM {t['technique']} WHERE batch_id = %s"
     )
 
     def encode(columns: dict) -> dict:

@@ -5,37 +5,64 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('care', '0002_diagnosiscode_visitcolumnmapping_visitimport_and_more'),
-        ('network', '0001_initial'),
-        ('standards', '0003_pack_adoption'),
+        ("care", "0002_diagnosiscode_visitcolumnmapping_visitimport_and_more"),
+        ("network", "0001_initial"),
+        ("standards", "0003_pack_adoption"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='visit',
-            name='batch',
-            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='visits', to='care.visitimport'),
+            model_name="visit",
+            name="batch",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="visits",
+                to="care.visitimport",
+            ),
         ),
         migrations.AlterField(
-            model_name='visit',
-            name='institution',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='care_visits', to='network.orgunit'),
+            model_name="visit",
+            name="institution",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="care_visits",
+                to="network.orgunit",
+            ),
         ),
         migrations.AlterField(
-            model_name='visittechnique',
-            name='batch',
-            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='care.visitimport'),
+            model_name="visittechnique",
+            name="batch",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="care.visitimport",
+            ),
         ),
         migrations.AlterField(
-            model_name='visittechnique',
-            name='institution',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='network.orgunit'),
+            model_name="visittechnique",
+            name="institution",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="network.orgunit",
+            ),
         ),
         migrations.AlterField(
-            model_name='visittechnique',
-            name='item',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='standards.techniqueitem'),
+            model_name="visittechnique",
+            name="item",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="standards.techniqueitem",
+            ),
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('collection', '0002_confirmedwarning_submission_submissionevent_and_more'),
+        ("collection", "0002_confirmedwarning_submission_submissionevent_and_more"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='submission',
-            name='data_version',
+            model_name="submission",
+            name="data_version",
             field=models.PositiveIntegerField(default=0),
         ),
     ]

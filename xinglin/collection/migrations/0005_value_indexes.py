@@ -15,46 +15,66 @@ def reinstall_triggers(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('collection', '0004_lean_value_and_audit_indexes'),
-        ('network', '0001_initial'),
-        ('standards', '0003_pack_adoption'),
-        ('evaluation', '0003_generation_triggers'),
+        ("collection", "0004_lean_value_and_audit_indexes"),
+        ("network", "0001_initial"),
+        ("standards", "0003_pack_adoption"),
+        ("evaluation", "0003_generation_triggers"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='datavalue',
-            name='unique_data_value',
+            model_name="datavalue",
+            name="unique_data_value",
         ),
         migrations.RemoveIndex(
-            model_name='datavalue',
-            name='collection__period_7ecb44_idx',
+            model_name="datavalue",
+            name="collection__period_7ecb44_idx",
         ),
         migrations.AlterField(
-            model_name='datavalue',
-            name='element',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='values', to='standards.dataelement'),
+            model_name="datavalue",
+            name="element",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="values",
+                to="standards.dataelement",
+            ),
         ),
         migrations.AlterField(
-            model_name='datavalue',
-            name='orgunit',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='values', to='network.orgunit'),
+            model_name="datavalue",
+            name="orgunit",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="values",
+                to="network.orgunit",
+            ),
         ),
         migrations.AlterField(
-            model_name='datavalue',
-            name='stored_by',
-            field=models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL),
+            model_name="datavalue",
+            name="stored_by",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddIndex(
-            model_name='datavalue',
-            index=models.Index(fields=['element', 'period'], name='collection_value_element'),
+            model_name="datavalue",
+            index=models.Index(fields=["element", "period"], name="collection_value_element"),
         ),
         migrations.AddConstraint(
-            model_name='datavalue',
-            constraint=models.UniqueConstraint(fields=('orgunit', 'element', 'period'), name='unique_data_value'),
+            model_name="datavalue",
+            constraint=models.UniqueConstraint(
+                fields=("orgunit", "element", "period"), name="unique_data_value"
+            ),
         ),
         migrations.RunPython(reinstall_triggers, migrations.RunPython.noop),
     ]

@@ -6,30 +6,70 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('network', '0001_initial'),
+        ("network", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SecurityEvent',
+            name="SecurityEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('login', 'Login'), ('login_failed', 'Failed login'), ('locked_out', 'Locked out'), ('logout', 'Logout'), ('personal_export', 'Export of personal data'), ('approval', 'Approval'), ('evidence_decision', 'Evidence decision'), ('backup', 'Backup'), ('restore', 'Restore')], max_length=20)),
-                ('username', models.CharField(blank=True, max_length=150)),
-                ('ip', models.GenericIPAddressField(blank=True, null=True)),
-                ('detail', models.CharField(blank=True, max_length=500)),
-                ('at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('orgunit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='network.orgunit')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("login", "Login"),
+                            ("login_failed", "Failed login"),
+                            ("locked_out", "Locked out"),
+                            ("logout", "Logout"),
+                            ("personal_export", "Export of personal data"),
+                            ("approval", "Approval"),
+                            ("evidence_decision", "Evidence decision"),
+                            ("backup", "Backup"),
+                            ("restore", "Restore"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("username", models.CharField(blank=True, max_length=150)),
+                ("ip", models.GenericIPAddressField(blank=True, null=True)),
+                ("detail", models.CharField(blank=True, max_length=500)),
+                ("at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "orgunit",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="network.orgunit",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-at', '-id'],
-                'indexes': [models.Index(fields=['kind', 'username', 'at'], name='web_securit_kind_3307c6_idx')],
+                "ordering": ["-at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["kind", "username", "at"], name="web_securit_kind_3307c6_idx"
+                    )
+                ],
             },
         ),
     ]

@@ -4,15 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('web', '0001_initial'),
+        ("web", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='securityevent',
-            name='kind',
-            field=models.CharField(choices=[('login', 'Login'), ('login_failed', 'Failed login'), ('locked_out', 'Locked out'), ('logout', 'Logout'), ('personal_export', 'Export of personal data'), ('approval', 'Approval'), ('evidence_decision', 'Evidence decision'), ('backup', 'Backup'), ('restore', 'Restore'), ('purge', 'Purge of expired personal data')], max_length=20),
+            model_name="securityevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("login", "Login"),
+                    ("login_failed", "Failed login"),
+                    ("locked_out", "Locked out"),
+                    ("logout", "Logout"),
+                    ("personal_export", "Export of personal data"),
+                    ("approval", "Approval"),
+                    ("evidence_decision", "Evidence decision"),
+                    ("backup", "Backup"),
+                    ("restore", "Restore"),
+                    ("purge", "Purge of expired personal data"),
+                ],
+                max_length=20,
+            ),
         ),
     ]

@@ -94,11 +94,15 @@ def test_a_liaison_is_offered_only_the_pages_they_may_open(client_for, county):
     from xinglin.network.actions import create_user
     from xinglin.network.models import OrgUnit
 
-    liaison = create_user("li", PASSWORD, role="department_liaison",
-                          orgunit=OrgUnit.objects.get(code="640323"),
-                          department="education_sports")
+    liaison = create_user(
+        "li",
+        PASSWORD,
+        role="department_liaison",
+        orgunit=OrgUnit.objects.get(code="640323"),
+        department="education_sports",
+    )
     text = client_for(liaison).get("/").text
-    nav = text[text.index('class="mainnav"'):text.index("</nav>")]
+    nav = text[text.index('class="mainnav"') : text.index("</nav>")]
     assert "/plans/" in nav
     for hidden in ("/network/", "/evaluation/", "/surveys/", "/care/"):
         assert hidden not in nav
