@@ -114,3 +114,22 @@ def test_the_creation_time_comes_from_the_row_not_from_the_change(carol):
     store_values([(element, unit, "202401", 2.0)], user=carol)
     creation = AuditEntry.objects.get(old_value=None)
     assert creation.at == long_ago and creation.new_value == 1.0
+
+
+def test_without_database_constraints_django_still_protects_what_values_point_at(carol):
+    """Decision 0005: data values carry no database foreign-key constraints; deleting an org
+    unit or element that values point at is still refused, and a deleted user's values keep
+    their numbers with no one named."""
+    from django.db.models import ProtectedError
+
+    element = DataElement.objects.get(code="total_visits")
+    unit = OrgUnit.objects.get(code=HMC)
+    store_values([(element, unit, "202401", 5.0)], user=carol)
+    value = DataValue.objects.get(element=element, orgunit=unit, period="202401")
+    for target in (unit, element):
+        with pytest.raises(ProtectedError) as refused:
+            target.delete()
+        assert value in set(refused.value.protected_objects)
+    carol.delete()
+    value.refresh_from_db()
+    assert (value.value, value.stored_by) == (5.0, None)
