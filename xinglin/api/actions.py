@@ -13,8 +13,9 @@ from django.utils.translation import gettext as _
 from xinglin.api import tokens
 from xinglin.api.models import ApiToken, CodeMapping
 from xinglin.collection.actions import _record_warnings, store_values
+from xinglin.collection.batch import Candidate, Location, Problem
 from xinglin.collection.models import Channel
-from xinglin.collection.validation import Candidate, Location, Problem, check
+from xinglin.collection.validation import check
 from xinglin.network.models import OrgUnit
 
 

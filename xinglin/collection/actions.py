@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xinglin.collection import importers, validation
+from xinglin.collection.batch import Candidate, Checked, Location, Problem, ValueColumns
 from xinglin.collection.forms import form_for
 from xinglin.collection.models import (
     AuditEntry,
@@ -28,7 +29,6 @@ from xinglin.collection.models import (
     SubmissionStatus,
     TechniqueSource,
 )
-from xinglin.collection.validation import Candidate, Location, Problem
 from xinglin.evaluation import generation
 from xinglin.lib import periods
 from xinglin.lib.bulk import copy_columns, insert_columns, widen_sqlite_cache
@@ -67,7 +67,8 @@ def store_values(
         is_new = pks == 0
         is_changed = ~is_new & (old != numbers)
         now = timezone.now()
-        writes = _Writes(element_ids, orgunit_ids, periods, numbers, user, channel, now)
+        user_id = user.pk if user else None
+        writes = _Writes(element_ids, orgunit_ids, periods, numbers, user_id, channel, now)
         written = is_new | is_changed
         if written.sum() > generation.BULK_ROWS:
             with generation.bulk_write(_GENERATION_TABLES):
@@ -141,7 +142,7 @@ class _Periods:
 
 def _value_columns(values) -> tuple[np.ndarray, np.ndarray, _Periods, np.ndarray]:
     """(element ids, org unit ids, periods, values), one key once (the last value)."""
-    if isinstance(values, validation.ValueColumns):
+    if isinstance(values, ValueColumns):
         element_ids = np.array([e.pk for e in values.elements], dtype=np.int64)
         orgunit_ids = np.array([o.pk for o in values.orgunits], dtype=np.int64)
         periods = _Periods.of(list(values.periods), values.period_index.astype(np.int64))
@@ -153,12 +154,12 @@ def _value_columns(values) -> tuple[np.ndarray, np.ndarray, _Periods, np.ndarray
         )
     latest = {(e.id, o.id, p): v for e, o, p, v in values}
     keys = list(latest)
-    codes = sorted({k[2] for k in keys})
+    codes = list({k[2]: None for k in keys})
     position = {code: i for i, code in enumerate(codes)}
     return (
         np.array([k[0] for k in keys], dtype=np.int64),
         np.array([k[1] for k in keys], dtype=np.int64),
-        _Periods(np.array(codes, dtype=object), np.array([position[k[2]] for k in keys], np.int64)),
+        _Periods.of(codes, np.array([position[k[2]] for k in keys], np.int64)),
         np.array(list(latest.values()), dtype=float),
     )
 
@@ -198,10 +199,10 @@ class _Writes:
     """The rows of one store_values call, written in bulk (`insert_columns`: many-row INSERT
     statements on SQLite, COPY on PostgreSQL)."""
 
-    def __init__(self, element_ids, orgunit_ids, periods: _Periods, numbers, user, channel, now):
+    def __init__(self, element_ids, orgunit_ids, periods: _Periods, numbers, user_id, channel, now):
         self.elements, self.units = element_ids, orgunit_ids
         self.periods, self.numbers = periods, numbers
-        self.user_id, self.channel, self.now = (user.pk if user else None), str(channel), now
+        self.user_id, self.channel, self.now = user_id, str(channel), now
         self.is_postgresql = connection.vendor == "postgresql"
 
     def _columns(self, mask) -> list[np.ndarray]:
@@ -228,7 +229,7 @@ class _Writes:
             "updated_at": _timestamp(DataValue, "updated_at", self.now),
             "comment": "",
         }
-        self._insert(DataValue, columns)
+        insert_columns(DataValue, columns)
 
     def update_values(self, mask, pks) -> None:
         if not mask.any():
@@ -282,18 +283,13 @@ class _Writes:
             "at": _timestamp(AuditEntry, "at", self.now),
             "note": "",
         }
-        self._insert(AuditEntry, columns)
-
-    def _insert(self, model, columns: dict) -> None:
-        insert_columns(model, columns)
+        insert_columns(AuditEntry, columns)
 
     def _ordered(self, order: np.ndarray) -> _Writes:
         """The same rows in `order`."""
         periods = _Periods(self.periods.codes, self.periods.index[order])
-        rows = _Writes(self.elements[order], self.units[order], periods, self.numbers[order],
-                       None, self.channel, self.now)  # fmt: skip
-        rows.user_id = self.user_id
-        return rows
+        return _Writes(self.elements[order], self.units[order], periods, self.numbers[order],
+                       self.user_id, self.channel, self.now)  # fmt: skip
 
     def staged(self, is_new, is_changed, pks, old) -> None:
         """A large write: its rows go once into a temporary table (on PostgreSQL the new
@@ -308,9 +304,9 @@ class _Writes:
         order = self._key_order()
         is_new, is_changed = is_new[order], is_changed[order]
         staged = self._ordered(order)
-        if self.is_postgresql:
+        if self.is_postgresql:  # new values: COPY straight into their table, not staged
             staged.insert_values(is_new)
-            is_new = np.zeros_like(is_new)
+            is_new = np.zeros_like(is_new)  # none left to stage
         changed = {
             "pk": pks[order][is_changed].tolist(),
             "old_value": old[order][is_changed].tolist(),
@@ -384,7 +380,7 @@ class WorkflowError(ValueError):
     """A submission step that does not apply in the submission's state."""
 
 
-def _record_warnings(checked: validation.Checked, user: User | None, channel: str) -> None:
+def _record_warnings(checked: Checked, user: User | None, channel: str) -> None:
     """Confirmed warnings of values that were written, for the record."""
     written = {(o.code, p, e.code): (e, o, v) for e, o, p, v in checked.values}
     rows = []

@@ -17,8 +17,8 @@ from lxml import etree
 
 from xinglin.api.formats import ExportValue, format_value
 from xinglin.api.mapping import CodeMap
+from xinglin.collection.batch import Candidate, Location, Problem
 from xinglin.collection.importers import Parsed
-from xinglin.collection.validation import Candidate, Location, Problem
 from xinglin.lib import periods
 
 NS = "urn:ihe:qrph:adx:2015"

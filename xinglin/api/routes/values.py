@@ -11,8 +11,8 @@ from xinglin.api.actions import WriteResult, write_values
 from xinglin.api.auth import caller
 from xinglin.api.routes import PageQuery, orgunit_in_scope, page, responses
 from xinglin.api.schemas import DataValuePage, DataValuesIn, Text, WriteOut
+from xinglin.collection.batch import Candidate, Location
 from xinglin.collection.models import DataValue
-from xinglin.collection.validation import Candidate, Location
 from xinglin.network import access
 
 router = Router(tags=["data values"])

@@ -12,7 +12,7 @@ from types import ModuleType
 
 from django.utils.translation import gettext as _
 
-from xinglin.collection.validation import Batch, Candidate, Location, Problem
+from xinglin.collection.batch import Batch, Candidate, Location, Problem
 
 # A file larger than this is refused before it is read (about 2 million long-CSV rows).
 MAX_BYTES = 64 * 1024 * 1024

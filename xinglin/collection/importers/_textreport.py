@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from xinglin.collection.validation import Problem
+from xinglin.collection.batch import Problem
 
 
 def write(problems: list[Problem], report: Path) -> None:

@@ -21,8 +21,8 @@ import pyarrow.compute as pc
 from django.utils.translation import gettext as _
 from pyarrow import csv as arrow_csv
 
+from xinglin.collection.batch import Batch, Candidate, Location, Problem
 from xinglin.collection.importers import Parsed, UnreadableFile, _textreport
-from xinglin.collection.validation import Batch, Candidate, Location, Problem
 from xinglin.lib.text import ENCODINGS
 
 COLUMNS = ("orgunit", "period", "element", "value")

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from django.utils.translation import gettext as _
 
+from xinglin.collection.batch import Candidate, Location, Problem
 from xinglin.collection.importers import Parsed, UnreadableFile, _textreport
 from xinglin.collection.importers.csv_long import decode
-from xinglin.collection.validation import Candidate, Location, Problem
 
 
 def read(path: Path) -> Parsed:

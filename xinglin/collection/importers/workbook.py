@@ -30,9 +30,9 @@ from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from xinglin.collection import rules
+from xinglin.collection.batch import Batch, Location, Problem
 from xinglin.collection.forms import Form
 from xinglin.collection.importers import Parsed, UnreadableFile
-from xinglin.collection.validation import Batch, Location, Problem
 from xinglin.lib import sheets
 from xinglin.network.models import OrgUnit
 from xinglin.standards.models import DataElement
@@ -183,7 +183,7 @@ def read(path: Path) -> Parsed:
 
 
 class _Columns:
-    """The values of every sheet, gathered as columns for validation.Batch."""
+    """The values of every sheet, gathered as columns for batch.Batch."""
 
     def __init__(self) -> None:
         self.orgunit: list[str] = []

@@ -10,9 +10,9 @@ from django.utils import translation
 
 from xinglin.collection import importers, validation
 from xinglin.collection.actions import store_values
+from xinglin.collection.batch import Batch, Checked
 from xinglin.collection.importers import csv_long
 from xinglin.collection.tests.conftest import CLINIC, HEADER, HMC
-from xinglin.collection.validation import Batch
 from xinglin.network.models import OrgUnit
 from xinglin.standards.models import DataElement
 
@@ -68,7 +68,7 @@ def _read(tmp_path, lines: list[str], name: str = "values.csv") -> importers.Par
     return importers.read(path)
 
 
-def _outcome(checked: validation.Checked) -> tuple:
+def _outcome(checked: Checked) -> tuple:
     columns = checked.columns
     codes = (  # None for unknown codes
         [e and e.code for e in columns.elements],
