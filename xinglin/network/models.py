@@ -38,6 +38,32 @@ class InstitutionType(models.TextChoices):
     ELDERLY_CARE_HOME = "elderly_care_home", _("Elderly care home")
 
 
+class Ownership(models.TextChoices):
+    """所有制: 公立/政府办 or private (民营). Indicators about public institutions respect it."""
+
+    PUBLIC = "public", _("Public")
+    PRIVATE = "private", _("Private")
+
+
+class InstitutionRole(models.TextChoices):
+    """机构定位: a designation a policy document names an institution by ("县中医医院")."""
+
+    COUNTY_TCM_HOSPITAL = "county_tcm_hospital", _("County TCM hospital")
+    COUNTY_GENERAL_HOSPITAL = "county_general_hospital", _("County general hospital")
+    COUNTY_MCH_HOSPITAL = "county_mch_hospital", _("County maternal and child health hospital")
+    CITY_TCM_HOSPITAL = "city_tcm_hospital", _("City TCM hospital")
+
+
+# Roles are stored in one text column as ";"-separated codes, sorted ("" for none), so that
+# every backend (SQLite, PostgreSQL, DuckDB over Parquet) tests a role with the same LIKE on
+# ";" || roles || ";".
+ROLE_SEPARATOR = ";"
+
+
+def join_roles(roles) -> str:
+    return ROLE_SEPARATOR.join(sorted({str(role) for role in roles if role}))
+
+
 GRASSROOTS_TYPES = (
     InstitutionType.COMMUNITY_HEALTH_CENTER,
     InstitutionType.TOWNSHIP_HEALTH_CENTER,
@@ -62,6 +88,10 @@ class OrgUnit(models.Model):
     depth = models.PositiveSmallIntegerField(default=0)
     opened_on = models.DateField(null=True, blank=True)
     closed_on = models.DateField(null=True, blank=True)
+    ownership = models.CharField(
+        max_length=8, choices=Ownership.choices, default=Ownership.PUBLIC, blank=True
+    )
+    roles = models.CharField(max_length=200, blank=True, help_text="';'-separated role codes")
     address = models.CharField(max_length=200, blank=True)
     phone = models.CharField(max_length=40, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -84,6 +114,13 @@ class OrgUnit(models.Model):
     def is_open_on(self, day: date) -> bool:
         opened = self.opened_on is None or self.opened_on <= day
         return opened and (self.closed_on is None or self.closed_on > day)
+
+    @property
+    def role_list(self) -> list[str]:
+        return [role for role in self.roles.split(ROLE_SEPARATOR) if role]
+
+    def has_role(self, role: str) -> bool:
+        return role in self.role_list
 
     @property
     def type_label(self) -> str:
