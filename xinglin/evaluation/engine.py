@@ -148,7 +148,7 @@ def _evaluate(pack, orgunit, year, tree, language, backend, warehouse, started) 
         units = _prepare(cursor, pack, unit, year, tree)
         blocks = _computed_all(cursor, pack, units, year, language)
         parts: list[_Block | Result] = []
-        evidence = _evidence_statuses(pack, unit)
+        evidence = _evidence_statuses(pack, unit, int(year.code[:4]))
         for indicator in pack.indicators:
             if indicator.is_computed:
                 parts.append(blocks[indicator.id])
@@ -577,14 +577,14 @@ def _rounded(values: np.ndarray) -> np.ndarray:
     return np.array([v if v != v else round(v, DIGITS) for v in values.tolist()], dtype=np.float64)
 
 
-def _evidence_statuses(pack: Pack, unit: OrgUnit) -> dict[str, str]:
+def _evidence_statuses(pack: Pack, unit: OrgUnit, year: int) -> dict[str, str]:
     """Evidence items are settled by reviewers in the plans app (accepted evidence → met)."""
     ids = [i.id for i in pack.indicators if not i.is_computed]
     if not ids or unit.kind != "division":
         return {}
     from xinglin.plans.actions import evidence_statuses
 
-    return evidence_statuses(unit.code, pack.code, ids)
+    return evidence_statuses(unit.code, pack.code, ids, year=year)
 
 
 def _evidence(

@@ -342,17 +342,20 @@ def _as_orgunit(orgunit: OrgUnit | str) -> OrgUnit | None:
     return OrgUnit.objects.filter(code=orgunit).first()
 
 
-def evidence_status(orgunit: OrgUnit | str, pack: str, indicator_id: str) -> str:
+def evidence_status(
+    orgunit: OrgUnit | str, pack: str, indicator_id: str, *, year: int | None = None
+) -> str:
     """ "met" when a reviewer accepted evidence for the indicator (attached to the item itself
     or to a task of `orgunit`'s plans linked to it), "not_met" when all its evidence was
     rejected, else "awaiting_evidence"."""
-    return evidence_statuses(orgunit, pack, [indicator_id])[indicator_id]
+    return evidence_statuses(orgunit, pack, [indicator_id], year=year)[indicator_id]
 
 
 def evidence_statuses(
-    orgunit: OrgUnit | str, pack: str, indicator_ids: list[str]
+    orgunit: OrgUnit | str, pack: str, indicator_ids: list[str], *, year: int | None = None
 ) -> dict[str, str]:
-    """evidence_status for several indicators of one pack in one query."""
+    """evidence_status for several indicators of one pack in one query. `year`: the year
+    being judged (evidence must cover it; see the one-truth issue's dated evidence)."""
     unit = _as_orgunit(orgunit)
     found: dict[str, set[str]] = {i: set() for i in indicator_ids}
     if unit is not None:
