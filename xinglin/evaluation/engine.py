@@ -30,7 +30,9 @@ from xinglin.evaluation import cache
 from xinglin.evaluation.models import DerivedValue
 from xinglin.evaluation.results import (  # noqa: F401 (Result, statuses: the engine's public names)
     _STATUS_CODES,
+    ABOVE_100,
     AWAITING_EVIDENCE,
+    DATA_ERROR,
     DIGITS,
     FALLING_SHORT,
     MET,
@@ -38,6 +40,7 @@ from xinglin.evaluation.results import (  # noqa: F401 (Result, statuses: the en
     NOT_APPLICABLE,
     NOT_MET,
     STATUSES,
+    WITHOUT_DENOMINATOR,
     LazyResults,
     Result,
     Verdict,
@@ -85,6 +88,19 @@ class Evaluation:
         if isinstance(self.results, LazyResults) and not self.results.built:
             return self.results.at(code)  # only this unit's results are built
         return list(self._by_unit().get(code, ()))
+
+    def standing(self, code: str) -> Verdict:
+        """The verdict and counts of any unit of the evaluation (a city scorecard's row for
+        a county, the league table's column): the same reckoning as `verdict`."""
+        if code == self.orgunit.code:
+            return self.verdict
+        kept = self.__dict__.setdefault("_standings", {})
+        if code not in kept:
+            if isinstance(self.results, LazyResults):
+                kept[code] = _verdict(self.results.standing(code))
+            else:
+                kept[code] = _verdict(self.at(code))
+        return kept[code]
 
     def result(self, indicator: str, code: str | None = None) -> Result:
         code = code or self.orgunit.code
@@ -148,13 +164,17 @@ def _evaluate(pack, orgunit, year, tree, language, backend, warehouse, started) 
         units = _prepare(cursor, pack, unit, year, tree)
         blocks = _computed_all(cursor, pack, units, year, language)
         parts: list[_Block | Result] = []
-        evidence = _evidence_statuses(pack, unit, int(year.code[:4]))
+        divisions = _divisions(cursor, unit)
+        judged = {i.id: _evidence_units(i, unit, divisions) for i in pack.indicators}
+        evidence = _evidence_statuses(pack, judged, year.year)
         for indicator in pack.indicators:
             if indicator.is_computed:
                 parts.append(blocks[indicator.id])
-            elif unit.kind == "division":  # evidence is about a county, not a clinic
-                status = evidence.get(indicator.id, AWAITING_EVIDENCE)
-                parts.append(_evidence(pack, indicator, unit, year, language, status))
+                continue
+            for code, name, level in judged[indicator.id]:
+                status = evidence.get(code, {}).get(indicator.id, AWAITING_EVIDENCE)
+                parts.append(_evidence(pack, indicator, (code, name, level), year, language,
+                                       status))  # fmt: skip
         sources = _sources(cursor, pack, units)
     results = LazyResults(parts, units, sources)
     verdict = _verdict(results.standing(unit.code))
@@ -529,6 +549,8 @@ def _computed(cursor, pack, indicator, units: _Units, year, language) -> _Block:
     met[known] = indicator.target.met_mask(value[known])
     status[met] = _STATUS_CODES[MET]
     status[~known] = _STATUS_CODES[NO_DATA]
+    error = _impossible(indicator, compiled, columns[3], columns[4], value)
+    status[error > 0] = _STATUS_CODES[DATA_ERROR]
     if indicator.over:
         status[covered == 0] = _STATUS_CODES[NOT_APPLICABLE]
     short = is_institution & np.isin(status, [_STATUS_CODES[s] for s in FALLING_SHORT])
@@ -550,7 +572,26 @@ def _computed(cursor, pack, indicator, units: _Units, year, language) -> _Block:
         value=value,
         status=status,
         falls_short=falls_short,
+        error=error,
+        language=language,
     )
+
+
+def _impossible(indicator, compiled, numerator, denominator, value) -> np.ndarray:
+    """Per row, why the figure cannot be true (issue 17.6; results.ABOVE_100 …, 0 when it
+    can): a numerator without its denominator (missing, or zero under a positive numerator),
+    or a proportion above 100% — which is also a share of a population larger than the
+    population (children managed 709 of 682)."""
+    error = np.zeros(len(value), dtype=np.int8)
+    if indicator.unit == "percent":
+        with np.errstate(invalid="ignore"):
+            error[value > 1 + 10.0**-DIGITS] = ABOVE_100
+    if compiled.has_denominator:
+        with np.errstate(invalid="ignore"):
+            orphan = (~np.isnan(numerator) & (numerator != 0)
+                      & (np.isnan(denominator) | (denominator == 0)))  # fmt: skip
+        error[orphan] = WITHOUT_DENOMINATOR
+    return error
 
 
 def _select_columns(cursor, sql: str, width: int) -> list[np.ndarray]:
@@ -577,28 +618,57 @@ def _rounded(values: np.ndarray) -> np.ndarray:
     return np.array([v if v != v else round(v, DIGITS) for v in values.tolist()], dtype=np.float64)
 
 
-def _evidence_statuses(pack: Pack, unit: OrgUnit, year: int) -> dict[str, str]:
-    """Evidence items are settled by reviewers in the plans app (accepted evidence → met)."""
-    ids = [i.id for i in pack.indicators if not i.is_computed]
-    if not ids or unit.kind != "division":
-        return {}
-    from xinglin.plans.actions import evidence_statuses
+def _divisions(cursor, unit: OrgUnit) -> list[tuple[str, str, str]]:
+    """(code, name, level) of the evaluated unit, if a division, and of every division in
+    scope beneath it, in path order."""
+    cursor.execute(
+        "SELECT code, name, dlevel FROM xl_unit WHERE kind = 'division' AND in_scope = 1"
+        " ORDER BY path"
+    )
+    return [tuple(row) for row in cursor.fetchall()]
 
-    return evidence_statuses(unit.code, pack.code, ids, year=year)
+
+def _evidence_units(
+    indicator: PackIndicator, unit: OrgUnit, divisions: list[tuple[str, str, str]]
+) -> list[tuple[str, str, str]]:
+    """Where an evidence item is judged: at the division levels of its `judged_at` (a
+    county's evidence is the county's, so a city evaluation holds each county's items);
+    without judging levels, at the evaluated division and every county beneath it."""
+    if indicator.is_computed:
+        return []
+    levels = [level for level in indicator.judged_at if level != "institution"]
+    if levels:
+        return [d for d in divisions if d[2] in levels]
+    return [d for d in divisions if d[0] == unit.code or d[2] == "county"]
+
+
+def _evidence_statuses(
+    pack: Pack, judged: dict[str, list[tuple[str, str, str]]], year: int
+) -> dict[str, dict[str, str]]:
+    """Evidence items are settled by reviewers in the plans app (accepted evidence that
+    covers the year → met): unit code -> indicator -> status."""
+    ids = [i for i, where in judged.items() if where]
+    codes = sorted({d[0] for where in judged.values() for d in where})
+    if not ids or not codes:
+        return {}
+    from xinglin.plans.actions import evidence_statuses_for_units
+
+    return evidence_statuses_for_units(codes, pack.code, ids, year=year)
 
 
 def _evidence(
-    pack: Pack, indicator: PackIndicator, unit: OrgUnit, year, language, status: str
+    pack: Pack, indicator: PackIndicator, unit: tuple[str, str, str], year, language, status: str
 ) -> Result:
+    code, name, level = unit
     due = indicator.deadline is None or year.year >= indicator.deadline
     return Result(
         pack=pack.code,
         indicator=indicator.id,
         item=indicator.item,
         name=indicator.name(language),
-        orgunit=unit.code,
-        orgunit_name=unit.name,
-        level=unit.institution_type or unit.division_level,
+        orgunit=code,
+        orgunit_name=name,
+        level=level,
         period=year.code,
         value=None,
         numerator=None,

@@ -9,6 +9,7 @@ results: deciding them takes a fraction of a second, building them all seconds.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
@@ -19,8 +20,10 @@ from xinglin.standards.loader import Pack, PackIndicator
 
 MET, NOT_MET, NO_DATA = "met", "not_met", "no_data"
 NOT_APPLICABLE, AWAITING_EVIDENCE = "not_applicable", "awaiting_evidence"
-STATUSES = (MET, NOT_MET, NO_DATA, NOT_APPLICABLE, AWAITING_EVIDENCE)
-FALLING_SHORT = (NOT_MET, NO_DATA)
+DATA_ERROR = "data_error"  # an impossible figure (a share above 100%, …): never met
+# appended last: a status's code is its index (kept in the engine's numpy columns)
+STATUSES = (MET, NOT_MET, NO_DATA, NOT_APPLICABLE, AWAITING_EVIDENCE, DATA_ERROR)
+FALLING_SHORT = (NOT_MET, NO_DATA, DATA_ERROR)
 DIGITS = 9  # results are rounded so that SQLite and PostgreSQL agree to the last digit
 
 
@@ -115,6 +118,9 @@ class _Block:
     value: np.ndarray  # rounded to DIGITS
     status: np.ndarray  # index into STATUSES
     falls_short: np.ndarray  # per unit position (units.ids): an institution falling short
+    # per row, why a figure is impossible (DATA_ERRORS: 0 none); see engine._impossible
+    error: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
+    language: str = "zh"
     _order: np.ndarray | None = None  # rows in unit-id order, for row_of
 
     def __len__(self) -> int:
@@ -171,16 +177,22 @@ def _build(block: _Block, k: int, units: _Units, sources: _Sources) -> Result:
             result.failing, result.why = [code], {code: _why_at(block, k)}
     elif kind == "division":
         _add_failing(result, block, unit_id, units)
+        if status == DATA_ERROR and not result.failing:  # the division's own figures
+            result.why[code] = _why_at(block, k)
     if status != NOT_APPLICABLE:
         result.sources = sources.of(result)
     return result
 
 
-def _status(indicator: PackIndicator, covered: int, included, value, kind: str) -> str:
+def _status(
+    indicator: PackIndicator, covered: int, included, value, kind: str, error: int = 0
+) -> str:
     """One row's status: the scalar form of _computed's column-wise statuses (tests hold
-    the two to each other)."""
+    the two to each other). `error`: the row's DATA_ERRORS code."""
     if indicator.over and not covered:
         return NOT_APPLICABLE
+    if error:
+        return DATA_ERROR
     if value is None:
         return NO_DATA
     if indicator.target.is_met(value):
@@ -199,16 +211,67 @@ def _gap(indicator: PackIndicator, status: str, value: float | None) -> float | 
     return _round(indicator.target.gap(value))
 
 
-def _why(status: str, columns: list[str], raw) -> str:
-    parts = []
+# Why a figure is impossible (issue 17.6), by code: 1 a proportion above 100% (which is also a
+# share of a population larger than the population), 2 a numerator without its denominator.
+ABOVE_100, WITHOUT_DENOMINATOR = 1, 2
+STATUS_WORDS = {
+    "zh": {MET: "达标", NOT_MET: "未达标", NO_DATA: "缺数据", NOT_APPLICABLE: "不适用",
+           AWAITING_EVIDENCE: "待审核佐证", DATA_ERROR: "数据有误"},
+    "en": {MET: "met", NOT_MET: "not met", NO_DATA: "no data", NOT_APPLICABLE: "not applicable",
+           AWAITING_EVIDENCE: "awaiting evidence", DATA_ERROR: "data error"},
+}  # fmt: skip
+_WORDS = {
+    "zh": {"no_value": "无数据", "yes": "是", "no": "否", "sep": "，", "colon": "：",
+           ABOVE_100: "比例超过100%（{n:g} / {d:g}）",
+           WITHOUT_DENOMINATOR: "有分子（{n:g}）而分母缺失或为零",
+           "technique_categories": "开展技术类别数", "technique_items": "开展技术项目数"},
+    "en": {"no_value": "no value", "yes": "yes", "no": "no", "sep": ", ", "colon": ": ",
+           ABOVE_100: "proportion above 100% ({n:g} / {d:g})",
+           WITHOUT_DENOMINATOR: "a numerator ({n:g}) without its denominator (missing or zero)",
+           "technique_categories": "technique categories delivered",
+           "technique_items": "technique items delivered"},
+}  # fmt: skip
+
+
+def _why(status: str, columns: list[str], raw, language: str = "zh", reason: str = "") -> str:
+    """The reason in words: the status, then each figure by its element's name (缺数据：设有
+    标准化中医馆 无数据), or what makes the figure impossible."""
+    words = _WORDS.get(language, _WORDS["zh"])
+    names, booleans = _element_words(language)
+    parts = [reason] if reason else []
     for column, figure in zip(columns, raw, strict=True):
-        parts.append(f"{column}: no value" if figure is None else f"{column}={float(figure):g}")
-    return f"{status}: " + ", ".join(parts) if parts else status
+        name = names.get(column) or words.get(column, column)
+        if figure is None:
+            parts.append(f"{name} {words['no_value']}")
+        elif column in booleans and figure in (0, 1):
+            parts.append(f"{name} {words['yes'] if figure else words['no']}")
+        else:
+            parts.append(f"{name} {float(figure):g}")
+    label = STATUS_WORDS.get(language, STATUS_WORDS["zh"])[status]
+    return label + words["colon"] + words["sep"].join(parts) if parts else label
+
+
+@functools.cache
+def _element_words(language: str) -> tuple[dict[str, str], frozenset[str]]:
+    """Element code -> its name in `language`, and the yes/no elements (from core.yaml)."""
+    from xinglin.standards.loader import read_element_names
+
+    return read_element_names(language)
+
+
+def _reason(block: _Block, k: int) -> str:
+    code = int(block.error[k]) if len(block.error) else 0
+    if not code:
+        return ""
+    words = _WORDS.get(block.language, _WORDS["zh"])
+    numerator, denominator = _float(block.numerator[k]), _float(block.denominator[k])
+    return words[code].format(n=numerator or 0.0, d=denominator or 0.0)
 
 
 def _why_at(block: _Block, k: int) -> str:
     raw = [_float(column[k]) for column in block.raw]
-    return _why(STATUSES[block.status[k]], block.compiled.raw_columns, raw)
+    status = STATUSES[block.status[k]]
+    return _why(status, block.compiled.raw_columns, raw, block.language, _reason(block, k))
 
 
 def _add_failing(result: Result, block: _Block, division_id: int, units: _Units) -> None:
@@ -339,7 +402,7 @@ def _verdict(results: list[Result] | list[_Standing]) -> Verdict:
     vetoed = [r.indicator for r in due if r.veto and r.status in FALLING_SHORT]
     scored = [r for r in due if r.points]
     score = sum(r.points for r in scored if r.status == MET) if scored else None
-    if vetoed or counts[NOT_MET] or counts[NO_DATA]:
+    if vetoed or counts[NOT_MET] or counts[NO_DATA] or counts[DATA_ERROR]:
         status = NOT_MET
     elif counts[AWAITING_EVIDENCE]:
         status = AWAITING_EVIDENCE

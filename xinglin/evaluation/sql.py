@@ -34,6 +34,7 @@ class CompiledIndicator:
     uses_techniques: bool
     division_only: bool  # not evaluated at institutions
     institutional: bool  # reads institutions (sum/max/min/share/count), so counts them
+    has_denominator: bool = False  # the value is numerator / denominator
 
 
 @dataclass
@@ -210,6 +211,7 @@ def _assemble(indicator, compiler: _Compiler, numerator: str, denominator: str, 
         f" SELECT base.*, {value} AS value FROM base"
     )
     return CompiledIndicator(
+        has_denominator=denominator != "NULL",
         sql=sql,
         raw_columns=raw,
         elements=ex.element_codes(indicator.expression),

@@ -368,6 +368,18 @@ def evidence_statuses(
     return {ident: _status_of(statuses) for ident, statuses in found.items()}
 
 
+def evidence_statuses_for_units(
+    units: list[OrgUnit | str], pack: str, indicator_ids: list[str], *, year: int | None = None
+) -> dict[str, dict[str, str]]:
+    """evidence_statuses for several org units (a city evaluation's counties): code ->
+    indicator -> status. Each unit goes through evidence_statuses, so one rule decides."""
+    found = {}
+    for unit in units:
+        code = unit.code if isinstance(unit, OrgUnit) else str(unit)
+        found[code] = evidence_statuses(unit, pack, indicator_ids, year=year)
+    return found
+
+
 # ---------------------------------------------------------------- rectification
 
 

@@ -69,6 +69,10 @@ class PackIndicator:
     points: float = 0.0
     departments: dict = field(default_factory=dict)
     evaluate_at: tuple[str, ...] = ()  # network.DivisionLevel values; empty = every level
+    # where the indicator is judged: `institution` and/or division levels (JUDGING_LEVELS)
+    judged_at: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()  # covered institutions must hold one of these roles
+    ownership: str = ""  # covered institutions must have this ownership (public|private)
     evidence_zh: str = ""
     evidence_en: str = ""
 
@@ -109,6 +113,17 @@ def read_elements(path: Path = CORE_FILE) -> dict[str, str]:
     with open(path, encoding="utf-8") as handle:
         core = yaml.load(handle, Loader=_LOADER)
     return {e["code"]: e.get("level", "institution") for e in core["data_elements"]}
+
+
+def read_element_names(
+    language: str = "zh", path: Path = CORE_FILE
+) -> tuple[dict[str, str], frozenset[str]]:
+    """Element code -> name in `language`, and the codes of yes/no (boolean) elements."""
+    with open(path, encoding="utf-8") as handle:
+        core = yaml.load(handle, Loader=_LOADER)
+    names = {e["code"]: _text(e.get("name"), language) for e in core["data_elements"]}
+    booleans = frozenset(e["code"] for e in core["data_elements"] if e.get("type") == "boolean")
+    return names, booleans
 
 
 def load_pack(path: Path, elements: dict[str, str]) -> Pack:

@@ -202,11 +202,24 @@ class Reference:
             return {"+": a + b, "-": a - b, "*": a * b}[node.op]
 
         value = top(indicator.expression)
+        impossible = value is not None and indicator.unit == "percent" and value > 1
+        expression = indicator.expression
+        if isinstance(expression, ex.PerTenThousand) or (
+            isinstance(expression, ex.Binary) and expression.op == "/"
+        ):  # a numerator without its denominator (missing, or zero under a positive one)
+            left = expression.numerator if isinstance(expression, ex.PerTenThousand) else (
+                expression.left)  # fmt: skip
+            right = expression.denominator if isinstance(expression, ex.PerTenThousand) else (
+                expression.right)  # fmt: skip
+            numerator, denominator = top(left), top(right)
+            impossible |= bool(numerator) and not denominator
         institutional = any(isinstance(n, ex.Aggregate | ex.Share | ex.Count) and
                             getattr(n, "func", "") != "own" for n in nodes)  # fmt: skip
         kind = self.units[code].kind
         if indicator.over and not covered:
             status = "not_applicable"
+        elif impossible:
+            status = "data_error"
         elif value is None:
             status = "no_data"
         elif indicator.target.is_met(value):
@@ -315,5 +328,6 @@ def _check_failing(reference, indicator, year, by_key, statuses) -> None:
         if reference.units[code].kind != "division" or status == "not_applicable":
             continue
         beneath = reference.covered(indicator, code, year)
-        short = sorted(c for c in beneath if statuses.get(c) in ("not_met", "no_data"))
+        short = sorted(c for c in beneath
+                       if statuses.get(c) in ("not_met", "no_data", "data_error"))  # fmt: skip
         assert sorted(by_key[(indicator.id, code)].failing) == short

@@ -25,7 +25,7 @@ def test_ratio_adds_up_over_institutions_that_reported_both(write):
     assert (result.value, result.numerator, result.denominator) == (0.35, 840.0, 2400.0)
     assert (result.status, result.gap, result.included, result.missing) == ("met", 0.0, 2, 0)
     assert result.failing == ["640323100001"]
-    assert result.why == {"640323100001": "not_met: tcm_visits=360, total_visits=1200"}
+    assert result.why == {"640323100001": "未达标：中医诊疗人次 360，总诊疗人次 1200"}
     assert result.sources == ["reported"]
 
 
@@ -36,7 +36,7 @@ def test_share_counts_institutions_without_a_value_as_short_and_lists_them(write
     assert (county.value, county.numerator, county.denominator) == (0.5, 1.0, 2.0)
     assert (county.status, county.included, county.missing) == ("not_met", 1, 1)
     assert county.failing == ["640323101001"]
-    assert county.why == {"640323101001": "no_data: has_tcm_hall: no value"}
+    assert county.why == {"640323101001": "缺数据：设有标准化中医馆 无数据"}
     assert evaluation.result(HALL, "640323101001").status == "no_data"
     assert evaluation.result(HALL, "640323100").status == "met"
 
