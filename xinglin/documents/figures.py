@@ -14,7 +14,7 @@ from typing import TypedDict
 
 from django.utils.translation import get_language
 
-STATUSES = ("met", "not_met", "no_data", "not_applicable", "awaiting_evidence")
+STATUSES = ("met", "not_met", "no_data", "not_applicable", "awaiting_evidence", "data_error")
 
 
 class Figure(TypedDict):
@@ -36,6 +36,8 @@ class Figure(TypedDict):
     gap: float | None
     failing: list[str]
     sources: list[str]
+    why: dict[str, str]  # failing institution (or the unit itself) -> the reason in words
+    kind: str  # computed | evidence
 
 
 class EngineUnavailable(RuntimeError):
@@ -138,6 +140,14 @@ class Evaluated:
     verdict: str  # met | not_met | awaiting_evidence
     counts: dict[str, int]
     vetoed: list[str]
+    evaluation: object = None  # the engine's Evaluation, for the standing of units beneath
+
+    def counts_of(self, code: str) -> dict[str, int]:
+        """The engine's counts of statuses for any unit of the evaluation (a county in a
+        city's): the same reckoning as `counts` (due indicators only)."""
+        if code == self.evaluation.orgunit.code:
+            return dict(self.counts)
+        return dict(self.evaluation.standing(code).counts)
 
 
 def evaluate(pack_code: str, orgunit_code: str, period: str) -> Evaluated:
@@ -154,6 +164,7 @@ def evaluate(pack_code: str, orgunit_code: str, period: str) -> Evaluated:
         verdict=verdict.status,
         counts=dict(verdict.counts),
         vetoed=list(verdict.vetoed),
+        evaluation=evaluation,
     )
 
 
@@ -176,6 +187,8 @@ def _normalise(row: dict) -> Figure:
         gap=row.get("gap"),
         failing=list(row.get("failing") or []),
         sources=list(row.get("sources") or []),
+        why=dict(row.get("why") or {}),
+        kind=row.get("kind", "computed"),
     )
 
 

@@ -21,6 +21,7 @@ STATUS_LABELS = {
     "no_data": "缺数据",
     "not_applicable": "不适用",
     "awaiting_evidence": "待审核佐证",
+    "data_error": "数据有误",
 }
 
 
@@ -47,6 +48,13 @@ class PackData:
     summary: PackSummary
     history: dict[int, list[Figure]] = field(default_factory=dict)  # own figures per year
     by_year: dict[int, list[Figure]] = field(default_factory=dict)  # every unit's, per year
+    evaluated: figures.Evaluated | None = None  # the year's evaluation (standing of any unit)
+
+    def counts_of(self, code: str) -> dict[str, int]:
+        """The engine's counts of statuses for a unit beneath (the same as its own page's)."""
+        if self.evaluated is None:
+            return {}
+        return self.evaluated.counts_of(code)
 
     def status_of(self, indicator_id: str) -> str | None:
         return next((f["status"] for f in self.own if f["indicator"] == indicator_id), None)
@@ -91,8 +99,13 @@ class ReportData:
             return []
         rows = [f for pack in self.packs for f in pack.figures if f["orgunit"] != self.orgunit.code]
         by_child: dict[str, Counter] = {code: Counter() for code, _, _ in children}
-        own_rows = [f for f in rows if f["orgunit"] in by_child]
-        for figure in own_rows or rows:
+        judged = {f["orgunit"] for f in rows} & set(by_child)
+        if judged:  # the engine's standing of each unit, as its own page counts it
+            for code in judged:
+                for pack in self.packs:
+                    by_child[code].update(pack.counts_of(code))
+            rows = []
+        for figure in rows:  # no unit beneath is judged itself: count its institutions' figures
             child = self._child_of(figure["orgunit"], children)
             if child is not None:
                 by_child[child][figure["status"]] += 1
@@ -158,7 +171,9 @@ def gather(kind: str, orgunit: OrgUnit, year: int, *, history: bool = True) -> R
         own = figures.own_figures(current, orgunit.code)
         history_rows = {y: figures.own_figures(rows, orgunit.code) for y, rows in by_year.items()}
         summary = figures.summarise(info, evaluated[year], str(year))
-        packs.append(PackData(info, current, own, summary, history_rows, by_year))
+        packs.append(
+            PackData(info, current, own, summary, history_rows, by_year, evaluated[year])
+        )
     return ReportData(
         kind=kind,
         orgunit=orgunit,

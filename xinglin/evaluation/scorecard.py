@@ -66,18 +66,16 @@ def _value(evaluation: Evaluation, indicator: str, code: str) -> float | None:
 
 
 def _children(evaluation: Evaluation, unit: OrgUnit, user: User) -> list[dict]:
-    """The units one level down that the user may see, with their counts of statuses."""
+    """The units one level down that the user may see, with their counts of statuses: the
+    engine's standing of each (the counts its own scorecard shows, evidence included)."""
     visible = access.orgunits_for_user(user).filter(parent=unit).order_by("code")
     codes = {u.code: u for u in visible}
     children = []
     for code, child in codes.items():
-        results = evaluation.at(code)
-        if not results:
+        if not evaluation.at(code):
             continue
-        counts = {
-            s: sum(1 for r in results if r.status == s) for s in ("met", "not_met", "no_data")
-        }
-        children.append({"unit": child, "counts": counts})
+        standing = evaluation.standing(code)
+        children.append({"unit": child, "counts": standing.counts, "verdict": standing.status})
     return children
 
 

@@ -79,12 +79,14 @@ def failing(data: ReportData) -> list[dict]:
     rows = []
     for pack in data.packs:
         for f in pack.own:
-            if f["status"] != "not_met":
+            if f["status"] not in ("not_met", "data_error"):
                 continue
             rows.append({
                 "pack": f["pack"], "indicator": f["indicator"], "name": f["name"],
+                "status": f["status"], "status_label": status_label(f["status"]),
                 "value": format_value(f, f["value"]), "target": f["target"],
-                "institutions": [{"code": c, "name": data.name_of(c)} for c in f["failing"]],
+                "institutions": [{"code": c, "name": data.name_of(c), "why": f["why"].get(c, "")}
+                                 for c in f["failing"]],
             })  # fmt: skip
     return rows
 
@@ -118,8 +120,10 @@ def _series(pack, indicator_id: str) -> list[tuple[int, float]]:
 
 
 def league(data: ReportData) -> dict:
-    """Counties side by side: each computed indicator's value and status per county, and the
-    count of met indicators per county (for the chart)."""
+    """Counties side by side: each indicator's value and status per county (evidence items
+    too: a city evaluation holds its counties'), and per county the engine's counts of
+    statuses summed over the packs (`met`, for the chart, is its met count: the figure the
+    county's own scorecard shows)."""
     counties = [
         (code, name)
         for code, (name, path, kind) in sorted(data.units.items(), key=lambda u: u[1][1])
@@ -129,22 +133,30 @@ def league(data: ReportData) -> dict:
     rows = []
     for pack in data.packs:
         for meta in pack.info.indicators:
-            if meta.kind != "computed":
-                continue
             cells = [by_key.get((meta.id, code)) for code, _name in counties]
             if not any(c and c["status"] != "not_applicable" for c in cells):
                 continue
             rows.append({"pack": pack.info.code, "item": meta.item, "indicator": meta.id,
                          "name": meta.name, "target": meta.target,
                          "cells": [_cell(c) for c in cells]})  # fmt: skip
-    met = [sum(1 for r in rows if r["cells"][i]["status"] == "met") for i in range(len(counties))]
-    return {"counties": [{"code": c, "name": n} for c, n in counties], "rows": rows, "met": met}
+    counts = [_summed(p.counts_of(code) for p in data.packs) for code, _name in counties]
+    return {"counties": [{"code": c, "name": n} for c, n in counties], "rows": rows,
+            "met": [c.get("met", 0) for c in counts], "counts": counts}  # fmt: skip
+
+
+def _summed(counts) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for one in counts:
+        for status, n in one.items():
+            total[status] = total.get(status, 0) + n
+    return total
 
 
 def _cell(figure) -> dict:
     if figure is None:
         return {"status": "not_applicable", "shown": "—"}
-    return {"status": figure["status"], "shown": format_value(figure, figure["value"])}
+    return {"status": figure["status"], "shown": format_value(figure, figure["value"]),
+            "label": status_label(figure["status"])}  # fmt: skip
 
 
 def csv_rows(dashboard: dict, section: str) -> list[list]:

@@ -23,7 +23,8 @@ INDICATOR_SYSTEM = "urn:xinglin:indicator"
 ORGUNIT_SYSTEM = "urn:xinglin:orgunit"
 EXPRESSION_LANGUAGE = "text/x-xinglin-expression"
 # the engine's statuses → http://hl7.org/fhir/R4/valueset-measure-report-status.html
-REPORT_STATUS = {"no_data": "pending"}
+# data_error: the figure cannot be true (a share above 100%, …), so the report is in error
+REPORT_STATUS = {"no_data": "pending", "data_error": "error"}
 _ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 
 

@@ -13,6 +13,7 @@ STATUS_LABELS = {
     "no_data": _("no data"),
     "not_applicable": _("not applicable"),
     "awaiting_evidence": _("awaiting evidence"),
+    "data_error": _("data error"),
 }
 
 
