@@ -171,9 +171,7 @@ def gather(kind: str, orgunit: OrgUnit, year: int, *, history: bool = True) -> R
         own = figures.own_figures(current, orgunit.code)
         history_rows = {y: figures.own_figures(rows, orgunit.code) for y, rows in by_year.items()}
         summary = figures.summarise(info, evaluated[year], str(year))
-        packs.append(
-            PackData(info, current, own, summary, history_rows, by_year, evaluated[year])
-        )
+        packs.append(PackData(info, current, own, summary, history_rows, by_year, evaluated[year]))
     return ReportData(
         kind=kind,
         orgunit=orgunit,
