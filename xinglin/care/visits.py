@@ -37,6 +37,7 @@ from xinglin.care.models import (
     VisitImport,
     VisitTechnique,
 )
+from xinglin.care.tcm_visit import CONTENT, TcmVisitDefinition
 from xinglin.lib.bulk import insert_columns, widen_sqlite_cache
 from xinglin.lib.text import decode_text
 from xinglin.network.models import Kind, OrgUnit
@@ -76,9 +77,14 @@ def tcm_rules() -> dict:
 
 @cache
 def _read_rules(path: str) -> dict:
-    rules = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    for key in ("department", "tcm_diagnosis", "technique", "herbal_prescription"):
+    rules = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    rules.setdefault("rules", {})
+    # department and diagnosis count only when the file says so; content always counts
+    for key in ("department", "tcm_diagnosis"):
         rules["rules"].setdefault(key, {"enabled": False})
+    for key in CONTENT:
+        rules["rules"].setdefault(key, {"enabled": True})
+    TcmVisitDefinition.from_rules(rules, path)  # RulesError naming the file
     return rules
 
 
@@ -86,40 +92,29 @@ def tolerance() -> float:
     return float(tcm_rules().get("comparison", {}).get("tolerance", 0.05))
 
 
-def tcm_q(rules: dict | None = None) -> Q:
-    """The TCM-visit rule as a filter on Visit (operational database)."""
-    rules = (rules or tcm_rules())["rules"]
-    query = Q(pk__in=[])
-    department = rules["department"]
-    if department.get("enabled"):
-        query |= Q(department__in=department.get("names", []))
-        for word in department.get("contains", []):
-            query |= Q(department__contains=word)
-        for prefix in department.get("code_prefixes", []):
-            query |= Q(department__startswith=prefix)
-    flags = {"tcm_diagnosis": "has_tcm_diagnosis", "technique": "has_technique",
-             "herbal_prescription": "has_herbal"}  # fmt: skip
-    for rule, column in flags.items():
-        if rules[rule].get("enabled"):
-            query |= Q(**{column: True})
-    return query
+def tcm_definition(rules: dict | None = None) -> TcmVisitDefinition:
+    """The TCM-visit definition under `rules` (the bureau's, tcm_rules(), when None)."""
+    return TcmVisitDefinition.from_rules(rules or tcm_rules())
+
+
+def tcm_q(rules: dict | None = None, departments: Iterable[str] | None = None) -> Q:
+    """The TCM-visit rule as a filter on Visit (operational database). `departments`: the
+    department names to decide on (by default every name in the visits, when the rules count
+    departments at all)."""
+    definition = tcm_definition(rules)
+    if definition.department is not None and departments is None:
+        departments = Visit.objects.values_list("department", flat=True).distinct()
+    return definition.q(departments or ())
 
 
 def is_tcm_visit(department: str, has_tcm_diagnosis: bool, has_technique: bool,
                  has_herbal: bool, rules: dict | None = None) -> bool:  # fmt: skip
-    """One visit under the rules (for display and for tests' independent counts)."""
-    rules = (rules or tcm_rules())["rules"]
-    department_rule = rules["department"]
-    if department_rule.get("enabled") and (
-        department in department_rule.get("names", [])
-        or any(w in department for w in department_rule.get("contains", []))
-        or any(department.startswith(p) for p in department_rule.get("code_prefixes", []))
-    ):
-        return True
-    return (
-        (rules["tcm_diagnosis"].get("enabled") and has_tcm_diagnosis)
-        or (rules["technique"].get("enabled") and has_technique)
-        or (rules["herbal_prescription"].get("enabled") and has_herbal)
+    """One visit under the rules (tcm_visit.TcmVisitDefinition.counts)."""
+    return tcm_definition(rules).counts(
+        department,
+        has_tcm_diagnosis=has_tcm_diagnosis,
+        has_technique=has_technique,
+        has_herbal=has_herbal,
     )
 
 
@@ -567,7 +562,13 @@ def import_visits(
 def _count_tcm(checked: _Checked, rules: dict) -> int:
     kinds = Counter(zip(checked.department, checked.has_tcm_diagnosis, checked.has_technique,
                         checked.has_herbal, strict=True))  # fmt: skip
-    return sum(count for kind, count in kinds.items() if is_tcm_visit(*kind, rules))
+    definition = tcm_definition(rules)
+    return sum(
+        count
+        for (department, diagnosis, technique, herbal), count in kinds.items()
+        if definition.counts(department, has_tcm_diagnosis=diagnosis, has_technique=technique,
+                             has_herbal=herbal)
+    )  # fmt: skip
 
 
 def _store(name: str, checked: _Checked, user, result: VisitImportResult, progress) -> None:
@@ -655,9 +656,12 @@ def visit_figures(
     visits = Visit.objects.filter(month__in=months)
     if units is not None:
         visits = visits.filter(units)
+    departments = None
+    if tcm_definition(rules).department is not None:
+        departments = visits.values_list("department", flat=True).distinct()
     grouped = (
         visits.values("institution__code", "month")
-        .annotate(total=Count("id"), tcm=Count("id", filter=tcm_q(rules)))
+        .annotate(total=Count("id"), tcm=Count("id", filter=tcm_q(rules, departments)))
         .order_by("institution__code", "month")
     )
     return [(g["institution__code"], g["month"], g["total"], g["tcm"]) for g in grouped]

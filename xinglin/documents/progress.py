@@ -73,13 +73,16 @@ def rectification(orgunit: OrgUnit, year: int) -> list[list[str]] | None:
 
 @_tolerant
 def evidence(orgunit: OrgUnit, year: int) -> dict[str, list[str]] | None:
-    """The evidence files attached to each evidence indicator (by indicator id), with their
-    review status."""
+    """The evidence files attached to each evidence indicator (by indicator id) that cover
+    `year` (what the engine judges the item on), with their review status."""
+    from xinglin.plans.actions import evidence_kind_for
     from xinglin.plans.models import Evidence, EvidenceStatus
 
     found: dict[str, list[str]] = {}
     rows = Evidence.objects.filter(_beneath(orgunit)).exclude(indicator="")
-    for item in rows.filter(uploaded_at__year__lte=year).order_by("uploaded_at"):
+    for item in rows.order_by("uploaded_at"):
+        if not item.covers(year, evidence_kind_for(pack=item.pack, indicator=item.indicator)):
+            continue
         label = str(EvidenceStatus(item.status).label)
         found.setdefault(item.indicator, []).append(f"{item.name}（{label}）")
     return found

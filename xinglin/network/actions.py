@@ -12,18 +12,26 @@ from pathlib import Path
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xinglin.lib.text import decode_text
 from xinglin.network.models import (
     BEGINNING,
+    OWNERSHIP_WORDS,
+    ROLE_SEPARATOR,
+    ROLE_WORDS,
     DivisionLevel,
+    InstitutionRole,
     InstitutionType,
     Kind,
     Membership,
     OrgUnit,
+    OrgUnitChange,
     OrgUnitHistory,
+    Ownership,
     Role,
+    join_roles,
 )
 
 DIVISIONS_DIR = Path(__file__).parent / "data" / "divisions"
@@ -35,12 +43,16 @@ _DIVISION_FILES = (
     ("streets.csv", DivisionLevel.TOWNSHIP, "areaCode"),
 )
 INSTITUTION_COLUMNS = ("code", "name", "type", "parent")
+# Optional: left out, an institution keeps its ownership and roles (new ones: public, none).
+OPTIONAL_INSTITUTION_COLUMNS = ("ownership", "roles")
 # Chinese headers of the institution template, accepted on import as well.
 INSTITUTION_HEADERS_ZH = {
     "机构编码": "code",
     "机构名称": "name",
     "机构类型": "type",
     "上级编码": "parent",
+    "所有制": "ownership",
+    "机构定位": "roles",
 }
 
 
@@ -156,9 +168,12 @@ def create_institution(
     opened_on: date | None = None,
     address: str = "",
     phone: str = "",
+    ownership: str = Ownership.PUBLIC,
+    roles: Iterable[str] | str = (),
     user: User | None = None,
 ) -> OrgUnit:
     _check_institution(code, institution_type, parent)
+    ownership, roles = parse_ownership(ownership or Ownership.PUBLIC), parse_roles(roles)
     with transaction.atomic():
         unit = OrgUnit.objects.create(
             code=code,
@@ -171,6 +186,8 @@ def create_institution(
             opened_on=opened_on,
             address=address,
             phone=phone,
+            ownership=ownership,
+            roles=roles,
         )
         OrgUnitHistory.objects.create(
             orgunit=unit,
@@ -192,18 +209,88 @@ def _check_institution(code: str, institution_type: str, parent: OrgUnit | None)
         raise NetworkError(_("An institution needs a parent division or institution."))
 
 
-def update_institution(unit: OrgUnit, *, user: User | None = None, **fields) -> OrgUnit:
-    """Change name, type, address, phone or opening date (not code, parent or closing)."""
-    allowed = {"name", "institution_type", "address", "phone", "opened_on"}
-    unknown = set(fields) - allowed
+def parse_ownership(value: str) -> str:
+    """`public`/`private`, or the words a sheet may use (公立, 民营, …); NetworkError else."""
+    text = str(value or "").strip()
+    if text.lower() in Ownership.values:
+        return text.lower()
+    labels = {str(label): code for code, label in Ownership.choices}
+    found = OWNERSHIP_WORDS.get(text) or labels.get(text)
+    if found is None:
+        words = ", ".join(f"{code} ({label})" for code, label in Ownership.choices)
+        raise NetworkError(
+            _("unknown ownership %(value)r; one of %(words)s") % {"value": text, "words": words}
+        )
+    return str(found)
+
+
+def parse_roles(value: Iterable[str] | str) -> str:
+    """The stored form (";"-joined sorted codes) of roles given as codes or words (县中医医院),
+    separated by ";" (or "；", "、"); NetworkError naming the unknown ones."""
+    if isinstance(value, str):
+        for separator in ("；", "、", ","):
+            value = value.replace(separator, ROLE_SEPARATOR)
+        value = value.split(ROLE_SEPARATOR)
+    labels = {str(label): code for code, label in InstitutionRole.choices}
+    codes, unknown = [], []
+    for item in (str(v).strip() for v in value):
+        if not item:
+            continue
+        code = item.lower() if item.lower() in InstitutionRole.values else None
+        code = code or ROLE_WORDS.get(item) or labels.get(item)
+        (codes if code else unknown).append(code or item)
+    if unknown:
+        words = ", ".join(f"{code} ({label})" for code, label in InstitutionRole.choices)
+        raise NetworkError(
+            _("unknown role %(value)s; roles are %(words)s")
+            % {"value": ", ".join(repr(u) for u in unknown), "words": words}
+        )
+    return join_roles(codes)
+
+
+UPDATABLE = ("name", "institution_type", "address", "phone", "opened_on", "ownership", "roles")
+
+
+def update_institution(
+    unit: OrgUnit, *, user: User | None = None, channel: str = "web", **fields
+) -> OrgUnit:
+    """Change name, type, address, phone, opening date, ownership or roles (not code, parent
+    or closing). Each changed field is recorded (OrgUnitChange) with who changed it."""
+    unknown = set(fields) - set(UPDATABLE)
     if unknown:
         raise NetworkError(f"update_institution cannot change {sorted(unknown)}")
     if "institution_type" in fields:
         _check_institution(unit.code, fields["institution_type"], unit.parent)
-    for key, value in fields.items():
-        setattr(unit, key, value)
-    unit.save()
+    if "ownership" in fields:
+        fields["ownership"] = parse_ownership(fields["ownership"])
+    if "roles" in fields:
+        fields["roles"] = parse_roles(fields["roles"])
+    with transaction.atomic():
+        current = OrgUnit.objects.select_for_update().get(pk=unit.pk)
+        changed = [k for k, v in fields.items() if getattr(current, k) != v]
+        now = timezone.now()
+        OrgUnitChange.objects.bulk_create(
+            OrgUnitChange(
+                orgunit=unit,
+                field=key,
+                old=_shown(getattr(current, key)),
+                new=_shown(fields[key]),
+                changed_by=user,
+                at=now,
+                channel=channel,
+            )
+            for key in changed
+        )
+        for key, value in fields.items():
+            setattr(unit, key, value)
+        unit.save()
     return unit
+
+
+def _shown(value) -> str:
+    if value is None:
+        return ""
+    return value.isoformat() if isinstance(value, date) else str(value)[:200]
 
 
 def move_orgunit(
@@ -267,8 +354,11 @@ def import_institutions(
     allowed_parent: Callable[[OrgUnit], bool] | None = None,
     user: User | None = None,
 ) -> ImportResult:
-    """Create or update institutions from rows with `code,name,type,parent`; all or nothing.
-    Row numbers count the header as row 1. `allowed_parent` limits where the user may add."""
+    """Create or update institutions from rows with `code,name,type,parent` and optionally
+    `ownership` (public/private, 公立/民营; empty keeps it, new institutions are public) and
+    `roles` (";"-separated codes or words such as 县中医医院; when the column is there, an empty
+    cell means no role). All or nothing. Row numbers count the header as row 1.
+    `allowed_parent` limits where the user may add."""
     result = ImportResult()
     rows = list(rows)
     codes_in_file = {(r.get("code") or "").strip() for r in rows}
@@ -289,16 +379,18 @@ def import_institutions(
     if result.errors:
         return result
     with transaction.atomic():
-        for code, name, kind, parent_code in _parents_first(plan):
+        for code, name, kind, parent_code, extra in _parents_first(plan):
             parent = known.get(parent_code) or OrgUnit.objects.get(code=parent_code)
             unit = known.get(code)
             if unit is None:
                 known[code] = create_institution(
-                    code=code, name=name, institution_type=kind, parent=parent, user=user
+                    code=code, name=name, institution_type=kind, parent=parent, user=user, **extra
                 )
                 result.created += 1
-            elif (unit.name, unit.institution_type) != (name, kind):
-                update_institution(unit, name=name, institution_type=kind, user=user)
+                continue
+            wanted = {"name": name, "institution_type": kind, **extra}
+            if any(getattr(unit, key) != value for key, value in wanted.items()):
+                update_institution(unit, user=user, channel="import", **wanted)
                 result.updated += 1
             else:
                 result.unchanged += 1
@@ -348,10 +440,27 @@ def _check_institution_row(number, row, known, codes_in_file, seen, allowed_pare
                 number, "parent", _("the institution is under another unit; move it on its page")
             )
         )
-    return errors or (code, name, kind, parent_code)
+    extra = _optional_columns(number, row, errors)
+    return errors or (code, name, kind, parent_code, extra)
 
 
-def _parents_first(plan: list[tuple[str, str, str, str]]) -> list[tuple[str, str, str, str]]:
+def _optional_columns(number: int, row: dict[str, str], errors: list[RowError]) -> dict:
+    """ownership and roles of a row, as update_institution takes them; errors appended."""
+    extra = {}
+    if (row.get("ownership") or "").strip():
+        try:
+            extra["ownership"] = parse_ownership(row["ownership"])
+        except NetworkError as error:
+            errors.append(RowError(number, "ownership", str(error)))
+    if "roles" in row:
+        try:
+            extra["roles"] = parse_roles(row.get("roles") or "")
+        except NetworkError as error:
+            errors.append(RowError(number, "roles", str(error)))
+    return extra
+
+
+def _parents_first(plan: list[tuple]) -> list[tuple]:
     codes = {p[0] for p in plan}
     ordered, placed, pending = [], set(), list(plan)
     while pending:
@@ -415,7 +524,11 @@ def _rows_from_table(name: str, table: list[list[str]]) -> list[dict[str, str]]:
             _("%(file)s, row 1: missing columns %(columns)s")
             % {"file": name, "columns": ", ".join(missing)}
         )
-    return [dict(zip(header, (cell.strip() for cell in row), strict=False)) for row in table[1:]]
+    width = len(header)  # a short row's missing cells are empty, not absent
+    return [
+        dict(zip(header, [cell.strip() for cell in row] + [""] * (width - len(row)), strict=False))
+        for row in table[1:]
+    ]
 
 
 def institution_template() -> bytes:
@@ -427,18 +540,55 @@ def institution_template() -> bytes:
     sheet = book.active
     sheet.title = "机构"
     sheet.append(list(INSTITUTION_HEADERS_ZH))
-    sheet.append(["640323100001", "花马池镇卫生院", "township_health_center", "640323100"])
+    sheet.append(
+        ["640323100001", "花马池镇卫生院", "township_health_center", "640323100", "公立", ""]
+    )
     types = DataValidation(type="list", formula1='"' + ",".join(InstitutionType.values) + '"')
     sheet.add_data_validation(types)
     types.add("C2:C2000")
-    for column in "ABCD":
+    owned = DataValidation(type="list", formula1='"公立,民营"', allow_blank=True)
+    sheet.add_data_validation(owned)
+    owned.add("E2:E2000")
+    for column in "ABCDEF":
         sheet.column_dimensions[column].width = 24
     legend = book.create_sheet("机构类型")
     legend.append(["type", "名称"])
     for value, label in InstitutionType.choices:
         legend.append([value, str(label)])
+    legend = book.create_sheet("机构定位")
+    legend.append(["roles", "名称"])
+    for value, label in InstitutionRole.choices:
+        legend.append([value, str(label)])
     out = io.BytesIO()
     book.save(out)
+    return out.getvalue()
+
+
+EXPORT_COLUMNS = (*INSTITUTION_COLUMNS, *OPTIONAL_INSTITUTION_COLUMNS)
+
+
+def institution_rows(under: OrgUnit) -> list[dict[str, str]]:
+    """The institutions beneath `under` as import rows (code, name, type, parent, ownership,
+    roles): a file of them is a valid import of itself and changes nothing."""
+    units = OrgUnit.objects.filter(kind=Kind.INSTITUTION, path__startswith=under.path)
+    return [
+        {
+            "code": unit.code,
+            "name": unit.name,
+            "type": unit.institution_type,
+            "parent": unit.parent.code,
+            "ownership": unit.ownership or Ownership.PUBLIC,
+            "roles": unit.roles,
+        }
+        for unit in units.select_related("parent").order_by("path")
+    ]
+
+
+def export_institutions_csv(under: OrgUnit) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(institution_rows(under))
     return out.getvalue()
 
 

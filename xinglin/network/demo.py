@@ -13,6 +13,7 @@ from xinglin.network.actions import (
     create_user,
     import_divisions,
     move_orgunit,
+    update_institution,
 )
 from xinglin.network.models import OrgUnit, Role
 from xinglin.standards.catalogue import sync_catalogue
@@ -27,6 +28,12 @@ COUNTY_INSTITUTIONS = [
     ("640323000003", "盐池县妇幼保健计划生育服务中心", "maternal_child_hospital"),
     ("640323000004", "盐池县残疾人康复中心", "disability_rehab_center"),
 ]
+# The county's designated hospitals (机构定位): what "县中医医院" etc. in the packs mean.
+DESIGNATIONS = {
+    "640323000001": "county_tcm_hospital",
+    "640323000002": "county_general_hospital",
+    "640323000003": "county_mch_hospital",
+}
 # township code -> (residents in 2021, villages with a clinic)
 TOWNSHIPS = {
     "640323001": (21000, []),
@@ -79,6 +86,9 @@ def _add(code: str, name: str, kind: str, parent: OrgUnit, opened: date | None =
 def _institutions(county: OrgUnit) -> None:
     for code, name, kind in COUNTY_INSTITUTIONS:
         _add(code, name, kind, county)
+        unit = OrgUnit.objects.get(code=code)
+        if code in DESIGNATIONS and not unit.has_role(DESIGNATIONS[code]):
+            update_institution(unit, roles=[*unit.role_list, DESIGNATIONS[code]], channel="demo")
     for township_code, (_residents, villages) in TOWNSHIPS.items():
         township = OrgUnit.objects.get(code=township_code)
         short = township.name

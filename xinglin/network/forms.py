@@ -5,7 +5,7 @@ from datetime import date
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from xinglin.network.models import InstitutionType
+from xinglin.network.models import InstitutionRole, InstitutionType, Ownership
 
 
 class InstitutionForm(forms.Form):
@@ -16,6 +16,17 @@ class InstitutionForm(forms.Form):
     opened_on = forms.DateField(
         label=_("Opened on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+    # Left out of a post: unchanged (a new institution is public).
+    ownership = forms.ChoiceField(
+        label=_("Ownership"), choices=Ownership.choices, initial=Ownership.PUBLIC, required=False
+    )
+    roles = forms.MultipleChoiceField(
+        label=_("Designations"),
+        choices=InstitutionRole.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The names policy documents use for it, e.g. the county TCM hospital."),
+    )
 
 
 class NewInstitutionForm(InstitutionForm):
@@ -25,7 +36,9 @@ class NewInstitutionForm(InstitutionForm):
         max_length=32,
         help_text=_("Letters, digits and hyphens, e.g. 640323100001"),
     )
-    field_order = ["code", "name", "institution_type", "address", "phone", "opened_on"]
+    field_order = [
+        "code", "name", "institution_type", "ownership", "roles", "address", "phone", "opened_on"
+    ]  # fmt: skip
 
 
 class MoveForm(forms.Form):

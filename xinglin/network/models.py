@@ -64,6 +64,31 @@ def join_roles(roles) -> str:
     return ROLE_SEPARATOR.join(sorted({str(role) for role in roles if role}))
 
 
+# Words a sheet may use for ownership and roles besides the codes: the Chinese labels and the
+# names policy documents use (所有制: 公立/政府办 vs 民营/社会办; 县（区）中医医院 …).
+OWNERSHIP_WORDS = {
+    "公立": Ownership.PUBLIC,
+    "公办": Ownership.PUBLIC,
+    "政府办": Ownership.PUBLIC,
+    "民营": Ownership.PRIVATE,
+    "私立": Ownership.PRIVATE,
+    "社会办": Ownership.PRIVATE,
+}
+ROLE_WORDS = {
+    "县中医医院": InstitutionRole.COUNTY_TCM_HOSPITAL,
+    "县级中医医院": InstitutionRole.COUNTY_TCM_HOSPITAL,
+    "县（区）中医医院": InstitutionRole.COUNTY_TCM_HOSPITAL,
+    "区级中医医院": InstitutionRole.COUNTY_TCM_HOSPITAL,
+    "县综合医院": InstitutionRole.COUNTY_GENERAL_HOSPITAL,
+    "县级综合医院": InstitutionRole.COUNTY_GENERAL_HOSPITAL,
+    "县人民医院": InstitutionRole.COUNTY_GENERAL_HOSPITAL,
+    "县妇幼保健院": InstitutionRole.COUNTY_MCH_HOSPITAL,
+    "县级妇幼保健机构": InstitutionRole.COUNTY_MCH_HOSPITAL,
+    "市中医医院": InstitutionRole.CITY_TCM_HOSPITAL,
+    "市级中医医院": InstitutionRole.CITY_TCM_HOSPITAL,
+}
+
+
 GRASSROOTS_TYPES = (
     InstitutionType.COMMUNITY_HEALTH_CENTER,
     InstitutionType.TOWNSHIP_HEALTH_CENTER,
@@ -123,6 +148,18 @@ class OrgUnit(models.Model):
         return role in self.role_list
 
     @property
+    def role_labels(self) -> list[str]:
+        """The unit's designations in words (县中医医院, …)."""
+        return [
+            str(InstitutionRole(r).label) if r in InstitutionRole.values else r
+            for r in self.role_list
+        ]
+
+    @property
+    def ownership_label(self) -> str:
+        return str(Ownership(self.ownership or Ownership.PUBLIC).label)
+
+    @property
     def type_label(self) -> str:
         if self.is_institution:
             return str(InstitutionType(self.institution_type).label)
@@ -152,6 +189,64 @@ class OrgUnitHistory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.orgunit_id} {self.path} {self.valid_from}–{self.valid_to or ''}"
+
+
+class OrgUnitChange(models.Model):
+    """A change of an institution's attributes (name, type, ownership, roles, …), one row per
+    field, shown with the unit's history; the tree position's history is OrgUnitHistory."""
+
+    orgunit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="changes")
+    field = models.CharField(max_length=32)
+    old = models.CharField(max_length=200, blank=True)
+    new = models.CharField(max_length=200, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    at = models.DateTimeField()
+    channel = models.CharField(max_length=12, blank=True)  # web, import, demo, …
+
+    class Meta:
+        ordering = ["orgunit", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.orgunit_id} {self.field}: {self.old} -> {self.new}"
+
+    @property
+    def field_label(self) -> str:
+        return str(CHANGE_FIELD_LABELS.get(self.field, self.field))
+
+    @property
+    def old_label(self) -> str:
+        return _value_label(self.field, self.old)
+
+    @property
+    def new_label(self) -> str:
+        return _value_label(self.field, self.new)
+
+
+CHANGE_FIELD_LABELS = {
+    "name": _("Name"),
+    "institution_type": _("Type"),
+    "address": _("Address"),
+    "phone": _("Phone"),
+    "opened_on": _("Opened on"),
+    "ownership": _("Ownership"),
+    "roles": _("Designations"),
+}
+
+
+def _value_label(field: str, value: str) -> str:
+    """A recorded value in words: codes of types, ownership and roles become their names."""
+    choices = {"institution_type": InstitutionType, "ownership": Ownership}
+    if field in choices and value in choices[field].values:
+        return str(choices[field](value).label)
+    if field == "roles":
+        return "、".join(
+            str(InstitutionRole(r).label) if r in InstitutionRole.values else r
+            for r in value.split(ROLE_SEPARATOR)
+            if r
+        )
+    return value
 
 
 class Role(models.TextChoices):

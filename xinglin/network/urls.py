@@ -11,6 +11,7 @@ urlpatterns = [
     path("import/template.xlsx", views.import_template, name="import_template"),
     path("<str:code>/", views.orgunit, name="orgunit"),
     path("<str:code>/children.<str:fmt>", views.children_export, name="children_export"),
+    path("<str:code>/institutions.csv", views.institutions_export, name="institutions_export"),
     path("<str:code>/edit/", views.edit, name="edit"),
     path("<str:code>/add/", views.add, name="add"),
     path("<str:code>/move/", views.move, name="move"),

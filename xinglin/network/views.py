@@ -15,6 +15,7 @@ from xinglin.network.actions import (
     NetworkError,
     close_orgunit,
     create_institution,
+    export_institutions_csv,
     import_institutions,
     institution_template,
     move_orgunit,
@@ -39,6 +40,8 @@ CHILD_FIELDS = (
     "institution_type",
     "opened_on",
     "closed_on",
+    "ownership",
+    "roles",
 )
 
 
@@ -63,6 +66,7 @@ def orgunit(request, code):
         "ancestors": _visible_ancestors(request.user, unit),
         "children": _children(unit),
         "history": unit.history.select_related("parent").order_by("valid_from"),
+        "changes": unit.changes.select_related("changed_by"),
         "can_manage": access.can(request.user, "manage", unit),
         "populations": _populations(unit),
         "query": query,
@@ -96,19 +100,30 @@ def children_export(request, code, fmt):
 
 
 @login_required
+def institutions_export(request, code):
+    """Every institution beneath the unit in the import's own format (a valid import of
+    itself): code, name, type, parent, ownership, roles."""
+    unit = access.get_orgunit_for_user(request.user, code)
+    response = HttpResponse(
+        "\ufeff" + export_institutions_csv(unit), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{unit.code}-institutions.csv"'
+    return response
+
+
+@login_required
 def edit(request, code):
     unit = access.get_orgunit_for_user(request.user, code, "manage")
     if not unit.is_institution:
         raise Http404(code)
-    form = InstitutionForm(
-        request.POST or None,
-        initial={
-            f: getattr(unit, f)
-            for f in ("name", "institution_type", "address", "phone", "opened_on")
-        },
-    )
+    initial = {
+        f: getattr(unit, f) for f in ("name", "institution_type", "address", "phone", "opened_on")
+    }
+    initial.update(ownership=unit.ownership or "public", roles=unit.role_list)
+    form = InstitutionForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        update_institution(unit, user=request.user, **form.cleaned_data)
+        fields = {k: v for k, v in form.cleaned_data.items() if k != "ownership" or v}
+        update_institution(unit, user=request.user, **fields)
         messages.success(request, _("Saved."))
         return redirect("network:orgunit", unit.code)
     return render(

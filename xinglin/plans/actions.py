@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
@@ -21,6 +21,7 @@ from xinglin.plans.indicators import find_indicator
 from xinglin.plans.models import (
     Department,
     Evidence,
+    EvidenceKind,
     EvidenceStatus,
     IndicatorLink,
     Milestone,
@@ -33,6 +34,8 @@ from xinglin.plans.models import (
     TaskStatus,
     TaskUpdate,
     UpdateKind,
+    period_covers,
+    year_bounds,
 )
 from xinglin.plans.packs import PackError, PlanPack, parse_month_day, read_departments
 from xinglin.standards.expressions import TargetError, parse_target
@@ -259,6 +262,41 @@ def complete_milestone(milestone: Milestone, *, on: date | None = None) -> Miles
 # ---------------------------------------------------------------- evidence
 
 
+Period = tuple[date, "date | None"]
+
+
+def evidence_kind_for(*, task: Task | None = None, pack: str = "", indicator: str = "") -> str:
+    """What evidence for a task or an item needs: the item's kind; for a task, "annual" when
+    any evidence item it is linked to needs the year's records, else "standing"."""
+    if task is None:
+        info = find_indicator(pack, indicator)
+        return (info.evidence_kind if info else "") or EvidenceKind.STANDING
+    for link in task.indicator_links.all():
+        info = find_indicator(link.pack, link.indicator)
+        if info is not None and info.evidence_kind == EvidenceKind.ANNUAL:
+            return EvidenceKind.ANNUAL
+    return EvidenceKind.STANDING
+
+
+def default_period(kind: str, day: date | None = None) -> Period:
+    """This year's records for an annual item, else a document valid from `day` (today)."""
+    day = day or timezone.localdate()
+    return year_bounds(day.year) if kind == EvidenceKind.ANNUAL else (day, None)
+
+
+def _checked_period(period: Period | None, kind: str) -> Period:
+    if period is None:
+        return default_period(kind)
+    start, end = period
+    if start is None:
+        raise PlanError(_("Say from when the evidence is valid."))
+    if end is not None and end < start:
+        raise PlanError(_("The period covered ends before it starts."))
+    if kind == EvidenceKind.ANNUAL and end is None:
+        raise PlanError(_("This item needs the records of a year: give the year they cover."))
+    return start, end
+
+
 @transaction.atomic
 def upload_evidence(
     *,
@@ -270,12 +308,18 @@ def upload_evidence(
     pack: str = "",
     indicator: str = "",
     description: str = "",
+    period: Period | None = None,
 ) -> Evidence:
     """Store an evidence file for a task, or for an indicator's evidence item (`pack`,
-    `indicator`). Raises EvidenceFileError (wrong type, too large, empty) or PlanError."""
+    `indicator`), covering `period` (start, end or None for a standing document; by default
+    this year for an item needing the year's records, else valid from today). Raises
+    EvidenceFileError (wrong type, too large, empty) or PlanError."""
     checked = check_file(name, content)
     if task is None and find_indicator(pack, indicator) is None:
         raise PlanError(_("Unknown indicator %(ref)s.") % {"ref": f"{pack}/{indicator}"})
+    start, end = _checked_period(
+        period, evidence_kind_for(task=task, pack=pack, indicator=indicator)
+    )
     evidence = Evidence(
         orgunit=orgunit,
         task=task,
@@ -286,6 +330,8 @@ def upload_evidence(
         size=len(content),
         sha256=hashlib.sha256(content).hexdigest(),
         description=description.strip()[:300],
+        period_start=start,
+        period_end=end,
         uploaded_by=user,
         uploaded_at=timezone.now(),
     )
@@ -293,29 +339,92 @@ def upload_evidence(
     evidence.file.save(f"{uuid.uuid4().hex}.{checked.kind}", ContentFile(content), save=False)
     evidence.save()
     if task is not None:
-        _journal(task, user, UpdateKind.EVIDENCE, text=evidence.name)
+        _journal(task, user, UpdateKind.EVIDENCE, text=f"{evidence.name} ({evidence.period_label})")
     return evidence
 
 
 @transaction.atomic
-def review_evidence(evidence: Evidence, *, user: User, accept: bool, comment: str = "") -> Evidence:
+def review_evidence(
+    evidence: Evidence,
+    *,
+    user: User,
+    accept: bool,
+    comment: str = "",
+    period: Period | None = None,
+) -> Evidence:
+    """Accept or reject evidence; the reviewer may correct the period it covers. Accepting a
+    standing document for an item replaces the item's earlier open-ended documents: they stay
+    valid until the day before the new one's date."""
     if not accept and not comment.strip():
         raise PlanError(_("Say why the evidence is rejected."))
+    evidence = Evidence.objects.select_for_update().get(pk=evidence.pk)
+    before = evidence.period_label
+    if period is not None:
+        kind = evidence_kind_for(
+            task=evidence.task, pack=evidence.pack, indicator=evidence.indicator
+        )
+        evidence.period_start, evidence.period_end = _checked_period(period, kind)
     evidence.status = EvidenceStatus.ACCEPTED if accept else EvidenceStatus.REJECTED
     evidence.reviewed_by = user
     evidence.reviewed_at = timezone.now()
     evidence.review_comment = comment.strip()
-    evidence.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_comment"])
+    evidence.save(
+        update_fields=[
+            "status", "reviewed_by", "reviewed_at", "review_comment", "period_start", "period_end"
+        ]
+    )  # fmt: skip
+    replaced = _replace_standing(evidence) if accept else []
+    detail = f"evidence {evidence.pk} {evidence.status} covering {evidence.period_label}"
+    if evidence.period_label != before:
+        detail += f" (was {before})"
+    if replaced:
+        detail += "; replaces " + ", ".join(str(pk) for pk in replaced)
+    record_event(EventKind.EVIDENCE_DECISION, user=user, orgunit=evidence.orgunit, detail=detail)
+    if evidence.task_id:
+        verdict = _("accepted") if accept else _("rejected")
+        text = f"{evidence.name} ({evidence.period_label}): {verdict}"
+        text += f" — {evidence.review_comment}" if comment else ""
+        _journal(evidence.task, user, UpdateKind.REVIEW, text=text)
+    return evidence
+
+
+def _replace_standing(evidence: Evidence) -> list[int]:
+    """Close the item's earlier accepted open-ended documents at the new one's date."""
+    if evidence.period_end is not None or not evidence.indicator:
+        return []
+    earlier = Evidence.objects.filter(
+        orgunit=evidence.orgunit,
+        pack=evidence.pack,
+        indicator=evidence.indicator,
+        status=EvidenceStatus.ACCEPTED,
+        period_end__isnull=True,
+        period_start__lt=evidence.period_start,
+    ).exclude(pk=evidence.pk)
+    replaced = list(earlier.values_list("pk", flat=True))
+    earlier.update(period_end=evidence.period_start - timedelta(days=1))
+    return replaced
+
+
+@transaction.atomic
+def withdraw_evidence(evidence: Evidence, *, user: User, on: date, reason: str) -> Evidence:
+    """A standing document withdrawn (revoked, superseded outside Xinglin): it covers no day
+    after `on`."""
+    if not reason.strip():
+        raise PlanError(_("Say why the document is withdrawn."))
+    evidence = Evidence.objects.select_for_update().get(pk=evidence.pk)
+    if on < evidence.period_start:
+        raise PlanError(_("A document cannot be withdrawn before the date it is valid from."))
+    before = evidence.period_label
+    evidence.period_end = on
+    evidence.save(update_fields=["period_end"])
     record_event(
         EventKind.EVIDENCE_DECISION,
         user=user,
         orgunit=evidence.orgunit,
-        detail=f"evidence {evidence.pk} {evidence.status}",
+        detail=f"evidence {evidence.pk} withdrawn on {on.isoformat()} (was {before}): {reason}",
     )
     if evidence.task_id:
-        verdict = _("accepted") if accept else _("rejected")
-        text = f"{evidence.name}: {verdict}" + (f" — {evidence.review_comment}" if comment else "")
-        _journal(evidence.task, user, UpdateKind.REVIEW, text=text)
+        _journal(evidence.task, user, UpdateKind.REVIEW, text=f"{evidence.name}: {reason}")
     return evidence
 
 
@@ -345,9 +454,9 @@ def _as_orgunit(orgunit: OrgUnit | str) -> OrgUnit | None:
 def evidence_status(
     orgunit: OrgUnit | str, pack: str, indicator_id: str, *, year: int | None = None
 ) -> str:
-    """ "met" when a reviewer accepted evidence for the indicator (attached to the item itself
-    or to a task of `orgunit`'s plans linked to it), "not_met" when all its evidence was
-    rejected, else "awaiting_evidence"."""
+    """ "met" when a reviewer accepted evidence for the indicator covering `year` (attached to
+    the item itself or to a task of `orgunit`'s plans linked to it), "not_met" when all its
+    evidence covering `year` was rejected, else "awaiting_evidence"."""
     return evidence_statuses(orgunit, pack, [indicator_id], year=year)[indicator_id]
 
 
@@ -355,16 +464,19 @@ def evidence_statuses(
     orgunit: OrgUnit | str, pack: str, indicator_ids: list[str], *, year: int | None = None
 ) -> dict[str, str]:
     """evidence_status for several indicators of one pack in one query. `year`: the year
-    being judged (evidence must cover it; see the one-truth issue's dated evidence)."""
+    being judged; only evidence covering it counts (Evidence.covers, by what each item needs).
+    `year=None` counts all evidence whatever its period: only for callers with no year."""
     unit = _as_orgunit(orgunit)
     found: dict[str, set[str]] = {i: set() for i in indicator_ids}
     if unit is not None:
         rows = _evidence_for(unit, pack, list(indicator_ids)).values_list(
-            "indicator", "task__indicator_links__indicator", "status"
+            "indicator", "task__indicator_links__indicator", "status", "period_start", "period_end"
         )
-        for direct, linked, status in rows:
+        for direct, linked, status, start, end in rows:
             for ident in {direct, linked} & set(found):
-                found[ident].add(status)
+                kind = evidence_kind_for(pack=pack, indicator=ident)
+                if year is None or period_covers(start, end, year, kind):
+                    found[ident].add(status)
     return {ident: _status_of(statuses) for ident, statuses in found.items()}
 
 
@@ -378,6 +490,21 @@ def evidence_statuses_for_units(
         code = unit.code if isinstance(unit, OrgUnit) else str(unit)
         found[code] = evidence_statuses(unit, pack, indicator_ids, year=year)
     return found
+
+
+def evidence_for_item(orgunit: OrgUnit, pack: str, indicator: str, year: int | None = None):
+    """The evidence of one item (attached to it or to a linked task), newest first; with
+    `year`, only the evidence covering that year — what evidence_status judges on."""
+    rows = (
+        _evidence_for(orgunit, pack, [indicator])
+        .select_related("uploaded_by", "reviewed_by", "task")
+        .distinct()
+        .order_by("-uploaded_at", "-id")
+    )
+    if year is None:
+        return list(rows)
+    kind = evidence_kind_for(pack=pack, indicator=indicator)
+    return [e for e in rows if e.covers(year, kind)]
 
 
 # ---------------------------------------------------------------- rectification

@@ -14,6 +14,8 @@ from xinglin.network.actions import create_user
 from xinglin.network.models import Membership, OrgUnit, Role
 from xinglin.plans.actions import (
     create_rectification,
+    default_period,
+    evidence_kind_for,
     load_departments,
     load_plan,
     review_evidence,
@@ -23,11 +25,13 @@ from xinglin.plans.actions import (
 from xinglin.plans.models import (
     Department,
     Evidence,
+    EvidenceKind,
     Plan,
     RectificationTask,
     Task,
     TaskStatus,
     TaskUpdate,
+    year_bounds,
 )
 from xinglin.plans.packs import read_packs
 
@@ -48,6 +52,8 @@ ACCEPTED_ITEMS = [
 ]
 PENDING_ITEMS = ["organisation.creation_plan", "development.talent_policy", "development.land_use"]
 REJECTED_ITEMS = ["development.medical_insurance"]
+# Annual items whose records of the current year are not yet uploaded.
+RECORDS_LACKING_LAST_YEAR = ["development.funding"]
 # (pack, indicator, owner, measure, deadline, value at creation, value at closure or None)
 RECTIFICATIONS = [
     (
@@ -171,6 +177,7 @@ def _evidence_for_task(task, uploader, reviewer, rng: random.Random, day: date |
         content=_pdf(f"{task.plan.pack} {task.number}", task.title_zh),
         user=uploader,
         description="工作总结及佐证材料",
+        period=default_period(evidence_kind_for(task=task), day),
     )
     if rng.random() < 0.35:
         photo = upload_evidence(
@@ -179,6 +186,7 @@ def _evidence_for_task(task, uploader, reviewer, rng: random.Random, day: date |
             name=f"{task.number} 现场照片.png",
             content=_png(task.number),
             user=uploader,
+            period=default_period(evidence_kind_for(task=task), day),
         )
         Evidence.objects.filter(pk=photo.pk).update(uploaded_at=_at(day))
     roll = rng.random()
@@ -190,24 +198,37 @@ def _evidence_for_task(task, uploader, reviewer, rng: random.Random, day: date |
 
 
 def _evidence_items(county: OrgUnit, users: dict) -> None:
+    """Dated evidence: a standing document valid from its date, or one file of records per
+    year for an item asking for the year's records (the last year missing for one item, so
+    the demo shows an item met in earlier years and awaiting evidence in the latest)."""
     reviewer = users["bureau"]
     pack = "demo-county-2022"
+    today = timezone.localdate()
     for indicator in ACCEPTED_ITEMS + PENDING_ITEMS + REJECTED_ITEMS:
         if Evidence.objects.filter(orgunit=county, pack=pack, indicator=indicator).exists():
             continue
-        evidence = upload_evidence(
-            orgunit=county,
-            pack=pack,
-            indicator=indicator,
-            name=f"{indicator}.pdf",
-            content=_pdf(pack, indicator),
-            user=reviewer,
-            description="佐证材料",
-        )
-        if indicator in ACCEPTED_ITEMS:
-            review_evidence(evidence, user=reviewer, accept=True, comment="符合标准")
-        elif indicator in REJECTED_ITEMS:
-            review_evidence(evidence, user=reviewer, accept=False, comment="文件未体现中医药内容")
+        if evidence_kind_for(pack=pack, indicator=indicator) == EvidenceKind.ANNUAL:
+            last = today.year - 1 if indicator in RECORDS_LACKING_LAST_YEAR else today.year
+            periods = [year_bounds(year) for year in range(today.year - 3, last + 1)]
+        else:
+            periods = [(date(today.year - 3, 3, 1), None)]
+        for start, end in periods:
+            evidence = upload_evidence(
+                orgunit=county,
+                pack=pack,
+                indicator=indicator,
+                name=f"{indicator} {start.year}.pdf" if end else f"{indicator}.pdf",
+                content=_pdf(pack, indicator),
+                user=reviewer,
+                description="佐证材料",
+                period=(start, end),
+            )
+            if indicator in ACCEPTED_ITEMS:
+                review_evidence(evidence, user=reviewer, accept=True, comment="符合标准")
+            elif indicator in REJECTED_ITEMS:
+                review_evidence(
+                    evidence, user=reviewer, accept=False, comment="文件未体现中医药内容"
+                )
 
 
 def _rectifications(county: OrgUnit, user) -> None:

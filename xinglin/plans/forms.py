@@ -1,10 +1,19 @@
 from __future__ import annotations
 
+from datetime import date
+
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from xinglin.plans.files import MAX_EVIDENCE_BYTES
-from xinglin.plans.models import STORED_STATUSES, Department, TaskStatus
+from xinglin.plans.models import (
+    STORED_STATUSES,
+    Department,
+    EvidenceKind,
+    TaskStatus,
+    year_bounds,
+)
 
 
 class StatusForm(forms.Form):
@@ -21,8 +30,41 @@ class CommentForm(forms.Form):
 
 
 class EvidenceForm(forms.Form):
+    """An evidence upload. What it asks for the period follows what the item needs (`kind`):
+    the year the records cover, or the date a standing document is valid from."""
+
     file = forms.FileField(label=_("File (PDF, PNG, JPEG, DOCX, XLSX; at most 20 MB)"))
     description = forms.CharField(label=_("Description"), required=False, max_length=300)
+    # Left empty: this year's records, or a document valid from today (default_period).
+    year = forms.IntegerField(
+        label=_("Year the records cover"), min_value=1990, max_value=2100, required=False
+    )
+    valid_from = forms.DateField(
+        label=_("Valid from (date of the document)"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        required=False,
+    )
+
+    def __init__(
+        self, *args, kind: str = EvidenceKind.STANDING, year: int | None = None, **kwargs
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+        today = timezone.localdate()
+        if kind == EvidenceKind.ANNUAL:
+            del self.fields["valid_from"]
+            self.fields["year"].initial = year or today.year
+        else:
+            del self.fields["year"]
+            self.fields["valid_from"].initial = today
+
+    def period(self) -> tuple[date, date | None] | None:
+        """The period covered as entered; None when left empty (the default applies)."""
+        if self.kind == EvidenceKind.ANNUAL:
+            year = self.cleaned_data.get("year")
+            return year_bounds(year) if year else None
+        start = self.cleaned_data.get("valid_from")
+        return (start, None) if start else None
 
     def clean_file(self):
         upload = self.cleaned_data["file"]

@@ -11,6 +11,8 @@ from pathlib import Path
 import yaml
 from django.utils.translation import get_language
 
+from xinglin.standards.loader import evidence_kind
+
 INDICATOR_PACKS_DIR = Path(__file__).resolve().parent.parent / "standards" / "packs"
 
 
@@ -26,6 +28,7 @@ class IndicatorInfo:
     evidence_zh: str
     evidence_en: str
     source: str
+    evidence_kind: str = ""  # annual | standing for evidence items (standards.loader)
 
     @property
     def ref(self) -> str:
@@ -52,6 +55,15 @@ def _text(value, lang: str) -> str:
     return str(value or "") if lang == "zh" else ""
 
 
+def _evidence_kind(item: dict) -> str:
+    if item.get("kind") != "evidence":
+        return ""
+    try:
+        return evidence_kind(item)
+    except ValueError:
+        return "annual"  # `packs check` reports the bad value; the stricter reading meanwhile
+
+
 @cache
 def read_indicator_packs(
     directory: Path = INDICATOR_PACKS_DIR,
@@ -75,6 +87,7 @@ def read_indicator_packs(
                 evidence_zh=_text(item.get("evidence"), "zh"),
                 evidence_en=_text(item.get("evidence"), "en"),
                 source=str(item.get("source", "")),
+                evidence_kind=_evidence_kind(item),
             )
             for item in data.get("indicators") or []
         }

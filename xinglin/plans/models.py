@@ -254,9 +254,21 @@ class EvidenceStatus(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
+class EvidenceKind(models.TextChoices):
+    """What an evidence item needs (the pack's `evidence_kind`, see standards.loader)."""
+
+    ANNUAL = "annual", _("This year's records")
+    STANDING = "standing", _("A standing document")
+
+
 class Evidence(models.Model):
     """A file supporting a task or directly an indicator's evidence item (`pack`/`indicator`).
-    `orgunit` is the county whose plan or scorecard it belongs to."""
+    `orgunit` is the county whose plan or scorecard it belongs to.
+
+    The period it covers runs from `period_start` to `period_end` (inclusive): a year's records
+    cover 1 January to 31 December of that year (or several whole years); a standing document
+    is valid from its date, open-ended (`period_end` null) until it is replaced or withdrawn.
+    An item is met in a year only by accepted evidence covering that year (`covers`)."""
 
     orgunit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="evidence")
     task = models.ForeignKey(
@@ -270,6 +282,8 @@ class Evidence(models.Model):
     size = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
     description = models.CharField(max_length=300, blank=True)
+    period_start = models.DateField(_("covers from"))
+    period_end = models.DateField(_("covers until"), null=True, blank=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -289,6 +303,44 @@ class Evidence(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def covers(self, year: int, kind: str = EvidenceKind.STANDING) -> bool:
+        return period_covers(self.period_start, self.period_end, year, kind)
+
+    @property
+    def is_whole_years(self) -> bool:
+        return (
+            self.period_end is not None
+            and (self.period_start.month, self.period_start.day) == (1, 1)
+            and (self.period_end.month, self.period_end.day) == (12, 31)
+        )
+
+    @property
+    def period_label(self) -> str:
+        """The period covered in words: 2024年度, 2023–2024年度, 自2024-08-19起有效, …"""
+        start, end = self.period_start, self.period_end
+        if end is None:
+            return _("valid from %(day)s") % {"day": start.isoformat()}
+        if self.is_whole_years:
+            if start.year == end.year:
+                return _("year %(year)s") % {"year": start.year}
+            return _("years %(first)s–%(last)s") % {"first": start.year, "last": end.year}
+        return _("%(start)s to %(end)s") % {"start": start.isoformat(), "end": end.isoformat()}
+
+
+def period_covers(start: date, end: date | None, year: int, kind: str) -> bool:
+    """Whether evidence covering `start`..`end` (inclusive; None = open-ended) covers `year`
+    for an item of `kind`. For an item needing the year's records (annual), open-ended
+    evidence counts only for the year it starts in: a standing document is not next year's
+    record."""
+    if kind == EvidenceKind.ANNUAL and end is None:
+        return start.year == year
+    return start <= date(year, 12, 31) and (end is None or end >= date(year, 1, 1))
+
+
+def year_bounds(first: int, last: int | None = None) -> tuple[date, date]:
+    """The period covering the whole years `first`..`last`."""
+    return date(first, 1, 1), date(last or first, 12, 31)
 
 
 class RectificationStatus(models.TextChoices):

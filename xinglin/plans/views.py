@@ -188,7 +188,7 @@ def task(request, pk):
         "can_manage": manage,
         "status_form": StatusForm(initial={"status": task.status}),
         "comment_form": CommentForm(),
-        "evidence_form": EvidenceForm(),
+        "evidence_form": EvidenceForm(kind=actions.evidence_kind_for(task=task)),
     }
     return render(request, "plans/task.html", context)
 
@@ -233,7 +233,10 @@ def task_evidence(request, pk):
 
 
 def _store_upload(request, **target) -> bool:
-    form = EvidenceForm(request.POST, request.FILES)
+    kind = actions.evidence_kind_for(
+        task=target.get("task"), pack=target.get("pack", ""), indicator=target.get("indicator", "")
+    )
+    form = EvidenceForm(request.POST, request.FILES, kind=kind)
     if not form.is_valid():
         for error in form.errors.values():
             messages.error(request, " ".join(error))
@@ -245,6 +248,7 @@ def _store_upload(request, **target) -> bool:
             content=upload.read(),
             user=request.user,
             description=form.cleaned_data["description"],
+            period=form.period(),
             **target,
         )
     except (EvidenceFileError, actions.PlanError) as error:
@@ -353,23 +357,39 @@ def _unit_for_department(user, orgunit_code, department_code):
 
 @login_required
 def items(request, orgunit, pack):
+    """A county's evidence items of a pack as judged for one year (`?year=`, default this
+    year): the status the scorecard gives and the evidence covering that year."""
     unit = access.get_orgunit_for_user(request.user, orgunit)
     listed = evidence_items(pack)
     if not listed:
         raise Http404(pack)
-    statuses = actions.evidence_statuses(unit, pack, [i.id for i in listed])
-    files = Evidence.objects.filter(orgunit=unit, pack=pack).select_related("uploaded_by")
-    by_item: dict[str, list] = {}
-    for evidence in files:
-        by_item.setdefault(evidence.indicator, []).append(evidence)
+    year = _year(request)
+    statuses = actions.evidence_statuses(unit, pack, [i.id for i in listed], year=year)
+    rows = []
+    for info in listed:
+        files = actions.evidence_for_item(unit, pack, info.id)
+        covering = {e.pk for e in files if e.covers(year, info.evidence_kind)}
+        form = EvidenceForm(kind=info.evidence_kind, auto_id=f"id_{info.id}_%s", year=year)
+        rows.append((info, statuses[info.id], files, covering, form))
     context = {
         "unit": unit,
         "pack": pack,
-        "rows": [(i, statuses[i.id], by_item.get(i.id, [])) for i in listed],
+        "year": year,
+        "years": range(year - 3, year + 2),
+        "rows": rows,
         "can_manage": access.can_manage(request.user, unit),
-        "evidence_form": EvidenceForm(),
     }
     return render(request, "plans/items.html", context)
+
+
+def _year(request) -> int:
+    """The year asked for; by default last year, the scorecard's default period."""
+    default = _today().year - 1
+    try:
+        year = int(request.GET.get("year", ""))
+    except ValueError:
+        return default
+    return year if 1990 <= year <= 2100 else default
 
 
 @login_required

@@ -31,6 +31,11 @@ INSTITUTION_TYPES = (
     "disability_rehab_center",
     "elderly_care_home",
 )
+# What an evidence item needs (`evidence_kind`): this period's records (annual) or a standing
+# document, valid from its date until replaced or withdrawn. Without the key, an item whose
+# name, text or evidence says 本年度/年度/每年 asks for the year's records.
+EVIDENCE_KINDS = ("annual", "standing")
+ANNUAL_WORDS = ("本年度", "年度", "每年")
 # pack wording -> network.DivisionLevel
 DIVISION_LEVELS = {"province": "province", "prefecture": "city", "city": "city",
                    "county": "county", "township": "township"}  # fmt: skip
@@ -75,6 +80,7 @@ class PackIndicator:
     ownership: str = ""  # covered institutions must have this ownership (public|private)
     evidence_zh: str = ""
     evidence_en: str = ""
+    evidence_kind: str = ""  # EVIDENCE_KINDS for evidence items, "" for computed ones
 
     @property
     def is_computed(self) -> bool:
@@ -106,6 +112,21 @@ def _text(value, language: str) -> str:
     if isinstance(value, dict):
         return str(value.get(language, "") or "")
     return str(value or "")
+
+
+def evidence_kind(entry: dict) -> str:
+    """What an evidence item of a pack entry needs: its `evidence_kind`, or "annual" when its
+    wording asks for the year's records (ANNUAL_WORDS), else "standing". ValueError for an
+    unknown `evidence_kind`."""
+    declared = entry.get("evidence_kind")
+    if declared is not None:
+        if declared not in EVIDENCE_KINDS:
+            raise ValueError(
+                f"evidence_kind {declared!r} is not one of {', '.join(EVIDENCE_KINDS)}"
+            )
+        return str(declared)
+    wording = " ".join(_text(entry.get(key), "zh") for key in ("name", "text", "evidence"))
+    return "annual" if any(word in wording for word in ANNUAL_WORDS) else "standing"
 
 
 def read_elements(path: Path = CORE_FILE) -> dict[str, str]:
@@ -186,6 +207,12 @@ def _indicator(file: str, number: int, entry: dict, elements: dict[str, str]) ->
     if deadline is not None and not (isinstance(deadline, int) and 1900 < deadline < 2200):
         raise fail(f"deadline {deadline!r} is not a year")
     expression, target, unit = None, None, str(entry.get("unit", ""))
+    needs = ""
+    if kind == "evidence":
+        try:
+            needs = evidence_kind(entry)
+        except ValueError as error:
+            raise fail(str(error)) from error
     if kind == "computed":
         expression, target = _computed(entry, elements, fail)
         if unit not in UNITS:
@@ -215,6 +242,7 @@ def _indicator(file: str, number: int, entry: dict, elements: dict[str, str]) ->
         evaluate_at=tuple(evaluate_at),
         evidence_zh=_text(entry.get("evidence"), "zh"),
         evidence_en=_text(entry.get("evidence"), "en"),
+        evidence_kind=needs,
     )
 
 

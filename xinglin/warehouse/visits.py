@@ -10,8 +10,8 @@ are a scan of a few narrow columns:
   visit_departments/all.parquet        id, department (the names, ids kept by the manifest)
   visit_institutions/all.parquet       id, code (every institution, from the org-unit table)
   visit_items/all.parquet              id, code (the technique catalogue)
-The TCM-visit rule's department part is applied to the few department names, not to every
-row: the figures query tests `department_id IN (…)` and the flags.
+The TCM-visit rule (care/tcm_visit.py)'s department part is applied to the few department
+names, not to every row: the figures query tests `department_id IN (…)` and the flags.
 
 Export unit = one import batch (care.VisitImport). The manifest keeps each exported batch's
 row count; an export writes batches that are new or whose count changed (a later import
@@ -188,18 +188,18 @@ def _columns(rows: list[tuple]) -> dict[str, list]:
 
 
 def tcm_condition(warehouse: Warehouse, rules: dict) -> str:
-    """The TCM-visit rule over the visits table: the department part decided once per
-    department name (care.visits.is_tcm_visit), the flags per row. Only integers and column
-    names enter the SQL text."""
-    from xinglin.care.visits import is_tcm_visit
+    """The TCM-visit rule (care.tcm_visit) over the visits table, in DuckDB's SQL: the
+    department part decided once per department name, reaching the SQL as integer ids; the
+    content flags per row."""
+    from xinglin.care.visits import tcm_definition
 
-    names = warehouse.query("SELECT id, department FROM visit_departments", max_rows=1_000_000)
-    ids = [i for i, name in names.rows if is_tcm_visit(name, False, False, False, rules)]
-    parts = [f"department_id IN ({', '.join(str(int(i)) for i in ids)})"] if ids else []
-    flags = {"tcm_diagnosis": "has_tcm_diagnosis", "technique": "has_technique",
-             "herbal_prescription": "has_herbal"}  # fmt: skip
-    parts += [column for rule, column in flags.items() if rules["rules"][rule].get("enabled")]
-    return " OR ".join(parts) or "FALSE"
+    definition = tcm_definition(rules)
+    ids = []
+    if definition.department is not None:
+        names = warehouse.query("SELECT id, department FROM visit_departments", max_rows=1_000_000)
+        counted = set(definition.departments_counted(name for _i, name in names.rows))
+        ids = [int(i) for i, name in names.rows if name in counted]
+    return definition.sql("duckdb", "department_id", ids)
 
 
 def visit_figures(warehouse: Warehouse, months: list[str], rules: dict | None = None):

@@ -48,8 +48,8 @@ def csv_bytes(rows, header=HEADER) -> bytes:
 def sample_rows():
     return [
         ["2025-01-03", HMC, "内科", "P0001", "J06.9", "", "", "0"],  # not TCM
-        ["2025-01-04", HMC, "中医科", "P0002", "", "", "", "0"],  # TCM department
-        ["2025/01/05", HMC, "全科", "P0003", "I10", "A07.01.01", "", ""],  # TCM diagnosis
+        ["2025-01-04", HMC, "中医科", "P0002", "", "", "", "0"],  # TCM department, no content
+        ["2025/01/05", HMC, "全科", "P0003", "I10", "A07.01.01", "", ""],  # TCM diagnosis only
         ["20250206", HMC, "全科", "P0001", "", "", "艾灸;拔罐", "否"],  # techniques
         ["2025-02-07 09:30:00", HMC, "全科", "P0004", "", "", "", "2"],  # herbal count
         ["2025-02-08", DSK, "50.01", "P0005", "", "", "filiform_needling", "0"],  # dept code
@@ -59,10 +59,12 @@ def sample_rows():
 def test_it_imports_the_default_layout_and_counts_tcm_visits(county, catalogue):
     result = import_visits("his.csv", csv_bytes(sample_rows()))
     assert result.errors == []
-    assert (result.rows, result.tcm_visits) == (6, 5)
+    # by content: the technique, the herbal prescription and the needling visit; the TCM
+    # department without content and the TCM diagnosis alone do not count by default
+    assert (result.rows, result.tcm_visits) == (6, 3)
     assert result.months == ["202501", "202502"]
     assert visit_figures(["202501", "202502"]) == [
-        (HMC, "202501", 3, 2), (HMC, "202502", 2, 2), (DSK, "202502", 1, 1)
+        (HMC, "202501", 3, 0), (HMC, "202502", 2, 2), (DSK, "202502", 1, 1)
     ]  # fmt: skip
     techniques = VisitTechnique.objects.values_list("item__code", flat=True)
     assert sorted(techniques) == ["filiform_needling", "fire_cupping", "moxibustion_suspended"]
@@ -146,12 +148,13 @@ def test_xlsx_with_chinese_headers(county, catalogue):
     book = Workbook()
     sheet = book.active
     sheet.append(["就诊日期", "机构编码", "就诊科室", "患者标识", "中医技术"])
-    sheet.append(["2025-03-01", HMC, "推拿科", "X1", ""])
-    sheet.append(["2025-03-02", HMC, "内科", "X2", ""])
+    sheet.append(["2025-03-01", HMC, "推拿科", "X1", "推拿"])
+    sheet.append(["2025-03-02", HMC, "推拿科", "X2", ""])  # the department alone: not TCM
+    sheet.append(["2025-03-02", HMC, "内科", "X3", ""])
     out = io.BytesIO()
     book.save(out)
     result = import_visits("his.xlsx", out.getvalue())
-    assert (result.rows, result.tcm_visits) == (2, 1)
+    assert (result.rows, result.tcm_visits) == (3, 1)
 
 
 def test_a_saved_mapping_reads_another_layout(county, catalogue):
@@ -186,12 +189,12 @@ def test_a_mapping_to_an_unknown_technique_code_is_refused(county, catalogue):
     ("department", "diagnosis", "technique", "herbal", "expected"),
     [
         ("内科", False, False, False, False),
-        ("中医科", False, False, False, True),
-        ("中医妇科", False, False, False, True),  # contains 中医
-        ("52", False, False, False, True),  # 中西医结合科 code
-        ("外科", True, False, False, True),
-        ("外科", False, True, False, True),
-        ("外科", False, False, True, True),
+        ("中医科", False, False, False, False),  # a TCM department without TCM content
+        ("中医妇科", False, False, False, False),
+        ("52", False, False, False, False),  # 中西医结合科 code
+        ("外科", True, False, False, False),  # a TCM diagnosis alone
+        ("外科", False, True, False, True),  # a non-drug therapy
+        ("外科", False, False, True, True),  # 中药饮片 / 中成药 prescription
     ],
 )
 def test_the_default_tcm_visit_rules(department, diagnosis, technique, herbal, expected):
@@ -201,15 +204,14 @@ def test_the_default_tcm_visit_rules(department, diagnosis, technique, herbal, e
 def test_rules_are_configurable_per_bureau(county, catalogue, tmp_path, monkeypatch):
     rules = tmp_path / "rules.yaml"
     rules.write_text(
-        "rules:\n  department: {enabled: true, names: [中医科]}\n"
-        "  herbal_prescription: {enabled: false}\ncomparison: {tolerance: 0.1}\n",
+        "rules:\n  department: {enabled: true, names: [中医科]}\ncomparison: {tolerance: 0.1}\n",
         encoding="utf-8",
     )
     monkeypatch.setenv("XINGLIN_TCM_VISIT_RULES", str(rules))
     assert tcm_rules()["comparison"]["tolerance"] == 0.1
     import_visits("his.csv", csv_bytes(sample_rows()))
-    # only the 中医科 visit counts now
-    assert [f[3] for f in visit_figures(["202501", "202502"])] == [1, 0, 0]
+    # the content visits, and now the 中医科 visit; still not the TCM diagnosis alone
+    assert [f[3] for f in visit_figures(["202501", "202502"])] == [1, 2, 1]
 
 
 def test_unknown_codes_are_accepted_and_counted_by_default(county, catalogue):
@@ -310,21 +312,24 @@ def test_the_warehouse_applies_each_rule_as_the_database_does(county, catalogue,
     months = [f"2025{m:02d}" for m in range(1, 13)]
     base = tcm_rules()
     variants = []
-    for enabled in (["department"], ["tcm_diagnosis", "herbal_prescription"], ["technique"], []):
+    for enabled in ([], ["department"], ["tcm_diagnosis"], ["department", "tcm_diagnosis"]):
         rules = copy.deepcopy(base)
-        for name, rule in rules["rules"].items():
-            rule["enabled"] = name in enabled
+        for name in ("department", "tcm_diagnosis"):
+            rules["rules"][name]["enabled"] = name in enabled
         variants.append(rules)
-    contains = copy.deepcopy(variants[0])
-    contains["rules"]["department"].update(names=[], contains=["针"], code_prefixes=["50"])
+    contains = copy.deepcopy(variants[1])
+    contains["rules"]["department"].update(
+        names=[], prefixes=[], contains=["针"], code_prefixes=["50"]
+    )
     variants.append(contains)
-    counts = set()
+    counts = []
     for rules in variants:
         mine = stored.visit_figures(warehouse, months, rules)
         assert mine == visit_figures(months, rules=rules)
-        counts.add(sum(f[3] for f in mine))
-    assert len(counts) == len(variants)  # the variants really differ
-    assert 0 in counts  # no rule enabled: no TCM visit
+        counts.append(sum(f[3] for f in mine))
+    assert len(set(counts)) == len(variants)  # the variants really differ
+    # content only: an independent count of the rows with a technique or a prescription
+    assert counts[0] == sum(1 for r in rows if r[6] or r[7] == "1")
 
 
 def test_a_warehouse_of_the_older_layout_is_rewritten(county, catalogue, tmp_path):

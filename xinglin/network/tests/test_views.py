@@ -131,7 +131,14 @@ def test_import_page_refuses_a_parent_outside_the_scope(client_for, bob):
 def test_import_template_has_chinese_headers_and_a_type_dropdown(client_for, bob):
     response = client_for(bob).get("/network/import/template.xlsx")
     sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]
-    assert [c.value for c in sheet[1]] == ["机构编码", "机构名称", "机构类型", "上级编码"]
+    assert [c.value for c in sheet[1]] == [
+        "机构编码",
+        "机构名称",
+        "机构类型",
+        "上级编码",
+        "所有制",
+        "机构定位",
+    ]
     assert "village_clinic" in sheet.data_validations.dataValidation[0].formula1
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from xinglin.evaluation.engine import evaluate
@@ -35,6 +37,7 @@ def test_a_reviewed_evidence_item_settles_the_engine_status(evidence_item, alice
         user=alice,
         pack="demo-county-2022",
         indicator=evidence_item,
+        period=(date(2025, 1, 1), None),
     )
     assert _status(evidence_item) == "awaiting_evidence"
     review_evidence(evidence, user=alice, accept=accept, comment="" if accept else "不完整")

@@ -194,7 +194,7 @@ def test_evidence_item_page_and_direct_upload(plan, alice, eve, client_for):
     url = reverse("plans:items", args=["640323", "rehab-2021-2025"])
     response = client.get(url)
     assert response.status_code == 200
-    ids = [info.id for info, _status, _files in response.context["rows"]]
+    ids = [row[0].id for row in response.context["rows"]]
     assert ids[:3] == [
         "rehab.plan_issued",
         "rehab.county_rehab_centre",
