@@ -56,7 +56,8 @@ class WriteResult:
     changed: int = 0
     unchanged: int = 0
     problems: list[Problem] = field(default_factory=list)
-    is_stored: bool = True
+    is_stored: bool = True  # accepted (on a dry run: would be stored)
+    dry_run: bool = False
 
 
 def write_values(
@@ -70,7 +71,12 @@ def write_values(
     result = write(candidates, user=user, channel=Channel.API, confirm=confirmed, dry_run=dry_run)
     refused = result.errors or (result.warnings and not confirmed)
     return WriteResult(
-        result.added, result.changed, result.unchanged, result.problems, is_stored=not refused
+        result.added,
+        result.changed,
+        result.unchanged,
+        result.problems,
+        is_stored=not refused,
+        dry_run=dry_run,
     )
 
 
