@@ -1,5 +1,5 @@
 """Writes of the API app: personal tokens, code mappings, and data values received through
-the API (checked by collection's validation, stored by its `store_values`)."""
+the API (checked and stored by collection's one write, `collection.actions.write`)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,9 @@ from django.utils.translation import gettext as _
 
 from xinglin.api import tokens
 from xinglin.api.models import ApiToken, CodeMapping
-from xinglin.collection.actions import _record_warnings, store_values
+from xinglin.collection.actions import write
 from xinglin.collection.batch import Candidate, Location, Problem
 from xinglin.collection.models import Channel
-from xinglin.collection.validation import check
 from xinglin.network.models import OrgUnit
 
 
@@ -57,27 +56,27 @@ class WriteResult:
     changed: int = 0
     unchanged: int = 0
     problems: list[Problem] = field(default_factory=list)
-    is_stored: bool = True
+    is_stored: bool = True  # accepted (on a dry run: would be stored)
+    dry_run: bool = False
 
 
 def write_values(
-    candidates: list[Candidate], user: User, *, confirmed: bool = False
+    candidates: list[Candidate], user: User, *, confirmed: bool = False, dry_run: bool = False
 ) -> WriteResult:
     """All or nothing: the values are stored only when none has an error (nor an unconfirmed
-    warning). Validation, scope, locks and audit are collection's, as for the web."""
+    warning). Validation, scope, locks and audit are collection's `write`, as for the web;
+    `dry_run` checks everything and writes nothing."""
     if unreadable := _with_nul(candidates) or _only_unknown_orgunits(candidates):
         return WriteResult(problems=unreadable, is_stored=False)
-    with transaction.atomic():
-        checked = check(candidates, user=user, confirmed=confirmed)
-        blocking = checked.errors if confirmed else checked.problems
-        if blocking:
-            return WriteResult(problems=checked.problems, is_stored=False)
-        stored = store_values(checked.values, user=user, channel=Channel.API)
-        # Confirmed warnings are kept as the web and imports keep them. (Private in
-        # collection for now: a public "store checked values" there would be the one path.)
-        _record_warnings(checked, user, Channel.API)
+    result = write(candidates, user=user, channel=Channel.API, confirm=confirmed, dry_run=dry_run)
+    refused = result.errors or (result.warnings and not confirmed)
     return WriteResult(
-        stored.added, stored.changed, stored.unchanged + checked.unchanged, checked.problems
+        result.added,
+        result.changed,
+        result.unchanged,
+        result.problems,
+        is_stored=not refused,
+        dry_run=dry_run,
     )
 
 

@@ -133,6 +133,7 @@ class DataValueIn(Schema):
 class DataValuesIn(Schema):
     values: list[DataValueIn] = Field(min_length=1, max_length=10000)
     confirm: bool = Field(False, description="Accept warnings (e.g. a 5× jump on last year)")
+    dryRun: bool = Field(False, description="Check everything and write nothing")
 
 
 class Problem(Schema):
@@ -147,6 +148,7 @@ class WriteOut(Schema):
     changed: int
     unchanged: int
     warnings: list[Problem]
+    dryRun: bool = Field(False, description="Checked only: nothing was written")
 
 
 class WriteRefused(Schema):

@@ -1,13 +1,18 @@
-"""Writes of data values. Every change goes through `store_values`, which audits it (a value's
-creation is kept in its own row until it first changes: see `xinglin.collection.audit`)."""
+"""Writes of data values. Every channel (forms, imports, the API, demo builders) writes through
+`write`: in one transaction it takes the writer locks of the org units, checks the values
+(codes, scope, approval locks, rules), stores them with `_store_values` (which audits each
+change; a value's creation is kept in its own row until it first changes: see
+`xinglin.collection.audit`) and records confirmed warnings. Decision 0006."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
@@ -16,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xinglin.collection import importers, validation
-from xinglin.collection.batch import Candidate, Checked, Location, Problem, ValueColumns
+from xinglin.collection.batch import Batch, Candidate, Checked, Location, Problem, ValueColumns
 from xinglin.collection.forms import form_for
 from xinglin.collection.models import (
     AuditEntry,
@@ -46,7 +51,7 @@ class StoreResult:
     unchanged: int = 0
 
 
-def store_values(
+def _store_values(
     values: Iterable[tuple[DataElement, OrgUnit, str, float]],
     *,
     user: User | None = None,
@@ -55,7 +60,7 @@ def store_values(
     """Insert or update values in one transaction, with an audit entry per change of a stored
     value. A new value's row records its creation (who, when, channel); the first change of a
     value writes that creation as an audit entry before the change's own (decision 0004).
-    Validation (types, periods, locks) is the caller's job, before this is called.
+    Private: only `write` calls it, after checking the values in the same transaction.
     A key given twice keeps its last value. `values` may be validation's ValueColumns (what
     Checked.for_storing() gives for a file): then nothing is built per value in Python."""
     result = StoreResult()
@@ -85,7 +90,7 @@ def store_values(
     return result
 
 
-# The tables store_values writes that keep the data generation (evaluation.generation).
+# The tables _store_values writes that keep the data generation (evaluation.generation).
 _GENERATION_TABLES = ("collection_datavalue", "collection_submission")
 
 # Writers of more org units than this take the whole-table lock instead of one lock per unit
@@ -196,7 +201,7 @@ def _timestamp(model, name: str, now):
 
 
 class _Writes:
-    """The rows of one store_values call, written in bulk (`insert_columns`: many-row INSERT
+    """The rows of one _store_values call, written in bulk (`insert_columns`: many-row INSERT
     statements on SQLite, COPY on PostgreSQL)."""
 
     def __init__(self, element_ids, orgunit_ids, periods: _Periods, numbers, user_id, channel, now):
@@ -402,6 +407,129 @@ def _record_warnings(checked: Checked, user: User | None, channel: str) -> None:
     ConfirmedWarning.objects.bulk_create(rows, batch_size=5000)
 
 
+# ----------------------------------------------------------------------------- the write
+Key = tuple[str, str, str]  # (org unit, period, element) codes, as Problem.key
+
+
+@dataclass
+class WriteResult:
+    """What a write did: counts, every problem found (errors and warnings), the keys stored,
+    and whether anything was written (False on a dry run or a refusal)."""
+
+    added: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    stored: set[Key] = field(default_factory=set)
+    written: bool = False
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if not p.is_error]
+
+    def or_raise(self) -> WriteResult:
+        """This result, or WriteRefused when a value was refused (for writers of known-good
+        values: demo builders, fixtures)."""
+        if self.errors:
+            raise WriteRefused(self.errors)
+        return self
+
+
+class WriteRefused(ValueError):
+    def __init__(self, problems: list[Problem]):
+        super().__init__("; ".join(p.message for p in problems[:10]))
+        self.problems = problems
+
+
+def candidates_of(rows: Iterable[tuple[DataElement, OrgUnit, str, float]]) -> list[Candidate]:
+    """(element, org unit, period, stored value) rows as candidates for `write` (values as
+    stored: percentages as fractions)."""
+    return [Candidate(o.code, p, e.code, v) for e, o, p, v in rows]
+
+
+def write_rows(
+    rows: Iterable[tuple[DataElement, OrgUnit, str, float]],
+    *,
+    user: User | None = None,
+    channel: str = Channel.SYSTEM,
+) -> WriteResult:
+    """`write` of (element, org unit, period, stored value) rows that are known to be good
+    (demo builders, fixtures): warnings confirmed, all or nothing; raises WriteRefused, naming
+    the values, if any is refused."""
+    return write(candidates_of(rows), user=user, channel=channel, confirm=True).or_raise()
+
+
+def write(
+    candidates: Sequence[Candidate] | Batch,
+    *,
+    user: User | None,
+    channel: str,
+    confirm: bool | Collection[Key] = False,
+    dry_run: bool = False,
+    partial: bool = False,
+) -> WriteResult:
+    """The one door for data values. In one transaction: take the writer locks of the org
+    units (approvals take the same lock, so no form is approved between this check and this
+    store), check every value (`validation.check`: codes, the user's `report` scope — `user`
+    None is the system —, approval locks, types, rules, jumps), store, audit, and record the
+    confirmed warnings.
+
+    All or nothing by default: any error, or a warning not confirmed (`confirm` False),
+    writes nothing. `partial` (a form): each value without an error is stored, except those
+    with a warning whose key is not in `confirm` (a collection of keys, or True for all).
+    `dry_run` runs everything and writes nothing."""
+    batch = candidates if isinstance(candidates, Batch) else Batch.from_candidates(candidates)
+    result = WriteResult()
+    with transaction.atomic():
+        _lock_writers(_orgunit_ids(batch))
+        checked = validation.check(batch, user=user, confirmed=bool(confirm) or partial)
+        result.problems, result.unchanged = checked.problems, checked.unchanged
+        if partial:
+            _drop_unconfirmed(checked, confirm)
+        elif checked.errors or (checked.warnings and not confirm):
+            return result
+        values = checked.for_storing()
+        if dry_run:
+            result.changed = checked.replacing
+            result.added = len(values) - checked.replacing
+            return result
+        stored = _store_values(values, user=user, channel=channel)
+        if checked.warnings:
+            _record_warnings(checked, user, channel)
+    result.added, result.changed = stored.added, stored.changed
+    result.unchanged += stored.unchanged
+    result.written = True
+    if partial:  # a form's few values: the keys stored, for its fields
+        result.stored = {(o.code, p, e.code) for e, o, p, _v in checked.values}
+    return result
+
+
+def _orgunit_ids(batch: Batch) -> np.ndarray:
+    """The ids of the batch's org units (unknown codes left out), for the writer locks."""
+    if connection.vendor != "postgresql":  # SQLite: the transaction itself is the lock
+        return np.zeros(0, dtype=np.int64)
+    codes = pc.unique(pa.chunked_array([batch.orgunit]).combine_chunks()).to_pylist()
+    ids = OrgUnit.objects.filter(code__in=codes).values_list("pk", flat=True)
+    return np.array(list(ids), dtype=np.int64)
+
+
+def _drop_unconfirmed(checked: Checked, confirm: bool | Collection[Key]) -> None:
+    """Leave out the values whose warnings are not confirmed; keep the confirmed warnings."""
+    if confirm is True:
+        return
+    confirmed = set(confirm or ())
+    warned = {p.key for p in checked.warnings if p.key not in confirmed}
+    if warned:
+        checked.values = [
+            item for item in checked.values if (item[1].code, item[2], item[0].code) not in warned
+        ]
+    checked.problems = [p for p in checked.problems if p.is_error or p.key in confirmed]
+
+
 # ----------------------------------------------------------------------------- imports
 @dataclass
 class ImportResult:
@@ -433,10 +561,10 @@ def import_file(
     report: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportResult:
-    """Import a workbook, long CSV or dataValueSets JSON, all or nothing. `user` None runs as
-    the system (no scope check; the command line); a user is held to their `report` scope.
-    On any error, or on warnings not confirmed, nothing is written and an error report is
-    saved at `report` (default: beside the file, `<name>.errors.csv|xlsx`)."""
+    """Import a workbook, long CSV or dataValueSets JSON, all or nothing, through `write`.
+    `user` None runs as the system (no scope check; the command line); a user is held to
+    their `report` scope. On any error, or on warnings not confirmed, nothing is written and
+    an error report is saved at `report` (default: beside the file, `<name>.errors.csv|xlsx`)."""
     result = ImportResult()
     try:
         parsed = importers.read(path)
@@ -446,28 +574,27 @@ def import_file(
     result.format, result.encoding = parsed.format, parsed.encoding
     result.values = parsed.count
     if progress:
-        progress(result.values // 10, result.values)  # read; checking is the next half
-    checked = validation.check(parsed.values(), user=user, confirmed=confirm_warnings)
-    if progress:
-        progress(result.values // 2, result.values)  # checked; writing is the other half
-    result.problems = parsed.problems + checked.problems
+        progress(result.values // 10, result.values)  # read; checking and writing follow
+    if parsed.problems:  # unreadable rows: the rest is checked for the report, never written
+        dry_run = True
+    written = write(
+        parsed.values(),
+        user=user,
+        channel=Channel.IMPORT,
+        confirm=confirm_warnings,
+        dry_run=dry_run,
+    )
+    result.problems = parsed.problems + written.problems
     if result.errors or (result.warnings and not confirm_warnings):
         result.report = report or importers.report_path(path, parsed.format)
         importers.write_report(path, parsed, result.problems, result.report)
         return result
-    result.unchanged = checked.unchanged
-    if not dry_run:
-        channel = Channel.IMPORT
-        with transaction.atomic():
-            stored = store_values(checked.for_storing(), user=user, channel=channel)
-            if checked.warnings:
-                _record_warnings(checked, user, channel)
-        result.written = True
-        result.added, result.changed = stored.added, stored.changed
-        result.unchanged += stored.unchanged
-    else:
-        result.changed = checked.replacing
-        result.added = len(checked.for_storing()) - checked.replacing
+    result.added, result.changed, result.unchanged = (
+        written.added,
+        written.changed,
+        written.unchanged,
+    )
+    result.written = written.written
     if progress:
         progress(result.values, result.values)
     return result
@@ -504,21 +631,13 @@ def save_form_values(
         for code, text in typed.items()
         if text.strip()
     ]
-    confirmed = set(confirmed)
-    checked = validation.check(candidates, user=user, confirmed=True)
-    for problem in checked.problems:
+    keys = {(orgunit.code, period, code) for code in confirmed}
+    result = write(candidates, user=user, channel=Channel.WEB, confirm=keys, partial=True)
+    for problem in result.problems:
         outcome = outcomes[problem.key[2]]
         (outcome.errors if problem.is_error else outcome.warnings).append(problem.message)
-    checked.values = [
-        item
-        for item in checked.values
-        if not outcomes[item[0].code].warnings or item[0].code in confirmed
-    ]
-    checked.problems = [p for p in checked.problems if p.key and p.key[2] in confirmed]
-    store_values(checked.values, user=user, channel=Channel.WEB)
-    _record_warnings(checked, user, Channel.WEB)
-    for element, _orgunit, _period, _value in checked.values:
-        outcomes[element.code].saved = True
+    for _orgunit, _period, code in result.stored:
+        outcomes[code].saved = True
     return outcomes
 
 
@@ -557,6 +676,9 @@ def _decide(submission: Submission, user: User | None) -> Submission:
     supervisor saw: still submitted, and its values unchanged since (`data_version`)."""
     if user is not None and not access.can(user, "approve", submission.orgunit):
         raise PermissionDenied(submission.orgunit.code)
+    # The org unit's writer lock: a write checks and stores under it, so an approval comes
+    # wholly before a write's check or wholly after its store (then data_version differs).
+    _lock_writers(np.array([submission.orgunit_id], dtype=np.int64))
     current = Submission.objects.select_for_update().get(pk=submission.pk)
     if current.status != SubmissionStatus.SUBMITTED:
         raise WorkflowError(_("only a submitted form can be approved or returned"))
@@ -604,6 +726,8 @@ def unapprove_submission(submission: Submission, *, user: User | None, reason: s
     """Unlock an approved form (for a correction); the reason is recorded."""
     if user is not None and not access.can(user, "approve", submission.orgunit):
         raise PermissionDenied(submission.orgunit.code)
+    _lock_writers(np.array([submission.orgunit_id], dtype=np.int64))
+    submission = Submission.objects.select_for_update().get(pk=submission.pk)
     if submission.status != SubmissionStatus.APPROVED:
         raise WorkflowError(_("only an approved form can be un-approved"))
     if not reason.strip():

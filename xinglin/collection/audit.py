@@ -1,6 +1,6 @@
 """The history of data values: who changed each value, when, from what to what, and how.
 
-`store_values` writes an `AuditEntry` for every change of a stored value. A value's creation
+`_store_values` writes an `AuditEntry` for every change of a stored value. A value's creation
 is kept in the value's own row (its number, `stored_by`, `updated_at`, `channel`) until the
 value first changes; that change writes the creation as an entry (old value none) before its
 own, from the row as it was (decision 0004: a million-value import writes no second million

@@ -1,6 +1,6 @@
 """What checking values takes and gives: candidate values (one by one, or as the columns of a
 `Batch` that a reader of a large file produces), where each came from, the problems found,
-and the outcome (`Checked`, whose `ValueColumns` store_values writes). The readers of files
+and the outcome (`Checked`, whose `ValueColumns` _store_values writes). The readers of files
 and the API build these; `validation.check` checks them."""
 
 from __future__ import annotations
@@ -121,8 +121,8 @@ class Batch:
 
 @dataclass
 class ValueColumns:
-    """Checked values ready for store_values, as columns; iterating gives the
-    (element, orgunit, period, value) tuples that store_values also accepts."""
+    """Checked values ready for _store_values, as columns; iterating gives the
+    (element, orgunit, period, value) tuples that _store_values also accepts."""
 
     elements: list[DataElement]
     orgunits: list[OrgUnit]
@@ -159,7 +159,7 @@ class ValueColumns:
 
 
 class Checked:
-    """The outcome of a check: the values ready for store_values, and the problems."""
+    """The outcome of a check: the values ready for _store_values, and the problems."""
 
     def __init__(self) -> None:
         self.columns: ValueColumns | None = None
@@ -179,7 +179,7 @@ class Checked:
         self._values, self.columns = list(values), None
 
     def for_storing(self) -> ValueColumns | list:
-        """The values in the form store_values writes fastest."""
+        """The values in the form _store_values writes fastest."""
         return self.columns if self.columns is not None and self._values is None else self.values
 
     @property

@@ -21,7 +21,7 @@ class DataValue(models.Model):
     # warehouse export (the values of some elements in some periods) and deleting an element.
     # No query selects by `stored_by` (deleting a user, which Xinglin never does, would scan).
     # The row also records the value's creation until its first change (decision 0004).
-    # No database foreign-key constraints (decision 0005): store_values writes only the ids it
+    # No database foreign-key constraints (decision 0005): _store_values writes only the ids it
     # has just looked up, org units, elements and users are never deleted (closed, retired,
     # deactivated), and Django still applies PROTECT and SET_NULL. PostgreSQL's per-row checks
     # at commit were half of a million-value import.
@@ -68,7 +68,7 @@ class DataValue(models.Model):
 class AuditEntry(models.Model):
     """One change of one data value: who, when, old, new, through which channel.
 
-    Written only by store_values: one row per change of a stored value, preceded, at a value's
+    Written only by _store_values: one row per change of a stored value, preceded, at a value's
     first change, by the row of its creation (old value none) copied from the value's own
     row, which holds it until then (decision 0004; `xinglin.collection.audit` reads both).
     With that value's element, org unit and user: keys the data value's own foreign keys have just been checked

@@ -217,8 +217,26 @@ def to_stored(value_type: str, raw: object, *, entry: bool = False) -> float:
     number = _boolean(raw) if value_type == "boolean" else _number(raw)
     if value_type == "percent" and entry:
         number = number / spec.get("entry_scale", 1)
+    number = float(exact(spec, np.array([number]))[0])
     _check_range(value_type, spec, number, entry)
     return number
+
+
+# How near a whole number a value of a whole type must be to be that number (floating-point
+# noise such as 58819.99999999999 for 58820); farther, it is a fraction and refused.
+WHOLE_TOLERANCE = 1e-6
+
+
+def exact(spec: dict, numbers: np.ndarray) -> np.ndarray:
+    """Values as stored, without floating-point noise: a whole type (counts) snaps to the
+    nearest whole number within WHOLE_TOLERANCE; any other type rounds to its `decimals`
+    (rules.yaml). One function for the column-wise check and for single values, so both
+    store the very same float and a re-import of an export compares equal."""
+    if spec.get("whole"):
+        nearest = np.rint(numbers)
+        return np.where(np.abs(numbers - nearest) <= WHOLE_TOLERANCE, nearest, numbers)
+    decimals = spec.get("decimals")
+    return np.round(numbers, int(decimals)) if decimals is not None else numbers
 
 
 def to_entry(value_type: str, stored: float | None) -> str:

@@ -351,6 +351,8 @@ def _stored_numbers(numbers: np.ndarray, kinds: np.ndarray, entry) -> tuple[np.n
     ok = np.isfinite(values)
     for number, name in enumerate(_VALUE_TYPES):
         spec, of_type = book[name], kinds == number
+        if of_type.any():
+            values = np.where(of_type, rules.exact(spec, values), values)
         if name == "boolean":
             ok &= ~of_type | (values == 0) | (values == 1)
             continue

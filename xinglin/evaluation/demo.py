@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 
-from xinglin.collection.actions import store_values
+from xinglin.collection.actions import write_rows
 from xinglin.collection.models import DeliveredTechnique
 from xinglin.network.models import OrgUnit
 from xinglin.standards.models import DataElement, TechniqueCategory
@@ -62,7 +62,7 @@ def build(context) -> None:
             values += _visits(unit, year, offset, elements)
             values += _yearly(unit, year, offset, elements)
         values += _county(county, year, offset, elements)
-    result = store_values(values)
+    result = write_rows(values)
     techniques = _techniques(institutions, context.years)
     context.log.append(
         f"evaluation: {result.added} values added, {result.changed} changed, "

@@ -1,7 +1,7 @@
 """The data generation: a token that changes whenever anything an evaluation reads changes.
 
 Cached evaluations (xinglin.evaluation.cache) are keyed by it. Database triggers, not calls in
-each write path, keep it current: every write to the tables below — through `store_values`,
+each write path, keep it current: every write to the tables below — through `_store_values`,
 `replace_derived_values`, an evidence review, an org-unit move, a bulk import, the demo or raw
 SQL — changes it, so no writer can forget to. See docs/decisions/0003-evaluation-cache.md.
 

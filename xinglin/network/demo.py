@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 from datetime import date
 
-from xinglin.collection.actions import store_values
+from xinglin.collection.actions import write_rows
 from xinglin.network.actions import (
     close_orgunit,
     create_institution,
@@ -153,7 +153,7 @@ def _populations(years: tuple[int, ...]) -> None:
                 totals[(code, year)] = totals.get((code, year), 0) + figure
     for (code, year), figure in totals.items():
         values.append((elements[code], county, str(year), float(figure)))
-    store_values(values)
+    write_rows(values)
 
 
 def _users(context) -> None:

@@ -35,6 +35,7 @@ class ExportOptions(Schema):
 
 class ImportOptions(ExportOptions):
     confirm: bool = Field(False, description="Accept warnings")
+    dryRun: bool = Field(False, description="Check everything and write nothing")
 
 
 class AdxOptions(Schema):
@@ -46,6 +47,7 @@ class AdxOptions(Schema):
 
 class AdxImportOptions(AdxOptions):
     confirm: bool = False
+    dryRun: bool = Field(False, description="Check everything and write nothing")
 
 
 def _codes(id_scheme: str) -> CodeMap:
@@ -77,11 +79,14 @@ def _problem(message: str, where: str = "body") -> Status:
 TOO_MANY = f"more than {MAX_EXPORT} values: narrow the filters (orgunit, period, element)"
 
 
-def _import(request: HttpRequest, parsed: Parsed, container: str, confirm: bool):
+def _import(request: HttpRequest, parsed: Parsed, container: str, options) -> Status:
     """Parsing problems refuse the whole request, as validation problems do."""
     if parsed.problems:
         return written(WriteResult(problems=parsed.problems, is_stored=False), container)
-    return written(write_values(parsed.candidates, caller(request), confirmed=confirm), container)
+    result = write_values(
+        parsed.candidates, caller(request), confirmed=options.confirm, dry_run=options.dryRun
+    )
+    return written(result, container)
 
 
 JSON_BODY = {
@@ -133,7 +138,7 @@ def post_data_value_sets(request: HttpRequest, options: Query[ImportOptions]):
         parsed = dhis2.parse(request.body, _codes(options.idScheme))
     except UnreadableFile as error:
         return _problem(str(error))
-    return _import(request, parsed, "dataValues", options.confirm)
+    return _import(request, parsed, "dataValues", options)
 
 
 def _adx_elements(pack: str | None) -> tuple[str, list[str]]:
@@ -189,4 +194,4 @@ def post_adx(request: HttpRequest, options: Query[AdxImportOptions]):
         return _problem("the request body is larger than 16 MB: split it")
     _data_set, elements = _adx_elements(options.pack)
     parsed = adx.parse(request.body, _codes(options.idScheme), element_codes=elements)
-    return _import(request, parsed, "adx", options.confirm)
+    return _import(request, parsed, "adx", options)

@@ -71,7 +71,10 @@ def post_values(request: HttpRequest, payload: DataValuesIn):
         Candidate(v.orgunit, v.period, v.element, v.value, Location(i, "value"))
         for i, v in enumerate(payload.values)
     ]
-    return written(write_values(candidates, caller(request), confirmed=payload.confirm), "values")
+    result = write_values(
+        candidates, caller(request), confirmed=payload.confirm, dry_run=payload.dryRun
+    )
+    return written(result, "values")
 
 
 # The interchange formats' own names for our fields (DHIS2 JSON and ADX attributes).
@@ -98,4 +101,4 @@ def written(result: WriteResult, container: str) -> Status:
     if not result.is_stored:
         return Status(422, {"detail": problems})
     counts = {"added": result.added, "changed": result.changed, "unchanged": result.unchanged}
-    return Status(200, {**counts, "warnings": problems})
+    return Status(200, {**counts, "warnings": problems, "dryRun": result.dry_run})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from xinglin.api.actions import create_token
-from xinglin.collection.actions import store_values
+from xinglin.collection.testing import store_facts
 from xinglin.network.models import OrgUnit
 from xinglin.standards.catalogue import sync_catalogue
 from xinglin.standards.models import DataElement
@@ -32,7 +32,7 @@ def catalogue(db) -> None:
 def stored(county, catalogue) -> None:
     elements = {e.code: e for e in DataElement.objects.all()}
     units = {u.code: u for u in OrgUnit.objects.all()}
-    store_values([(elements[e], units[o], p, v) for e, o, p, v in VALUES])
+    store_facts([(elements[e], units[o], p, v) for e, o, p, v in VALUES])
 
 
 @pytest.fixture

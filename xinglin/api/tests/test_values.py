@@ -87,7 +87,13 @@ def test_a_clerk_writes_their_own_values(client, carol, stored, bearer):
     ]}  # fmt: skip
     response = _post(client, bearer(carol), body)
     assert response.status_code == 200, response.json()
-    assert response.json() == {"added": 2, "changed": 0, "unchanged": 1, "warnings": []}
+    assert response.json() == {
+        "added": 2,
+        "changed": 0,
+        "unchanged": 1,
+        "warnings": [],
+        "dryRun": False,
+    }
     row = DataValue.objects.get(element__code="tcm_visits", period="202402")
     assert (row.value, row.channel, row.stored_by) == (500.0, "api", carol)
     (entry,) = audit.history(row.orgunit, row.element, "202402")

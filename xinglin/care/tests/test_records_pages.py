@@ -11,7 +11,7 @@ from xinglin.care.referrals import advance_referral, send_referral
 from xinglin.care.rehab import record_rehab_case, summary
 from xinglin.care.tests.test_visits import DSK, HMC, csv_bytes, sample_rows
 from xinglin.care.visits import import_visits
-from xinglin.collection.actions import store_values
+from xinglin.collection.testing import store_facts
 from xinglin.network.models import OrgUnit
 from xinglin.standards.catalogue import sync_catalogue
 from xinglin.standards.models import DataElement
@@ -63,7 +63,7 @@ def test_pages_render(records, alice, client_for, name):
 
 def test_comparison_page_and_twins(records, alice, client_for):
     element = DataElement.objects.get(code="total_visits")
-    store_values([(element, OrgUnit.objects.get(code=HMC), "202501", 10.0)])
+    store_facts([(element, OrgUnit.objects.get(code=HMC), "202501", 10.0)])
     client = client_for(alice)
     page = client.get(f"/care/visits/compare/{HMC}/?year=2025")
     assert page.status_code == 200 and "chart-data" in page.text

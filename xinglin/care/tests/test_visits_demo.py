@@ -6,7 +6,7 @@ from __future__ import annotations
 from xinglin.care import visits_demo
 from xinglin.care.models import Visit
 from xinglin.care.visits import visit_figures, year_months
-from xinglin.collection.actions import store_values
+from xinglin.collection.testing import store_facts
 from xinglin.network.actions import create_institution
 from xinglin.network.models import OrgUnit
 from xinglin.standards.catalogue import sync_catalogue
@@ -29,7 +29,7 @@ def test_the_demo_visits_follow_the_reports_but_for_two_institutions(county):
         unit = OrgUnit.objects.get(code=code)
         for month in year_months(2025)[:3]:
             reported[(code, month)] = (40 + n, 15 + n)
-            store_values([(total, unit, month, 40.0 + n), (tcm, unit, month, 15.0 + n)])
+            store_facts([(total, unit, month, 40.0 + n), (tcm, unit, month, 15.0 + n)])
     units = list(OrgUnit.objects.filter(code__in=codes).order_by("code"))
     visits_demo.load_default_codes()
     written = visits_demo._visits(units)  # the visits step of the demo (build() adds the rest)

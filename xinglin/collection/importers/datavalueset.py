@@ -30,7 +30,7 @@ def read(path: Path) -> Parsed:
         message = _("expected an object with a “dataValues” list")
         parsed.problems.append(Problem(Location(0, "dataValues"), message))
         return parsed
-    defaults = {key: document.get(key) for key in ("period", "orgUnit")}
+    defaults = {key: document.get(key) for key in ("period", "orgUnit", "attributeOptionCombo")}
     for number, entry in enumerate(entries, start=1):
         candidate = _candidate(number, entry, defaults, parsed)
         if candidate is not None:
@@ -51,7 +51,9 @@ def _candidate(number: int, entry: object, defaults: dict, parsed: Parsed) -> Ca
     missing = [name for name, value in fields.items() if value in (None, "")]
     for name in missing:
         parsed.problems.append(Problem(Location(number, name), _("missing")))
-    if missing:
+    combos = _combo_problems(number, entry, defaults)
+    parsed.problems += combos
+    if missing or combos:
         return None
     return Candidate(
         str(fields["orgUnit"]).strip(),
@@ -60,6 +62,35 @@ def _candidate(number: int, entry: object, defaults: dict, parsed: Parsed) -> Ca
         fields["value"],
         Location(number, "value"),
     )
+
+
+# DHIS2's names of "no disaggregation": the default category option combo (its uid and name).
+DEFAULT_COMBOS = frozenset({"HllvX50cXC0", "default"})
+
+
+def _combo_problems(number: int, entry: dict, defaults: dict) -> list[Problem]:
+    """A category option combo (a disaggregation such as sex) or an attribute option combo
+    is refused by name: no element declares categories and values carry no attribute, so
+    taking the value would collapse two values into one or drop the attribute (issue 18.9)."""
+    problems = []
+    combos = {
+        "categoryOptionCombo": entry.get("categoryOptionCombo"),
+        "attributeOptionCombo": entry.get("attributeOptionCombo", defaults["attributeOptionCombo"]),
+    }
+    for name, combo in combos.items():
+        if combo in (None, "") or str(combo) in DEFAULT_COMBOS:
+            continue
+        if name == "categoryOptionCombo":
+            message = _(
+                "category option combo “%(combo)s” refused: %(element)s has no categories "
+                "(send the undivided total)"
+            ) % {"combo": combo, "element": entry.get("dataElement")}
+        else:
+            message = _(
+                "attribute option combo “%(combo)s” refused: values carry no attribute option combo"
+            ) % {"combo": combo}
+        problems.append(Problem(Location(number, name), message))
+    return problems
 
 
 def write_report(path: Path, parsed: Parsed, problems: list[Problem], report: Path) -> None:

@@ -42,6 +42,7 @@ FIRST_ROW = 5
 PERIOD_LABEL = "期间"
 FORM_LABEL = "报表编码"
 ERRORS_SHEET = "错误"
+LONG_COLUMNS = ("orgunit", "period", "element", "value")  # the export's layout
 _BAD = PatternFill("solid", fgColor="FFC7CE")
 _WARN = PatternFill("solid", fgColor="FFEB9C")
 _HEAD = PatternFill("solid", fgColor="DDEBF7")
@@ -194,8 +195,12 @@ class _Columns:
         self.columns: list[int] = []
         self.sheets: list[int] = []
         self.sheet_names: list[str] = []
+        self.long_sheets: set[int] = set()  # sheets in the long layout: stored values
 
     def batch(self) -> Batch:
+        entries = None
+        if self.long_sheets:  # per value: typed (template) or stored (long layout)
+            entries = [s not in self.long_sheets for s in self.sheets]
         return Batch(
             orgunit=pa.array(self.orgunit, pa.string()),
             period=pa.array(self.period, pa.string()),
@@ -206,6 +211,7 @@ class _Columns:
             columns=np.array(self.columns, dtype=np.int64),
             sheets=np.array(self.sheets, dtype=np.int64),
             sheet_names=self.sheet_names,
+            entries=entries,
         )
 
 
@@ -231,6 +237,9 @@ def _value(rows: list[tuple], row: int, column: int) -> object:
 
 
 def _read_sheet(sheet, rows, merged, parsed: Parsed, columns: _Columns) -> None:
+    if rows and _is_long_header(rows[0]):
+        _read_long(sheet.title, rows, parsed, columns)
+        return
     codes_row = _find_codes_row(rows)
     if codes_row is None:
         message = _("not a Xinglin template: no row starting with “orgunit” (element codes)")
@@ -279,6 +288,44 @@ def _read_rows(title, rows, codes_row: int, codes: list, period: str, parsed, co
     added = len(columns.raw) - start
     columns.period.extend([period] * added)
     columns.sheets.extend([sheet] * added)
+
+
+def _is_long_header(row: tuple) -> bool:
+    """The first row of `xinglin export values --format xlsx`: orgunit, period, element, value."""
+    return tuple(str(c or "").strip().lower() for c in row[: len(LONG_COLUMNS)]) == LONG_COLUMNS
+
+
+def _read_long(title: str, rows: list[tuple], parsed: Parsed, columns: _Columns) -> None:
+    """A sheet in the long layout (the xlsx export): one value a row, stored values
+    (percentages as fractions), so that every export is a valid import of itself."""
+    columns.sheet_names.append(title)
+    sheet = len(columns.sheet_names) - 1
+    columns.long_sheets.add(sheet)
+    for number, row in enumerate(rows[1:], start=2):
+        cells = [*row[: len(LONG_COLUMNS)], *[None] * (len(LONG_COLUMNS) - len(row))]
+        if all(c is None or c == "" for c in cells):
+            continue
+        missing = [i for i, c in enumerate(cells) if c is None or c == ""]
+        for i in missing:
+            message = _("%(field)s is empty") % {"field": LONG_COLUMNS[i]}
+            parsed.problems.append(Problem(_location(title, number, i + 1), message))
+        if missing:
+            continue
+        orgunit, period, element, value = cells
+        columns.orgunit.append(_code(orgunit))
+        columns.period.append(_code(period))
+        columns.element.append(_code(element))
+        columns.raw.append(value.strip() if isinstance(value, str) else value)
+        columns.rows.append(number)
+        columns.columns.append(len(LONG_COLUMNS))
+        columns.sheets.append(sheet)
+
+
+def _code(cell: object) -> str:
+    """A code cell as text (a period typed as the number 2024 reads as "2024")."""
+    if isinstance(cell, float) and cell.is_integer():
+        cell = int(cell)
+    return str(cell).strip()
 
 
 def _find_codes_row(rows: list[tuple]) -> int | None:

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from xinglin.collection import audit
-from xinglin.collection.actions import store_values
+from xinglin.collection.actions import write_rows
 from xinglin.collection.models import AuditEntry, Channel, DataValue
 from xinglin.collection.tests.conftest import HMC
 from xinglin.evaluation import generation
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.usefixtures("county", "catalogue")
 
 @pytest.fixture(params=["rows", "staged"])
 def write_path(request, monkeypatch):
-    """Both ways store_values writes: statements per call, and (above generation.BULK_ROWS
+    """Both ways write_rows writes: statements per call, and (above generation.BULK_ROWS
     rows) through a temporary table."""
     if request.param == "staged":
         monkeypatch.setattr(generation, "BULK_ROWS", 0)
@@ -45,7 +45,7 @@ def test_a_creation_is_kept_in_the_value_row_and_written_out_at_the_first_change
     write_path, alice, carol
 ):
     rows = _rows(lambda e, m: 100 + m)
-    store_values(rows, user=carol, channel=Channel.IMPORT)
+    write_rows(rows, user=carol, channel=Channel.IMPORT)
     assert AuditEntry.objects.count() == 0  # the twelve creations live in their rows
     created = {(v.element_id, v.period): v.updated_at for v in DataValue.objects.all()}
     before = sorted(map(_facts, audit.trail()), key=repr)
@@ -56,7 +56,7 @@ def test_a_creation_is_kept_in_the_value_row_and_written_out_at_the_first_change
     # Later, alice changes two of them from the web: each one's creation is written first,
     # with carol, the import channel and the creation's own time, then the change.
     later = [(e, u, p, v + 1000 if p == "202403" else v) for e, u, p, v in rows]
-    result = store_values(later, user=alice, channel=Channel.WEB)
+    result = write_rows(later, user=alice, channel=Channel.WEB)
     assert (result.added, result.changed, result.unchanged) == (0, 2, 10)
     written = list(AuditEntry.objects.order_by("id"))
     assert [(e.old_value, e.new_value, e.user, e.channel) for e in written] == [
@@ -71,7 +71,7 @@ def test_a_creation_is_kept_in_the_value_row_and_written_out_at_the_first_change
     after = sorted(map(_facts, audit.trail()), key=repr)
     assert [f for f in after if f[2] is None] == before  # every creation still told
     # A change of all twelve writes the ten creations not yet written, and no second one.
-    store_values([(e, u, p, v + 1) for e, u, p, v in later], user=carol)
+    write_rows([(e, u, p, v + 1) for e, u, p, v in later], user=carol)
     creations = AuditEntry.objects.filter(old_value=None)
     assert sorted(map(_facts, creations), key=repr) == before
     assert AuditEntry.objects.count() == 4 + 10 + 12
@@ -85,12 +85,12 @@ def test_the_history_page_shows_a_creation_whether_or_not_it_is_written_out(
 ):
     element = DataElement.objects.get(code="total_visits")
     unit = OrgUnit.objects.get(code=HMC)
-    store_values([(element, unit, "202401", 1200.0)], user=carol, channel=Channel.IMPORT)
+    write_rows([(element, unit, "202401", 1200.0)], user=carol, channel=Channel.IMPORT)
     url = reverse("collection:history", args=[HMC, "202401", "total_visits"])
     page = client_for(alice).get(url).content.decode()
     assert "carol" in page and "1200" in page and "No changes recorded" not in page
 
-    store_values([(element, unit, "202401", 1300.0)], user=alice, channel=Channel.WEB)
+    write_rows([(element, unit, "202401", 1300.0)], user=alice, channel=Channel.WEB)
     entries = audit.history(unit, element, "202401")
     assert [(e.old_value, e.new_value, e.user.username) for e in entries] == [
         (1200.0, 1300.0, "alice"),  # newest first
@@ -108,10 +108,10 @@ def test_a_value_never_stored_has_no_history(alice):
 def test_the_creation_time_comes_from_the_row_not_from_the_change(carol):
     element = DataElement.objects.get(code="total_visits")
     unit = OrgUnit.objects.get(code=HMC)
-    store_values([(element, unit, "202401", 1.0)], user=carol)
+    write_rows([(element, unit, "202401", 1.0)], user=carol)
     long_ago = timezone.now() - timedelta(days=400)
     DataValue.objects.update(updated_at=long_ago)  # as if stored last year
-    store_values([(element, unit, "202401", 2.0)], user=carol)
+    write_rows([(element, unit, "202401", 2.0)], user=carol)
     creation = AuditEntry.objects.get(old_value=None)
     assert creation.at == long_ago and creation.new_value == 1.0
 
@@ -124,7 +124,7 @@ def test_without_database_constraints_django_still_protects_what_values_point_at
 
     element = DataElement.objects.get(code="total_visits")
     unit = OrgUnit.objects.get(code=HMC)
-    store_values([(element, unit, "202401", 5.0)], user=carol)
+    write_rows([(element, unit, "202401", 5.0)], user=carol)
     value = DataValue.objects.get(element=element, orgunit=unit, period="202401")
     for target in (unit, element):
         with pytest.raises(ProtectedError) as refused:

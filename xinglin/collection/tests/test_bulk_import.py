@@ -10,7 +10,7 @@ from django.utils import timezone, translation
 from openpyxl import Workbook
 
 from xinglin.collection import audit
-from xinglin.collection.actions import store_values
+from xinglin.collection.actions import write_rows
 from xinglin.collection.models import AuditEntry, Channel, DataValue
 from xinglin.collection.tests.conftest import CLINIC, HMC
 from xinglin.evaluation import generation
@@ -79,7 +79,7 @@ def test_a_rule_is_checked_in_every_group_and_reported_where_it_fails(csv_file, 
 
 @pytest.fixture(params=["rows", "staged"])
 def write_path(request, monkeypatch):
-    """Both ways store_values writes: a statement per row, and (above generation.BULK_ROWS
+    """Both ways write_rows writes: a statement per row, and (above generation.BULK_ROWS
     rows) through a temporary table, with one generation change."""
     if request.param == "staged":
         monkeypatch.setattr(generation, "BULK_ROWS", 4)
@@ -179,9 +179,9 @@ def test_a_staged_write_keeps_who_when_and_through_which_channel(alice, monkeypa
     unit = OrgUnit.objects.get(code=CLINIC)
     rows = [(e, unit, f"2024{m:02d}", 10.0) for m in range(1, 13) for e in elements]
     started = timezone.now()
-    stored = store_values(rows, user=alice, channel=Channel.API)
+    stored = write_rows(rows, user=alice, channel=Channel.API)
     rows[0] = (*rows[0][:3], 20.0)
-    again = store_values(rows, user=alice, channel=Channel.WEB)
+    again = write_rows(rows, user=alice, channel=Channel.WEB)
     assert (stored.added, again.changed, again.unchanged) == (24, 1, 23)
     value = DataValue.objects.get(element=elements[0], orgunit=unit, period="202401")
     assert (value.value, value.stored_by, value.channel, value.comment) == (20.0, alice, "web", "")

@@ -9,7 +9,7 @@ import pytest
 from django.utils import translation
 
 from xinglin.collection import importers, validation
-from xinglin.collection.actions import store_values
+from xinglin.collection.actions import write_rows
 from xinglin.collection.batch import Batch, Checked
 from xinglin.collection.importers import csv_long
 from xinglin.collection.tests.conftest import CLINIC, HEADER, HMC
@@ -51,7 +51,7 @@ LINES = [
 def _english_and_stored_values(county, catalogue):
     total, tcm = (DataElement.objects.get(code=c) for c in ("total_visits", "tcm_visits"))
     clinic = OrgUnit.objects.get(code=CLINIC)
-    store_values(
+    write_rows(
         [
             (total, clinic, "202303", 100.0),
             (total, clinic, "202404", 100.0),

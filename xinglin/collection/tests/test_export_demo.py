@@ -10,7 +10,7 @@ from django.core.management import call_command
 from openpyxl import load_workbook
 
 from xinglin.collection import demo
-from xinglin.collection.actions import store_values
+from xinglin.collection.actions import write_rows
 from xinglin.collection.models import Submission, SubmissionEvent
 from xinglin.collection.tests.conftest import CLINIC, HMC
 from xinglin.demo import DemoContext
@@ -24,7 +24,7 @@ def _store():
     hmc, clinic = OrgUnit.objects.get(code=HMC), OrgUnit.objects.get(code=CLINIC)
     share = DataElement.objects.get(code="performance_score_tcm_share")
     visits = DataElement.objects.get(code="total_visits")
-    store_values(
+    write_rows(
         [(share, hmc, "2024", 0.15), (visits, hmc, "202401", 900), (visits, clinic, "202401", 80)]
     )
 
@@ -94,7 +94,7 @@ def test_export_refuses_unknown_codes():
 def test_the_demo_step_submits_approves_and_returns_one_form_and_reruns(alice, bob):
     elements = {e.code: e for e in DataElement.objects.filter(code__in=["physicians"])}
     units = list(OrgUnit.objects.filter(kind="institution"))
-    store_values(
+    write_rows(
         [(elements["physicians"], unit, str(year), 5) for unit in units for year in (2024, 2025)]
     )
     context = DemoContext(years=(2024, 2025))

@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from xinglin.collection import audit
-from xinglin.collection.actions import approve_submission, store_values, submit_form
+from xinglin.collection.actions import approve_submission, submit_form, write_rows
 from xinglin.collection.models import (
     ConfirmedWarning,
     DataValue,
@@ -33,7 +33,7 @@ def _english(client):
 
 def _store(code, period, **values):
     unit = OrgUnit.objects.get(code=code)
-    store_values(
+    write_rows(
         [(DataElement.objects.get(code=k), unit, period, v) for k, v in values.items()],
         user=None,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from xinglin.collection.actions import store_values
+from xinglin.collection.testing import store_facts
 from xinglin.network.models import OrgUnit
 from xinglin.standards.catalogue import sync_catalogue
 from xinglin.standards.models import DataElement
@@ -36,5 +36,5 @@ def figures_county(county):
             (elements["residents"], units["640323100"], str(year), 50000.0),
             (elements["residents"], units["640323101"], str(year), 30000.0),
         ]
-    store_values(values)
+    store_facts(values)
     return county

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from xinglin.collection.actions import store_values
+from xinglin.collection.testing import store_facts
 from xinglin.evaluation.tests.test_engine_reference import world  # noqa: F401 (a shared fixture)
 from xinglin.network.models import OrgUnit
 from xinglin.standards.catalogue import sync_catalogue
@@ -17,7 +17,7 @@ def write(county):
     def store(*rows):
         elements = {e.code: e for e in DataElement.objects.all()}
         units = {u.code: u for u in OrgUnit.objects.all()}
-        store_values([(elements[e], units[o], p, float(v)) for e, o, p, v in rows])
+        store_facts([(elements[e], units[o], p, float(v)) for e, o, p, v in rows])
 
     return store
 

@@ -10,8 +10,8 @@ from django.db import connection, transaction
 from django.urls import reverse
 
 from xinglin.collection import actions
-from xinglin.collection.actions import store_values
 from xinglin.collection.models import DataValue
+from xinglin.collection.testing import store_facts
 from xinglin.evaluation import cache, generation
 from xinglin.evaluation.actions import replace_derived_values
 from xinglin.evaluation.engine import evaluate
@@ -109,13 +109,13 @@ def test_a_bulk_write_changes_the_generation_once_and_keeps_the_triggers(county)
     rows = _bulk_rows(5.0)
     triggers, before = _generation_triggers(), generation.current()
     assert before is not None and triggers > 0
-    store_values(rows)
+    store_facts(rows)
     after = generation.current()
     assert after is not None and after != before
     assert _generation_triggers() == triggers
-    store_values(rows[:1])  # unchanged: nothing written, nothing changed
+    store_facts(rows[:1])  # unchanged: nothing written, nothing changed
     assert generation.current() == after
-    store_values([(*rows[0][:3], 6.0)])  # one row: the row triggers still fire
+    store_facts([(*rows[0][:3], 6.0)])  # one row: the row triggers still fire
     assert generation.current() not in (after, None)
 
 
@@ -131,12 +131,12 @@ def test_a_bulk_write_rolled_back_midway_leaves_the_triggers_and_the_generation(
     monkeypatch.setattr(actions, "_bump_submissions", fail)  # after values and audit
     with transaction.atomic():  # a caller that carries on after the failure
         with pytest.raises(RuntimeError):
-            store_values(rows)
+            store_facts(rows)
         assert _generation_triggers() == triggers
         assert generation.current() == before
         assert not DataValue.objects.exists()
     monkeypatch.undo()
-    store_values(rows[:1])  # and the row triggers still fire
+    store_facts(rows[:1])  # and the row triggers still fire
     assert generation.current() not in (before, None)
 
 

@@ -9,8 +9,8 @@ from datetime import date
 
 import pytest
 
-from xinglin.collection.actions import store_values
 from xinglin.collection.models import DataValue, DeliveredTechnique
+from xinglin.collection.testing import store_facts
 from xinglin.evaluation.actions import replace_derived_values
 from xinglin.evaluation.engine import evaluate
 from xinglin.evaluation.models import DerivedValue
@@ -272,7 +272,7 @@ def _store(facts, derived, techniques) -> None:
     DerivedValue.objects.all().delete()
     elements = {e.code: e for e in DataElement.objects.all()}
     units = {u.code: u for u in OrgUnit.objects.all()}
-    store_values([(elements[e], units[c], p, v) for (e, c, p), v in facts.items()])
+    store_facts([(elements[e], units[c], p, v) for (e, c, p), v in facts.items()])
     rows = [(e, c, p, v) for (e, c, p), v in derived.items()]
     replace_derived_values("test.records", rows, [str(y) for y in YEARS])
     items = {i.code: i for i in TechniqueItem.objects.all()}

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from xinglin.collection.actions import store_values
+from xinglin.collection.testing import store_facts
 from xinglin.network.models import OrgUnit
 from xinglin.standards.catalogue import sync_catalogue
 from xinglin.standards.models import DataElement
@@ -15,7 +15,7 @@ def short_of_tcm_visits(county):
     sync_catalogue()
     centre = OrgUnit.objects.get(code="640323100001")
     total, tcm = (DataElement.objects.get(code=c) for c in ("total_visits", "tcm_visits"))
-    store_values([(total, centre, "202503", 1000.0), (tcm, centre, "202503", 200.0)])
+    store_facts([(total, centre, "202503", 1000.0), (tcm, centre, "202503", 200.0)])
 
 
 def test_the_bureau_can_open_a_rectification_from_a_failing_item(

@@ -150,7 +150,7 @@ def test_interface_is_chinese_by_default_and_english_on_request(client_for, bob)
 
 
 def test_a_township_page_shows_its_population_by_year(client_for, bob):
-    from xinglin.collection.actions import store_values
+    from xinglin.collection.testing import store_facts
     from xinglin.standards.models import DataElement
 
     element = DataElement.objects.create(
@@ -161,7 +161,7 @@ def test_a_township_page_shows_its_population_by_year(client_for, bob):
         level="division",
     )
     township = OrgUnit.objects.get(code="640323100")
-    store_values([(element, township, "2024", 58123.0), (element, township, "2025", 58901.0)])
+    store_facts([(element, township, "2024", 58123.0), (element, township, "2025", 58901.0)])
     text = client_for(bob).get("/network/640323100/").text
     assert text.index("58123") < text.index("58901")
     assert "常住人口" in text

@@ -5,7 +5,7 @@ import io
 import pytest
 from openpyxl import Workbook
 
-from xinglin.collection.actions import store_values
+from xinglin.collection.testing import store_facts
 from xinglin.network.models import OrgUnit
 from xinglin.standards.catalogue import sync_catalogue
 from xinglin.standards.models import DataElement
@@ -42,7 +42,7 @@ def residents(instruments):
     for township in county.children.filter(kind="division"):
         people = {HMC: 60000, DSK: 25000}.get(township.code, 5000)
         rows.append((element, township, "2025", float(people)))
-    store_values(rows)
+    store_facts(rows)
 
 
 def satisfied_answers(overall: str = "满意") -> dict:

@@ -14,8 +14,8 @@ from xinglin.collection.actions import (
     WorkflowError,
     approve_submission,
     get_submission,
-    store_values,
     submit_form,
+    write_rows,
 )
 from xinglin.collection.models import DataValue, Submission, SubmissionEvent
 from xinglin.network.models import OrgUnit
@@ -64,12 +64,13 @@ def test_fifty_clerks_saving_at_once_lose_no_update(county, carol, first):
     element = DataElement.objects.get(code="total_visits")
     units = {code: OrgUnit.objects.get(code=code) for code in UNITS}
     if first == "existing":
-        store_values([(element, units[c], m, 1) for c in UNITS for m in MONTHS], user=carol)
+        write_rows([(element, units[c], m, 1) for c in UNITS for m in MONTHS])
 
     def save(i: int) -> None:
         # Every clerk writes every cell (with their own figure): the most contention there is.
+        # As the system: the cells span three institutions, beyond one clerk's scope.
         rows = [(element, units[c], m, 1000 + i) for c in UNITS for m in MONTHS]
-        store_values(rows, user=carol)
+        write_rows(rows)
 
     assert _in_threads(save, CLERKS) == []
     values = {
@@ -113,9 +114,9 @@ def test_an_approval_of_data_changed_since_the_supervisor_looked_is_refused(coun
     sync_catalogue()
     element = DataElement.objects.get(code="total_visits")
     unit = OrgUnit.objects.get(code="640323100001")
-    store_values([(element, unit, "202501", 100)], user=carol)
+    write_rows([(element, unit, "202501", 100)], user=carol)
     submit_form(unit, "202501", user=carol)
     seen = get_submission(unit, "202501")  # what bob's page showed
-    store_values([(element, unit, "202501", 999)], user=carol)  # changed after he looked
+    write_rows([(element, unit, "202501", 999)], user=carol)  # changed after he looked
     with pytest.raises(WorkflowError):
         approve_submission(seen, user=bob)

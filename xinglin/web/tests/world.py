@@ -19,7 +19,7 @@ from xinglin.care.actions import (
     register_resident,
 )
 from xinglin.care.personal_id import make_id_card
-from xinglin.collection.actions import store_values
+from xinglin.collection.testing import store_facts
 from xinglin.documents.actions import save_narratives, save_typical_case
 from xinglin.network.models import OrgUnit
 from xinglin.plans.actions import add_comment, load_departments, load_plan, upload_evidence
@@ -129,7 +129,7 @@ def build(owners: dict[str, User]) -> dict[str, Scope]:
         scope = Scope(
             name, OrgUnit.objects.get(code=township), OrgUnit.objects.get(code=institution)
         )
-        store_values([(visits, scope.institution, MONTH, VALUES[name])], user=owners[name])
+        store_facts([(visits, scope.institution, MONTH, VALUES[name])], user=owners[name])
         response = record_response(
             instrument, scope.institution, str(YEAR), SATISFIED, serial=marker(name, "SURVEY")
         )
