@@ -6,6 +6,7 @@ indicators of its last complete year get rectification tasks, their values from 
 
 from __future__ import annotations
 
+import functools
 import io
 import random
 from datetime import date, datetime, time, timedelta
@@ -149,7 +150,7 @@ def _evidence_for_task(task, uploader, reviewer, rng: random.Random, day: date |
         orgunit=task.plan.orgunit,
         task=task,
         name=f"{task.number} {task.title_zh[:20]}.pdf",
-        content=_pdf(f"{task.plan.pack} {task.number}", task.title_zh),
+        content=_pdf(task.plan.title_zh, "工作总结及佐证材料"),
         user=uploader,
         description="工作总结及佐证材料",
     )
@@ -158,7 +159,7 @@ def _evidence_for_task(task, uploader, reviewer, rng: random.Random, day: date |
             orgunit=task.plan.orgunit,
             task=task,
             name=f"{task.number} 现场照片.png",
-            content=_png(task.number),
+            content=_png(),
             user=uploader,
         )
         Evidence.objects.filter(pk=photo.pk).update(uploaded_at=_at(day))
@@ -182,7 +183,7 @@ def _evidence_items(root: OrgUnit, place: Place, reviewer) -> None:
                 continue
             evidence = upload_evidence(
                 orgunit=root, pack=pack_code, indicator=indicator, name=f"{indicator}.pdf",
-                content=_pdf(pack_code, indicator), user=reviewer, description="佐证材料",
+                content=_pdf(pack_code, "佐证材料"), user=reviewer, description="佐证材料",
             )  # fmt: skip
             if indicator in REJECTED.get(pack_code, []):
                 review_evidence(
@@ -219,8 +220,9 @@ def _rectifications(root: OrgUnit, place: Place, user) -> None:
         start_rectification(made[0])
 
 
+@functools.lru_cache(maxsize=16)
 def _pdf(title: str, body: str) -> bytes:
-    """A one-page PDF (real, small) naming the task, in the CJK font when there is one."""
+    """A one-page PDF (real, small; one per plan, rendered once) naming the plan, in the CJK font when there is one."""
     from matplotlib import font_manager
     from matplotlib.figure import Figure
 
@@ -235,7 +237,8 @@ def _pdf(title: str, body: str) -> bytes:
     return out.getvalue()
 
 
-def _png(label: str) -> bytes:
+@functools.lru_cache(maxsize=1)
+def _png() -> bytes:
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(2, 1.5))
