@@ -37,6 +37,8 @@ CLERK = ("qingshan-clerk", "640323202001", "周敏（青山乡卫生院）")
 
 
 def build(context) -> None:
+    if not context.has("yanchi"):
+        return
     rng = random.Random(64032312)
     with transaction.atomic():
         ConstitutionAssessment.objects.filter(channel=Channel.DEMO).delete()
@@ -52,7 +54,7 @@ def build(context) -> None:
         CLERK[0], "Xinglin-2026", role=Role.INSTITUTION_CLERK,
         orgunit=OrgUnit.objects.get(code=CLERK[1]), full_name=CLERK[2],
     )  # fmt: skip
-    context.logins.append((user.username, "Xinglin-2026", str(Role.INSTITUTION_CLERK.label)))
+    context.login("盐池县", user.username, "Xinglin-2026", str(Role.INSTITUTION_CLERK.label))
     engine = "handed to the engine" if fed else "engine not installed yet, not handed over"
     context.log.append(
         f"care: {totals[0]} constitution assessments, {totals[1]} child guidance visits ({engine})"

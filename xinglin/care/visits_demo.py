@@ -40,6 +40,8 @@ TCM_DIAGNOSES = ["A01.01.01", "A04.04.01", "A07.06.17", "A07.06.09", "B03.01.03"
 
 def build(context) -> None:
     load_default_codes()
+    if not context.has("yanchi"):
+        return
     county = OrgUnit.objects.get(code=context.county_code)
     units = list(
         OrgUnit.objects.filter(

@@ -1,5 +1,6 @@
-"""Demo step: submissions and approvals for the forms whose values exist (the evaluation step
-writes 2021–2025). Most are submitted on time and approved; some are late; the last periods
+"""Demo step: submissions and approvals for the forms whose values exist in every place (the
+evaluation step writes each place's years), approved by the nearest supervisor or bureau.
+Most are submitted on time and approved; some are late; the last periods
 leave a few forms missing; one yearly form is returned with a comment. Re-runnable: only
 (org unit, period) pairs without a submission get one."""
 
@@ -27,20 +28,22 @@ LATE_SHARE = 0.12
 
 
 def build(context) -> None:
-    county = OrgUnit.objects.filter(code=context.county_code).first()
-    if county is None:
-        return
-    pairs = _pairs_with_values(county)
-    existing = set(
-        Submission.objects.filter(orgunit__path__startswith=county.path).values_list(
-            "orgunit_id", "period"
+    created = kept = 0
+    for place in getattr(context, "places", ()):
+        root = OrgUnit.objects.filter(code=place.root).first()
+        if root is None:
+            continue
+        pairs = _pairs_with_values(root)
+        existing = set(
+            Submission.objects.filter(orgunit__path__startswith=root.path).values_list(
+                "orgunit_id", "period"
+            )
         )
-    )
-    todo = [(unit, period) for unit, period in pairs if (unit.pk, period) not in existing]
-    last_year = str(max(context.years))
-    created = _create(todo, county, last_year)
+        todo = [(unit, period) for unit, period in pairs if (unit.pk, period) not in existing]
+        created += _create(todo, root, str(max(place.years)))
+        kept += len(existing)
     _return_one()
-    context.log.append(f"collection: {created} submissions added ({len(existing)} kept)")
+    context.log.append(f"collection: {created} submissions added ({kept} kept)")
 
 
 def _pairs_with_values(county: OrgUnit) -> list[tuple[OrgUnit, str]]:
@@ -54,27 +57,26 @@ def _pairs_with_values(county: OrgUnit) -> list[tuple[OrgUnit, str]]:
     return [(units[orgunit_id], period) for orgunit_id, period in found]
 
 
-def _approvers(county: OrgUnit) -> tuple[list[tuple[str, User]], User | None]:
-    supervisors = [
-        (m.orgunit.path, m.user)
-        for m in Membership.objects.filter(role=Role.TOWNSHIP_SUPERVISOR).select_related(
-            "orgunit", "user"
-        )
-    ]
-    bureau = Membership.objects.filter(role=Role.BUREAU_ADMIN, orgunit=county).first()
-    return supervisors, bureau.user if bureau else None
+def _approvers(root: OrgUnit) -> list[tuple[str, User]]:
+    """(path, user) of the supervisors and bureau administrators over the root's units,
+    deepest first: a form is approved by the nearest of them."""
+    found = Membership.objects.filter(
+        role__in=[Role.TOWNSHIP_SUPERVISOR, Role.BUREAU_ADMIN],
+        orgunit__path__startswith=root.path,
+    ).select_related("orgunit", "user")
+    return sorted(((m.orgunit.path, m.user) for m in found), key=lambda p: (-len(p[0]), p[1].pk))
 
 
-def _approver_of(unit: OrgUnit, supervisors, bureau: User | None) -> User | None:
-    for path, user in supervisors:
+def _approver_of(unit: OrgUnit, approvers) -> User | None:
+    for path, user in approvers:
         if unit.path.startswith(path):
             return user
-    return bureau
+    return None
 
 
 @transaction.atomic
-def _create(todo: list[tuple[OrgUnit, str]], county: OrgUnit, last_year: str) -> int:
-    supervisors, bureau = _approvers(county)
+def _create(todo: list[tuple[OrgUnit, str]], root: OrgUnit, last_year: str) -> int:
+    approvers = _approvers(root)
     today = timezone.localdate()
     submissions, plans = [], []
     for unit, period in todo:
@@ -90,7 +92,7 @@ def _create(todo: list[tuple[OrgUnit, str]], county: OrgUnit, last_year: str) ->
             else due - timedelta(days=chance.randint(0, 4))
         )
         submitted = timezone.make_aware(datetime.combine(day, time(10, chance.randint(0, 59))))
-        approver = _approver_of(unit, supervisors, bureau)
+        approver = _approver_of(unit, approvers)
         form = Form(target_of(unit), periods.parse(period).type).code
         submissions.append(
             Submission(

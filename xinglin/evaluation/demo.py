@@ -1,33 +1,68 @@
-"""Demo figures for 盐池县, 2021–2025: every element its institutions report, monthly visits,
-delivered techniques and the county surveys. Deterministic (seeded per institution and element)
-with real progress and real gaps, so the scorecard shows something true:
+"""Demo figures for every place (issue 19), for the years its document covers: every element
+its institutions report, monthly visits, delivered techniques and the county surveys.
+Deterministic (seeded per institution and element) with real progress and real gaps, so that
+each place's scorecard tells its own story:
 
-- TCM visit share of the health centres rises from about 30% to about 38%;
-- 麻黄山乡卫生院 (640323201001) stays short on appropriate techniques (5 categories, 8 items);
-- 青山乡卫生院 (640323202001) gets its TCM hall only in 2025;
-- three village clinics never provide TCM services;
-- surveys, EMR level and rehabilitation beds reach their targets part-way through the plan.
+- 盐池县: TCM visit share of the health centres rises from about 30% to about 38%;
+  麻黄山乡卫生院 (640323201001) stays short on appropriate techniques (5 categories, 8 items);
+  青山乡卫生院 (640323202001) gets its TCM hall only in 2025; three village clinics never
+  provide TCM services; surveys, EMR level and rehabilitation beds reach their targets
+  part-way through the plan.
+- 中宁县 is the strongest of 中卫's counties, 海原县 the weakest (a lower TCM share, clinics
+  without TCM services, health centres short on techniques, its TCM hospital graded 二级甲等
+  only from 2024); the city's TCM hospital becomes 三级甲等 in 2024.
+- 回民区 and 雁江区 mostly meet their targets with one or two gaps; 屯留区 sits in between.
 """
 
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass, field
 
 from xinglin.collection.actions import write_rows
 from xinglin.collection.models import DeliveredTechnique
+from xinglin.demo import YANCHI, DemoContext
 from xinglin.network.models import OrgUnit
 from xinglin.standards.models import DataElement, TechniqueCategory
 
-SHORT_ON_TECHNIQUES = "640323201001"
-LATE_TCM_HALL = "640323202001"
-NO_TCM_SERVICES = {"640323203101", "640323201102", "640323103104"}
 HEALTH_CENTRES = ("community_health_center", "township_health_center")
 CLINICS = ("community_health_station", "village_clinic")
+FIRST_YEAR = 2021  # offsets count from here, whatever year a place's data begin
+
+
+@dataclass(frozen=True)
+class Story:
+    shift: float  # added to TCM shares and to the chance of having a facility
+    no_services: int  # clinics that never provide TCM services
+    short: int  # health centres short on appropriate techniques
+    late_hall: int  # health centres that get a TCM hall only in 2025
+    grade_from: int = 2021  # the year the county TCM hospital is 二级甲等 (23)
+    hall_year: int = 2025  # the year the late health centres get their TCM hall
+    counts: dict = field(default_factory=dict)  # element -> (2021, 2025) replacing COUNTS
+
+
+STORIES = {
+    # the rehabilitation plan's talent gap: far fewer bachelor recruits than its 10
+    YANCHI: Story(0.0, 3, 1, 1, counts={"bachelor_recruits_rehab": (2, 7)}),
+    "150103": Story(0.05, 1, 0, 0),
+    "140405": Story(-0.03, 2, 1, 1, hall_year=2026),
+    "512002": Story(0.05, 0, 1, 0),
+    "640502": Story(0.02, 5, 1, 0),
+    "640521": Story(0.06, 0, 0, 0),
+    "640522": Story(-0.06, 10, 2, 2, grade_from=2024, hall_year=2026),
+}
+CITY_STORY = Story(0.03, 0, 0, 0)
+# 盐池县's named gaps (the user guides and tests point at them)
+YANCHI_SPECIAL = {
+    "short": {"640323201001"},  # 麻黄山乡卫生院
+    "late_hall": {"640323202001"},  # 青山乡卫生院
+    "no_services": {"640323203101", "640323201102", "640323103104"},
+}
 # monthly visits by institution type
 VISITS = {
     "tcm_hospital": 9000, "general_hospital": 15000, "maternal_child_hospital": 3500,
     "community_health_center": 3200, "township_health_center": 2100,
-    "community_health_station": 450, "village_clinic": 260,
+    "community_health_station": 450, "village_clinic": 260, "tcm_clinic": 600,
 }  # fmt: skip
 # (value in 2021, value in 2025) for counts, by element; health centres / hospitals scale below
 COUNTS = {
@@ -48,25 +83,61 @@ SURVEYS = {  # element pair -> rate in 2021, 2025 (400 respondents a year)
 }
 
 
-def build(context) -> None:
-    county = OrgUnit.objects.get(code=context.county_code)
-    institutions = list(
-        OrgUnit.objects.filter(path__startswith=county.path, kind="institution").order_by("code")
-    )
+@dataclass
+class Specials:
+    """The institutions of a county that carry its gaps."""
+
+    short: set[str] = field(default_factory=set)
+    late_hall: set[str] = field(default_factory=set)
+    no_services: set[str] = field(default_factory=set)
+
+
+def build(context: DemoContext) -> None:
     elements = {e.code: e for e in DataElement.objects.all()}
-    values = []
-    for offset, year in enumerate(context.years):
-        for unit in institutions:
-            if not _open_in(unit, year):
-                continue
-            values += _visits(unit, year, offset, elements)
-            values += _yearly(unit, year, offset, elements)
-        values += _county(county, year, offset, elements)
-    result = write_rows(values)
-    techniques = _techniques(institutions, context.years)
+    added = changed = techniques = 0
+    for place in context.places:
+        root = OrgUnit.objects.get(code=place.root)
+        institutions = list(
+            OrgUnit.objects.filter(path__startswith=root.path, kind="institution").order_by("code")
+        )
+        specials = {county: _specials(county, institutions) for county in place.counties}
+        values = []
+        for year in place.years:
+            offset = year - FIRST_YEAR
+            for unit in institutions:
+                if not _open_in(unit, year):
+                    continue
+                story, special = _story(unit), specials.get(unit.code[:6], Specials())
+                values += _visits(unit, year, offset, elements, story, special)
+                values += _yearly(unit, year, offset, elements, story, special)
+            for county in place.counties:
+                values += _county(OrgUnit.objects.get(code=county), year, offset, elements)
+        result = write_rows(values)
+        added, changed = added + result.added, changed + result.changed
+        techniques += _techniques(institutions, place.years, specials)
     context.log.append(
-        f"evaluation: {result.added} values added, {result.changed} changed, "
-        f"{techniques} techniques delivered"
+        f"evaluation: {added} values added, {changed} changed, {techniques} techniques delivered"
+    )
+
+
+def _story(unit: OrgUnit) -> Story:
+    return STORIES.get(unit.code[:6], CITY_STORY)
+
+
+def _specials(county: str, institutions: list[OrgUnit]) -> Specials:
+    if county == YANCHI:
+        return Specials(**{k: set(v) for k, v in YANCHI_SPECIAL.items()})
+    story = STORIES[county]
+    rng = _rng(county, "specials")
+    centres = [u.code for u in institutions if u.code.startswith(county)
+               and u.institution_type in HEALTH_CENTRES]  # fmt: skip
+    clinics = [u.code for u in institutions if u.code.startswith(county)
+               and u.institution_type in CLINICS]  # fmt: skip
+    gaps = rng.sample(centres, min(story.short + story.late_hall, len(centres)))
+    return Specials(
+        short=set(gaps[: story.short]),
+        late_hall=set(gaps[story.short :]),
+        no_services=set(rng.sample(clinics, min(story.no_services, len(clinics)))),
     )
 
 
@@ -79,17 +150,16 @@ def _rng(*parts) -> random.Random:
     return random.Random(":".join(str(p) for p in parts))
 
 
-def _visits(unit: OrgUnit, year: int, offset: int, elements) -> list:
+def _visits(unit: OrgUnit, year: int, offset: int, elements, story: Story, special) -> list:
     base = VISITS.get(unit.institution_type)
     if base is None:
         return []
-    share = {"tcm_hospital": 0.68, "general_hospital": 0.07, "maternal_child_hospital": 0.1}.get(
-        unit.institution_type, 0.30 + 0.02 * offset
-    )
+    share = {"tcm_hospital": 0.68, "general_hospital": 0.07, "maternal_child_hospital": 0.1,
+             "tcm_clinic": 0.95}.get(unit.institution_type, 0.30 + 0.02 * offset + story.shift)  # fmt: skip
     share += _rng(unit.code, "share").uniform(-0.035, 0.035)
-    if unit.code == SHORT_ON_TECHNIQUES:
+    if unit.code in special.short:
         share -= 0.06
-    if unit.code in NO_TCM_SERVICES:
+    if unit.code in special.no_services:
         share = 0.0
     rows = []
     for month in range(1, 13):
@@ -104,42 +174,47 @@ def _visits(unit: OrgUnit, year: int, offset: int, elements) -> list:
     return rows
 
 
-def _yearly(unit: OrgUnit, year: int, offset: int, elements) -> list:
+def _yearly(unit: OrgUnit, year: int, offset: int, elements, story: Story, special) -> list:
     rows = []
     for code, element in elements.items():
         if element.level != "institution" or element.period_type != "yearly":
             continue
         if unit.institution_type not in element.institution_types:
             continue
-        value = _value(code, element.value_type, unit, offset)
+        value = _value(code, element.value_type, unit, offset, story, special)
         if value is not None:
-            rows.append((element, unit, str(year), float(value)))
+            # exact at the element's precision: counts are whole numbers
+            value = float(round(value)) if element.value_type == "integer" else float(value)
+            rows.append((element, unit, str(year), value))
     return rows
 
 
-def _value(code: str, value_type: str, unit: OrgUnit, offset: int) -> float | None:
+def _value(code: str, value_type: str, unit: OrgUnit, offset: int, story, special) -> float | None:
     kind, rng = unit.institution_type, _rng(unit.code, code, offset)
-    special = _special(code, unit, kind, offset, rng)
-    if special is not None:
-        return special
+    found = _special(code, unit, kind, offset, rng, story, special)
+    if found is not None:
+        return found
     if value_type == "boolean":
         # each institution has its own year of getting there, so progress is monotone
-        return 1.0 if _rng(unit.code, code).random() < 0.72 + 0.07 * offset else 0.0
+        chance = 0.72 + 0.07 * offset + story.shift
+        return 1.0 if _rng(unit.code, code).random() < chance else 0.0
     if value_type == "percent":
-        return round(0.12 + 0.01 * offset + rng.uniform(-0.02, 0.02), 3)
-    low, high = COUNTS.get(code, (0, 3))
+        return round(0.12 + 0.01 * offset + story.shift / 2 + rng.uniform(-0.02, 0.02), 3)
+    low, high = story.counts.get(code) or COUNTS.get(code, (0, 3))
     return max(0, round(low + (high - low) * offset / 4 + rng.uniform(-1, 1)))
 
 
-def _special(code: str, unit: OrgUnit, kind: str, offset: int, rng) -> float | None:
+def _special(code, unit: OrgUnit, kind: str, offset: int, rng, story, special) -> float | None:
     if code == "provides_tcm_services":
-        return 0.0 if unit.code in NO_TCM_SERVICES else 1.0
+        return 0.0 if unit.code in special.no_services else 1.0
     if code == "has_tcm_hall":
-        return float(offset == 4) if unit.code == LATE_TCM_HALL else 1.0
+        return (
+            float(FIRST_YEAR + offset >= story.hall_year) if unit.code in special.late_hall else 1.0
+        )
     if code == "has_tcm_corner":
-        return 1.0 if _rng(unit.code, code).random() < 0.05 * offset else 0.0
+        return 1.0 if _rng(unit.code, code).random() < 0.05 * offset + story.shift else 0.0
     if code == "hospital_grade":
-        return {"tcm_hospital": 23.0, "general_hospital": 23.0}.get(kind, 22.0)
+        return _grade(unit, kind, offset, story)
     if code == "emr_level":
         return 4.0 if kind == "tcm_hospital" and offset >= 2 else 3.0
     if code == "rehab_beds":
@@ -147,9 +222,9 @@ def _special(code: str, unit: OrgUnit, kind: str, offset: int, rng) -> float | N
     if code == "has_standard_rehab_department":
         return float(offset >= (1 if kind == "tcm_hospital" else 4))
     if code in ("physicians", "tcm_physicians", "tcm_staff", "tcm_general_practitioners"):
-        return _staff(code, unit, kind, offset)
+        return _staff(code, unit, kind, offset, special)
     if code in ("elderly_tcm_managed", "children_tcm_managed", "alliance_population_covered"):
-        return _managed(code, unit, kind, offset)
+        return _managed(code, unit, kind, offset, story)
     if code == "health_education_tcm":
         return round(12 * (0.44 + 0.03 * offset + rng.uniform(-0.05, 0.05)))
     if code == "health_education_attendees":
@@ -160,63 +235,80 @@ def _special(code: str, unit: OrgUnit, kind: str, offset: int, rng) -> float | N
     return None
 
 
-def _staff(code: str, unit: OrgUnit, kind: str, offset: int) -> float:
+def _grade(unit: OrgUnit, kind: str, offset: int, story: Story) -> float:
+    """Hospital grade codes (三级甲等 = 33, 二级甲等 = 23, 二级乙等 = 22)."""
+    if "city_tcm_hospital" in unit.roles:
+        return 33.0 if offset >= 3 else 32.0  # the city's TCM hospital: 三级甲等 from 2024
+    if unit.ownership == "private":
+        return 21.0
+    if kind == "tcm_hospital":
+        return 23.0 if FIRST_YEAR + offset >= story.grade_from else 22.0
+    return 23.0 if kind == "general_hospital" else 22.0
+
+
+def _staff(code: str, unit: OrgUnit, kind: str, offset: int, special: Specials) -> float:
     physicians = {"tcm_hospital": 86, "general_hospital": 140, "maternal_child_hospital": 30,
-                  "community_health_center": 22, "township_health_center": 14}.get(kind, 1)  # fmt: skip
-    tcm_share = {"tcm_hospital": 0.7, "general_hospital": 0.08}.get(kind, 0.21 + 0.015 * offset)
+                  "community_health_center": 22, "township_health_center": 14,
+                  "tcm_clinic": 3}.get(kind, 1)  # fmt: skip
+    tcm_share = {"tcm_hospital": 0.7, "general_hospital": 0.08, "tcm_clinic": 1.0}.get(
+        kind, 0.21 + 0.015 * offset
+    )
     if code == "physicians":
         return float(physicians)
     if code == "tcm_physicians":
         if kind in CLINICS:
-            return 0.0 if unit.code in NO_TCM_SERVICES else 1.0
+            return 0.0 if unit.code in special.no_services else 1.0
         return float(round(physicians * tcm_share + _rng(unit.code, code).uniform(-0.6, 0.6)))
     if code == "tcm_staff":
-        return 0.0 if unit.code in NO_TCM_SERVICES else float(max(1, round(physicians * 0.3)))
+        return 0.0 if unit.code in special.no_services else float(max(1, round(physicians * 0.3)))
     # qualified TCM general practitioners: one per health centre as training completes
     if kind in HEALTH_CENTRES:
         return float(_rng(unit.code, code).random() < 0.55 + 0.12 * offset)
     return {"tcm_hospital": 2 + offset // 2, "general_hospital": 1}.get(kind, 0.0)
 
 
-def _managed(code: str, unit: OrgUnit, kind: str, offset: int) -> float | None:
-    residents = _township_figure(unit, "residents_65_plus" if "elderly" in code else "children")
+def _managed(code: str, unit: OrgUnit, kind: str, offset: int, story: Story) -> float | None:
+    from xinglin.network.demo import COUNTIES, base_residents
+
     if code == "alliance_population_covered":
-        return 173000 * (0.22 + 0.04 * offset) if kind == "tcm_hospital" else None
+        county = COUNTIES.get(unit.code[:6])
+        if kind != "tcm_hospital" or county is None or unit.ownership == "private":
+            return None
+        return float(round(county.residents * (0.22 + 0.04 * offset)))
+    residents = base_residents(unit.parent.code) if unit.parent else None
     if kind not in HEALTH_CENTRES or residents is None:
         return None
-    rate = (0.66 + 0.03 * offset) if "elderly" in code else (0.79 + 0.025 * offset)
-    return float(round(residents * (rate + _rng(unit.code, code).uniform(-0.03, 0.03))))
-
-
-def _township_figure(unit: OrgUnit, what: str) -> float | None:
     # populations come from the network step: roughly 13% aged 65+, 3% children 0–36 months
-    from xinglin.network.demo import TOWNSHIPS
-
-    township = TOWNSHIPS.get(unit.parent.code if unit.parent else "")
-    if township is None:
-        return None
-    return township[0] * (0.13 if what == "residents_65_plus" else 0.029)
+    people = residents * (0.13 if "elderly" in code else 0.029)
+    rate = (0.66 + 0.03 * offset) if "elderly" in code else (0.79 + 0.025 * offset)
+    rate += story.shift / 2
+    return float(round(people * (rate + _rng(unit.code, code).uniform(-0.03, 0.03))))
 
 
 def _county(county: OrgUnit, year: int, offset: int, elements) -> list:
     rows = []
+    shift = STORIES.get(county.code, CITY_STORY).shift / 2
     for (respondents, positive), (first, last) in SURVEYS.items():
-        rate = first + (last - first) * offset / 4 + _rng(positive, year).uniform(-0.01, 0.01)
+        rate = first + (last - first) * offset / 4 + shift
+        key = (positive, year) if county.code == YANCHI else (positive, county.code, year)
+        rate += _rng(*key).uniform(-0.01, 0.01)
         rows += [
             (elements[respondents], county, str(year), 400.0),
-            (elements[positive], county, str(year), float(round(400 * rate))),
+            (elements[positive], county, str(year), float(round(400 * min(rate, 0.99)))),
         ]
     return rows
 
 
-def _techniques(institutions: list[OrgUnit], years: tuple[int, ...]) -> int:
+def _techniques(institutions: list[OrgUnit], years, specials: dict[str, Specials]) -> int:
     categories = [list(c.items.order_by("code")) for c in TechniqueCategory.objects.all()]
     rows = []
-    for offset, year in enumerate(years):
+    for year in years:
+        offset = year - FIRST_YEAR
         for unit in institutions:
-            if not _open_in(unit, year) or unit.code in NO_TCM_SERVICES:
+            special = specials.get(unit.code[:6], Specials())
+            if not _open_in(unit, year) or unit.code in special.no_services:
                 continue
-            wanted = _technique_counts(unit, offset)
+            wanted = _technique_counts(unit, offset, special)
             if wanted is None:
                 continue
             for item in _pick(categories, *wanted, _rng(unit.code, "techniques")):
@@ -225,8 +317,8 @@ def _techniques(institutions: list[OrgUnit], years: tuple[int, ...]) -> int:
     return len(rows)
 
 
-def _technique_counts(unit: OrgUnit, offset: int) -> tuple[int, int] | None:
-    if unit.code == SHORT_ON_TECHNIQUES:
+def _technique_counts(unit: OrgUnit, offset: int, special: Specials) -> tuple[int, int] | None:
+    if unit.code in special.short:
         return 5, 8
     if unit.institution_type in HEALTH_CENTRES:
         return min(5 + offset, 9), 9 + 2 * offset

@@ -1,24 +1,28 @@
-"""Demo: the five plans loaded for 盐池县 with progress as it might stand today — most tasks
-past their deadline done with evidence, some overdue, a few rectification tasks, and the
-demo-county standard's evidence items partly accepted, partly awaiting review."""
+"""Demo: each place's own plan loaded for its own root (issue 19) with progress as it stands
+today (the real date). A plan whose period has ended shows its final state: tasks done on
+time, done late, or not done; a plan still running shows work in progress. Each place's
+evidence items are partly accepted, partly awaiting review, one rejected; the place's failing
+indicators of its last complete year get rectification tasks, their values from the engine."""
 
 from __future__ import annotations
 
+import functools
 import io
 import random
 from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
+from xinglin.demo import DemoContext, Place
 from xinglin.network.actions import create_user
 from xinglin.network.models import Membership, OrgUnit, Role
 from xinglin.plans.actions import (
     create_rectification,
-    default_period,
     evidence_kind_for,
     load_departments,
     load_plan,
     review_evidence,
+    start_rectification,
     update_task_status,
     upload_evidence,
 )
@@ -36,120 +40,95 @@ from xinglin.plans.models import (
 from xinglin.plans.packs import read_packs
 
 PASSWORD = "Xinglin-2026"
-# Liaisons besides the network step's `education` (education_sports).
+# 盐池县's liaisons besides the network step's `education` (education_sports).
 LIAISONS = [
     ("yibao", "medical_insurance", "县医保局联络员"),
     ("canlian", "disabled_persons_federation", "县残联联络员"),
 ]
-# demo-county evidence items: accepted, awaiting review, rejected (item 1 accepted).
-ACCEPTED_ITEMS = [
-    "organisation.development_plan",
-    "organisation.study_and_implementation",
-    "organisation.joint_meeting_mechanism",
-    "development.administrative_department",
-    "development.funding",
-    "development.publicity",
-]
-PENDING_ITEMS = ["organisation.creation_plan", "development.talent_policy", "development.land_use"]
-REJECTED_ITEMS = ["development.medical_insurance"]
-# Annual items whose records of the current year are not yet uploaded.
-RECORDS_LACKING_LAST_YEAR = ["development.funding"]
-# (pack, indicator, owner, measure, deadline, value at creation, value at closure or None)
-RECTIFICATIONS = [
-    (
-        "demo-county-2022",
-        "grassroots.tcm_visit_share",
-        "health_commission",
-        "乡镇卫生院中医诊疗人次占比未达35%：增派县中医医院医师坐诊，推广针灸推拿项目纳入医保报销。",
-        date(2027, 3, 31),
-        0.312,
-        None,
-    ),
-    (
-        "demo-county-2022",
-        "system.station_clinic_tcm_corner",
-        "health_commission",
-        "村卫生室中医阁建设不足10%：2026年内在4个村卫生室建成中医阁。",
-        date(2026, 10, 31),
-        0.06,
-        0.12,
-    ),
-    (
-        "rehab-2021-2025",
-        "rehab.tcm_hospital_rehab_beds",
-        "health_commission",
-        "县中医医院康复病床34张，未达40张：扩建康复病区增设病床8张。",
-        date(2026, 12, 31),
-        34.0,
-        None,
-    ),
-]
+# Share of a place's tasks done by their deadline, and done late; the rest were not done.
+ON_TIME = {"yanchi": 0.70, "huimin": 0.80, "tunliu": 0.55, "zhongwei": 0.65, "yanjiang": 0.85}
+LATE = 0.15
+# Evidence items: most accepted; these wait for review or were rejected.
+PENDING = {
+    "demo-county-2022": ["organisation.creation_plan", "development.talent_policy",
+                         "development.land_use"],
+    "capacity-2021-2025": ["capacity.final_evaluation"],
+    "rehab-2021-2025": ["rehab.heritage_studio"],
+}  # fmt: skip
+REJECTED = {"demo-county-2022": ["development.medical_insurance"]}
+RECTIFICATIONS_PER_PLACE = 2
 
 
-def build(context) -> None:
-    county = OrgUnit.objects.get(code=context.county_code)
+def build(context: DemoContext) -> None:
     load_departments()
-    plans = [load_plan(pack, county).plan for pack in read_packs()]
-    users = _users(context, county)
+    packs = {pack.code: pack for pack in read_packs()}
     today = timezone.localdate()
-    for plan in plans:
-        _progress(plan, users, today)
-    _evidence_items(county, users)
-    _rectifications(county, users["bureau"])
-    done = Task.objects.filter(plan__orgunit=county, status=TaskStatus.DONE).count()
-    total = Task.objects.filter(plan__orgunit=county).count()
-    context.log.append(
-        f"plans: {len(plans)} plans, {done}/{total} tasks done, "
-        f"{Evidence.objects.filter(orgunit=county).count()} evidence files"
-    )
+    for place in context.places:
+        root = OrgUnit.objects.get(code=place.root)
+        users = _users(context, place, root)
+        if users["bureau"] is None:
+            continue
+        plans = [load_plan(packs[code], root).plan for code in place.plans]
+        for plan in plans:
+            _progress(plan, users, today, ON_TIME[place.key])
+        _evidence_items(root, place, users["bureau"])
+        _rectifications(root, place, users["bureau"])
+        tasks = Task.objects.filter(plan__orgunit=root)
+        context.log.append(
+            f"plans: {place.name} {len(plans)} plan(s), "
+            f"{tasks.filter(status=TaskStatus.DONE).count()}/{tasks.count()} tasks done, "
+            f"{Evidence.objects.filter(orgunit=root).count()} evidence files"
+        )
 
 
-def _users(context, county: OrgUnit) -> dict:
-    from django.contrib.auth.models import User
-
-    for username, department, name in LIAISONS:
-        if not User.objects.filter(username=username).exists():
-            user = create_user(
-                username,
-                PASSWORD,
-                role=Role.DEPARTMENT_LIAISON,
-                orgunit=county,
-                department=department,
-            )
-            user.first_name = name
-            user.save(update_fields=["first_name"])
-        context.logins.append((username, PASSWORD, str(Role.DEPARTMENT_LIAISON.label)))
+def _users(context: DemoContext, place: Place, root: OrgUnit) -> dict:
+    if place.key == "yanchi":
+        for username, department, name in LIAISONS:
+            create_user(
+                username, PASSWORD, role=Role.DEPARTMENT_LIAISON, orgunit=root,
+                department=department, full_name=name,
+            )  # fmt: skip
+            context.login(place.name, username, PASSWORD, str(Role.DEPARTMENT_LIAISON.label))
     liaisons = {
         m.department: m.user
-        for m in Membership.objects.filter(role=Role.DEPARTMENT_LIAISON, orgunit=county)
+        for m in Membership.objects.filter(role=Role.DEPARTMENT_LIAISON, orgunit=root)
     }
-    return {"bureau": User.objects.get(username="bureau"), "liaisons": liaisons}
+    bureau = Membership.objects.filter(role=Role.BUREAU_ADMIN, orgunit=root).order_by("pk")
+    return {"bureau": bureau.first().user if bureau.exists() else None, "liaisons": liaisons}
 
 
-def _progress(plan: Plan, users: dict, today: date) -> None:
-    """Deterministic per task: most tasks past their deadline are done, some are overdue."""
+def _progress(plan: Plan, users: dict, today: date, on_time: float) -> None:
+    """Deterministic per task (seeded by plan and task number)."""
     for task in plan.tasks.prefetch_related("lead", "support"):
         rng = random.Random(f"{plan.pack}:{task.number}")
-        status, finished = _target_state(task, rng, today)
+        status, finished = target_state(task, plan, rng, today, on_time)
         user = _uploader(task, users)
-        if task.status != status:
+        if task.status != status or (finished and task.completed_on != finished):
             update_task_status(task, status, user=user, on=finished)
-            _backdate(task, finished or today - timedelta(days=rng.randint(3, 60)))
+            _backdate(task, finished or min(today, plan.end) - timedelta(days=rng.randint(3, 60)))
         if status == TaskStatus.DONE and not task.evidence.exists():
             _evidence_for_task(task, user, users["bureau"], rng, finished)
 
 
-def _target_state(task: Task, rng: random.Random, today: date) -> tuple[str, date | None]:
-    deadline = task.deadline
-    if deadline is None:
-        roll = rng.random()
-        if roll < 0.45:
-            return TaskStatus.DONE, today - timedelta(days=rng.randint(30, 900))
-        return (TaskStatus.IN_PROGRESS if roll < 0.9 else TaskStatus.NOT_STARTED), None
+def target_state(
+    task: Task, plan: Plan, rng: random.Random, today: date, on_time: float
+) -> tuple[str, date | None]:
+    """A task's status and completion day as the demo tells it. Tasks due before today are
+    done on time, done late or not done; tasks due later are in progress (or done early)."""
+    deadline = task.deadline or plan.end
     if deadline >= today:
+        if rng.random() < 0.25:
+            return TaskStatus.DONE, today - timedelta(days=rng.randint(5, 60))
         return TaskStatus.IN_PROGRESS, None
-    if rng.random() < 0.78:
-        return TaskStatus.DONE, deadline - timedelta(days=rng.randint(0, 90))
+    roll = rng.random()
+    if roll < on_time:
+        earliest = max(plan.start, deadline - timedelta(days=90))
+        return TaskStatus.DONE, earliest + timedelta(
+            days=rng.randint(0, (deadline - earliest).days)
+        )
+    if roll < on_time + LATE:
+        late = deadline + timedelta(days=rng.randint(10, 120))
+        return TaskStatus.DONE, min(late, today - timedelta(days=1))
     return (TaskStatus.IN_PROGRESS if rng.random() < 0.7 else TaskStatus.NOT_STARTED), None
 
 
@@ -174,19 +153,17 @@ def _evidence_for_task(task, uploader, reviewer, rng: random.Random, day: date |
         orgunit=task.plan.orgunit,
         task=task,
         name=f"{task.number} {task.title_zh[:20]}.pdf",
-        content=_pdf(f"{task.plan.pack} {task.number}", task.title_zh),
+        content=_pdf(task.plan.title_zh, "工作总结及佐证材料"),
         user=uploader,
         description="工作总结及佐证材料",
-        period=default_period(evidence_kind_for(task=task), day),
     )
     if rng.random() < 0.35:
         photo = upload_evidence(
             orgunit=task.plan.orgunit,
             task=task,
             name=f"{task.number} 现场照片.png",
-            content=_png(task.number),
+            content=_png(),
             user=uploader,
-            period=default_period(evidence_kind_for(task=task), day),
         )
         Evidence.objects.filter(pk=photo.pk).update(uploaded_at=_at(day))
     roll = rng.random()
@@ -197,65 +174,69 @@ def _evidence_for_task(task, uploader, reviewer, rng: random.Random, day: date |
     Evidence.objects.filter(pk=evidence.pk).update(uploaded_at=_at(day))
 
 
-def _evidence_items(county: OrgUnit, users: dict) -> None:
-    """Dated evidence: a standing document valid from its date, or one file of records per
-    year for an item asking for the year's records (the last year missing for one item, so
-    the demo shows an item met in earlier years and awaiting evidence in the latest)."""
-    reviewer = users["bureau"]
-    pack = "demo-county-2022"
+def _evidence_items(root: OrgUnit, place: Place, reviewer) -> None:
+    """Dated evidence for every evidence item of the place's packs: a standing document valid
+    from the place's first year, or one file of records per year for an item asking for the
+    year's records (through this year). Accepted, except those PENDING (uploaded, awaiting
+    review) and REJECTED."""
+    from xinglin.standards.loader import get_pack
+
     today = timezone.localdate()
-    for indicator in ACCEPTED_ITEMS + PENDING_ITEMS + REJECTED_ITEMS:
-        if Evidence.objects.filter(orgunit=county, pack=pack, indicator=indicator).exists():
-            continue
-        if evidence_kind_for(pack=pack, indicator=indicator) == EvidenceKind.ANNUAL:
-            last = today.year - 1 if indicator in RECORDS_LACKING_LAST_YEAR else today.year
-            periods = [year_bounds(year) for year in range(today.year - 3, last + 1)]
-        else:
-            periods = [(date(today.year - 3, 3, 1), None)]
-        for start, end in periods:
-            evidence = upload_evidence(
-                orgunit=county,
-                pack=pack,
-                indicator=indicator,
-                name=f"{indicator} {start.year}.pdf" if end else f"{indicator}.pdf",
-                content=_pdf(pack, indicator),
-                user=reviewer,
-                description="佐证材料",
-                period=(start, end),
-            )
-            if indicator in ACCEPTED_ITEMS:
-                review_evidence(evidence, user=reviewer, accept=True, comment="符合标准")
-            elif indicator in REJECTED_ITEMS:
-                review_evidence(
-                    evidence, user=reviewer, accept=False, comment="文件未体现中医药内容"
-                )
+    for pack_code, _since in place.packs:
+        items = [i.id for i in get_pack(pack_code).indicators if i.kind == "evidence"]
+        for indicator in items:
+            if Evidence.objects.filter(orgunit=root, pack=pack_code, indicator=indicator).exists():
+                continue
+            if evidence_kind_for(pack=pack_code, indicator=indicator) == EvidenceKind.ANNUAL:
+                years = range(min(place.years), today.year + 1)
+                periods = [year_bounds(year) for year in years]
+            else:
+                periods = [(date(min(place.years), 3, 1), None)]
+            for start, end in periods:
+                evidence = upload_evidence(
+                    orgunit=root, pack=pack_code, indicator=indicator,
+                    name=f"{indicator} {start.year}.pdf" if end else f"{indicator}.pdf",
+                    content=_pdf(pack_code, "佐证材料"), user=reviewer, description="佐证材料",
+                    period=(start, end),
+                )  # fmt: skip
+                if indicator in REJECTED.get(pack_code, []):
+                    review_evidence(
+                        evidence, user=reviewer, accept=False, comment="文件未体现中医药内容"
+                    )
+                elif indicator not in PENDING.get(pack_code, []):
+                    review_evidence(evidence, user=reviewer, accept=True, comment="符合标准")
 
 
-def _rectifications(county: OrgUnit, user) -> None:
-    from xinglin.plans.actions import close_rectification
+def _rectifications(root: OrgUnit, place: Place, user) -> None:
+    """Rectification tasks for the first computed indicators the engine finds not met for the
+    place in its last year, each recording the engine's value; the first one is under way."""
+    from xinglin.evaluation.engine import evaluate
 
-    for pack, indicator, owner, measure, deadline, before, after in RECTIFICATIONS:
-        if RectificationTask.objects.filter(
-            orgunit=county, pack=pack, indicator=indicator
-        ).exists():
-            continue
-        item = create_rectification(
-            orgunit=county,
-            pack=pack,
-            indicator=indicator,
-            owner=Department.objects.get(code=owner),
-            measure=measure,
-            deadline=deadline,
-            user=user,
-            value=before,
-            period="2025",
-        )
-        if after is not None:
-            close_rectification(item, user=user, value=after, note="复核达标")
+    if RectificationTask.objects.filter(orgunit=root).exists():
+        return
+    year = str(max(place.years))
+    owner = Department.objects.get(code="health_commission")
+    made = []
+    for pack_code, _since in place.packs:
+        evaluation = evaluate(pack_code, root, year, tree=False)
+        for result in evaluation.at(root.code):
+            if result.status != "not_met" or result.value is None:
+                continue
+            if len(made) >= RECTIFICATIONS_PER_PLACE:
+                break
+            made.append(create_rectification(
+                orgunit=root, pack=pack_code, indicator=result.indicator, owner=owner,
+                measure=f"{result.name}未达标：制定整改方案，明确责任机构和完成时限，逐月跟踪。",
+                deadline=date(max(place.years) + 2, 6, 30), user=user, value=result.value,
+                period=year,
+            ))  # fmt: skip
+    if made:
+        start_rectification(made[0])
 
 
+@functools.lru_cache(maxsize=16)
 def _pdf(title: str, body: str) -> bytes:
-    """A one-page PDF (real, small) naming the task, in the CJK font when there is one."""
+    """A one-page PDF (real, small; one per plan, rendered once) naming the plan, in the CJK font when there is one."""
     from matplotlib import font_manager
     from matplotlib.figure import Figure
 
@@ -270,7 +251,8 @@ def _pdf(title: str, body: str) -> bytes:
     return out.getvalue()
 
 
-def _png(label: str) -> bytes:
+@functools.lru_cache(maxsize=1)
+def _png() -> bytes:
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(2, 1.5))

@@ -59,7 +59,10 @@ def department_tasks(orgunit: OrgUnit, department: Department) -> QuerySet[Task]
 
 def department_digest(orgunit: OrgUnit, department: Department, today: date) -> Digest:
     tasks = department_tasks(orgunit, department).select_related("plan")
-    open_tasks = tasks.exclude(status=TaskStatus.DONE).filter(deadline__isnull=False)
+    open_tasks = tasks.exclude(status=TaskStatus.DONE).filter(
+        deadline__isnull=False,
+        plan__end__gte=today,  # an ended plan's tasks are not chased
+    )
     soon = today + timedelta(days=DUE_SOON_DAYS)
     milestones = Milestone.objects.filter(
         plan__orgunit=orgunit, departments=department, done_on__isnull=True

@@ -18,7 +18,15 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils.exceptions import InvalidFileException
 
-from xinglin.plans.models import Department, Plan, Task, TaskStatus, TaskUpdate, UpdateKind
+from xinglin.plans.models import (
+    Department,
+    FinalStatus,
+    Plan,
+    Task,
+    TaskStatus,
+    TaskUpdate,
+    UpdateKind,
+)
 
 COLUMNS = ["序号", "任务", "牵头单位", "配合单位", "完成时限", "状态"]
 WIDTHS = [12, 60, 36, 36, 14, 10]
@@ -27,6 +35,8 @@ STATUS_ZH = {
     TaskStatus.IN_PROGRESS: "进行中",
     TaskStatus.DONE: "已完成",
     TaskStatus.OVERDUE: "已逾期",
+    FinalStatus.DONE_LATE: "逾期完成",
+    FinalStatus.NOT_DONE: "未完成",
 }
 SEPARATORS = re.compile(r"[、，,；;/\s]+")
 CHINESE_DATE = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(?:(\d{1,2})\s*日)?$")
@@ -197,7 +207,9 @@ def _status(value, fail) -> str | None:
     text = str(value or "").strip()
     if not text:
         return None
-    by_name = {zh: code for code, zh in STATUS_ZH.items()} | {s.value: s.value for s in TaskStatus}
+    by_name = {zh: code for code, zh in STATUS_ZH.items()} | {
+        s.value: s.value for s in [*TaskStatus, *FinalStatus]
+    }
     if text not in by_name:
         fail(_("unknown status %(value)s (use 未开始, 进行中, 已完成)") % {"value": text})
         return None
@@ -225,6 +237,10 @@ def _apply(plan: Plan, items: list[dict], result: ImportResult, user) -> None:
 
 
 def _set_status(task: Task, status: str | None, user) -> None:
+    # An ended plan's final states read back as what they mean: done, or not done.
+    status = {FinalStatus.DONE_LATE: TaskStatus.DONE, FinalStatus.NOT_DONE: TaskStatus.OVERDUE}.get(
+        status, status
+    )
     # 已逾期 is derived from the deadline; it says "not done" and leaves the stored status.
     if status is None or status == TaskStatus.OVERDUE:
         if status == TaskStatus.OVERDUE and task.status == TaskStatus.DONE:

@@ -76,6 +76,9 @@ class Plan(models.Model):
     def title(self) -> str:
         return _bilingual(self.title_zh, self.title_en)
 
+    def has_ended(self, today: date | None = None) -> bool:
+        return self.end < (today or date.today())
+
 
 class Phase(models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="phases")
@@ -107,6 +110,21 @@ class TaskStatus(models.TextChoices):
 
 
 STORED_STATUSES = [TaskStatus.NOT_STARTED, TaskStatus.IN_PROGRESS, TaskStatus.DONE]
+
+
+class FinalStatus(models.TextChoices):
+    """A task's final state once its plan's period has ended (never stored; issue 19): done,
+    done after its deadline, or not done. An ended plan shows these instead of "overdue"."""
+
+    DONE_LATE = "done_late", _("Done late")
+    NOT_DONE = "not_done", _("Not done")
+
+
+def status_label(status: str) -> str:
+    """The label of a shown task status (stored, overdue or final)."""
+    if status in FinalStatus.values:
+        return str(FinalStatus(status).label)
+    return str(TaskStatus(status).label)
 
 
 class Task(models.Model):
@@ -144,7 +162,10 @@ class Task(models.Model):
     def is_overdue(self, today: date | None = None) -> bool:
         today = today or date.today()
         return (
-            self.status != TaskStatus.DONE and self.deadline is not None and self.deadline < today
+            self.status != TaskStatus.DONE
+            and self.deadline is not None
+            and self.deadline < today
+            and not self.plan.has_ended(today)
         )
 
     def is_due_soon(self, today: date | None = None) -> bool:
@@ -154,10 +175,18 @@ class Task(models.Model):
         return today <= self.deadline <= today + timedelta(days=DUE_SOON_DAYS)
 
     def get_status(self, today: date | None = None) -> str:
+        """The status shown: the stored one, overdue while the plan runs, or the final state
+        (done, done late, not done) once the plan has ended. queries.status_q is its filter."""
+        today = today or date.today()
+        if self.plan.has_ended(today):
+            if self.status != TaskStatus.DONE:
+                return FinalStatus.NOT_DONE
+            late = self.deadline and self.completed_on and self.completed_on > self.deadline
+            return FinalStatus.DONE_LATE if late else TaskStatus.DONE
         return TaskStatus.OVERDUE if self.is_overdue(today) else self.status
 
     def get_status_label(self, today: date | None = None) -> str:
-        return str(TaskStatus(self.get_status(today)).label)
+        return status_label(self.get_status(today))
 
 
 class IndicatorLink(models.Model):

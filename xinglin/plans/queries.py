@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
-from xinglin.plans.models import DUE_SOON_DAYS, Milestone, Plan, Task, TaskStatus
+from xinglin.plans.models import DUE_SOON_DAYS, FinalStatus, Milestone, Plan, Task, TaskStatus
 
 TIMELINE_FIELDS = ["row", "kind", "name", "start", "end", "status"]
 
@@ -24,11 +24,22 @@ def filter_tasks(tasks: QuerySet[Task], *, department="", status="", phase="", t
 
 
 def status_q(status: str, today: date) -> Q:
-    """The tasks whose shown status (Task.get_status) is `status`."""
-    overdue = Q(deadline__lt=today) & ~Q(status=TaskStatus.DONE)
+    """The tasks whose shown status (Task.get_status) is `status`: once a plan has ended its
+    tasks are done, done late or not done; while it runs, open tasks past their deadline are
+    overdue."""
+    ended = Q(plan__end__lt=today)
+    done = Q(status=TaskStatus.DONE)
+    late = done & Q(deadline__isnull=False, completed_on__gt=F("deadline"))
+    overdue = Q(deadline__lt=today) & ~done & ~ended
     if status == TaskStatus.OVERDUE:
         return overdue
-    return Q(status=status) & ~overdue
+    if status == FinalStatus.NOT_DONE:
+        return ended & ~done
+    if status == FinalStatus.DONE_LATE:
+        return ended & late
+    if status == TaskStatus.DONE:
+        return done & ~(ended & late)
+    return Q(status=status) & ~overdue & ~ended
 
 
 def with_departments(tasks: QuerySet[Task]) -> QuerySet[Task]:
@@ -41,14 +52,18 @@ class PlanCounts:
     done: int
     in_progress: int
     overdue: int
+    done_late: int = 0  # once the plan has ended (then `done` counts those on time)
+    not_done: int = 0
 
 
 def plan_counts(plan: Plan, tasks: QuerySet[Task], today: date) -> PlanCounts:
     counts = tasks.filter(plan=plan).aggregate(
         total=Count("pk"),
-        done=Count("pk", filter=Q(status=TaskStatus.DONE)),
+        done=Count("pk", filter=status_q(TaskStatus.DONE, today)),
         in_progress=Count("pk", filter=status_q(TaskStatus.IN_PROGRESS, today)),
         overdue=Count("pk", filter=status_q(TaskStatus.OVERDUE, today)),
+        done_late=Count("pk", filter=status_q(FinalStatus.DONE_LATE, today)),
+        not_done=Count("pk", filter=status_q(FinalStatus.NOT_DONE, today)),
     )
     return PlanCounts(**counts)
 
@@ -90,7 +105,10 @@ def _milestone_status(milestone: Milestone, today: date) -> str:
 
 def due_tasks(tasks: QuerySet[Task], today: date) -> tuple[QuerySet[Task], QuerySet[Task]]:
     """(overdue, due within DUE_SOON_DAYS) among `tasks`, soonest first."""
-    open_tasks = with_departments(tasks.exclude(status=TaskStatus.DONE)).order_by("deadline")
+    # an ended plan's open tasks are "not done", no longer due
+    open_tasks = with_departments(
+        tasks.exclude(status=TaskStatus.DONE).exclude(plan__end__lt=today)
+    ).order_by("deadline")
     soon = today + timedelta(days=DUE_SOON_DAYS)
     return (
         open_tasks.filter(deadline__lt=today),

@@ -27,7 +27,7 @@ from xinglin.plans.forms import (
     TaskFilterForm,
 )
 from xinglin.plans.indicators import evidence_items, find_indicator, packs_with_evidence_items
-from xinglin.plans.models import Department, Evidence, Milestone, TaskStatus
+from xinglin.plans.models import Department, Evidence, FinalStatus, Milestone, TaskStatus
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -119,7 +119,7 @@ def task_list(request, pk, fmt="html"):
         "departments": Department.objects.filter(
             Q(led_tasks__plan=plan) | Q(supported_tasks__plan=plan)
         ).distinct(),
-        "statuses": list(TaskStatus),
+        "statuses": [*TaskStatus, *FinalStatus],
         "phases": plan.phases.all(),
         "today": today,
         "query": request.GET.urlencode(),

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
+
+import yaml
+
 from xinglin.network.models import OrgUnit
 from xinglin.standards.loader import all_packs, get_pack
 from xinglin.standards.models import PackAdoption
@@ -36,3 +41,39 @@ def adopted_pack_codes(orgunit: OrgUnit) -> list[str]:
     )
     known = sorted(all_packs())
     return [code for code in known if code in codes] if codes else known
+
+
+@dataclass(frozen=True)
+class DocumentPlace:
+    """The jurisdiction a policy document was issued for (its plan pack's `division`)."""
+
+    code: str
+    name: str
+
+
+@functools.lru_cache(maxsize=1)
+def _document_places() -> dict[str, DocumentPlace]:
+    from xinglin.plans.packs import plan_pack_paths
+
+    places = {}
+    for path in plan_pack_paths():
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        division = data.get("division") or {}
+        if data.get("plan") and division.get("code"):
+            places[str(data["plan"])] = DocumentPlace(str(division["code"]), division.get("zh", ""))
+    return places
+
+
+def document_place(pack_code: str) -> DocumentPlace | None:
+    """Whose document the pack is (None for a pack that names no place)."""
+    return _document_places().get(pack_code)
+
+
+def adoptions_of(orgunit: OrgUnit) -> list[PackAdoption]:
+    """The adoptions that judge the unit: its own and those of the units above it."""
+    line = [code for code in orgunit.path.strip("/").split("/") if code]
+    return list(
+        PackAdoption.objects.filter(orgunit__code__in=line)
+        .select_related("orgunit")
+        .order_by("orgunit__path", "pack_code")
+    )

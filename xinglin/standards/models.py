@@ -150,3 +150,31 @@ class PackAdoption(models.Model):
 
     def __str__(self) -> str:
         return f"{self.orgunit_id} {self.pack_code}"
+
+
+class AdoptionChange(models.TextChoices):
+    ADOPTED = "adopted", _("Adopted")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class AdoptionEvent(models.Model):
+    """Who adopted or withdrew which pack for which unit, when (the audit of PackAdoption).
+    `other_place` records a deliberate adoption of another place's document."""
+
+    orgunit = models.ForeignKey(
+        "network.OrgUnit", on_delete=models.PROTECT, related_name="adoption_events"
+    )
+    pack_code = models.CharField(max_length=64)
+    change = models.CharField(max_length=10, choices=AdoptionChange.choices)
+    since = models.PositiveSmallIntegerField(null=True, blank=True)
+    other_place = models.BooleanField(default=False)
+    user = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.change} {self.pack_code} {self.orgunit_id}"

@@ -31,6 +31,8 @@ INTERVIEWERS = {"640323100": "huamachi", "640323101": "dashuikeng"}
 
 def build(context) -> None:
     load_instruments()
+    if not context.has("yanchi"):
+        return
     county = OrgUnit.objects.get(code=context.county_code)
     SurveyResponse.objects.filter(
         period=YEAR, channel=SurveyChannel.SYSTEM, orgunit__path__startswith=county.path

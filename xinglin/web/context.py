@@ -15,6 +15,7 @@ NAVIGATION = [
     ("plans:home", _("Plans and tasks")),
     ("surveys:home", _("Surveys")),
     ("documents:home", _("Reports")),
+    ("standards:adoption", _("Documents applied")),
 ]
 
 

@@ -153,13 +153,7 @@ def test_a_township_page_shows_its_population_by_year(client_for, bob):
     from xinglin.collection.testing import store_facts
     from xinglin.standards.models import DataElement
 
-    element = DataElement.objects.create(
-        code="residents",
-        name_zh="常住人口数",
-        value_type="integer",
-        period_type="yearly",
-        level="division",
-    )
+    element = DataElement.objects.get(code="residents")  # canonical after migrate (issue 19)
     township = OrgUnit.objects.get(code="640323100")
     store_facts([(element, township, "2024", 58123.0), (element, township, "2025", 58901.0)])
     text = client_for(bob).get("/network/640323100/").text

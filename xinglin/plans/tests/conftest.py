@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import functools
 import io
+from datetime import date
 
 import pytest
 
@@ -9,6 +10,7 @@ from conftest import PASSWORD
 from xinglin.network.actions import create_user
 from xinglin.network.models import Role
 from xinglin.plans.actions import load_departments, load_plan
+from xinglin.plans.models import Plan
 from xinglin.plans.packs import PACKS_DIR, read_packs
 
 
@@ -24,9 +26,14 @@ def _rehab_pack():
 
 @pytest.fixture
 def plan(county):
-    """The rehab plan (seeds/000) loaded for 盐池县."""
+    """The rehab plan (seeds/000) loaded for 盐池县, still running: its end is moved past any
+    test's today, so that open tasks past their deadline are overdue (an ended plan shows final
+    states instead: test_final_states)."""
     load_departments()
-    return load_plan(_rehab_pack(), county).plan
+    loaded = load_plan(_rehab_pack(), county).plan
+    Plan.objects.filter(pk=loaded.pk).update(end=date(2099, 12, 31))
+    loaded.refresh_from_db()
+    return loaded
 
 
 @pytest.fixture
