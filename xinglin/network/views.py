@@ -16,6 +16,7 @@ from xinglin.network.actions import (
     close_orgunit,
     create_institution,
     import_institutions,
+    institution_code_problem,
     institution_template,
     move_orgunit,
     read_institution_file,
@@ -30,6 +31,7 @@ from xinglin.network.forms import (
     NewInstitutionForm,
 )
 from xinglin.network.models import OrgUnit
+from xinglin.web.models import EventKind, SecurityEvent
 
 CHILD_FIELDS = (
     "code",
@@ -63,6 +65,7 @@ def orgunit(request, code):
         "ancestors": _visible_ancestors(request.user, unit),
         "children": _children(unit),
         "history": unit.history.select_related("parent").order_by("valid_from"),
+        "changes": SecurityEvent.objects.filter(kind=EventKind.ORGUNIT_CHANGE, orgunit=unit),
         "can_manage": access.can(request.user, "manage", unit),
         "populations": _populations(unit),
         "query": query,
@@ -121,8 +124,11 @@ def add(request, code):
     parent = access.get_orgunit_for_user(request.user, code, "manage")
     form = NewInstitutionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        problem = institution_code_problem(form.cleaned_data["code"], parent)
         if OrgUnit.objects.filter(code=form.cleaned_data["code"]).exists():
             form.add_error("code", _("This code is taken."))
+        elif problem:
+            form.add_error("code", problem)
         else:
             unit = create_institution(parent=parent, user=request.user, **form.cleaned_data)
             messages.success(request, _("Institution added."))
@@ -185,7 +191,7 @@ def close(request, code):
 @require_POST
 def reopen(request, code):
     unit = access.get_orgunit_for_user(request.user, code, "manage")
-    reopen_orgunit(unit)
+    reopen_orgunit(unit, user=request.user)
     messages.success(request, _("Reopened."))
     return redirect("network:orgunit", unit.code)
 

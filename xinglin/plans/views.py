@@ -71,7 +71,7 @@ def plan(request, pk):
     context = {
         "plan": plan,
         "counts": queries.plan_counts(plan, tasks, today),
-        "rows": queries.timeline_rows(plan, today),
+        "rows": _timeline(request.user, plan, today),
         "phases": plan.phases.all(),
         "can_manage": access.can_manage(request.user, plan.orgunit),
         "today": today,
@@ -82,8 +82,13 @@ def plan(request, pk):
 @login_required
 def timeline_export(request, pk, fmt):
     plan = access.get_plan_for_user(request.user, pk)
-    rows = queries.timeline_rows(plan, _today())
+    rows = _timeline(request.user, plan, _today())
     return _table_response(f"{plan.pack}-timeline", fmt, queries.TIMELINE_FIELDS, rows)
+
+
+def _timeline(user, plan, today) -> list[dict]:
+    milestones = access.visible_milestones(user, plan.milestones.all(), [plan])
+    return queries.timeline_rows(plan, today, milestones)
 
 
 def _table_response(name: str, fmt: str, fields: list[str], rows: list[dict]):

@@ -20,6 +20,7 @@ class EventKind(models.TextChoices):
     BACKUP = "backup", _("Backup")
     RESTORE = "restore", _("Restore")
     PURGE = "purge", _("Purge of expired personal data")
+    ORGUNIT_CHANGE = "orgunit_change", _("Change of an institution")
 
 
 class SecurityEvent(models.Model):
