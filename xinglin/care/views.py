@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date
 
@@ -26,6 +25,7 @@ from xinglin.care.constitution import CONSTITUTIONS, POSITIVE_RESULTS, load_form
 from xinglin.care.forms import AssessmentForm, ChildForm, ImportForm, VisitForm
 from xinglin.care.labels import CONSTITUTION_LABELS, FLAG_LABELS, RESULT_LABELS
 from xinglin.care.models import Child, ChildGuidance, ConstitutionAssessment, Resident
+from xinglin.lib import cells
 from xinglin.network import access
 from xinglin.network.models import Kind, OrgUnit
 from xinglin.web.models import EventKind
@@ -91,7 +91,7 @@ def _year(request) -> int:
 
 def _csv_response(name: str, header: list[str], rows) -> HttpResponse:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = cells.writer(out)
     writer.writerow(header)
     writer.writerows(rows)
     response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")

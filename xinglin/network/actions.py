@@ -15,6 +15,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from xinglin.lib import cells
 from xinglin.lib.text import decode_text
 from xinglin.network.models import (
     BEGINNING,
@@ -540,6 +541,7 @@ def institution_template() -> bytes:
     for value, label in InstitutionType.choices:
         legend.append([value, str(label)])
     out = io.BytesIO()
+    cells.text_typed(book)
     book.save(out)
     return out.getvalue()
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import csv
 import io
 
 from django.contrib import messages
@@ -10,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from xinglin.lib import cells
 from xinglin.network import access
 from xinglin.network.actions import (
     NetworkError,
@@ -90,7 +90,7 @@ def children_export(request, code, fmt):
             json_dumps_params={"ensure_ascii": False, "default": str},
         )
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CHILD_FIELDS)
+    writer = cells.dict_writer(out, fieldnames=CHILD_FIELDS)
     writer.writeheader()
     writer.writerows(rows)
     response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")

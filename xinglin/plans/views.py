@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import csv
 import io
 
 from django.contrib import messages
@@ -13,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from xinglin.lib import cells
 from xinglin.plans import access, actions, excel, queries
 from xinglin.plans.digest import department_digest
 from xinglin.plans.files import EvidenceFileError
@@ -97,7 +97,7 @@ def _table_response(name: str, fmt: str, fields: list[str], rows: list[dict]):
     if fmt != "csv":
         raise Http404(fmt)
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
+    writer = cells.dict_writer(out, fieldnames=fields, extrasaction="ignore")
     writer.writeheader()
     writer.writerows(rows)
     response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
