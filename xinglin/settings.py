@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "xinglin.web.middleware.PersonalNoStoreMiddleware",
 ]
 
 ROOT_URLCONF = "xinglin.urls"
@@ -178,7 +179,16 @@ LOGGING = {
 
 # The keyed hash of personal identifiers (ID-card numbers) uses its own key, so that
 # rotating the session secret does not break matching of care records.
-PERSONAL_ID_KEY = os.environ.get("XINGLIN_PERSONAL_ID_KEY") or SECRET_KEY
+# A restore into a fresh var/ writes the backup's key to var/personal_id_key (issue 20.3).
+PERSONAL_ID_KEY_FILE = VAR_DIR / "personal_id_key"
+PERSONAL_ID_KEY = (
+    os.environ.get("XINGLIN_PERSONAL_ID_KEY")
+    or (PERSONAL_ID_KEY_FILE.read_text().strip() if PERSONAL_ID_KEY_FILE.is_file() else "")
+    or SECRET_KEY
+)
+# Backups carry the ID-hash key encrypted with this passphrase; without it they leave the
+# key out and a restore checks that this instance's key is the one the data was hashed with.
+BACKUP_PASSPHRASE = os.environ.get("XINGLIN_BACKUP_PASSPHRASE", "")
 
 
 def _env_positive_int(name: str, default: int) -> int:

@@ -99,7 +99,8 @@ def register_resident(
 ) -> Resident:
     """The resident's health record, found by the keyed hash or created. The ID-card number
     gives the birth date and sex when they are not given. An existing record keeps its
-    institution and only gains fields it lacked: a service elsewhere does not move it."""
+    institution and only gains fields it lacked, from its own institution: a service elsewhere
+    neither moves nor changes it (issue 20.1)."""
     _check_institution(institution)
     number = personal_id.check(id_number)
     resident, created = Resident.objects.get_or_create(
@@ -112,7 +113,9 @@ def register_resident(
             "birth_date": birth_date or personal_id.birth_date(number),
         },
     )
-    if not created:
+    # Only the record's own institution completes it: a clerk elsewhere who types the number
+    # must not write into (or, by the result, learn about) another institution's record.
+    if not created and resident.institution_id == institution.pk:
         missing = {
             f: v for f, v in (("name", name), ("sex", sex)) if v and not getattr(resident, f)
         }

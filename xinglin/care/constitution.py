@@ -22,6 +22,8 @@ from typing import Any, NoReturn
 import numpy as np
 import yaml
 
+from xinglin.lib import cells
+
 FORM_PATH = Path(__file__).resolve().parent / "data" / "constitution_form.yaml"
 
 N_ITEMS = 33
@@ -484,7 +486,7 @@ def _write_atomically(out_path: str | os.PathLike[str], header: list[str], colum
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh, lineterminator="\n")
+            writer = cells.writer(fh, lineterminator="\n")
             writer.writerow(header)
             writer.writerows(zip(*columns, strict=True))
         os.replace(tmp, target)

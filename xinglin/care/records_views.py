@@ -27,7 +27,7 @@ from xinglin.care.models import (
     VisitImport,
 )
 from xinglin.care.records_forms import MappingForm, ReferralForm, RehabCaseForm, VisitImportForm
-from xinglin.care.views import _csv_response, _institutions
+from xinglin.care.views import _csv_response, _institutions, parse_year
 from xinglin.care.visits import import_visits, layout, read_table, save_mapping, tcm_q
 from xinglin.network import access
 from xinglin.network.models import OrgUnit
@@ -35,10 +35,7 @@ from xinglin.standards.models import TechniqueItem
 
 
 def _year(request, default: int) -> int:
-    try:
-        return int(request.GET.get("year", default))
-    except ValueError as error:
-        raise Http404("year") from error
+    return parse_year(request.GET["year"]) if "year" in request.GET else default
 
 
 def _latest_visit_year(user) -> int:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date
 
@@ -12,7 +11,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from xinglin.care import children, guidance, rates
+from xinglin.care import children, guidance, privacy, rates
 from xinglin.care.actions import (
     CareError,
     import_assessments,
@@ -26,6 +25,7 @@ from xinglin.care.constitution import CONSTITUTIONS, POSITIVE_RESULTS, load_form
 from xinglin.care.forms import AssessmentForm, ChildForm, ImportForm, VisitForm
 from xinglin.care.labels import CONSTITUTION_LABELS, FLAG_LABELS, RESULT_LABELS
 from xinglin.care.models import Child, ChildGuidance, ConstitutionAssessment, Resident
+from xinglin.lib import cells
 from xinglin.network import access
 from xinglin.network.models import Kind, OrgUnit
 from xinglin.web.models import EventKind
@@ -66,21 +66,32 @@ def _institutions(user, action: access.Action) -> QuerySet[OrgUnit]:
     return access.orgunits_for_user(user, action).filter(kind=Kind.INSTITUTION, closed_on=None)
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+
+
+def parse_year(text: str) -> int:
+    """A year a care page can show; anything else (0, -1, 99999, words) is a 404, not a 500."""
+    try:
+        year = int(text)
+    except (TypeError, ValueError) as error:
+        raise Http404("year") from error
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise Http404("year")
+    return year
+
+
 def _year(request) -> int:
     """?year=, else the latest year with assessments in the user's scope, else this year."""
     if "year" not in request.GET:
         latest = _scoped(ConstitutionAssessment.objects, request.user).order_by("-assessed_on")
         first = latest.values_list("assessed_on", flat=True).first()
         return first.year if first else date.today().year
-    try:
-        return int(request.GET["year"])
-    except ValueError as error:
-        raise Http404("year") from error
+    return parse_year(request.GET["year"])
 
 
 def _csv_response(name: str, header: list[str], rows) -> HttpResponse:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = cells.writer(out)
     writer.writerow(header)
     writer.writerows(rows)
     response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
@@ -119,11 +130,15 @@ def assessment_list(request, fmt: str = "html"):
     records = (
         _scoped(ConstitutionAssessment.objects, request.user)
         .filter(assessed_on__year=year)
-        .select_related("resident", "institution")
+        .select_related("resident", "institution", "resident__institution")
     )
     if fmt == "csv":
         return _assessment_export(request, records, year)
-    context = {"year": year, "records": records[:PAGE_SIZE], "total": records.count()}
+    privacy.require_records(request.user)
+    records = _scoped(records, request.user, privacy.RECORDS_ACTION)
+    page = [(r, privacy.shown(request.user, r.resident)) for r in records[:PAGE_SIZE]]
+    privacy.audit_view(request, f"care assessments {year}", len(page))
+    context = {"year": year, "records": page, "total": records.count()}
     return render(request, "care/assessment_list.html", context)
 
 
@@ -204,9 +219,12 @@ def _form_context(form: AssessmentForm) -> dict:
 
 @login_required
 def assessment_detail(request, pk: int):
+    privacy.require_records(request.user)
     assessment = get_assessment_for_user(request.user, pk)
+    privacy.audit_view(request, f"care assessment {assessment.institution.code}", 1)
     context = {
         "a": assessment,
+        "person": privacy.shown(request.user, assessment.resident),
         "rows": [
             {
                 **row,
@@ -231,12 +249,20 @@ def blank_form(request):
 
 @login_required
 def resident_list(request):
-    residents = _scoped(Resident.objects, request.user).select_related("institution")
+    """Health records. The search is a POST so that names and ID digits stay out of URLs and
+    access logs; ID digits are matched only among records the user may export (otherwise
+    cycling `00`…`99` would give the masked digits back)."""
+    privacy.require_records(request.user)
+    residents = _scoped(Resident.objects, request.user, privacy.RECORDS_ACTION)
+    residents = residents.select_related("institution")
     residents = residents.annotate(n=Count("assessments")).order_by("-created_at")
-    query = request.GET.get("q", "").strip()
+    query = request.POST.get("q", "").strip() if request.method == "POST" else ""
     if query:
-        residents = residents.filter(Q(name__contains=query) | Q(id_masked__endswith=query))
-    context = {"residents": residents[:PAGE_SIZE], "total": residents.count(), "query": query}
+        own = access.scope_q(request.user, "export", "institution__path")
+        residents = residents.filter(Q(name__contains=query) | (Q(id_masked__endswith=query) & own))
+    page = [(r, privacy.shown(request.user, r)) for r in residents[:PAGE_SIZE]]
+    privacy.audit_view(request, "care residents search" if query else "care residents", len(page))
+    context = {"residents": page, "total": residents.count(), "query": query}
     return render(request, "care/resident_list.html", context)
 
 
@@ -270,15 +296,22 @@ def assessment_import(request):
 
 @login_required
 def child_due(request):
-    institutions = _institutions(request.user, "view")
+    privacy.require_records(request.user)
+    institutions = _institutions(request.user, privacy.RECORDS_ACTION)
     code = request.GET.get("institution") or (institutions.first().code if institutions else "")
-    institution = access.get_orgunit_for_user(request.user, code) if code else None
+    institution = (
+        access.get_orgunit_for_user(request.user, code, privacy.RECORDS_ACTION) if code else None
+    )
     today = date.today()
+    rows = _due_rows(institution, today) if institution else []
+    for row in rows:
+        row["shown"] = privacy.shown(request.user, row["child"])
+    privacy.audit_view(request, f"care children due {code}", len(rows))
     context = {
         "institutions": institutions,
         "institution": institution,
         "today": today,
-        "rows": _due_rows(institution, today) if institution else [],
+        "rows": rows,
         "can_report": institution is not None and access.can(request.user, "report", institution),
     }
     return render(request, "care/child_due.html", context)
@@ -323,6 +356,7 @@ def child_new(request):
 @login_required
 def child_visit(request, pk: int):
     child = get_child_for_user(request.user, pk, "report")
+    privacy.audit_view(request, f"care child {child.institution.code}", 1)
     form = VisitForm(request.POST or None, child=child)
     if request.method == "POST" and form.is_valid():
         record_child_guidance(
@@ -334,6 +368,7 @@ def child_visit(request, pk: int):
     month = children.scheduled_month(age)
     context = {
         "child": child,
+        "shown": privacy.shown(request.user, child),
         "form": form,
         "visits": child.visits.all(),
         "band": children.band_for_month(month) if month else None,

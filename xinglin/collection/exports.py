@@ -3,7 +3,6 @@ percentages as fractions), as CSV, dataValueSets JSON or a workbook."""
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 
@@ -13,6 +12,7 @@ from openpyxl import Workbook
 
 from xinglin.collection.importers.csv_long import COLUMNS
 from xinglin.collection.models import DataValue
+from xinglin.lib import cells
 from xinglin.network import access
 from xinglin.network.models import OrgUnit
 
@@ -42,7 +42,7 @@ def _number(value: float) -> int | float:
 
 def to_csv(rows) -> bytes:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = cells.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
     for orgunit, period, element, value in rows.iterator():
         writer.writerow([orgunit, period, element, _number(value)])
@@ -60,9 +60,9 @@ def to_json(rows) -> bytes:
 def to_xlsx(rows) -> bytes:
     book = Workbook(write_only=True)
     sheet = book.create_sheet("values")
-    sheet.append(list(COLUMNS))
+    cells.append(sheet, COLUMNS)
     for orgunit, period, element, value in rows.iterator():
-        sheet.append([orgunit, period, element, _number(value)])
+        cells.append(sheet, [orgunit, period, element, _number(value)])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

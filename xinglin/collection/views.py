@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import csv
 import io
 import json
 import secrets
@@ -21,7 +20,7 @@ from xinglin.collection import actions, audit, completeness, exports, rules
 from xinglin.collection.forms import Form, form_for, forms_for, get_form
 from xinglin.collection.importers import workbook
 from xinglin.collection.models import ConfirmedWarning, DataValue, Submission
-from xinglin.lib import periods
+from xinglin.lib import cells, periods
 from xinglin.network import access
 from xinglin.network.models import Kind, OrgUnit
 from xinglin.standards.models import DataElement, TechniqueCategory
@@ -255,6 +254,7 @@ def template(request, code, period, form_code):
         for v in DataValue.objects.filter(period=period, orgunit__in=[u.pk for u in rows])
     }
     book = workbook.build_template(form, unit, period, rows, values)
+    cells.text_typed(book)
     buffer = io.BytesIO()
     book.save(buffer)
     name = f"{form.code}-{unit.code}-{period}.xlsx"
@@ -411,7 +411,7 @@ def _completeness_twin(report: completeness.Report, fmt: str) -> HttpResponse:
             json.dumps(payload, ensure_ascii=False), content_type="application/json"
         )
     buffer = io.StringIO()
-    writer = csv.DictWriter(
+    writer = cells.dict_writer(
         buffer,
         ["orgunit", "name", "parent", "state", "status", "submitted_at", "days_late"],
         lineterminator="\n",

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 
 from openpyxl import Workbook
 
 from xinglin.evaluation.engine import Evaluation, Result
+from xinglin.lib import cells
 
 # The public JSON fields (issue 3), first and in this order; the rest follow.
 FIELDS = [
@@ -44,7 +44,7 @@ def _flat(value) -> object:
 
 def to_csv(results: list[Result]) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = cells.writer(buffer)
     writer.writerow(COLUMNS)
     for row in as_rows(results):
         writer.writerow(["" if row[k] is None else _flat(row[k]) for k in COLUMNS])
@@ -59,6 +59,7 @@ def to_xlsx(results: list[Result]) -> bytes:
     for row in as_rows(results):
         sheet.append([_flat(row[k]) for k in COLUMNS])
     sheet.freeze_panes = "A2"
+    cells.text_typed(book)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -8,6 +8,7 @@ import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 from django.contrib.auth.models import User
@@ -15,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from xinglin.lib import cells
 from xinglin.lib.text import decode_text
 from xinglin.network.models import (
     BEGINNING,
@@ -173,6 +175,9 @@ def create_institution(
     user: User | None = None,
 ) -> OrgUnit:
     _check_institution(code, institution_type, parent)
+    problem = institution_code_problem(code, parent)
+    if problem:
+        raise NetworkError(problem)
     ownership, roles = parse_ownership(ownership or Ownership.PUBLIC), parse_roles(roles)
     with transaction.atomic():
         unit = OrgUnit.objects.create(
@@ -197,7 +202,79 @@ def create_institution(
             changed_by=user,
             reason="created",
         )
+        _record_change(unit, user, _("Added under %(parent)s") % {"parent": parent.name})
     return unit
+
+
+# --- institution codes (issue 20.2) ------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _bundled_division_codes() -> frozenset[str]:
+    codes: set[str] = set()
+    for filename, _level, _parent in _DIVISION_FILES:
+        with open(DIVISIONS_DIR / filename, encoding="utf-8") as handle:
+            codes.update(row["code"] for row in csv.DictReader(handle))
+    return frozenset(codes)
+
+
+def is_division_code(code: str) -> bool:
+    """A code of the statistical divisions (bundled NBS list or a division in the tree): an
+    institution must not take it, or `import-divisions` of that division breaks later."""
+    return (
+        code in _bundled_division_codes()
+        or OrgUnit.objects.filter(code=code, kind=Kind.DIVISION).exists()
+    )
+
+
+def division_of(unit: OrgUnit) -> OrgUnit:
+    """The unit itself if it is a division, else the nearest division above it."""
+    if unit.kind == Kind.DIVISION:
+        return unit
+    codes = unit.path.strip("/").split("/")
+    divisions = OrgUnit.objects.filter(code__in=codes, kind=Kind.DIVISION).order_by("-depth")
+    return divisions.first() or unit
+
+
+def institution_code_problem(code: str, parent: OrgUnit) -> str | None:
+    """Why a new institution cannot take `code` under `parent`, or None. Institution codes
+    extend the code of the division they are in (640323100001 in 花马池镇 640323100)."""
+    division = division_of(parent)
+    if is_division_code(code):
+        return _(
+            "%(code)s is the code of a division; an institution code is the code of its "
+            "division (%(division)s) followed by its own digits"
+        ) % {"code": code, "division": division.code}
+    if division.kind == Kind.DIVISION and not (
+        code.startswith(division.code) and len(code) > len(division.code)
+    ):
+        return _(
+            "%(code)s is outside %(name)s (%(division)s): an institution code starts with "
+            "the code of the division it is in"
+        ) % {"code": code, "name": division.name, "division": division.code}
+    return None
+
+
+def _describe(key: str, old, new) -> str:
+    """name: 旧名 → 新名, with the field's label and choice labels (people read it)."""
+    field = OrgUnit._meta.get_field(key)
+    labels = dict(field.choices or ())
+    names = {"name": _("Name"), "institution_type": _("Type"), "address": _("Address"),
+             "phone": _("Phone"), "opened_on": _("Opened on"), "closed_on": _("Closed on"), "ownership": _("Ownership"),
+             "roles": _("Roles")}  # fmt: skip
+
+    def text(value) -> str:
+        return str(labels.get(value, value)) if value not in (None, "") else "—"
+
+    return f"{names.get(key, key)}: {text(old)} → {text(new)}"
+
+
+def _record_change(unit: OrgUnit, user: User | None, detail: str) -> None:
+    """An edit of an institution, in its history of changes (who, when, what)."""
+    from xinglin.web.models import EventKind
+    from xinglin.web.security import record_event
+
+    record_event(EventKind.ORGUNIT_CHANGE, user=user, orgunit=unit, detail=detail)
 
 
 def _check_institution(code: str, institution_type: str, parent: OrgUnit | None) -> None:
@@ -281,6 +358,8 @@ def update_institution(
             )
             for key in changed
         )
+        for key in changed:  # the security log keeps who changed what, beside the field rows
+            _record_change(unit, user, _describe(key, getattr(current, key), fields[key]))
         for key, value in fields.items():
             setattr(unit, key, value)
         unit.save()
@@ -329,6 +408,9 @@ def move_orgunit(
             )
             for m in subtree
         )
+        detail = _("Moved from %(old)s to %(new)s on %(on)s")
+        old_parent = unit.parent.name if unit.parent else "—"
+        _record_change(unit, user, detail % {"old": old_parent, "new": new_parent.name, "on": on})
     unit.refresh_from_db()
     return unit
 
@@ -337,14 +419,18 @@ def close_orgunit(unit: OrgUnit, on: date, *, user: User | None = None) -> OrgUn
     """Close a unit from `on`: it counts only in the periods it was open."""
     if unit.opened_on and on <= unit.opened_on:
         raise NetworkError(_("A unit cannot close before it opened."))
-    unit.closed_on = on
-    unit.save(update_fields=["closed_on", "updated_at"])
+    with transaction.atomic():
+        _record_change(unit, user, _describe("closed_on", unit.closed_on, on))
+        unit.closed_on = on
+        unit.save(update_fields=["closed_on", "updated_at"])
     return unit
 
 
-def reopen_orgunit(unit: OrgUnit) -> OrgUnit:
-    unit.closed_on = None
-    unit.save(update_fields=["closed_on", "updated_at"])
+def reopen_orgunit(unit: OrgUnit, *, user: User | None = None) -> OrgUnit:
+    with transaction.atomic():
+        _record_change(unit, user, _describe("closed_on", unit.closed_on, None))
+        unit.closed_on = None
+        unit.save(update_fields=["closed_on", "updated_at"])
     return unit
 
 
@@ -358,7 +444,9 @@ def import_institutions(
     `ownership` (public/private, 公立/民营; empty keeps it, new institutions are public) and
     `roles` (";"-separated codes or words such as 县中医医院; when the column is there, an empty
     cell means no role). All or nothing. Row numbers count the header as row 1.
-    `allowed_parent` limits where the user may add."""
+    `allowed_parent(unit)` says whether the user may manage a unit: it is asked for the parent
+    of every row AND for every existing institution a row changes (issue 20.2: a supervisor
+    renamed another township's centre through a parent created earlier in the same file)."""
     result = ImportResult()
     rows = list(rows)
     codes_in_file = {(r.get("code") or "").strip() for r in rows}
@@ -409,6 +497,14 @@ def _check_institution_row(number, row, known, codes_in_file, seen, allowed_pare
         errors.append(RowError(number, "code", _("repeats row %(row)s") % {"row": seen[code]}))
     elif code in known and known[code].kind != Kind.INSTITUTION:
         errors.append(RowError(number, "code", _("%(code)s is a division") % {"code": code}))
+    elif code in known and allowed_parent and not allowed_parent(known[code]):
+        errors.append(
+            RowError(number, "code", _("%(code)s is outside your scope") % {"code": code})
+        )
+    elif code not in known and known.get(parent_code) is not None:
+        problem = institution_code_problem(code, known[parent_code])
+        if problem:
+            errors.append(RowError(number, "code", problem))
     seen.setdefault(code, number)
     if not name:
         errors.append(RowError(number, "name", _("is empty")))
@@ -434,7 +530,7 @@ def _check_institution_row(number, row, known, codes_in_file, seen, allowed_pare
         errors.append(
             RowError(number, "parent", _("%(code)s is outside your scope") % {"code": parent_code})
         )
-    elif code in known and parent is not None and known[code].parent_id != parent.pk:
+    elif code in known and (parent is None or known[code].parent_id != parent.pk):
         errors.append(
             RowError(
                 number, "parent", _("the institution is under another unit; move it on its page")
@@ -560,6 +656,7 @@ def institution_template() -> bytes:
     for value, label in InstitutionRole.choices:
         legend.append([value, str(label)])
     out = io.BytesIO()
+    cells.text_typed(book)
     book.save(out)
     return out.getvalue()
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import csv
 import io
 
 from django.contrib import messages
@@ -10,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from xinglin.lib import cells
 from xinglin.network import access
 from xinglin.network.actions import (
     NetworkError,
@@ -17,6 +17,7 @@ from xinglin.network.actions import (
     create_institution,
     export_institutions_csv,
     import_institutions,
+    institution_code_problem,
     institution_template,
     move_orgunit,
     read_institution_file,
@@ -31,6 +32,7 @@ from xinglin.network.forms import (
     NewInstitutionForm,
 )
 from xinglin.network.models import OrgUnit
+from xinglin.web.models import EventKind, SecurityEvent
 
 CHILD_FIELDS = (
     "code",
@@ -67,6 +69,7 @@ def orgunit(request, code):
         "children": _children(unit),
         "history": unit.history.select_related("parent").order_by("valid_from"),
         "changes": unit.changes.select_related("changed_by"),
+        "events": SecurityEvent.objects.filter(kind=EventKind.ORGUNIT_CHANGE, orgunit=unit),
         "can_manage": access.can(request.user, "manage", unit),
         "populations": _populations(unit),
         "query": query,
@@ -91,7 +94,7 @@ def children_export(request, code, fmt):
             json_dumps_params={"ensure_ascii": False, "default": str},
         )
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CHILD_FIELDS)
+    writer = cells.dict_writer(out, fieldnames=CHILD_FIELDS)
     writer.writeheader()
     writer.writerows(rows)
     response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
@@ -136,8 +139,11 @@ def add(request, code):
     parent = access.get_orgunit_for_user(request.user, code, "manage")
     form = NewInstitutionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        problem = institution_code_problem(form.cleaned_data["code"], parent)
         if OrgUnit.objects.filter(code=form.cleaned_data["code"]).exists():
             form.add_error("code", _("This code is taken."))
+        elif problem:
+            form.add_error("code", problem)
         else:
             unit = create_institution(parent=parent, user=request.user, **form.cleaned_data)
             messages.success(request, _("Institution added."))
@@ -200,7 +206,7 @@ def close(request, code):
 @require_POST
 def reopen(request, code):
     unit = access.get_orgunit_for_user(request.user, code, "manage")
-    reopen_orgunit(unit)
+    reopen_orgunit(unit, user=request.user)
     messages.success(request, _("Reopened."))
     return redirect("network:orgunit", unit.code)
 

@@ -18,6 +18,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils.exceptions import InvalidFileException
 
+from xinglin.lib.cells import text_typed
 from xinglin.plans.models import (
     Department,
     FinalStatus,
@@ -74,6 +75,7 @@ def export_plan(plan: Plan, today: date) -> bytes:
         row[1].alignment = Alignment(wrap_text=True, vertical="top")
         row[4].number_format = "yyyy-mm-dd"
     out = io.BytesIO()
+    text_typed(book)
     book.save(out)
     return out.getvalue()
 

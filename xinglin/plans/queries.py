@@ -68,8 +68,10 @@ def plan_counts(plan: Plan, tasks: QuerySet[Task], today: date) -> PlanCounts:
     return PlanCounts(**counts)
 
 
-def timeline_rows(plan: Plan, today: date) -> list[dict]:
-    """Phases (ranges) and milestones (points) of a plan, for the chart and its table."""
+def timeline_rows(plan: Plan, today: date, milestones: QuerySet | None = None) -> list[dict]:
+    """Phases (ranges) and milestones (points) of a plan, for the chart and its table.
+    Pages pass the milestones the user may see (`access.visible_milestones`): a liaison sees
+    only their department's (issue 20.2)."""
     rows = [
         {
             "row": phase.name,
@@ -81,7 +83,8 @@ def timeline_rows(plan: Plan, today: date) -> list[dict]:
         }
         for phase in plan.phases.all()
     ]
-    for milestone in plan.milestones.select_related("task"):
+    shown = plan.milestones.all() if milestones is None else milestones
+    for milestone in shown.select_related("task").order_by("due", "pk"):
         rows.append(
             {
                 "row": milestone.get_kind_display(),

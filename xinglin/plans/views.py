@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import csv
 import io
 
 from django.contrib import messages
@@ -13,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from xinglin.lib import cells
 from xinglin.plans import access, actions, excel, queries
 from xinglin.plans.digest import department_digest
 from xinglin.plans.files import EvidenceFileError
@@ -71,7 +71,7 @@ def plan(request, pk):
     context = {
         "plan": plan,
         "counts": queries.plan_counts(plan, tasks, today),
-        "rows": queries.timeline_rows(plan, today),
+        "rows": _timeline(request.user, plan, today),
         "phases": plan.phases.all(),
         "can_manage": access.can_manage(request.user, plan.orgunit),
         "today": today,
@@ -82,8 +82,13 @@ def plan(request, pk):
 @login_required
 def timeline_export(request, pk, fmt):
     plan = access.get_plan_for_user(request.user, pk)
-    rows = queries.timeline_rows(plan, _today())
+    rows = _timeline(request.user, plan, _today())
     return _table_response(f"{plan.pack}-timeline", fmt, queries.TIMELINE_FIELDS, rows)
+
+
+def _timeline(user, plan, today) -> list[dict]:
+    milestones = access.visible_milestones(user, plan.milestones.all(), [plan])
+    return queries.timeline_rows(plan, today, milestones)
 
 
 def _table_response(name: str, fmt: str, fields: list[str], rows: list[dict]):
@@ -92,7 +97,7 @@ def _table_response(name: str, fmt: str, fields: list[str], rows: list[dict]):
     if fmt != "csv":
         raise Http404(fmt)
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
+    writer = cells.dict_writer(out, fieldnames=fields, extrasaction="ignore")
     writer.writeheader()
     writer.writerows(rows)
     response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")

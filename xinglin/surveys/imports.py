@@ -21,6 +21,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from xinglin.lib.cells import text_typed
 from xinglin.network import access
 from xinglin.network.models import OrgUnit
 from xinglin.surveys.instruments import is_multiple
@@ -94,6 +95,7 @@ def template(instrument: Instrument) -> bytes:
         ]
     )
     out = io.BytesIO()
+    text_typed(book)
     book.save(out)
     return out.getvalue()
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date
 
@@ -11,6 +10,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from xinglin.lib import cells
 from xinglin.network import access
 from xinglin.surveys import imports
 from xinglin.surveys.actions import (
@@ -279,7 +279,7 @@ def results_export(request, code, period, orgunit, fmt):
             json_dumps_params={"ensure_ascii": False},
         )
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS)
+    writer = cells.dict_writer(out, fieldnames=EXPORT_FIELDS)
     writer.writeheader()
     writer.writerows(rows)
     response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")

@@ -14,11 +14,13 @@ class EventKind(models.TextChoices):
     LOCKED_OUT = "locked_out", _("Locked out")
     LOGOUT = "logout", _("Logout")
     PERSONAL_EXPORT = "personal_export", _("Export of personal data")
+    PERSONAL_VIEW = "personal_view", _("View or search of personal records")
     APPROVAL = "approval", _("Approval")
     EVIDENCE_DECISION = "evidence_decision", _("Evidence decision")
     BACKUP = "backup", _("Backup")
     RESTORE = "restore", _("Restore")
     PURGE = "purge", _("Purge of expired personal data")
+    ORGUNIT_CHANGE = "orgunit_change", _("Change of an institution")
 
 
 class SecurityEvent(models.Model):

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import csv
 from datetime import date
 
 from django.contrib.auth.decorators import login_required
@@ -9,6 +8,7 @@ from django.shortcuts import render
 
 from xinglin.documents.figures import EngineUnavailable
 from xinglin.documents.gather import latest_year
+from xinglin.lib import cells
 from xinglin.network import access
 from xinglin.network.models import Membership
 from xinglin.web import dashboard
@@ -57,5 +57,5 @@ def dashboard_csv(request, section):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{unit.code}-{year}-{section}.csv"'
     response.write("\ufeff")  # Excel opens UTF-8 CSV with Chinese correctly only with a BOM
-    csv.writer(response).writerows(dashboard.csv_rows(board, section))
+    cells.writer(response).writerows(dashboard.csv_rows(board, section))
     return response

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from xinglin.collection.batch import Problem
+from xinglin.lib import cells
 
 
 def write(problems: list[Problem], report: Path) -> None:
     with open(report, "w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
+        writer = cells.writer(handle)
         writer.writerow(["row", "field", "severity", "message"])
         for problem in problems:
             location = problem.location

@@ -13,6 +13,7 @@ from openpyxl.styles import Font, PatternFill
 from xinglin.documents.content import Report
 from xinglin.documents.figures import Figure
 from xinglin.documents.gather import ReportData, status_label
+from xinglin.lib import cells
 
 SCORECARD_SHEET = "指标完成情况"
 ANNEX_SHEET = "数据附件"
@@ -33,17 +34,17 @@ def render(report: Report, data: ReportData) -> bytes:
     scorecard = _sheet(workbook, SCORECARD_SHEET, WIDTHS["scorecard"])
     title = WriteOnlyCell(scorecard, value=report.title)
     title.font = Font(bold=True, size=14)
-    scorecard.append([title])
+    cells.append(scorecard, [title])
     _header(scorecard, SCORECARD_HEADER)
     for pack in data.packs:
         for f in pack.own:
-            scorecard.append(_scorecard_row(scorecard, f, data))
+            cells.append(scorecard, _scorecard_row(scorecard, f, data))
     annex = _sheet(workbook, ANNEX_SHEET, WIDTHS["annex"])
     _header(annex, ANNEX_HEADER)
     for pack in data.packs:
         for year in sorted(pack.by_year):
             for f in pack.by_year[year]:
-                annex.append(_annex_row(annex, year, f, data))
+                cells.append(annex, _annex_row(annex, year, f, data))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -57,12 +58,12 @@ def _sheet(workbook, title: str, widths: list[int]):
 
 
 def _header(sheet, header: list[str]) -> None:
-    cells = []
+    row = []
     for text in header:
         cell = WriteOnlyCell(sheet, value=text)
         cell.font, cell.fill = BOLD, HEADER_FILL
-        cells.append(cell)
-    sheet.append(cells)
+        row.append(cell)
+    cells.append(sheet, row)
 
 
 def _failing(f: Figure, data: ReportData) -> str:

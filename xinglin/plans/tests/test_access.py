@@ -157,3 +157,27 @@ def test_admin_updates_any_task(plan, alice, client_for):
     task.refresh_from_db()
     assert task.status == TaskStatus.DONE
     assert task.milestones.filter(done_on__isnull=True).count() == 0
+
+
+def test_liaison_sees_only_their_departments_milestones_everywhere(plan, eve, alice, client_for):
+    """Issue 20.2: /plans/<id>/ and timeline.json showed a liaison every milestone while
+    /plans/due/ filtered them."""
+    from xinglin.plans.models import Milestone
+
+    mine = set(Milestone.objects.filter(plan=plan, departments__code="education_sports")
+               .values_list("title_zh", flat=True))  # fmt: skip
+    others = set(plan.milestones.values_list("title_zh", flat=True)) - mine
+    assert others  # the plan has milestones of other departments
+    rows = (
+        client_for(eve).get(reverse("plans:timeline_export", args=[plan.pk, "json"])).json()["rows"]
+    )
+    shown = {r["name"] for r in rows if r["kind"] != "phase"}
+    assert shown == mine
+    page = client_for(eve).get(reverse("plans:plan", args=[plan.pk])).content.decode()
+    assert not any(title in page for title in others if len(title) > 6)
+    rows = (
+        client_for(alice)
+        .get(reverse("plans:timeline_export", args=[plan.pk, "json"]))
+        .json()["rows"]
+    )
+    assert {r["name"] for r in rows if r["kind"] != "phase"} == mine | others

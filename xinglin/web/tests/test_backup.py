@@ -50,3 +50,78 @@ def test_restore_refuses_a_file_that_is_not_a_backup(county, media, tmp_path):
         call_command("restore", str(bogus))
     assert _state() == before
     assert (media / "evidence" / "plan.pdf").exists()
+
+
+# --- issue 20.3: the ID-hash key -----------------------------------------------------------
+
+
+@pytest.fixture
+def person(county, settings, tmp_path):
+    """One resident hashed under the instance's original key; var/ is under tmp_path."""
+    from datetime import date
+
+    from xinglin.care.actions import register_resident
+    from xinglin.care.personal_id import make_id_card
+
+    settings.PERSONAL_ID_KEY = "the-original-key"
+    settings.PERSONAL_ID_KEY_FILE = tmp_path / "var" / "personal_id_key"
+    settings.PERSONAL_ID_KEY_FILE.parent.mkdir()
+    settings.MEDIA_ROOT = tmp_path / "files"
+    number = make_id_card("640323", date(1950, 1, 2), 17)
+    register_resident(number, institution=OrgUnit.objects.get(code="640323100001"))
+    return number
+
+
+def _returning(number: str):
+    from xinglin.care.actions import register_resident
+    from xinglin.care.models import Resident
+
+    register_resident(number, institution=OrgUnit.objects.get(code="640323100001"))
+    return Resident.objects.count()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_restore_into_a_fresh_var_matches_returning_persons(person, settings, tmp_path):
+    import os
+    import stat
+
+    settings.BACKUP_PASSPHRASE = "long enough passphrase"
+    archive = tmp_path / "backup.tar.gz"
+    call_command("backup", str(archive))
+    assert stat.S_IMODE(os.stat(archive).st_mode) == 0o600
+    with tarfile.open(archive) as content:
+        sealed = content.extractfile("keys/personal_id_key.enc").read()
+    assert b"the-original-key" not in sealed  # carried encrypted
+    settings.PERSONAL_ID_KEY = "a-fresh-instance-secret"  # what a new var/ generates
+    call_command("restore", str(archive))
+    assert settings.PERSONAL_ID_KEY_FILE.read_text() == "the-original-key"
+    assert stat.S_IMODE(os.stat(settings.PERSONAL_ID_KEY_FILE).st_mode) == 0o600
+    assert _returning(person) == 1  # the same person, not a duplicate
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_restore_that_could_not_match_people_is_refused(person, settings, tmp_path):
+    from xinglin.care.models import Resident
+
+    archive = tmp_path / "backup.tar.gz"
+    call_command("backup", str(archive))  # no passphrase: the key stays out
+    with tarfile.open(archive) as content:
+        assert not any("key" in name for name in content.getnames())
+    Resident.objects.all().delete()
+    settings.PERSONAL_ID_KEY = "a-fresh-instance-secret"
+    with pytest.raises(CommandError, match="hashed with another key"):
+        call_command("restore", str(archive))
+    assert Resident.objects.count() == 0  # nothing changed
+    settings.PERSONAL_ID_KEY = "the-original-key"  # the operator sets the original key
+    call_command("restore", str(archive))
+    assert _returning(person) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_wrong_passphrase_is_a_clear_error(person, settings, tmp_path):
+    settings.BACKUP_PASSPHRASE = "the right one"
+    archive = tmp_path / "backup.tar.gz"
+    call_command("backup", str(archive))
+    settings.PERSONAL_ID_KEY, settings.BACKUP_PASSPHRASE = "fresh", "the wrong one"
+    with pytest.raises(CommandError, match="XINGLIN_BACKUP_PASSPHRASE is not the passphrase"):
+        call_command("restore", str(archive))

@@ -334,6 +334,9 @@ def test_the_matrix_catches_a_leak_and_a_change(matrix, monkeypatch):
     from xinglin.documents import views as documents_views
 
     monkeypatch.setattr(care_views, "_scoped", lambda queryset, user, action="view": queryset)
+    # A name is guarded twice (the scope filter, then privacy.shown): break both.
+    monkeypatch.setattr(care_views.privacy, "shown",
+                        lambda user, p: care_views.privacy.Shown(p.id_masked, p.name, "", None, None))  # fmt: skip
     monkeypatch.setattr(documents_views.access, "get_orgunit_for_user",
                         lambda user, code, action="view": _unit(code))  # fmt: skip
     by_name = {name: (pattern, route) for name, pattern, route in _patterns()}

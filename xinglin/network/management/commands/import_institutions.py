@@ -3,8 +3,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 
+from xinglin.network import access
 from xinglin.network.actions import NetworkError, import_institutions, read_institution_file
 
 
@@ -17,14 +19,29 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file")
+        parser.add_argument(
+            "--user",
+            help="act as this user: every row is checked against their scope (the unit it adds "
+            "under and the unit it changes) and the changes are recorded under their name; "
+            "without it the server operator changes anything",
+        )
 
-    def handle(self, *args, file, **options):
+    def handle(self, *args, file, user=None, **options):
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"{file}: no such file")
+        actor = None
+        if user:
+            actor = User.objects.filter(username=user, is_active=True).first()
+            if actor is None:
+                raise CommandError(f"no active user {user}", returncode=2)
         try:
             rows = read_institution_file(path.name, path.read_bytes())
-            result = import_institutions(rows)
+            result = import_institutions(
+                rows,
+                user=actor,
+                allowed_parent=(lambda unit: access.can(actor, "manage", unit)) if actor else None,
+            )
         except NetworkError as error:
             raise CommandError(str(error), returncode=2) from error
         if result.errors:

@@ -1,0 +1,119 @@
+"""Cells that cannot attack the reader of an export (issue 20.5; OWASP "CSV injection").
+
+Every CSV and xlsx writer of the project goes through here:
+
+- CSV: a text cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return is written
+  with a leading apostrophe, so that a spreadsheet shows it as text instead of running it
+  (`=HYPERLINK(…)` as an institution's name). Text that is a plain number (`-3.5`, `+12`)
+  is left alone: it is a value, not a formula, and the export stays a valid import of itself.
+- xlsx: every text cell is written with the explicit string type (`t="s"`/`inlineStr`), so
+  openpyxl never turns `=…` into a formula; numbers stay numbers. Excel does not evaluate a
+  string cell, so the text keeps its exact characters.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable
+from typing import Any
+
+TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?%?$")
+STRING = "s"
+
+
+def csv_text(value: Any) -> Any:
+    """The value as a CSV cell may hold it: dangerous text neutralised, the rest unchanged."""
+    if isinstance(value, str) and value.startswith(TRIGGERS) and not PLAIN_NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+def csv_row(values: Iterable[Any]) -> list[Any]:
+    return [csv_text(v) for v in values]
+
+
+class _Writer:
+    def __init__(self, file, **kwargs):
+        self._writer = csv.writer(file, **kwargs)
+
+    def writerow(self, values: Iterable[Any]):
+        return self._writer.writerow(csv_row(values))
+
+    def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
+        for values in rows:
+            self.writerow(values)
+
+
+class _DictWriter(csv.DictWriter):
+    def writerow(self, rowdict):
+        return super().writerow({k: csv_text(v) for k, v in rowdict.items()})
+
+    def writerows(self, rowdicts):
+        for rowdict in rowdicts:
+            self.writerow(rowdict)
+
+
+def writer(file, **kwargs) -> _Writer:
+    """`csv.writer` whose rows are neutralised."""
+    return _Writer(file, **kwargs)
+
+
+def dict_writer(file, fieldnames, **kwargs) -> _DictWriter:
+    """`csv.DictWriter` whose rows are neutralised (the header is ours)."""
+    return _DictWriter(file, fieldnames, **kwargs)
+
+
+# --- xlsx ------------------------------------------------------------------------------
+
+
+def set_cell(cell, value: Any):
+    """`cell.value = value` with text typed as text (never a formula)."""
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = STRING
+    return cell
+
+
+def xlsx_row(sheet, values: Iterable[Any]) -> list[Any]:
+    """A row for `sheet.append` in write-only mode: text becomes a WriteOnlyCell typed as
+    text; cells already made (styled) keep their style and get the text type too."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import Cell
+
+    row = []
+    for value in values:
+        if isinstance(value, Cell):  # WriteOnlyCell() makes a Cell
+            if isinstance(value.value, str):
+                value.data_type = STRING
+            row.append(value)
+        elif isinstance(value, str):
+            row.append(set_cell(WriteOnlyCell(sheet), value))
+        else:
+            row.append(value)
+    return row
+
+
+def append(sheet, values: Iterable[Any]) -> None:
+    """`sheet.append(values)` for a normal or write-only sheet, text typed as text."""
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+    values = list(values)
+    if isinstance(sheet, WriteOnlyWorksheet):
+        sheet.append(xlsx_row(sheet, values))
+        return
+    sheet.append(values)
+    for cell in sheet[sheet._current_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = STRING
+
+
+def text_typed(book) -> None:
+    """Every text cell of a (normal-mode) workbook typed as text: for writers that fill
+    cells one by one. Call it just before saving."""
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.data_type == "f":
+                    cell.data_type = STRING
