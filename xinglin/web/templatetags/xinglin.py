@@ -117,3 +117,82 @@ def get_item(mapping: dict, key: str):
 def source_section(text: str) -> str:
     """Only the section of a source (`三(二)2`), where the page already names the document."""
     return text.partition("§")[2].strip() if "§" in text else labels.source(text)
+
+
+@register.filter
+def pack_title(code: str) -> str:
+    """A pack by its document's title, never by its code."""
+    from xinglin.standards.loader import all_packs
+
+    pack = all_packs().get((code or "").split("/")[0])
+    if pack is None:
+        return labels.label({}, code)
+    return pack.title("en" if labels._english() else "zh")
+
+
+@register.filter
+def figure(value, unit: str = "") -> str:
+    """A bare number in an indicator's unit (a percentage stored as a fraction shows as %)."""
+    if value in (None, ""):
+        return "—"
+    return labels.number(float(value), unit)
+
+
+def _indicator(ref: str):
+    from xinglin.standards.loader import all_packs
+
+    pack_code, _slash, indicator_id = (ref or "").partition("/")
+    pack = all_packs().get(pack_code)
+    return next((i for i in pack.indicators if i.id == indicator_id), None) if pack else None
+
+
+@register.filter
+def value_for(value, ref: str) -> str:
+    """A value of the indicator `pack/id` in that indicator's unit (0.928571429 → 92.9%)."""
+    if value in (None, ""):
+        return "—"
+    indicator = _indicator(ref)
+    if indicator is None:
+        return labels.number(float(value), "")
+    return labels.number(float(value), indicator.unit, indicator.value)
+
+
+@register.filter
+def target_for(text: str, ref: str) -> str:
+    """A target of the indicator `pack/id` as people write it."""
+    indicator = _indicator(ref)
+    if indicator is None:
+        return labels.target(text or "", "")
+    return labels.target(text or "", indicator.unit, indicator.value)
+
+
+@register.filter
+def split_words(text: str) -> list[str]:
+    return text.split()
+
+
+@register.filter
+def field_named(form, name: str):
+    return form[name]
+
+
+@register.filter
+def unit_name(code: str) -> str:
+    """An org unit's name for its code (the code only when no unit has it)."""
+    from xinglin.network.models import OrgUnit
+
+    return OrgUnit.objects.filter(code=code).values_list("name", flat=True).first() or code
+
+
+@register.filter
+def citation_label(text: str) -> str:
+    """`demo-county-2022 surveys.satisfaction_rate: seeds/001….txt §三(七)37` (how survey
+    instruments cite their target) → the indicator's name and the document's title and
+    section."""
+    head, _colon, rest = (text or "").partition(": ")
+    pack_code, _space, indicator_id = head.partition(" ")
+    indicator = _indicator(f"{pack_code}/{indicator_id}")
+    if indicator is None:
+        return labels.source(text)
+    name = indicator.name("en" if labels._english() else "zh")
+    return f"{name} · {labels.source(indicator.source)}"

@@ -22,14 +22,14 @@ SCORE = f"?pack=demo-county-2022&period={YEAR}"
 
 @pytest.fixture
 def people(alice, bob, carol, dave, victor):
+    scopes = world.build({"HMC": bob, "DSK": dave})
     lisa = create_user(
         "lisa", PASSWORD, role=Role.DEPARTMENT_LIAISON,
-        orgunit=OrgUnit.objects.get(code="640323"), department="education",
+        orgunit=OrgUnit.objects.get(code="640323"), department="education_sports",
     )  # fmt: skip
     for user in (alice, bob, carol, victor, lisa):
         user.last_name, user.first_name = NAMES[user.username]
         user.save()
-    scopes = world.build({"HMC": bob, "DSK": dave})
     return {"alice": alice, "bob": bob, "carol": carol, "victor": victor, "lisa": lisa,
             "scopes": scopes}  # fmt: skip
 
@@ -45,11 +45,18 @@ def _pages(people) -> dict[str, list[str]]:
             f"/evaluation/data/{SCORE}&orgunit=640323&indicator=grassroots.tcm_visit_share",
             "/collection/",
             "/collection/completeness/",
+            f"/collection/{institution}/{world.MONTH}/history/total_visits/",
+            "/plans/",
+            f"/plans/tasks/{hmc.ids['task']}/",
+            f"/plans/{hmc.ids['plan']}/",
+            "/plans/rectification/",
+            f"/plans/rectification/new/?pack=demo-county-2022&orgunit=640323&period={YEAR}"
+            "&indicator=grassroots.tcm_visit_share&value=0.142857143",
         ],
         "bob": ["/", f"/evaluation/{SCORE}&orgunit={township}&status=all", "/collection/"],
         "carol": ["/", f"/collection/{institution}/{YEAR}/", "/collection/"],
         "victor": ["/", f"/evaluation/{SCORE}&orgunit=6403&status=all"],
-        "lisa": ["/"],
+        "lisa": ["/", "/plans/"],
     }
 
 
