@@ -12,7 +12,7 @@ from xinglin.care.models import GuidanceArea, Sex
 
 
 def _institution_choices(institutions) -> list[tuple[str, str]]:
-    return [(o.code, f"{o.name} ({o.code})") for o in institutions]
+    return [(o.code, o.name) for o in institutions]  # people pick by name (issue 21.1)
 
 
 class PersonIdField(forms.CharField):

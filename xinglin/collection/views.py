@@ -46,25 +46,67 @@ def _default_periods(today: date) -> dict[str, str]:
     }
 
 
+PAGE_SIZE = 50
+LIST_STATES = ("submitted", "returned", "open", "approved", "not_submitted")
+
+
 @login_required
 def forms(request):
-    """The forms the user can fill: their units in reporting scope, with the latest periods."""
+    """The forms the user can fill: their units in reporting scope with the latest periods,
+    searched by name (?q=), filtered by state (?state=; `submitted` is the queue waiting for
+    approval) and paged on the server (?page=)."""
+    from django.core.paginator import Paginator
+    from django.db.models import Q
+
     defaults = _default_periods(timezone.localdate())
-    units = access.orgunits_for_user(request.user, "report").exclude(
-        kind=Kind.DIVISION, division_level__in=["province", "city"]
-    )[:MAX_UNITS_LISTED]
+    chosen = set(defaults.values())
+    units = (
+        access.orgunits_for_user(request.user, "report")
+        .exclude(kind=Kind.DIVISION, division_level__in=["province", "city"])
+        .order_by("path")
+    )
+    query = request.GET.get("q", "").strip()
+    if query:
+        units = units.filter(Q(name__contains=query) | Q(code=query))
+    state = request.GET.get("state", "")
+    if state in LIST_STATES and state != "not_submitted":
+        units = units.filter(submissions__period__in=chosen, submissions__status=state)
+    elif state == "not_submitted":
+        done = Submission.objects.filter(period__in=chosen, status__in=["submitted", "approved"])
+        units = units.exclude(pk__in=done.values("orgunit_id"))
+    page = Paginator(units.distinct(), PAGE_SIZE).get_page(request.GET.get("page"))
     rows = []
     catalogue = list(DataElement.objects.order_by("pk"))
-    for unit in units:
+    for unit in page.object_list:
         for form in forms_for(unit, catalogue):
             rows.append({"unit": unit, "form": form, "period": defaults[form.period_type]})
     statuses = {
         (s.orgunit_id, s.period): s
-        for s in Submission.objects.filter(period__in=set(defaults.values()))
+        for s in Submission.objects.filter(period__in=chosen, orgunit__in=[r["unit"] for r in rows])
     }
     for row in rows:
         row["submission"] = statuses.get((row["unit"].pk, row["period"]))
-    return render(request, "collection/forms.html", {"rows": rows})
+    if state in LIST_STATES:
+        rows = [r for r in rows if _row_state(r) == state]
+    context = {"rows": rows, "page": page, "q": query, "state": state, "states": _list_states()}
+    return render(request, "collection/forms.html", context)
+
+
+def _row_state(row: dict) -> str:
+    submission = row["submission"]
+    if submission is None or submission.status == "open":
+        return "not_submitted" if submission is None else "open"
+    return submission.status
+
+
+def _list_states() -> list[tuple[str, str]]:
+    from xinglin.web.labels import SUBMISSION_STATES
+
+    words = {
+        **{k: str(v) for k, v in SUBMISSION_STATES.items()},
+        "not_submitted": _("not submitted"),
+    }
+    return [(code, words[code]) for code in LIST_STATES]
 
 
 def _entry_context(request, unit: OrgUnit, period: str, outcomes=None) -> dict:

@@ -14,6 +14,7 @@ from xinglin.network import access
 from xinglin.network.models import OrgUnit
 from xinglin.standards.loader import PackIndicator
 from xinglin.standards.models import DataElement
+from xinglin.web.labels import group_label
 
 TREND_YEARS = 5
 
@@ -84,7 +85,11 @@ def _groups(rows: list[Row]) -> list[dict]:
     groups: dict[str, dict] = {}
     for row in rows:
         name = row.result.indicator.split(".")[0]
-        group = groups.setdefault(name, {"name": name, "met": 0, "not_met": 0, "other": 0})
+        group = groups.setdefault(
+            name,
+            {"name": name, "label": group_label(row.result.indicator), "met": 0, "not_met": 0,
+             "other": 0},
+        )  # fmt: skip
         status = row.result.status
         group[status if status in ("met", "not_met") else "other"] += 1
     return list(groups.values())
@@ -118,3 +123,108 @@ def data_behind(result: Result, indicator: PackIndicator, unit: OrgUnit, user: U
             .order_by("orgunit__path", "item__category__position", "item__code")
         )
     return {"values": values, "derived": derived, "techniques": techniques}
+
+
+# --- what the officer asks first: filters, order and who falls short (presentation only) ---
+
+STATUS_FILTERS = ("attention", "not_met", "no_data", "awaiting_evidence", "met", "all")
+
+
+def select(rows: list[Row], params) -> list[Row]:
+    """The rows a scorecard shows for ?status= (default `attention`: what needs acting on),
+    ?group= (the indicator id's first part) and ?sort=gap (largest shortfall first)."""
+    from xinglin.web.labels import ATTENTION
+
+    status = params.get("status") or "attention"
+    group = params.get("group") or ""
+    chosen = [r for r in rows if not group or r.result.indicator.split(".")[0] == group]
+    if status == "attention":
+        chosen = [r for r in chosen if r.result.status in ATTENTION]
+    elif status != "all":
+        chosen = [r for r in chosen if r.result.status == status]
+    if params.get("sort") == "gap":
+        chosen.sort(key=_shortfall, reverse=True)
+    return chosen
+
+
+def _shortfall(row: Row) -> float:
+    """The gap relative to the target, so that percentages and counts compare; rows without
+    a gap (met, no data) come last."""
+    gap, target = row.result.gap, row.indicator.target
+    if not gap:
+        return -1.0
+    scale = abs(target.low) if target is not None and target.low else 1.0
+    return gap / scale
+
+
+def filter_links(rows: list[Row], params) -> dict:
+    """The status and group choices with their counts, for the filter chips."""
+    from xinglin.web.labels import ATTENTION, group_label, status_label
+
+    counts = {s: sum(1 for r in rows if r.result.status == s) for s in STATUS_FILTERS}
+    counts["attention"] = sum(1 for r in rows if r.result.status in ATTENTION)
+    counts["all"] = len(rows)
+    from django.utils.translation import gettext as _
+
+    words = {"attention": _("needs attention"), "all": _("all")}
+    statuses = [
+        {"code": s, "label": words.get(s) or status_label(s), "count": counts[s]}
+        for s in STATUS_FILTERS
+        if counts[s] or s in ("attention", "all")
+    ]
+    groups, seen = [], set()
+    for row in rows:
+        code = row.result.indicator.split(".")[0]
+        if code not in seen:
+            seen.add(code)
+            groups.append({"code": code, "label": group_label(row.result.indicator)})
+    return {
+        "statuses": statuses,
+        "groups": groups,
+        "status": params.get("status") or "attention",
+        "group": params.get("group") or "",
+        "sort": params.get("sort") or "",
+    }
+
+
+def failing_names(rows: list[Row]) -> dict[str, str]:
+    """code -> name of every institution any row lists as falling short (one query)."""
+    codes = {code for row in rows for code in row.result.failing}
+    return dict(OrgUnit.objects.filter(code__in=codes).values_list("code", "name"))
+
+
+def falling_short(evaluation: Evaluation, result: Result, indicator: PackIndicator, user: User):
+    """Each institution beneath the unit that holds this figure back and that the user may
+    see: its name, its own value, the reason in words, and where to look next (its
+    scorecard, its form, the history of the first value behind the figure)."""
+    from xinglin.web import labels
+
+    visible = access.orgunits_for_user(user).filter(code__in=result.failing)
+    units = {u.code: u for u in visible}
+    elements = dict(
+        DataElement.objects.filter(code__in=_read(indicator)).values_list(
+            "code", "name_en" if labels._english() else "name_zh"
+        )
+    )
+    first = next(iter(_read(indicator)), None)
+    rows = []
+    for code in result.failing:
+        if code not in units:
+            continue
+        own = next((r for r in evaluation.at(code) if r.indicator == result.indicator), None)
+        rows.append(
+            {
+                "unit": units[code],
+                "value": labels.number(own.value if own else None, result.unit, indicator.value),
+                "status": own.status if own else result.status,
+                "reason": labels.reason(result.why.get(code, ""), elements),
+                "element": first,
+            }
+        )
+    return rows
+
+
+def _read(indicator: PackIndicator) -> list[str]:
+    from xinglin.evaluation.engine import _elements
+
+    return list(_elements(indicator))

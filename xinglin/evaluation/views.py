@@ -26,7 +26,7 @@ def _params(request):
         if not roots:
             raise Http404("no org unit in scope")
         code = roots[0].code
-    unit = access.get_orgunit_for_user(request.user, code)
+    unit = access.find_orgunit_for_user(request.user, code)
     adopted = adopted_pack_codes(unit)
     pack = request.GET.get("pack") or (DEFAULT_PACK if DEFAULT_PACK in adopted else adopted[0])
     if pack not in all_packs():
@@ -43,8 +43,13 @@ def scorecard(request):
         card = cards.build(pack, unit, period, request.user, language)
     except EvaluationError as error:
         raise Http404(str(error)) from error
+    shown = cards.select(card.rows, request.GET)
     context = {
         "card": card,
+        "shown": shown,
+        "filters": cards.filter_links(card.rows, request.GET),
+        "names": cards.failing_names(card.rows),
+        "compact": request.GET.get("view") == "compact",
         "unit": unit,
         "pack": card.evaluation.pack,
         "packs": [all_packs()[code] for code in adopted_pack_codes(unit)],
@@ -94,5 +99,11 @@ def data(request):
     except (EvaluationError, StopIteration) as error:
         raise Http404(indicator_code) from error
     behind = cards.data_behind(result, indicator, unit, request.user)
-    context = {"unit": unit, "result": result, "indicator": indicator, **behind}
+    context = {
+        "unit": unit,
+        "result": result,
+        "indicator": indicator,
+        "short": cards.falling_short(evaluation, result, indicator, request.user),
+        **behind,
+    }
     return render(request, "evaluation/data.html", context)

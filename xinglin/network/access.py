@@ -82,6 +82,24 @@ def get_orgunit_for_user(user: User | AnonymousUser, code: str, action: Action =
     return orgunit
 
 
+def find_orgunit_for_user(user: User | AnonymousUser, text: str) -> OrgUnit:
+    """The org unit a person typed: its code, its exact name (花马池镇) or, failing those,
+    the highest unit whose name contains the text; only among the units the user may see
+    (404 otherwise, as for a code)."""
+    text = (text or "").strip()
+    if not text:
+        raise Http404(text)
+    visible = orgunits_for_user(user).select_related("parent")
+    found = (
+        visible.filter(code=text).first()
+        or visible.filter(name=text).order_by("path").first()
+        or visible.filter(name__contains=text).order_by("path").first()
+    )
+    if found is None:
+        raise Http404(text)
+    return found
+
+
 def scope_roots(user: User | AnonymousUser) -> list[OrgUnit]:
     """The top units of the user's view scope (where tree browsing starts)."""
     paths = scope_paths(user, "view")

@@ -11,13 +11,16 @@ from django.utils.translation import get_language
 
 from xinglin.documents import progress
 from xinglin.documents.figures import parse_target
-from xinglin.documents.gather import ReportData, format_value, gather, status_label
+from xinglin.documents.gather import ReportData, gather
 from xinglin.evaluation import cache
 from xinglin.lib import projection
 from xinglin.network.models import DivisionLevel, Kind, OrgUnit
+from xinglin.web import labels
 
 REGION_LEVELS = (DivisionLevel.PROVINCE, DivisionLevel.CITY)
-CSV_SECTIONS = ("verdicts", "indicators", "failing", "projections", "league", "completeness")
+CSV_SECTIONS = ("verdicts", "indicators", "failing", "projections", "league", "completeness",
+                "laggards", "townships")  # fmt: skip
+KEY_INDICATORS = 8
 
 
 def build(user, orgunit: OrgUnit, year: int) -> dict:
@@ -41,7 +44,17 @@ def build(user, orgunit: OrgUnit, year: int) -> dict:
         "submissions": cache.cached(
             ("submissions", user.pk, get_language()), lambda: progress.recent_submissions(user)
         ),
+        "waiting": cache.cached(("waiting", user.pk), lambda: waiting_submissions(user)),
     }
+
+
+def waiting_submissions(user) -> int:
+    """How many submissions in the user's scope wait for approval."""
+    from xinglin.collection.models import Submission
+    from xinglin.network import access
+
+    scope = access.scope_q(user, "view", "orgunit__path")
+    return Submission.objects.filter(scope, status="submitted").count()
 
 
 def _engine_sections(orgunit: OrgUnit, year: int) -> dict:
@@ -50,29 +63,89 @@ def _engine_sections(orgunit: OrgUnit, year: int) -> dict:
         "verdicts": verdicts(data),
         "indicators": indicators(data),
         "failing": failing(data),
+        "laggards": laggards(data),
+        "townships": townships(data),
         "projections": projections(data),
         "league": league(data) if orgunit.division_level in REGION_LEVELS else None,
     }
 
 
 def verdicts(data: ReportData) -> list[dict]:
-    return [
-        {"pack": p.info.code, "title": p.info.title, "verdict": p.summary.verdict,
-         "verdict_label": status_label(p.summary.verdict), **p.summary.counts}
-        for p in data.packs
-    ]  # fmt: skip
+    """One tile per adopted document: its verdict, items met / not met, and the change in
+    items met since the year before (None when that year has no figures)."""
+    rows = []
+    for p in data.packs:
+        before = p.history.get(data.year - 1) or []
+        met_before = sum(1 for f in before if f["status"] == "met") if before else None
+        met = p.summary.counts.get("met", 0)
+        rows.append({
+            "pack": p.info.code, "title": p.info.title, "verdict": p.summary.verdict,
+            "verdict_label": labels.status_label(p.summary.verdict), **p.summary.counts,
+            "met_change": None if met_before is None else met - met_before,
+        })  # fmt: skip
+    return rows
 
 
 def indicators(data: ReportData) -> list[dict]:
+    """The key indicators: what is not met first (largest gap first), then what has a
+    deadline coming; a yes/no item that every institution meets tells an officer nothing."""
+    candidates = []
+    for pack in data.packs:
+        for figure in pack.own:
+            meta = pack.info.indicator(figure["indicator"])
+            if meta is None or meta.kind != "computed" or figure["value"] is None:
+                continue
+            order = (figure["status"] != "not_met", -_relative_gap(figure), meta.deadline is None)
+            candidates.append((order, pack, figure))
+    candidates.sort(key=lambda c: c[0])
     rows = []
-    for name, points, figure in data.key_series():
+    for _order, pack, figure in candidates[:KEY_INDICATORS]:
+        points = _series(pack, figure["indicator"])
         rows.append({
-            "pack": figure["pack"], "indicator": figure["indicator"], "name": name,
-            "value": figure["value"], "shown": format_value(figure, figure["value"]),
-            "target": figure["target"], "status": figure["status"],
+            "pack": figure["pack"], "indicator": figure["indicator"], "name": figure["name"],
+            "value": figure["value"], "shown": _shown(figure),
+            "target": _target(figure),
+            "status": figure["status"], "status_label": labels.status_label(figure["status"]),
             "years": [p[0] for p in points], "values": [p[1] for p in points],
         })  # fmt: skip
     return rows
+
+
+def _relative_gap(figure) -> float:
+    """The gap as a share of the target, so that percentages and counts compare."""
+    target = parse_target(figure["target"] or "")
+    gap = figure["gap"] or 0.0
+    return gap / abs(target[1]) if target and target[1] else gap
+
+
+def _expression(figure) -> str:
+    return labels.expression_of(figure["pack"], figure["indicator"])
+
+
+def _shown(figure) -> str:
+    return labels.number(figure["value"], figure["unit"], _expression(figure))
+
+
+def _target(figure) -> str:
+    return labels.target(figure["target"] or "", figure["unit"], _expression(figure))
+
+
+def laggards(data: ReportData, limit: int = 15) -> list[dict]:
+    """Institutions ranked by how many of the unit's unmet items they hold back."""
+    counts: dict[str, int] = {}
+    for pack in data.packs:
+        for f in pack.own:
+            if f["status"] == "not_met":
+                for code in f["failing"]:
+                    counts[code] = counts.get(code, 0) + 1
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+    return [{"code": c, "name": data.name_of(c), "items": n} for c, n in ranked]
+
+
+def townships(data: ReportData) -> list[dict]:
+    """The units one level down compared: figures met and not met in each."""
+    return [{"name": name, "met": met, "not_met": not_met}
+            for name, met, not_met in data.met_by_group()]  # fmt: skip
 
 
 def failing(data: ReportData) -> list[dict]:
@@ -83,8 +156,9 @@ def failing(data: ReportData) -> list[dict]:
                 continue
             rows.append({
                 "pack": f["pack"], "indicator": f["indicator"], "name": f["name"],
-                "status": f["status"], "status_label": status_label(f["status"]),
-                "value": format_value(f, f["value"]), "target": f["target"],
+                "status": f["status"], "status_label": labels.status_label(f["status"]),
+                "value": _shown(f), "target": _target(f),
+                "gap": labels.gap(f["gap"], f["unit"], _expression(f)),
                 "institutions": [{"code": c, "name": data.name_of(c), "why": f["why"].get(c, "")}
                                  for c in f["failing"]],
             })  # fmt: skip
@@ -105,7 +179,11 @@ def projections(data: ReportData) -> list[dict]:
                                         deadline=meta.deadline)  # fmt: skip
             row = {"pack": f["pack"], "indicator": f["indicator"], "name": f["name"],
                    "unit": f["unit"], **asdict(result)}  # fmt: skip
-            row["threshold"], row["target"] = row["target"], f["target"]
+            row["threshold"], row["target"] = row["target"], _target(f)
+            expression = _expression(f)
+            for key in ("last_value", "predicted", "low", "high", "required_per_year"):
+                shown = labels.number(row[key], f["unit"], expression)
+                row[f"{key}_shown"] = shown if row[key] is not None else ""
             rows.append(row)
     return rows
 
@@ -137,7 +215,9 @@ def league(data: ReportData) -> dict:
             if not any(c and c["status"] != "not_applicable" for c in cells):
                 continue
             rows.append({"pack": pack.info.code, "item": meta.item, "indicator": meta.id,
-                         "name": meta.name, "target": meta.target,
+                         "name": meta.name,
+                         "target": labels.target(meta.target or "", meta.unit,
+                                                 labels.expression_of(pack.info.code, meta.id)),
                          "cells": [_cell(c) for c in cells]})  # fmt: skip
     counts = [_summed(p.counts_of(code) for p in data.packs) for code, _name in counties]
     return {"counties": [{"code": c, "name": n} for c, n in counties], "rows": rows,
@@ -154,9 +234,10 @@ def _summed(counts) -> dict[str, int]:
 
 def _cell(figure) -> dict:
     if figure is None:
-        return {"status": "not_applicable", "shown": "—"}
-    return {"status": figure["status"], "shown": format_value(figure, figure["value"]),
-            "label": status_label(figure["status"])}  # fmt: skip
+        return {"status": "not_applicable", "shown": "—",
+                "label": labels.status_label("not_applicable")}  # fmt: skip
+    return {"status": figure["status"], "shown": _shown(figure),
+            "label": labels.status_label(figure["status"])}  # fmt: skip
 
 
 def csv_rows(dashboard: dict, section: str) -> list[list]:
@@ -170,7 +251,7 @@ def csv_rows(dashboard: dict, section: str) -> list[list]:
     if section == "failing":
         header = ["pack", "indicator", "name", "value", "target", "institutions"]
         return [header, *[[r["pack"], r["indicator"], r["name"], r["value"], r["target"],
-                          " ".join(i["code"] for i in r["institutions"])]
+                          "、".join(i["name"] for i in r["institutions"])]
                          for r in dashboard["failing"]]]  # fmt: skip
     rows = dashboard[section] or []
     if not rows:

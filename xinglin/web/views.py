@@ -5,13 +5,14 @@ from datetime import date
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from xinglin.documents.figures import EngineUnavailable
 from xinglin.documents.gather import latest_year
 from xinglin.lib import cells
 from xinglin.network import access
 from xinglin.network.models import Membership
-from xinglin.web import dashboard
+from xinglin.web import dashboard, labels
 
 
 def _focus(request):
@@ -19,7 +20,7 @@ def _focus(request):
     latest year with data) the dashboard shows; None when the user has no scope."""
     code = request.GET.get("orgunit")
     if code:
-        unit = access.get_orgunit_for_user(request.user, code)
+        unit = access.find_orgunit_for_user(request.user, code)
     else:
         roots = access.scope_roots(request.user)
         if not roots:
@@ -35,7 +36,8 @@ def _focus(request):
 def home(request):
     memberships = Membership.objects.filter(user=request.user).select_related("orgunit")
     unit, year = _focus(request)
-    context = {"memberships": memberships, "unit": unit, "year": year, "board": None}
+    context = {"memberships": memberships, "unit": unit, "year": year, "board": None,
+               "departments": _department_names(memberships)}  # fmt: skip
     if unit is not None:
         try:
             context["board"] = dashboard.build(request.user, unit, year)
@@ -43,6 +45,10 @@ def home(request):
             context["engine_missing"] = True
         context["years"] = range(date.today().year, date.today().year - 6, -1)
         context["sections"] = dashboard.CSV_SECTIONS
+        context["pickable"] = _pickable(request.user)
+        context["chart_words"] = {"items": str(_("items not met it holds back")),
+                                  "met": labels.status_label("met"),
+                                  "not_met": labels.status_label("not_met")}  # fmt: skip
     return render(request, "web/home.html", context)
 
 
@@ -59,3 +65,18 @@ def dashboard_csv(request, section):
     response.write("\ufeff")  # Excel opens UTF-8 CSV with Chinese correctly only with a BOM
     cells.writer(response).writerows(dashboard.csv_rows(board, section))
     return response
+
+
+def _pickable(user):
+    """The divisions the user may pick on the dashboard, by name (datalist of the picker)."""
+    from xinglin.network.models import Kind
+
+    units = access.orgunits_for_user(user).filter(kind=Kind.DIVISION).order_by("path")
+    return list(units.values_list("name", "path")[:500])
+
+
+def _department_names(memberships) -> dict[str, str]:
+    from xinglin.plans.models import Department
+
+    codes = [m.department for m in memberships if m.department]
+    return {d.code: d.name for d in Department.objects.filter(code__in=codes)}

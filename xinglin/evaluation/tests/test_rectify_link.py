@@ -6,6 +6,7 @@ from xinglin.collection.testing import store_facts
 from xinglin.network.models import OrgUnit
 from xinglin.standards.catalogue import sync_catalogue
 from xinglin.standards.models import DataElement
+from xinglin.web.tests.visible import visible_text
 
 URL = "/evaluation/?pack=demo-county-2022&orgunit=640323&period=2025"
 
@@ -41,8 +42,8 @@ def test_the_scorecard_links_to_the_reported_vs_records_check(client_for, alice,
 
 def test_the_verdict_is_in_the_readers_words(client_for, alice, short_of_tcm_visits):
     client = client_for(alice)
-    assert "总体结论: 未达标" in client.get(URL).text
+    assert "总体结论: ✗ 未达标" in visible_text(client.get(URL).text)
     client.cookies["django_language"] = "en"
     text = client.get(URL).text
-    assert "Verdict: not met" in text
+    assert "Verdict: ✗ not met" in visible_text(text)
     assert "Grassroots TCM demonstration county standard" in text

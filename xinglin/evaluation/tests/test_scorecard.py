@@ -13,7 +13,7 @@ Q = "?pack=demo-county-2022&period=2024&orgunit="
 
 def test_the_county_scorecard_shows_verdict_lights_and_drill_down(write, alice, client_for):
     write(*visits("640323100001", 2024, 100, 30), *visits("640323101001", 2024, 100, 40))
-    response = client_for(alice).get(URL + Q + "640323")
+    response = client_for(alice).get(URL + Q + "640323&status=all")
     assert response.status_code == 200
     html = response.content.decode()
     assert (
