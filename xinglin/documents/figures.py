@@ -36,6 +36,8 @@ class Figure(TypedDict):
     gap: float | None
     failing: list[str]
     sources: list[str]
+    why: dict[str, str]  # per failing institution, the raw figures behind its shortfall
+    missing: int | None  # covered institutions without the figures the indicator needs
 
 
 class EngineUnavailable(RuntimeError):
@@ -176,6 +178,8 @@ def _normalise(row: dict) -> Figure:
         gap=row.get("gap"),
         failing=list(row.get("failing") or []),
         sources=list(row.get("sources") or []),
+        why=dict(row.get("why") or {}),
+        missing=row.get("missing"),
     )
 
 
