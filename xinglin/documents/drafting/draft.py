@@ -15,6 +15,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 from django.db.models import Count, Q
 from django.urls import reverse
@@ -475,7 +476,7 @@ def _institution_progress(data: ReportData, t: Templates) -> Drafted | None:
 def _units_summary(data: ReportData, t: Templates) -> Drafted | None:
     """A city's (or county's) summary of the units directly beneath it: met and unmet items."""
     groups = data.met_by_group()
-    if len(groups) < 2:
+    if not groups:
         return None
     level = t.say("words.county_level" if data.orgunit.division_level in ("city", "province")
                   else "words.township_level")  # fmt: skip
@@ -622,7 +623,7 @@ def _mechanisms(data: ReportData, t: Templates) -> list[Drafted]:
     sentences = []
     for (_pack_code, _indicator), items in by_indicator.items():
         name = _evidence_subject(items[0], data)
-        files = t.join([i.name for i in items[:MAX_LISTED]])
+        files = t.join([Path(i.name).stem for i in items[:MAX_LISTED]])  # no ".pdf" in prose
         sentences.append(Sentence(t.say("mechanisms.evidence", indicator=name, files=files),
                                   [_evidence_source(i) for i in items]))  # fmt: skip
     paragraphs = [Drafted("mechanisms", "evidence", sentences)] if sentences else []
