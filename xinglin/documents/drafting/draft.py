@@ -345,7 +345,9 @@ def _areas(plan, done: list, t: Templates) -> list[Drafted]:
             if category in t.raw("words.categories")
             else t.say("words.categories.task")
         )
-        opening = (t.say("work_done.area", category=label, area=area, count=len(tasks)) if area
+        # the pack writes 三(一) in ASCII; the document writes 三（一）
+        shown = area.replace("(", "（").replace(")", "）") if t.language == "zh" else area
+        opening = (t.say("work_done.area", category=label, area=shown, count=len(tasks)) if area
                    else t.say("work_done.area_plain", category=label, count=len(tasks)))  # fmt: skip
         items = [t.say("work_done.task", title=task.title_zh, departments=_departments(task),
                        date=numbers.day(task.completed_on, t)) for task in tasks]  # fmt: skip
