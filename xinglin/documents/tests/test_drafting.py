@@ -292,3 +292,14 @@ def test_a_city_summary_speaks_of_its_counties(county_at_work):
     data = gather(ReportKind.ANNUAL, city, YEAR)
     text = "".join(p.text for p in draft(data) if p.section == "achievements")
     assert "从各县（区）看" in text and "盐池县达标" in text
+
+
+def test_a_figure_short_before_its_deadline_is_at_risk(county_at_work):
+    data = gather(ReportKind.ANNUAL, county_at_work, YEAR - 1)
+    text = "".join(p.text for p in draft(data) if p.section == "problems")
+    evaluation = evaluate("capacity-2021-2025", "640323", str(YEAR - 1))
+    early = [r for r in evaluation.at("640323") if not r.due and r.status == "not_met"]
+    assert early  # capacity-2021-2025 targets fall due in 2025
+    for result in early:
+        assert f"{result.name}为{shown(result)}，尚未达到2025年" in text
+    assert "按期完成存在风险" in text
