@@ -199,7 +199,8 @@ def figure_sentence(pack: PackData, figure: Figure, data: ReportData, t: Templat
     goal = numbers.target(unit, figure["target"])
     if goal is not None and figure["status"] == "met":
         op, threshold = goal
-        above = figure["value"] is not None and numbers.value(unit, figure["value"]) != threshold
+        limit = numbers.threshold(unit, figure["target"])
+        above = limit is not None and numbers.shown(unit, figure["value"]) != limit
         key = ("achievements.target_below_limit" if op in ("<=", "<")
                else "achievements.target_above" if above else "achievements.target_reached")  # fmt: skip
         parts.append(t.say(key, target=threshold))
@@ -445,6 +446,8 @@ def improvements(data: ReportData, first_year: int | None = None) -> list[Improv
             before = earlier.get((after["orgunit"], after["indicator"]))
             if before is None or before["value"] is None or after["value"] is None:
                 continue
+            if {before["value"], after["value"]} <= {0.0, 1.0}:
+                continue  # an institution's own yes/no share (0% or 100%) is not a trend
             goal = numbers.target(after["unit"], after["target"])
             sign = -1 if goal and goal[0] in ("<=", "<") else 1
             moved = sign * (numbers.shown("percent", after["value"])
@@ -488,8 +491,8 @@ def _units_summary(data: ReportData, t: Templates) -> Drafted | None:
     children = {code for code, (name, _, _) in data.units.items() if name in names}
     sources = [figure_source(p, f, data, t) for p in data.packs for f in p.figures
                if f["orgunit"] in children]  # fmt: skip
-    sentence = Sentence(t.say("achievements.units_heading", level=level, items=t.join(items)),
-                        sources)  # fmt: skip
+    joined = str(t.raw("units_separator")).join(items)
+    sentence = Sentence(t.say("achievements.units_heading", level=level, items=joined), sources)
     return Drafted("achievements", "units", [sentence])
 
 

@@ -65,5 +65,11 @@ def target(unit: str, text: str | None) -> tuple[str, str] | None:
     return op, printed.replace(".0%", "%") if printed.endswith(".0%") else printed
 
 
+def threshold(unit: str, text: str | None) -> float | None:
+    """The target's threshold as printed (shown), to compare with a printed value."""
+    parsed = parse_target(text)
+    return None if parsed is None else shown(unit, parsed[1])
+
+
 def day(when: date, t: Templates) -> str:
     return t.say("date", year=when.year, month=when.month, day=when.day)
