@@ -295,7 +295,7 @@ def _work_done(data: ReportData, t: Templates) -> list[Drafted]:
         intro = Sentence(t.say("work_done.plan", year=data.year, unit=plan.orgunit.name,
                                plan=plan.title_zh, total=counts.total, done=counts.done,
                                in_progress=counts.in_progress, overdue_clause=overdue,
-                               as_of=numbers.day(as_of, t)),
+                               as_of=numbers.day(as_of, t), start=numbers.day(plan.start, t)),
                          [_task_source(task, as_of) for task in tasks])  # fmt: skip
         paragraphs.append(Drafted("work_done", f"plan:{plan.pack}:{plan.orgunit.code}", [intro]))
         done = (tasks.filter(status=TaskStatus.DONE, completed_on__year=data.year)

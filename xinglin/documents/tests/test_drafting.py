@@ -29,7 +29,7 @@ from xinglin.plans.actions import (
     update_task_status,
     upload_evidence,
 )
-from xinglin.plans.models import Department, Evidence, Task
+from xinglin.plans.models import Department, Evidence, Plan, Task
 from xinglin.plans.packs import PACKS_DIR, read_packs
 from xinglin.plans.tests.conftest import pdf_bytes
 from xinglin.standards.models import DataElement
@@ -252,6 +252,9 @@ def test_the_evaluations_say_the_whole_periods_trend(county_at_work):
     data = gather(ReportKind.FINAL, county_at_work, YEAR)
     overview = "".join(p.text for p in draft(data) if p.section == "overview")
     assert "2023年以来" in overview
+    plan = Plan.objects.get(pack="rehab-2021-2025")
+    start = f"{plan.start.year}年{plan.start.month}月{plan.start.day}日"
+    assert f"《{plan.title_zh}》自{start}实施以来，盐池县按方案部署任务" in overview
     assert "康复病床数由2023年的30增加至2025年的42，增加12。" in overview
 
 
