@@ -3,13 +3,16 @@ document (which reads figures from the engine and writes nothing)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib.auth.models import User
 from django.db import transaction
 
 from xinglin.documents.content import DOCUMENT_NUMBER, NARRATIVE_SECTIONS, build_report
+from xinglin.documents.drafting.draft import Drafted, draft
 from xinglin.documents.formats import FORMATS
 from xinglin.documents.gather import gather
-from xinglin.documents.models import Narrative, ReportKind, TypicalCase
+from xinglin.documents.models import DraftParagraph, Narrative, ReportKind, TypicalCase
 from xinglin.network.models import OrgUnit
 
 MAX_TYPICAL_CASES = 2  # seeds/000 §五(三)2: "评估报告、1-2件典型案例"
@@ -76,3 +79,78 @@ def save_typical_case(
 
 def delete_typical_case(case: TypicalCase) -> None:
     case.delete()
+
+
+@dataclass
+class DraftResult:
+    created: int = 0
+    updated: int = 0
+    kept: int = 0  # edited paragraphs left as the officer wrote them
+    removed: int = 0
+
+
+def _write_drafted(row: DraftParagraph, paragraph: Drafted, position: int, user) -> None:
+    row.text = row.drafted_text = paragraph.text
+    row.sources, row.fingerprint = paragraph.sentences_json(), paragraph.fingerprint
+    row.position, row.edited, row.updated_by = position, False, user
+    row.save()
+
+
+@transaction.atomic
+def keep_draft(
+    orgunit: OrgUnit, year: int, kind: str, *, user: User | None = None,
+    keys: list[str] | None = None, overwrite_edited: bool = False,
+) -> DraftResult:  # fmt: skip
+    """Draft the report from today's data and keep it in the narrative store: every paragraph,
+    or only those whose `keys` are given (regenerating one paragraph leaves the others alone).
+    A paragraph the officer edited is left as written unless `overwrite_edited` — the officer
+    asked, for these keys — and a kept paragraph the new draft no longer has is removed only
+    when nobody edited it."""
+    if kind not in ReportKind.values:
+        raise DocumentError(f"unknown report {kind!r}")
+    drafted = draft(gather(kind, orgunit, year))
+    rows = {(r.section, r.key): r for r in DraftParagraph.objects.select_for_update().filter(
+        orgunit=orgunit, year=year, kind=kind)}  # fmt: skip
+    result = DraftResult()
+    for position, paragraph in enumerate(drafted):
+        if keys is not None and paragraph.key not in keys:
+            continue
+        row = rows.pop((paragraph.section, paragraph.key), None)
+        if row is None:
+            row = DraftParagraph(orgunit=orgunit, year=year, kind=kind,
+                                 section=paragraph.section, key=paragraph.key)  # fmt: skip
+            result.created += 1
+        elif row.edited and not overwrite_edited:
+            result.kept += 1
+            continue
+        else:
+            result.updated += 1
+        _write_drafted(row, paragraph, position, user)
+    if keys is None:
+        for row in rows.values():
+            if row.edited:
+                result.kept += 1
+            else:
+                row.delete()
+                result.removed += 1
+    return result
+
+
+@transaction.atomic
+def edit_paragraphs(
+    orgunit: OrgUnit, year: int, kind: str, texts: dict[str, str], *, user: User | None = None
+) -> int:
+    """The officer's edits of kept paragraphs (`texts` by paragraph key; unknown keys are
+    ignored); returns how many changed. An emptied paragraph stays empty and prints nothing."""
+    changed = 0
+    rows = DraftParagraph.objects.select_for_update().filter(
+        orgunit=orgunit, year=year, kind=kind, key__in=list(texts)
+    )
+    for row in rows:
+        text = "\n".join(line.strip() for line in texts[row.key].splitlines() if line.strip())
+        if text == row.text:
+            continue
+        row.text, row.edited, row.updated_by = text, text != row.drafted_text, user
+        row.save(update_fields=["text", "edited", "updated_by", "updated_at"])
+        changed += 1
+    return changed

@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from xinglin.documents import progress
-from xinglin.documents.figures import Figure, PackInfo, PackSummary
+from xinglin.documents.figures import Figure
 from xinglin.documents.gather import ReportData, format_value, status_label
 from xinglin.documents.models import Narrative, ReportKind, TypicalCase
+from xinglin.documents.narrative import Section, sections
 from xinglin.network.models import OrgUnit
 
 NUMERALS = "一二三四五六七八九十"
@@ -113,7 +114,7 @@ def build_report(data: ReportData) -> Report:
         issued=date.today(),
     )
     builder = _annual_blocks if data.kind == ReportKind.ANNUAL else _evaluation_blocks
-    numbered = _numbered(builder(data, texts))
+    numbered = _numbered(builder(data, _Texts(texts, sections(data))))
     report.blocks = numbered
     return report
 
@@ -126,14 +127,24 @@ def _numbered(sections: list[tuple[str, list[Block]]]) -> list[Block]:
     return blocks
 
 
-def _narrative(texts: dict[str, str], key: str) -> list[Block]:
-    text = texts.get(key, "").strip()
-    if not text:
+@dataclass
+class _Texts:
+    own: dict[str, str]  # the officer's own text per section (Narrative)
+    drafted: dict[str, Section]  # the kept or live drafted paragraphs per section
+
+
+def _narrative(texts: _Texts, key: str) -> list[Block]:
+    """The officer's own text of the section, then its drafted paragraphs as kept (edited or
+    not) — or, for a section never kept, as drafted from today's data."""
+    lines = [line.strip() for line in texts.own.get(key, "").splitlines() if line.strip()]
+    section = texts.drafted.get(key)
+    lines += section.printed if section else []
+    if not lines:
         return [Paragraph(PLACEHOLDER, editable=True)]
-    return [Paragraph(line.strip(), editable=True) for line in text.splitlines() if line.strip()]
+    return [Paragraph(line, editable=True) for line in lines]
 
 
-def _annual_blocks(data: ReportData, texts: dict[str, str]) -> list[tuple[str, list[Block]]]:
+def _annual_blocks(data: ReportData, texts: _Texts) -> list[tuple[str, list[Block]]]:
     headings = dict(NARRATIVE_SECTIONS[ReportKind.ANNUAL])
     return [
         (headings["work_done"], [*_overview(data), *_narrative(texts, "work_done"),
@@ -147,7 +158,7 @@ def _annual_blocks(data: ReportData, texts: dict[str, str]) -> list[tuple[str, l
     ]  # fmt: skip
 
 
-def _evaluation_blocks(data: ReportData, texts: dict[str, str]) -> list[tuple[str, list[Block]]]:
+def _evaluation_blocks(data: ReportData, texts: _Texts) -> list[tuple[str, list[Block]]]:
     headings = dict(NARRATIVE_SECTIONS[data.kind])
     return [
         (headings["overview"], [*_overview(data), *_narrative(texts, "overview"),
@@ -162,22 +173,10 @@ def _evaluation_blocks(data: ReportData, texts: dict[str, str]) -> list[tuple[st
 
 
 def _overview(data: ReportData) -> list[Block]:
-    parts = []
-    if data.institution_count is not None:
-        parts.append(f"{data.orgunit.name}纳入统计的医疗卫生机构共{data.institution_count}家。")
-    for pack in data.packs:
-        parts.append(_summary_sentence(data.year, pack.info, pack.summary))
-    return [Paragraph("".join(parts))]
-
-
-def _summary_sentence(year: int, info: PackInfo, summary: PackSummary) -> str:
-    c = summary.counts
-    judged = summary.total - c.get("not_applicable", 0)
-    return (
-        f"{year}年对照《{info.title_zh}》{judged}项指标，达标{c.get('met', 0)}项，"
-        f"未达标{c.get('not_met', 0)}项，缺数据{c.get('no_data', 0)}项，"
-        f"待审核佐证{c.get('awaiting_evidence', 0)}项。"
-    )
+    # Each pack's met / unmet counts are said by the drafted text (drafting/*.yaml), once.
+    if data.institution_count is None:
+        return []
+    return [Paragraph(f"{data.orgunit.name}纳入统计的医疗卫生机构共{data.institution_count}家。")]
 
 
 def scorecard_rows(figures: list[Figure]) -> list[list[str]]:

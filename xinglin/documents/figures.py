@@ -38,6 +38,7 @@ class Figure(TypedDict):
     sources: list[str]
     why: dict[str, str]  # failing institution (or the unit itself) -> the reason in words
     kind: str  # computed | evidence
+    missing: int | None  # covered institutions without the figures the indicator needs
 
 
 class EngineUnavailable(RuntimeError):
@@ -189,6 +190,7 @@ def _normalise(row: dict) -> Figure:
         sources=list(row.get("sources") or []),
         why=dict(row.get("why") or {}),
         kind=row.get("kind", "computed"),
+        missing=row.get("missing"),
     )
 
 

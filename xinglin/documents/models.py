@@ -61,3 +61,41 @@ class TypicalCase(models.Model):
 
     def __str__(self) -> str:
         return f"{self.orgunit_id}/{self.year}: {self.title}"
+
+
+class DraftParagraph(models.Model):
+    """One drafted paragraph of a narrative section, as kept for the document: `text` is what
+    prints (the officer's edit, or the draft); `drafted_text` what the draft said when it was
+    last drafted; `sources` its sentences with where each comes from (figure, task, evidence);
+    `fingerprint` the state of those sources then — a different fingerprint now means the data
+    changed since and the paragraph is stale. `edited` paragraphs are never redrafted without
+    the officer asking. The officer's own free text stays in Narrative."""
+
+    orgunit = models.ForeignKey(
+        "network.OrgUnit", on_delete=models.CASCADE, related_name="draft_paragraphs"
+    )
+    year = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=8, choices=ReportKind.choices)
+    section = models.CharField(max_length=32)
+    key = models.CharField(max_length=200)
+    position = models.PositiveSmallIntegerField(default=0)
+    text = models.TextField(blank=True)
+    drafted_text = models.TextField(blank=True)
+    sources = models.JSONField(default=list, blank=True)
+    fingerprint = models.CharField(max_length=64, blank=True)
+    edited = models.BooleanField(default=False)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["orgunit", "year", "kind", "section", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["orgunit", "year", "kind", "section", "key"], name="unique_draft_paragraph"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.orgunit_id}/{self.year}/{self.kind}/{self.section}/{self.key}"

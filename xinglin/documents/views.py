@@ -13,14 +13,19 @@ from django.views.decorators.http import require_POST
 from xinglin.documents.actions import (
     DocumentError,
     delete_typical_case,
+    edit_paragraphs,
+    keep_draft,
     render_document,
     save_narratives,
     save_typical_case,
 )
-from xinglin.documents.content import narratives_for
+from xinglin.documents.content import NARRATIVE_SECTIONS, narratives_for
+from xinglin.documents.drafting.draft import suggest_cases
 from xinglin.documents.formats import FORMATS
 from xinglin.documents.forms import NarrativeForm, TypicalCaseForm
+from xinglin.documents.gather import gather
 from xinglin.documents.models import ReportKind, TypicalCase
+from xinglin.documents.narrative import sections
 from xinglin.network import access
 from xinglin.network.models import Kind
 
@@ -70,6 +75,9 @@ def _links(code: str, year: int) -> list[dict]:
     ]
 
 
+PARAGRAPH_FIELD = "paragraph:"  # POST fields of the drafted paragraphs: paragraph:<key>
+
+
 @login_required
 def report(request, code, year, kind):
     unit = access.get_orgunit_for_user(request.user, code)
@@ -80,16 +88,62 @@ def report(request, code, year, kind):
             raise access.PermissionDenied(code)
         form = NarrativeForm(kind, request.POST)
         if form.is_valid():
-            save_narratives(unit, year, kind, form.cleaned_data, user=request.user)
-            messages.success(request, _("Saved. The next document generated includes it."))
+            _apply(request, unit, year, kind, form.cleaned_data)
             return redirect("documents:report", code, year, kind)
     else:
         form = NarrativeForm(kind, initial=narratives_for(unit, year, kind))
+    data = gather(kind, unit, year)
+    shown = sections(data)
+    editor = [{"key": key, "heading": heading, "field": form[key],
+               "paragraphs": shown[key].paragraphs if key in shown else []}
+              for key, heading in NARRATIVE_SECTIONS[kind]]  # fmt: skip
     cases = TypicalCase.objects.filter(orgunit=unit, year=year)
     context = {"unit": unit, "year": year, "kind": kind, "kind_label": ReportKind(kind).label,
-               "form": form, "can_edit": can_edit, "cases": cases, "case_form": TypicalCaseForm(),
+               "form": form, "number_field": form["document_number"], "editor": editor,
+               "can_edit": can_edit, "cases": cases, "case_form": TypicalCaseForm(),
+               "suggestions": suggest_cases(data) if len(cases) < 2 else [],
                "formats": list(FORMATS)}  # fmt: skip
     return render(request, "documents/report.html", context)
+
+
+def _apply(request, unit, year: int, kind: str, own: dict[str, str]) -> None:
+    """One POST of the editor: `save` (own texts and paragraph edits), `draft` (keep the whole
+    draft; edited paragraphs stay), `regenerate` (the ticked paragraphs; edited ones only with
+    the overwrite box ticked — the draft never replaces a person's text unasked)."""
+    action = request.POST.get("action", "save")
+    if action == "draft":
+        result = keep_draft(unit, year, kind, user=request.user)
+        messages.success(request, _("Draft kept: %(new)d new, %(updated)d redrafted, "
+                                    "%(kept)d edited paragraphs left as written.")
+                         % {"new": result.created, "updated": result.updated, "kept": result.kept})  # fmt: skip
+        return
+    if action == "regenerate":
+        keys = request.POST.getlist("regenerate")
+        overwrite = request.POST.get("overwrite_edited") == "1"
+        result = keep_draft(unit, year, kind, user=request.user, keys=keys,
+                            overwrite_edited=overwrite)  # fmt: skip
+        if result.kept:
+            messages.warning(request, _("%(kept)d paragraphs you edited were not regenerated: "
+                                        "tick “Replace my edits” to replace them.")
+                             % {"kept": result.kept})  # fmt: skip
+        messages.success(request, _("%(n)d paragraphs regenerated from the current data.")
+                         % {"n": result.created + result.updated})  # fmt: skip
+        return
+    save_narratives(unit, year, kind, own, user=request.user)
+    texts = {key[len(PARAGRAPH_FIELD):]: value for key, value in request.POST.items()
+             if key.startswith(PARAGRAPH_FIELD)}  # fmt: skip
+    unkept = [key for key in texts if key not in _kept_keys(unit, year, kind)]
+    if unkept:  # a section shown from the live draft is kept before its edits are applied
+        keep_draft(unit, year, kind, user=request.user, keys=unkept)
+    edit_paragraphs(unit, year, kind, texts, user=request.user)
+    messages.success(request, _("Saved. The next document generated includes it."))
+
+
+def _kept_keys(unit, year: int, kind: str) -> set[str]:
+    from xinglin.documents.models import DraftParagraph
+
+    rows = DraftParagraph.objects.filter(orgunit=unit, year=year, kind=kind)
+    return set(rows.values_list("key", flat=True))
 
 
 @login_required
