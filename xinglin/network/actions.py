@@ -263,8 +263,15 @@ def _describe(key: str, old, new) -> str:
              "phone": _("Phone"), "opened_on": _("Opened on"), "closed_on": _("Closed on"), "ownership": _("Ownership"),
              "roles": _("Roles")}  # fmt: skip
 
+    if key == "roles":  # ";"-separated codes: each by its name
+        labels = dict(InstitutionRole.choices)
+
     def text(value) -> str:
-        return str(labels.get(value, value)) if value not in (None, "") else "—"
+        if value in (None, ""):
+            return "—"
+        if key == "roles":
+            return "、".join(str(labels.get(r, r)) for r in str(value).split(ROLE_SEPARATOR) if r)
+        return str(labels.get(value, value))
 
     return f"{names.get(key, key)}: {text(old)} → {text(new)}"
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from docx import Document
 
-from xinglin.collection.actions import store_values
+from xinglin.collection.actions import write_rows
 from xinglin.documents.actions import edit_paragraphs, keep_draft, render_document
 from xinglin.documents.drafting import templates
 from xinglin.documents.drafting.draft import draft, suggest_cases
@@ -212,7 +212,7 @@ def test_a_figure_changed_after_drafting_marks_its_paragraph_stale(county_at_wor
     shown = sections(gather(ReportKind.ANNUAL, county_at_work, YEAR))
     assert not any(p.stale for s in shown.values() for p in s.paragraphs)
     beds = DataElement.objects.get(code="rehab_beds")
-    store_values([(beds, _hospital(), str(YEAR), 44.0)])
+    write_rows([(beds, _hospital(), str(YEAR), 44.0)])
     shown = sections(gather(ReportKind.ANNUAL, county_at_work, YEAR))
     stale = {p.key for s in shown.values() for p in s.paragraphs if p.stale}
     assert "achievements/pack:rehab-2021-2025" in stale

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import date
 
 import pytest
 from django.core.management import call_command
@@ -19,18 +20,24 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from xinglin.api.actions import create_token
-from xinglin.collection.actions import store_values
+from xinglin.collection.actions import write_rows
 from xinglin.collection.models import DeliveredTechnique
 from xinglin.documents import content
 from xinglin.documents.formats import xlsx
-from xinglin.documents.gather import format_value, gather, status_label
+from xinglin.documents.gather import gather, status_label
 from xinglin.evaluation.engine import evaluate
 from xinglin.network.actions import create_institution, import_divisions
 from xinglin.network.models import OrgUnit
-from xinglin.plans.actions import review_evidence, upload_evidence
+from xinglin.plans.actions import (
+    default_period,
+    evidence_kind_for,
+    review_evidence,
+    upload_evidence,
+)
 from xinglin.standards.catalogue import sync_catalogue
 from xinglin.standards.loader import all_packs
 from xinglin.standards.models import DataElement, TechniqueItem
+from xinglin.web import labels
 
 YEAR = "2025"
 COUNTY, CITY, OTHER = "640323", "6403", "640324"
@@ -85,15 +92,20 @@ def demo_like(county, settings, tmp_path, alice):
             ("satisfaction_respondents", COUNTY, str(year), 200),
             ("satisfaction_satisfied", COUNTY, str(year), 185),
         ]
-    store_values([(elements[e], units[o], p, float(v)) for e, o, p, v in rows])
+    write_rows([(elements[e], units[o], p, float(v)) for e, o, p, v in rows])
     items = list(TechniqueItem.objects.order_by("code")[:12])
     DeliveredTechnique.objects.bulk_create(
         DeliveredTechnique(orgunit=units["640323100001"], period=YEAR, item=item) for item in items
     )
     evidence = [i.id for i in all_packs()[PACK].indicators if not i.is_computed]
     for k, indicator in enumerate(evidence[:4]):
+        # dated evidence: covering the year judged (a standing document from mid-year, or
+        # that year's records)
+        period = default_period(evidence_kind_for(pack=PACK, indicator=indicator),
+                                date(int(YEAR), 6, 30))  # fmt: skip
         uploaded = upload_evidence(orgunit=units[COUNTY], name="plan.pdf", content=PDF,
-                                   user=alice, pack=PACK, indicator=indicator)  # fmt: skip
+                                   user=alice, pack=PACK, indicator=indicator,
+                                   period=period)  # fmt: skip
         if k < 3:  # the fourth stays pending
             review_evidence(uploaded, user=alice, accept=k < 2, comment="" if k < 2 else "不全")
     return units[COUNTY]
@@ -215,8 +227,9 @@ def test_every_surface_shows_the_same_standing(demo_like, client_for, alice, vic
     cells = [(r["indicator"], r["cells"][column]) for r in league["rows"] if r["pack"] == PACK]
     figures = {f["indicator"]: f for f in pack.own}
     _same([(i, {"status": c["status"]}) for i, c in cells], truth, "league")
-    for indicator, cell in cells:
-        assert cell["shown"] == format_value(figures[indicator], truth[indicator]["value"])
+    for indicator, cell in cells:  # the value as the page writes it (grades in words, units)
+        unit, expression = figures[indicator]["unit"], labels.expression_of(PACK, indicator)
+        assert cell["shown"] == labels.number(truth[indicator]["value"], unit, expression)
     everything = [_truth(p.info.code)[1] for p in data.packs]
     assert league["met"][column] == sum(c["met"] for c in everything)
     assert league["counts"][column] == {s: sum(c[s] for c in everything) for s in everything[0]}
