@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from xinglin.plans.files import MAX_EVIDENCE_BYTES
-from xinglin.plans.models import STORED_STATUSES, Department, TaskStatus
+from xinglin.plans.models import STORED_STATUSES, Department, FinalStatus, TaskStatus
 
 
 class StatusForm(forms.Form):
@@ -62,6 +62,7 @@ class CloseRectificationForm(forms.Form):
 class TaskFilterForm(forms.Form):
     department = forms.CharField(required=False)
     status = forms.ChoiceField(
-        required=False, choices=[("", "")] + [(s.value, s.label) for s in TaskStatus]
+        required=False,
+        choices=[("", "")] + [(s.value, s.label) for s in [*TaskStatus, *FinalStatus]],
     )
     phase = forms.CharField(required=False)
