@@ -185,7 +185,8 @@ def build(context: DemoContext) -> None:
         _users(context, place)
         root = OrgUnit.objects.get(code=place.root)
         count = OrgUnit.objects.filter(path__startswith=root.path, kind=Kind.INSTITUTION).count()
-        context.log.append(f"{place.name}: {count} institutions in {len(place.counties)} county")
+        counties = "1 county" if len(place.counties) == 1 else f"{len(place.counties)} counties"
+        context.log.append(f"{place.name}: {count} institutions in {counties}")
 
 
 def townships(county: str) -> list[OrgUnit]:

@@ -241,7 +241,8 @@ def _rectifications(root: OrgUnit, place: Place, user) -> None:
 
 @functools.lru_cache(maxsize=16)
 def _pdf(title: str, body: str) -> bytes:
-    """A one-page PDF (real, small; one per plan, rendered once) naming the plan, in the CJK font when there is one."""
+    """A one-page PDF (real, small; rendered once per title) naming the plan or pack, in the
+    CJK font when there is one."""
     from matplotlib import font_manager
     from matplotlib.figure import Figure
 
