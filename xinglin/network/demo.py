@@ -174,8 +174,8 @@ USERS = {
 def build(context: DemoContext) -> None:
     sync_catalogue()
     for place in context.places:
+        import_divisions(place.root)  # the county, or the city with all its counties
         for code in place.counties:
-            import_divisions(code)
             _institutions(COUNTIES[code], context.clinics_per_township)
         for number, hospital in enumerate(CITY_HOSPITALS.get(place.root, ()), start=1):
             _hospital(OrgUnit.objects.get(code=place.root), place.root + "00", hospital, number)
