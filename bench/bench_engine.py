@@ -33,13 +33,13 @@ def setup(database: Path) -> None:
 
 
 def build(clinics: int) -> int:
-    from xinglin.demo import DemoContext
+    from xinglin.demo import DemoContext, places
     from xinglin.evaluation import demo as evaluation_demo
     from xinglin.network import demo as network_demo
     from xinglin.network.actions import create_institution
     from xinglin.network.models import OrgUnit
 
-    context = DemoContext()
+    context = DemoContext(places=places("yanchi"))  # the one county this benchmark measures
     network_demo.build(context)
     for township in network_demo.TOWNSHIPS:
         parent = OrgUnit.objects.get(code=township)

@@ -175,8 +175,8 @@ USERS = {
 def build(context: DemoContext) -> None:
     sync_catalogue()
     for place in context.places:
+        import_divisions(place.root)  # the county, or the city with all its counties
         for code in place.counties:
-            import_divisions(code)
             _institutions(COUNTIES[code], context.clinics_per_township)
         for number, hospital in enumerate(CITY_HOSPITALS.get(place.root, ()), start=1):
             _hospital(OrgUnit.objects.get(code=place.root), place.root + "00", hospital, number)
@@ -186,7 +186,8 @@ def build(context: DemoContext) -> None:
         _users(context, place)
         root = OrgUnit.objects.get(code=place.root)
         count = OrgUnit.objects.filter(path__startswith=root.path, kind=Kind.INSTITUTION).count()
-        context.log.append(f"{place.name}: {count} institutions in {len(place.counties)} county")
+        counties = "1 county" if len(place.counties) == 1 else f"{len(place.counties)} counties"
+        context.log.append(f"{place.name}: {count} institutions in {counties}")
 
 
 def townships(county: str) -> list[OrgUnit]:

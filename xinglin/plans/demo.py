@@ -68,6 +68,7 @@ def build(context: DemoContext) -> None:
         users = _users(context, place, root)
         if users["bureau"] is None:
             continue
+        _forget_other_places(root)
         plans = [load_plan(packs[code], root).plan for code in place.plans]
         for plan in plans:
             _progress(plan, users, today, ON_TIME[place.key])
@@ -79,6 +80,24 @@ def build(context: DemoContext) -> None:
             f"{tasks.filter(status=TaskStatus.DONE).count()}/{tasks.count()} tasks done, "
             f"{Evidence.objects.filter(orgunit=root).count()} evidence files"
         )
+
+
+def _forget_other_places(root: OrgUnit) -> None:
+    """Earlier demos loaded all five plans into 盐池县; a re-run on such a database removes
+    the demo's copies of other places' plans, evidence items and rectifications there, so the
+    place's task lists and reports speak of its own programmes only (demo data, not facts)."""
+    from xinglin.standards.actions import is_other_place
+
+    other = {p.pack for p in Plan.objects.filter(orgunit=root) if is_other_place(root, p.pack)}
+    other |= {
+        pack
+        for pack in Evidence.objects.filter(orgunit=root, task=None).values_list("pack", flat=True)
+        if is_other_place(root, pack)
+    }
+    if other:
+        Evidence.objects.filter(orgunit=root, task=None, pack__in=other).delete()
+        RectificationTask.objects.filter(orgunit=root, pack__in=other).delete()
+        Plan.objects.filter(orgunit=root, pack__in=other).delete()
 
 
 def _users(context: DemoContext, place: Place, root: OrgUnit) -> dict:
@@ -236,7 +255,8 @@ def _rectifications(root: OrgUnit, place: Place, user) -> None:
 
 @functools.lru_cache(maxsize=16)
 def _pdf(title: str, body: str) -> bytes:
-    """A one-page PDF (real, small; one per plan, rendered once) naming the plan, in the CJK font when there is one."""
+    """A one-page PDF (real, small; rendered once per title) naming the plan or pack, in the
+    CJK font when there is one."""
     from matplotlib import font_manager
     from matplotlib.figure import Figure
 

@@ -11,6 +11,7 @@ from xinglin.plans.models import (
     STORED_STATUSES,
     Department,
     EvidenceKind,
+    FinalStatus,
     TaskStatus,
     year_bounds,
 )
@@ -104,6 +105,7 @@ class CloseRectificationForm(forms.Form):
 class TaskFilterForm(forms.Form):
     department = forms.CharField(required=False)
     status = forms.ChoiceField(
-        required=False, choices=[("", "")] + [(s.value, s.label) for s in TaskStatus]
+        required=False,
+        choices=[("", "")] + [(s.value, s.label) for s in [*TaskStatus, *FinalStatus]],
     )
     phase = forms.CharField(required=False)

@@ -46,7 +46,10 @@ class TaskOut(Schema):
     support: list[str]
     phase: str | None
     deadline: date | None
-    status: str = Field(description="not_started | in_progress | done | overdue")
+    status: str = Field(
+        description="not_started | in_progress | done | overdue while the plan runs; "
+        "done | done_late | not_done once its period has ended"
+    )
     completed_on: date | None
     indicators: list[str] = Field(description="<pack>/<indicator id>")
 
@@ -130,7 +133,7 @@ def list_tasks(request: HttpRequest, filters: Query[TaskFilters], pages: Query[P
         )
     tasks = (
         tasks.distinct()
-        .select_related("phase")
+        .select_related("phase", "plan")
         .prefetch_related("lead", "support", "indicator_links")
     )
     result = page(tasks.order_by("plan_id", "position", "id"), pages)

@@ -66,3 +66,24 @@ def test_the_filter_agrees_with_each_tasks_shown_status(plan, days_after_end):
         + tasks.filter(queries.status_q(TaskStatus.NOT_STARTED, today)).count()
         == counts.total
     )
+
+
+@pytest.mark.django_db
+def test_the_task_list_of_an_ended_plan_filters_by_final_state(plan, alice, client_for):
+    from django.urls import reverse
+
+    from xinglin.plans.models import Plan
+
+    on_time, late, open_ = _three(plan)
+    Plan.objects.filter(pk=plan.pk).update(end=date(2025, 12, 31))  # ended before today
+    client = client_for(alice)
+    url = reverse("plans:tasks", args=[plan.pk])
+    listed = {
+        status: [t.number for t in client.get(f"{url}?status={status}").context["tasks"]]
+        for status in ("done_late", "not_done", "overdue")
+    }
+    assert listed["done_late"] == [late.number]
+    assert open_.number in listed["not_done"] and on_time.number not in listed["not_done"]
+    assert listed["overdue"] == []
+    page = client.get(reverse("plans:plan", args=[plan.pk])).text
+    assert "逾期完成（1）" in page

@@ -26,3 +26,16 @@ def test_adopting_an_unknown_pack_exits_2(county):
         call_command("packs", "adopt", "no-such-pack", "--orgunit", "640323")
     assert error.value.returncode == 2
     assert "no-such-pack" in str(error.value)
+
+
+def test_the_command_is_audited_and_notes_another_places_document(county, capsys):
+    from xinglin.standards.models import AdoptionEvent
+
+    call_command("packs", "adopt", "work-points-2023", "--orgunit", "640323")
+    assert "note: work-points-2023 is the document of 四川省资阳市雁江区" in capsys.readouterr().out
+    event = AdoptionEvent.objects.get()
+    assert (event.pack_code, event.change, event.other_place) == (
+        "work-points-2023",
+        "adopted",
+        True,
+    )

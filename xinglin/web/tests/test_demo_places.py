@@ -135,3 +135,23 @@ def test_the_city_viewer_compares_its_counties_and_the_region_sees_both_cities(d
     assert not can(zhongwei, "view", OrgUnit.objects.get(code="640323"))
     region = _engine_sections(OrgUnit.objects.get(code="64"), 2025)["league"]
     assert [c["code"] for c in region["counties"]] == ["6403", "6405"]
+
+
+@pytest.mark.django_db
+def test_a_rerun_changes_nothing(demo):
+    from xinglin.collection.models import DataValue
+    from xinglin.plans.models import Evidence
+    from xinglin.standards.models import AdoptionEvent, PackAdoption
+
+    def state():
+        return (
+            OrgUnit.objects.count(), DataValue.objects.count(), PackAdoption.objects.count(),
+            AdoptionEvent.objects.count(), Evidence.objects.count(),
+            sorted(Task.objects.values_list("plan__pack", "number", "status", "completed_on")),
+        )  # fmt: skip
+
+    before = state()
+    context = DemoContext(clinics_per_township=1)
+    for step in STEPS:
+        import_module(f"xinglin.{step}.demo").build(context)
+    assert state() == before

@@ -45,13 +45,17 @@ class Command(BaseCommand):
 
     def _adopt(self, pack: str, code: str, since: int | None) -> None:
         from xinglin.network.models import OrgUnit
-        from xinglin.standards.adoption import AdoptionError, adopt_pack
+        from xinglin.standards.actions import adopt, is_other_place
+        from xinglin.standards.adoption import AdoptionError, document_place
 
         orgunit = OrgUnit.objects.filter(code=code).first()
         if orgunit is None:
             raise CommandError(f"no org unit has the code {code}", returncode=2)
         try:
-            adopt_pack(orgunit, pack, since)
+            # the operator names the unit and the pack: deliberate, and audited like the page
+            adopt(orgunit, pack, since, confirm_other_place=True, load_plan=False)
         except AdoptionError as error:
             raise CommandError(str(error), returncode=2) from error
         self.stdout.write(f"{orgunit.name} ({code}) is judged by {pack}")
+        if is_other_place(orgunit, pack):
+            self.stdout.write(f"note: {pack} is the document of {document_place(pack).name}")
