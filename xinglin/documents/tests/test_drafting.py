@@ -306,3 +306,16 @@ def test_a_figure_short_before_its_deadline_is_at_risk(county_at_work):
     for result in early:
         assert f"{result.name}为{shown(result)}，尚未达到2025年" in text
     assert "按期完成存在风险" in text
+
+
+def test_an_edit_made_meanwhile_is_not_overwritten(client_for, alice, bob, county_at_work):
+    keep_draft(county_at_work, YEAR, ReportKind.ANNUAL)
+    key = "problems/data"
+    row = DraftParagraph.objects.get(orgunit=county_at_work, kind="annual", key=key)
+    shown_to_both = row.text
+    edit_paragraphs(county_at_work, YEAR, "annual", {key: "甲的修改。"}, user=alice,
+                    originals={key: shown_to_both})  # fmt: skip
+    result = edit_paragraphs(county_at_work, YEAR, "annual", {key: "乙的修改。"}, user=bob,
+                             originals={key: shown_to_both})  # fmt: skip
+    row.refresh_from_db()
+    assert (row.text, result.conflicts) == ("甲的修改。", [key])
