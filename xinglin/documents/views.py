@@ -102,7 +102,7 @@ def report(request, code, year, kind):
     context = {"unit": unit, "year": year, "kind": kind, "kind_label": ReportKind(kind).label,
                "form": form, "number_field": form["document_number"], "editor": editor,
                "can_edit": can_edit, "cases": cases, "case_form": TypicalCaseForm(),
-               "suggestions": suggest_cases(data) if len(cases) < 2 else [],
+               "suggestions": suggest_cases(data) if kind != "annual" and len(cases) < 2 else [],
                "formats": list(FORMATS)}  # fmt: skip
     return render(request, "documents/report.html", context)
 

@@ -11,6 +11,7 @@ from datetime import date, datetime
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 from docx import Document
 
 from xinglin.collection.actions import store_values
@@ -319,3 +320,27 @@ def test_an_edit_made_meanwhile_is_not_overwritten(client_for, alice, bob, count
                              originals={key: shown_to_both})  # fmt: skip
     row.refresh_from_db()
     assert (row.text, result.conflicts) == ("甲的修改。", [key])
+
+
+def test_the_draft_can_be_written_in_english(county_at_work):
+    for kind in ReportKind.values:
+        paragraphs = draft(gather(kind, county_at_work, YEAR), language="en")
+        assert paragraphs and all(p.text for p in paragraphs)
+    text = "".join(p.text for p in draft(gather("annual", county_at_work, YEAR), language="en"))
+    assert "percentage points short of the 35% target" in text
+    assert "up 6 from last year, above the 40 target" in text
+    assert "个百分点" not in text and "较上年" not in text
+
+
+def test_the_final_evaluation_page_suggests_a_case_to_complete(client_for, alice, county_at_work):
+    from xinglin.documents.models import TypicalCase
+
+    client = client_for(alice)
+    page = client.get(reverse("documents:report", args=["640323", YEAR, "final"])).content.decode()
+    suggestion = suggest_cases(gather(ReportKind.FINAL, county_at_work, YEAR))[0]
+    assert f'value="{escape(suggestion["title"])}"' in page
+    assert "（请补充主要做法、经验和成效。）" in page
+    client.post(reverse("documents:add_case", args=["640323", YEAR]),
+                {"title": suggestion["title"], "body": suggestion["body"] + "完善做法。",
+                 "kind": "final"})  # fmt: skip
+    assert TypicalCase.objects.get(orgunit=county_at_work).title == suggestion["title"]
