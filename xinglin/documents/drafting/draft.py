@@ -47,7 +47,8 @@ class Source:
     state: str
 
     def as_json(self) -> dict[str, str]:
-        return {"kind": self.kind, "ref": self.ref, "label": self.label, "url": self.url}
+        return {"kind": self.kind, "ref": self.ref, "label": self.label, "url": self.url,
+                "state": self.state}  # fmt: skip
 
 
 @dataclass

@@ -220,6 +220,17 @@ def test_a_figure_changed_after_drafting_marks_its_paragraph_stale(county_at_wor
     assert "work_done/evidence" not in stale
     paragraph = next(p for p in shown["achievements"].paragraphs if p.key in stale)
     assert "42" in paragraph.text and "44" in paragraph.live_text
+    # the sentence that cites the changed figure is marked, not its neighbours
+    marked = [s["text"] for s in paragraph.sentences if s["stale"]]
+    assert any("康复病床数为42" in text for text in marked)
+    for section in shown.values():
+        for kept in section.paragraphs:
+            for sentence in kept.sentences if kept.stale else []:
+                cites_beds = any(
+                    x["ref"].startswith("rehab-2021-2025/rehab.tcm_hospital_rehab_beds/")
+                    and x["ref"].endswith(f"/{YEAR}") for x in sentence["sources"]
+                )  # fmt: skip
+                assert sentence["stale"] == cites_beds, sentence["text"]
 
 
 def _hospital():
