@@ -355,3 +355,18 @@ def test_the_final_evaluation_page_suggests_a_case_to_complete(client_for, alice
                 {"title": suggestion["title"], "body": suggestion["body"] + "完善做法。",
                  "kind": "final"})  # fmt: skip
     assert TypicalCase.objects.get(orgunit=county_at_work).title == suggestion["title"]
+
+
+def test_late_and_missing_yearly_reports_are_a_data_gap(county_at_work):
+    # figures_county stores values without submitting any form: every yearly form owed for
+    # 2025 beneath the county is missing (its deadline, in rules.yaml, has passed)
+    from xinglin.collection import rules
+    from xinglin.collection.forms import Form, expected_orgunits
+
+    assert rules.deadline(str(YEAR)) < date.today()
+    owed = [u for t in ("tcm_hospital", "township_health_center", "village_clinic")
+            if Form(t, "yearly").elements()
+            for u in expected_orgunits(Form(t, "yearly"), str(YEAR), within=county_at_work)]  # fmt: skip
+    assert owed
+    text = "".join(p.text for p in draft(gather("annual", county_at_work, YEAR)))
+    assert f"2025年度报表应报{len(owed)}家，逾期报送0家，未报送{len(owed)}家（" in text
