@@ -3,7 +3,7 @@ document (which reads figures from the engine and writes nothing)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -136,21 +136,41 @@ def keep_draft(
     return result
 
 
+@dataclass
+class EditResult:
+    changed: int = 0
+    conflicts: list[str] = field(default_factory=list)  # keys someone else changed meanwhile
+
+
 @transaction.atomic
 def edit_paragraphs(
-    orgunit: OrgUnit, year: int, kind: str, texts: dict[str, str], *, user: User | None = None
-) -> int:
+    orgunit: OrgUnit, year: int, kind: str, texts: dict[str, str], *, user: User | None = None,
+    originals: dict[str, str] | None = None,
+) -> EditResult:  # fmt: skip
     """The officer's edits of kept paragraphs (`texts` by paragraph key; unknown keys are
-    ignored); returns how many changed. An emptied paragraph stays empty and prints nothing."""
-    changed = 0
+    ignored). With `originals` (the texts the officer's page showed), a paragraph changed by
+    someone else since is not overwritten: its key is returned as a conflict. An emptied
+    paragraph stays empty and prints nothing."""
+    result = EditResult()
     rows = DraftParagraph.objects.select_for_update().filter(
         orgunit=orgunit, year=year, kind=kind, key__in=list(texts)
     )
     for row in rows:
-        text = "\n".join(line.strip() for line in texts[row.key].splitlines() if line.strip())
+        text = _clean(texts[row.key])
         if text == row.text:
+            continue
+        if (
+            originals is not None
+            and row.key in originals
+            and _clean(originals[row.key]) != row.text
+        ):
+            result.conflicts.append(row.key)
             continue
         row.text, row.edited, row.updated_by = text, text != row.drafted_text, user
         row.save(update_fields=["text", "edited", "updated_by", "updated_at"])
-        changed += 1
-    return changed
+        result.changed += 1
+    return result
+
+
+def _clean(text: str) -> str:
+    return "\n".join(line.strip() for line in text.splitlines() if line.strip())

@@ -58,11 +58,23 @@ def _live(paragraph: Drafted, *, new: bool = False) -> ShownParagraph:
 
 
 def _kept(row: DraftParagraph, live: Drafted | None) -> ShownParagraph:
+    stale = live is None or live.fingerprint != row.fingerprint
     return ShownParagraph(
-        row.section, row.key, row.text, row.sources, stored=True, edited=row.edited,
-        stale=live is None or live.fingerprint != row.fingerprint,
-        live_text=live.text if live else "",
+        row.section, row.key, row.text, _marked(row.sources, live) if stale else row.sources,
+        stored=True, edited=row.edited, stale=stale, live_text=live.text if live else "",
     )  # fmt: skip
+
+
+def _marked(sentences: list[dict], live: Drafted | None) -> list[dict]:
+    """The kept sentences, each marked stale when a source it cites now has another state
+    (or is no longer cited by the live draft)."""
+    now = {f"{s.kind}:{s.ref}": s.state for s in live.sources} if live else {}
+    marked = []
+    for sentence in sentences:
+        changed = any(now.get(f"{s['kind']}:{s['ref']}") != s.get("state")
+                      for s in sentence["sources"])  # fmt: skip
+        marked.append({**sentence, "stale": changed})
+    return marked
 
 
 def sections(data: ReportData, drafted: list[Drafted] | None = None) -> dict[str, Section]:

@@ -76,6 +76,7 @@ def _links(code: str, year: int) -> list[dict]:
 
 
 PARAGRAPH_FIELD = "paragraph:"  # POST fields of the drafted paragraphs: paragraph:<key>
+ORIGINAL_FIELD = "original:"  # the text the page showed, to refuse overwriting a newer edit
 
 
 @login_required
@@ -101,7 +102,7 @@ def report(request, code, year, kind):
     context = {"unit": unit, "year": year, "kind": kind, "kind_label": ReportKind(kind).label,
                "form": form, "number_field": form["document_number"], "editor": editor,
                "can_edit": can_edit, "cases": cases, "case_form": TypicalCaseForm(),
-               "suggestions": suggest_cases(data) if len(cases) < 2 else [],
+               "suggestions": suggest_cases(data) if kind != "annual" and len(cases) < 2 else [],
                "formats": list(FORMATS)}  # fmt: skip
     return render(request, "documents/report.html", context)
 
@@ -130,13 +131,22 @@ def _apply(request, unit, year: int, kind: str, own: dict[str, str]) -> None:
                          % {"n": result.created + result.updated})  # fmt: skip
         return
     save_narratives(unit, year, kind, own, user=request.user)
-    texts = {key[len(PARAGRAPH_FIELD):]: value for key, value in request.POST.items()
-             if key.startswith(PARAGRAPH_FIELD)}  # fmt: skip
+    texts = _fields(request, PARAGRAPH_FIELD)
     unkept = [key for key in texts if key not in _kept_keys(unit, year, kind)]
     if unkept:  # a section shown from the live draft is kept before its edits are applied
         keep_draft(unit, year, kind, user=request.user, keys=unkept)
-    edit_paragraphs(unit, year, kind, texts, user=request.user)
+    result = edit_paragraphs(unit, year, kind, texts, user=request.user,
+                             originals=_fields(request, ORIGINAL_FIELD))  # fmt: skip
+    if result.conflicts:
+        messages.error(request, _("%(n)d paragraphs were changed by someone else while you "
+                                  "edited them; yours were not saved. Please check them again.")
+                       % {"n": len(result.conflicts)})  # fmt: skip
     messages.success(request, _("Saved. The next document generated includes it."))
+
+
+def _fields(request, prefix: str) -> dict[str, str]:
+    return {key[len(prefix):]: value for key, value in request.POST.items()
+            if key.startswith(prefix)}  # fmt: skip
 
 
 def _kept_keys(unit, year: int, kind: str) -> set[str]:

@@ -47,7 +47,8 @@ class Source:
     state: str
 
     def as_json(self) -> dict[str, str]:
-        return {"kind": self.kind, "ref": self.ref, "label": self.label, "url": self.url}
+        return {"kind": self.kind, "ref": self.ref, "label": self.label, "url": self.url,
+                "state": self.state}  # fmt: skip
 
 
 @dataclass
@@ -504,6 +505,8 @@ def _problems(data: ReportData, t: Templates) -> list[Drafted]:
         if sentences:
             paragraphs.append(Drafted("problems", f"unmet:{pack.info.code}", sentences))
     gaps = _data_gaps(data, t)
+    reporting = _reporting(data, t)
+    gaps += [reporting] if reporting else []
     if gaps:
         paragraphs.append(Drafted("problems", "data", gaps))
     overdue = _overdue(data, t)
@@ -539,6 +542,49 @@ def _data_gaps(data: ReportData, t: Templates) -> list[Sentence]:
             text = t.say("problems.missing_reports", count=len(missing), items=t.join(items))
             sentences.append(Sentence(text, [figure_source(pack, f, data, t) for f in missing]))
     return sentences
+
+
+def _reporting(data: ReportData, t: Templates) -> Sentence | None:
+    """The year's yearly forms owed beneath the org unit that came late or not at all, by the
+    collection app's own rule (completeness: due date from rules.yaml, submission status)."""
+    from xinglin.collection import completeness, rules
+    from xinglin.collection.forms import Form, expected_orgunits
+    from xinglin.collection.models import Submission
+    from xinglin.network.models import Kind
+
+    period = str(data.year)
+    due, today = rules.deadline(period), date.today()
+    types = sorted(set(OrgUnit.objects.filter(path__startswith=data.orgunit.path,
+                                              kind=Kind.INSTITUTION)
+                       .values_list("institution_type", flat=True)))  # fmt: skip
+    states: dict[str, list[str]] = {"late": [], "missing": []}
+    expected, shown_form = 0, ""
+    for form in (Form(institution_type, "yearly") for institution_type in types):
+        if not form.elements():
+            continue
+        units = expected_orgunits(form, period, within=data.orgunit)
+        owed = {s.orgunit_id: s for s in Submission.objects.filter(
+            form=form.code, period=period, orgunit__in=[u.pk for u in units])}  # fmt: skip
+        expected += len(units)
+        for unit in units:
+            row = completeness._row(unit, owed.get(unit.pk), due, today, [])
+            states.setdefault(row.state, []).append(unit.name)
+            if row.state in ("late", "missing"):
+                shown_form = shown_form or form.code
+    if not states["late"] and not states["missing"]:
+        return None
+    missing = states["missing"]
+    names = t.join(missing[:MAX_NAMES]) + (t.say("and_more", count=len(missing))
+                                          if len(missing) > MAX_NAMES else "")  # fmt: skip
+    text = t.say("problems.reporting", year=data.year, expected=expected,
+                 late=len(states["late"]), missing=len(missing),
+                 missing_clause=t.say("problems.missing_names", names=names) if missing else "")  # fmt: skip
+    query = f"?form={shown_form}&period={period}"
+    source = Source("records", f"submissions/{data.orgunit.code}/{period}",
+                    t.say("problems.reporting_label", year=data.year),
+                    reverse("collection:completeness") + query,
+                    f"{expected}|{states['late']}|{missing}")  # fmt: skip
+    return Sentence(text, [source])
 
 
 def _overdue(data: ReportData, t: Templates) -> Drafted | None:

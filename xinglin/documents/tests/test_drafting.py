@@ -11,6 +11,7 @@ from datetime import date, datetime
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 from docx import Document
 
 from xinglin.collection.actions import write_rows
@@ -219,6 +220,17 @@ def test_a_figure_changed_after_drafting_marks_its_paragraph_stale(county_at_wor
     assert "work_done/evidence" not in stale
     paragraph = next(p for p in shown["achievements"].paragraphs if p.key in stale)
     assert "42" in paragraph.text and "44" in paragraph.live_text
+    # the sentence that cites the changed figure is marked, not its neighbours
+    marked = [s["text"] for s in paragraph.sentences if s["stale"]]
+    assert any("康复病床数为42" in text for text in marked)
+    for section in shown.values():
+        for kept in section.paragraphs:
+            for sentence in kept.sentences if kept.stale else []:
+                cites_beds = any(
+                    x["ref"].startswith("rehab-2021-2025/rehab.tcm_hospital_rehab_beds/")
+                    and x["ref"].endswith(f"/{YEAR}") for x in sentence["sources"]
+                )  # fmt: skip
+                assert sentence["stale"] == cites_beds, sentence["text"]
 
 
 def _hospital():
@@ -306,3 +318,55 @@ def test_a_figure_short_before_its_deadline_is_at_risk(county_at_work):
     for result in early:
         assert f"{result.name}为{shown(result)}，尚未达到2025年" in text
     assert "按期完成存在风险" in text
+
+
+def test_an_edit_made_meanwhile_is_not_overwritten(client_for, alice, bob, county_at_work):
+    keep_draft(county_at_work, YEAR, ReportKind.ANNUAL)
+    key = "problems/data"
+    row = DraftParagraph.objects.get(orgunit=county_at_work, kind="annual", key=key)
+    shown_to_both = row.text
+    edit_paragraphs(county_at_work, YEAR, "annual", {key: "甲的修改。"}, user=alice,
+                    originals={key: shown_to_both})  # fmt: skip
+    result = edit_paragraphs(county_at_work, YEAR, "annual", {key: "乙的修改。"}, user=bob,
+                             originals={key: shown_to_both})  # fmt: skip
+    row.refresh_from_db()
+    assert (row.text, result.conflicts) == ("甲的修改。", [key])
+
+
+def test_the_draft_can_be_written_in_english(county_at_work):
+    for kind in ReportKind.values:
+        paragraphs = draft(gather(kind, county_at_work, YEAR), language="en")
+        assert paragraphs and all(p.text for p in paragraphs)
+    text = "".join(p.text for p in draft(gather("annual", county_at_work, YEAR), language="en"))
+    assert "percentage points short of the 35% target" in text
+    assert "up 6 from last year, above the 40 target" in text
+    assert "个百分点" not in text and "较上年" not in text
+
+
+def test_the_final_evaluation_page_suggests_a_case_to_complete(client_for, alice, county_at_work):
+    from xinglin.documents.models import TypicalCase
+
+    client = client_for(alice)
+    page = client.get(reverse("documents:report", args=["640323", YEAR, "final"])).content.decode()
+    suggestion = suggest_cases(gather(ReportKind.FINAL, county_at_work, YEAR))[0]
+    assert f'value="{escape(suggestion["title"])}"' in page
+    assert "（请补充主要做法、经验和成效。）" in page
+    client.post(reverse("documents:add_case", args=["640323", YEAR]),
+                {"title": suggestion["title"], "body": suggestion["body"] + "完善做法。",
+                 "kind": "final"})  # fmt: skip
+    assert TypicalCase.objects.get(orgunit=county_at_work).title == suggestion["title"]
+
+
+def test_late_and_missing_yearly_reports_are_a_data_gap(county_at_work):
+    # figures_county stores values without submitting any form: every yearly form owed for
+    # 2025 beneath the county is missing (its deadline, in rules.yaml, has passed)
+    from xinglin.collection import rules
+    from xinglin.collection.forms import Form, expected_orgunits
+
+    assert rules.deadline(str(YEAR)) < date.today()
+    owed = [u for t in ("tcm_hospital", "township_health_center", "village_clinic")
+            if Form(t, "yearly").elements()
+            for u in expected_orgunits(Form(t, "yearly"), str(YEAR), within=county_at_work)]  # fmt: skip
+    assert owed
+    text = "".join(p.text for p in draft(gather("annual", county_at_work, YEAR)))
+    assert f"2025年度报表应报{len(owed)}家，逾期报送0家，未报送{len(owed)}家（" in text
