@@ -13,9 +13,9 @@ become half-width), case folding and removal of white space; a name counts when 
 of `names`, begins with one of `prefixes` (中医…, 中西医结合… so 中西医结合外科 counts) or
 `code_prefixes` (诊疗科目 codes 50, 51, 52), or contains one of `contains`.
 
-Every backend's form is derived from `TcmVisitDefinition`: `counts` (Python), `q` (Django ORM:
-SQLite, PostgreSQL) and `sql` (SQLGlot, for SQLite, PostgreSQL and DuckDB over the Parquet
-warehouse). The department part is decided in Python, once per distinct department name (or
+Every backend's form is derived from `TcmVisitDefinition`: `counts` (Python), `array` (numpy),
+`q` (Django ORM: SQLite, PostgreSQL) and `sql` (SQLGlot, for SQLite, PostgreSQL and DuckDB
+over the Parquet warehouse). The department part is decided in Python, once per distinct department name (or
 its id in the warehouse), and reaches the databases only as `department IN (…)`: so no
 backend's LIKE or collation (case-insensitive on SQLite, not on PostgreSQL) enters the rule.
 """
@@ -109,6 +109,20 @@ class TcmVisitDefinition:
         if self.department is None:
             return []
         return sorted({n for n in names if n is not None and self.department.counts(n)})
+
+    def array(self, columns: dict, departments, counted=()):
+        """The rule over numpy arrays: `columns` the flag columns by name, `departments` the
+        department of each row (names or ids), `counted` the values the department part
+        counts (departments_counted, or their ids)."""
+        import numpy as np
+
+        mask = np.zeros(len(departments), dtype=bool)
+        for column in self.flags:
+            mask |= np.asarray(columns[column], dtype=bool)
+        values = list(counted)
+        if values:
+            mask |= np.isin(np.asarray(departments), values)
+        return mask
 
     # ---- databases
 

@@ -97,11 +97,24 @@ def _python(rules) -> list[int]:
     ]
 
 
+def _numpy(rules) -> list[int]:
+    definition = TcmVisitDefinition.from_rules(rules)
+    departments = [case[0] for case in CASES]
+    columns = {
+        "has_tcm_diagnosis": [bool(case[1]) for case in CASES],
+        "has_technique": [bool(case[2]) for case in CASES],
+        "has_herbal": [case[3] == "1" for case in CASES],
+    }
+    counted = definition.departments_counted(departments)
+    return [int(v) for v in definition.array(columns, departments, counted)]
+
+
 @pytest.mark.parametrize("variant", [0, 1, 2], ids=["default", "department", "diagnosis"])
 def test_every_backend_counts_the_cases_as_the_definition_says(visits, tmp_path, variant):
     rules = _variants()[variant]
     expected = _expected(variant)
     assert _python(rules) == expected
+    assert _numpy(rules) == expected
     assert _orm(rules) == expected
     assert _sqlglot_on_the_database(rules) == expected
     assert _warehouse(rules, tmp_path) == expected
