@@ -79,6 +79,13 @@ class ReviewForm(forms.Form):
     comment = forms.CharField(label=_("Comment"), required=False, max_length=1000)
 
 
+class WithdrawForm(forms.Form):
+    """A standing document withdrawn: it covers no day after `on`."""
+
+    on = forms.DateField(label=_("Withdrawn on"), widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(label=_("Reason"), max_length=200)
+
+
 class ImportForm(forms.Form):
     file = forms.FileField(label=_("Task-assignment table (.xlsx)"))
 

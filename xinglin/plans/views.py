@@ -25,6 +25,7 @@ from xinglin.plans.forms import (
     ReviewForm,
     StatusForm,
     TaskFilterForm,
+    WithdrawForm,
 )
 from xinglin.plans.indicators import evidence_items, find_indicator, packs_with_evidence_items
 from xinglin.plans.models import Department, Evidence, Milestone, TaskStatus
@@ -286,6 +287,21 @@ def evidence_review(request, pk):
         except actions.PlanError as error:
             messages.error(request, str(error))
     return redirect(request.POST.get("next") or _evidence_home(evidence))
+
+
+@login_required
+@require_POST
+def evidence_withdraw(request, pk):
+    evidence = access.get_evidence_for_user(request.user, pk, review=True)
+    form = WithdrawForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the date and the reason of the withdrawal."))
+    else:
+        try:
+            actions.withdraw_evidence(evidence, user=request.user, **form.cleaned_data)
+        except actions.PlanError as error:
+            messages.error(request, str(error))
+    return redirect(_evidence_home(evidence))
 
 
 def _evidence_home(evidence: Evidence) -> str:
