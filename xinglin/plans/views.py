@@ -278,11 +278,15 @@ def evidence_review(request, pk):
     form = ReviewForm(request.POST)
     if form.is_valid():
         try:
+            kind = actions.evidence_kind_for(
+                task=evidence.task, pack=evidence.pack, indicator=evidence.indicator
+            )
             actions.review_evidence(
                 evidence,
                 user=request.user,
                 accept=form.cleaned_data["decision"] == "accept",
                 comment=form.cleaned_data["comment"],
+                period=form.period(kind),
             )
         except actions.PlanError as error:
             messages.error(request, str(error))

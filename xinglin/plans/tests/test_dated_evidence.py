@@ -277,3 +277,32 @@ def test_a_viewer_cannot_withdraw(county, alice, victor, client_for):
     assert response.status_code == 403
     document.refresh_from_db()
     assert document.period_end is None
+
+
+def test_the_reviewer_corrects_the_year_covered_and_it_is_recorded(county, alice, client_for):
+    from xinglin.web.models import SecurityEvent
+
+    evidence = upload_evidence(
+        orgunit=county,
+        pack=PACK,
+        indicator=ANNUAL,
+        name="r.pdf",
+        content=pdf_bytes(),
+        user=alice,
+        period=(date(2025, 1, 1), date(2025, 12, 31)),
+    )
+    client_for(alice).post(
+        reverse("plans:evidence_review", args=[evidence.pk]), {"decision": "accept", "year": "2024"}
+    )
+    evidence.refresh_from_db()
+    assert (evidence.status, evidence.period_start, evidence.period_end) == (
+        "accepted",
+        date(2024, 1, 1),
+        date(2024, 12, 31),
+    )
+    assert [evidence_status(county, PACK, ANNUAL, year=y) for y in (2024, 2025)] == [
+        "met",
+        "awaiting_evidence",
+    ]
+    detail = SecurityEvent.objects.get(kind="evidence_decision").detail
+    assert "2024" in detail and "(was " in detail
