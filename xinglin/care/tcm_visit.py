@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import sqlglot.expressions as exp
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 # The content flags of a stored visit (care.Visit and the warehouse's visits table) that make
 # it a TCM visit by definition, and the rules-file key of each.
@@ -95,6 +96,18 @@ class TcmVisitDefinition:
                 code_prefixes=tuple(w for w in lists["code_prefixes"] if w),
             )
         return cls(tuple(flags), rule)
+
+    def description(self) -> list[str]:
+        """What counts, in words, for the pages."""
+        parts = [
+            _("a decoction-pieces (中药饮片) or Chinese patent medicine (中成药) prescription"),
+            _("a TCM non-drug therapy"),
+        ]
+        if DIAGNOSIS[1] in self.flags:
+            parts.append(_("a TCM diagnosis alone (the bureau's rules)"))
+        if self.department is not None:
+            parts.append(_("a visit in a TCM department alone (the bureau's rules)"))
+        return parts
 
     # ---- Python
 

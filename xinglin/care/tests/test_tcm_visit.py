@@ -160,3 +160,12 @@ def test_the_sql_forms_are_derived_for_each_dialect():
         sql = definition.sql(dialect, "department", counted)
         assert sql.startswith("has_herbal OR has_technique OR department IN (")
         assert "'中医科 O''Brien'" in sql  # quoted by SQLGlot, not by hand
+
+
+def test_the_visits_page_states_the_rule_in_force(county, alice, client_for, tmp_path, monkeypatch):
+    page = client_for(alice).get("/care/visits/").text
+    assert "开具中药饮片或中成药处方" in page and "仅在中医类科室就诊" not in page
+    path = tmp_path / "bureau.yaml"
+    path.write_text("rules:\n  department: {enabled: true, names: [中医科]}\n", encoding="utf-8")
+    monkeypatch.setenv("XINGLIN_TCM_VISIT_RULES", str(path))
+    assert "仅在中医类科室就诊（本县规则）" in client_for(alice).get("/care/visits/").text
