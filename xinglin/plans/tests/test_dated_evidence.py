@@ -306,3 +306,11 @@ def test_the_reviewer_corrects_the_year_covered_and_it_is_recorded(county, alice
     ]
     detail = SecurityEvent.objects.get(kind="evidence_decision").detail
     assert "2024" in detail and "(was " in detail
+
+
+def test_the_annual_summary_lists_the_evidence_covering_its_year(county, alice):
+    from xinglin.documents import progress
+
+    _accepted(county, alice, ANNUAL, (date(2024, 1, 1), date(2024, 12, 31)))
+    assert list(progress.evidence(county, 2024)) == [ANNUAL]
+    assert progress.evidence(county, 2025) == {}
