@@ -65,19 +65,16 @@ def pandas_figures(rules: dict):
     per row, one groupby."""
     import pandas as pd
 
-    from xinglin.care.visits import is_tcm_visit
+    from xinglin.care.visits import tcm_definition
 
+    definition = tcm_definition(rules)
     frame = pd.read_parquet(DATA / "visits", columns=["institution_id", "month", "department_id",
                             "has_tcm_diagnosis", "has_technique", "has_herbal"])  # fmt: skip
     names = pd.read_parquet(DATA / "visit_departments")
-    by_name = np.zeros(int(names["id"].max()) + 1, dtype=bool)
-    for i, name in zip(names["id"], names["department"], strict=True):
-        by_name[i] = is_tcm_visit(name, False, False, False, rules)
-    tcm = by_name[frame["department_id"].to_numpy()]
-    for name, column in (("tcm_diagnosis", "has_tcm_diagnosis"), ("technique", "has_technique"),
-                         ("herbal_prescription", "has_herbal")):  # fmt: skip
-        if rules["rules"][name].get("enabled"):
-            tcm |= frame[column].to_numpy()
+    counted = set(definition.departments_counted(names["department"]))
+    ids = [int(i) for i, n in zip(names["id"], names["department"], strict=True) if n in counted]
+    columns = {c: frame[c].to_numpy() for c in definition.flags}
+    tcm = definition.array(columns, frame["department_id"].to_numpy(), ids)
     frame["tcm"] = tcm
     grouped = frame.groupby(["institution_id", "month"])["tcm"].agg(["size", "sum"])
     codes = pd.read_parquet(DATA / "visit_institutions").set_index("id")["code"]

@@ -54,6 +54,8 @@ class OrgUnitOut(Schema):
     depth: int
     opened_on: date | None
     closed_on: date | None
+    ownership: str = Field(description="public | private (所有制)")
+    roles: list[str] = Field(description="designations (机构定位), e.g. county_tcm_hospital")
 
 
 class OrgUnitPage(Page):

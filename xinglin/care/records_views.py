@@ -28,7 +28,14 @@ from xinglin.care.models import (
 )
 from xinglin.care.records_forms import MappingForm, ReferralForm, RehabCaseForm, VisitImportForm
 from xinglin.care.views import _csv_response, _institutions, parse_year
-from xinglin.care.visits import import_visits, layout, read_table, save_mapping, tcm_q
+from xinglin.care.visits import (
+    import_visits,
+    layout,
+    read_table,
+    save_mapping,
+    tcm_definition,
+    tcm_q,
+)
 from xinglin.network import access
 from xinglin.network.models import OrgUnit
 from xinglin.standards.models import TechniqueItem
@@ -75,7 +82,13 @@ def visits(request, fmt: str = "html"):
     imports = [
         b for b in VisitImport.objects.all()[:50] if set(b.institutions) & codes
     ][:10]  # fmt: skip
-    context = {"year": year, "rows": rows, "imports": imports, "can_report": bool(codes)}
+    context = {
+        "year": year,
+        "rows": rows,
+        "imports": imports,
+        "can_report": bool(codes),
+        "tcm_counts": tcm_definition().description(),
+    }
     return render(request, "care/visits.html", context)
 
 

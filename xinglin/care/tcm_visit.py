@@ -13,9 +13,9 @@ become half-width), case folding and removal of white space; a name counts when 
 of `names`, begins with one of `prefixes` (中医…, 中西医结合… so 中西医结合外科 counts) or
 `code_prefixes` (诊疗科目 codes 50, 51, 52), or contains one of `contains`.
 
-Every backend's form is derived from `TcmVisitDefinition`: `counts` (Python), `q` (Django ORM:
-SQLite, PostgreSQL) and `sql` (SQLGlot, for SQLite, PostgreSQL and DuckDB over the Parquet
-warehouse). The department part is decided in Python, once per distinct department name (or
+Every backend's form is derived from `TcmVisitDefinition`: `counts` (Python), `array` (numpy),
+`q` (Django ORM: SQLite, PostgreSQL) and `sql` (SQLGlot, for SQLite, PostgreSQL and DuckDB
+over the Parquet warehouse). The department part is decided in Python, once per distinct department name (or
 its id in the warehouse), and reaches the databases only as `department IN (…)`: so no
 backend's LIKE or collation (case-insensitive on SQLite, not on PostgreSQL) enters the rule.
 """
@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import sqlglot.expressions as exp
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 # The content flags of a stored visit (care.Visit and the warehouse's visits table) that make
 # it a TCM visit by definition, and the rules-file key of each.
@@ -96,6 +97,18 @@ class TcmVisitDefinition:
             )
         return cls(tuple(flags), rule)
 
+    def description(self) -> list[str]:
+        """What counts, in words, for the pages."""
+        parts = [
+            _("a decoction-pieces (中药饮片) or Chinese patent medicine (中成药) prescription"),
+            _("a TCM non-drug therapy"),
+        ]
+        if DIAGNOSIS[1] in self.flags:
+            parts.append(_("a TCM diagnosis alone (the bureau's rules)"))
+        if self.department is not None:
+            parts.append(_("a visit in a TCM department alone (the bureau's rules)"))
+        return parts
+
     # ---- Python
 
     def counts(self, department: str, **flags: bool) -> bool:
@@ -109,6 +122,20 @@ class TcmVisitDefinition:
         if self.department is None:
             return []
         return sorted({n for n in names if n is not None and self.department.counts(n)})
+
+    def array(self, columns: dict, departments, counted=()):
+        """The rule over numpy arrays: `columns` the flag columns by name, `departments` the
+        department of each row (names or ids), `counted` the values the department part
+        counts (departments_counted, or their ids)."""
+        import numpy as np
+
+        mask = np.zeros(len(departments), dtype=bool)
+        for column in self.flags:
+            mask |= np.asarray(columns[column], dtype=bool)
+        values = list(counted)
+        if values:
+            mask |= np.isin(np.asarray(departments), values)
+        return mask
 
     # ---- databases
 

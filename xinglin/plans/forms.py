@@ -78,6 +78,24 @@ class EvidenceForm(forms.Form):
 class ReviewForm(forms.Form):
     decision = forms.ChoiceField(choices=[("accept", _("Accept")), ("reject", _("Reject"))])
     comment = forms.CharField(label=_("Comment"), required=False, max_length=1000)
+    # The reviewer may correct the period covered: the year of records, or the date a
+    # standing document is valid from (left empty: unchanged).
+    year = forms.IntegerField(required=False, min_value=1990, max_value=2100)
+    valid_from = forms.DateField(required=False)
+
+    def period(self, kind: str) -> tuple[date, date | None] | None:
+        if kind == EvidenceKind.ANNUAL and self.cleaned_data.get("year"):
+            return year_bounds(self.cleaned_data["year"])
+        if kind != EvidenceKind.ANNUAL and self.cleaned_data.get("valid_from"):
+            return self.cleaned_data["valid_from"], None
+        return None
+
+
+class WithdrawForm(forms.Form):
+    """A standing document withdrawn: it covers no day after `on`."""
+
+    on = forms.DateField(label=_("Withdrawn on"), widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(label=_("Reason"), max_length=200)
 
 
 class ImportForm(forms.Form):

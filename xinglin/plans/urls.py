@@ -5,7 +5,8 @@
                                   plans:rectification_new — the scorecard's "create a rectification
                                   task" link for a failing indicator (one step: fill owner, measure,
                                   deadline and submit)
-- /plans/items/<orgunit>/<pack>/  plans:items — a pack's evidence items with their status for a county
+- /plans/items/<orgunit>/<pack>/?year=<year>  plans:items — a pack's evidence items with their
+  status for a county in a year (by default last year, the scorecard's default)
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ urlpatterns = [
     path("tasks/<int:pk>/evidence/", views.task_evidence, name="task_evidence"),
     path("evidence/<int:pk>/download/", views.evidence_download, name="evidence_download"),
     path("evidence/<int:pk>/review/", views.evidence_review, name="evidence_review"),
+    path("evidence/<int:pk>/withdraw/", views.evidence_withdraw, name="evidence_withdraw"),
     path("milestones/<int:pk>/done/", views.milestone_done, name="milestone_done"),
     path("departments/<str:orgunit>/<str:code>/", views.department, name="department"),
     path("items/<str:orgunit>/<str:pack>/", views.items, name="items"),

@@ -25,6 +25,7 @@ from xinglin.plans.forms import (
     ReviewForm,
     StatusForm,
     TaskFilterForm,
+    WithdrawForm,
 )
 from xinglin.plans.indicators import evidence_items, find_indicator, packs_with_evidence_items
 from xinglin.plans.models import Department, Evidence, FinalStatus, Milestone, TaskStatus
@@ -282,15 +283,34 @@ def evidence_review(request, pk):
     form = ReviewForm(request.POST)
     if form.is_valid():
         try:
+            kind = actions.evidence_kind_for(
+                task=evidence.task, pack=evidence.pack, indicator=evidence.indicator
+            )
             actions.review_evidence(
                 evidence,
                 user=request.user,
                 accept=form.cleaned_data["decision"] == "accept",
                 comment=form.cleaned_data["comment"],
+                period=form.period(kind),
             )
         except actions.PlanError as error:
             messages.error(request, str(error))
     return redirect(request.POST.get("next") or _evidence_home(evidence))
+
+
+@login_required
+@require_POST
+def evidence_withdraw(request, pk):
+    evidence = access.get_evidence_for_user(request.user, pk, review=True)
+    form = WithdrawForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the date and the reason of the withdrawal."))
+    else:
+        try:
+            actions.withdraw_evidence(evidence, user=request.user, **form.cleaned_data)
+        except actions.PlanError as error:
+            messages.error(request, str(error))
+    return redirect(_evidence_home(evidence))
 
 
 def _evidence_home(evidence: Evidence) -> str:

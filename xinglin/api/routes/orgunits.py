@@ -32,6 +32,8 @@ def _out(unit: OrgUnit) -> dict:
         "depth": unit.depth,
         "opened_on": unit.opened_on,
         "closed_on": unit.closed_on,
+        "ownership": unit.ownership or "public",
+        "roles": unit.role_list,
     }
 
 

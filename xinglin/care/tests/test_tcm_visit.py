@@ -97,11 +97,24 @@ def _python(rules) -> list[int]:
     ]
 
 
+def _numpy(rules) -> list[int]:
+    definition = TcmVisitDefinition.from_rules(rules)
+    departments = [case[0] for case in CASES]
+    columns = {
+        "has_tcm_diagnosis": [bool(case[1]) for case in CASES],
+        "has_technique": [bool(case[2]) for case in CASES],
+        "has_herbal": [case[3] == "1" for case in CASES],
+    }
+    counted = definition.departments_counted(departments)
+    return [int(v) for v in definition.array(columns, departments, counted)]
+
+
 @pytest.mark.parametrize("variant", [0, 1, 2], ids=["default", "department", "diagnosis"])
 def test_every_backend_counts_the_cases_as_the_definition_says(visits, tmp_path, variant):
     rules = _variants()[variant]
     expected = _expected(variant)
     assert _python(rules) == expected
+    assert _numpy(rules) == expected
     assert _orm(rules) == expected
     assert _sqlglot_on_the_database(rules) == expected
     assert _warehouse(rules, tmp_path) == expected
@@ -147,3 +160,12 @@ def test_the_sql_forms_are_derived_for_each_dialect():
         sql = definition.sql(dialect, "department", counted)
         assert sql.startswith("has_herbal OR has_technique OR department IN (")
         assert "'中医科 O''Brien'" in sql  # quoted by SQLGlot, not by hand
+
+
+def test_the_visits_page_states_the_rule_in_force(county, alice, client_for, tmp_path, monkeypatch):
+    page = client_for(alice).get("/care/visits/").text
+    assert "开具中药饮片或中成药处方" in page and "仅在中医类科室就诊" not in page
+    path = tmp_path / "bureau.yaml"
+    path.write_text("rules:\n  department: {enabled: true, names: [中医科]}\n", encoding="utf-8")
+    monkeypatch.setenv("XINGLIN_TCM_VISIT_RULES", str(path))
+    assert "仅在中医类科室就诊（本县规则）" in client_for(alice).get("/care/visits/").text

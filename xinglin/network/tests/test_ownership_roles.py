@@ -148,3 +148,12 @@ def test_the_institutions_export_is_scoped(county, bob, client_for):
     assert client.get("/network/640323/institutions.csv").status_code == 404
     text = client.get("/network/640323100/institutions.csv").content.decode("utf-8-sig")
     assert "640323100001" in text and HOSPITAL not in text
+
+
+def test_the_api_gives_ownership_and_roles(county, alice, client):
+    from xinglin.api.actions import create_token
+
+    update_institution(_unit(HOSPITAL), roles=["county_tcm_hospital"])
+    _row, token = create_token(alice, "t")
+    unit = client.get(f"/api/v1/orgunits/{HOSPITAL}", HTTP_AUTHORIZATION=f"Bearer {token}").json()
+    assert (unit["ownership"], unit["roles"]) == ("public", ["county_tcm_hospital"])

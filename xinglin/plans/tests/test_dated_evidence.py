@@ -207,6 +207,8 @@ def test_evidence_page_and_scorecard_agree_year_by_year(county, alice, client_fo
         "not_met",
     )
     assert "未达标" in page.content.decode()  # the status in words, not only a colour
+    link = reverse("plans:items", args=["640323", PACK]) + f"?year=2025#item-{ANNUAL}"
+    assert link in card.content.decode()  # the scorecard leads to the same year's evidence
 
 
 def test_task_evidence_shows_on_the_item_page(county, alice, client_for):
@@ -247,3 +249,68 @@ def test_migration_dates_existing_evidence_by_the_year_of_its_date(county, alice
         ANNUAL: (date(2024, 1, 1), date(2024, 12, 31)),
         STANDING: (date(2024, 8, 19), None),
     }
+
+
+def test_an_administrator_withdraws_a_standing_document_on_the_page(county, alice, client_for):
+    document = _accepted(county, alice, STANDING, (date(2023, 5, 1), None))
+    client = client_for(alice)
+    page = client.get(reverse("plans:items", args=["640323", PACK]) + "?year=2024").text
+    assert reverse("plans:evidence_withdraw", args=[document.pk]) in page
+    client.post(
+        reverse("plans:evidence_withdraw", args=[document.pk]),
+        {"on": "2024-06-30", "reason": "规划已废止"},
+    )
+    document.refresh_from_db()
+    assert document.period_end == date(2024, 6, 30)
+    assert evidence_status(county, PACK, STANDING, year=2025) == "awaiting_evidence"
+    assert (
+        "自2023-05-01起有效"
+        not in client.get(reverse("plans:items", args=["640323", PACK]) + "?year=2024").text
+    )  # now shown with its end: 2023-05-01至2024-06-30
+
+
+def test_a_viewer_cannot_withdraw(county, alice, victor, client_for):
+    document = _accepted(county, alice, STANDING, (date(2023, 5, 1), None))
+    response = client_for(victor).post(
+        reverse("plans:evidence_withdraw", args=[document.pk]), {"on": "2024-06-30", "reason": "x"}
+    )
+    assert response.status_code == 403
+    document.refresh_from_db()
+    assert document.period_end is None
+
+
+def test_the_reviewer_corrects_the_year_covered_and_it_is_recorded(county, alice, client_for):
+    from xinglin.web.models import SecurityEvent
+
+    evidence = upload_evidence(
+        orgunit=county,
+        pack=PACK,
+        indicator=ANNUAL,
+        name="r.pdf",
+        content=pdf_bytes(),
+        user=alice,
+        period=(date(2025, 1, 1), date(2025, 12, 31)),
+    )
+    client_for(alice).post(
+        reverse("plans:evidence_review", args=[evidence.pk]), {"decision": "accept", "year": "2024"}
+    )
+    evidence.refresh_from_db()
+    assert (evidence.status, evidence.period_start, evidence.period_end) == (
+        "accepted",
+        date(2024, 1, 1),
+        date(2024, 12, 31),
+    )
+    assert [evidence_status(county, PACK, ANNUAL, year=y) for y in (2024, 2025)] == [
+        "met",
+        "awaiting_evidence",
+    ]
+    detail = SecurityEvent.objects.get(kind="evidence_decision").detail
+    assert "2024" in detail and "(was " in detail
+
+
+def test_the_annual_summary_lists_the_evidence_covering_its_year(county, alice):
+    from xinglin.documents import progress
+
+    _accepted(county, alice, ANNUAL, (date(2024, 1, 1), date(2024, 12, 31)))
+    assert list(progress.evidence(county, 2024)) == [ANNUAL]
+    assert progress.evidence(county, 2025) == {}

@@ -13,8 +13,10 @@ from xinglin.network.actions import NetworkError, import_institutions, read_inst
 class Command(BaseCommand):
     help = (
         "Create or update institutions from a .csv (UTF-8 or GBK) or .xlsx sheet with the "
-        "columns code,name,type,parent (or 机构编码,机构名称,机构类型,上级编码). All or nothing: "
-        "a file with any error changes nothing and exits 2, printing each error's row and field."
+        "columns code,name,type,parent (or 机构编码,机构名称,机构类型,上级编码) and optionally "
+        "ownership (所有制: public/private, 公立/民营) and roles (机构定位: ';'-separated, e.g. "
+        "county_tcm_hospital or 县中医医院). All or nothing: a file with any error changes "
+        "nothing and exits 2, printing each error's row and field."
     )
 
     def add_arguments(self, parser):
