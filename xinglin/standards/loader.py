@@ -31,6 +31,12 @@ INSTITUTION_TYPES = (
     "disability_rehab_center",
     "elderly_care_home",
 )
+# where an indicator is judged (`judged_at`): at institutions and/or at division levels
+JUDGING_LEVELS = ("institution", "township", "county", "city", "province")
+# network.InstitutionRole / Ownership values (kept here: packs are read before Django apps)
+ROLES = ("county_tcm_hospital", "county_general_hospital", "county_mch_hospital",
+         "city_tcm_hospital")  # fmt: skip
+OWNERSHIPS = ("public", "private")
 # pack wording -> network.DivisionLevel
 DIVISION_LEVELS = {"province": "province", "prefecture": "city", "city": "city",
                    "county": "county", "township": "township"}  # fmt: skip
@@ -173,10 +179,8 @@ def _indicator(file: str, number: int, entry: dict, elements: dict[str, str]) ->
     kind = entry["kind"]
     if kind not in KINDS:
         raise fail(f"kind {kind!r} is not one of {', '.join(KINDS)}")
-    over = tuple(entry.get("over") or ())
-    for institution_type in over:
-        if institution_type not in INSTITUTION_TYPES:
-            raise fail(f"unknown institution type {institution_type!r} in `over`")
+    over, roles, ownership = _over(entry.get("over"), fail)
+    judged_at = _judged_at(entry.get("judged_at"), fail)
     evaluate_at = []
     for level in entry.get("evaluate_at") or ():
         if level not in DIVISION_LEVELS:
@@ -194,6 +198,10 @@ def _indicator(file: str, number: int, entry: dict, elements: dict[str, str]) ->
             raise fail(f"target {target.text!r} is a percentage but the unit is {unit!r}")
         if _needs_over(expression) and not over:
             raise fail("`over` (the institution types covered) is missing")
+        if "institution" in judged_at and not _needs_over(expression):
+            raise fail("judged at institutions, but the value reads no institution's figures")
+    elif "institution" in judged_at:
+        raise fail("an evidence item is judged for an area, not at institutions")
     return PackIndicator(
         id=code,
         item=entry.get("item"),
@@ -213,9 +221,50 @@ def _indicator(file: str, number: int, entry: dict, elements: dict[str, str]) ->
         points=float(entry.get("points", 0) or 0),
         departments=dict(entry.get("departments") or {}),
         evaluate_at=tuple(evaluate_at),
+        judged_at=judged_at,
+        roles=roles,
+        ownership=ownership,
         evidence_zh=_text(entry.get("evidence"), "zh"),
         evidence_en=_text(entry.get("evidence"), "en"),
     )
+
+
+def _over(raw, fail) -> tuple[tuple[str, ...], tuple[str, ...], str]:
+    """`over`: a list of institution types, or {types, roles, ownership} — the institutions
+    holding one of `roles` (机构定位, e.g. the county TCM hospital) and/or of `ownership`
+    (public|private); without `types`, every type (the role decides)."""
+    if isinstance(raw, dict):
+        unknown = set(raw) - {"types", "roles", "ownership"}
+        if unknown:
+            raise fail(f"`over` takes types, roles and ownership, not {', '.join(sorted(unknown))}")
+        types = tuple(raw.get("types") or INSTITUTION_TYPES)
+        roles = tuple(raw.get("roles") or ())
+        ownership = str(raw.get("ownership") or "")
+    else:
+        types, roles, ownership = tuple(raw or ()), (), ""
+    for institution_type in types:
+        if institution_type not in INSTITUTION_TYPES:
+            raise fail(f"unknown institution type {institution_type!r} in `over`")
+    for role in roles:
+        if role not in ROLES:
+            raise fail(f"unknown role {role!r} in `over`: one of {', '.join(ROLES)}")
+    if ownership and ownership not in OWNERSHIPS:
+        raise fail(f"ownership {ownership!r} in `over` is not one of {', '.join(OWNERSHIPS)}")
+    return types, roles, ownership
+
+
+def _judged_at(raw, fail) -> tuple[str, ...]:
+    """Where the indicator is judged (issue 17.3): required, so that an area total ("全区21个")
+    is not judged at every township and institution by default."""
+    if not raw:
+        raise fail(f"`judged_at` (where it is judged: {', '.join(JUDGING_LEVELS)}) is missing")
+    levels = []
+    for level in raw if isinstance(raw, list) else [raw]:
+        level = DIVISION_LEVELS.get(level, level)
+        if level not in JUDGING_LEVELS:
+            raise fail(f"unknown judging level {level!r}: one of {', '.join(JUDGING_LEVELS)}")
+        levels.append(level)
+    return tuple(dict.fromkeys(levels))
 
 
 def _computed(entry: dict, elements: dict[str, str], fail) -> tuple[Node, Target]:
