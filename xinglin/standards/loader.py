@@ -307,6 +307,57 @@ def check_packs(directory: Path = PACKS_DIR) -> tuple[list[Pack], list[PackError
     return packs, errors
 
 
+PLAN_PACKS_DIR = Path(__file__).resolve().parents[1] / "plans" / "packs"
+
+
+def plan_milestones(directory: Path = PLAN_PACKS_DIR) -> dict[str, list[tuple[str, int, int]]]:
+    """ "pack/indicator" -> [(plan file, year due, year the plan ends)] of every dated plan
+    milestone linked to an indicator (`indicator:` beside a `due:` date)."""
+    found: dict[str, list[tuple[str, int, int]]] = {}
+
+    def walk(node, file: str, end: int) -> None:
+        if isinstance(node, dict):
+            due = node.get("due")
+            if node.get("indicator") and hasattr(due, "year"):
+                found.setdefault(str(node["indicator"]), []).append((file, due.year, end))
+            for value in node.values():
+                walk(value, file, end)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value, file, end)
+
+    for path in sorted(directory.glob("*.yaml")):
+        with open(path, encoding="utf-8") as handle:
+            plan = yaml.load(handle, Loader=_LOADER)
+        end = getattr((plan.get("period") or {}).get("end"), "year", 9999)
+        walk(plan, path.name, end)
+    return found
+
+
+def check_deadlines(packs: list[Pack], directory: Path = PLAN_PACKS_DIR) -> list[PackError]:
+    """An indicator's deadline must not contradict its plan milestone (issue 17.8: the
+    rehabilitation beds had none while the plan says 2023): a deadline other than the
+    milestone's year is refused, and so is no deadline beside a milestone due before the
+    plan ends (a milestone at the plan's end is its general completion: without a deadline
+    the indicator is judged throughout the plan, which does not contradict it)."""
+    milestones = plan_milestones(directory)
+    errors = []
+    for pack in packs:
+        for indicator in pack.indicators:
+            due = milestones.get(f"{pack.code}/{indicator.id}")
+            if not due:
+                continue
+            file, year, end = max(due, key=lambda d: d[1])
+            if (
+                indicator.deadline is None
+                and year < end
+                or (indicator.deadline is not None and indicator.deadline != year)
+            ):
+                errors.append(PackError(pack.file, f"deadline {indicator.deadline} contradicts"
+                                        f" the plan milestone due {year} ({file})", indicator.id))  # fmt: skip
+    return errors
+
+
 @functools.cache
 def _cached_packs() -> dict[str, Pack]:
     packs, errors = check_packs()
