@@ -307,6 +307,23 @@ def check_packs(directory: Path = PACKS_DIR) -> tuple[list[Pack], list[PackError
     return packs, errors
 
 
+@functools.cache
+def _boolean_elements() -> frozenset[str]:
+    return read_element_names()[1]
+
+
+def is_yes_no(indicator: PackIndicator) -> bool:
+    """A yes/no indicator: the count, maximum or minimum of a yes/no element against a target
+    of at most 1 ("设有标准化康复医学科"): its figure is 0 or 1, so no trend line projects it
+    (issue 17.7); it was met from some year on, or not yet."""
+    from xinglin.standards.expressions import Aggregate
+
+    node = indicator.expression
+    return (isinstance(node, Aggregate) and node.func != "own"
+            and node.element in _boolean_elements()
+            and indicator.target is not None and indicator.target.low <= 1)  # fmt: skip
+
+
 PLAN_PACKS_DIR = Path(__file__).resolve().parents[1] / "plans" / "packs"
 
 
