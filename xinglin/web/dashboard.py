@@ -170,8 +170,12 @@ def league(data: ReportData) -> dict:
                          "name": meta.name, "target": meta.target,
                          "cells": [_cell(c) for c in cells]})  # fmt: skip
     counts = [_summed(p.counts_of(code) for p in data.packs) for code, _name in counties]
+    # per pack, the met count each county's own scorecard of that pack shows
+    by_pack = [{"pack": p.info.code, "title": p.info.title,
+                "met": [p.counts_of(code).get("met", 0) for code, _name in counties]}
+               for p in data.packs]  # fmt: skip
     return {"counties": [{"code": c, "name": n} for c, n in counties], "rows": rows,
-            "met": [c.get("met", 0) for c in counts], "counts": counts}  # fmt: skip
+            "met": [c.get("met", 0) for c in counts], "counts": counts, "packs": by_pack}  # fmt: skip
 
 
 def _summed(counts) -> dict[str, int]:

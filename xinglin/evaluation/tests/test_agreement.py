@@ -221,6 +221,8 @@ def test_every_surface_shows_the_same_standing(demo_like, client_for, alice, vic
           {i: f for i, f in truth.items() if i in shown}, "league")  # fmt: skip
     for indicator, cell in cells:
         assert cell["shown"] == format_value(figures[indicator], truth[indicator]["value"])
+    mine = next(p for p in league["packs"] if p["pack"] == PACK)
+    assert mine["met"][column] == counts["met"]  # the figure the county's scorecard shows
     everything = [_truth(p.info.code)[1] for p in data.packs]
     assert league["met"][column] == sum(c["met"] for c in everything)
     assert league["counts"][column] == {s: sum(c[s] for c in everything) for s in everything[0]}
