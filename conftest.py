@@ -37,6 +37,8 @@ def county(db) -> OrgUnit:
         create_institution(
             code=code, name=name, institution_type=kind, parent=OrgUnit.objects.get(code=parent)
         )
+    # the county's own TCM hospital, as "县中医医院" indicators find it (issue 17.4)
+    OrgUnit.objects.filter(code="640323000001").update(roles="county_tcm_hospital")
     return county
 
 

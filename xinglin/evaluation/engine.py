@@ -267,8 +267,9 @@ def _year(period: str) -> periods.Period:
 _TABLES = {
     "xl_unit": "id INTEGER PRIMARY KEY, code VARCHAR(32), name VARCHAR(100), kind VARCHAR(12),"
     " itype VARCHAR(32), dlevel VARCHAR(10), parent_id INTEGER, path VARCHAR(400),"
-    " is_open INTEGER, in_scope INTEGER",
-    "xl_member": "target_id INTEGER, inst_id INTEGER, itype VARCHAR(32)",
+    " is_open INTEGER, in_scope INTEGER, roles VARCHAR(200), ownership VARCHAR(8)",
+    "xl_member": "target_id INTEGER, inst_id INTEGER, itype VARCHAR(32), roles VARCHAR(200),"
+    " ownership VARCHAR(8)",
     "xl_value": "element VARCHAR(64), orgunit_id INTEGER, value {float}, source VARCHAR(40)",
     "xl_tech": "orgunit_id INTEGER PRIMARY KEY, categories INTEGER, items INTEGER",
 }
@@ -309,11 +310,13 @@ def _prepare(cursor, pack: Pack, unit: OrgUnit, year: periods.Period, tree: bool
     unit_t, history_t = OrgUnit._meta.db_table, OrgUnitHistory._meta.db_table
     cursor.execute(
         f"INSERT INTO xl_unit (id, code, name, kind, itype, dlevel, parent_id, path, is_open,"
-        f" in_scope) SELECT o.id, o.code, o.name, o.kind, o.institution_type, o.division_level,"
+        f" in_scope, roles, ownership) SELECT o.id, o.code, o.name, o.kind, o.institution_type,"
+        f" o.division_level,"
         f" COALESCE(h.parent_id, o.parent_id), COALESCE(h.path, o.path),"
         f" CASE WHEN (o.opened_on IS NULL OR o.opened_on <= %s)"
         f" AND (o.closed_on IS NULL OR o.closed_on > %s) THEN 1 ELSE 0 END,"
-        f" CASE WHEN %s = 1 OR o.id = %s THEN 1 ELSE 0 END"
+        f" CASE WHEN %s = 1 OR o.id = %s THEN 1 ELSE 0 END,"
+        f" COALESCE(o.roles, ''), COALESCE(NULLIF(o.ownership, ''), 'public')"
         f" FROM {unit_t} AS o LEFT JOIN {history_t} AS h ON h.orgunit_id = o.id"
         f" AND h.valid_from <= %s AND (h.valid_to IS NULL OR h.valid_to > %s)"
         f" WHERE COALESCE(h.path, o.path) LIKE %s",
@@ -356,13 +359,14 @@ def _prepare(cursor, pack: Pack, unit: OrgUnit, year: periods.Period, tree: bool
 # DuckDB, 10 s on PostgreSQL and 11.6 s on SQLite; this takes 0.015 s on DuckDB, 0.3 s on the
 # others (bench/bench_w1_peers.py).
 _MEMBERS = (
-    "INSERT INTO xl_member (target_id, inst_id, itype) WITH RECURSIVE up (inst_id, itype,"
-    " target_id) AS (SELECT id, itype, parent_id FROM xl_unit WHERE kind = 'institution'"
-    " AND is_open = 1 UNION ALL SELECT up.inst_id, up.itype, u.parent_id FROM up"
+    "INSERT INTO xl_member (target_id, inst_id, itype, roles, ownership) WITH RECURSIVE up"
+    " (inst_id, itype, roles, ownership, target_id) AS (SELECT id, itype, roles, ownership,"
+    " parent_id FROM xl_unit WHERE kind = 'institution' AND is_open = 1 UNION ALL SELECT"
+    " up.inst_id, up.itype, up.roles, up.ownership, u.parent_id FROM up"
     " JOIN xl_unit AS u ON u.id = up.target_id WHERE u.parent_id IS NOT NULL)"
-    " SELECT up.target_id, up.inst_id, up.itype FROM up JOIN xl_unit AS u ON u.id = up.target_id"
-    " WHERE u.kind = 'division' AND u.in_scope = 1"
-    " UNION ALL SELECT i.id, i.id, i.itype FROM xl_unit AS i"
+    " SELECT up.target_id, up.inst_id, up.itype, up.roles, up.ownership FROM up"
+    " JOIN xl_unit AS u ON u.id = up.target_id WHERE u.kind = 'division' AND u.in_scope = 1"
+    " UNION ALL SELECT i.id, i.id, i.itype, i.roles, i.ownership FROM xl_unit AS i"
     " WHERE i.kind = 'institution' AND i.is_open = 1 AND i.in_scope = 1"
 )
 

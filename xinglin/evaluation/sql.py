@@ -184,15 +184,12 @@ def _assemble(indicator, compiler: _Compiler, numerator: str, denominator: str, 
         f" WHERE c.kind = 'division' GROUP BY c.parent_id) AS oc{k} ON oc{k}.parent_id = u.id"
         for k, c in enumerate(compiler.own_elements)
     )
-    division_only = bool(compiler.own_elements) or bool(indicator.evaluate_at) or not indicator.over
-    division_filter = "u.kind = 'division'"
-    if indicator.evaluate_at:
-        levels = ", ".join(_quote(level) for level in indicator.evaluate_at)
-        division_filter += f" AND u.dlevel IN ({levels})"
+    division_only, division_filter = _judged(indicator, compiler)
     institution_filter = (
         "1 = 0"
         if division_only
         else f"u.kind = 'institution' AND u.is_open = 1 AND u.itype IN ({types})"
+        + _coverage(indicator, "u")
     )
     extra = "".join(f", agg.r{i}" for i in range(len(raw)))
     value = "base.numerator"
@@ -200,7 +197,7 @@ def _assemble(indicator, compiler: _Compiler, numerator: str, denominator: str, 
         value = f"base.numerator * {scale!r} / NULLIF(base.denominator, 0)"
     sql = (
         f"WITH inst AS (SELECT m.target_id AS target_id, m.inst_id AS inst_id{inst_cols}"
-        f" FROM xl_member AS m{joins} WHERE m.itype IN ({types})),"
+        f" FROM xl_member AS m{joins} WHERE m.itype IN ({types}){_coverage(indicator, 'm')}),"
         f" agg AS (SELECT inst.target_id AS target_id, COUNT(*) AS covered,"
         f" SUM(CASE WHEN {included} THEN 1 ELSE 0 END) AS included{aggs}"
         f"{''.join(', ' + r for r in raw_sql)} FROM inst GROUP BY inst.target_id),"
@@ -222,6 +219,37 @@ def _assemble(indicator, compiler: _Compiler, numerator: str, denominator: str, 
         or "agg.covered" in numerator
         or "agg.covered" in denominator,
     )
+
+
+def _judged(indicator, compiler: _Compiler) -> tuple[bool, str]:
+    """(no institution rows, the SQL filter of the divisions with a row) from the judging
+    levels (`judged_at`; a pack built in code without them: every level, or `evaluate_at`)."""
+    if indicator.judged_at:
+        levels = [level for level in indicator.judged_at if level != "institution"]
+        division_only = (bool(compiler.own_elements) or not indicator.over
+                         or "institution" not in indicator.judged_at)  # fmt: skip
+    else:
+        levels = list(indicator.evaluate_at)
+        division_only = bool(compiler.own_elements) or bool(levels) or not indicator.over
+    if indicator.judged_at and not levels:
+        return division_only, "1 = 0"
+    division_filter = "u.kind = 'division'"
+    if levels:
+        division_filter += f" AND u.dlevel IN ({', '.join(_quote(level) for level in levels)})"
+    return division_only, division_filter
+
+
+def _coverage(indicator, alias: str) -> str:
+    """The extra condition on a covered institution: one of the indicator's roles (roles are
+    ';'-joined sorted codes, tested the same way on every backend) and its ownership."""
+    sql = ""
+    if indicator.roles:
+        tests = [f"(';' || {alias}.roles || ';') LIKE {_quote('%;' + role + ';%')}"
+                 for role in indicator.roles]  # fmt: skip
+        sql += f" AND ({' OR '.join(tests)})"
+    if indicator.ownership:
+        sql += f" AND {alias}.ownership = {_quote(indicator.ownership)}"
+    return sql
 
 
 @functools.cache

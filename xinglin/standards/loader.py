@@ -36,6 +36,12 @@ INSTITUTION_TYPES = (
 # name, text or evidence says 本年度/年度/每年 asks for the year's records.
 EVIDENCE_KINDS = ("annual", "standing")
 ANNUAL_WORDS = ("本年度", "年度", "每年")
+# where an indicator is judged (`judged_at`): at institutions and/or at division levels
+JUDGING_LEVELS = ("institution", "township", "county", "city", "province")
+# network.InstitutionRole / Ownership values (kept here: packs are read before Django apps)
+ROLES = ("county_tcm_hospital", "county_general_hospital", "county_mch_hospital",
+         "city_tcm_hospital")  # fmt: skip
+OWNERSHIPS = ("public", "private")
 # pack wording -> network.DivisionLevel
 DIVISION_LEVELS = {"province": "province", "prefecture": "city", "city": "city",
                    "county": "county", "township": "township"}  # fmt: skip
@@ -194,10 +200,8 @@ def _indicator(file: str, number: int, entry: dict, elements: dict[str, str]) ->
     kind = entry["kind"]
     if kind not in KINDS:
         raise fail(f"kind {kind!r} is not one of {', '.join(KINDS)}")
-    over = tuple(entry.get("over") or ())
-    for institution_type in over:
-        if institution_type not in INSTITUTION_TYPES:
-            raise fail(f"unknown institution type {institution_type!r} in `over`")
+    over, roles, ownership = _over(entry.get("over"), fail)
+    judged_at = _judged_at(entry.get("judged_at"), fail)
     evaluate_at = []
     for level in entry.get("evaluate_at") or ():
         if level not in DIVISION_LEVELS:
@@ -221,6 +225,10 @@ def _indicator(file: str, number: int, entry: dict, elements: dict[str, str]) ->
             raise fail(f"target {target.text!r} is a percentage but the unit is {unit!r}")
         if _needs_over(expression) and not over:
             raise fail("`over` (the institution types covered) is missing")
+        if "institution" in judged_at and not _needs_over(expression):
+            raise fail("judged at institutions, but the value reads no institution's figures")
+    elif "institution" in judged_at:
+        raise fail("an evidence item is judged for an area, not at institutions")
     return PackIndicator(
         id=code,
         item=entry.get("item"),
@@ -240,10 +248,51 @@ def _indicator(file: str, number: int, entry: dict, elements: dict[str, str]) ->
         points=float(entry.get("points", 0) or 0),
         departments=dict(entry.get("departments") or {}),
         evaluate_at=tuple(evaluate_at),
+        judged_at=judged_at,
+        roles=roles,
+        ownership=ownership,
         evidence_zh=_text(entry.get("evidence"), "zh"),
         evidence_en=_text(entry.get("evidence"), "en"),
         evidence_kind=needs,
     )
+
+
+def _over(raw, fail) -> tuple[tuple[str, ...], tuple[str, ...], str]:
+    """`over`: a list of institution types, or {types, roles, ownership} — the institutions
+    holding one of `roles` (机构定位, e.g. the county TCM hospital) and/or of `ownership`
+    (public|private); without `types`, every type (the role decides)."""
+    if isinstance(raw, dict):
+        unknown = set(raw) - {"types", "roles", "ownership"}
+        if unknown:
+            raise fail(f"`over` takes types, roles and ownership, not {', '.join(sorted(unknown))}")
+        types = tuple(raw.get("types") or INSTITUTION_TYPES)
+        roles = tuple(raw.get("roles") or ())
+        ownership = str(raw.get("ownership") or "")
+    else:
+        types, roles, ownership = tuple(raw or ()), (), ""
+    for institution_type in types:
+        if institution_type not in INSTITUTION_TYPES:
+            raise fail(f"unknown institution type {institution_type!r} in `over`")
+    for role in roles:
+        if role not in ROLES:
+            raise fail(f"unknown role {role!r} in `over`: one of {', '.join(ROLES)}")
+    if ownership and ownership not in OWNERSHIPS:
+        raise fail(f"ownership {ownership!r} in `over` is not one of {', '.join(OWNERSHIPS)}")
+    return types, roles, ownership
+
+
+def _judged_at(raw, fail) -> tuple[str, ...]:
+    """Where the indicator is judged (issue 17.3): required, so that an area total ("全区21个")
+    is not judged at every township and institution by default."""
+    if not raw:
+        raise fail(f"`judged_at` (where it is judged: {', '.join(JUDGING_LEVELS)}) is missing")
+    levels = []
+    for level in raw if isinstance(raw, list) else [raw]:
+        level = DIVISION_LEVELS.get(level, level)
+        if level not in JUDGING_LEVELS:
+            raise fail(f"unknown judging level {level!r}: one of {', '.join(JUDGING_LEVELS)}")
+        levels.append(level)
+    return tuple(dict.fromkeys(levels))
 
 
 def _computed(entry: dict, elements: dict[str, str], fail) -> tuple[Node, Target]:
@@ -284,6 +333,74 @@ def check_packs(directory: Path = PACKS_DIR) -> tuple[list[Pack], list[PackError
         except PackError as error:
             errors.append(error)
     return packs, errors
+
+
+@functools.cache
+def _boolean_elements() -> frozenset[str]:
+    return read_element_names()[1]
+
+
+def is_yes_no(indicator: PackIndicator) -> bool:
+    """A yes/no indicator: the count, maximum or minimum of a yes/no element against a target
+    of at most 1 ("设有标准化康复医学科"): its figure is 0 or 1, so no trend line projects it
+    (issue 17.7); it was met from some year on, or not yet."""
+    from xinglin.standards.expressions import Aggregate
+
+    node = indicator.expression
+    return (isinstance(node, Aggregate) and node.func != "own"
+            and node.element in _boolean_elements()
+            and indicator.target is not None and indicator.target.low <= 1)  # fmt: skip
+
+
+PLAN_PACKS_DIR = Path(__file__).resolve().parents[1] / "plans" / "packs"
+
+
+def plan_milestones(directory: Path = PLAN_PACKS_DIR) -> dict[str, list[tuple[str, int, int]]]:
+    """ "pack/indicator" -> [(plan file, year due, year the plan ends)] of every dated plan
+    milestone linked to an indicator (`indicator:` beside a `due:` date)."""
+    found: dict[str, list[tuple[str, int, int]]] = {}
+
+    def walk(node, file: str, end: int) -> None:
+        if isinstance(node, dict):
+            due = node.get("due")
+            if node.get("indicator") and hasattr(due, "year"):
+                found.setdefault(str(node["indicator"]), []).append((file, due.year, end))
+            for value in node.values():
+                walk(value, file, end)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value, file, end)
+
+    for path in sorted(directory.glob("*.yaml")):
+        with open(path, encoding="utf-8") as handle:
+            plan = yaml.load(handle, Loader=_LOADER)
+        end = getattr((plan.get("period") or {}).get("end"), "year", 9999)
+        walk(plan, path.name, end)
+    return found
+
+
+def check_deadlines(packs: list[Pack], directory: Path = PLAN_PACKS_DIR) -> list[PackError]:
+    """An indicator's deadline must not contradict its plan milestone (issue 17.8: the
+    rehabilitation beds had none while the plan says 2023): a deadline other than the
+    milestone's year is refused, and so is no deadline beside a milestone due before the
+    plan ends (a milestone at the plan's end is its general completion: without a deadline
+    the indicator is judged throughout the plan, which does not contradict it)."""
+    milestones = plan_milestones(directory)
+    errors = []
+    for pack in packs:
+        for indicator in pack.indicators:
+            due = milestones.get(f"{pack.code}/{indicator.id}")
+            if not due:
+                continue
+            file, year, end = max(due, key=lambda d: d[1])
+            if (
+                indicator.deadline is None
+                and year < end
+                or (indicator.deadline is not None and indicator.deadline != year)
+            ):
+                errors.append(PackError(pack.file, f"deadline {indicator.deadline} contradicts"
+                                        f" the plan milestone due {year} ({file})", indicator.id))  # fmt: skip
+    return errors
 
 
 @functools.cache

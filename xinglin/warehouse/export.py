@@ -36,7 +36,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     "network_orgunit": pa.schema([
         ("id", _INT), ("code", _STR), ("name", _STR), ("kind", _STR), ("division_level", _STR),
         ("institution_type", _STR), ("parent_id", _INT), ("path", _STR), ("depth", _INT),
-        ("opened_on", _DATE), ("closed_on", _DATE),
+        ("opened_on", _DATE), ("closed_on", _DATE), ("ownership", _STR), ("roles", _STR),
     ]),
     "network_orgunithistory": pa.schema([
         ("id", _INT), ("orgunit_id", _INT), ("parent_id", _INT), ("path", _STR),
@@ -125,7 +125,10 @@ def _signatures() -> dict[str, list]:
                 cursor.execute(f"SELECT 'all', COUNT(*), MAX(id), {changed} FROM {table}")
             for part, rows, top, latest in cursor.fetchall():
                 if rows:
-                    found[f"{table}/{part}"] = [rows, top, str(latest) if latest else None]
+                    # the columns sign it too: an export from before a column was added
+                    # (ownership, roles) is rewritten, not read without them
+                    found[f"{table}/{part}"] = [rows, top, str(latest) if latest else None,
+                                                ",".join(SCHEMAS[table].names)]  # fmt: skip
     return found
 
 

@@ -165,8 +165,13 @@ def failing(data: ReportData) -> list[dict]:
     return rows
 
 
+MIN_YEARS = 3  # a line through two points always fits: it says nothing of the trend
+
+
 def projections(data: ReportData) -> list[dict]:
-    """For every computed indicator with a deadline not yet past: will the trend reach it?"""
+    """For every computed indicator with a deadline not yet past: will the trend reach it?
+    Only a continuous figure with MIN_YEARS years of data is projected; a yes/no indicator
+    says since when it is met, or that it is not yet (issue 17.7)."""
     rows = []
     for pack in data.packs:
         for f in pack.own:
@@ -174,11 +179,22 @@ def projections(data: ReportData) -> list[dict]:
             target = parse_target(f["target"])
             if meta is None or meta.deadline is None or target is None or meta.deadline < data.year:
                 continue
+            base = {"pack": f["pack"], "indicator": f["indicator"], "name": f["name"],
+                    "unit": f["unit"]}  # fmt: skip
+            if _yes_no(pack.info.code, f["indicator"]):
+                rows.append({**base, **_first_met(pack, f["indicator"], meta.deadline),
+                             "target": _target(f)})  # fmt: skip
+                continue
             points = [(y, float(v)) for y, v in _series(pack, f["indicator"])]
             result = projection.project(points, target=target[1], operator=target[0],
                                         deadline=meta.deadline)  # fmt: skip
-            row = {"pack": f["pack"], "indicator": f["indicator"], "name": f["name"],
-                   "unit": f["unit"], **asdict(result)}  # fmt: skip
+            row = {**base, "kind": "continuous", **asdict(result)}
+            if len(points) < MIN_YEARS and result.verdict not in (
+                projection.ALREADY_MET,
+                projection.PAST_DEADLINE,
+            ):
+                row.update(predicted=None, low=None, high=None, slope=None,
+                           verdict=projection.TOO_FEW_YEARS)  # fmt: skip
             row["threshold"], row["target"] = row["target"], _target(f)
             expression = _expression(f)
             for key in ("last_value", "predicted", "low", "high", "required_per_year"):
@@ -186,6 +202,20 @@ def projections(data: ReportData) -> list[dict]:
                 row[f"{key}_shown"] = shown if row[key] is not None else ""
             rows.append(row)
     return rows
+
+
+def _yes_no(pack_code: str, indicator_id: str) -> bool:
+    from xinglin.standards.loader import get_pack, is_yes_no
+
+    return is_yes_no(get_pack(pack_code).indicator(indicator_id))
+
+
+def _first_met(pack, indicator_id: str, deadline: int) -> dict:
+    """The first year the unit's own figure was met (None: not yet)."""
+    met = [year for year, rows in sorted(pack.history.items())
+           if any(f["indicator"] == indicator_id and f["status"] == "met" for f in rows)]  # fmt: skip
+    return {"kind": "yes_no", "deadline": deadline, "first_met": met[0] if met else None,
+            "verdict": projection.ALREADY_MET if met else "not_yet"}  # fmt: skip
 
 
 def _series(pack, indicator_id: str) -> list[tuple[int, float]]:
@@ -220,8 +250,12 @@ def league(data: ReportData) -> dict:
                                                  labels.expression_of(pack.info.code, meta.id)),
                          "cells": [_cell(c) for c in cells]})  # fmt: skip
     counts = [_summed(p.counts_of(code) for p in data.packs) for code, _name in counties]
+    # per pack, the met count each county's own scorecard of that pack shows
+    by_pack = [{"pack": p.info.code, "title": p.info.title,
+                "met": [p.counts_of(code).get("met", 0) for code, _name in counties]}
+               for p in data.packs]  # fmt: skip
     return {"counties": [{"code": c, "name": n} for c, n in counties], "rows": rows,
-            "met": [c.get("met", 0) for c in counts], "counts": counts}  # fmt: skip
+            "met": [c.get("met", 0) for c in counts], "counts": counts, "packs": by_pack}  # fmt: skip
 
 
 def _summed(counts) -> dict[str, int]:
@@ -256,8 +290,9 @@ def csv_rows(dashboard: dict, section: str) -> list[list]:
     rows = dashboard[section] or []
     if not rows:
         return [[]]
-    header = [k for k in rows[0] if k not in ("years", "values")]
-    body = [[_flat(r[k]) for k in header] for r in rows]
+    # rows may differ in their keys (a yes/no projection has no fitted line): every key once
+    header = [k for k in dict.fromkeys(k for r in rows for k in r) if k not in ("years", "values")]
+    body = [[_flat(r.get(k)) for k in header] for r in rows]
     if section == "indicators":
         header += ["series"]
         body = [b + [" ".join(f"{y}:{v}" for y, v in zip(r["years"], r["values"], strict=True))]

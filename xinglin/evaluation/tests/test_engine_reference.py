@@ -38,6 +38,18 @@ DEFINITIONS = [
     ("survey", [HC], "own(satisfaction_satisfied) / own(satisfaction_respondents)", ">= 90%",
      "percent"),
 ]  # fmt: skip
+# (issue 17.3/17.4) where each is judged, and the roles / ownership it covers
+JUDGED = [
+    ("county_emr", [TH], "max(emr_level)", ">= 4", "level",
+     {"judged_at": ("institution", "county"), "roles": ("county_tcm_hospital",)}),
+    ("public_hall", [HC, TH], "share(has_tcm_hall = 1)", "= 100%", "percent",
+     {"judged_at": ("institution", "township", "county"), "ownership": "public"}),
+    ("hall_total", [HC], "sum(has_tcm_hall)", ">= 2", "count", {"judged_at": ("county",)}),
+    ("own_rate", [HC], "sum(elderly_tcm_managed) / own(residents_65_plus)", ">= 75%", "percent",
+     {"judged_at": ("township",)}),
+]  # fmt: skip
+PRIVATE = [("640323000002", "民营中医医院", TH, "640323"),
+           ("640323100002", "民营卫生院", HC, "640323100")]  # fmt: skip
 INSTITUTION_ELEMENTS = ["has_tcm_hall", "tcm_physicians", "physicians", "tcm_general_practitioners",
                         "elderly_tcm_managed", "emr_level"]  # fmt: skip
 YEARS = (2022, 2024)
@@ -62,8 +74,11 @@ def _pack() -> Pack:
             expression=ex.parse(value, levels),
             target=ex.parse_target(target),
             unit=unit,
+            **extra,
         )  # fmt: skip
-        for n, (code, over, value, target, unit) in enumerate(DEFINITIONS, start=1)
+        for n, (code, over, value, target, unit, extra) in enumerate(
+            [(*d, {}) for d in DEFINITIONS] + JUDGED, start=1
+        )
     )
     return Pack("reference", "t", "t", "test", "", "", "reference.yaml", indicators)
 
@@ -76,6 +91,10 @@ def world(county):
                        parent=township["640323101"])  # fmt: skip
     create_institution(code="640323102101", name="d", institution_type=VC,
                        parent=township["640323102"], opened_on=date(2024, 5, 1))  # fmt: skip
+    for code, name, kind, parent in PRIVATE:  # private hospitals cover no public/role figure
+        create_institution(code=code, name=name, institution_type=kind,
+                           parent=OrgUnit.objects.get(code=parent))  # fmt: skip
+        OrgUnit.objects.filter(code=code).update(ownership="private")
     close_orgunit(OrgUnit.objects.get(code=CLOSED[0]), CLOSED[1])
     move_orgunit(OrgUnit.objects.get(code=MOVED[0]), township[MOVED[1]], MOVED[2])
     return county
@@ -131,10 +150,18 @@ class Reference:
         unit = self.units[code]
         return sorted(
             c for c, u in self.units.items()
-            if u.kind == "institution" and u.institution_type in indicator.over
+            if u.kind == "institution" and self.holds(indicator, u)
             and self.is_open(c, year) and code in self.ancestors(c, year)
             and (unit.kind == "division" or c == code)
         )  # fmt: skip
+
+    @staticmethod
+    def holds(indicator, unit) -> bool:
+        """The institution is of a covered type, holds one of the roles, has the ownership."""
+        roles = set(unit.roles.split(";")) if unit.roles else set()
+        return (unit.institution_type in indicator.over
+                and (not indicator.roles or bool(roles & set(indicator.roles)))
+                and (not indicator.ownership or unit.ownership == indicator.ownership))  # fmt: skip
 
     def tech(self, code: str, year: int, what: str) -> int:
         items = {item for (c, period, item) in self.techniques if c == code and period == str(year)}
@@ -315,10 +342,15 @@ def test_engine_matches_plain_python(world, seed):
 def _expected_units(reference: Reference, indicator, year: int) -> set[str]:
     divisions = {c for c, u in reference.units.items()
                  if u.kind == "division" and "640323" in reference.ancestors(c, year)}  # fmt: skip
+    if indicator.judged_at:  # only at the levels where it is judged
+        divisions = {c for c in divisions
+                     if reference.units[c].division_level in indicator.judged_at}  # fmt: skip
     if any(isinstance(n, ex.Aggregate) and n.func == "own" for n in ex.walk(indicator.expression)):
         return divisions
+    if indicator.judged_at and "institution" not in indicator.judged_at:
+        return divisions
     institutions = {c for c, u in reference.units.items()
-                    if u.kind == "institution" and u.institution_type in indicator.over
+                    if u.kind == "institution" and reference.holds(indicator, u)
                     and reference.is_open(c, year)}  # fmt: skip
     return divisions | institutions
 

@@ -161,3 +161,34 @@ def test_evidence_items_await_evidence(write):
 def test_unknown_pack_unit_or_period_raise(county, pack, unit, period):
     with pytest.raises(EvaluationError):
         evaluate(pack, unit, period)
+
+
+def test_a_private_tcm_hospital_changes_no_county_hospital_figure(write):
+    """ "县中医医院康复病床不少于40张" covers the hospital with the role county_tcm_hospital
+    (seeds/000 三(一)2): a private TCM hospital's 80 beds neither meet it nor get a row."""
+    from xinglin.network.actions import create_institution
+
+    create_institution(code="640323000009", name="民营中医医院", institution_type="tcm_hospital",
+                       parent=OrgUnit.objects.get(code="640323"))  # fmt: skip
+    OrgUnit.objects.filter(code="640323000009").update(ownership="private")
+    write(("rehab_beds", "640323000001", "2024", 30), ("rehab_beds", "640323000009", "2024", 80))
+    evaluation = evaluate("rehab-2021-2025", "640323", "2024")
+    county = evaluation.result("rehab.tcm_hospital_rehab_beds")
+    assert (county.value, county.status, county.included) == (30.0, "not_met", 1)
+    assert county.failing == ["640323000001"]
+    assert not [r for r in evaluation.at("640323000009")
+                if r.indicator == "rehab.tcm_hospital_rehab_beds"]  # fmt: skip
+
+
+def test_an_area_total_is_judged_only_for_its_area(write):
+    """ "全区21个基层医疗机构建成标准化中医馆" (seeds/004 二(四)) is the district's count: no
+    township or centre is judged on it, and a centre with a hall is never listed as short."""
+    write(("has_tcm_hall", "640323100001", "2023", 1), ("has_tcm_hall", "640323101001", "2023", 0))
+    evaluation = evaluate("work-points-2023", "640323", "2023")
+    county = evaluation.result("work_points.tcm_hall_count")
+    assert (county.value, county.status, county.failing) == (1.0, "not_met", [])
+    judged = {r.orgunit for r in evaluation.results if r.indicator == "work_points.tcm_hall_count"}
+    assert judged == {"640323"}
+    hall = evaluation.result("work_points.health_centre_tcm_hall")  # judged per centre
+    assert hall.failing == ["640323101001"]
+    assert hall.why == {"640323101001": "未达标：设有标准化中医馆 否"}

@@ -48,17 +48,18 @@ def _broken(tmp_path, old: str, new: str):
 
 def test_packs_check_passes(capsys):
     call_command("packs", "check")
-    assert capsys.readouterr().out.endswith("ok: 5 packs, 113 indicators\n")
+    assert capsys.readouterr().out.endswith("ok: 5 packs, 119 indicators\n")
 
 
 def test_packs_check_names_file_indicator_and_position_of_an_unknown_element(tmp_path):
-    _broken(tmp_path, "sum(tcm_visits) / sum(total_visits)", "sum(tcm_visit) / sum(total_visits)")
+    _broken(tmp_path, "share(tcm_visits >= 0.35 * total_visits)",
+            "share(tcm_visit >= 0.35 * total_visits)")  # fmt: skip
     with pytest.raises(CommandError) as caught:
         call_command("packs", "check", "--dir", str(tmp_path))
     assert caught.value.returncode == 2
     assert str(caught.value) == (
         "work-points-2023.yaml: indicator work_points.health_centre_tcm_visit_share: value, "
-        "position 5: unknown data element 'tcm_visit'"
+        "position 7: unknown data element 'tcm_visit'"
     )
 
 
@@ -78,4 +79,41 @@ def test_packs_load_mirrors_packs_into_the_database(db):
     row = Indicator.objects.get(pack__code="demo-county-2022", code="grassroots.tcm_visit_share")
     assert (row.item, row.target, row.unit) == (27, ">= 35%", "percent")
     call_command("packs", "load")
-    assert Indicator.objects.count() == 113
+    assert Indicator.objects.count() == 119
+
+
+def test_packs_check_refuses_an_indicator_without_a_judging_level(tmp_path):
+    _broken(tmp_path, "    judged_at: [county]\n", "")
+    with pytest.raises(CommandError) as caught:
+        call_command("packs", "check", "--dir", str(tmp_path))
+    assert caught.value.returncode == 2
+    assert str(caught.value).startswith(
+        "work-points-2023.yaml: indicator work_points.tcm_hall_count: `judged_at`"
+    )
+
+
+def test_packs_check_refuses_a_deadline_against_its_plan_milestone(tmp_path):
+    """The rehabilitation beds are due 2023 in the plan (milestone 2023-12-31)."""
+    shutil.copy(PACKS_DIR / "core.yaml", tmp_path / "core.yaml")
+    text = (PACKS_DIR / "rehab-2021-2025.yaml").read_text(encoding="utf-8")
+    beds = "not any TCM hospital\n    deadline: 2023\n"
+    assert beds in text
+    text = text.replace(beds, "not any TCM hospital\n", 1)
+    (tmp_path / "rehab-2021-2025.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(CommandError) as caught:
+        call_command("packs", "check", "--dir", str(tmp_path))
+    assert caught.value.returncode == 2
+    assert str(caught.value) == (
+        "rehab-2021-2025.yaml: indicator rehab.tcm_hospital_rehab_beds: deadline None"
+        " contradicts the plan milestone due 2023 (rehab-2021-2025.yaml)"
+    )
+
+
+def test_every_indicator_says_where_it_is_judged():
+    for pack in all_packs().values():
+        for indicator in pack.indicators:
+            assert indicator.judged_at, (pack.code, indicator.id)
+    hall_count = all_packs()["work-points-2023"].indicator("work_points.tcm_hall_count")
+    assert hall_count.judged_at == ("county",)
+    beds = all_packs()["rehab-2021-2025"].indicator("rehab.tcm_hospital_rehab_beds")
+    assert (beds.roles, beds.deadline) == (("county_tcm_hospital",), 2023)

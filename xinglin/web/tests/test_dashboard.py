@@ -56,10 +56,13 @@ def test_projections_say_whether_the_deadline_will_be_met(client_for, alice):
     )
     header, body = rows[0], rows[1:]
     by_indicator = {r[header.index("indicator")]: dict(zip(header, r, strict=True)) for r in body}
-    # rehab-2021-2025 item 6 is due 2025; nothing is reported for it: too few years
+    # rehab-2021-2025 item 6 (due 2025) is yes/no: never projected, not yet met (issue 17.7)
     general = by_indicator["rehab.general_hospital_standard_department"]
-    assert general["verdict"] == "too_few_years"
-    assert general["target"] == "≥ 1"
+    assert (general["kind"], general["verdict"], general["first_met"]) == ("yes_no", "not_yet", "")
+    assert general["target"] == "≥ 1" and general["predicted"] == ""
+    # a continuous figure with two years of data (2023, 2024) is not projected either
+    hall = by_indicator["capacity.health_centre_tcm_hall"]
+    assert (hall["kind"], hall["verdict"], hall["predicted"]) == ("continuous", "too_few_years", "")
 
 
 def test_a_supervisor_sees_only_his_township(client_for, dave):

@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from xinglin.standards.catalogue import PACKS_DIR, sync_catalogue
-from xinglin.standards.loader import check_packs, sync_packs
+from xinglin.standards.loader import check_deadlines, check_packs, sync_packs
 
 
 class Command(BaseCommand):
@@ -36,6 +36,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{count} indicators loaded")
             return
         packs, errors = check_packs(Path(options["dir"]))
+        errors += check_deadlines(packs)
         if errors:
             raise CommandError("\n".join(str(e) for e in errors), returncode=2)
         total = sum(len(p.indicators) for p in packs)
