@@ -224,6 +224,8 @@ def reason(why: str, names: dict[str, str] | None = None) -> str:
     words: 未达标：设有中医角 = 否."""
     names = names or {}
     status, _sep, rest = why.partition(": ")
+    if status not in STATUSES:  # the engine's reason is in words already (issue 17)
+        return why
     parts = []
     for piece in filter(None, (p.strip() for p in rest.split(", "))):
         if piece.endswith(": no value"):

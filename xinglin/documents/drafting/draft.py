@@ -209,30 +209,12 @@ def figure_sentence(pack: PackData, figure: Figure, data: ReportData, t: Templat
 
 
 def _why_words(why: str, t: Templates) -> str:
-    """The engine's reason for one institution ("not_met: tcm_visits=240, total_visits=1200")
-    in words: each raw figure by its element's name."""
-    from xinglin.standards.models import DataElement
-
-    _status, _, detail = why.partition(": ")
-    parts = []
-    for item in filter(None, (p.strip() for p in detail.split(","))):
-        code, _, raw = item.partition("=")
-        code = code.replace(": no value", "").strip()
-        element = DataElement.objects.filter(code=code).first()
-        name = (element.name_zh if t.language == "zh" else element.name_en or element.name_zh
-                ) if element else None  # fmt: skip
-        if name is None:
-            continue
-        if not raw:
-            parts.append(t.say("words.data_element_missing", element=name))
-        else:
-            shown = raw
-            if element.value_type == "boolean":
-                shown = t.say("words.yes") if float(raw) else t.say("words.no")
-            elif element.value_type == "percent":
-                shown = numbers.value("percent", float(raw))
-            parts.append(t.say("words.data_element_value", element=name, value=shown))
-    return t.comma.join(parts)
+    """The engine's reason for one institution, already in words ("未达标：设有标准化中医馆 否"),
+    without its status: what the sentence puts in brackets after the institution's name."""
+    for colon in ("：", ": "):
+        if colon in why:
+            return why.partition(colon)[2].strip()
+    return ""
 
 
 def _held_back(pack: PackData, figure: Figure, data: ReportData, t: Templates) -> tuple[str, list]:
