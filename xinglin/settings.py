@@ -193,3 +193,6 @@ def _env_positive_int(name: str, default: int) -> int:
 # Care records (assessments, guidance visits, HIS visits, rehabilitation, referrals) older than
 # this many years are deleted by `xinglin care purge` (PIPL art. 19: kept no longer than needed).
 CARE_RETENTION_YEARS = _env_positive_int("XINGLIN_CARE_RETENTION_YEARS", 10)
+# The person who submitted a form cannot approve it (issue 18.5); off only for a one-person
+# deployment.
+SEPARATE_DUTIES = _env_bool("XINGLIN_SEPARATE_DUTIES", True)

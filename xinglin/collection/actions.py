@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
@@ -20,7 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from xinglin.collection import importers, validation
+from xinglin.collection import importers, rules, validation
 from xinglin.collection.batch import Batch, Candidate, Checked, Location, Problem, ValueColumns
 from xinglin.collection.forms import form_for
 from xinglin.collection.models import (
@@ -665,10 +666,30 @@ def submit_form(orgunit: OrgUnit, period: str, *, user: User | None) -> Submissi
         raise WorkflowError(
             _("this form is already %(status)s") % {"status": submission.get_status_display()}
         )
+    if missing := missing_required(orgunit, period):
+        raise WorkflowError(
+            _("fill in the required values first: %(names)s")
+            % {"names": "、".join(e.name for e in missing)}
+        )
     submission.status = SubmissionStatus.SUBMITTED
     submission.submitted_at, submission.submitted_by = timezone.now(), user
     _step(submission, "submit", user)
     return submission
+
+
+def missing_required(orgunit: OrgUnit, period: str) -> list[DataElement]:
+    """The required elements (rules.yaml `required`) of the org unit's form for the period
+    that hold no value yet, in the form's order."""
+    form = form_for(orgunit, period)
+    if form is None:
+        return []
+    required = rules.load().required_for(form.code)
+    present = set(
+        DataValue.objects.filter(orgunit=orgunit, period=period).values_list(
+            "element__code", flat=True
+        )
+    )
+    return [e for e in form.elements() if e.code in required and e.code not in present]
 
 
 def _decide(submission: Submission, user: User | None) -> Submission:
@@ -690,6 +711,15 @@ def _decide(submission: Submission, user: User | None) -> Submission:
     return current
 
 
+def _check_separate_duties(submission: Submission, user: User | None) -> None:
+    """The person who submitted a form does not approve it (XINGLIN_SEPARATE_DUTIES, on by
+    default; issue 18.5). The system (user None) is no person."""
+    if not settings.SEPARATE_DUTIES or user is None:
+        return
+    if submission.submitted_by_id == user.pk:
+        raise WorkflowError(_("you submitted this form: someone else approves it"))
+
+
 def _record_decision(submission: Submission, user: User | None, action: str) -> None:
     record_event(
         EventKind.APPROVAL,
@@ -703,6 +733,7 @@ def _record_decision(submission: Submission, user: User | None, action: str) -> 
 def approve_submission(submission: Submission, *, user: User | None) -> Submission:
     """Approve: the form's values are locked until the submission is un-approved."""
     submission = _decide(submission, user)
+    _check_separate_duties(submission, user)
     submission.status, submission.comment = SubmissionStatus.APPROVED, ""
     _step(submission, "approve", user)
     _record_decision(submission, user, "approve")

@@ -5,6 +5,7 @@ descent parser (numbers, element codes, + - * and parentheses, one comparison), 
 from __future__ import annotations
 
 import calendar
+import fnmatch
 import math
 import operator
 import re
@@ -179,6 +180,16 @@ class RuleBook:
     jump_types: tuple[str, ...]
     rules: tuple[Rule, ...]
     deadlines: dict
+    required: dict  # form code pattern (fnmatch) -> element codes
+
+    def required_for(self, form_code: str) -> set[str]:
+        """The element codes a form must hold before it is submitted."""
+        return {
+            code
+            for pattern, codes in self.required.items()
+            if fnmatch.fnmatchcase(form_code, pattern)
+            for code in codes
+        }
 
 
 @cache
@@ -202,6 +213,7 @@ def load(path: Path = RULES_FILE) -> RuleBook:
         jump_types=tuple(data["jump"]["types"]),
         rules=rules,
         deadlines=data["deadlines"],
+        required=(data.get("required") or {}).get("forms") or {},
     )
 
 

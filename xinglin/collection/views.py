@@ -182,13 +182,19 @@ def workflow(request, code, period, step):
             seen = request.POST.get("version", "")
             if seen.isdigit():
                 submission.data_version = int(seen)
-            _decide(step, submission, request.user, text)
+            _decide(step, submission, request.user, text, bool(request.POST.get("confirmed")))
     except actions.WorkflowError as error:
         messages.error(request, str(error))
     return redirect("collection:entry", unit.code, period)
 
 
-def _decide(step: str, submission: Submission, user, text: str) -> None:
+# Steps that lock or unlock a form's values are confirmed by a ticked box (issue 18.5).
+_CONFIRMED_STEPS = ("approve", "unapprove")
+
+
+def _decide(step: str, submission: Submission, user, text: str, confirmed: bool) -> None:
+    if step in _CONFIRMED_STEPS and not confirmed:
+        raise actions.WorkflowError(_("tick the box to confirm first"))
     steps = {
         "approve": lambda: actions.approve_submission(submission, user=user),
         "return": lambda: actions.return_submission(submission, user=user, comment=text),
