@@ -157,8 +157,9 @@ def save_value(request, code, period, element):
         raise Http404(element)
     typed = request.POST.get(element, "")
     confirmed = [element] if request.POST.get("confirm") else []
+    # One field saved as the user left it: cleared means delete its value.
     outcome = actions.save_form_values(
-        unit, period, {element: typed}, user=request.user, confirmed=confirmed
+        unit, period, {element: typed}, user=request.user, confirmed=confirmed, clear_empty=True
     )[element]
     context = {"f": _field(item, None, outcome), "unit": unit, "period": period, "can_report": True}
     return render(request, "collection/_field.html", context)
