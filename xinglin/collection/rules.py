@@ -21,6 +21,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from xinglin.lib import periods
+from xinglin.lib.sheets import Percent
 
 RULES_FILE = Path(__file__).parent / "rules.yaml"
 _TOKEN = re.compile(r"\s*(?:(\d+(?:\.\d+)?)|([A-Za-z_][A-Za-z0-9_]*)|(<=|>=|==|!=|<|>|[-+*()]))")
@@ -227,6 +228,8 @@ def to_stored(value_type: str, raw: object, *, entry: bool = False) -> float:
     typed where percentages show as 0–100 (forms, the Excel template). Raises ValueProblem."""
     spec = load().values[value_type]
     number = _boolean(raw) if value_type == "boolean" else _number(raw)
+    if isinstance(raw, Percent):  # a percent-formatted cell holds the fraction itself
+        entry = False
     if value_type == "percent" and entry:
         number = number / spec.get("entry_scale", 1)
     number = float(exact(spec, np.array([number]))[0])

@@ -24,6 +24,7 @@ from __future__ import annotations
 from xml.etree.ElementTree import iterparse
 
 from openpyxl.reader.excel import ExcelReader
+from openpyxl.styles.numbers import BUILTIN_FORMATS_MAX_SIZE, builtin_format_code
 from openpyxl.utils import column_index_from_string
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from openpyxl.worksheet._reader import WorkSheetParser, _cast_number
@@ -38,6 +39,45 @@ TEXT = f"{{{SHEET_MAIN_NS}}}t"
 DIMENSION = f"{{{SHEET_MAIN_NS}}}dimension"
 SHEET_DATA = f"{{{SHEET_MAIN_NS}}}sheetData"
 DIGITS = "0123456789"
+
+
+class Percent(float):
+    """A number from a cell with a percent number format: the fraction Excel stores (a cell
+    showing 35% holds 0.35). Equal to that float; its type says it was shown as a percent."""
+
+
+def percent_styles(book) -> frozenset[int]:
+    """The indexes of the workbook's cell styles whose number format shows a percent."""
+    found = set()
+    for index, style in enumerate(getattr(book, "_cell_styles", ())):
+        number = style.numFmtId
+        if number < BUILTIN_FORMATS_MAX_SIZE:
+            code = builtin_format_code(number) or ""
+        else:
+            custom = book._number_formats
+            code = (
+                custom[number - BUILTIN_FORMATS_MAX_SIZE]
+                if number - BUILTIN_FORMATS_MAX_SIZE < len(custom)
+                else ""
+            )
+        if _shows_percent(code):
+            found.add(index)
+    return frozenset(found)
+
+
+def _shows_percent(code: str) -> bool:
+    """A `%` in a number format outside quoted text and not escaped."""
+    plain, quoted, escaped = [], False, False
+    for char in code:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == '"':
+            quoted = not quoted
+        elif not quoted:
+            plain.append(char)
+    return "%" in plain
 
 
 def load(path):
@@ -80,6 +120,7 @@ def rows(sheet) -> list:
     book = sheet.parent
     strings = sheet._shared_strings
     dates = book._date_formats
+    percents = percent_styles(book)
     max_col, max_row = sheet.max_column, sheet.max_row
     empty_row = (None,) * max_col if max_col is not None else []
     # openpyxl's parser for the cells decoded here only in their plain form
@@ -110,7 +151,7 @@ def rows(sheet) -> list:
                     at = columns.get(letters) or _column(letters, columns)
                 else:
                     at = column + 1
-                value = _plain(cell, strings, dates) if at else _OTHER
+                value = _plain(cell, strings, dates, percents) if at else _OTHER
                 if value is _OTHER:
                     other.row_counter, other.col_counter = row_number, column
                     parsed = other.parse_cell(cell)
@@ -135,7 +176,7 @@ def rows(sheet) -> list:
 _OTHER = object()
 
 
-def _plain(cell, strings, dates):
+def _plain(cell, strings, dates, percents=frozenset()):
     """A number, shared string or plain inline string's value; _OTHER for anything else."""
     if cell.tag != CELL:
         return _OTHER
@@ -161,6 +202,8 @@ def _plain(cell, strings, dates):
     if kind == "n":
         if dates and int(cell.get("s") or 0) in dates:
             return _OTHER  # a date or time: openpyxl converts it
+        if percents and int(cell.get("s") or 0) in percents:
+            return Percent(_cast_number(text))
         return _cast_number(text)
     if kind == "s":
         return strings[int(text)]

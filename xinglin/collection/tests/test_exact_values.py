@@ -72,7 +72,8 @@ def test_a_re_uploaded_unchanged_template_changes_nothing(tmp_path, run_import):
     path = tmp_path / "template.xlsx"
     build_template(form, unit, "2024", rows, values).save(path)
     sheet = load_workbook(path).active
-    assert 17.6 in [c.value for c in sheet[5]]  # the percent shown as people type it
+    share = [c for c in sheet[5] if c.value == 0.176]  # shown as 17.6% (a percent format)
+    assert len(share) == 1 and "%" in share[0].number_format
     before, audit = _stored(), AuditEntry.objects.count()
     code, out, err = run_import(path)
     assert code == 0, err

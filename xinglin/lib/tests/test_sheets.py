@@ -18,6 +18,8 @@ def _typed(rows):
     def plain(value):
         if isinstance(value, ArrayFormula):  # compared by identity otherwise
             return ("ArrayFormula", value.ref, value.text)
+        if isinstance(value, sheets.Percent):  # a float that says it was shown as a percent
+            return ("float", value)
         return (type(value).__name__, value)
 
     return [[plain(v) for v in row] for row in rows]
@@ -140,3 +142,21 @@ def test_hand_written_sheets_read_as_openpyxl_reads_them(tmp_path, sheet_data):
     xml = f"<worksheet {NS}>{dimension}<sheetData>{sheet_data}</sheetData></worksheet>"
     _rewrite(tmp_path / "base.xlsx", tmp_path / "hand.xlsx", xml.encode())
     _same(tmp_path / "hand.xlsx")
+
+
+def test_a_percent_formatted_number_reads_as_a_percent(tmp_path):
+    """Issue 18.4: Excel keeps a typed 35% as 0.35 with a percent format; the reader says so
+    (any format showing a % outside quotes), and only for those cells."""
+    book = Workbook()
+    sheet = book.active
+    sheet.append([0.35, 0.35, 0.35, 0.35])
+    sheet["A1"].number_format = "0%"
+    sheet["B1"].number_format = "0.0#%"
+    sheet["C1"].number_format = '0.0" %"'  # a quoted %: not a percent
+    path = tmp_path / "percent.xlsx"
+    book.save(path)
+    loaded = sheets.load(path)
+    (row,) = sheets.rows(loaded.worksheets[0])
+    loaded.close()
+    assert row == (0.35, 0.35, 0.35, 0.35)
+    assert [isinstance(v, sheets.Percent) for v in row] == [True, True, False, False]
