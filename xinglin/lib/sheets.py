@@ -116,13 +116,16 @@ class _Reader(ExcelReader):
 
 
 def rows(sheet) -> list:
-    """`list(sheet.iter_rows(values_only=True))` of a read-only worksheet."""
+    """The rows of a read-only worksheet, as `sheet.iter_rows(values_only=True)` gives them
+    for a sheet without a declared size: each row as wide as its last cell, rows the file
+    leaves out as (). The sheet's declared `<dimension>` is ignored (issue 18.10): a 50 KB
+    workbook declaring A1:XFD1048576 had each of its rows padded to 16,384 cells (1.4 GB)."""
     book = sheet.parent
     strings = sheet._shared_strings
     dates = book._date_formats
     percents = percent_styles(book)
-    max_col, max_row = sheet.max_column, sheet.max_row
-    empty_row = (None,) * max_col if max_col is not None else []
+    max_col = max_row = None  # never the declared size
+    empty_row = ()
     # openpyxl's parser for the cells decoded here only in their plain form
     other = WorkSheetParser(
         None,
@@ -235,7 +238,7 @@ def _row_number(text: str) -> int:
 def _padded(cells: list[tuple[int, object]], max_col: int | None) -> tuple:
     if not cells and not max_col:
         return ()
-    width = max_col or cells[-1][0]
+    width = max_col or max(column for column, _value in cells)  # cells may come out of order
     row = [None] * width
     for column, value in cells:
         if 1 <= column <= width:
