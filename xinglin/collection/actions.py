@@ -6,6 +6,7 @@ change; a value's creation is kept in its own row until it first changes: see
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -718,6 +719,20 @@ def import_file(
     if progress:
         progress(result.values, result.values)
     return result
+
+
+def remove_old_import_reports(directory: Path, days: int, now: float | None = None) -> int:
+    """Remove the files in `directory` (error reports of web imports, and any upload a crash
+    left behind) older than `days` (XINGLIN_IMPORT_REPORT_DAYS); returns how many."""
+    if not directory.is_dir():
+        return 0
+    limit = (now if now is not None else time.time()) - days * 86400
+    removed = 0
+    for path in directory.iterdir():
+        if path.is_file() and path.stat().st_mtime < limit:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 # ----------------------------------------------------------------------------- web entry

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from xinglin.collection import actions, audit, completeness, exports, rules
+from xinglin.collection.batch import Location, Problem
 from xinglin.collection.forms import Form, form_for, forms_for, get_form
 from xinglin.collection.importers import workbook
 from xinglin.collection.models import ConfirmedWarning, DataValue, Submission
@@ -284,26 +285,47 @@ def import_page(request):
     if request.method == "POST" and request.FILES.get("file"):
         upload = request.FILES["file"]
         REPORT_DIR.mkdir(parents=True, exist_ok=True)
+        actions.remove_old_import_reports(REPORT_DIR, settings.IMPORT_REPORT_DAYS)
         token = secrets.token_hex(8)
         suffix = Path(upload.name).suffix.lower()[:6]
         path = REPORT_DIR / f"{token}-upload{suffix}"
-        with open(path, "wb") as handle:
-            for chunk in upload.chunks():
-                handle.write(chunk)
         report = REPORT_DIR / f"{token}-report{'.xlsx' if suffix == '.xlsx' else '.csv'}"
-        result = actions.import_file(
-            path,
-            user=request.user,
-            dry_run=bool(request.POST.get("dry_run")),
-            confirm_warnings=bool(request.POST.get("confirm_warnings")),
-            report=report,
-        )
-        path.unlink(missing_ok=True)
+        try:  # the upload never outlives its import, whatever happens
+            if not _save_bounded(upload, path, settings.UPLOAD_MAX_MB * 1024 * 1024):
+                message = _("the file is larger than %(mb)d MB: split it") % {
+                    "mb": settings.UPLOAD_MAX_MB
+                }
+                result = actions.ImportResult(problems=[Problem(Location(0, "file"), message)])
+            else:
+                result = actions.import_file(
+                    path,
+                    user=request.user,
+                    dry_run=bool(request.POST.get("dry_run")),
+                    confirm_warnings=bool(request.POST.get("confirm_warnings")),
+                    report=report,
+                )
+        finally:
+            path.unlink(missing_ok=True)
         if result.report:
             request.session.setdefault("import_reports", []).append(result.report.name)
             request.session.modified = True
         context.update(result=result, name=upload.name, dry_run=bool(request.POST.get("dry_run")))
     return render(request, "collection/import.html", context)
+
+
+def _save_bounded(upload, path: Path, limit: int) -> bool:
+    """Write the upload to `path` chunk by chunk; False (and nothing kept) past `limit` bytes."""
+    written = 0
+    with open(path, "wb") as handle:
+        for chunk in upload.chunks():
+            written += len(chunk)
+            if written > limit:
+                break
+            handle.write(chunk)
+    if written > limit:
+        path.unlink(missing_ok=True)
+        return False
+    return True
 
 
 @login_required

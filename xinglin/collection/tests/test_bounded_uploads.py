@@ -55,3 +55,40 @@ def test_a_whole_grid_workbook_is_read_in_bounded_memory(tmp_path):
     assert parsed.count == ROWS and not parsed.problems
     # padded to 16,384 columns the rows alone would be 10,000 × 16,384 × 8 bytes = 1.3 GB
     assert peak < 64 * 1024 * 1024, f"peak {peak / 2**20:.0f} MB"
+
+
+def test_an_upload_over_the_limit_is_refused_and_nothing_is_kept(
+    client_for, carol, catalogue, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from xinglin.collection import views
+    from xinglin.collection.models import DataValue
+
+    settings.UPLOAD_MAX_MB = 1
+    views.REPORT_DIR.mkdir(parents=True, exist_ok=True)
+    before = set(views.REPORT_DIR.iterdir())
+    line = f"{HMC},202401,total_visits,1\n".encode()
+    body = b"orgunit,period,element,value\n" + line * (1024 * 1024 // len(line) + 10)
+    page = client_for(carol).post(
+        "/collection/import/", {"file": SimpleUploadedFile("big.csv", body, "text/csv")}
+    )
+    assert page.status_code == 200
+    assert "1 MB" in page.content.decode()
+    assert set(views.REPORT_DIR.iterdir()) == before  # no upload, no report left behind
+    assert not DataValue.objects.exists()
+
+
+def test_old_import_reports_are_removed(tmp_path):
+    import os
+    import time
+
+    from xinglin.collection.actions import remove_old_import_reports
+
+    old, new = tmp_path / "a-report.csv", tmp_path / "b-report.csv"
+    old.write_text("x")
+    new.write_text("y")
+    week = 7 * 86400
+    os.utime(old, (time.time() - week - 60, time.time() - week - 60))
+    assert remove_old_import_reports(tmp_path, 7) == 1
+    assert not old.exists() and new.exists()
