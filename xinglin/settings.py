@@ -203,3 +203,10 @@ def _env_positive_int(name: str, default: int) -> int:
 # Care records (assessments, guidance visits, HIS visits, rehabilitation, referrals) older than
 # this many years are deleted by `xinglin care purge` (PIPL art. 19: kept no longer than needed).
 CARE_RETENTION_YEARS = _env_positive_int("XINGLIN_CARE_RETENTION_YEARS", 10)
+# The person who submitted a form cannot approve it (issue 18.5); off only for a one-person
+# deployment.
+SEPARATE_DUTIES = _env_bool("XINGLIN_SEPARATE_DUTIES", True)
+# Data uploads on the import page (issue 18.10): larger files are refused (nothing kept), and the
+# error reports of refused imports are removed after this many days.
+UPLOAD_MAX_MB = _env_positive_int("XINGLIN_UPLOAD_MAX_MB", 50)
+IMPORT_REPORT_DAYS = _env_positive_int("XINGLIN_IMPORT_REPORT_DAYS", 7)

@@ -58,6 +58,7 @@ class WriteResult:
     problems: list[Problem] = field(default_factory=list)
     is_stored: bool = True  # accepted (on a dry run: would be stored)
     dry_run: bool = False
+    deleted: int = 0
 
 
 def write_values(
@@ -77,6 +78,7 @@ def write_values(
         result.problems,
         is_stored=not refused,
         dry_run=dry_run,
+        deleted=result.deleted,
     )
 
 

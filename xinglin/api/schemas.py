@@ -149,6 +149,7 @@ class WriteOut(Schema):
     added: int
     changed: int
     unchanged: int
+    deleted: int = Field(0, description="Values removed (importStrategy=DELETE, deleted: true)")
     warnings: list[Problem]
     dryRun: bool = Field(False, description="Checked only: nothing was written")
 

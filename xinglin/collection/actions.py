@@ -6,6 +6,7 @@ change; a value's creation is kept in its own row until it first changes: see
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
@@ -20,7 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from xinglin.collection import importers, validation
+from xinglin.collection import importers, rules, validation
 from xinglin.collection.batch import Batch, Candidate, Checked, Location, Problem, ValueColumns
 from xinglin.collection.forms import form_for
 from xinglin.collection.models import (
@@ -75,6 +77,7 @@ def _store_values(
         user_id = user.pk if user else None
         writes = _Writes(element_ids, orgunit_ids, periods, numbers, user_id, channel, now)
         written = is_new | is_changed
+        recreated = _recreated(element_ids, orgunit_ids, periods, is_new)
         if written.sum() > generation.BULK_ROWS:
             with generation.bulk_write(_GENERATION_TABLES):
                 writes.staged(is_new, is_changed, pks, old)
@@ -85,6 +88,7 @@ def _store_values(
             writes.update_values(is_changed, pks)
             writes.insert_audit(is_changed, old)
             _bump_submissions(orgunit_ids[written], periods, written)
+        _record_recreations(recreated)
     result.added, result.changed = int(is_new.sum()), int(is_changed.sum())
     result.unchanged = len(numbers) - result.added - result.changed
     return result
@@ -359,20 +363,52 @@ class _Writes:
         return np.lexsort((self.periods.index, self.elements, self.units))  # codes are sorted
 
 
-def _record_creations(where: str, params: list) -> None:
+def _recreated(element_ids, orgunit_ids, periods: _Periods, is_new) -> list[tuple]:
+    """The new values' keys (element, org unit, period) that held a value once, deleted since:
+    their history has entries, so their creation is written as one at once (a value's own row
+    holds its creation only while the key has no entries; decision 0004)."""
+    new_units = np.unique(orgunit_ids[is_new]).tolist()
+    if not new_units:
+        return []
+    deleted = set(
+        AuditEntry.objects.filter(note=DELETED_NOTE, orgunit_id__in=new_units).values_list(
+            "element_id", "orgunit_id", "period"
+        )
+    )
+    if not deleted:
+        return []
+    rows = np.flatnonzero(is_new & np.isin(orgunit_ids, [k[1] for k in deleted]))
+    codes = periods.codes[periods.index[rows]]
+    keys = zip(element_ids[rows].tolist(), orgunit_ids[rows].tolist(), codes.tolist(), strict=True)
+    return [key for key in keys if key in deleted]
+
+
+def _record_recreations(keys: list[tuple]) -> None:
+    for element_id, orgunit_id, period in keys:
+        _record_creations(
+            "d.element_id = %s AND d.orgunit_id = %s AND d.period = %s",
+            [element_id, orgunit_id, period],
+            always=True,
+        )
+
+
+def _record_creations(where: str, params: list, *, always: bool = False) -> None:
     """Write, for the data values `d` that `where` selects and that have no audit entry yet,
     the entry of their creation from their own rows (the value, who stored it, when, how).
     Called just before those values change."""
     value_table = connection.ops.quote_name(DataValue._meta.db_table)
     audit_table = connection.ops.quote_name(AuditEntry._meta.db_table)
+    unaudited = (
+        f" AND NOT EXISTS (SELECT 1 FROM {audit_table} AS a WHERE a.orgunit_id = d.orgunit_id"
+        " AND a.element_id = d.element_id AND a.period = d.period)"
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {audit_table} (element_id, orgunit_id, period, old_value, new_value,"
             f" user_id, channel, at, note) SELECT d.element_id, d.orgunit_id, d.period, NULL,"
             f" d.value, d.stored_by_id, d.channel, d.updated_at, '' FROM {value_table} AS d"
-            f" WHERE {where} AND NOT EXISTS (SELECT 1 FROM {audit_table} AS a"
-            " WHERE a.orgunit_id = d.orgunit_id AND a.element_id = d.element_id"
-            " AND a.period = d.period) ORDER BY d.orgunit_id, d.element_id, d.period",
+            f" WHERE {where}{'' if always else unaudited}"
+            " ORDER BY d.orgunit_id, d.element_id, d.period",
             params,
         )
 
@@ -419,6 +455,7 @@ class WriteResult:
     added: int = 0
     changed: int = 0
     unchanged: int = 0
+    deleted: int = 0
     problems: list[Problem] = field(default_factory=list)
     stored: set[Key] = field(default_factory=set)
     written: bool = False
@@ -481,38 +518,110 @@ def write(
     All or nothing by default: any error, or a warning not confirmed (`confirm` False),
     writes nothing. `partial` (a form): each value without an error is stored, except those
     with a warning whose key is not in `confirm` (a collection of keys, or True for all).
-    `dry_run` runs everything and writes nothing."""
+    `dry_run` runs everything and writes nothing. A candidate with `delete` removes the
+    stored value (audited; refused on a locked form; nothing to remove is unchanged)."""
+    deletions = [] if isinstance(candidates, Batch) else [c for c in candidates if c.delete]
+    if deletions:
+        candidates = [c for c in candidates if not c.delete]
     batch = candidates if isinstance(candidates, Batch) else Batch.from_candidates(candidates)
     result = WriteResult()
     with transaction.atomic():
-        _lock_writers(_orgunit_ids(batch))
+        _lock_writers(_orgunit_ids(batch, deletions))
+        doomed, refused = _check_deletions(deletions, user)
         checked = validation.check(batch, user=user, confirmed=bool(confirm) or partial)
-        result.problems, result.unchanged = checked.problems, checked.unchanged
+        result.problems, result.unchanged = refused + checked.problems, checked.unchanged
+        result.unchanged += len(deletions) - len(refused) - len(doomed)
         if partial:
             _drop_unconfirmed(checked, confirm)
-        elif checked.errors or (checked.warnings and not confirm):
+        elif refused or checked.errors or (checked.warnings and not confirm):
             return result
         values = checked.for_storing()
         if dry_run:
             result.changed = checked.replacing
             result.added = len(values) - checked.replacing
+            result.deleted = len(doomed)
             return result
         stored = _store_values(values, user=user, channel=channel)
         if checked.warnings:
             _record_warnings(checked, user, channel)
+        result.deleted = _delete_values(doomed, user=user, channel=channel)
     result.added, result.changed = stored.added, stored.changed
     result.unchanged += stored.unchanged
     result.written = True
-    if partial:  # a form's few values: the keys stored, for its fields
+    if partial:  # a form's few values: the keys stored (or removed), for its fields
         result.stored = {(o.code, p, e.code) for e, o, p, _v in checked.values}
+        result.stored |= {(v.orgunit.code, v.period, v.element.code) for v in doomed}
     return result
 
 
-def _orgunit_ids(batch: Batch) -> np.ndarray:
-    """The ids of the batch's org units (unknown codes left out), for the writer locks."""
+# The note of the audit entry of a deleted value (its new value is none).
+DELETED_NOTE = "deleted"
+
+
+def _check_deletions(
+    deletions: list[Candidate], user: User | None
+) -> tuple[list[DataValue], list[Problem]]:
+    """(the stored values to remove, the problems): codes known, the org unit within the
+    user's `report` scope, its form not approved. A deletion of no stored value removes
+    nothing (and is no problem)."""
+    if not deletions:
+        return [], []
+    elements = {
+        e.code: e for e in DataElement.objects.filter(code__in={c.element for c in deletions})
+    }
+    units = {u.code: u for u in OrgUnit.objects.filter(code__in={c.orgunit for c in deletions})}
+    problems, keys = [], []
+    for c in deletions:
+        element, unit = elements.get(c.element), units.get(c.orgunit)
+        if element is None:
+            message = _("unknown data element “%(code)s”") % {"code": c.element}
+        elif unit is None:
+            message = _("unknown org unit “%(code)s”") % {"code": c.orgunit}
+        elif user is not None and not access.can(user, "report", unit):
+            message = _("%(code)s is outside your reporting scope") % {"code": unit.code}
+        elif is_locked(unit, c.period):
+            message = validation._locked_message()
+        else:
+            keys.append((element.pk, unit.pk, c.period))
+            continue
+        problems.append(Problem(c.location, message, key=(c.orgunit, c.period, c.element)))
+    found = []
+    for element_id, unit_id, period in set(keys):
+        value = DataValue.objects.filter(element_id=element_id, orgunit_id=unit_id, period=period)
+        found += value.select_related("element", "orgunit")
+    return found, problems
+
+
+def _delete_values(values: list[DataValue], *, user: User | None, channel: str) -> int:
+    """Remove the values, each audited: its creation first if not yet written (decision
+    0004), then an entry from the stored value to none, noted `deleted`."""
+    if not values:
+        return 0
+    ids = [v.pk for v in values]
+    for start in range(0, len(ids), _IDS_PER_STATEMENT):
+        chunk = ids[start : start + _IDS_PER_STATEMENT]
+        _record_creations(f"d.id IN ({', '.join(['%s'] * len(chunk))})", chunk)
+    AuditEntry.objects.bulk_create(
+        AuditEntry(
+            element_id=v.element_id, orgunit_id=v.orgunit_id, period=v.period,
+            old_value=v.value, new_value=None, user=user, channel=channel, note=DELETED_NOTE,
+        )
+        for v in values
+    )  # fmt: skip
+    DataValue.objects.filter(pk__in=ids).delete()
+    for value in values:
+        Submission.objects.filter(orgunit_id=value.orgunit_id, period=value.period).update(
+            data_version=F("data_version") + 1
+        )
+    return len(values)
+
+
+def _orgunit_ids(batch: Batch, deletions: list[Candidate]) -> np.ndarray:
+    """The ids of the org units written (unknown codes left out), for the writer locks."""
     if connection.vendor != "postgresql":  # SQLite: the transaction itself is the lock
         return np.zeros(0, dtype=np.int64)
     codes = pc.unique(pa.chunked_array([batch.orgunit]).combine_chunks()).to_pylist()
+    codes += [c.orgunit for c in deletions]
     ids = OrgUnit.objects.filter(code__in=codes).values_list("pk", flat=True)
     return np.array(list(ids), dtype=np.int64)
 
@@ -531,6 +640,10 @@ def _drop_unconfirmed(checked: Checked, confirm: bool | Collection[Key]) -> None
 
 
 # ----------------------------------------------------------------------------- imports
+STRATEGY_DELETE = "delete"  # `xinglin import --strategy delete`: remove the file's values
+STRATEGIES = ("create_and_update", STRATEGY_DELETE)
+
+
 @dataclass
 class ImportResult:
     format: str = ""
@@ -542,6 +655,7 @@ class ImportResult:
     problems: list[Problem] = field(default_factory=list)
     report: Path | None = None
     written: bool = False
+    deleted: int = 0
 
     @property
     def errors(self) -> list[Problem]:
@@ -560,6 +674,7 @@ def import_file(
     confirm_warnings: bool = False,
     report: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+    strategy: str = "create_and_update",
 ) -> ImportResult:
     """Import a workbook, long CSV or dataValueSets JSON, all or nothing, through `write`.
     `user` None runs as the system (no scope check; the command line); a user is held to
@@ -577,8 +692,14 @@ def import_file(
         progress(result.values // 10, result.values)  # read; checking and writing follow
     if parsed.problems:  # unreadable rows: the rest is checked for the report, never written
         dry_run = True
+    values = parsed.values()
+    if strategy == STRATEGY_DELETE:  # every value of the file names a value to remove
+        batch = values if isinstance(values, Batch) else None
+        values = [batch.candidate(i) for i in range(len(batch))] if batch is not None else values
+        for candidate in values:
+            candidate.delete = True
     written = write(
-        parsed.values(),
+        values,
         user=user,
         channel=Channel.IMPORT,
         confirm=confirm_warnings,
@@ -594,10 +715,24 @@ def import_file(
         written.changed,
         written.unchanged,
     )
-    result.written = written.written
+    result.deleted, result.written = written.deleted, written.written
     if progress:
         progress(result.values, result.values)
     return result
+
+
+def remove_old_import_reports(directory: Path, days: int, now: float | None = None) -> int:
+    """Remove the files in `directory` (error reports of web imports, and any upload a crash
+    left behind) older than `days` (XINGLIN_IMPORT_REPORT_DAYS); returns how many."""
+    if not directory.is_dir():
+        return 0
+    limit = (now if now is not None else time.time()) - days * 86400
+    removed = 0
+    for path in directory.iterdir():
+        if path.is_file() and path.stat().st_mtime < limit:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 # ----------------------------------------------------------------------------- web entry
@@ -617,20 +752,25 @@ def save_form_values(
     *,
     user: User,
     confirmed: Iterable[str] = (),
+    clear_empty: bool = False,
 ) -> dict[str, FieldOutcome]:
     """Save what was typed on a form ({element code: text}; percent as 0–100). Each value that
     passes is saved; one with an error is not, and its text comes back for the form to show.
     A value with a warning is saved only when its code is in `confirmed` (then recorded).
-    An empty text clears nothing (values are never deleted from a form)."""
+    An empty text clears nothing, unless `clear_empty` (one field saved as the user cleared
+    it): then its stored value is deleted (audited; refused on a locked form)."""
     if not access.can(user, "report", orgunit):
         raise PermissionDenied(orgunit.code)
     elements = {e.code: e for e in DataElement.objects.filter(code__in=typed)}
     outcomes = {code: FieldOutcome(elements[code], text) for code, text in typed.items()}
     candidates = [
-        Candidate(orgunit.code, period, code, text.strip(), Location(0, code), entry=True)
+        Candidate(
+            orgunit.code, period, code, text.strip(), Location(0, code), entry=True,
+            delete=not text.strip(),
+        )
         for code, text in typed.items()
-        if text.strip()
-    ]
+        if text.strip() or clear_empty
+    ]  # fmt: skip
     keys = {(orgunit.code, period, code) for code in confirmed}
     result = write(candidates, user=user, channel=Channel.WEB, confirm=keys, partial=True)
     for problem in result.problems:
@@ -665,10 +805,30 @@ def submit_form(orgunit: OrgUnit, period: str, *, user: User | None) -> Submissi
         raise WorkflowError(
             _("this form is already %(status)s") % {"status": submission.get_status_display()}
         )
+    if missing := missing_required(orgunit, period):
+        raise WorkflowError(
+            _("fill in the required values first: %(names)s")
+            % {"names": "、".join(e.name for e in missing)}
+        )
     submission.status = SubmissionStatus.SUBMITTED
     submission.submitted_at, submission.submitted_by = timezone.now(), user
     _step(submission, "submit", user)
     return submission
+
+
+def missing_required(orgunit: OrgUnit, period: str) -> list[DataElement]:
+    """The required elements (rules.yaml `required`) of the org unit's form for the period
+    that hold no value yet, in the form's order."""
+    form = form_for(orgunit, period)
+    if form is None:
+        return []
+    required = rules.load().required_for(form.code)
+    present = set(
+        DataValue.objects.filter(orgunit=orgunit, period=period).values_list(
+            "element__code", flat=True
+        )
+    )
+    return [e for e in form.elements() if e.code in required and e.code not in present]
 
 
 def _decide(submission: Submission, user: User | None) -> Submission:
@@ -690,6 +850,15 @@ def _decide(submission: Submission, user: User | None) -> Submission:
     return current
 
 
+def _check_separate_duties(submission: Submission, user: User | None) -> None:
+    """The person who submitted a form does not approve it (XINGLIN_SEPARATE_DUTIES, on by
+    default; issue 18.5). The system (user None) is no person."""
+    if not settings.SEPARATE_DUTIES or user is None:
+        return
+    if submission.submitted_by_id == user.pk:
+        raise WorkflowError(_("you submitted this form: someone else approves it"))
+
+
 def _record_decision(submission: Submission, user: User | None, action: str) -> None:
     record_event(
         EventKind.APPROVAL,
@@ -703,6 +872,7 @@ def _record_decision(submission: Submission, user: User | None, action: str) -> 
 def approve_submission(submission: Submission, *, user: User | None) -> Submission:
     """Approve: the form's values are locked until the submission is un-approved."""
     submission = _decide(submission, user)
+    _check_separate_duties(submission, user)
     submission.status, submission.comment = SubmissionStatus.APPROVED, ""
     _step(submission, "approve", user)
     _record_decision(submission, user, "approve")

@@ -34,6 +34,7 @@ class Candidate:
     raw: object
     location: Location = Location()
     entry: bool = False  # typed where percentages show as 0–100
+    delete: bool = False  # remove the stored value (its `raw` is ignored)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ descent parser (numbers, element codes, + - * and parentheses, one comparison), 
 from __future__ import annotations
 
 import calendar
+import fnmatch
 import math
 import operator
 import re
@@ -20,6 +21,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from xinglin.lib import periods
+from xinglin.lib.sheets import Percent
 
 RULES_FILE = Path(__file__).parent / "rules.yaml"
 _TOKEN = re.compile(r"\s*(?:(\d+(?:\.\d+)?)|([A-Za-z_][A-Za-z0-9_]*)|(<=|>=|==|!=|<|>|[-+*()]))")
@@ -179,6 +181,16 @@ class RuleBook:
     jump_types: tuple[str, ...]
     rules: tuple[Rule, ...]
     deadlines: dict
+    required: dict  # form code pattern (fnmatch) -> element codes
+
+    def required_for(self, form_code: str) -> set[str]:
+        """The element codes a form must hold before it is submitted."""
+        return {
+            code
+            for pattern, codes in self.required.items()
+            if fnmatch.fnmatchcase(form_code, pattern)
+            for code in codes
+        }
 
 
 @cache
@@ -202,6 +214,7 @@ def load(path: Path = RULES_FILE) -> RuleBook:
         jump_types=tuple(data["jump"]["types"]),
         rules=rules,
         deadlines=data["deadlines"],
+        required=(data.get("required") or {}).get("forms") or {},
     )
 
 
@@ -215,6 +228,8 @@ def to_stored(value_type: str, raw: object, *, entry: bool = False) -> float:
     typed where percentages show as 0–100 (forms, the Excel template). Raises ValueProblem."""
     spec = load().values[value_type]
     number = _boolean(raw) if value_type == "boolean" else _number(raw)
+    if isinstance(raw, Percent):  # a percent-formatted cell holds the fraction itself
+        entry = False
     if value_type == "percent" and entry:
         number = number / spec.get("entry_scale", 1)
     number = float(exact(spec, np.array([number]))[0])

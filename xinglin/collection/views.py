@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from xinglin.collection import actions, audit, completeness, exports, rules
+from xinglin.collection.batch import Location, Problem
 from xinglin.collection.forms import Form, form_for, forms_for, get_form
 from xinglin.collection.importers import workbook
 from xinglin.collection.models import ConfirmedWarning, DataValue, Submission
@@ -198,8 +199,9 @@ def save_value(request, code, period, element):
         raise Http404(element)
     typed = request.POST.get(element, "")
     confirmed = [element] if request.POST.get("confirm") else []
+    # One field saved as the user left it: cleared means delete its value.
     outcome = actions.save_form_values(
-        unit, period, {element: typed}, user=request.user, confirmed=confirmed
+        unit, period, {element: typed}, user=request.user, confirmed=confirmed, clear_empty=True
     )[element]
     context = {"f": _field(item, None, outcome), "unit": unit, "period": period, "can_report": True}
     return render(request, "collection/_field.html", context)
@@ -223,13 +225,19 @@ def workflow(request, code, period, step):
             seen = request.POST.get("version", "")
             if seen.isdigit():
                 submission.data_version = int(seen)
-            _decide(step, submission, request.user, text)
+            _decide(step, submission, request.user, text, bool(request.POST.get("confirmed")))
     except actions.WorkflowError as error:
         messages.error(request, str(error))
     return redirect("collection:entry", unit.code, period)
 
 
-def _decide(step: str, submission: Submission, user, text: str) -> None:
+# Steps that lock or unlock a form's values are confirmed by a ticked box (issue 18.5).
+_CONFIRMED_STEPS = ("approve", "unapprove")
+
+
+def _decide(step: str, submission: Submission, user, text: str, confirmed: bool) -> None:
+    if step in _CONFIRMED_STEPS and not confirmed:
+        raise actions.WorkflowError(_("tick the box to confirm first"))
     steps = {
         "approve": lambda: actions.approve_submission(submission, user=user),
         "return": lambda: actions.return_submission(submission, user=user, comment=text),
@@ -319,26 +327,47 @@ def import_page(request):
     if request.method == "POST" and request.FILES.get("file"):
         upload = request.FILES["file"]
         REPORT_DIR.mkdir(parents=True, exist_ok=True)
+        actions.remove_old_import_reports(REPORT_DIR, settings.IMPORT_REPORT_DAYS)
         token = secrets.token_hex(8)
         suffix = Path(upload.name).suffix.lower()[:6]
         path = REPORT_DIR / f"{token}-upload{suffix}"
-        with open(path, "wb") as handle:
-            for chunk in upload.chunks():
-                handle.write(chunk)
         report = REPORT_DIR / f"{token}-report{'.xlsx' if suffix == '.xlsx' else '.csv'}"
-        result = actions.import_file(
-            path,
-            user=request.user,
-            dry_run=bool(request.POST.get("dry_run")),
-            confirm_warnings=bool(request.POST.get("confirm_warnings")),
-            report=report,
-        )
-        path.unlink(missing_ok=True)
+        try:  # the upload never outlives its import, whatever happens
+            if not _save_bounded(upload, path, settings.UPLOAD_MAX_MB * 1024 * 1024):
+                message = _("the file is larger than %(mb)d MB: split it") % {
+                    "mb": settings.UPLOAD_MAX_MB
+                }
+                result = actions.ImportResult(problems=[Problem(Location(0, "file"), message)])
+            else:
+                result = actions.import_file(
+                    path,
+                    user=request.user,
+                    dry_run=bool(request.POST.get("dry_run")),
+                    confirm_warnings=bool(request.POST.get("confirm_warnings")),
+                    report=report,
+                )
+        finally:
+            path.unlink(missing_ok=True)
         if result.report:
             request.session.setdefault("import_reports", []).append(result.report.name)
             request.session.modified = True
         context.update(result=result, name=upload.name, dry_run=bool(request.POST.get("dry_run")))
     return render(request, "collection/import.html", context)
+
+
+def _save_bounded(upload, path: Path, limit: int) -> bool:
+    """Write the upload to `path` chunk by chunk; False (and nothing kept) past `limit` bytes."""
+    written = 0
+    with open(path, "wb") as handle:
+        for chunk in upload.chunks():
+            written += len(chunk)
+            if written > limit:
+                break
+            handle.write(chunk)
+    if written > limit:
+        path.unlink(missing_ok=True)
+        return False
+    return True
 
 
 @login_required

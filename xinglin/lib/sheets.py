@@ -24,6 +24,7 @@ from __future__ import annotations
 from xml.etree.ElementTree import iterparse
 
 from openpyxl.reader.excel import ExcelReader
+from openpyxl.styles.numbers import BUILTIN_FORMATS_MAX_SIZE, builtin_format_code
 from openpyxl.utils import column_index_from_string
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from openpyxl.worksheet._reader import WorkSheetParser, _cast_number
@@ -38,6 +39,45 @@ TEXT = f"{{{SHEET_MAIN_NS}}}t"
 DIMENSION = f"{{{SHEET_MAIN_NS}}}dimension"
 SHEET_DATA = f"{{{SHEET_MAIN_NS}}}sheetData"
 DIGITS = "0123456789"
+
+
+class Percent(float):
+    """A number from a cell with a percent number format: the fraction Excel stores (a cell
+    showing 35% holds 0.35). Equal to that float; its type says it was shown as a percent."""
+
+
+def percent_styles(book) -> frozenset[int]:
+    """The indexes of the workbook's cell styles whose number format shows a percent."""
+    found = set()
+    for index, style in enumerate(getattr(book, "_cell_styles", ())):
+        number = style.numFmtId
+        if number < BUILTIN_FORMATS_MAX_SIZE:
+            code = builtin_format_code(number) or ""
+        else:
+            custom = book._number_formats
+            code = (
+                custom[number - BUILTIN_FORMATS_MAX_SIZE]
+                if number - BUILTIN_FORMATS_MAX_SIZE < len(custom)
+                else ""
+            )
+        if _shows_percent(code):
+            found.add(index)
+    return frozenset(found)
+
+
+def _shows_percent(code: str) -> bool:
+    """A `%` in a number format outside quoted text and not escaped."""
+    plain, quoted, escaped = [], False, False
+    for char in code:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == '"':
+            quoted = not quoted
+        elif not quoted:
+            plain.append(char)
+    return "%" in plain
 
 
 def load(path):
@@ -76,12 +116,16 @@ class _Reader(ExcelReader):
 
 
 def rows(sheet) -> list:
-    """`list(sheet.iter_rows(values_only=True))` of a read-only worksheet."""
+    """The rows of a read-only worksheet, as `sheet.iter_rows(values_only=True)` gives them
+    for a sheet without a declared size: each row as wide as its last cell, rows the file
+    leaves out as (). The sheet's declared `<dimension>` is ignored (issue 18.10): a 50 KB
+    workbook declaring A1:XFD1048576 had each of its rows padded to 16,384 cells (1.4 GB)."""
     book = sheet.parent
     strings = sheet._shared_strings
     dates = book._date_formats
-    max_col, max_row = sheet.max_column, sheet.max_row
-    empty_row = (None,) * max_col if max_col is not None else []
+    percents = percent_styles(book)
+    max_col = max_row = None  # never the declared size
+    empty_row = ()
     # openpyxl's parser for the cells decoded here only in their plain form
     other = WorkSheetParser(
         None,
@@ -110,7 +154,7 @@ def rows(sheet) -> list:
                     at = columns.get(letters) or _column(letters, columns)
                 else:
                     at = column + 1
-                value = _plain(cell, strings, dates) if at else _OTHER
+                value = _plain(cell, strings, dates, percents) if at else _OTHER
                 if value is _OTHER:
                     other.row_counter, other.col_counter = row_number, column
                     parsed = other.parse_cell(cell)
@@ -135,7 +179,7 @@ def rows(sheet) -> list:
 _OTHER = object()
 
 
-def _plain(cell, strings, dates):
+def _plain(cell, strings, dates, percents=frozenset()):
     """A number, shared string or plain inline string's value; _OTHER for anything else."""
     if cell.tag != CELL:
         return _OTHER
@@ -161,6 +205,8 @@ def _plain(cell, strings, dates):
     if kind == "n":
         if dates and int(cell.get("s") or 0) in dates:
             return _OTHER  # a date or time: openpyxl converts it
+        if percents and int(cell.get("s") or 0) in percents:
+            return Percent(_cast_number(text))
         return _cast_number(text)
     if kind == "s":
         return strings[int(text)]
@@ -192,7 +238,7 @@ def _row_number(text: str) -> int:
 def _padded(cells: list[tuple[int, object]], max_col: int | None) -> tuple:
     if not cells and not max_col:
         return ()
-    width = max_col or cells[-1][0]
+    width = max_col or max(column for column, _value in cells)  # cells may come out of order
     row = [None] * width
     for column, value in cells:
         if 1 <= column <= width:

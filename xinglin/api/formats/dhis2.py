@@ -41,7 +41,7 @@ def parse(body: bytes, codes: CodeMap, **options) -> Parsed:
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "dataValueSets.json"
         path.write_bytes(body)
-        parsed = datavalueset.read(path)
+        parsed = datavalueset.read(path, delete=options.get("delete", False))
     for candidate in parsed.candidates:
         candidate.element = codes.element_in(candidate.element)
         candidate.orgunit = codes.orgunit_in(candidate.orgunit)

@@ -36,6 +36,11 @@ class ExportOptions(Schema):
 class ImportOptions(ExportOptions):
     confirm: bool = Field(False, description="Accept warnings")
     dryRun: bool = Field(False, description="Check everything and write nothing")
+    importStrategy: Literal["CREATE_AND_UPDATE", "DELETE"] = Field(
+        "CREATE_AND_UPDATE",
+        description="DELETE: remove the stored values the document names (as `deleted: true` "
+        "on each); audited; refused on an approved form",
+    )
 
 
 class AdxOptions(Schema):
@@ -135,7 +140,8 @@ def post_data_value_sets(request: HttpRequest, options: Query[ImportOptions]):
     if len(request.body) > MAX_BODY:
         return _problem("the request body is larger than 16 MB: split it")
     try:
-        parsed = dhis2.parse(request.body, _codes(options.idScheme))
+        deleting = options.importStrategy == "DELETE"
+        parsed = dhis2.parse(request.body, _codes(options.idScheme), delete=deleting)
     except UnreadableFile as error:
         return _problem(str(error))
     return _import(request, parsed, "dataValues", options)

@@ -100,5 +100,10 @@ def written(result: WriteResult, container: str) -> Status:
     ]
     if not result.is_stored:
         return Status(422, {"detail": problems})
-    counts = {"added": result.added, "changed": result.changed, "unchanged": result.unchanged}
+    counts = {
+        "added": result.added,
+        "changed": result.changed,
+        "unchanged": result.unchanged,
+        "deleted": result.deleted,
+    }
     return Status(200, {**counts, "warnings": problems, "dryRun": result.dry_run})

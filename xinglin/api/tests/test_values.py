@@ -91,6 +91,7 @@ def test_a_clerk_writes_their_own_values(client, carol, stored, bearer):
         "added": 2,
         "changed": 0,
         "unchanged": 1,
+        "deleted": 0,
         "warnings": [],
         "dryRun": False,
     }

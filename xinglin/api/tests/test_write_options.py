@@ -42,7 +42,7 @@ def test_a_dry_run_on_values_writes_nothing(client, carol, stored, bearer):
     response = _values(client, headers, body)
     assert response.status_code == 200, response.json()
     assert response.json() | {"warnings": []} == {
-        "added": 1, "changed": 1, "unchanged": 0, "warnings": [], "dryRun": True,
+        "added": 1, "changed": 1, "unchanged": 0, "deleted": 0, "warnings": [], "dryRun": True,
     }  # fmt: skip
     assert snapshot() == before and _export(client, headers) == exported
     body["dryRun"] = False

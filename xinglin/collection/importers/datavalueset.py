@@ -15,7 +15,9 @@ from xinglin.collection.importers import Parsed, UnreadableFile, _textreport
 from xinglin.collection.importers.csv_long import decode
 
 
-def read(path: Path) -> Parsed:
+def read(path: Path, *, delete: bool = False) -> Parsed:
+    """`delete`: every entry names a value to remove (DHIS2 importStrategy=DELETE), as
+    `deleted: true` on an entry does; such entries need no value."""
     text, encoding = decode(path.read_bytes())
     try:
         document = json.loads(text)
@@ -32,22 +34,27 @@ def read(path: Path) -> Parsed:
         return parsed
     defaults = {key: document.get(key) for key in ("period", "orgUnit", "attributeOptionCombo")}
     for number, entry in enumerate(entries, start=1):
-        candidate = _candidate(number, entry, defaults, parsed)
+        candidate = _candidate(number, entry, defaults, parsed, delete)
         if candidate is not None:
             parsed.candidates.append(candidate)
     return parsed
 
 
-def _candidate(number: int, entry: object, defaults: dict, parsed: Parsed) -> Candidate | None:
+def _candidate(
+    number: int, entry: object, defaults: dict, parsed: Parsed, delete: bool = False
+) -> Candidate | None:
     if not isinstance(entry, dict):
         parsed.problems.append(Problem(Location(number, ""), _("each data value is an object")))
         return None
+    deleted = delete or entry.get("deleted") in (True, "true")  # DHIS2: remove this value
     fields = {
         "dataElement": entry.get("dataElement"),
         "period": entry.get("period", defaults["period"]),
         "orgUnit": entry.get("orgUnit", defaults["orgUnit"]),
         "value": entry.get("value"),
     }
+    if deleted:  # no value needed
+        del fields["value"]
     missing = [name for name, value in fields.items() if value in (None, "")]
     for name in missing:
         parsed.problems.append(Problem(Location(number, name), _("missing")))
@@ -59,8 +66,9 @@ def _candidate(number: int, entry: object, defaults: dict, parsed: Parsed) -> Ca
         str(fields["orgUnit"]).strip(),
         str(fields["period"]).strip(),
         str(fields["dataElement"]).strip(),
-        fields["value"],
+        fields.get("value", ""),
         Location(number, "value"),
+        delete=deleted,
     )
 
 

@@ -8,7 +8,9 @@ and its upload. Layout of the sheet:
     row 5… one institution per row
 
 Header rows are protected; data cells are open, with drop-down (1/0) and number validation.
-Percentages are typed as 0–100, as the web form shows them."""
+Percent cells are formatted as percent (35% shows 35%, holds 0.35, as Excel keeps any
+percent): a percent-formatted cell is read as the fraction it holds; a plain number in a
+percent column (an older template) is read as typed 0–100, as the web form shows them."""
 
 from __future__ import annotations
 
@@ -37,6 +39,7 @@ from xinglin.lib import sheets
 from xinglin.network.models import OrgUnit
 from xinglin.standards.models import DataElement
 
+PERCENT_FORMAT = "0.0#%"  # 35.0%, 17.6%, 17.65%
 CODES_ROW = 4
 FIRST_ROW = 5
 PERIOD_LABEL = "期间"
@@ -101,7 +104,13 @@ def _write_row(sheet, row: int, unit: OrgUnit, elements, values: dict) -> None:
     for column, element in enumerate(elements, start=3):
         cell = sheet.cell(row, column)
         stored = values.get((unit.pk, element.pk))
-        if stored is not None:
+        if element.value_type == "percent":
+            # Shown and typed as a percent (35%); the cell holds the fraction, as Excel keeps
+            # any percent, and the importer reads percent-formatted cells as fractions.
+            cell.number_format = PERCENT_FORMAT
+            if stored is not None:
+                cell.value = stored
+        elif stored is not None:
             text = rules.to_entry(element.value_type, stored)
             cell.value = int(text) if text.lstrip("-").isdigit() else float(text)
         cell.protection = Protection(locked=False)
@@ -123,7 +132,8 @@ def _validation_for(value_type: str) -> DataValidation:
     if value_type == "integer":
         return DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0")
     if value_type == "percent":
-        return DataValidation(type="decimal", operator="between", formula1="0", formula2="100")
+        # the cell holds the fraction (35% is 0.35): 0%–100%
+        return DataValidation(type="decimal", operator="between", formula1="0", formula2="1")
     return DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0")
 
 

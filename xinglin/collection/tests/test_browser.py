@@ -57,6 +57,7 @@ def test_clerk_submits_supervisor_returns_then_approves(live_server, catalogue, 
 
         _switch(page, live_server.url, "bob")
         page.goto(form)
+        page.check("#confirm-approve")
         page.click("#approve")
         page.wait_for_selector(".locked")
         assert Submission.objects.get().status == "approved"

@@ -72,8 +72,30 @@ def test_a_re_uploaded_unchanged_template_changes_nothing(tmp_path, run_import):
     path = tmp_path / "template.xlsx"
     build_template(form, unit, "2024", rows, values).save(path)
     sheet = load_workbook(path).active
-    assert 17.6 in [c.value for c in sheet[5]]  # the percent shown as people type it
+    share = [c for c in sheet[5] if c.value == 0.176]  # shown as 17.6% (a percent format)
+    assert len(share) == 1 and "%" in share[0].number_format
     before, audit = _stored(), AuditEntry.objects.count()
     code, out, err = run_import(path)
     assert code == 0, err
     assert _stored() == before and AuditEntry.objects.count() == audit
+
+
+@pytest.mark.parametrize("strategy", ["create_and_update", "delete"])
+def test_a_dry_run_import_writes_nothing(strategy, tmp_path, run_import, csv_file):
+    """Issue 18.8: `--dry-run` runs the whole check and writes nothing (exports compared)."""
+    from django.core.management import call_command
+
+    _facts()
+    before = tmp_path / "before.csv"
+    call_command("export", "values", "--output", str(before))
+    path = csv_file([f"{HMC},202401,total_visits,61000", f"{HMC},202402,total_visits,500"])
+    code, out, err = run_import(path, "--dry-run", "--strategy", strategy)
+    assert code == 0, err
+    assert "dry run: nothing written" in out
+    if strategy == "delete":
+        assert "1 unchanged, 1 deleted" in out  # 202402 holds nothing to delete
+    else:
+        assert "1 values would be added, 1 changed" in out
+    after = tmp_path / "after.csv"
+    call_command("export", "values", "--output", str(after))
+    assert after.read_bytes() == before.read_bytes()

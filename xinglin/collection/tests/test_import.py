@@ -294,7 +294,10 @@ def test_a_filled_template_imports_with_percent_as_0_to_100(tmp_path, run_import
     assert sheet["A5"].value == HMC
     sheet[f"{_cell_of(sheet, 'physicians')}5"] = 20
     sheet[f"{_cell_of(sheet, 'has_tcm_hall')}5"] = "是"
-    sheet[f"{_cell_of(sheet, 'performance_score_tcm_share')}5"] = 15
+    # 15% typed into the percent-formatted cell: Excel keeps 0.15 with the percent format
+    share = sheet[f"{_cell_of(sheet, 'performance_score_tcm_share')}5"]
+    assert "%" in share.number_format
+    share.value = 0.15
     book.save(path)
     code, out, _err = run_import(path)
     assert code == 0, _err
@@ -304,6 +307,31 @@ def test_a_filled_template_imports_with_percent_as_0_to_100(tmp_path, run_import
         (HMC, "2024", "performance_score_tcm_share", 0.15),
         (HMC, "2024", "physicians", 20.0),
     ]
+
+
+def test_a_percent_cell_is_read_as_a_percent_and_a_plain_one_as_typed_0_to_100(
+    tmp_path, run_import
+):
+    """Issue 18.4: a clerk typed 35% (stored 0.35 with a percent format), read on the 0–100
+    scale, became 0.0035. A percent-formatted cell is a percent; a plain number in the
+    column (an older template, or the format cleared) is typed 0–100, as on the web form."""
+    path = _template(tmp_path)
+    book = load_workbook(path)
+    sheet = book.active
+    share = sheet[f"{_cell_of(sheet, 'performance_score_tcm_share')}5"]
+    share.value = 0.35
+    book.save(path)
+    assert run_import(path)[0] == 0
+    assert _values()[-1] == (HMC, "2024", "performance_score_tcm_share", 0.35)
+    share.value, share.number_format = 36, "General"
+    book.save(path)
+    assert run_import(path)[0] == 0
+    assert _values()[-1] == (HMC, "2024", "performance_score_tcm_share", 0.36)
+    share.value, share.number_format = 37, "0%"  # 3700%: refused, not divided silently
+    book.save(path)
+    code, _out, err = run_import(path)
+    assert code == 2 and "rejected, nothing was written" in err
+    assert _values()[-1] == (HMC, "2024", "performance_score_tcm_share", 0.36)
 
 
 def test_the_template_has_protected_headers_and_drop_downs(tmp_path):

@@ -37,6 +37,11 @@ def _candidate(value: str) -> list[Candidate]:
     return [Candidate(HMC, "202501", "total_visits", value)]
 
 
+def _filled(value: str) -> list[Candidate]:
+    """The monthly form's required values (a form is submitted with them)."""
+    return [*_candidate(value), Candidate(HMC, "202501", "tcm_visits", "2")]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_check_runs_inside_the_transaction_that_stores(county, carol, monkeypatch):
     """On SQLite (IMMEDIATE transactions) the write lock is taken when the transaction
@@ -76,7 +81,7 @@ def test_an_approval_between_check_and_store_is_refused(county, alice, carol, mo
     the write's lock, then finds the values changed since it looked and is refused."""
     sync_catalogue()
     unit = OrgUnit.objects.get(code=HMC)
-    write(_candidate("6"), user=carol, channel=Channel.WEB)
+    write(_filled("6"), user=carol, channel=Channel.WEB)
     submit_form(unit, "202501", user=carol)
     seen = get_submission(unit, "202501")  # what the supervisor's page showed
     checked = threading.Event()
@@ -120,7 +125,7 @@ def test_an_approval_between_check_and_store_is_refused(county, alice, carol, mo
 def test_a_write_into_an_approved_form_is_refused_and_writes_nothing(county, alice, carol):
     sync_catalogue()
     unit = OrgUnit.objects.get(code=HMC)
-    write(_candidate("6"), user=carol, channel=Channel.WEB)
+    write(_filled("6"), user=carol, channel=Channel.WEB)
     submit_form(unit, "202501", user=carol)
     approve_submission(get_submission(unit, "202501"), user=alice)
     result = write(_candidate("13"), user=carol, channel=Channel.IMPORT)

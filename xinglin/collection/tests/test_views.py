@@ -147,7 +147,9 @@ def test_submit_return_approve_and_lock(client_for, carol, bob):
     assert "医师数偏少，请核实" in clerk.get(f"/collection/{HMC}/2024/").content.decode()
     clerk.post(f"/collection/{HMC}/2024/value/physicians/", {"physicians": "14"})
     clerk.post(f"/collection/{HMC}/2024/submit/")
-    client_for(bob).post(f"/collection/{HMC}/2024/approve/")
+    client_for(bob).post(f"/collection/{HMC}/2024/approve/")  # not confirmed: nothing
+    assert Submission.objects.get().status == "submitted"
+    client_for(bob).post(f"/collection/{HMC}/2024/approve/", {"confirmed": "1"})
     assert Submission.objects.get().status == "approved"
     clerk = client_for(carol)
     page = clerk.post(f"/collection/{HMC}/2024/value/physicians/", {"physicians": "15"})
@@ -161,9 +163,9 @@ def test_submit_return_approve_and_lock(client_for, carol, bob):
 
 def test_a_clerk_cannot_approve_and_another_supervisor_cannot_either(client_for, carol, dave):
     submit_form(OrgUnit.objects.get(code=HMC), "2024", user=carol)
-    client_for(carol).post(f"/collection/{HMC}/2024/approve/")
+    client_for(carol).post(f"/collection/{HMC}/2024/approve/", {"confirmed": "1"})
     assert Submission.objects.get().status == "submitted"
-    page = client_for(dave).post(f"/collection/{HMC}/2024/approve/")
+    page = client_for(dave).post(f"/collection/{HMC}/2024/approve/", {"confirmed": "1"})
     assert page.status_code == 404
     assert Submission.objects.get().status == "submitted"
 
@@ -172,9 +174,13 @@ def test_unapproving_needs_a_reason_and_unlocks(client_for, bob, carol):
     unit = OrgUnit.objects.get(code=HMC)
     approve_submission(submit_form(unit, "2024", user=carol), user=bob)
     supervisor = client_for(bob)
-    supervisor.post(f"/collection/{HMC}/2024/unapprove/", {"comment": ""})
+    supervisor.post(f"/collection/{HMC}/2024/unapprove/", {"comment": "", "confirmed": "1"})
     assert Submission.objects.get().status == "approved"
     supervisor.post(f"/collection/{HMC}/2024/unapprove/", {"comment": "更正医师数"})
+    assert Submission.objects.get().status == "approved"  # not confirmed
+    supervisor.post(
+        f"/collection/{HMC}/2024/unapprove/", {"comment": "更正医师数", "confirmed": "1"}
+    )
     submission = Submission.objects.get()
     assert (submission.status, submission.comment) == ("open", "更正医师数")
     page = client_for(carol).post(f"/collection/{HMC}/2024/value/physicians/", {"physicians": "9"})
@@ -262,6 +268,8 @@ def test_completeness_marks_on_time_late_and_missing(client_for, alice, carol):
     from django.utils import timezone
 
     unit = OrgUnit.objects.get(code=HMC)
+    visits = DataElement.objects.filter(code__in=["total_visits", "tcm_visits"])
+    write_rows([(element, unit, "202401", 10.0) for element in visits])  # required values
     submission = submit_form(unit, "202401", user=carol)
     Submission.objects.filter(pk=submission.pk).update(
         submitted_at=datetime(2024, 2, 9, 8, 0, tzinfo=UTC)

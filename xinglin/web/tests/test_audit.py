@@ -7,10 +7,11 @@ import pytest
 from django.urls import reverse
 
 from conftest import PASSWORD
-from xinglin.collection.actions import approve_submission, get_submission, submit_form
+from xinglin.collection.actions import approve_submission, get_submission, submit_form, write_rows
 from xinglin.collection.models import AuditEntry
 from xinglin.plans.actions import review_evidence
 from xinglin.plans.models import Evidence
+from xinglin.standards.models import DataElement
 from xinglin.web.models import EventKind, SecurityEvent
 from xinglin.web.tests import world
 
@@ -52,6 +53,8 @@ def test_an_evidence_decision_is_recorded(built, bob):
 
 def test_an_approval_is_recorded(built, bob, carol):
     unit = built["HMC"].institution
+    tcm = DataElement.objects.get(code="tcm_visits")  # the form's other required value
+    write_rows([(tcm, unit, world.MONTH, 0.0)])
     submit_form(unit, world.MONTH, user=carol)
     approve_submission(get_submission(unit, world.MONTH), user=bob)
     assert (EventKind.APPROVAL, "bob") in _kinds()

@@ -94,6 +94,8 @@ def test_fifty_clerks_saving_at_once_lose_no_update(county, carol, first):
 def test_two_supervisors_approving_at_once_approve_once(county, alice, bob, carol):
     sync_catalogue()
     unit = OrgUnit.objects.get(code="640323100001")
+    visits = DataElement.objects.filter(code__in=["total_visits", "tcm_visits"])
+    write_rows([(element, unit, "202501", 10) for element in visits])  # required values
     submit_form(unit, "202501", user=carol)
     supervisors = [alice, bob]
 
@@ -114,7 +116,8 @@ def test_an_approval_of_data_changed_since_the_supervisor_looked_is_refused(coun
     sync_catalogue()
     element = DataElement.objects.get(code="total_visits")
     unit = OrgUnit.objects.get(code="640323100001")
-    write_rows([(element, unit, "202501", 100)], user=carol)
+    tcm = DataElement.objects.get(code="tcm_visits")
+    write_rows([(element, unit, "202501", 100), (tcm, unit, "202501", 10)], user=carol)
     submit_form(unit, "202501", user=carol)
     seen = get_submission(unit, "202501")  # what bob's page showed
     write_rows([(element, unit, "202501", 999)], user=carol)  # changed after he looked

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from xinglin.collection.actions import import_file
+from xinglin.collection.actions import STRATEGIES, import_file
 from xinglin.lib.progress import progress_bar
 
 
@@ -23,13 +23,19 @@ class Command(BaseCommand):
         parser.add_argument("file")
         parser.add_argument("--dry-run", action="store_true", help="check only; write nothing")
         parser.add_argument(
+            "--strategy",
+            choices=STRATEGIES,
+            default=STRATEGIES[0],
+            help="delete: remove the stored values the file names (their values are ignored)",
+        )
+        parser.add_argument(
             "--confirm-warnings",
             action="store_true",
             help="accept warnings (e.g. a 5x jump on last year); they are recorded",
         )
         parser.add_argument("--report", help="where to write the error report")
 
-    def handle(self, *args, file, dry_run, confirm_warnings, report, **options):
+    def handle(self, *args, file, dry_run, confirm_warnings, report, strategy, **options):
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"{file}: no such file", returncode=2)
@@ -40,6 +46,7 @@ class Command(BaseCommand):
                 confirm_warnings=confirm_warnings,
                 report=Path(report) if report else None,
                 progress=update,
+                strategy=strategy,
             )
         if result.errors or (result.warnings and not confirm_warnings):
             self._reject(file, result)
@@ -48,7 +55,9 @@ class Command(BaseCommand):
         verb = "would be" if dry_run else "were"
         self.stdout.write(
             f"{result.added} values {verb} added, {result.changed} changed, "
-            f"{result.unchanged} unchanged" + (" (dry run: nothing written)" if dry_run else "")
+            f"{result.unchanged} unchanged"
+            + (f", {result.deleted} deleted" if strategy == "delete" else "")
+            + (" (dry run: nothing written)" if dry_run else "")
         )
 
     def _reject(self, file, result) -> None:
