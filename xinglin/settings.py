@@ -200,6 +200,10 @@ def _env_positive_int(name: str, default: int) -> int:
     return int(text)
 
 
+# Personal API tokens stop working this many days after they were made (issue 20.4).
+API_TOKEN_DAYS = _env_positive_int("XINGLIN_API_TOKEN_DAYS", 90)
+
+
 # Care records (assessments, guidance visits, HIS visits, rehabilitation, referrals) older than
 # this many years are deleted by `xinglin care purge` (PIPL art. 19: kept no longer than needed).
 CARE_RETENTION_YEARS = _env_positive_int("XINGLIN_CARE_RETENTION_YEARS", 10)
