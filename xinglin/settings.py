@@ -29,8 +29,13 @@ def _env_list(name: str, default: list[str]) -> list[str]:
     return [part.strip() for part in raw.split(",") if part.strip()] if raw else default
 
 
+# Everything the instance writes (the SQLite database, backups, evidence files, keys) holds
+# personal data or secrets: readable by the instance's own user only, files 0600 and folders
+# 0700 (issue 20.7). The umask covers every file the process creates from here on.
+os.umask(0o077)
 VAR_DIR = Path(os.environ.get("XINGLIN_VAR_DIR") or PROJECT_DIR / "var")
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+VAR_DIR.chmod(0o700)
 
 
 def _secret_key() -> str:
@@ -148,6 +153,9 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # that check the user's scope.
 MEDIA_ROOT = Path(os.environ.get("XINGLIN_MEDIA_DIR") or VAR_DIR / "files")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Stored uploads (evidence) for the instance's user only (Django's default is 0644; 20.7).
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
 SESSION_COOKIE_AGE = int(os.environ.get("XINGLIN_SESSION_SECONDS", 8 * 3600))
