@@ -228,6 +228,8 @@ def _env_positive_int(name: str, default: int) -> int:
 
 # Personal API tokens stop working this many days after they were made (issue 20.4).
 API_TOKEN_DAYS = _env_positive_int("XINGLIN_API_TOKEN_DAYS", 90)
+# values.json / values.xlsx are built in memory: at most this many values (values.csv streams).
+EXPORT_MAX_ROWS = _env_positive_int("XINGLIN_EXPORT_MAX_ROWS", 200_000)
 
 
 # Care records (assessments, guidance visits, HIS visits, rehabilitation, referrals) older than
