@@ -7,6 +7,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE as CSP_NONCE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -29,8 +30,13 @@ def _env_list(name: str, default: list[str]) -> list[str]:
     return [part.strip() for part in raw.split(",") if part.strip()] if raw else default
 
 
+# Everything the instance writes (the SQLite database, backups, evidence files, keys) holds
+# personal data or secrets: readable by the instance's own user only, files 0600 and folders
+# 0700 (issue 20.7). The umask covers every file the process creates from here on.
+os.umask(0o077)
 VAR_DIR = Path(os.environ.get("XINGLIN_VAR_DIR") or PROJECT_DIR / "var")
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+VAR_DIR.chmod(0o700)
 
 
 def _secret_key() -> str:
@@ -79,6 +85,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "xinglin.web.middleware.PersonalNoStoreMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "xinglin.urls"
@@ -123,6 +130,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Content-Security-Policy (django-csp; issue 20.7): scripts only from our static files or an
+# inline block carrying the request's nonce; no inline event handlers. Inline style
+# attributes (chart sizes, bars) stay allowed: they cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", CSP_NONCE],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -148,6 +171,9 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # that check the user's scope.
 MEDIA_ROOT = Path(os.environ.get("XINGLIN_MEDIA_DIR") or VAR_DIR / "files")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Stored uploads (evidence) for the instance's user only (Django's default is 0644; 20.7).
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
 SESSION_COOKIE_AGE = int(os.environ.get("XINGLIN_SESSION_SECONDS", 8 * 3600))
@@ -198,6 +224,12 @@ def _env_positive_int(name: str, default: int) -> int:
     if not text.isdigit() or int(text) < 1:
         raise ImproperlyConfigured(f"{name} must be a whole number of at least 1, not {text!r}")
     return int(text)
+
+
+# Personal API tokens stop working this many days after they were made (issue 20.4).
+API_TOKEN_DAYS = _env_positive_int("XINGLIN_API_TOKEN_DAYS", 90)
+# values.json / values.xlsx are built in memory: at most this many values (values.csv streams).
+EXPORT_MAX_ROWS = _env_positive_int("XINGLIN_EXPORT_MAX_ROWS", 200_000)
 
 
 # Care records (assessments, guidance visits, HIS visits, rehabilitation, referrals) older than

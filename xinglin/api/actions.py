@@ -33,6 +33,13 @@ def revoke_token(user: User, token_id: int) -> bool:
     return count == 1
 
 
+def revoke_user_tokens(user: User) -> int:
+    """Revoke every active token of `user` (a password reset or a deactivation)."""
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
 def load_mappings(rows: list[dict], scheme: str = "dhis2") -> int:
     """Replace the mappings of `scheme` by `rows` ({kind, code, external, name})."""
     with transaction.atomic():

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -28,8 +31,17 @@ class ApiToken(models.Model):
         return f"{self.user} {self.name} ({self.prefix})"
 
     @property
+    def expires_at(self):
+        """XINGLIN_API_TOKEN_DAYS (default 90) after it was made (issue 20.4)."""
+        return self.created_at + timedelta(days=settings.API_TOKEN_DAYS)
+
+    @property
+    def is_expired(self) -> bool:
+        return timezone.now() >= self.expires_at
+
+    @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.is_expired
 
 
 class MappingKind(models.TextChoices):

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -390,17 +390,26 @@ def export_values(request, fmt):
     period = request.GET.get("period") or None
     if period:
         _period_or_404(period)
-    data = exports.render(exports.value_rows(orgunit=unit, period=period, user=request.user), fmt)
+    rows = exports.value_rows(orgunit=unit, period=period, user=request.user)
     types = {
         "csv": "text/csv; charset=utf-8",
         "json": "application/json",
         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     }
-    return HttpResponse(
-        data,
-        content_type=types[fmt],
-        headers={"Content-Disposition": f'attachment; filename="values.{fmt}"'},
-    )
+    headers = {"Content-Disposition": f'attachment; filename="values.{fmt}"'}
+    if fmt == "csv":  # any size: streamed (issue 20.7)
+        return StreamingHttpResponse(
+            exports.stream_csv(rows), content_type=types[fmt], headers=headers
+        )
+    # JSON and workbooks are built whole in memory: capped (XINGLIN_EXPORT_MAX_ROWS).
+    count = rows.count()
+    if count > settings.EXPORT_MAX_ROWS:
+        message = _(
+            "%(count)s values are more than %(max)s for one %(fmt)s file: choose an org unit "
+            "or a period, or take values.csv, which has no limit."
+        ) % {"count": count, "max": settings.EXPORT_MAX_ROWS, "fmt": fmt}
+        return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
+    return HttpResponse(exports.render(rows, fmt), content_type=types[fmt], headers=headers)
 
 
 def _completeness_report(request):

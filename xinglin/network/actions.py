@@ -202,7 +202,6 @@ def create_institution(
             changed_by=user,
             reason="created",
         )
-        _record_change(unit, user, _("Added under %(parent)s") % {"parent": parent.name})
     return unit
 
 

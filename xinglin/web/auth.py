@@ -8,7 +8,15 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from xinglin.web.models import EventKind
-from xinglin.web.security import LOCKOUT_WINDOW, client_ip, is_locked_out, record_event
+from xinglin.web.security import (
+    LOCKOUT_FAILURES,
+    LOCKOUT_WINDOW,
+    address_wait,
+    client_ip,
+    name_failures,
+    normalise,
+    record_event,
+)
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):
@@ -18,23 +26,32 @@ class ThrottledAuthenticationForm(AuthenticationForm):
             "Too many failed logins. Try again in %(minutes)s minutes, or ask the bureau "
             "administrator to reset your password."
         ),
+        "too_fast": _("Too many failed logins from this address. Wait %(seconds)s seconds."),
     }
 
     def clean(self):
-        username = (self.data.get("username") or "").strip()
+        username = normalise(self.data.get("username") or "")
         ip = client_ip(self.request)
-        if is_locked_out(username, ip):
+        wait = address_wait(ip)
+        if wait:
+            record_event(EventKind.LOCKED_OUT, request=self.request, username=username,
+                         detail=f"address: wait {wait} s")  # fmt: skip
+            raise forms.ValidationError(
+                self.error_messages["too_fast"], code="too_fast", params={"seconds": wait}
+            )
+        # Written before the password is checked, then counted: parallel guesses see each
+        # other (at most LOCKOUT_FAILURES reach the check); a success removes it.
+        attempt = record_event(EventKind.LOGIN_FAILED, request=self.request, username=username)
+        if name_failures(username) > LOCKOUT_FAILURES:
+            attempt.delete()
             record_event(EventKind.LOCKED_OUT, request=self.request, username=username)
             raise forms.ValidationError(
                 self.error_messages["locked_out"],
                 code="locked_out",
                 params={"minutes": int(LOCKOUT_WINDOW.total_seconds() // 60)},
             )
-        try:
-            cleaned = super().clean()
-        except forms.ValidationError:
-            record_event(EventKind.LOGIN_FAILED, request=self.request, username=username)
-            raise
+        cleaned = super().clean()  # a ValidationError leaves the attempt as a failure
+        attempt.delete()
         return cleaned
 
 

@@ -44,4 +44,6 @@ def navigation(request) -> dict:
                 "active": request.path.startswith(url) and (url != "/" or request.path == "/"),
             }
         )
-    return {"navigation": items}
+    from xinglin.web.accounts import is_user_admin
+
+    return {"navigation": items, "user_admin": is_user_admin(request.user)}

@@ -21,6 +21,8 @@ class EventKind(models.TextChoices):
     RESTORE = "restore", _("Restore")
     PURGE = "purge", _("Purge of expired personal data")
     ORGUNIT_CHANGE = "orgunit_change", _("Change of an institution")
+    USER_CHANGE = "user_change", _("Change of a user account")
+    PASSWORD_CHANGE = "password_change", _("Password change")
 
 
 class SecurityEvent(models.Model):

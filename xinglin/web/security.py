@@ -1,11 +1,21 @@
 """Login throttling and the security event log.
 
-A user name (or an address) with LOCKOUT_FAILURES failed logins within LOCKOUT_WINDOW is
-locked out until the window has passed since the last failure. Counting failures from the
-event log keeps one source of truth and works the same on SQLite and PostgreSQL."""
+Per account: a name with LOCKOUT_FAILURES failed logins within LOCKOUT_WINDOW is locked until
+the window has passed since the last failure. The name is counted as authentication sees it
+(`normalise`: NFKC, as Django's login form normalises it, and case-folded), so a full-width
+letter does not open a second counter (issue 20.4).
+
+Per address: no lockout (a township office shares one public address): after ADDRESS_FREE
+failures within the window, each further attempt from the address must wait a growing delay
+(1, 2, 4 … ADDRESS_MAX_DELAY seconds) after the previous failure.
+
+Race-safe: every attempt is first written as a failure and then counted, so of any number of
+parallel guesses at most LOCKOUT_FAILURES reach the password check; a success removes its
+row. Counting from the event log keeps one source of truth on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import timedelta
 
 from django.contrib.auth.models import AnonymousUser, User
@@ -16,6 +26,8 @@ from xinglin.web.models import EventKind, SecurityEvent
 
 LOCKOUT_FAILURES = 5
 LOCKOUT_WINDOW = timedelta(minutes=15)
+ADDRESS_FREE = LOCKOUT_FAILURES * 4
+ADDRESS_MAX_DELAY = 60
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
@@ -44,10 +56,29 @@ def record_event(
     )
 
 
-def is_locked_out(username: str, ip: str | None) -> bool:
+def normalise(username: str) -> str:
+    return unicodedata.normalize("NFKC", username or "").strip().casefold()
+
+
+def _failures():
     since = timezone.now() - LOCKOUT_WINDOW
-    failures = SecurityEvent.objects.filter(kind=EventKind.LOGIN_FAILED, at__gte=since)
-    by_name = failures.filter(username__iexact=username).count() if username else 0
-    # An address gets more room: several clerks may share one office's public address.
-    by_ip = failures.filter(ip=ip).count() if ip else 0
-    return by_name >= LOCKOUT_FAILURES or by_ip >= LOCKOUT_FAILURES * 4
+    return SecurityEvent.objects.filter(kind=EventKind.LOGIN_FAILED, at__gte=since)
+
+
+def name_failures(username: str) -> int:
+    """Failed logins of the (normalised) name within the window."""
+    return _failures().filter(username=normalise(username)).count() if username else 0
+
+
+def address_wait(ip: str | None) -> int:
+    """Seconds the address must still wait before its next attempt (0: go ahead)."""
+    if not ip:
+        return 0
+    failures = _failures().filter(ip=ip)
+    count = failures.count()
+    if count < ADDRESS_FREE:
+        return 0
+    delay = min(2 ** (count - ADDRESS_FREE), ADDRESS_MAX_DELAY)
+    latest = failures.order_by("-at").values_list("at", flat=True).first()
+    left = delay - (timezone.now() - latest).total_seconds()
+    return max(0, int(left + 0.999))

@@ -34,7 +34,8 @@ PUBLIC = {
     "api-root": "the API's index of links, no data",
 }
 # POSTs any signed-in user may make about themselves: not a change to anyone else's data.
-OWN_POSTS = {"api-tokens": "creates a token for the caller only", **PUBLIC}
+OWN_POSTS = {"api-tokens": "creates a token for the caller only",
+             "password_change": "changes the caller's own password only", **PUBLIC}  # fmt: skip
 
 PERSONAS = ["alice", "bob", "carol", "dave", "victor", "olga", None]
 # Who may see each scope's markers (network access: view). API tokens: their owner only.
@@ -50,6 +51,7 @@ SEES = {
 # Who may change each scope (report/approve/manage somewhere in it).
 WRITES = {"alice": {"HMC", "DSK"}, "bob": {"HMC"}, "carol": {"HMC"}, "dave": {"DSK"}}
 TOKEN_OWNER = {"HMC": "bob", "DSK": "dave"}
+TOKEN_ADMINS = {"alice"}
 KINDS = ["CARE", "VALUE", "SURVEY", "DOC", "PLAN", "TOKEN"]
 # Rows that a refused POST may legitimately touch: the request's own bookkeeping.
 VOLATILE = {"auth.user": {"last_login"}, "api.apitoken": {"last_used_at"}}
@@ -116,6 +118,8 @@ def _pk_kind(name: str) -> str:
         "plans:evidence_review": "evidence",
         "plans:milestone_done": "milestone",
         "documents:delete_case": "case",
+        "account_user": "user",  # the scope's token owner (bob, dave)
+        "account_token_revoke": "user",
     }
     if name in kinds:
         return kinds[name]
@@ -180,7 +184,10 @@ def _forbidden(persona: str | None) -> list[str]:
     texts = []
     for scope in ("HMC", "DSK"):
         for kind in KINDS:
-            allowed = TOKEN_OWNER[scope] == persona if kind == "TOKEN" else scope in SEES[persona]
+            # API tokens: their owner, and the bureau administrator who manages the owner
+            # (the user-management pages list and revoke them; issue 20.4).
+            owner = TOKEN_OWNER[scope] == persona or persona in TOKEN_ADMINS
+            allowed = owner if kind == "TOKEN" else scope in SEES[persona]
             if allowed:
                 continue
             if kind == "VALUE":

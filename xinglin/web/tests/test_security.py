@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+from django.db import connection
 
 from conftest import PASSWORD
 from xinglin.web.models import SecurityEvent
@@ -107,3 +108,92 @@ def test_a_liaison_is_offered_only_the_pages_they_may_open(client_for, county):
     for hidden in ("/network/", "/evaluation/", "/surveys/", "/care/"):
         assert hidden not in nav
     assert "/plans/departments/640323/education_sports/" in text
+
+
+# --- issue 20.4: throttling by the name authentication sees, by address without lockout ---
+
+
+def test_a_full_width_letter_does_not_escape_the_lockout(client, bob):
+    for _ in range(LOCKOUT_FAILURES):
+        _login(client, "bob", "wrong")
+    response = _login(client, "ｂob", PASSWORD)  # NFKC: ｂ is b, as the login form sees it
+    assert "_auth_user_id" not in client.session
+    assert "登录失败次数过多" in response.text
+    response = _login(client, "BOB", PASSWORD)
+    assert "_auth_user_id" not in client.session
+
+
+def test_made_up_names_from_one_address_do_not_lock_out_the_office(client, bob):
+    from datetime import timedelta
+
+    from xinglin.web.security import ADDRESS_FREE
+
+    for i in range(ADDRESS_FREE):
+        _login(client, f"nobody{i}", "wrong")
+    response = _login(client, "bob", PASSWORD)  # too fast: a short wait, not a lockout
+    assert "_auth_user_id" not in client.session
+    assert "秒" in response.text or "seconds" in response.text
+    SecurityEvent.objects.update(at=SecurityEvent.objects.first().at - timedelta(seconds=2))
+    assert _login(client, "bob", PASSWORD).status_code == 302
+
+
+def test_the_address_delay_grows():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from xinglin.web.models import EventKind
+    from xinglin.web.security import ADDRESS_FREE, ADDRESS_MAX_DELAY, address_wait
+
+    def waits(n: int) -> int:
+        SecurityEvent.objects.all().delete()
+        SecurityEvent.objects.bulk_create(
+            SecurityEvent(kind=EventKind.LOGIN_FAILED, username=f"x{i}", ip="10.0.0.9")
+            for i in range(n)
+        )
+        return address_wait("10.0.0.9")
+
+    assert waits(ADDRESS_FREE - 1) == 0
+    delays = [waits(ADDRESS_FREE + k) for k in range(8)]
+    assert delays == sorted(delays) and delays[0] >= 1 and delays[-1] == ADDRESS_MAX_DELAY
+    SecurityEvent.objects.update(at=timezone.now() - timedelta(seconds=ADDRESS_MAX_DELAY + 1))
+    assert address_wait("10.0.0.9") == 0
+
+
+test_the_address_delay_grows = pytest.mark.django_db(test_the_address_delay_grows)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql",
+                    reason="PostgreSQL only: SQLite serialises the writers")  # fmt: skip
+@pytest.mark.django_db(transaction=True)
+def test_parallel_guesses_check_at_most_the_limit(bob):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.contrib.auth import backends
+    from django.test import Client
+
+    checked = []
+    original = backends.ModelBackend.authenticate
+
+    def counting(self, request, username=None, password=None, **kwargs):
+        checked.append(username)
+        return original(self, request, username=username, password=password, **kwargs)
+
+    backends.ModelBackend.authenticate = counting
+    try:
+
+        def guess(i):
+            try:
+                return (
+                    Client(REMOTE_ADDR=f"10.1.{i}.1")
+                    .post("/login/", {"username": "bob", "password": f"guess{i}"})
+                    .status_code
+                )
+            finally:
+                connection.close()
+
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(guess, range(40)))
+    finally:
+        backends.ModelBackend.authenticate = original
+    assert 1 <= len(checked) <= LOCKOUT_FAILURES

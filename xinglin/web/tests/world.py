@@ -113,6 +113,7 @@ def _token(scope: Scope, owner: User) -> None:
         user=owner, name=marker(scope.name, "TOKEN"), prefix=prefix, digest=digest(token)
     )
     scope.ids["token"] = row.pk
+    scope.ids["user"] = owner.pk
     scope.token = token
 
 

@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import getpass
 
+from django.contrib.auth.models import User
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from xinglin.network.actions import NetworkError, create_user
@@ -24,6 +27,11 @@ class Command(BaseCommand):
         if unit is None:
             raise CommandError(f"no org unit has the code {orgunit}")
         password = password or getpass.getpass("Password: ")
+        try:
+            # the same rules as the web pages (AUTH_PASSWORD_VALIDATORS; issue 20.4)
+            validate_password(password, User(username=username, first_name=name))
+        except ValidationError as error:
+            raise CommandError("password refused: " + " ".join(error.messages)) from error
         try:
             create_user(
                 username, password, role=role, orgunit=unit, department=department, full_name=name
