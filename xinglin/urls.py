@@ -13,6 +13,7 @@ urlpatterns = [
     path("care/", include("xinglin.care.urls")),
     path("plans/", include("xinglin.plans.urls")),
     path("documents/", include("xinglin.documents.urls")),
+    path("notices/", include("xinglin.notices.urls")),
 ]
 # Each app adds its own `path(...)` line here, one line per app.
 
