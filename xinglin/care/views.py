@@ -7,6 +7,7 @@ from datetime import date
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -31,7 +32,7 @@ from xinglin.network.models import Kind, OrgUnit
 from xinglin.web.models import EventKind
 from xinglin.web.security import record_event
 
-PAGE_SIZE = 200
+PAGE_SIZE = 50  # rows a list page shows; the rest is paged on the server (?page=)
 PERSON_FIELDS = ("institution", "id_number", "name", "assessed_on", "assessor", "height_cm",
                  "weight_kg", "waist_cm")  # fmt: skip
 
@@ -123,7 +124,16 @@ def assessment_list(request, fmt: str = "html"):
     )
     if fmt == "csv":
         return _assessment_export(request, records, year)
-    context = {"year": year, "records": records[:PAGE_SIZE], "total": records.count()}
+    query = request.GET.get("q", "").strip()
+    if query:
+        records = records.filter(
+            Q(resident__name__contains=query) | Q(institution__name__contains=query)
+        )
+    page = Paginator(records.order_by("-assessed_on", "-pk"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    context = {"year": year, "records": page.object_list, "total": page.paginator.count,
+               "page": page, "query": query}  # fmt: skip
     return render(request, "care/assessment_list.html", context)
 
 
@@ -236,7 +246,9 @@ def resident_list(request):
     query = request.GET.get("q", "").strip()
     if query:
         residents = residents.filter(Q(name__contains=query) | Q(id_masked__endswith=query))
-    context = {"residents": residents[:PAGE_SIZE], "total": residents.count(), "query": query}
+    page = Paginator(residents, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"residents": page.object_list, "total": page.paginator.count, "query": query,
+               "page": page}  # fmt: skip
     return render(request, "care/resident_list.html", context)
 
 
