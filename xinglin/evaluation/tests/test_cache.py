@@ -21,7 +21,10 @@ from xinglin.network.models import OrgUnit
 from xinglin.standards.catalogue import sync_catalogue
 from xinglin.standards.models import DataElement
 
-SCORECARD = reverse("evaluation:scorecard") + "?pack=demo-county-2022&period=2024&orgunit=640323"
+# every status shown: the default view lists only what needs attention
+SCORECARD = (
+    reverse("evaluation:scorecard") + "?pack=demo-county-2022&period=2024&orgunit=640323&status=all"
+)
 DASHBOARD = "/?orgunit=640323&year=2024"
 SHARE = 'data-indicator="grassroots.tcm_visit_share" data-status="{}"'
 
