@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Debian packages Xinglin needs beside Python: a CJK font (Chinese in PDFs and charts),
+# Debian packages Xinglin needs beside Python: CJK fonts (Chinese in PDFs and charts),
 # Pango (WeasyPrint), poppler (reading PDFs in tests) and chromium (browser tests).
 # Installs what is missing where it can (root with apt-get); otherwise says what to install.
 set -u
 need=()
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK\|Noto Serif CJK" || need+=(fonts-noto-cjk)
+# a free 楷体 for the PDF's second-level headings (GB/T 9704); optional: without it the PDF
+# falls back to Noto Serif CJK
+fc-list 2>/dev/null | grep -qi "AR PL UKai" || need+=(fonts-arphic-ukai)
 [ -e /usr/lib/x86_64-linux-gnu/libpangoft2-1.0.so.0 ] || ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || need+=(libpangoft2-1.0-0)
 command -v pdftoppm >/dev/null || need+=(poppler-utils)
 command -v msgfmt >/dev/null || need+=(gettext)

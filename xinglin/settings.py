@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "xinglin.surveys",
     "xinglin.documents",
     "xinglin.api",
+    "xinglin.notices",
 ]
 
 MIDDLEWARE = [
@@ -103,6 +104,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "xinglin.web.context.navigation",
+                "xinglin.notices.context.unread",
             ],
         },
     }

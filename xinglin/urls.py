@@ -14,6 +14,7 @@ urlpatterns = [
     path("plans/", include("xinglin.plans.urls")),
     path("documents/", include("xinglin.documents.urls")),
     path("standards/", include("xinglin.standards.urls")),
+    path("notices/", include("xinglin.notices.urls")),
 ]
 # Each app adds its own `path(...)` line here, one line per app.
 

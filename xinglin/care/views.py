@@ -6,6 +6,7 @@ from datetime import date
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -31,7 +32,7 @@ from xinglin.network.models import Kind, OrgUnit
 from xinglin.web.models import EventKind
 from xinglin.web.security import record_event
 
-PAGE_SIZE = 200
+PAGE_SIZE = 50  # rows a list page shows; the rest is paged on the server (?page=)
 PERSON_FIELDS = ("institution", "id_number", "name", "assessed_on", "assessor", "height_cm",
                  "weight_kg", "waist_cm")  # fmt: skip
 
@@ -136,9 +137,17 @@ def assessment_list(request, fmt: str = "html"):
         return _assessment_export(request, records, year)
     privacy.require_records(request.user)
     records = _scoped(records, request.user, privacy.RECORDS_ACTION)
-    page = [(r, privacy.shown(request.user, r.resident)) for r in records[:PAGE_SIZE]]
-    privacy.audit_view(request, f"care assessments {year}", len(page))
-    context = {"year": year, "records": page, "total": records.count()}
+    # searched by institution only: a person's name stays out of URLs and logs (issue 20.1)
+    query = request.GET.get("q", "").strip()
+    if query:
+        records = records.filter(institution__name__contains=query)
+    page = Paginator(records.order_by("-assessed_on", "-pk"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    rows = [(r, privacy.shown(request.user, r.resident)) for r in page.object_list]
+    privacy.audit_view(request, f"care assessments {year}", len(rows))
+    context = {"year": year, "records": rows, "total": page.paginator.count,
+               "page": page, "query": query}  # fmt: skip
     return render(request, "care/assessment_list.html", context)
 
 
@@ -260,9 +269,11 @@ def resident_list(request):
     if query:
         own = access.scope_q(request.user, "export", "institution__path")
         residents = residents.filter(Q(name__contains=query) | (Q(id_masked__endswith=query) & own))
-    page = [(r, privacy.shown(request.user, r)) for r in residents[:PAGE_SIZE]]
-    privacy.audit_view(request, "care residents search" if query else "care residents", len(page))
-    context = {"residents": page, "total": residents.count(), "query": query}
+    page = Paginator(residents, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [(r, privacy.shown(request.user, r)) for r in page.object_list]
+    privacy.audit_view(request, "care residents search" if query else "care residents", len(rows))
+    context = {"residents": rows, "total": page.paginator.count, "query": query,
+               "page": page}  # fmt: skip
     return render(request, "care/resident_list.html", context)
 
 

@@ -457,6 +457,7 @@ def _all_forms() -> list[Form]:
     catalogue = list(DataElement.objects.order_by("pk"))
     for target in (
         OrgUnit.objects.filter(kind=Kind.INSTITUTION)
+        .order_by()  # the model's ordering would make distinct() keep one row per unit
         .values_list("institution_type", flat=True)
         .distinct()
     ):

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -164,8 +165,19 @@ def download(request, code, year, kind, fmt):
         raise Http404(fmt)
     content = render_document(kind, unit, year, fmt)
     response = HttpResponse(content, content_type=FORMATS[fmt][1])
-    response["Content-Disposition"] = f'attachment; filename="{unit.code}-{year}-{kind}.{fmt}"'
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=download_name(unit, year, kind, fmt)
+    )
     return response
+
+
+def download_name(unit, year: int, kind: str, fmt: str) -> str:
+    """The file named as the document is titled: 盐池县2025年度中医药工作总结.docx (the
+    spreadsheet is the document's annex: …工作总结（数据附件）.xlsx)."""
+    from xinglin.documents.content import TITLES
+
+    title = TITLES[ReportKind(kind)].format(name=unit.name, year=year)
+    return f"{title}（数据附件）.{fmt}" if fmt == "xlsx" else f"{title}.{fmt}"
 
 
 @login_required

@@ -60,8 +60,16 @@ def scorecard(request):
         "groups_json": json.dumps(card.groups),
         "trend_json": json.dumps({r.result.indicator: r.trend for r in card.rows}),
         "query": request.GET.urlencode(),
+        "pickable": _pickable(request.user),
     }
     return render(request, "evaluation/scorecard.html", context)
+
+
+def _pickable(user) -> list[str]:
+    """Names of the divisions the user may open (the picker's suggestions: typing 花马池镇
+    finds it; codes still work)."""
+    units = access.orgunits_for_user(user).filter(kind="division").order_by("path")
+    return list(units.values_list("name", flat=True)[:500])
 
 
 def _ancestors(user, unit):

@@ -45,7 +45,28 @@ def build(user, orgunit: OrgUnit, year: int) -> dict:
             ("submissions", user.pk, get_language()), lambda: progress.recent_submissions(user)
         ),
         "waiting": cache.cached(("waiting", user.pk), lambda: waiting_submissions(user)),
+        "queue": cache.cached(("queue", user.pk), lambda: approval_queue(user)),
     }
+
+
+def approval_queue(user, limit: int = 20) -> list[dict]:
+    """The submissions the user may approve that wait for it, oldest first: a supervisor's
+    home starts with them."""
+    from xinglin.collection.models import Submission
+    from xinglin.network import access
+
+    scope = access.scope_q(user, "approve", "orgunit__path")
+    rows = (
+        Submission.objects.filter(scope, status="submitted")
+        .select_related("orgunit", "orgunit__parent", "submitted_by")
+        .order_by("submitted_at")[:limit]
+    )
+    return [
+        {"code": s.orgunit.code, "orgunit": s.orgunit.name, "period": s.period,
+         "parent": s.orgunit.parent.name if s.orgunit.parent else "",
+         "by": labels.person(s.submitted_by) if s.submitted_by else "—", "at": s.submitted_at}
+        for s in rows
+    ]  # fmt: skip
 
 
 def waiting_submissions(user) -> int:

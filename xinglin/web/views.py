@@ -46,6 +46,7 @@ def home(request):
         context["years"] = range(date.today().year, date.today().year - 6, -1)
         context["sections"] = dashboard.CSV_SECTIONS
         context["pickable"] = _pickable(request.user)
+        context["can_approve"] = access.orgunits_for_user(request.user, "approve").exists()
         context["chart_words"] = {"items": str(_("items not met it holds back")),
                                   "met": labels.status_label("met"),
                                   "not_met": labels.status_label("not_met")}  # fmt: skip

@@ -150,3 +150,33 @@ def test_the_due_list_shows_due_and_overdue_children(carol, client_for):
     # done's 12-month visit is recorded; its 6-month one was missed long ago (no longer listed)
     assert rows == {(due.pk, 6, "due"), (late.pk, 12, "overdue")}
     assert Child.objects.count() == 3
+
+
+def test_the_assessment_list_is_paged_on_the_server_and_names_constitution_types(
+    client_for, alice, county
+):
+    from datetime import date
+
+    from xinglin.care.actions import record_assessment, register_resident
+    from xinglin.care.personal_id import make_id_card
+    from xinglin.care.views import PAGE_SIZE
+    from xinglin.network.models import OrgUnit
+
+    unit = OrgUnit.objects.get(code="640323100001")
+    for serial in range(PAGE_SIZE + 3):
+        resident = register_resident(
+            make_id_card("640323", date(1950, 1, 1), serial + 1),
+            institution=unit,
+            name=f"居民{serial}",
+        )
+        record_assessment(
+            resident, institution=unit, assessed_on=date(2025, 3, 1), answers=[5] + [1] * 32
+        )
+    client = client_for(alice)
+    first = client.get("/care/assessments/?year=2025")
+    assert first.status_code == 200
+    assert len(first.context["records"]) == PAGE_SIZE and first.context["total"] == PAGE_SIZE + 3
+    second = client.get("/care/assessments/?year=2025&page=2")
+    assert len(second.context["records"]) == 3
+    text = first.content.decode()
+    assert "balanced" not in text.split("<table")[1]  # 平和质, not the code

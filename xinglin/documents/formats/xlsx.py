@@ -1,6 +1,10 @@
 """Excel output: the report's scorecard and the data annex (附件: every indicator value of
 every org unit beneath and every year covered, with its numerator and denominator).
-Written in openpyxl's write-only mode: a county's annex runs to tens of thousands of rows."""
+Written in openpyxl's write-only mode: a county's annex runs to tens of thousands of rows.
+
+Both sheets print as an office prints a table: A4 landscape, fitted to the page width (as
+many pages down as needed), the header row frozen on screen and repeated on every printed
+page, with filters on the header row."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import io
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
 
 from xinglin.documents.content import Report
 from xinglin.documents.figures import Figure
@@ -31,7 +36,10 @@ WIDTHS = {"scorecard": [22, 6, 36, 40, 10, 10, 10, 10, 10, 10, 40],
 
 def render(report: Report, data: ReportData) -> bytes:
     workbook = Workbook(write_only=True)
+    own = sum(len(pack.own) for pack in data.packs)
+    annexed = sum(len(rows) for pack in data.packs for rows in pack.by_year.values())
     scorecard = _sheet(workbook, SCORECARD_SHEET, WIDTHS["scorecard"])
+    _print_setup(scorecard, header_row=2, columns=len(SCORECARD_HEADER), rows=own)
     title = WriteOnlyCell(scorecard, value=report.title)
     title.font = Font(bold=True, size=14)
     cells.append(scorecard, [title])
@@ -40,6 +48,7 @@ def render(report: Report, data: ReportData) -> bytes:
         for f in pack.own:
             cells.append(scorecard, _scorecard_row(scorecard, f, data))
     annex = _sheet(workbook, ANNEX_SHEET, WIDTHS["annex"])
+    _print_setup(annex, header_row=1, columns=len(ANNEX_HEADER), rows=annexed)
     _header(annex, ANNEX_HEADER)
     for pack in data.packs:
         for year in sorted(pack.by_year):
@@ -55,6 +64,24 @@ def _sheet(workbook, title: str, widths: list[int]):
     for index, width in enumerate(widths):
         sheet.column_dimensions[chr(ord("A") + index)].width = width
     return sheet
+
+
+def _print_setup(sheet, *, header_row: int, columns: int, rows: int) -> None:
+    """Set before the rows are written (write-only sheets write their settings first)."""
+    last = get_column_letter(columns)
+    sheet.freeze_panes = f"A{header_row + 1}"
+    sheet.print_title_rows = f"{header_row}:{header_row}"
+    sheet.auto_filter.ref = f"A{header_row}:{last}{header_row + max(rows, 1)}"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = "9"  # A4 (ECMA-376 paper size 9)
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0  # as many pages down as the rows need
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_options.gridLines = True
+
+
+def _signs(text):
+    return text.replace(">=", "≥").replace("<=", "≤") if isinstance(text, str) else text
 
 
 def _header(sheet, header: list[str]) -> None:
@@ -80,7 +107,7 @@ def _percent(sheet, f: Figure, value: float | None):
 
 def _scorecard_row(sheet, f: Figure, data: ReportData) -> list:
     return [
-        f["pack"], f["item"], f["indicator"], f["name"], f["target"],
+        f["pack"], f["item"], f["indicator"], f["name"], _signs(f["target"]),
         _percent(sheet, f, f["value"]), f["numerator"], f["denominator"],
         status_label(f["status"]), _percent(sheet, f, f["gap"]), _failing(f, data),
     ]  # fmt: skip
@@ -90,5 +117,5 @@ def _annex_row(sheet, year: int, f: Figure, data: ReportData) -> list:
     return [
         year, f["pack"], f["item"], f["indicator"], f["name"], f["orgunit"],
         data.name_of(f["orgunit"]), _percent(sheet, f, f["value"]), f["numerator"],
-        f["denominator"], f["target"], status_label(f["status"]), _failing(f, data),
+        f["denominator"], _signs(f["target"]), status_label(f["status"]), _failing(f, data),
     ]  # fmt: skip

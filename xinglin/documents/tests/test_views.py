@@ -79,3 +79,15 @@ def test_downloads_in_each_format(client_for, alice, figures_county, fmt):
         assert openpyxl.load_workbook(io.BytesIO(response.content)).sheetnames[1] == "数据附件"
     else:
         assert response.content.startswith(b"%PDF")
+
+
+def test_the_download_is_named_as_the_document_is_titled(client_for, alice, figures_county):
+    from urllib.parse import quote
+
+    response = client_for(alice).get(
+        reverse("documents:download", args=["640323", 2025, "annual", "docx"])
+    )
+    assert response.status_code == 200
+    disposition = response["Content-Disposition"]
+    assert disposition.startswith("attachment")
+    assert quote("盐池县2025年度中医药工作总结.docx") in disposition

@@ -21,6 +21,7 @@ from xinglin.network.models import OrgUnit
 from xinglin.standards.catalogue import sync_catalogue
 from xinglin.standards.models import DataElement
 
+# every status shown: the default view lists only what needs attention
 SCORECARD = (
     reverse("evaluation:scorecard") + "?pack=demo-county-2022&period=2024&orgunit=640323&status=all"
 )

@@ -75,3 +75,10 @@ def test_the_data_behind_a_figure_is_scoped(write, bob, client_for):
         ).status_code
         == 404
     )
+
+
+def test_the_scorecard_opens_an_org_unit_typed_by_name(write, alice, client_for):
+    response = client_for(alice).get(URL + "?pack=demo-county-2022&period=2024&orgunit=花马池镇")
+    assert response.status_code == 200
+    assert response.context["unit"].code == "640323100"
+    assert '<option value="花马池镇"></option>' in response.content.decode()  # suggested

@@ -196,3 +196,11 @@ def citation_label(text: str) -> str:
         return labels.source(text)
     name = indicator.name("en" if labels._english() else "zh")
     return f"{name} · {labels.source(indicator.source)}"
+
+
+@register.filter
+def constitution_types(codes) -> str:
+    """Constitution types by name (qi_deficiency → 气虚质), joined as a list is read."""
+    from xinglin.care.labels import CONSTITUTION_LABELS
+
+    return "、".join(labels.label(CONSTITUTION_LABELS, code) for code in codes or [])

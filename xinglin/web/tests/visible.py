@@ -29,8 +29,11 @@ class _Text(HTMLParser):
             self._skip.append(tag)
 
     def handle_endtag(self, tag):
-        if self._skip and self._skip[-1] == tag:
-            self._skip.pop()
+        # close up to the matching tag: elements whose end tag HTML lets one omit (<option>,
+        # <li>, <p>) must not keep the rest of the page hidden
+        if tag in self._skip:
+            while self._skip.pop() != tag:
+                pass
 
     def handle_data(self, data):
         if not self._skip:

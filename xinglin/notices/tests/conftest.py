@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+import pytest
+
+from xinglin.standards.catalogue import sync_catalogue
+
+
+@pytest.fixture
+def catalogue(county):
+    sync_catalogue()
