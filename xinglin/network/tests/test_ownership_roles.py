@@ -18,6 +18,13 @@ from xinglin.network.models import OrgUnit, OrgUnitChange
 HOSPITAL = "640323000001"  # 盐池县中医医院
 
 
+@pytest.fixture(autouse=True)
+def _undesignated(county):
+    """These tests start from a hospital not yet designated (the shared `county` fixture
+    designates it county_tcm_hospital for the engine's tests)."""
+    OrgUnit.objects.filter(code=HOSPITAL).update(roles="")
+
+
 def _unit(code: str) -> OrgUnit:
     return OrgUnit.objects.get(code=code)
 
