@@ -115,8 +115,11 @@ def get_item(mapping: dict, key: str):
 
 @register.filter
 def source_section(text: str) -> str:
-    """Only the section of a source (`三(二)2`), where the page already names the document."""
-    return text.partition("§")[2].strip() if "§" in text else labels.source(text)
+    """Only the section of a source (`三(二)2`), where the page already names the document. A
+    source citing more than one place (`…§三(四)23; the standard's figure as stated in …`) shows
+    its first: the others stay in the pack, for the "how it is computed" detail."""
+    first = text.split(";")[0]
+    return first.partition("§")[2].strip() if "§" in first else labels.source(first)
 
 
 @register.filter
