@@ -647,8 +647,11 @@ def _next_steps(data: ReportData, t: Templates) -> list[Drafted]:
 def _mechanisms(data: ReportData, t: Templates) -> list[Drafted]:
     from xinglin.plans.models import Evidence, EvidenceStatus, Task, TaskStatus
 
+    # dated evidence (issue 17.2): what covers the year, whenever it was reviewed
+    first, last = date(data.year, 1, 1), date(data.year, 12, 31)
     accepted = (Evidence.objects.filter(_plan_scope(data.orgunit), status=EvidenceStatus.ACCEPTED,
-                                        reviewed_at__year__lte=data.year)
+                                        period_start__lte=last)
+                .filter(Q(period_end__isnull=True) | Q(period_end__gte=first))
                 .exclude(indicator="").select_related("orgunit").order_by("reviewed_at"))  # fmt: skip
     by_indicator: dict[tuple[str, str], list] = {}
     for item in accepted:

@@ -155,3 +155,22 @@ def test_a_rerun_changes_nothing(demo):
     for step in STEPS:
         import_module(f"xinglin.{step}.demo").build(context)
     assert state() == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("place", PLACES, ids=lambda p: p.key)
+def test_each_places_annual_summary_drafts_its_five_sections(demo, place):
+    """Issue 26: the drafted annual summary of every demo place says something in each of its
+    five sections, from the place's own data (not the section's "nothing to say" fallback)."""
+    from xinglin.documents.drafting.draft import draft
+    from xinglin.documents.gather import gather
+    from xinglin.documents.models import ReportKind
+
+    year = min(last_complete_year(), DOCUMENT_LAST_YEAR.get(place.key, max(place.years)))
+    paragraphs = draft(gather(ReportKind.ANNUAL, OrgUnit.objects.get(code=place.root), year))
+    said: dict[str, list[str]] = {}
+    for paragraph in paragraphs:
+        if not paragraph.key.endswith("/none") and paragraph.text.strip():
+            said.setdefault(paragraph.section, []).append(paragraph.text)
+    assert list(said) == ["work_done", "achievements", "problems", "next_steps", "mechanisms"]
+    assert place.name in "".join(said["work_done"])
