@@ -56,7 +56,8 @@ def county_at_work(figures_county, alice):
     update_task_status(tasks[-1], "done", user=alice, on=date(YEAR, 6, 30))
     evidence = upload_evidence(orgunit=figures_county, name="康复工作方案.pdf",
                                content=pdf_bytes(), user=alice, pack="rehab-2021-2025",
-                               indicator="rehab.plan_issued")  # fmt: skip
+                               indicator="rehab.plan_issued",
+                               period=(date(YEAR, 2, 1), None))  # a standing document  # fmt: skip
     review_evidence(evidence, user=alice, accept=True)
     # reviewed in the year being summarised
     Evidence.objects.filter(pk=evidence.pk).update(
