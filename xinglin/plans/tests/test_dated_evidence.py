@@ -62,7 +62,8 @@ def test_the_loader_refuses_an_unknown_evidence_kind(tmp_path):
     path = tmp_path / "p.yaml"
     path.write_text(
         "pack: p\ntitle: {zh: 测试}\nsource: x\nindicators:\n"
-        "  - {id: a.b, name: {zh: 项目}, source: x, kind: evidence, evidence_kind: sometimes}\n",
+        "  - {id: a.b, name: {zh: 项目}, source: x, kind: evidence, evidence_kind: sometimes,"
+        " judged_at: [county]}\n",
         encoding="utf-8",
     )
     with pytest.raises(PackError, match="p.yaml: indicator a.b: evidence_kind 'sometimes'"):
