@@ -65,7 +65,8 @@ def test_the_officer_finds_who_holds_a_figure_back_and_opens_a_value_history(
         page.wait_for_selector("#failing")
         _clean(page, usernames)
         first = page.inner_text("#failing tbody tr >> nth=0")
-        assert "%" in first or "未填报" in first  # its own value or the reason, in words
+        # its own value or the reason, in words
+        assert "%" in first or "未填报" in first or "无数据" in first
         page.click("#failing a.history >> nth=0")
         page.wait_for_selector("#history")
         _clean(page, usernames)
@@ -85,6 +86,7 @@ def test_the_supervisor_approves_from_the_queue_on_her_home_page(live_server, fi
         page.click("#queue tbody a >> nth=0")
         page.wait_for_selector("#approve")
         _clean(page, usernames)
+        page.check("#confirm-approve")  # approving asks for confirmation (issue 18.5)
         page.click("#approve")
         page.wait_for_load_state()
         assert Submission.objects.get(orgunit=unit, period="2024").status == "approved"
