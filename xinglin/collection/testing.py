@@ -10,8 +10,8 @@ from collections.abc import Iterable
 
 from django.contrib.auth.models import User
 
-from xinglin.collection.actions import StoreResult, _store_values
 from xinglin.collection.models import Channel
+from xinglin.collection.store import StoreResult, _store_values
 from xinglin.network.models import OrgUnit
 from xinglin.standards.models import DataElement
 

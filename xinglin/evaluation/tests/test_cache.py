@@ -9,7 +9,7 @@ import pytest
 from django.db import connection, transaction
 from django.urls import reverse
 
-from xinglin.collection import actions
+from xinglin.collection import store
 from xinglin.collection.models import DataValue
 from xinglin.collection.testing import store_facts
 from xinglin.evaluation import cache, generation
@@ -132,7 +132,7 @@ def test_a_bulk_write_rolled_back_midway_leaves_the_triggers_and_the_generation(
     def fail(*args):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(actions, "_bump_submissions", fail)  # after values and audit
+    monkeypatch.setattr(store, "_bump_submissions", fail)  # after values and audit
     with transaction.atomic():  # a caller that carries on after the failure
         with pytest.raises(RuntimeError):
             store_facts(rows)
