@@ -201,11 +201,6 @@ def falling_short(evaluation: Evaluation, result: Result, indicator: PackIndicat
 
     visible = access.orgunits_for_user(user).filter(code__in=result.failing)
     units = {u.code: u for u in visible}
-    elements = dict(
-        DataElement.objects.filter(code__in=_read(indicator)).values_list(
-            "code", "name_en" if labels._english() else "name_zh"
-        )
-    )
     first = next(iter(_read(indicator)), None)
     rows = []
     for code in result.failing:
@@ -217,7 +212,7 @@ def falling_short(evaluation: Evaluation, result: Result, indicator: PackIndicat
                 "unit": units[code],
                 "value": labels.number(own.value if own else None, result.unit, indicator.value),
                 "status": own.status if own else result.status,
-                "reason": labels.reason(result.why.get(code, ""), elements),
+                "reason": result.why.get(code, ""),  # the engine says why, in words
                 "element": first,
             }
         )

@@ -219,25 +219,6 @@ def person(user) -> str:
     return f"{last}{first}"
 
 
-def reason(why: str, names: dict[str, str] | None = None) -> str:
-    """The engine's reason for an institution falling short (`not_met: has_tcm_corner=0`) in
-    words: 未达标：设有中医角 = 否."""
-    names = names or {}
-    status, _sep, rest = why.partition(": ")
-    if status not in STATUSES:  # the engine's reason is in words already (issue 17)
-        return why
-    parts = []
-    for piece in filter(None, (p.strip() for p in rest.split(", "))):
-        if piece.endswith(": no value"):
-            code = piece[: -len(": no value")]
-            parts.append(gettext("%(element)s not reported") % {"element": names.get(code, code)})
-            continue
-        code, _eq, figure = piece.partition("=")
-        parts.append(f"{names.get(code, code)} = {figure}")
-    head = status_label(status)
-    return f"{head}: " + "; ".join(parts) if parts else head
-
-
 def expression_of(pack: str, indicator: str) -> str:
     """An indicator's expression (to tell a hospital grade from another level), '' if unknown."""
     from xinglin.standards.loader import all_packs

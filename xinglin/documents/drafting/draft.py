@@ -645,17 +645,15 @@ def _next_steps(data: ReportData, t: Templates) -> list[Drafted]:
 
 
 def _mechanisms(data: ReportData, t: Templates) -> list[Drafted]:
+    from xinglin.plans.actions import evidence_kind_for
     from xinglin.plans.models import Evidence, EvidenceStatus, Task, TaskStatus
 
-    # dated evidence (issue 17.2): what covers the year, whenever it was reviewed
-    first, last = date(data.year, 1, 1), date(data.year, 12, 31)
-    accepted = (Evidence.objects.filter(_plan_scope(data.orgunit), status=EvidenceStatus.ACCEPTED,
-                                        period_start__lte=last)
-                .filter(Q(period_end__isnull=True) | Q(period_end__gte=first))
+    accepted = (Evidence.objects.filter(_plan_scope(data.orgunit), status=EvidenceStatus.ACCEPTED)
                 .exclude(indicator="").select_related("orgunit").order_by("reviewed_at"))  # fmt: skip
     by_indicator: dict[tuple[str, str], list] = {}
-    for item in accepted:
-        by_indicator.setdefault((item.pack, item.indicator), []).append(item)
+    for item in accepted:  # dated evidence (issue 17.2): what covers the year, by plans' rule
+        if item.covers(data.year, evidence_kind_for(pack=item.pack, indicator=item.indicator)):
+            by_indicator.setdefault((item.pack, item.indicator), []).append(item)
     sentences = []
     for (_pack_code, _indicator), items in by_indicator.items():
         name = _evidence_subject(items[0], data)
