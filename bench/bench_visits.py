@@ -69,9 +69,9 @@ def bench_import(rows: int) -> None:
     seconds = time.perf_counter() - started
     assert not result.errors, result.errors[:3]
     print(f"import: {result.rows:,} rows in {seconds:.1f} s ({result.rows / seconds:,.0f} rows/s)")
+    from xinglin.care.visit_warehouse import export_visits
     from xinglin.warehouse import Warehouse
     from xinglin.warehouse.engine import default_root
-    from xinglin.warehouse.visits import export_visits
 
     started = time.perf_counter()
     export_visits(Warehouse(default_root()))
@@ -90,9 +90,9 @@ def bench_warehouse(rows: int) -> None:
     DuckDB: 400 institutions, 12 months, two departments), then derived."""
     import duckdb
 
+    from xinglin.care import visit_warehouse as stored
     from xinglin.care.visits import year_months
     from xinglin.warehouse import Warehouse
-    from xinglin.warehouse import visits as stored
 
     root = Path(tempfile.mkdtemp(prefix="xl-warehouse-"))
     for table in ("visits", "visit_departments", "visit_institutions"):

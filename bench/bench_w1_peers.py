@@ -230,7 +230,7 @@ class Loader:
         return found
 
     def load(self) -> None:
-        from xinglin.evaluation import generation
+        from xinglin.core import generation
 
         self.prepare()
         self.save_indexes()

@@ -2,7 +2,7 @@
 institution and month (target ≤ 2 s, < 4 GB resident), with the peers PostgreSQL and pandas.
 
 The rows are generated (seeded) straight into the Parquet layout of the visits warehouse
-(xinglin/warehouse/visits.py, `xinglin visits export`: visits/batch-<n>.parquet with integer
+(xinglin/care/visit_warehouse.py, `xinglin visits export`: visits/batch-<n>.parquet with integer
 institution, month and department ids and the diagnosis / technique / herbal flags, plus the
 small visit_departments and visit_institutions tables), and the figures come from its
 `visit_figures` with the TCM-visit rules of care.visits. 3,000 institutions (a city's worth),
@@ -92,7 +92,7 @@ def postgres_figures(condition: str) -> tuple[float, list, str]:
     import psycopg
     from pyarrow import csv as arrow_csv
 
-    from xinglin.warehouse.visits import figures_sql
+    from xinglin.care.visit_warehouse import figures_sql
 
     with psycopg.connect(PG_URL + "postgres", autocommit=True) as admin:
         exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [PG_DATABASE])
@@ -136,9 +136,9 @@ def main() -> None:
     import logging
 
     logging.getLogger("xinglin.warehouse").setLevel(logging.WARNING)
+    from xinglin.care.visit_warehouse import tcm_condition, visit_figures
     from xinglin.care.visits import tcm_rules
     from xinglin.warehouse import Warehouse
-    from xinglin.warehouse.visits import tcm_condition, visit_figures
 
     started = time.perf_counter()
     generate()
@@ -153,7 +153,7 @@ def main() -> None:
         times.append(time.perf_counter() - started)
     best = min(times)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
-    print(f"DuckDB (warehouse.visits.visit_figures): {len(figures):,} institution-months, best "
+    print(f"DuckDB (care.visit_warehouse.visit_figures): {len(figures):,} institution-months, best "
           f"{best:.2f} s of {[round(t, 2) for t in times]}; target ≤ {TARGET_SECONDS} s: "
           f"{'MET' if best <= TARGET_SECONDS else 'NOT MET'}; peak resident {rss:.2f} GB")  # fmt: skip
     mine = {(i, m): (t, c) for i, m, t, c in figures}

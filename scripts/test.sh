@@ -7,6 +7,8 @@ BIN=.venv/bin
 export XINGLIN_VAR_DIR="${XINGLIN_VAR_DIR:-$PWD/var}"
 echo "== ruff"
 $BIN/ruff check .
+echo "== lint-imports (the floors of docs/architecture.md)"
+$BIN/lint-imports --no-cache
 echo "== makemigrations --check"
 XINGLIN_DATABASE_URL="sqlite:///:memory:" $BIN/xinglin makemigrations --check --dry-run
 WORKERS="${XINGLIN_TEST_WORKERS:-2}"

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "xinglin.core",
     "xinglin.web",
     "xinglin.network",
     "xinglin.standards",

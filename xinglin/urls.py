@@ -13,9 +13,9 @@ urlpatterns = [
     path("care/", include("xinglin.care.urls")),
     path("plans/", include("xinglin.plans.urls")),
     path("documents/", include("xinglin.documents.urls")),
-    path("standards/", include("xinglin.standards.urls")),
+    path("standards/", include("xinglin.plans.adoption_urls")),
     path("notices/", include("xinglin.notices.urls")),
 ]
 # Each app adds its own `path(...)` line here, one line per app.
 
-handler403 = "xinglin.web.errors.forbidden"
+handler403 = "xinglin.core.errors.forbidden"

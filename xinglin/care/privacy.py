@@ -26,9 +26,9 @@ from datetime import date
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 
+from xinglin.core.models import EventKind
+from xinglin.core.security import record_event
 from xinglin.network import access
-from xinglin.web.models import EventKind
-from xinglin.web.security import record_event
 
 RECORDS_ACTION: access.Action = "report"
 SHORT_MASK_KEEP = 4

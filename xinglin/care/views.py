@@ -26,11 +26,11 @@ from xinglin.care.constitution import CONSTITUTIONS, POSITIVE_RESULTS, load_form
 from xinglin.care.forms import AssessmentForm, ChildForm, ImportForm, VisitForm
 from xinglin.care.labels import CONSTITUTION_LABELS, FLAG_LABELS, RESULT_LABELS
 from xinglin.care.models import Child, ChildGuidance, ConstitutionAssessment, Resident
+from xinglin.core.models import EventKind
+from xinglin.core.security import record_event
 from xinglin.lib import cells
 from xinglin.network import access
 from xinglin.network.models import Kind, OrgUnit
-from xinglin.web.models import EventKind
-from xinglin.web.security import record_event
 
 PAGE_SIZE = 50  # rows a list page shows; the rest is paged on the server (?page=)
 PERSON_FIELDS = ("institution", "id_number", "name", "assessed_on", "assessor", "height_cm",

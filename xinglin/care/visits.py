@@ -707,7 +707,7 @@ def derive_visit_figures(year: int, *, warehouse=None) -> Derived:
     if warehouse is None:
         figures, delivered = visit_figures(months), delivered_techniques(months)
     else:
-        from xinglin.warehouse import visits as stored
+        from xinglin.care import visit_warehouse as stored
 
         figures = stored.visit_figures(warehouse, months)
         delivered = stored.delivered_techniques(warehouse, months)

@@ -43,12 +43,12 @@ from xinglin.collection.store import (  # the column-wise store; private to coll
     _record_creations,
     _store_values,
 )
+from xinglin.core.models import EventKind
+from xinglin.core.security import record_event
 from xinglin.lib import periods
 from xinglin.network import access
 from xinglin.network.models import OrgUnit
 from xinglin.standards.models import DataElement, TechniqueItem
-from xinglin.web.models import EventKind
-from xinglin.web.security import record_event
 
 
 class WorkflowError(ValueError):

@@ -23,7 +23,7 @@ from xinglin.collection.models import (
     DataValue,
     Submission,
 )
-from xinglin.evaluation import generation
+from xinglin.core import generation
 from xinglin.lib.bulk import copy_columns, insert_columns, widen_sqlite_cache
 from xinglin.network.models import OrgUnit
 from xinglin.standards.models import DataElement
@@ -77,7 +77,7 @@ def _store_values(
     return result
 
 
-# The tables _store_values writes that keep the data generation (evaluation.generation).
+# The tables _store_values writes that keep the data generation (core.generation).
 _GENERATION_TABLES = ("collection_datavalue", "collection_submission")
 
 # Writers of more org units than this take the whole-table lock instead of one lock per unit

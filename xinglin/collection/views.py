@@ -21,11 +21,11 @@ from xinglin.collection.batch import Location, Problem
 from xinglin.collection.forms import Form, form_for, forms_for, get_form
 from xinglin.collection.importers import workbook
 from xinglin.collection.models import ConfirmedWarning, DataValue, Submission
+from xinglin.core.errors import Refusal
 from xinglin.lib import cells, periods
 from xinglin.network import access
 from xinglin.network.models import Kind, OrgUnit
 from xinglin.standards.models import DataElement, TechniqueCategory
-from xinglin.web.errors import Refusal
 
 REPORT_DIR = Path(settings.VAR_DIR) / "import-reports"
 MAX_UNITS_LISTED = 200
@@ -101,7 +101,7 @@ def _row_state(row: dict) -> str:
 
 
 def _list_states() -> list[tuple[str, str]]:
-    from xinglin.web.labels import SUBMISSION_STATES
+    from xinglin.core.labels import SUBMISSION_STATES
 
     words = {
         **{k: str(v) for k, v in SUBMISSION_STATES.items()},

@@ -1,5 +1,5 @@
 """An in-process cache for evaluations and the figures built from them, valid for one data
-generation (xinglin.evaluation.generation): any write to the data an entry was computed from
+generation (xinglin.core.generation): any write to the data an entry was computed from
 makes it unreachable at once, so a changed value shows on the next page.
 
 Cached values are shared between requests: callers must treat them as read-only.
@@ -12,7 +12,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import TypeVar
 
-from xinglin.evaluation import generation
+from xinglin.core import generation
 
 T = TypeVar("T")
 MAX_ENTRIES = 256  # per process; a county's evaluation is a few hundred results

@@ -28,21 +28,3 @@ class DerivedValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source}:{self.element_id}/{self.orgunit_id}/{self.period}={self.value}"
-
-
-class DataChange(models.Model):
-    """The data generation: database triggers (installed by this app's migrations, see
-    xinglin/evaluation/generation.py) record every write to the tables evaluations read, so a
-    cached evaluation is reused only while nothing it depends on has changed.
-
-    On SQLite one row (id 1) holds a random token that every written row replaces. On
-    PostgreSQL each writing transaction adds one row (`txid`, so concurrent writers never wait
-    on each other) whose weight every further statement raises; the generation is (sum of weights, max id), and old rows are folded into
-    the newest one without changing either."""
-
-    txid = models.BigIntegerField(null=True, unique=True)
-    weight = models.BigIntegerField(default=1)
-    token = models.CharField(max_length=32, default="")
-
-    def __str__(self) -> str:
-        return f"{self.pk}:{self.txid or self.token}"

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import User
 
 from xinglin.collection.models import DataValue, DeliveredTechnique
+from xinglin.core.labels import group_label
 from xinglin.evaluation import cache
 from xinglin.evaluation.engine import Evaluation, Result, evaluate
 from xinglin.evaluation.models import DerivedValue
@@ -14,7 +15,6 @@ from xinglin.network import access
 from xinglin.network.models import OrgUnit
 from xinglin.standards.loader import PackIndicator
 from xinglin.standards.models import DataElement
-from xinglin.web.labels import group_label
 
 TREND_YEARS = 5
 
@@ -133,7 +133,7 @@ STATUS_FILTERS = ("attention", "not_met", "no_data", "awaiting_evidence", "met",
 def select(rows: list[Row], params) -> list[Row]:
     """The rows a scorecard shows for ?status= (default `attention`: what needs acting on),
     ?group= (the indicator id's first part) and ?sort=gap (largest shortfall first)."""
-    from xinglin.web.labels import ATTENTION
+    from xinglin.core.labels import ATTENTION
 
     status = params.get("status") or "attention"
     group = params.get("group") or ""
@@ -159,7 +159,7 @@ def _shortfall(row: Row) -> float:
 
 def filter_links(rows: list[Row], params) -> dict:
     """The status and group choices with their counts, for the filter chips."""
-    from xinglin.web.labels import ATTENTION, group_label, status_label
+    from xinglin.core.labels import ATTENTION, group_label, status_label
 
     counts = {s: sum(1 for r in rows if r.result.status == s) for s in STATUS_FILTERS}
     counts["attention"] = sum(1 for r in rows if r.result.status in ATTENTION)
@@ -197,7 +197,7 @@ def falling_short(evaluation: Evaluation, result: Result, indicator: PackIndicat
     """Each institution beneath the unit that holds this figure back and that the user may
     see: its name, its own value, the reason in words, and where to look next (its
     scorecard, its form, the history of the first value behind the figure)."""
-    from xinglin.web import labels
+    from xinglin.core import labels
 
     visible = access.orgunits_for_user(user).filter(code__in=result.failing)
     units = {u.code: u for u in visible}

@@ -277,8 +277,8 @@ def _describe(key: str, old, new) -> str:
 
 def _record_change(unit: OrgUnit, user: User | None, detail: str) -> None:
     """An edit of an institution, in its history of changes (who, when, what)."""
-    from xinglin.web.models import EventKind
-    from xinglin.web.security import record_event
+    from xinglin.core.models import EventKind
+    from xinglin.core.security import record_event
 
     record_event(EventKind.ORGUNIT_CHANGE, user=user, orgunit=unit, detail=detail)
 

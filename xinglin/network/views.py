@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from xinglin.core.models import EventKind, SecurityEvent
 from xinglin.lib import cells
 from xinglin.network import access
 from xinglin.network.actions import (
@@ -32,7 +33,6 @@ from xinglin.network.forms import (
     NewInstitutionForm,
 )
 from xinglin.network.models import OrgUnit
-from xinglin.web.models import EventKind, SecurityEvent
 
 CHILD_FIELDS = (
     "code",
@@ -71,7 +71,6 @@ def orgunit(request, code):
         "changes": unit.changes.select_related("changed_by"),
         "events": SecurityEvent.objects.filter(kind=EventKind.ORGUNIT_CHANGE, orgunit=unit),
         "can_manage": access.can(request.user, "manage", unit),
-        "populations": _populations(unit),
         "query": query,
         "found": access.orgunits_for_user(request.user).filter(
             path__startswith=unit.path, name__contains=query
@@ -262,17 +261,3 @@ def _children(unit: OrgUnit) -> list[OrgUnit]:
             institutions=Count("children", filter=Q(children__kind="institution"))
         ).order_by("kind", "code")
     )
-
-
-POPULATION_ELEMENTS = ("residents", "residents_65_plus", "children_0_36_months")
-
-
-def _populations(unit: OrgUnit) -> list[dict]:
-    """Population figures of a division by year: {year, residents, residents_65_plus, ...}."""
-    from xinglin.collection.models import DataValue
-
-    rows: dict[str, dict] = {}
-    values = DataValue.objects.filter(orgunit=unit, element__code__in=POPULATION_ELEMENTS)
-    for period, code, value in values.values_list("period", "element__code", "value"):
-        rows.setdefault(period, {"year": period})[code] = value
-    return [rows[year] for year in sorted(rows)]

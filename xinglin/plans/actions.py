@@ -15,6 +15,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from xinglin.core.models import EventKind
+from xinglin.core.security import record_event
 from xinglin.network.models import OrgUnit
 from xinglin.plans.files import check_file
 from xinglin.plans.indicators import find_indicator
@@ -37,10 +39,8 @@ from xinglin.plans.models import (
     period_covers,
     year_bounds,
 )
-from xinglin.plans.packs import PackError, PlanPack, parse_month_day, read_departments
+from xinglin.plans.packs import PackError, PlanPack, parse_month_day, read_departments, read_packs
 from xinglin.standards.expressions import TargetError, parse_target
-from xinglin.web.models import EventKind
-from xinglin.web.security import record_event
 
 
 class PlanError(ValueError):
@@ -575,3 +575,12 @@ def close_rectification(
     item.closed_at = timezone.now()
     item.save()
     return item
+
+
+def load_adopted_plan(sender, *, orgunit: OrgUnit, pack_code: str, **kwargs) -> None:
+    """A unit adopted a document (standards' `pack_adopted`): load the plan of the same code
+    there (tasks, deadlines), inside the adoption's transaction."""
+    pack = next((p for p in read_packs() if p.code == pack_code), None)
+    if pack is not None:
+        load_departments()
+        load_plan(pack, orgunit)

@@ -1,5 +1,5 @@
-"""Writes of the standards app: adopting a pack for a unit (and, for a plan pack, loading its
-plan there through plans.actions) and withdrawing it. Each change is one transaction with an
+"""Writes of the standards app: adopting a pack for a unit (and announcing it with the
+`pack_adopted` signal, on which plans loads the document's plan for the unit) and withdrawing it. Each change is one transaction with an
 AdoptionEvent saying who, when, and whether another place's document was chosen on purpose."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from xinglin.network.models import OrgUnit
 from xinglin.standards.adoption import AdoptionError, adopt_pack, document_place
 from xinglin.standards.models import AdoptionChange, AdoptionEvent, PackAdoption
+from xinglin.standards.signals import pack_adopted
 
 
 class OtherPlaceError(AdoptionError):
@@ -48,7 +49,7 @@ def adopt(
         )
     adoption = adopt_pack(orgunit, pack_code, since)
     if load_plan:
-        _load_plan(orgunit, pack_code)
+        pack_adopted.send(sender=PackAdoption, orgunit=orgunit, pack_code=pack_code)
     AdoptionEvent.objects.create(
         orgunit=orgunit, pack_code=pack_code, change=AdoptionChange.ADOPTED, since=since,
         other_place=other, user=user,
@@ -66,13 +67,3 @@ def withdraw(orgunit: OrgUnit, pack_code: str, *, user: User | None = None) -> b
             orgunit=orgunit, pack_code=pack_code, change=AdoptionChange.WITHDRAWN, user=user
         )
     return bool(deleted)
-
-
-def _load_plan(orgunit: OrgUnit, pack_code: str) -> None:
-    from xinglin.plans.actions import load_departments, load_plan
-    from xinglin.plans.packs import read_packs
-
-    pack = next((p for p in read_packs() if p.code == pack_code), None)
-    if pack is not None:
-        load_departments()
-        load_plan(pack, orgunit)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import yaml
 
 from xinglin.network.models import OrgUnit
-from xinglin.standards.loader import all_packs, get_pack
+from xinglin.standards.loader import PLAN_PACKS_DIR, all_packs, get_pack
 from xinglin.standards.models import PackAdoption
 
 
@@ -53,10 +53,8 @@ class DocumentPlace:
 
 @functools.lru_cache(maxsize=1)
 def _document_places() -> dict[str, DocumentPlace]:
-    from xinglin.plans.packs import plan_pack_paths
-
     places = {}
-    for path in plan_pack_paths():
+    for path in sorted(PLAN_PACKS_DIR.glob("*.yaml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         division = data.get("division") or {}
         if data.get("plan") and division.get("code"):

@@ -14,10 +14,10 @@ from django.http import Http404
 
 from xinglin.api.actions import revoke_user_tokens
 from xinglin.api.models import ApiToken
+from xinglin.core.models import EventKind
+from xinglin.core.security import record_event
 from xinglin.network.actions import NetworkError, create_user
 from xinglin.network.models import Membership, OrgUnit, Role
-from xinglin.web.models import EventKind
-from xinglin.web.security import record_event
 
 AnyUser = User | AnonymousUser
 

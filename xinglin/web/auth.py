@@ -7,8 +7,8 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from xinglin.web.models import EventKind
-from xinglin.web.security import (
+from xinglin.core.models import EventKind
+from xinglin.core.security import (
     LOCKOUT_FAILURES,
     LOCKOUT_WINDOW,
     address_wait,

@@ -9,13 +9,14 @@ from dataclasses import asdict
 from django.utils import timezone
 from django.utils.translation import get_language
 
+from xinglin.core import labels
 from xinglin.documents import progress
 from xinglin.documents.figures import parse_target
 from xinglin.documents.gather import ReportData, gather
 from xinglin.evaluation import cache
 from xinglin.lib import projection
 from xinglin.network.models import DivisionLevel, Kind, OrgUnit
-from xinglin.web import labels
+from xinglin.standards.labels import expression_of
 
 REGION_LEVELS = (DivisionLevel.PROVINCE, DivisionLevel.CITY)
 CSV_SECTIONS = ("verdicts", "indicators", "failing", "projections", "league", "completeness",
@@ -140,7 +141,7 @@ def _relative_gap(figure) -> float:
 
 
 def _expression(figure) -> str:
-    return labels.expression_of(figure["pack"], figure["indicator"])
+    return expression_of(figure["pack"], figure["indicator"])
 
 
 def _shown(figure) -> str:
@@ -268,7 +269,7 @@ def league(data: ReportData) -> dict:
             rows.append({"pack": pack.info.code, "item": meta.item, "indicator": meta.id,
                          "name": meta.name,
                          "target": labels.target(meta.target or "", meta.unit,
-                                                 labels.expression_of(pack.info.code, meta.id)),
+                                                 expression_of(pack.info.code, meta.id)),
                          "cells": [_cell(c) for c in cells]})  # fmt: skip
     counts = [_summed(p.counts_of(code) for p in data.packs) for code, _name in counties]
     # per pack, the met count each county's own scorecard of that pack shows

@@ -6,9 +6,9 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import render
 
+from xinglin.core.models import SecurityEvent
 from xinglin.network import access
 from xinglin.network.models import Membership, Role
-from xinglin.web.models import SecurityEvent
 
 
 @login_required

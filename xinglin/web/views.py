@@ -7,12 +7,13 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from xinglin.core import labels
 from xinglin.documents.figures import EngineUnavailable
 from xinglin.documents.gather import latest_year
 from xinglin.lib import cells
 from xinglin.network import access
 from xinglin.network.models import Membership
-from xinglin.web import dashboard, labels
+from xinglin.web import dashboard
 
 
 def _focus(request):

@@ -19,10 +19,10 @@ from xinglin.care.models import (
     Visit,
 )
 from xinglin.care.referrals import referrals_for_user
+from xinglin.core.models import EventKind
+from xinglin.core.security import record_event
 from xinglin.lib import periods
 from xinglin.network import access
-from xinglin.web.models import EventKind
-from xinglin.web.security import record_event
 
 router = Router(tags=["care records"])
 CONSTITUTIONS = (

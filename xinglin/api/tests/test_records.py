@@ -122,7 +122,7 @@ def test_record_level_care_data_is_for_the_roles_that_export(
 
 
 def test_reading_care_records_through_the_api_is_logged(client, alice, records, bearer):
-    from xinglin.web.models import SecurityEvent
+    from xinglin.core.models import SecurityEvent
 
     client.get("/api/v1/care/assessments", **bearer(alice))
     event = SecurityEvent.objects.get(kind="personal_export")

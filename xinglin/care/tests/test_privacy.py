@@ -15,9 +15,9 @@ from conftest import PASSWORD
 from xinglin.care.actions import record_assessment, register_resident
 from xinglin.care.personal_id import make_id_card
 from xinglin.care.tests.helpers import BALANCED
+from xinglin.core.models import EventKind, SecurityEvent
 from xinglin.network.actions import create_user
 from xinglin.network.models import OrgUnit, Role
-from xinglin.web.models import EventKind, SecurityEvent
 
 HMC, DSK = "640323100001", "640323101001"
 TODAY = date.today()

@@ -81,8 +81,8 @@ def _sqlglot_on_the_database(rules) -> list[int]:
 
 
 def _warehouse(rules, root) -> list[int]:
+    from xinglin.care import visit_warehouse as stored
     from xinglin.warehouse import Warehouse
-    from xinglin.warehouse import visits as stored
 
     warehouse = Warehouse(root)
     stored.export_visits(warehouse)

@@ -268,9 +268,9 @@ def test_derived_figures_equal_an_independent_count(county, catalogue):
 
 
 def test_the_warehouse_gives_the_operational_databases_figures(county, catalogue, tmp_path):
+    from xinglin.care import visit_warehouse as stored
+    from xinglin.care.visit_warehouse import export_visits
     from xinglin.warehouse import Warehouse
-    from xinglin.warehouse import visits as stored
-    from xinglin.warehouse.visits import export_visits
 
     import_visits("a.csv", csv_bytes(_random_rows(1500, seed=1)))
     warehouse = Warehouse(tmp_path)
@@ -300,9 +300,9 @@ def test_the_warehouse_applies_each_rule_as_the_database_does(county, catalogue,
     count what the database counts, without a new export."""
     import copy
 
+    from xinglin.care import visit_warehouse as stored
+    from xinglin.care.visit_warehouse import export_visits
     from xinglin.warehouse import Warehouse
-    from xinglin.warehouse import visits as stored
-    from xinglin.warehouse.visits import export_visits
 
     rows = _random_rows(800, seed=3)
     rows[0][2] = ""  # a visit without a department
@@ -335,9 +335,9 @@ def test_the_warehouse_applies_each_rule_as_the_database_does(county, catalogue,
 def test_a_warehouse_of_the_older_layout_is_rewritten(county, catalogue, tmp_path):
     import json
 
+    from xinglin.care import visit_warehouse as stored
+    from xinglin.care.visit_warehouse import export_visits
     from xinglin.warehouse import Warehouse
-    from xinglin.warehouse import visits as stored
-    from xinglin.warehouse.visits import export_visits
 
     import_visits("a.csv", csv_bytes(_random_rows(200, seed=4)))
     (tmp_path / "visits").mkdir()

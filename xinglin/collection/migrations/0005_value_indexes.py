@@ -7,7 +7,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from xinglin.evaluation import generation
+from xinglin.core import generation
 
 
 def reinstall_triggers(apps, schema_editor):

@@ -14,7 +14,7 @@ from xinglin.collection import audit
 from xinglin.collection.actions import write_rows
 from xinglin.collection.models import AuditEntry, Channel, DataValue
 from xinglin.collection.tests.conftest import HMC
-from xinglin.evaluation import generation
+from xinglin.core import generation
 from xinglin.network.models import OrgUnit
 from xinglin.standards.models import DataElement
 

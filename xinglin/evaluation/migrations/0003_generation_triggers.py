@@ -1,16 +1,16 @@
-"""Triggers that keep the data generation current (xinglin/evaluation/generation.py)."""
+"""Triggers that keep the data generation current (xinglin/core/generation.py)."""
 
 from django.db import migrations
 
 
 def install(apps, schema_editor):
-    from xinglin.evaluation import generation
+    from xinglin.core import generation
 
     generation.install(schema_editor.connection)
 
 
 def uninstall(apps, schema_editor):
-    from xinglin.evaluation import generation
+    from xinglin.core import generation
 
     generation.uninstall(schema_editor.connection)
 

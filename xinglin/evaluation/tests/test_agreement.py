@@ -22,6 +22,7 @@ from openpyxl import load_workbook
 from xinglin.api.actions import create_token
 from xinglin.collection.actions import write_rows
 from xinglin.collection.models import DeliveredTechnique
+from xinglin.core import labels
 from xinglin.documents import content
 from xinglin.documents.formats import xlsx
 from xinglin.documents.gather import gather, status_label
@@ -35,9 +36,9 @@ from xinglin.plans.actions import (
     upload_evidence,
 )
 from xinglin.standards.catalogue import sync_catalogue
+from xinglin.standards.labels import expression_of
 from xinglin.standards.loader import all_packs
 from xinglin.standards.models import DataElement, TechniqueItem
-from xinglin.web import labels
 
 YEAR = "2025"
 COUNTY, CITY, OTHER = "640323", "6403", "640324"
@@ -232,7 +233,7 @@ def test_every_surface_shows_the_same_standing(demo_like, client_for, alice, vic
     _same([(i, {"status": c["status"]}) for i, c in cells],
           {i: f for i, f in truth.items() if i in shown}, "league")  # fmt: skip
     for indicator, cell in cells:  # the value as the page writes it (grades in words, units)
-        unit, expression = figures[indicator]["unit"], labels.expression_of(PACK, indicator)
+        unit, expression = figures[indicator]["unit"], expression_of(PACK, indicator)
         assert cell["shown"] == labels.number(truth[indicator]["value"], unit, expression)
     mine = next(p for p in league["packs"] if p["pack"] == PACK)
     assert mine["met"][column] == counts["met"]  # the figure the county's scorecard shows

@@ -12,7 +12,8 @@ from django.urls import reverse
 from xinglin.collection import store
 from xinglin.collection.models import DataValue
 from xinglin.collection.testing import store_facts
-from xinglin.evaluation import cache, generation
+from xinglin.core import generation
+from xinglin.evaluation import cache
 from xinglin.evaluation.actions import replace_derived_values
 from xinglin.evaluation.engine import evaluate
 from xinglin.evaluation.tests.conftest import visits

@@ -3,7 +3,7 @@ table, which drops its data-generation triggers: they are installed again at the
 
 from django.db import migrations, models
 
-from xinglin.evaluation import generation
+from xinglin.core import generation
 
 
 def reinstall_triggers(apps, schema_editor):

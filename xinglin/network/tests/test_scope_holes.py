@@ -10,9 +10,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from xinglin.core.models import EventKind, SecurityEvent
 from xinglin.network.actions import create_institution, import_divisions
 from xinglin.network.models import OrgUnit
-from xinglin.web.models import EventKind, SecurityEvent
 
 OTHER = "640323101001"  # 大水坑镇卫生院 (dave's township)
 

@@ -11,7 +11,7 @@ from datetime import date
 from django.db import migrations, models
 from django.utils import timezone
 
-from xinglin.evaluation import generation
+from xinglin.core import generation
 
 
 def date_existing_evidence(apps, schema_editor):

@@ -281,7 +281,7 @@ def test_a_viewer_cannot_withdraw(county, alice, victor, client_for):
 
 
 def test_the_reviewer_corrects_the_year_covered_and_it_is_recorded(county, alice, client_for):
-    from xinglin.web.models import SecurityEvent
+    from xinglin.core.models import SecurityEvent
 
     evidence = upload_evidence(
         orgunit=county,

@@ -4,10 +4,10 @@ from datetime import date
 
 import pytest
 
+from xinglin.core.models import SecurityEvent
 from xinglin.evaluation.engine import evaluate
 from xinglin.network.models import OrgUnit
 from xinglin.plans.actions import review_evidence, upload_evidence
-from xinglin.web.models import SecurityEvent
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 

@@ -1,4 +1,4 @@
-"""Template filters shared by every app's pages: the words of `xinglin.web.labels` (one
+"""Template filters shared by every app's pages: the words of `xinglin.core.labels` (one
 place for them), so that no template shows a code where a person reads."""
 
 from __future__ import annotations
@@ -6,7 +6,8 @@ from __future__ import annotations
 from django import template
 from django.utils.html import format_html
 
-from xinglin.web import labels
+from xinglin.core import labels
+from xinglin.standards.labels import source as cited_source
 
 register = template.Library()
 
@@ -64,7 +65,7 @@ def shown_gap(result) -> str:
 
 @register.filter
 def source_label(text: str) -> str:
-    return labels.source(text)
+    return cited_source(text)
 
 
 @register.filter
@@ -119,7 +120,7 @@ def source_section(text: str) -> str:
     source citing more than one place (`…§三(四)23; the standard's figure as stated in …`) shows
     its first: the others stay in the pack, for the "how it is computed" detail."""
     first = text.split(";")[0]
-    return first.partition("§")[2].strip() if "§" in first else labels.source(first)
+    return first.partition("§")[2].strip() if "§" in first else cited_source(first)
 
 
 @register.filter
@@ -196,9 +197,9 @@ def citation_label(text: str) -> str:
     pack_code, _space, indicator_id = head.partition(" ")
     indicator = _indicator(f"{pack_code}/{indicator_id}")
     if indicator is None:
-        return labels.source(text)
+        return cited_source(text)
     name = indicator.name("en" if labels._english() else "zh")
-    return f"{name} · {labels.source(indicator.source)}"
+    return f"{name} · {cited_source(indicator.source)}"
 
 
 @register.filter

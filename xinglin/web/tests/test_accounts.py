@@ -16,7 +16,7 @@ from conftest import PASSWORD
 from xinglin.api.actions import create_token
 from xinglin.api.models import ApiToken
 from xinglin.api.tokens import user_for_token
-from xinglin.web.models import EventKind, SecurityEvent
+from xinglin.core.models import EventKind, SecurityEvent
 
 STRONG = "Another-Strong-77"
 

@@ -9,10 +9,10 @@ from django.urls import reverse
 from conftest import PASSWORD
 from xinglin.collection.actions import approve_submission, get_submission, submit_form, write_rows
 from xinglin.collection.models import AuditEntry
+from xinglin.core.models import EventKind, SecurityEvent
 from xinglin.plans.actions import review_evidence
 from xinglin.plans.models import Evidence
 from xinglin.standards.models import DataElement
-from xinglin.web.models import EventKind, SecurityEvent
 from xinglin.web.tests import world
 
 

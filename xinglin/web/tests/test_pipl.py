@@ -22,9 +22,9 @@ from xinglin.care.actions import record_assessment, register_resident
 from xinglin.care.constitution import N_ITEMS
 from xinglin.care.models import Child, ChildGuidance, ConstitutionAssessment, Resident, Visit
 from xinglin.care.personal_id import make_id_card
+from xinglin.core.models import EventKind, SecurityEvent
 from xinglin.network.actions import create_user
 from xinglin.network.models import OrgUnit, Role
-from xinglin.web.models import EventKind, SecurityEvent
 from xinglin.web.tests import world
 
 # An 18-character ID-card number standing alone (not inside a hex digest or a longer code).

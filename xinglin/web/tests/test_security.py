@@ -9,8 +9,8 @@ import pytest
 from django.db import connection
 
 from conftest import PASSWORD
-from xinglin.web.models import SecurityEvent
-from xinglin.web.security import LOCKOUT_FAILURES
+from xinglin.core.models import SecurityEvent
+from xinglin.core.security import LOCKOUT_FAILURES
 
 
 def _login(client, username, password):
@@ -126,7 +126,7 @@ def test_a_full_width_letter_does_not_escape_the_lockout(client, bob):
 def test_made_up_names_from_one_address_do_not_lock_out_the_office(client, bob):
     from datetime import timedelta
 
-    from xinglin.web.security import ADDRESS_FREE
+    from xinglin.core.security import ADDRESS_FREE
 
     for i in range(ADDRESS_FREE):
         _login(client, f"nobody{i}", "wrong")
@@ -142,8 +142,8 @@ def test_the_address_delay_grows():
 
     from django.utils import timezone
 
-    from xinglin.web.models import EventKind
-    from xinglin.web.security import ADDRESS_FREE, ADDRESS_MAX_DELAY, address_wait
+    from xinglin.core.models import EventKind
+    from xinglin.core.security import ADDRESS_FREE, ADDRESS_MAX_DELAY, address_wait
 
     def waits(n: int) -> int:
         SecurityEvent.objects.all().delete()

@@ -4,8 +4,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from xinglin.care.retention import cutoff, purge_care_records
-from xinglin.web.models import EventKind
-from xinglin.web.security import record_event
+from xinglin.core.models import EventKind
+from xinglin.core.security import record_event
 
 
 class Command(BaseCommand):

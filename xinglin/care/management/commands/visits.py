@@ -96,9 +96,9 @@ class Command(BaseCommand):
         )
 
     def _export(self) -> None:
+        from xinglin.care.visit_warehouse import export_visits
         from xinglin.warehouse import Warehouse
         from xinglin.warehouse.engine import default_root
-        from xinglin.warehouse.visits import export_visits
 
         with progress_bar("export visits") as update:
             result = export_visits(Warehouse(default_root()), progress=update)

@@ -32,7 +32,7 @@ class Command(BaseCommand):
             f"tables: {len(result.written)} files written ({result.rows} rows), "
             f"{result.unchanged} unchanged, {len(result.removed)} removed"
         )
-        from xinglin.warehouse.visits import export_visits
+        from xinglin.care.visit_warehouse import export_visits
 
         with progress_bar("export visits") as update:
             visits = export_visits(Warehouse(root), progress=update)

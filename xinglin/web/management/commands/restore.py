@@ -4,9 +4,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from xinglin.core.models import EventKind
+from xinglin.core.security import record_event
 from xinglin.web.backup import BackupError, restore
-from xinglin.web.models import EventKind
-from xinglin.web.security import record_event
 
 
 class Command(BaseCommand):

@@ -1,5 +1,6 @@
 """The adoption page: which documents (packs) judge a unit, whose documents they are, and —
-for a bureau administrator over a county or city — adopting or withdrawing one."""
+for a bureau administrator over a county or city — adopting or withdrawing one (adopting a
+document loads its plan: see plans/apps.py). Served at /standards/adoption/."""
 
 from __future__ import annotations
 

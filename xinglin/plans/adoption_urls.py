@@ -1,4 +1,5 @@
-"""Standards pages. Public URLs:
+"""The adoption page, under /standards/ where it has always been (it lives in plans because it
+shows and loads the plans of the adopted documents). Public URLs:
 
 - /standards/adoption/[?orgunit=<code>]   standards:adoption — which documents judge a unit;
                                           a bureau administrator adopts or withdraws them
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from xinglin.standards import views
+from xinglin.plans import adoption_views as views
 
 app_name = "standards"
 urlpatterns = [

@@ -186,26 +186,6 @@ def gap(value: float | None, unit: str, expression: str = "") -> str:
     return _trim(abs(value), 2) + unit_suffix(unit)
 
 
-def source(text: str) -> str:
-    """`seeds/003_….txt §三(一)2` → 《中卫市中医药服务能力提升行动实施方案（2021-2025年）》三(一)2:
-    the document's title (from the pack that cites that file) and the section."""
-    from xinglin.standards.loader import all_packs
-
-    if not text:
-        return ""
-    file, _sep, section = text.partition("§")
-    file = file.strip().split(";")[0].strip()
-    for pack in all_packs().values():
-        if pack.source.split(";")[0].strip() == file:
-            title = pack.title("en" if _english() else "zh")
-            return (
-                f"{title} {section.strip()}".strip()
-                if _english()
-                else (f"《{title}》{section.strip()}")
-            )
-    return section.strip() if file.startswith("seeds/") else text
-
-
 def person(user) -> str:
     """A person by full name (family name first in Chinese); the username only when the
     account has no name."""
@@ -217,13 +197,3 @@ def person(user) -> str:
     if _english():
         return " ".join(part for part in (first, last) if part)
     return f"{last}{first}"
-
-
-def expression_of(pack: str, indicator: str) -> str:
-    """An indicator's expression (to tell a hospital grade from another level), '' if unknown."""
-    from xinglin.standards.loader import all_packs
-
-    found = all_packs().get(pack)
-    if found is None:
-        return ""
-    return next((i.value for i in found.indicators if i.id == indicator), "")

@@ -22,7 +22,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.http import HttpRequest
 from django.utils import timezone
 
-from xinglin.web.models import EventKind, SecurityEvent
+from xinglin.core.models import EventKind, SecurityEvent
 
 LOCKOUT_FAILURES = 5
 LOCKOUT_WINDOW = timedelta(minutes=15)

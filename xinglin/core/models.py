@@ -1,0 +1,69 @@
+"""The floor's facts: security events (logins, lockouts, exports of personal data, approvals,
+evidence decisions; failed logins for throttling) and the data generation's change rows."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class EventKind(models.TextChoices):
+    LOGIN = "login", _("Login")
+    LOGIN_FAILED = "login_failed", _("Failed login")
+    LOCKED_OUT = "locked_out", _("Locked out")
+    LOGOUT = "logout", _("Logout")
+    PERSONAL_EXPORT = "personal_export", _("Export of personal data")
+    PERSONAL_VIEW = "personal_view", _("View or search of personal records")
+    APPROVAL = "approval", _("Approval")
+    EVIDENCE_DECISION = "evidence_decision", _("Evidence decision")
+    BACKUP = "backup", _("Backup")
+    RESTORE = "restore", _("Restore")
+    PURGE = "purge", _("Purge of expired personal data")
+    ORGUNIT_CHANGE = "orgunit_change", _("Change of an institution")
+    USER_CHANGE = "user_change", _("Change of a user account")
+    PASSWORD_CHANGE = "password_change", _("Password change")
+
+
+class SecurityEvent(models.Model):
+    """One security-relevant event; the bureau administrator reads them on /security/events/.
+    `detail` never holds personal identifiers (PIPL): codes and counts only."""
+
+    kind = models.CharField(max_length=20, choices=EventKind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    username = models.CharField(max_length=150, blank=True)
+    orgunit = models.ForeignKey("network.OrgUnit", null=True, blank=True, on_delete=models.SET_NULL)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.CharField(max_length=500, blank=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        db_table = "web_securityevent"  # the table keeps the name it was created with
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["kind", "username", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.kind} {self.username}"
+
+
+class DataChange(models.Model):
+    """The data generation: database triggers (installed by evaluation's migrations, see
+    xinglin/core/generation.py) record every write to the tables evaluations read, so a
+    cached evaluation is reused only while nothing it depends on has changed.
+
+    On SQLite one row (id 1) holds a random token that every written row replaces. On
+    PostgreSQL each writing transaction adds one row (`txid`, so concurrent writers never wait
+    on each other) whose weight every further statement raises; the generation is (sum of weights, max id), and old rows are folded into
+    the newest one without changing either."""
+
+    txid = models.BigIntegerField(null=True, unique=True)
+    weight = models.BigIntegerField(default=1)
+    token = models.CharField(max_length=32, default="")
+
+    class Meta:
+        db_table = "evaluation_datachange"  # the table keeps the name it was created with
+
+    def __str__(self) -> str:
+        return f"{self.pk}:{self.txid or self.token}"
