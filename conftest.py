@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
+from django.utils import translation
+from hypothesis import settings as hypothesis_settings
+from hypothesis.database import DirectoryBasedExampleDatabase
 
 from xinglin.network.actions import create_institution, create_user, import_divisions
 from xinglin.network.models import OrgUnit, Role
@@ -15,9 +18,25 @@ from xinglin.network.models import OrgUnit, Role
 PASSWORD = "Correct-Horse-42"
 
 
+# Hypothesis keeps the examples it found under var/, never in the checkout.
+hypothesis_settings.register_profile(
+    "xinglin", database=DirectoryBasedExampleDatabase(str(settings.VAR_DIR / "hypothesis"))
+)
+hypothesis_settings.load_profile("xinglin")
+
+
 @pytest.fixture(autouse=True)
 def _fast_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts, and leaves, in the default language (Chinese): a test that switches
+    to English cannot change what the next one sees, in whatever order they run."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture
