@@ -198,16 +198,6 @@ def record_assessment(
     return assessment
 
 
-def update_guidance(
-    assessment: ConstitutionAssessment, guidance: Iterable[str], guidance_other: str = ""
-) -> ConstitutionAssessment:
-    assessment.guidance = _checked_guidance(guidance)
-    assessment.guidance_other = guidance_other
-    assessment.refresh_completeness()
-    assessment.save(update_fields=["guidance", "guidance_other", "is_complete"])
-    return assessment
-
-
 # ---------------------------------------------------------------------------
 # Bulk import (CSV / xlsx), all or nothing
 # ---------------------------------------------------------------------------

@@ -34,11 +34,6 @@ def check_char(first17: str) -> str:
     return CHECK_CHARS[sum(int(d) * w for d, w in zip(first17, WEIGHTS, strict=True)) % 11]
 
 
-def is_id_card(number: str) -> bool:
-    number = normalize(number)
-    return bool(ID_CARD.match(number)) and check_char(number[:17]) == number[17]
-
-
 def check(number: str, *, id_card_only: bool = True) -> str:
     """The normalised number, or PersonalIdError saying what is wrong (never echoing it)."""
     number = normalize(number)

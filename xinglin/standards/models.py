@@ -77,62 +77,6 @@ class TechniqueItem(models.Model):
         return self.name_zh
 
 
-class Pack(models.Model):
-    """An indicator pack (建设标准), mirrored from packs/<code>.yaml by `xinglin packs load`
-    so that other apps (plans, documents, the API) can refer to its indicators by key."""
-
-    code = models.CharField(max_length=64, unique=True)
-    title_zh = models.CharField(max_length=300)
-    title_en = models.CharField(max_length=300, blank=True)
-    source = models.CharField(max_length=300, blank=True)
-    file = models.CharField(max_length=100)
-
-    class Meta:
-        ordering = ["code"]
-
-    def __str__(self) -> str:
-        return self.code
-
-    @property
-    def title(self) -> str:
-        return self.title_en if get_language() == "en" and self.title_en else self.title_zh
-
-
-class Indicator(models.Model):
-    """One indicator of a pack (the YAML is the truth; this row is its mirror)."""
-
-    pack = models.ForeignKey(Pack, on_delete=models.CASCADE, related_name="indicators")
-    code = models.CharField(max_length=100)
-    item = models.PositiveSmallIntegerField(null=True, blank=True)
-    section = models.CharField(max_length=60, blank=True)
-    name_zh = models.CharField(max_length=300)
-    name_en = models.CharField(max_length=300, blank=True)
-    source = models.CharField(max_length=300)
-    kind = models.CharField(max_length=10)
-    value = models.CharField(max_length=500, blank=True)
-    target = models.CharField(max_length=60, blank=True)
-    unit = models.CharField(max_length=12, blank=True)
-    over = models.JSONField(default=list, blank=True)
-    deadline = models.PositiveSmallIntegerField(null=True, blank=True)
-    veto = models.BooleanField(default=False)
-    points = models.FloatField(default=0)
-    departments = models.JSONField(default=dict, blank=True)
-    position = models.PositiveSmallIntegerField(default=0)
-
-    class Meta:
-        ordering = ["pack", "position"]
-        constraints = [
-            models.UniqueConstraint(fields=["pack", "code"], name="unique_pack_indicator")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.pack_id}:{self.code}"
-
-    @property
-    def name(self) -> str:
-        return self.name_en if get_language() == "en" and self.name_en else self.name_zh
-
-
 class PackAdoption(models.Model):
     """An org unit (a county, or a city for its own plan) is judged against a pack from a year.
     A pack adopted by a unit applies to the units beneath it too."""

@@ -3,7 +3,6 @@ handing the yearly counts to the evaluation engine."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -12,6 +11,7 @@ from pathlib import Path
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from xinglin.evaluation.actions import replace_derived_values
 from xinglin.network.models import OrgUnit
 from xinglin.standards.models import DataElement
 from xinglin.surveys.instruments import (
@@ -25,6 +25,7 @@ from xinglin.surveys.instruments import (
     score,
 )
 from xinglin.surveys.models import Instrument, SurveyChannel, SurveyResponse
+from xinglin.surveys.results import derived_rows
 
 DERIVED_SOURCE = "surveys"
 
@@ -179,28 +180,9 @@ def store_responses(
     return len(objects)
 
 
-def delete_response(response: SurveyResponse) -> None:
-    response.delete()
-
-
-def feed_engine(periods: list[str]) -> int | None:
-    """Hand the survey counts of `periods` to the evaluation engine as derived values.
-    Returns the number of rows handed over, or None while the engine's
-    `replace_derived_values` does not exist yet (the counts stay computable with
-    `results.derived_rows`)."""
-    from xinglin.surveys.results import derived_rows
-
-    replace = _engine_replace()
-    if replace is None:
-        return None
+def feed_engine(periods: list[str]) -> int:
+    """Hand the survey counts of `periods` to the evaluation engine as derived values;
+    returns the number of rows handed over."""
     rows = derived_rows(periods)
-    replace(DERIVED_SOURCE, rows, periods)
+    replace_derived_values(DERIVED_SOURCE, rows, periods)
     return len(rows)
-
-
-def _engine_replace():
-    try:
-        module = importlib.import_module("xinglin.evaluation.actions")
-    except ImportError:
-        return None
-    return getattr(module, "replace_derived_values", None)

@@ -5,14 +5,15 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from xinglin.standards.catalogue import PACKS_DIR, sync_catalogue
-from xinglin.standards.loader import check_deadlines, check_packs, sync_packs
+from xinglin.standards.loader import check_deadlines, check_packs
 
 
 class Command(BaseCommand):
     help = (
         "Indicator packs: `check` validates every packs/*.yaml (exit 2 naming the file, the "
-        "indicator and the position of the first problem); `load` syncs the data-element "
-        "catalogue, the technique taxonomy and the packs into the database; `adopt PACK "
+        "indicator and the position of the first problem); `load` checks them the same way "
+        "and syncs the data-element catalogue and the technique taxonomy they declare into "
+        "the database (the packs themselves are read from their files, never copied); `adopt PACK "
         "--orgunit CODE` judges an org unit (and everything beneath it) by a pack."
     )
 
@@ -20,7 +21,9 @@ class Command(BaseCommand):
         actions = parser.add_subparsers(dest="action", required=True)
         check = actions.add_parser("check", help="validate every pack")
         check.add_argument("--dir", default=str(PACKS_DIR), help="directory of the pack files")
-        actions.add_parser("load", help="sync catalogue and packs into the database")
+        actions.add_parser(
+            "load", help="check the packs and sync their catalogue into the database"
+        )
         adopt = actions.add_parser("adopt", help="judge an org unit (and beneath) by a pack")
         adopt.add_argument("pack")
         adopt.add_argument("--orgunit", required=True)
@@ -30,16 +33,15 @@ class Command(BaseCommand):
         if action == "adopt":
             self._adopt(options["pack"], options["orgunit"], options["since"])
             return
-        if action == "load":
-            sync_catalogue()
-            count = sync_packs()
-            self.stdout.write(f"{count} indicators loaded")
-            return
-        packs, errors = check_packs(Path(options["dir"]))
+        packs, errors = check_packs(Path(options.get("dir") or PACKS_DIR))
         errors += check_deadlines(packs)
         if errors:
             raise CommandError("\n".join(str(e) for e in errors), returncode=2)
         total = sum(len(p.indicators) for p in packs)
+        if action == "load":
+            sync_catalogue()
+            self.stdout.write(f"{total} indicators in {len(packs)} packs checked; catalogue loaded")
+            return
         for pack in packs:
             self.stdout.write(f"{pack.file}: {len(pack.indicators)} indicators")
         self.stdout.write(f"ok: {len(packs)} packs, {total} indicators")
