@@ -59,6 +59,7 @@ def _register() -> None:
         care,
         elements,
         evaluations,
+        fhir,
         interchange,
         orgunits,
         packs,
@@ -72,6 +73,7 @@ def _register() -> None:
     api.add_router("/values", values.router)
     api.add_router("/", interchange.router)
     api.add_router("/", evaluations.router)
+    api.add_router("/", fhir.router)
     api.add_router("/care/", care.router)
     api.add_router("/", plans.router)
 
