@@ -40,7 +40,11 @@ def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
 
 @api.exception_handler(AuthenticationError)
 def _unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    response = api.create_response(request, {"detail": "authentication required"}, status=401)
+    from xinglin.api.routes.fhir import fhir_refusal
+
+    response = fhir_refusal(request, 401, "login", "authentication required") or (
+        api.create_response(request, {"detail": "authentication required"}, status=401)
+    )
     response["WWW-Authenticate"] = "Bearer"
     return response
 

@@ -52,6 +52,14 @@ def _answer(resource: dict, status: int = 200) -> HttpResponse:
     return HttpResponse(body, status=status, content_type=fhir.FHIR_JSON)
 
 
+def fhir_refusal(request: HttpRequest, status: int, code: str, text: str) -> HttpResponse | None:
+    """An OperationOutcome for a refusal made before a FHIR view runs (no credentials), or
+    None outside the FHIR face (the API's JSON errors then apply)."""
+    if "/fhir/" not in request.path:
+        return None
+    return _answer(fhir.outcome(code, text), status)
+
+
 def fhir_errors(view):
     """Answer every refusal of `view` as an OperationOutcome with its HTTP status."""
 

@@ -292,6 +292,15 @@ def test_errors_are_operation_outcomes(client, bob, stored, bearer, query, statu
     assert issue.code in ISSUE_TYPE and issue.details.text
 
 
+def test_a_call_without_credentials_is_a_401_outcome(client, stored):
+    response = _get(client, "MeasureReport", {"pack": PACK, "period": "2024"})
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Bearer"
+    assert OperationOutcome.model_validate(response.json()).issue[0].code == "login"
+    # the rest of the API keeps its JSON errors
+    assert client.get("/api/v1/values").json() == {"detail": "authentication required"}
+
+
 @pytest.mark.parametrize("path", ["MeasureReport/nope.640323100001.2024", "Measure/nope",
                                   "StructureDefinition/nope"])  # fmt: skip
 def test_reading_what_does_not_exist_is_a_404_outcome(client, bob, stored, bearer, path):
