@@ -8,6 +8,7 @@ examples (tests/data/hl7, see SOURCE.md) are read with the same models and compa
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -176,6 +177,7 @@ def test_measure_criteria_are_derived_from_the_pack_expressions(client, alice, c
         measure = Measure.model_validate(entry["resource"])
         assert entry["fullUrl"] == measure.url
         indicator = indicators[measure.id]
+        assert re.fullmatch(r"[A-Z]([A-Za-z0-9_]){0,254}", measure.name)  # HL7 invariant mea-0
         criteria = {p.code.coding[0].code: p.criteria for p in measure.group[0].population}
         assert set(criteria) <= MEASURE_POPULATION
         assert "initial-population" in criteria
