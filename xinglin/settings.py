@@ -218,6 +218,9 @@ PERSONAL_ID_KEY = (
 # Backups carry the ID-hash key encrypted with this passphrase; without it they leave the
 # key out and a restore checks that this instance's key is the one the data was hashed with.
 BACKUP_PASSPHRASE = os.environ.get("XINGLIN_BACKUP_PASSPHRASE", "")
+# The canonical base of every FHIR URL the API writes (Measure.url, fullUrl, references):
+# this server's public address, never taken from a request's Host header (issue 23.4).
+XINGLIN_FHIR_BASE = os.environ.get("XINGLIN_FHIR_BASE", "http://localhost:8000/api/v1/fhir/")
 
 
 def _env_positive_int(name: str, default: int) -> int:

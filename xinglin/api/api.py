@@ -40,7 +40,11 @@ def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
 
 @api.exception_handler(AuthenticationError)
 def _unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    response = api.create_response(request, {"detail": "authentication required"}, status=401)
+    from xinglin.api.routes.fhir import fhir_refusal
+
+    response = fhir_refusal(request, 401, "login", "authentication required") or (
+        api.create_response(request, {"detail": "authentication required"}, status=401)
+    )
     response["WWW-Authenticate"] = "Bearer"
     return response
 
@@ -59,6 +63,7 @@ def _register() -> None:
         care,
         elements,
         evaluations,
+        fhir,
         interchange,
         orgunits,
         packs,
@@ -72,6 +77,7 @@ def _register() -> None:
     api.add_router("/values", values.router)
     api.add_router("/", interchange.router)
     api.add_router("/", evaluations.router)
+    api.add_router("/", fhir.router)
     api.add_router("/care/", care.router)
     api.add_router("/", plans.router)
 

@@ -122,13 +122,7 @@ class _Compiler:
         raise TypeError(f"unexpected node {node!r} in a condition")
 
 
-def _split(node: ex.Node) -> tuple[ex.Node, ex.Node | None, float]:
-    """numerator, denominator and scale of the top-level expression."""
-    if isinstance(node, ex.Binary) and node.op == "/":
-        return node.left, node.right, 1.0
-    if isinstance(node, ex.PerTenThousand):
-        return node.numerator, node.denominator, 10000.0
-    return node, None, 1.0
+_split = ex.split  # one definition of numerator and denominator (FHIR publishes the same)
 
 
 def _quote(text: str) -> str:

@@ -323,6 +323,55 @@ def parse(text: str, elements: dict[str, str] | None = None) -> Node:
     return _Parser(str(text), elements).value()
 
 
+def split(node: Node) -> tuple[Node, Node | None, float]:
+    """The numerator, denominator (None when the value is not a quotient) and scale of a
+    top-level expression: `a / b` → (a, b, 1), `per_10000(a, b)` → (a, b, 10000). The one
+    definition the engine computes with and the FHIR Measures publish."""
+    if isinstance(node, Binary) and node.op == "/":
+        return node.left, node.right, 1.0
+    if isinstance(node, PerTenThousand):
+        return node.numerator, node.denominator, 10000.0
+    return node, None, 1.0
+
+
+_PRECEDENCE = {"or": 1, "and": 2, "+": 4, "-": 4, "*": 5, "/": 5}
+
+
+def to_text(node: Node) -> str:
+    """The expression as the pack writes it (parentheses only where needed)."""
+    if isinstance(node, Number):
+        return f"{node.value:g}"
+    if isinstance(node, Element):
+        return node.code
+    if isinstance(node, TechniqueCount):
+        return node.what
+    if isinstance(node, Aggregate):
+        return f"{node.func}({node.element})"
+    if isinstance(node, Count):
+        return "count()"
+    if isinstance(node, Share):
+        return f"share({to_text(node.condition)})"
+    if isinstance(node, PerTenThousand):
+        return f"per_10000({to_text(node.numerator)}, {to_text(node.denominator)})"
+    if isinstance(node, Negate):
+        return f"-{_operand_text(node.operand, 6)}"
+    if isinstance(node, Not):
+        return f"not {_operand_text(node.operand, 3)}"
+    if isinstance(node, Compare):
+        return f"{to_text(node.left)} {node.op} {to_text(node.right)}"
+    level = _PRECEDENCE[node.op]
+    right = level + 1 if node.op in ("-", "/") else level
+    return f"{_operand_text(node.left, level)} {node.op} {_operand_text(node.right, right)}"
+
+
+def _operand_text(node: Node, level: int) -> str:
+    text = to_text(node)
+    own = _PRECEDENCE.get(getattr(node, "op", ""), 9) if isinstance(node, Binary | Logical) else 9
+    if isinstance(node, Compare | Not):
+        own = 3
+    return f"({text})" if own < level else text
+
+
 def walk(node: Node) -> Iterator[Node]:
     yield node
     for child in ("condition", "numerator", "denominator", "left", "right", "operand"):

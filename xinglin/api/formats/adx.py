@@ -6,7 +6,6 @@ element or a malformed period is refused by the schema before anything is read."
 from __future__ import annotations
 
 import functools
-import re
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
@@ -15,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from lxml import etree
 
-from xinglin.api.formats import ExportValue, format_value
+from xinglin.api.formats import ExportValue, adx_errors, format_value
 from xinglin.api.mapping import CodeMap
 from xinglin.collection.batch import Candidate, Location, Problem
 from xinglin.collection.importers import Parsed
@@ -53,17 +52,21 @@ def from_adx_period(text: str) -> str:
 
 @functools.lru_cache(maxsize=32)
 def schema_document(element_codes: tuple[str, ...]) -> bytes:
-    """The XSD for ADX documents about these (external) element codes."""
+    """The XSD for ADX documents about these (external) element codes. Open where the IHE
+    profile is: `anyAttribute` on adx, group and dataValue (group extensions such as
+    `comment` or `dataSetComplete`, disaggregation attributes such as `sex`), which the
+    parser then reads by name; closed on what we must understand (element codes, periods,
+    decimal values)."""
     E = _Builder()
     codes = E.simple("dataElementCode", "xs:token", [E.enum(c) for c in sorted(element_codes)])
     period = E.simple("periodType", "xs:token", [E.node("xs:pattern", value=PERIOD_PATTERN)])
+    annotation = E.node("xs:element", name="annotation", type="xs:string", minOccurs="0")
     data_value = E.node(
         "xs:complexType",
-        E.node(
-            "xs:sequence", E.node("xs:element", name="annotation", type="xs:string", minOccurs="0")
-        ),
+        E.node("xs:sequence", annotation),
         E.attribute("dataElement", "adx:dataElementCode"),
         E.attribute("value", "xs:decimal"),
+        E.open(),
         name="dataValueType",
     )
     group = E.node(
@@ -71,8 +74,9 @@ def schema_document(element_codes: tuple[str, ...]) -> bytes:
         E.node("xs:sequence", E.element("dataValue", "adx:dataValueType")),
         E.attribute("orgUnit", "xs:token"),
         E.attribute("period", "adx:periodType"),
-        E.attribute("dataSet", "xs:token"),
+        E.attribute("dataSet", "xs:token", required=False),
         E.attribute("completeDate", "xs:date", required=False),
+        E.open(),
         name="groupType",
     )
     root = E.node(
@@ -81,6 +85,7 @@ def schema_document(element_codes: tuple[str, ...]) -> bytes:
             "xs:complexType",
             E.node("xs:sequence", E.element("group", "adx:groupType", least="0")),
             E.attribute("exported", "xs:dateTime"),
+            E.open(),
         ),
         name="adx",
     )
@@ -124,6 +129,10 @@ class _Builder:
             "xs:attribute", name=name, type=type_, use="required" if required else "optional"
         )
 
+    def open(self) -> etree._Element:
+        """Any further attribute, in any namespace or none (read by the parser by name)."""
+        return self.node("xs:anyAttribute", processContents="skip")
+
     def element(self, name: str, type_: str, least: str = "1") -> etree._Element:
         return self.node(
             "xs:element", name=name, type=type_, minOccurs=least, maxOccurs="unbounded"
@@ -131,67 +140,91 @@ class _Builder:
 
 
 def export(
-    values: Iterable[ExportValue],
-    codes: CodeMap,
-    *,
-    data_set: str = "core",
-    element_codes: Iterable[str] = (),
-    **options,
+    values: Iterable[ExportValue], codes: CodeMap, *, element_codes: Iterable[str] = (), **options
 ) -> bytes:
-    """An ADX document, checked against its own schema before it leaves."""
+    """An ADX document, checked against its own schema before it leaves. Each group (an org
+    unit and period) names its form as `dataSet`; a stored comment travels as `annotation`."""
     groups: dict[tuple[str, str], list[ExportValue]] = defaultdict(list)
     for row in values:
         groups[(row.orgunit, row.period)].append(row)
     exported = timezone.now().replace(microsecond=0).isoformat()
     root = etree.Element(f"{{{NS}}}adx", nsmap={None: NS}, exported=exported)
+    forms = _form_codes(groups)
     for (orgunit, period), rows in sorted(groups.items()):
         group = etree.SubElement(
-            root,
-            f"{{{NS}}}group",
-            orgUnit=codes.orgunit_out(orgunit),
-            period=to_adx_period(period),
-            dataSet=data_set,
+            root, f"{{{NS}}}group", orgUnit=codes.orgunit_out(orgunit), period=to_adx_period(period)
         )
+        if form := forms.get((orgunit, period)):
+            group.set("dataSet", form)
         for row in sorted(rows, key=lambda r: r.element):
             # ADX values are decimals: booleans travel as 1/0.
             value = format_value("number", row.value)
-            etree.SubElement(
+            item = etree.SubElement(
                 group, f"{{{NS}}}dataValue", dataElement=codes.element_out(row.element), value=value
             )
+            if row.comment:
+                etree.SubElement(item, f"{{{NS}}}annotation").text = row.comment
     _schema(_external(element_codes, codes)).assertValid(root)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _form_codes(groups: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """(org unit, period) → the code of the form (报表) those values belong to."""
+    from xinglin.collection.forms import Form, target_of
+    from xinglin.network.models import OrgUnit
+
+    keys = list(groups)
+    units = {u.code: u for u in OrgUnit.objects.filter(code__in={o for o, _p in keys})}
+    return {
+        (orgunit, period): Form(target_of(units[orgunit]), periods.parse(period).type).code
+        for orgunit, period in keys
+        if orgunit in units
+    }
 
 
 def _external(element_codes: Iterable[str], codes: CodeMap) -> tuple[str, ...]:
     return tuple(sorted({codes.element_out(code) for code in element_codes}))
 
 
-def parse(body: bytes, codes: CodeMap, *, element_codes: Iterable[str] = (), **options) -> Parsed:
+# Attributes of a group that Xinglin reads or may safely pass over (IHE's own extensions:
+# the completeness flag and a comment on the whole group).
+GROUP_ATTRIBUTES = {"orgUnit", "period", "dataSet", "completeDate", "dataSetComplete", "comment"}
+VALUE_ATTRIBUTES = {"dataElement", "value"}
+
+
+def parse(
+    body: bytes, codes: CodeMap, *, element_codes: Iterable[str] = (), source: str = "", **options
+) -> Parsed:
+    """Read an ADX document: schema problems and unknown dimensions refuse it, each named by
+    line and attribute, in the user's language. `source` names the file in messages."""
     parsed = Parsed("adx", encoding="utf-8")
+    name = source or "ADX"
     try:
         root = etree.fromstring(body, etree.XMLParser(**PARSER_OPTIONS))
     except etree.XMLSyntaxError as error:
-        parsed.problems.append(Problem(Location(error.lineno or 0, "xml"), str(error.msg)))
+        line = error.lineno or 0
+        parsed.problems.append(
+            Problem(Location(line, "xml"), adx_errors.syntax(name, line, str(error.msg)))
+        )
         return parsed
     schema = _schema(_external(element_codes, codes))
     if not schema.validate(root):
-        for error in schema.error_log:
-            parsed.problems.append(Problem(Location(error.line, _field(error)), error.message))
+        for line, field, message in adx_errors.explain_all(schema.error_log, name):
+            parsed.problems.append(Problem(Location(line, field), message))
         return parsed
     for group in root.iterfind(f"{{{NS}}}group"):
-        _read_group(group, codes, parsed)
+        _read_group(group, codes, parsed, name)
     return parsed
 
 
-def _field(error) -> str:
-    """The attribute a schema error is about, else the element (the last step of its path)."""
-    if match := re.search(r"attribute '(\w+)'", error.message):
-        return match.group(1)
-    step = (error.path or "").rsplit("/", 1)[-1]
-    return step.split(":")[-1].split("[")[0]
+def _dimensions(node: etree._Element, known: set[str]) -> list[str]:
+    """Attributes in no namespace beyond `known`: ADX dimensions (a group's attribute option
+    such as `mechanism`, a value's disaggregation such as `sex`). Attributes in another
+    namespace (xsi:schemaLocation, a vendor's) are extensions and passed over."""
+    return [a for a in node.attrib if not a.startswith("{") and a not in known]
 
 
-def _read_group(group: etree._Element, codes: CodeMap, parsed: Parsed) -> None:
+def _read_group(group: etree._Element, codes: CodeMap, parsed: Parsed, name: str) -> None:
     line = group.sourceline or 0
     try:
         period = from_adx_period(group.get("period"))
@@ -201,14 +234,21 @@ def _read_group(group: etree._Element, codes: CodeMap, parsed: Parsed) -> None:
         }
         parsed.problems.append(Problem(Location(line, "period"), message))
         return
+    for attribute in _dimensions(group, GROUP_ATTRIBUTES):
+        message = adx_errors.group_dimension(name, line, attribute, group.get(attribute))
+        parsed.problems.append(Problem(Location(line, attribute), message))
     orgunit = codes.orgunit_in(group.get("orgUnit"))
     for value in group.iterfind(f"{{{NS}}}dataValue"):
-        parsed.candidates.append(
-            Candidate(
-                orgunit,
-                period,
-                codes.element_in(value.get("dataElement")),
-                value.get("value"),
-                Location(value.sourceline or 0, "value"),
+        value_line = value.sourceline or 0
+        element = codes.element_in(value.get("dataElement"))
+        split = _dimensions(value, VALUE_ATTRIBUTES)
+        for attribute in split:
+            message = adx_errors.disaggregation(
+                name, value_line, value.get("dataElement"), attribute, value.get(attribute)
             )
+            parsed.problems.append(Problem(Location(value_line, attribute), message))
+        if split:
+            continue
+        parsed.candidates.append(
+            Candidate(orgunit, period, element, value.get("value"), Location(value_line, "value"))
         )

@@ -1,31 +1,55 @@
 """HL7 FHIR R4 `Measure` (an indicator of a pack) and `MeasureReport` (its result for one
-org unit and year, a summary report). Values are the engine's: percentages as fractions.
-Codes come from the HL7 value sets named beside each constant."""
+org unit and year, a summary report), with the Bundle, OperationOutcome, CapabilityStatement
+and StructureDefinitions around them. Values are the engine's: percentages as fractions.
+Population criteria are derived from the pack's expression by the engine's own split into
+numerator and denominator (`expressions.split`), never kept by hand. No empty array is ever
+written (FHIR forbids them): an element without content is left out."""
 
 from __future__ import annotations
 
 import hashlib
 import re
 
+from django.conf import settings
 from django.utils import timezone
 
 from xinglin.lib import periods
+from xinglin.standards import expressions as ex
 from xinglin.standards.loader import Pack, PackIndicator
 
 FHIR_JSON = "application/fhir+json"
+FHIR_VERSION = "4.0.1"
 # http://hl7.org/fhir/R4/valueset-measure-scoring.html
 SCORING = "http://terminology.hl7.org/CodeSystem/measure-scoring"
 # http://hl7.org/fhir/R4/valueset-measure-population.html
 POPULATION = "http://terminology.hl7.org/CodeSystem/measure-population"
 # http://hl7.org/fhir/R4/valueset-measure-improvement-notation.html
 IMPROVEMENT = "http://terminology.hl7.org/CodeSystem/measure-improvement-notation"
+DATA_ABSENT = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
+UCUM = "http://unitsofmeasure.org"
 INDICATOR_SYSTEM = "urn:xinglin:indicator"
 ORGUNIT_SYSTEM = "urn:xinglin:orgunit"
 EXPRESSION_LANGUAGE = "text/x-xinglin-expression"
 # the engine's statuses → http://hl7.org/fhir/R4/valueset-measure-report-status.html
 # data_error: the figure cannot be true (a share above 100%, …), so the report is in error
 REPORT_STATUS = {"no_data": "pending", "data_error": "error"}
+# why a report has no score → http://hl7.org/fhir/R4/valueset-data-absent-reason.html
+ABSENT_REASON = {"no_data": "unknown", "data_error": "error", "not_applicable": "not-applicable"}
+# the unit of each indicator unit's score (UCUM where it has one; a level has none)
+SCORE_UNITS = {
+    "percent": {"unit": "proportion (1 = 100%)", "system": UCUM, "code": "1"},
+    "ratio": {"unit": "ratio", "system": UCUM, "code": "1"},
+    "per_10000": {"unit": "per 10,000", "system": UCUM, "code": "/10*4"},
+    "count": {"unit": "count", "system": UCUM, "code": "{count}"},
+}
 _ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+_ORGUNIT = re.compile(r"^[A-Za-z0-9\-]{1,32}$")
+
+
+def base_url() -> str:
+    """The canonical base of every URL we write: settings.XINGLIN_FHIR_BASE, never the
+    request's Host header."""
+    return settings.XINGLIN_FHIR_BASE.rstrip("/") + "/"
 
 
 def resource_id(*parts: str) -> str:
@@ -41,6 +65,31 @@ def measure_id(pack: str, indicator: str) -> str:
     return resource_id(pack, indicator)
 
 
+def _measure_digest(pack: str, indicator: str) -> str:
+    return hashlib.sha1(f"{pack}/{indicator}".encode()).hexdigest()[:12]
+
+
+def report_id(pack: str, indicator: str, orgunit: str, period: str) -> str:
+    """`<measure digest>.<org unit>.<year>`: short enough for any pack and indicator, and read
+    back by `parse_report_id`."""
+    if _ORGUNIT.match(orgunit):
+        return f"{_measure_digest(pack, indicator)}.{orgunit}.{period}"
+    return resource_id("r", hashlib.sha1(f"{pack}/{indicator}/{orgunit}".encode()).hexdigest())
+
+
+def parse_report_id(text: str, packs: dict[str, Pack]) -> tuple[Pack, PackIndicator, str, str]:
+    """(pack, indicator, org unit code, year) of a report id; KeyError when it names none."""
+    digest, _dot, rest = text.partition(".")
+    orgunit, _dot, period = rest.rpartition(".")
+    if not (orgunit and re.fullmatch(r"\d{4}", period)):
+        raise KeyError(text)
+    for pack in packs.values():
+        for indicator in pack.indicators:
+            if indicator.is_computed and _measure_digest(pack.code, indicator.id) == digest:
+                return pack, indicator, orgunit, period
+    raise KeyError(text)
+
+
 def _coding(system: str, code: str, display: str = "") -> dict:
     coding = {"system": system, "code": code}
     if display:
@@ -48,8 +97,16 @@ def _coding(system: str, code: str, display: str = "") -> dict:
     return {"coding": [coding]}
 
 
+def _is_quotient(indicator: PackIndicator) -> bool:
+    expression = indicator.expression
+    return isinstance(expression, ex.Share) or ex.split(expression)[1] is not None
+
+
 def scoring(indicator: PackIndicator) -> str:
-    """proportion (a share in 0..1), ratio (per 10 000, or a ratio), continuous-variable."""
+    """proportion (a share in 0..1 of a numerator over a denominator), ratio (per 10 000, or a
+    ratio of two figures), continuous-variable (a figure that is no quotient)."""
+    if indicator.expression is None or not _is_quotient(indicator):
+        return "continuous-variable"
     if indicator.unit == "percent":
         return "proportion"
     if indicator.unit in ("per_10000", "ratio"):
@@ -64,13 +121,52 @@ def improvement(indicator: PackIndicator) -> str | None:
     return "increase" if target.op in (">=", ">") else "decrease"
 
 
-def _populations(indicator: PackIndicator) -> list[dict]:
-    criteria = {"language": EXPRESSION_LANGUAGE, "expression": indicator.value}
-    if scoring(indicator) == "continuous-variable":
-        codes = ["measure-population", "measure-observation"]
+def _criteria(expression: ex.Node | str, description: str) -> dict:
+    text = expression if isinstance(expression, str) else ex.to_text(expression)
+    return {"language": EXPRESSION_LANGUAGE, "expression": text, "description": description}
+
+
+def _population(code: str, criteria: dict) -> dict:
+    return {"code": _coding(POPULATION, code), "criteria": criteria}
+
+
+def _covered(indicator: PackIndicator) -> dict:
+    types = ", ".join(indicator.over)
+    return _criteria("count()", f"the open institutions covered beneath the org unit ({types})")
+
+
+def populations(indicator: PackIndicator) -> list[dict]:
+    """The Measure's populations, from the indicator's expression: a share counts the covered
+    institutions (denominator) meeting its condition (numerator); a quotient `a / b` or
+    `per_10000(a, b)` has b as initial population and denominator and a as numerator; any
+    other figure is a continuous variable observed on the org unit (or its institutions)."""
+    expression = indicator.expression
+    if isinstance(expression, ex.Share):
+        covered = _covered(indicator)
+        meeting = _criteria(expression.condition, "covered institutions meeting the condition")
+        return [
+            _population("initial-population", covered),
+            _population("denominator", covered),
+            _population("numerator", meeting),
+        ]
+    numerator, denominator, _scale = ex.split(expression)
+    if denominator is not None and scoring(indicator) != "continuous-variable":
+        base = _criteria(denominator, "the denominator's figure")
+        return [
+            _population("initial-population", base),
+            _population("denominator", base),
+            _population("numerator", _criteria(numerator, "the numerator's figure")),
+        ]
+    if indicator.over:
+        population = _covered(indicator)
     else:
-        codes = ["numerator", "denominator"]
-    return [{"code": _coding(POPULATION, code), "criteria": criteria} for code in codes]
+        population = _criteria(expression, "the org unit's own figure")
+    observed = _criteria(expression, "the figure observed")
+    return [
+        _population("initial-population", population),
+        _population("measure-population", population),
+        _population("measure-observation", observed),
+    ]
 
 
 def measure(pack: Pack, indicator: PackIndicator, base: str) -> dict:
@@ -94,13 +190,26 @@ def measure(pack: Pack, indicator: PackIndicator, base: str) -> dict:
             {
                 "code": _coding(INDICATOR_SYSTEM, indicator.id),
                 "description": f"target {indicator.target.text}" if indicator.target else None,
-                "population": _populations(indicator),
+                "population": populations(indicator),
             }
         ],
     }
     if notation := improvement(indicator):
         resource["improvementNotation"] = _coding(IMPROVEMENT, notation)
-    return _pruned(resource)
+    return pruned(resource)
+
+
+def report_status(row: dict) -> str:
+    return REPORT_STATUS.get(row["status"], "complete")
+
+
+def score(indicator: PackIndicator, row: dict) -> dict:
+    """The measureScore: the engine's value in its unit, or, without a value, the reason
+    (a data-absent-reason extension), so that every report says one or the other."""
+    if row["value"] is None:
+        reason = ABSENT_REASON.get(row["status"], "unknown")
+        return {"extension": [{"url": DATA_ABSENT, "valueCode": reason}]}
+    return {"value": row["value"], **SCORE_UNITS.get(indicator.unit, {})}
 
 
 def measure_report(row: dict, pack: Pack, indicator: PackIndicator, base: str) -> dict:
@@ -110,17 +219,17 @@ def measure_report(row: dict, pack: Pack, indicator: PackIndicator, base: str) -
     group = {
         "code": _coding(INDICATOR_SYSTEM, indicator.id),
         "population": _report_populations(row, indicator),
+        "measureScore": score(indicator, row),
     }
-    if row["value"] is not None:
-        group["measureScore"] = {"value": row["value"]}
+    extensions = [
+        {"url": f"{base}StructureDefinition/evaluation-status", "valueCode": row["status"]},
+        {"url": f"{base}StructureDefinition/target", "valueString": row["target"]},
+    ]
     resource = {
         "resourceType": "MeasureReport",
-        "id": resource_id(pack.code, indicator.id, row["orgunit"], row["period"]),
-        "extension": [
-            {"url": f"{base}StructureDefinition/evaluation-status", "valueCode": row["status"]},
-            {"url": f"{base}StructureDefinition/target", "valueString": row["target"]},
-        ],
-        "status": REPORT_STATUS.get(row["status"], "complete"),
+        "id": report_id(pack.code, indicator.id, row["orgunit"], row["period"]),
+        "extension": extensions,
+        "status": report_status(row),
         # http://hl7.org/fhir/R4/valueset-measure-report-type.html
         "type": "summary",
         "measure": f"{base}Measure/{measure_id(pack.code, indicator.id)}",
@@ -136,35 +245,62 @@ def measure_report(row: dict, pack: Pack, indicator: PackIndicator, base: str) -
     }
     if notation := improvement(indicator):
         resource["improvementNotation"] = _coding(IMPROVEMENT, notation)
-    return resource
+    return pruned(resource)
 
 
 def _report_populations(row: dict, indicator: PackIndicator) -> list[dict]:
-    """Counts of the numerator and denominator when they are whole numbers (FHIR's count is
-    an integer; a sum of fractional figures has no population count)."""
+    """Counts of the populations when they are whole numbers (FHIR's count is an integer; a
+    sum of fractional figures has no population count). The initial population is the
+    denominator's (see `populations`)."""
     if scoring(indicator) == "continuous-variable":
         return []
-    result = []
-    for code in ("numerator", "denominator"):
-        figure = row.get(code)
-        if figure is not None and float(figure).is_integer():
-            result.append({"code": _coding(POPULATION, code), "count": int(figure)})
-    return result
+    figures = {
+        "initial-population": row.get("denominator"),
+        "denominator": row.get("denominator"),
+        "numerator": row.get("numerator"),
+    }
+    return [
+        {"code": _coding(POPULATION, code), "count": int(figure)}
+        for code, figure in figures.items()
+        if figure is not None and float(figure).is_integer()
+    ]
 
 
-def bundle(resources: list[dict]) -> dict:
-    # http://hl7.org/fhir/R4/valueset-bundle-type.html
+def searchset(resources: list[dict], base: str, link: str) -> dict:
+    """A searchset Bundle (http://hl7.org/fhir/R4/bundle.html): every entry with its fullUrl."""
+    return pruned(
+        {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "timestamp": timezone.now().replace(microsecond=0).isoformat(),
+            "total": len(resources),
+            "link": [{"relation": "self", "url": link}],
+            "entry": [
+                {
+                    "fullUrl": f"{base}{r['resourceType']}/{r['id']}",
+                    "resource": r,
+                    "search": {"mode": "match"},
+                }
+                for r in resources
+            ],
+        }
+    )
+
+
+def outcome(code: str, text: str) -> dict:
+    """An OperationOutcome with one error (code from
+    http://hl7.org/fhir/R4/valueset-issue-type.html)."""
     return {
-        "resourceType": "Bundle",
-        "type": "collection",
-        "timestamp": timezone.now().replace(microsecond=0).isoformat(),
-        "entry": [{"resource": r} for r in resources],
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": code, "details": {"text": text}}],
     }
 
 
-def _pruned(value):
+def pruned(value):
+    """The resource without None values and without empty lists or objects."""
     if isinstance(value, dict):
-        return {k: _pruned(v) for k, v in value.items() if v is not None}
+        items = ((k, pruned(v)) for k, v in value.items() if v is not None)
+        return {k: v for k, v in items if v not in ([], {})}
     if isinstance(value, list):
-        return [_pruned(v) for v in value]
+        return [v for v in (pruned(v) for v in value) if v not in ([], {})]
     return value

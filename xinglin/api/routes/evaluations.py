@@ -1,23 +1,19 @@
-"""Evaluations: the engine's results (the JSON of `xinglin evaluate`) and the same results as
-FHIR Measure / MeasureReport resources."""
+"""Evaluations: the engine's results (the JSON of `xinglin evaluate`). The same results as
+FHIR resources are in `routes.fhir`."""
 
 from __future__ import annotations
 
-import json
-
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
 from django.utils.translation import get_language
 from ninja import Field, Query, Router, Schema
 
-from xinglin.api.formats import fhir
-from xinglin.api.routes import PageQuery, document, orgunit_in_scope, responses
+from xinglin.api.routes import PageQuery, orgunit_in_scope, responses
 from xinglin.api.routes.packs import pack_or_404
 from xinglin.api.schemas import EvaluationPage, Text
 from xinglin.evaluation import exports
 from xinglin.evaluation.engine import Evaluation, EvaluationError, evaluate
 
 router = Router(tags=["evaluations"])
-FHIR_DOCUMENT = document(fhir.FHIR_JSON, {"type": "object"})
 
 
 class EvaluationQuery(Schema):
@@ -63,62 +59,3 @@ def get_evaluations(
         "verdict": evaluation.verdict.status,
         "items": rows[pages.offset : pages.offset + pages.limit],
     }
-
-
-def _base(request: HttpRequest) -> str:
-    return request.build_absolute_uri("/api/v1/fhir/")
-
-
-def _fhir(resource: dict) -> HttpResponse:
-    return HttpResponse(json.dumps(resource, ensure_ascii=False), content_type=fhir.FHIR_JSON)
-
-
-class MeasureQuery(Schema):
-    pack: Text = Field(max_length=64, examples=["demo-county-2022"])
-
-
-@router.get(
-    "fhir/Measure",
-    response=responses(None),
-    summary="FHIR Measures of a pack (Bundle)",
-    openapi_extra=FHIR_DOCUMENT,
-)
-def get_measures(request: HttpRequest, query: Query[MeasureQuery]) -> HttpResponse:
-    pack = pack_or_404(query.pack)
-    base = _base(request)
-    measures = [fhir.measure(pack, i, base) for i in pack.indicators if i.is_computed]
-    return _fhir(fhir.bundle(measures))
-
-
-@router.get(
-    "fhir/Measure/{measure_id}",
-    response=responses(None),
-    summary="One FHIR Measure",
-    openapi_extra=FHIR_DOCUMENT,
-)
-def get_measure(request: HttpRequest, measure_id: Text) -> HttpResponse:
-    from xinglin.standards.loader import all_packs
-
-    for pack in all_packs().values():
-        for indicator in pack.indicators:
-            if indicator.is_computed and fhir.measure_id(pack.code, indicator.id) == measure_id:
-                return _fhir(fhir.measure(pack, indicator, _base(request)))
-    raise Http404(measure_id)
-
-
-@router.get(
-    "fhir/MeasureReport",
-    response=responses(None),
-    openapi_extra=FHIR_DOCUMENT,
-    summary="FHIR MeasureReports of an evaluation (Bundle: one per indicator and org unit)",
-)
-def get_measure_reports(request: HttpRequest, query: Query[EvaluationQuery]) -> HttpResponse:
-    evaluation, rows = run(request, query)
-    indicators = {i.id: i for i in evaluation.pack.indicators if i.is_computed}
-    base = _base(request)
-    reports = [
-        fhir.measure_report(row, evaluation.pack, indicators[row["indicator"]], base)
-        for row in rows
-        if row["indicator"] in indicators
-    ]
-    return _fhir(fhir.bundle(reports))

@@ -108,7 +108,12 @@ def test_adx_round_trip_validates_against_the_generated_schema(client, alice, st
         ("640323100001", "2024-01-01/P1Y"),
         ("640323100001", "2024-01-01/P1M"),
     ]
-    assert all(g.get("dataSet") == "demo-county-2022" for g in groups)
+    # dataSet names the form (报表) of each group, not the pack
+    assert [g.get("dataSet") for g in groups][:3] == [
+        "division.yearly",
+        "township_health_center.yearly",
+        "township_health_center.monthly",
+    ]
     DataValue.objects.all().delete()
     response = client.post(
         "/api/v1/adx?pack=demo-county-2022", exported.content,
@@ -161,7 +166,10 @@ def test_adx_never_resolves_entities(client, alice, stored, bearer):
         "/api/v1/adx", body.encode(), content_type="application/adx+xml", **bearer(alice)
     )
     assert response.status_code == 422
-    assert "external entity" in response.json()["detail"][0]["msg"]
+    assert (
+        response.json()["detail"][0]["msg"]
+        == "ADX，第 4 行：不允许使用实体（不读取文档以外的任何内容）"
+    )
     assert snapshot() == before
 
 

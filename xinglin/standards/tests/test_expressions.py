@@ -68,3 +68,38 @@ def test_gaps_are_the_distance_to_the_target():
 def test_malformed_targets_fail(text):
     with pytest.raises(ex.TargetError):
         ex.parse_target(text)
+
+
+def test_every_pack_expression_reads_back_from_its_text():
+    """to_text (what FHIR Measures publish as criteria) parses to the same expression."""
+    from xinglin.standards.loader import all_packs
+
+    computed = [i for p in all_packs().values() for i in p.indicators if i.is_computed]
+    assert computed
+    for indicator in computed:
+        assert ex.parse(ex.to_text(indicator.expression)) == indicator.expression, indicator.id
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("(sum(a) - sum(b)) / sum(c)", "(sum(a) - sum(b)) / sum(c)"),
+     ("sum(a) - (sum(b) - sum(c))", "sum(a) - (sum(b) - sum(c))"),
+     ("share(not (a = 1 or b = 1) and c >= 0.5 * d)", "share(not (a = 1 or b = 1) and c >= 0.5 * d)"),
+     ("per_10000(sum(a), own(b))", "per_10000(sum(a), own(b))")],
+)  # fmt: skip
+def test_to_text_keeps_the_parentheses_that_matter(text, expected):
+    assert ex.to_text(ex.parse(text)) == expected
+    assert ex.parse(expected) == ex.parse(text)
+
+
+def test_split_names_numerator_denominator_and_scale():
+    assert ex.split(ex.parse("sum(a) / sum(b)")) == (
+        ex.Aggregate("sum", "a"),
+        ex.Aggregate("sum", "b"),
+        1.0,
+    )
+    assert ex.split(ex.parse("per_10000(sum(a), own(b))"))[1:] == (
+        ex.Aggregate("own", "b"),
+        10000.0,
+    )
+    assert ex.split(ex.parse("sum(a)"))[1] is None
