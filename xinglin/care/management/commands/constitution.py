@@ -43,8 +43,9 @@ class Command(BaseCommand):
         if not Path(input_path).is_file():
             raise CommandError(f"{input_path}: no such file", returncode=2)
         try:
+            uploads.check_file(Path(input_path))
             count = score_csv(input_path, output)
-        except ConstitutionInputError as error:
+        except (ConstitutionInputError, uploads.TooLarge) as error:
             raise CommandError(str(error), returncode=2) from error
         self.stdout.write(f"{count} questionnaires scored: {output}")
 
