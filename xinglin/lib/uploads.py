@@ -33,6 +33,8 @@ from django.core.files.uploadedfile import InMemoryUploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 from django.utils.translation import gettext as _
 
+from xinglin.lib.cells import csv_value
+
 MB = 1024 * 1024
 CHUNK = 64 * 1024
 # A workbook is a zip: its parts, unpacked, may be at most this many times the byte limit
@@ -225,12 +227,13 @@ class Bounds:
 
 
 def csv_rows(rows: Iterable[list[str]], name: str) -> Iterator[list[str]]:
-    """The rows of a csv.reader, bounded."""
+    """The rows of a csv.reader, bounded, each cell as it was before an export neutralised it
+    (cells.csv_value: `'=x` → `=x`), so that every export is a valid import of itself."""
     bounds = Bounds(name)
     for row in rows:
         bounds.add()
         bounds.width(len(row))
-        yield row
+        yield [csv_value(cell) if cell[:1] == "'" else cell for cell in row]
 
 
 def text_rows(text: str, name: str, **kwargs) -> Iterator[list[str]]:

@@ -691,7 +691,7 @@ def institution_rows(under: OrgUnit) -> list[dict[str, str]]:
 
 def export_institutions_csv(under: OrgUnit) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
+    writer = cells.dict_writer(out, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(institution_rows(under))
     return out.getvalue()

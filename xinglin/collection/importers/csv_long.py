@@ -23,7 +23,7 @@ from pyarrow import csv as arrow_csv
 
 from xinglin.collection.batch import Batch, Candidate, Location, Problem
 from xinglin.collection.importers import Parsed, UnreadableFile, _textreport
-from xinglin.lib import uploads
+from xinglin.lib import cells, uploads
 from xinglin.lib.text import ENCODINGS
 
 COLUMNS = ("orgunit", "period", "element", "value")
@@ -143,6 +143,8 @@ def _trimmed(column: pa.ChunkedArray) -> pa.DictionaryArray:
     so that it is trimmed, and later looked up or parsed, once)."""
     encoded = pc.dictionary_encode(column).combine_chunks()  # the chunks share a dictionary
     trimmed = pc.utf8_trim_whitespace(encoded.dictionary)
+    if pc.any(pc.starts_with(trimmed, "'")).as_py():  # as an export neutralised it: '=x
+        trimmed = pa.array([cells.csv_value(t) for t in trimmed.to_pylist()], pa.string())
     if trimmed.equals(encoded.dictionary):
         return encoded
     again = pc.dictionary_encode(trimmed)  # " a" and "a" are one text now
