@@ -95,7 +95,8 @@ def test_a_gbk_encoded_csv_is_read(tmp_path, run_import):
         (f"{HMC},2024,has_tcm_hall,2", "has_tcm_hall: “2” is not 1 (yes) or 0 (no)"),
         (f"{HMC},2024,has_tcm_hall,1.00", None),
         (f"{HMC},2024,performance_score_tcm_share,35", "a percentage cannot be above 1"),
-        (f"{HMC},2024,performance_score_tcm_share,35%", "without a percent sign"),
+        (f"{HMC},2024,performance_score_tcm_share,35%", None),  # 35 %, stored 0.35
+        (f"{HMC},2024,physicians,35%", "physicians: write the number without a percent sign"),
         ("640323999999,2024,physicians,3", "unknown org unit “640323999999”"),
         (f"{HMC},2024,doctors,3", "unknown data element “doctors”"),
         (f"{HMC},2024,total_visits,3", "total_visits is reported monthly; “2024” is not a monthly"),
