@@ -42,3 +42,13 @@ def test_more_values_than_the_row_limit_are_refused(client, carol, stored, beare
     assert response.status_code == 422
     assert response.json()["detail"][0]["msg"] == "请求正文 超过 1 行（上传上限）：请拆分"
     assert snapshot() == before
+
+
+def test_the_code_mapping_command_refuses_an_oversize_file(db, settings, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    settings.UPLOAD_MAX_MB = 1
+    path = tmp_path / "mapping.yaml"
+    path.write_bytes(b"scheme: dhis2\n" + b"#" * 2**20)
+    with pytest.raises(CommandError, match="mapping.yaml 超过 1 MB"):
+        call_command("load_code_mapping", str(path))

@@ -48,3 +48,10 @@ def test_the_commands_refuse_an_oversize_file(county, one_mb, tmp_path, command)
     path.write_bytes(BIG)
     with pytest.raises(CommandError, match="big.csv 超过 1 MB"):
         call_command(command, "import", str(path))
+
+
+def test_the_code_list_command_refuses_an_oversize_file(county, one_mb, tmp_path):
+    path = tmp_path / "icd.csv"
+    path.write_bytes(BIG)
+    with pytest.raises(CommandError, match="icd.csv 超过 1 MB"):
+        call_command("codes", "load", str(path), "--system", "icd10")
