@@ -155,7 +155,8 @@ LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# lib is not an app: its catalogue (upload limits, lib/uploads.py) is named here
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "lib" / "locale"]
 TIME_ZONE = os.environ.get("XINGLIN_TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
@@ -174,6 +175,12 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # that check the user's scope.
 MEDIA_ROOT = Path(os.environ.get("XINGLIN_MEDIA_DIR") or VAR_DIR / "files")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# An upload past XINGLIN_UPLOAD_MAX_MB is dropped as it streams in (lib/uploads.py).
+FILE_UPLOAD_HANDLERS = [
+    "xinglin.lib.uploads.BoundedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 # Stored uploads (evidence) for the instance's user only (Django's default is 0644; 20.7).
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
@@ -244,7 +251,10 @@ CARE_RETENTION_YEARS = _env_positive_int("XINGLIN_CARE_RETENTION_YEARS", 10)
 # The person who submitted a form cannot approve it (issue 18.5); off only for a one-person
 # deployment.
 SEPARATE_DUTIES = _env_bool("XINGLIN_SEPARATE_DUTIES", True)
-# Data uploads on the import page (issue 18.10): larger files are refused (nothing kept), and the
-# error reports of refused imports are removed after this many days.
+# Uploads (issue 18.10), on every upload path (xinglin/lib/uploads.py): files larger than this,
+# or with more rows (all sheets together) or a row wider than this, are refused (nothing kept),
+# and the error reports of refused imports are removed after this many days.
 UPLOAD_MAX_MB = _env_positive_int("XINGLIN_UPLOAD_MAX_MB", 50)
+UPLOAD_MAX_ROWS = _env_positive_int("XINGLIN_UPLOAD_MAX_ROWS", 1_000_000)
+UPLOAD_MAX_COLUMNS = _env_positive_int("XINGLIN_UPLOAD_MAX_COLUMNS", 1_000)
 IMPORT_REPORT_DAYS = _env_positive_int("XINGLIN_IMPORT_REPORT_DAYS", 7)

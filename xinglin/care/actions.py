@@ -4,11 +4,11 @@ bulk imports, and handing the derived yearly figures to the engine."""
 from __future__ import annotations
 
 import csv
-import io
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from xml.etree.ElementTree import ParseError
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -24,6 +24,7 @@ from xinglin.care.models import (
     Resident,
     Sex,
 )
+from xinglin.lib import uploads
 from xinglin.lib.text import decode_text
 from xinglin.network.models import Kind, OrgUnit
 
@@ -224,21 +225,22 @@ def _read_csv(name: str, content: bytes) -> list[list[str]]:
         raise CareError(f"{name} is neither UTF-8 nor GBK text")
     text = text.replace("\x00", "")  # never meaningful; PostgreSQL refuses it (fuzzing)
     try:
-        reader = csv.reader(io.StringIO(text, newline=""))
+        reader = uploads.text_rows(text, name)
         return [row for row in reader if any(c.strip() for c in row)]
     except csv.Error as error:  # e.g. a stray carriage return inside a field (fuzzing)
         raise CareError(f"{name} is not a readable CSV file ({error})") from error
+    except uploads.TooLarge as error:
+        raise CareError(str(error)) from None
 
 
 def _read_xlsx(name: str, content: bytes) -> list[list[str]]:
     from zipfile import BadZipFile
 
-    from openpyxl import load_workbook
-
     try:
-        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        table = [[_cell(c) for c in row] for row in book.worksheets[0].iter_rows(values_only=True)]
-    except (BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error) as error:
+        table = [[_cell(c) for c in row] for row in uploads.workbook_rows(content, name)]
+    except uploads.TooLarge as error:
+        raise CareError(str(error)) from None
+    except (BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error, ParseError) as error:
         # zlib.error, EOFError: a damaged zip, at load or while rows are read (fuzzing).
         raise CareError(f"{name} is not an Excel workbook ({error})") from error
     return [row for row in table if any(row)]

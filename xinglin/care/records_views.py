@@ -36,6 +36,7 @@ from xinglin.care.visits import (
     tcm_definition,
     tcm_q,
 )
+from xinglin.lib import uploads
 from xinglin.network import access
 from xinglin.network.models import OrgUnit
 from xinglin.standards.models import TechniqueItem
@@ -108,10 +109,10 @@ def visit_import(request):
         upload = form.cleaned_data["file"]
         try:
             result = import_visits(
-                upload.name, upload.read(), mapping=mapping, user=request.user,
+                upload.name, uploads.read(upload), mapping=mapping, user=request.user,
                 allowed=lambda unit: access.can(request.user, "report", unit),
             )  # fmt: skip
-        except CareError as error:
+        except (CareError, uploads.TooLarge) as error:
             form.add_error("file", str(error))
         if result and not result.errors:
             messages.success(
@@ -168,8 +169,8 @@ def _initial(mapping: VisitColumnMapping | None) -> dict:
 
 def _headers(sample, form) -> list[str]:
     try:
-        return next(read_table(sample.name, sample.read()), [])
-    except CareError as error:
+        return next(read_table(sample.name, uploads.read(sample)), [])
+    except (CareError, uploads.TooLarge) as error:
         form.add_error("sample", str(error))
         return []
 
@@ -329,7 +330,7 @@ def referral_new(request):
                 source=source, target=target, patient_id=data["patient_id"],
                 referred_on=data["referred_on"], reason=data["reason"], user=request.user,
             )  # fmt: skip
-        except CareError as error:
+        except (CareError, uploads.TooLarge) as error:
             form.add_error(None, str(error))
         else:
             messages.success(request, _("Referral sent."))

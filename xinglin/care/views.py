@@ -28,7 +28,7 @@ from xinglin.care.labels import CONSTITUTION_LABELS, FLAG_LABELS, RESULT_LABELS
 from xinglin.care.models import Child, ChildGuidance, ConstitutionAssessment, Resident
 from xinglin.core.models import EventKind
 from xinglin.core.security import record_event
-from xinglin.lib import cells
+from xinglin.lib import cells, uploads
 from xinglin.network import access
 from xinglin.network.models import Kind, OrgUnit
 
@@ -284,11 +284,11 @@ def assessment_import(request):
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            rows = read_assessment_file(upload.name, upload.read())
+            rows = read_assessment_file(upload.name, uploads.read(upload))
             result = import_assessments(
                 rows, user=request.user, allowed=lambda u: access.can(request.user, "report", u)
             )
-        except CareError as error:
+        except (CareError, uploads.TooLarge) as error:
             form.add_error("file", str(error))
         if result and not result.errors:
             messages.success(

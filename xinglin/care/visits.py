@@ -21,6 +21,7 @@ from datetime import date, datetime
 from functools import cache
 from operator import itemgetter
 from pathlib import Path
+from xml.etree.ElementTree import ParseError
 
 import yaml
 from django.contrib.auth.models import User
@@ -38,6 +39,7 @@ from xinglin.care.models import (
     VisitTechnique,
 )
 from xinglin.care.tcm_visit import CONTENT, TcmVisitDefinition
+from xinglin.lib import uploads
 from xinglin.lib.bulk import insert_columns, widen_sqlite_cache
 from xinglin.lib.text import decode_text
 from xinglin.network.models import Kind, OrgUnit
@@ -229,29 +231,30 @@ def read_numbered(name: str, content: bytes) -> Iterator[tuple[int, list[str]]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     start = 1  # the line a record starts on (a quoted field may span lines)
     try:
-        for row in reader:
+        for row in uploads.csv_rows(reader, name):
             if row and (row[0] or any(row)):
                 yield start, row
             start = reader.line_num + 1
     except csv.Error as error:  # e.g. a stray carriage return inside a field (fuzzing)
         raise CareError(f"{name} is not a readable CSV file ({error})") from error
+    except uploads.TooLarge as error:
+        raise CareError(str(error)) from None
 
 
 def _xlsx_rows(name: str, content: bytes) -> Iterator[tuple[int, list[str]]]:
     from zipfile import BadZipFile
 
-    from openpyxl import load_workbook
-
     try:
-        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        rows = book.worksheets[0].iter_rows(values_only=True)
-        for number, row in enumerate(rows, start=1):
-            cells = [_cell(c) for c in row]
-            if any(cells):
-                yield number, cells
-    except (BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error) as error:
+        rows = uploads.workbook_rows(content, name)
+    except uploads.TooLarge as error:
+        raise CareError(str(error)) from None
+    except (BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error, ParseError) as error:
         # zlib.error, EOFError: a damaged zip, at load or while rows are read (fuzzing).
         raise CareError(f"{name} is not an Excel workbook ({error})") from error
+    for number, row in enumerate(rows, start=1):
+        cells = [_cell(c) for c in row]
+        if any(cells):
+            yield number, cells
 
 
 def _cell(value) -> str:

@@ -308,14 +308,17 @@ def import_file(
     report: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
     strategy: str = "create_and_update",
+    name: str | None = None,
 ) -> ImportResult:
     """Import a workbook, long CSV or dataValueSets JSON, all or nothing, through `write`.
+    `name`: the file's name for messages (an upload's; default the path's). A file past the
+    upload limits (lib/uploads.py) is refused, naming the file and the limit.
     `user` None runs as the system (no scope check; the command line); a user is held to
     their `report` scope. On any error, or on warnings not confirmed, nothing is written and
     an error report is saved at `report` (default: beside the file, `<name>.errors.csv|xlsx`)."""
     result = ImportResult()
     try:
-        parsed = importers.read(path)
+        parsed = importers.read(path, name=name)
     except importers.UnreadableFile as error:
         result.problems = [Problem(Location(0, "file"), str(error))]
         return result

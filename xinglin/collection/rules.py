@@ -223,10 +223,17 @@ class ValueProblem(ValueError):
     """A raw value that cannot be stored for its element (wrong type or out of range)."""
 
 
+PERCENT_SIGNS = ("%", "％")
+
+
 def to_stored(value_type: str, raw: object, *, entry: bool = False) -> float:
     """The stored float for a raw value (text, number or bool). `entry` means the value was
-    typed where percentages show as 0–100 (forms, the Excel template). Raises ValueProblem."""
+    typed where percentages show as 0–100 (forms, the Excel template). A percent element's
+    text ending in a percent sign is a percent in any channel ("35%" is 0.35 stored).
+    Raises ValueProblem."""
     spec = load().values[value_type]
+    if value_type == "percent" and isinstance(raw, str) and raw.strip().endswith(PERCENT_SIGNS):
+        raw, entry = raw.strip()[:-1], True  # "35%" is 35 %, wherever it is typed
     number = _boolean(raw) if value_type == "boolean" else _number(raw)
     if isinstance(raw, Percent):  # a percent-formatted cell holds the fraction itself
         entry = False
@@ -311,6 +318,14 @@ def _check_range(value_type: str, spec: dict, number: float, entry: bool) -> Non
             raise ValueProblem(_("a percentage cannot be below %(low)g") % {"low": low * scale})
         raise ValueProblem(_("cannot be negative"))
     if high is not None and number > high:
+        if value_type == "percent" and not entry:  # a file of stored values: fractions
+            raise ValueProblem(
+                _(
+                    "a percentage cannot be above %(high)g here: this file carries percentages "
+                    "as fractions (35%% is 0.35) or with a percent sign (35%%)"
+                )
+                % {"high": high}
+            )
         raise ValueProblem(_("a percentage cannot be above %(high)g") % {"high": high * scale})
 
 

@@ -22,7 +22,7 @@ from xinglin.collection.forms import Form, form_for, forms_for, get_form
 from xinglin.collection.importers import workbook
 from xinglin.collection.models import ConfirmedWarning, DataValue, Submission
 from xinglin.core.errors import Refusal
-from xinglin.lib import cells, periods
+from xinglin.lib import cells, periods, uploads
 from xinglin.network import access
 from xinglin.network.models import Kind, OrgUnit
 from xinglin.standards.models import DataElement, TechniqueCategory
@@ -333,19 +333,17 @@ def import_page(request):
         path = REPORT_DIR / f"{token}-upload{suffix}"
         report = REPORT_DIR / f"{token}-report{'.xlsx' if suffix == '.xlsx' else '.csv'}"
         try:  # the upload never outlives its import, whatever happens
-            if not _save_bounded(upload, path, settings.UPLOAD_MAX_MB * 1024 * 1024):
-                message = _("the file is larger than %(mb)d MB: split it") % {
-                    "mb": settings.UPLOAD_MAX_MB
-                }
-                result = actions.ImportResult(problems=[Problem(Location(0, "file"), message)])
-            else:
-                result = actions.import_file(
-                    path,
-                    user=request.user,
-                    dry_run=bool(request.POST.get("dry_run")),
-                    confirm_warnings=bool(request.POST.get("confirm_warnings")),
-                    report=report,
-                )
+            uploads.save(upload, path)
+            result = actions.import_file(
+                path,
+                user=request.user,
+                dry_run=bool(request.POST.get("dry_run")),
+                confirm_warnings=bool(request.POST.get("confirm_warnings")),
+                report=report,
+                name=upload.name,
+            )
+        except uploads.TooLarge as error:
+            result = actions.ImportResult(problems=[Problem(Location(0, "file"), str(error))])
         finally:
             path.unlink(missing_ok=True)
         if result.report:
@@ -353,21 +351,6 @@ def import_page(request):
             request.session.modified = True
         context.update(result=result, name=upload.name, dry_run=bool(request.POST.get("dry_run")))
     return render(request, "collection/import.html", context)
-
-
-def _save_bounded(upload, path: Path, limit: int) -> bool:
-    """Write the upload to `path` chunk by chunk; False (and nothing kept) past `limit` bytes."""
-    written = 0
-    with open(path, "wb") as handle:
-        for chunk in upload.chunks():
-            written += len(chunk)
-            if written > limit:
-                break
-            handle.write(chunk)
-    if written > limit:
-        path.unlink(missing_ok=True)
-        return False
-    return True
 
 
 @login_required

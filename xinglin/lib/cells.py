@@ -5,7 +5,9 @@ Every CSV and xlsx writer of the project goes through here:
 - CSV: a text cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return is written
   with a leading apostrophe, so that a spreadsheet shows it as text instead of running it
   (`=HYPERLINK(…)` as an institution's name). Text that is a plain number (`-3.5`, `+12`)
-  is left alone: it is a value, not a formula, and the export stays a valid import of itself.
+  is left alone: it is a value, not a formula. Every CSV reader takes that apostrophe off
+  again (`csv_value`, the one rule both sides share), so an export is a valid import of
+  itself: names come back exactly.
 - xlsx: every text cell is written with the explicit string type (`t="s"`/`inlineStr`), so
   openpyxl never turns `=…` into a formula; numbers stay numbers. Excel does not evaluate a
   string cell, so the text keeps its exact characters.
@@ -23,11 +25,30 @@ PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?%?$")
 STRING = "s"
 
 
+def _dangerous(text: str) -> bool:
+    return text.startswith(TRIGGERS) and not PLAIN_NUMBER.match(text)
+
+
+def _guarded(text: str) -> bool:
+    """Text as csv_text neutralises it: apostrophes, then dangerous text."""
+    return text.startswith("'") and _dangerous(text.lstrip("'"))
+
+
 def csv_text(value: Any) -> Any:
-    """The value as a CSV cell may hold it: dangerous text neutralised, the rest unchanged."""
-    if isinstance(value, str) and value.startswith(TRIGGERS) and not PLAIN_NUMBER.match(value):
+    """The value as a CSV cell may hold it: dangerous text neutralised, the rest unchanged.
+    Text that already looks neutralised (`'=x`) gets an apostrophe too, so that csv_value
+    gives every text back exactly."""
+    if isinstance(value, str) and (_dangerous(value) or _guarded(value)):
         return "'" + value
     return value
+
+
+def csv_value(text: str) -> str:
+    """The inverse of csv_text, for every CSV reader (issue 20.5): the neutralising
+    apostrophe taken off exactly where csv_text put it, so every export is a valid import
+    of itself (`'=HYPERLINK("x")` → `=HYPERLINK("x")`; `'=x` was written `''=x`). Any other
+    text is left as it is."""
+    return text[1:] if _guarded(text) else text
 
 
 def csv_row(values: Iterable[Any]) -> list[Any]:

@@ -80,11 +80,19 @@ def _shows_percent(code: str) -> bool:
     return "%" in plain
 
 
-def load(path):
-    """`openpyxl.load_workbook(path, read_only=True)`, its sheets sized without reading
-    their cells. Raises what load_workbook raises."""
-    reader = _Reader(path, read_only=True)
-    reader.read()
+def load(path, *, data_only: bool = False, name: str | None = None):
+    """`openpyxl.load_workbook(path, read_only=True, data_only=…)`, its sheets sized without
+    reading their cells. Raises what load_workbook raises, and uploads.TooLarge for a workbook
+    that unpacks past the upload limit (checked before any part is read; `name` names it)."""
+    from xinglin.lib import uploads
+
+    reader = _Reader(path, read_only=True, data_only=data_only)
+    try:
+        uploads.check_unpacked(reader.archive, name or getattr(path, "name", None) or str(path))
+        reader.read()
+    except BaseException:
+        reader.archive.close()
+        raise
     return reader.wb
 
 
@@ -115,11 +123,13 @@ class _Reader(ExcelReader):
             self.wb._sheets.append(worksheet)
 
 
-def rows(sheet) -> list:
+def rows(sheet, bounds=None) -> list:
     """The rows of a read-only worksheet, as `sheet.iter_rows(values_only=True)` gives them
     for a sheet without a declared size: each row as wide as its last cell, rows the file
     leaves out as (). The sheet's declared `<dimension>` is ignored (issue 18.10): a 50 KB
-    workbook declaring A1:XFD1048576 had each of its rows padded to 16,384 cells (1.4 GB)."""
+    workbook declaring A1:XFD1048576 had each of its rows padded to 16,384 cells (1.4 GB).
+    `bounds` (uploads.Bounds) counts the rows (those left out too) and checks each row's
+    width before it is built: uploads.TooLarge at the first past a limit."""
     book = sheet.parent
     strings = sheet._shared_strings
     dates = book._date_formats
@@ -165,6 +175,10 @@ def rows(sheet) -> list:
             index = row_number
             if max_row is not None and index > max_row:
                 break
+            if bounds is not None and index >= counter:
+                bounds.add(index - counter + 1)
+                if cells:
+                    bounds.width(max(column for column, _value in cells))
             while counter < index:  # rows the file leaves out
                 result.append(empty_row)
                 counter += 1

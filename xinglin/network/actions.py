@@ -10,13 +10,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from xml.etree.ElementTree import ParseError
 
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from xinglin.lib import cells
+from xinglin.lib import cells, uploads
 from xinglin.lib.text import decode_text
 from xinglin.network.models import (
     BEGINNING,
@@ -577,18 +578,22 @@ def _parents_first(plan: list[tuple]) -> list[tuple]:
 
 def read_institution_file(name: str, content: bytes) -> list[dict[str, str]]:
     """Rows of an institution sheet (.csv in UTF-8/GBK, or .xlsx) with English or Chinese
-    headers. Raises NetworkError with the file name when it cannot be read."""
-    if name.lower().endswith(".xlsx"):
-        return _read_xlsx(name, content)
-    # A NUL is never meaningful in a cell, and PostgreSQL refuses it in text (fuzzing).
-    text = _decode(name, content).replace("\x00", "")
+    headers. Raises NetworkError with the file name when it cannot be read or is past the
+    upload limits (lib/uploads.py)."""
     try:
-        reader = csv.reader(io.StringIO(text, newline=""))
-        table = [row for row in reader if any(cell.strip() for cell in row)]
-    except csv.Error as error:  # e.g. a stray carriage return inside a field (fuzzing)
-        raise NetworkError(
-            _("%(file)s is not a readable CSV file (%(error)s).") % {"file": name, "error": error}
-        ) from error
+        if name.lower().endswith(".xlsx"):
+            return _read_xlsx(name, content)
+        # A NUL is never meaningful in a cell, and PostgreSQL refuses it in text (fuzzing).
+        text = _decode(name, content).replace("\x00", "")
+        try:
+            table = [row for row in uploads.text_rows(text, name) if any(c.strip() for c in row)]
+        except csv.Error as error:  # e.g. a stray carriage return inside a field (fuzzing)
+            raise NetworkError(
+                _("%(file)s is not a readable CSV file (%(error)s).")
+                % {"file": name, "error": error}
+            ) from error
+    except uploads.TooLarge as error:
+        raise NetworkError(str(error)) from None
     return _rows_from_table(name, table)
 
 
@@ -602,12 +607,9 @@ def _decode(name: str, content: bytes) -> str:
 def _read_xlsx(name: str, content: bytes) -> list[dict[str, str]]:
     from zipfile import BadZipFile
 
-    from openpyxl import load_workbook
-
     try:
-        sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
-        rows = list(sheet.iter_rows(values_only=True))
-    except (BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error) as error:
+        rows = uploads.workbook_rows(content, name)
+    except (BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error, ParseError) as error:
         # zlib.error, EOFError: a damaged zip, at load or while rows are read (fuzzing).
         raise NetworkError(
             _("%(file)s is not an Excel workbook (%(error)s).") % {"file": name, "error": error}
@@ -689,7 +691,7 @@ def institution_rows(under: OrgUnit) -> list[dict[str, str]]:
 
 def export_institutions_csv(under: OrgUnit) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
+    writer = cells.dict_writer(out, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(institution_rows(under))
     return out.getvalue()

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from xinglin.core.models import EventKind, SecurityEvent
-from xinglin.lib import cells
+from xinglin.lib import cells, uploads
 from xinglin.network import access
 from xinglin.network.actions import (
     NetworkError,
@@ -217,13 +217,13 @@ def import_page(request):
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            rows = read_institution_file(upload.name, upload.read())
+            rows = read_institution_file(upload.name, uploads.read(upload))
             result = import_institutions(
                 rows,
                 user=request.user,
                 allowed_parent=lambda unit: access.can(request.user, "manage", unit),
             )
-        except NetworkError as error:
+        except (NetworkError, uploads.TooLarge) as error:
             form.add_error("file", str(error))
         else:
             if not result.errors:

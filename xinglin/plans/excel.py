@@ -10,14 +10,16 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from xml.etree.ElementTree import ParseError
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils.exceptions import InvalidFileException
 
+from xinglin.lib import uploads
 from xinglin.lib.cells import text_typed
 from xinglin.plans.models import (
     Department,
@@ -89,11 +91,11 @@ def department_names() -> dict[str, Department]:
     return names
 
 
-def import_plan(plan: Plan, content: bytes, *, user=None) -> ImportResult:
+def import_plan(plan: Plan, content: bytes, *, user=None, name: str = "") -> ImportResult:
     """Update the plan's tasks from a 任务分工表: rows are matched by 序号, new numbers add tasks.
     Any error in any row rejects the whole file; each error names its row and column."""
     result = ImportResult()
-    rows = _read_rows(content, result)
+    rows = _read_rows(content, result, name or _("the file"))
     if result.errors:
         return result
     names = department_names()
@@ -112,12 +114,14 @@ def import_plan(plan: Plan, content: bytes, *, user=None) -> ImportResult:
     return result
 
 
-def _read_rows(content: bytes, result: ImportResult) -> list[tuple[int, list]]:
+def _read_rows(content: bytes, result: ImportResult, name: str) -> list[tuple[int, list]]:
     try:
-        sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
-        table = [list(row) for row in sheet.iter_rows(values_only=True)]
+        table = [list(row) for row in uploads.workbook_rows(content, name)]
+    except uploads.TooLarge as error:
+        result.errors.append(str(error))
+        return []
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError, IndexError,
-            EOFError, zlib.error):  # fmt: skip
+            EOFError, zlib.error, ParseError):  # fmt: skip
         # zlib.error, EOFError: a damaged zip, at load or while rows are read (fuzzing).
         result.errors.append(_("The file is not an Excel workbook (.xlsx)."))
         return []

@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from xinglin.lib import uploads
 from xinglin.plans.files import MAX_EVIDENCE_BYTES
 from xinglin.plans.models import (
     STORED_STATUSES,
@@ -70,8 +71,10 @@ class EvidenceForm(forms.Form):
     def clean_file(self):
         upload = self.cleaned_data["file"]
         # Checked before reading, so an oversized upload is never loaded into memory.
-        if upload.size > MAX_EVIDENCE_BYTES:
-            raise forms.ValidationError(_("The file is larger than 20 MB."))
+        try:
+            uploads.check_upload(upload, limit=MAX_EVIDENCE_BYTES)
+        except uploads.TooLarge as error:
+            raise forms.ValidationError(str(error)) from None
         return upload
 
 

@@ -12,10 +12,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from xinglin.lib import cells
+from xinglin.lib import cells, uploads
 from xinglin.plans import access, actions, excel, queries
 from xinglin.plans.digest import department_digest
-from xinglin.plans.files import EvidenceFileError
+from xinglin.plans.files import MAX_EVIDENCE_BYTES, EvidenceFileError
 from xinglin.plans.forms import (
     CloseRectificationForm,
     CommentForm,
@@ -165,8 +165,14 @@ def plan_import(request, pk):
     form = ImportForm(request.POST or None, request.FILES or None)
     errors = []
     if request.method == "POST" and form.is_valid():
-        result = excel.import_plan(plan, form.cleaned_data["file"].read(), user=request.user)
-        errors = result.errors
+        upload = form.cleaned_data["file"]
+        try:
+            content = uploads.read(upload)
+        except uploads.TooLarge as error:
+            errors = [str(error)]
+        else:
+            result = excel.import_plan(plan, content, user=request.user, name=upload.name)
+            errors = result.errors
         if not errors:
             messages.success(
                 request,
@@ -251,13 +257,13 @@ def _store_upload(request, **target) -> bool:
     try:
         actions.upload_evidence(
             name=upload.name,
-            content=upload.read(),
+            content=uploads.read(upload, limit=MAX_EVIDENCE_BYTES),
             user=request.user,
             description=form.cleaned_data["description"],
             period=form.period(),
             **target,
         )
-    except (EvidenceFileError, actions.PlanError) as error:
+    except (EvidenceFileError, actions.PlanError, uploads.TooLarge) as error:
         messages.error(request, str(error))
         return False
     return True

@@ -12,15 +12,17 @@ import re
 import zlib
 from dataclasses import dataclass
 from datetime import datetime
+from xml.etree.ElementTree import ParseError
 from zipfile import BadZipFile
 
 from django.contrib.auth.models import User
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from xinglin.lib import uploads
 from xinglin.lib.cells import text_typed
 from xinglin.network import access
 from xinglin.network.models import OrgUnit
@@ -101,14 +103,15 @@ def template(instrument: Instrument) -> bytes:
 
 
 def read_responses(
-    instrument: Instrument, period: str, content: bytes, user: User
+    instrument: Instrument, period: str, content: bytes, user: User, *, name: str = ""
 ) -> tuple[list[dict], list[Problem]]:
     """(rows ready for `store_imported_responses`, problems). Rows are only good to store when
-    there are no problems."""
+    there are no problems. A file past the upload limits (lib/uploads.py) is one problem."""
     try:
-        sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
-        table = list(sheet.iter_rows(values_only=True))
-    except (BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error) as error:
+        table = uploads.workbook_rows(content, name or _("the file"))
+    except uploads.TooLarge as error:
+        return [], [Problem(None, None, str(error))]
+    except (BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error, ParseError) as error:
         # zlib.error, EOFError: a damaged zip, at load or while rows are read (fuzzing).
         return [], [Problem(None, None, _("Not an Excel workbook (.xlsx): %(e)s") % {"e": error})]
     if not table:

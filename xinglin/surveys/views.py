@@ -10,7 +10,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
-from xinglin.lib import cells
+from xinglin.lib import cells, uploads
 from xinglin.network import access
 from xinglin.surveys import imports
 from xinglin.surveys.actions import (
@@ -171,10 +171,13 @@ def import_page(request, code):
     )
     problems = []
     if request.method == "POST" and form.is_valid():
-        period = form.cleaned_data["period"]
-        rows, problems = imports.read_responses(
-            instrument, period, form.cleaned_data["file"].read(), request.user
-        )
+        period, upload = form.cleaned_data["period"], form.cleaned_data["file"]
+        try:
+            rows, problems = imports.read_responses(
+                instrument, period, uploads.read(upload), request.user, name=upload.name
+            )
+        except uploads.TooLarge as error:
+            rows, problems = [], [imports.Problem(None, None, str(error))]
         if not problems:
             count = store_responses(instrument, period, rows, user=request.user)
             feed_engine([period])

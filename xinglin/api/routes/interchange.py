@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Literal
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
@@ -18,12 +19,14 @@ from xinglin.api.routes.packs import pack_elements, pack_or_404
 from xinglin.api.routes.values import ValueFilters, values_in_scope, written
 from xinglin.api.schemas import Text, WriteOut
 from xinglin.collection.importers import Parsed, UnreadableFile
+from xinglin.lib import uploads
 from xinglin.standards.models import DataElement
 
 router = Router(tags=["interchange"])
 
 # An export holds at most this many values; narrow the filters for more.
 MAX_EXPORT = 200_000
+# A request body larger than this, or than XINGLIN_UPLOAD_MAX_MB, is refused (lib/uploads.py).
 MAX_BODY = 16 * 1024 * 1024
 
 
@@ -88,6 +91,10 @@ def _import(request: HttpRequest, parsed: Parsed, container: str, options) -> St
     """Parsing problems refuse the whole request, as validation problems do."""
     if parsed.problems:
         return written(WriteResult(problems=parsed.problems, is_stored=False), container)
+    try:  # one value an entry: the entries are the body's rows
+        uploads.Bounds(_("the request body")).add(parsed.count)
+    except uploads.TooLarge as error:
+        return _problem(str(error))
     result = write_values(
         parsed.candidates, caller(request), confirmed=options.confirm, dry_run=options.dryRun
     )
@@ -137,12 +144,11 @@ def get_data_value_sets(
     openapi_extra=JSON_BODY,
 )
 def post_data_value_sets(request: HttpRequest, options: Query[ImportOptions]):
-    if len(request.body) > MAX_BODY:
-        return _problem("the request body is larger than 16 MB: split it")
     try:
+        body = uploads.body(request, limit=MAX_BODY)
         deleting = options.importStrategy == "DELETE"
-        parsed = dhis2.parse(request.body, _codes(options.idScheme), delete=deleting)
-    except UnreadableFile as error:
+        parsed = dhis2.parse(body, _codes(options.idScheme), delete=deleting)
+    except (UnreadableFile, uploads.TooLarge) as error:
         return _problem(str(error))
     return _import(request, parsed, "dataValues", options)
 
@@ -196,8 +202,10 @@ def get_adx_schema(request: HttpRequest, options: Query[AdxOptions]) -> HttpResp
     openapi_extra=XML_BODY,
 )
 def post_adx(request: HttpRequest, options: Query[AdxImportOptions]):
-    if len(request.body) > MAX_BODY:
-        return _problem("the request body is larger than 16 MB: split it")
+    try:
+        body = uploads.body(request, limit=MAX_BODY)
+    except uploads.TooLarge as error:
+        return _problem(str(error))
     _data_set, elements = _adx_elements(options.pack)
-    parsed = adx.parse(request.body, _codes(options.idScheme), element_codes=elements)
+    parsed = adx.parse(body, _codes(options.idScheme), element_codes=elements)
     return _import(request, parsed, "adx", options)

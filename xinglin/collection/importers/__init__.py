@@ -13,9 +13,9 @@ from types import ModuleType
 from django.utils.translation import gettext as _
 
 from xinglin.collection.batch import Batch, Candidate, Location, Problem
+from xinglin.lib import uploads
 
-# A file larger than this is refused before it is read (about 2 million long-CSV rows).
-MAX_BYTES = 64 * 1024 * 1024
+# Bytes, rows and columns are bounded by the upload limits (lib/uploads.py); values too:
 MAX_VALUES = 1_000_000
 
 
@@ -72,17 +72,22 @@ def module(name: str) -> ModuleType:
     return import_module(f"{__name__}.{_MODULES[name]}")
 
 
-def read(path: Path) -> Parsed:
-    """Parse a file into candidate values (and the problems found while parsing)."""
-    size = path.stat().st_size
-    if size > MAX_BYTES:
-        raise UnreadableFile(
-            _("the file is %(size).0f MB; the limit is %(limit).0f MB: split it into smaller files")
-            % {"size": size / 2**20, "limit": MAX_BYTES / 2**20}
-        )
-    if size == 0:
-        raise UnreadableFile(_("the file is empty"))
-    parsed = module(detect(path)).read(path)
+def read(path: Path, *, name: str | None = None) -> Parsed:
+    """Parse a file into candidate values (and the problems found while parsing). `name`:
+    the file's name as its sender knows it (an upload's), for messages. A file past the
+    upload limits (lib/uploads.py: bytes, rows, columns) is an UnreadableFile that names the
+    file and the limit."""
+    name = name or path.name
+    try:
+        uploads.check_file(path, name=name)
+        if path.stat().st_size == 0:
+            raise UnreadableFile(_("the file is empty"))
+        fmt = detect(path)
+        parsed = module(fmt).read(path, name=name)
+        if fmt == "json":  # one value an entry: the entries are the rows
+            uploads.Bounds(name).add(parsed.count)
+    except uploads.TooLarge as error:
+        raise UnreadableFile(str(error)) from None
     if parsed.count > MAX_VALUES:
         raise UnreadableFile(
             _("the file holds %(n)d values; the limit is %(limit)d: split it")

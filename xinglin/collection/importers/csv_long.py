@@ -23,6 +23,7 @@ from pyarrow import csv as arrow_csv
 
 from xinglin.collection.batch import Batch, Candidate, Location, Problem
 from xinglin.collection.importers import Parsed, UnreadableFile, _textreport
+from xinglin.lib import cells, uploads
 from xinglin.lib.text import ENCODINGS
 
 COLUMNS = ("orgunit", "period", "element", "value")
@@ -40,7 +41,9 @@ def decode(data: bytes) -> tuple[str, str]:
     raise UnreadableFile(_("the file is neither UTF-8 nor GBK text"))
 
 
-def read(path: Path) -> Parsed:
+def read(path: Path, *, name: str | None = None) -> Parsed:
+    """Raises uploads.TooLarge past the upload limits on rows and columns."""
+    bounds = uploads.Bounds(name or path.name)
     data = path.read_bytes()
     if data.isascii() and b"\x00" not in data[:4096]:
         # what decode would say (UTF-8) without decoding a copy of the file: ASCII lines
@@ -51,6 +54,7 @@ def read(path: Path) -> Parsed:
     parsed = Parsed("csv", encoding=encoding)
     lines = _lines(text) if text is not None else _ascii_lines(data)
     header = [h.strip().lower() for h in next(csv.reader(lines), [])]
+    bounds.width(len(header))
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         message = _("the first row must name the columns %(columns)s; missing: %(missing)s") % {
@@ -62,8 +66,9 @@ def read(path: Path) -> Parsed:
     at = [header.index(c) for c in COLUMNS]
     table = _regular_table(_utf8(data, text, encoding), len(header))
     if table is None:
-        _read_rows(text if text is not None else data.decode("ascii"), at, parsed)
+        _read_rows(text if text is not None else data.decode("ascii"), at, parsed, bounds)
     else:
+        bounds.add(table.num_rows + 1)  # as wide as the header, every record
         _read_columns(table, at, parsed)
     return parsed
 
@@ -138,6 +143,8 @@ def _trimmed(column: pa.ChunkedArray) -> pa.DictionaryArray:
     so that it is trimmed, and later looked up or parsed, once)."""
     encoded = pc.dictionary_encode(column).combine_chunks()  # the chunks share a dictionary
     trimmed = pc.utf8_trim_whitespace(encoded.dictionary)
+    if pc.any(pc.starts_with(trimmed, "'")).as_py():  # as an export neutralised it: '=x
+        trimmed = pa.array([cells.csv_value(t) for t in trimmed.to_pylist()], pa.string())
     if trimmed.equals(encoded.dictionary):
         return encoded
     again = pc.dictionary_encode(trimmed)  # " a" and "a" are one text now
@@ -152,8 +159,8 @@ def _empty(column: pa.DictionaryArray) -> np.ndarray:
     return empty[column.indices.to_numpy(zero_copy_only=False)]
 
 
-def _read_rows(text: str, at: list[int], parsed: Parsed) -> None:
-    reader = csv.reader(io.StringIO(text, newline=""))
+def _read_rows(text: str, at: list[int], parsed: Parsed, bounds: uploads.Bounds) -> None:
+    reader = uploads.csv_rows(csv.reader(io.StringIO(text, newline="")), bounds.name)
     next(reader, None)
     width = max(at) + 1
     append = parsed.candidates.append

@@ -15,7 +15,7 @@ from xinglin.collection.importers import Parsed, UnreadableFile, _textreport
 from xinglin.collection.importers.csv_long import decode
 
 
-def read(path: Path, *, delete: bool = False) -> Parsed:
+def read(path: Path, *, delete: bool = False, name: str | None = None) -> Parsed:
     """`delete`: every entry names a value to remove (DHIS2 importStrategy=DELETE), as
     `deleted: true` on an entry does; such entries need no value."""
     text, encoding = decode(path.read_bytes())

@@ -35,7 +35,7 @@ from xinglin.collection import rules
 from xinglin.collection.batch import Batch, Location, Problem
 from xinglin.collection.forms import Form
 from xinglin.collection.importers import Parsed, UnreadableFile
-from xinglin.lib import sheets
+from xinglin.lib import sheets, uploads
 from xinglin.network.models import OrgUnit
 from xinglin.standards.models import DataElement
 
@@ -148,26 +148,29 @@ _MERGED = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]+[0-9]+:[A-Z]+[0
 _DAMAGED = (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, EOFError, zlib.error)
 
 
-def open_workbook(path: Path, *, read_only: bool = False):
+def open_workbook(path: Path, *, read_only: bool = False, name: str | None = None):
     try:
-        if read_only:
-            return sheets.load(path)  # = load_workbook(path, read_only=True), faster
+        if read_only:  # = load_workbook(path, read_only=True), faster, bounded
+            return sheets.load(path, name=name)
         return load_workbook(path, data_only=False)
     except _DAMAGED:
         raise UnreadableFile(_("this is not an Excel workbook (.xlsx)")) from None
 
 
-def _rows(sheet) -> list[tuple]:
-    """The sheet's rows (= list(sheet.iter_rows(values_only=True))). A sheet whose stream or
-    XML is damaged (opening reads no further than the first cell) is an unreadable file."""
+def _rows(sheet, bounds: uploads.Bounds) -> list[tuple]:
+    """The sheet's rows (= list(sheet.iter_rows(values_only=True))), bounded (uploads.TooLarge).
+    A sheet whose stream or XML is damaged (opening reads no further than the first cell) is
+    an unreadable file."""
     try:
-        return sheets.rows(sheet)
+        return sheets.rows(sheet, bounds)
     except (*_DAMAGED, ParseError):
         raise UnreadableFile(_("this is not an Excel workbook (.xlsx)")) from None
 
 
-def read(path: Path) -> Parsed:
-    book = open_workbook(path, read_only=True)
+def read(path: Path, *, name: str | None = None) -> Parsed:
+    """Raises uploads.TooLarge past the upload limits (rows of all sheets, columns)."""
+    book = open_workbook(path, read_only=True, name=name or path.name)
+    bounds = uploads.Bounds(name or path.name)
     parsed = Parsed("xlsx")
     columns = _Columns()
     empty = []
@@ -175,7 +178,7 @@ def read(path: Path) -> Parsed:
         for sheet in book.worksheets:
             if sheet.title == ERRORS_SHEET:
                 continue
-            rows = _rows(sheet)
+            rows = _rows(sheet, bounds)
             if _is_empty(rows):
                 empty.append(sheet.title)
                 continue

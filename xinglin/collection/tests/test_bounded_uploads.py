@@ -92,3 +92,26 @@ def test_old_import_reports_are_removed(tmp_path):
     os.utime(old, (time.time() - week - 60, time.time() - week - 60))
     assert remove_old_import_reports(tmp_path, 7) == 1
     assert not old.exists() and new.exists()
+
+
+def test_the_whole_grid_workbook_uploaded_on_the_import_page_is_bounded_too(
+    client_for, carol, catalogue, settings, tmp_path
+):
+    """The web path end to end (upload handler, save, read, check): nothing refused for its
+    declared size, and a cell past the column limit refused with the file's own name."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from xinglin.collection.models import DataValue
+
+    path = _whole_grid_workbook(tmp_path)
+    page = client_for(carol).post(
+        "/collection/import/",
+        {"file": SimpleUploadedFile("全表.xlsx", path.read_bytes()), "dry_run": "1"},
+    )
+    assert "上传上限" not in page.content.decode()  # read, whatever its declared size
+    settings.UPLOAD_MAX_ROWS = 100
+    page = client_for(carol).post(
+        "/collection/import/", {"file": SimpleUploadedFile("全表.xlsx", path.read_bytes())}
+    )
+    assert "全表.xlsx 超过 100 行（上传上限）：请拆分" in page.content.decode()
+    assert not DataValue.objects.exists()

@@ -9,7 +9,7 @@ import pytest
 from django.utils import translation
 from openpyxl import Workbook, load_workbook
 
-from xinglin.collection import audit, importers
+from xinglin.collection import audit
 from xinglin.collection.actions import approve_submission, submit_form
 from xinglin.collection.models import AuditEntry, ConfirmedWarning, DataValue
 from xinglin.collection.tests.conftest import CLINIC, HMC
@@ -95,7 +95,8 @@ def test_a_gbk_encoded_csv_is_read(tmp_path, run_import):
         (f"{HMC},2024,has_tcm_hall,2", "has_tcm_hall: “2” is not 1 (yes) or 0 (no)"),
         (f"{HMC},2024,has_tcm_hall,1.00", None),
         (f"{HMC},2024,performance_score_tcm_share,35", "a percentage cannot be above 1"),
-        (f"{HMC},2024,performance_score_tcm_share,35%", "without a percent sign"),
+        (f"{HMC},2024,performance_score_tcm_share,35%", None),  # 35 %, stored 0.35
+        (f"{HMC},2024,physicians,35%", "physicians: write the number without a percent sign"),
         ("640323999999,2024,physicians,3", "unknown org unit “640323999999”"),
         (f"{HMC},2024,doctors,3", "unknown data element “doctors”"),
         (f"{HMC},2024,total_visits,3", "total_visits is reported monthly; “2024” is not a monthly"),
@@ -215,12 +216,25 @@ def test_a_file_that_is_not_a_spreadsheet_is_rejected(tmp_path, run_import):
     assert "this is not a text (CSV) file" in err
 
 
-def test_a_huge_file_is_refused_before_reading(csv_file, run_import, monkeypatch):
-    monkeypatch.setattr(importers, "MAX_BYTES", 100)
-    path = csv_file([f"{HMC},2024,physicians,{n}" for n in range(10)])
+def test_a_huge_file_is_refused_before_reading(csv_file, run_import, settings):
+    settings.UPLOAD_MAX_MB = 1
+    path = csv_file([f"{HMC},2024,physicians,{n % 10}" for n in range(2**20 // 30)])
+    assert path.stat().st_size > 2**20
     code, _out, err = run_import(path)
     assert code == 2
-    assert "the limit is 0 MB: split it into smaller files" in err
+    assert "values.csv is larger than 1 MB (the upload limit): split it into smaller files" in err
+    assert _values() == []
+
+
+def test_too_many_rows_or_columns_are_refused(csv_file, run_import, settings):
+    settings.UPLOAD_MAX_ROWS = 5
+    code, _out, err = run_import(csv_file([f"{HMC},2024,physicians,{n}" for n in range(5)]))
+    assert code == 2
+    assert "values.csv has more than 5 rows (the upload limit): split it" in err
+    settings.UPLOAD_MAX_ROWS, settings.UPLOAD_MAX_COLUMNS = 100, 4
+    code, _out, err = run_import(csv_file([f"{HMC},2024,physicians,1,x"]))  # irregular: row 2
+    assert code == 2
+    assert "values.csv has a row wider than 4 columns (the upload limit)" in err
     assert _values() == []
 
 

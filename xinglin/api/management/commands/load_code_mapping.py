@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from xinglin.api.actions import load_mappings
 from xinglin.api.models import MappingKind
+from xinglin.lib import uploads
 
 EXAMPLE = """scheme: dhis2
 elements:
@@ -34,8 +35,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            document = yaml.safe_load(options["file"].read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as error:
+            text = uploads.read_file(options["file"]).decode("utf-8")
+            document = yaml.safe_load(text) or {}
+        except (OSError, UnicodeDecodeError, yaml.YAMLError, uploads.TooLarge) as error:
             raise CommandError(str(error), returncode=2) from error
         rows = _rows(document)
         count = load_mappings(rows, scheme=str(document.get("scheme", "dhis2")))

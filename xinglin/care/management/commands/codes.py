@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from xinglin.care.actions import CareError
 from xinglin.care.models import CodeSystem
 from xinglin.care.visits import load_codes, load_default_codes
+from xinglin.lib import uploads
 
 
 class Command(BaseCommand):
@@ -37,7 +38,8 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"{file}: no such file", returncode=2)
         try:
+            uploads.check_file(path)
             count = load_codes(path, system, replace=replace)
-        except CareError as error:
+        except (CareError, uploads.TooLarge) as error:
             raise CommandError(str(error), returncode=2) from error
         self.stdout.write(f"{count} {system} codes loaded from {path.name}")

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from xinglin.care.actions import CareError, import_assessments, read_assessment_file
 from xinglin.care.constitution import ConstitutionInputError, score_csv
+from xinglin.lib import uploads
 from xinglin.network import access
 
 
@@ -42,8 +43,9 @@ class Command(BaseCommand):
         if not Path(input_path).is_file():
             raise CommandError(f"{input_path}: no such file", returncode=2)
         try:
+            uploads.check_file(Path(input_path))
             count = score_csv(input_path, output)
-        except ConstitutionInputError as error:
+        except (ConstitutionInputError, uploads.TooLarge) as error:
             raise CommandError(str(error), returncode=2) from error
         self.stdout.write(f"{count} questionnaires scored: {output}")
 
@@ -59,9 +61,9 @@ class Command(BaseCommand):
             allowed = lambda unit: access.can(user, "report", unit)  # noqa: E731
         try:
             result = import_assessments(
-                read_assessment_file(path.name, path.read_bytes()), user=user, allowed=allowed
+                read_assessment_file(path.name, uploads.read_file(path)), user=user, allowed=allowed
             )
-        except CareError as error:
+        except (CareError, uploads.TooLarge) as error:
             raise CommandError(str(error), returncode=2) from error
         if result.errors:
             for error in result.errors:

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from xinglin.care.actions import CareError
 from xinglin.care.models import VisitColumnMapping
 from xinglin.care.visits import derive_visit_figures, import_visits
+from xinglin.lib import uploads
 from xinglin.lib.progress import progress_bar
 from xinglin.network import access
 
@@ -67,9 +68,13 @@ class Command(BaseCommand):
         with progress_bar(f"import {path.name}") as update:
             try:
                 result = import_visits(
-                    path.name, path.read_bytes(), mapping=mapping, allowed=allowed, progress=update
+                    path.name,
+                    uploads.read_file(path),
+                    mapping=mapping,
+                    allowed=allowed,
+                    progress=update,
                 )
-            except CareError as error:
+            except (CareError, uploads.TooLarge) as error:
                 raise CommandError(f"{path.name}: {error}", returncode=2) from error
         if result.errors:
             for error in result.errors:

@@ -6,6 +6,7 @@ from pathlib import Path
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 
+from xinglin.lib import uploads
 from xinglin.network import access
 from xinglin.network.actions import NetworkError, import_institutions, read_institution_file
 
@@ -38,13 +39,13 @@ class Command(BaseCommand):
             if actor is None:
                 raise CommandError(f"no active user {user}", returncode=2)
         try:
-            rows = read_institution_file(path.name, path.read_bytes())
+            rows = read_institution_file(path.name, uploads.read_file(path))
             result = import_institutions(
                 rows,
                 user=actor,
                 allowed_parent=(lambda unit: access.can(actor, "manage", unit)) if actor else None,
             )
-        except NetworkError as error:
+        except (NetworkError, uploads.TooLarge) as error:
             raise CommandError(str(error), returncode=2) from error
         if result.errors:
             for error in result.errors:
