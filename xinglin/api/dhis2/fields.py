@@ -11,7 +11,8 @@ from django.utils.translation import gettext as _
 
 from xinglin.api.dhis2.params import ParamError, Params
 
-LIST_PARAMS = frozenset({"fields", "filter", "paging", "page", "pageSize"})
+# totalPages: older DHIS2 counted pages only when asked (dhis2.py asks); the pager always has them.
+LIST_PARAMS = frozenset({"fields", "filter", "paging", "page", "pageSize", "totalPages"})
 MAX_PAGE_SIZE = 1000
 
 
@@ -102,6 +103,7 @@ def listing(key: str, items: list[dict], params: Params, default_fields: str) ->
     """DHIS2's list answer: {pager, <key>: [...]}, or all items with paging=false."""
     items = filtered(items, params)
     fields = params.text("fields")
+    params.boolean("totalPages", True)
     if not params.boolean("paging", True):
         return {key: [select(item, fields, default_fields) for item in items]}
     size = params.integer("pageSize", 50, 1, MAX_PAGE_SIZE)
