@@ -15,17 +15,37 @@ from xinglin.api.dhis2.responses import json_response, web_message
 
 RESOURCES = ("dataValueSets", "system/info", "me", "dataElements", "organisationUnits",
              "dataSets", "periodTypes")  # fmt: skip
-PATTERN = (
-    r"^(?:(?P<version>\d{2})/)?(?P<resource>" + "|".join(RESOURCES) + r")"
-    r"(?:\.(?P<ext>json|xml|csv))?/?$"
-)
+
+
+class ResourceConverter:
+    """`dataValueSets`, `dataValueSets.json`, `system/info`, …: a resource and its extension."""
+
+    regex = "(?:" + "|".join(RESOURCES) + r")(?:\.(?:json|xml|csv))?"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+class VersionConverter:
+    """DHIS2's API version in the path (`/api/40/…`); any number is answered the same."""
+
+    regex = "[0-9]{1,3}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
 
 
 # Credentials travel in a header, never in a cookie, for writes: no CSRF to forge.
 @csrf_exempt
-def endpoint(
-    request: HttpRequest, resource: str, version: str | None = None, ext: str | None = None
-) -> HttpResponse:
+def endpoint(request: HttpRequest, resource: str, version: int | None = None) -> HttpResponse:
+    resource, _dot, ext = resource.partition(".")
+    ext = ext or None
     try:
         user = authenticate(request)
     except Unauthorized as error:
