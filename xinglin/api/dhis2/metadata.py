@@ -40,7 +40,7 @@ PERIOD_NAMES = {"monthly": "Monthly", "quarterly": "Quarterly", "yearly": "Yearl
 DEFAULT_FIELDS = "id,code,name,displayName"
 
 
-def system_info(request) -> dict:
+def system_info() -> dict:
     now = timezone.now()
     return {
         "version": DHIS2_VERSION,
@@ -51,7 +51,6 @@ def system_info(request) -> dict:
         "serverTimeZoneId": settings.TIME_ZONE,
         "calendar": "iso8601",
         "dateFormat": "yyyy-mm-dd",
-        "contextPath": request.build_absolute_uri("/").rstrip("/"),
     }
 
 

@@ -81,7 +81,7 @@ def _accepted(request: HttpRequest) -> str:
 
 def _metadata(request: HttpRequest, user, resource: str) -> dict:
     if resource == "system/info":
-        return metadata.system_info(request)
+        return metadata.system_info()
     if resource == "me":
         return metadata.me(user, request.GET)
     if resource == "dataElements":
