@@ -74,9 +74,16 @@ def read(
         }  # fmt: skip
         return Body(parsed, entries, kind)
     if kind == "json":
-        parsed = dhis2.parse(body, CodeMap(), delete=delete)
-        return Body(parsed, _entries(json.loads(decode(body)[0])), kind)
-    document = _from_xml(body) if kind == "xml" else _from_csv(body)
+        try:
+            document = json.loads(decode(body)[0])
+        except ValueError:  # the reader's own message names line and column
+            return Body(dhis2.parse(body, CodeMap(), delete=delete), {}, kind)
+        entries = document.get("dataValues") if isinstance(document, dict) else None
+        for entry in entries if isinstance(entries, list) else ():
+            if isinstance(entry, dict):
+                _typed(entry)
+    else:
+        document = _from_xml(body) if kind == "xml" else _from_csv(body)
     text = json.dumps(document, ensure_ascii=False).encode()
     return Body(dhis2.parse(text, CodeMap(), delete=delete), _entries(document), kind)
 
@@ -124,7 +131,7 @@ def _from_csv(body: bytes) -> dict:
 
 
 def _typed(entry: dict) -> dict:
-    """`deleted` as JSON writes it (XML and CSV carry text)."""
-    if "deleted" in entry:
+    """`deleted` as a JSON boolean: XML and CSV carry text, and DHIS2 writes `t`/`f` too."""
+    if isinstance(entry.get("deleted"), str):
         entry["deleted"] = entry["deleted"].strip().lower() in ("true", "t")
     return entry

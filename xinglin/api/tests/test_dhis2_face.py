@@ -191,7 +191,7 @@ def test_delete_by_strategy_and_by_flag(client, carol, stored, bearer):
     assert response.json()["importCount"]["deleted"] == 1
     assert not DataValue.objects.filter(orgunit__code=HMC, element__code="total_visits",
                                         period="202401").exists()  # fmt: skip
-    response = post(client, headers, one("tcm_visits", period="202401", deleted=True))
+    response = post(client, headers, one("tcm_visits", period="202401", deleted="t"))
     assert response.json()["importCount"]["deleted"] == 1
     exported = client.get(f"/api/dataValueSets?orgUnit={HMC}&period=202401&includeDeleted=true",
                           **headers).json()["dataValues"]  # fmt: skip
