@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -273,6 +274,13 @@ def _drop_unconfirmed(checked: Checked, confirm: bool | Collection[Key]) -> None
 
 
 # ----------------------------------------------------------------------------- imports
+class CodeTranslation(Protocol):
+    """Another system's identifiers -> our codes (the API's `CodeMap`: `--id-scheme uid`)."""
+
+    def element_in(self, external: str) -> str: ...
+    def orgunit_in(self, external: str) -> str: ...
+
+
 STRATEGY_DELETE = "delete"  # `xinglin import --strategy delete`: remove the file's values
 STRATEGIES = ("create_and_update", STRATEGY_DELETE)
 
@@ -309,13 +317,15 @@ def import_file(
     progress: Callable[[int, int], None] | None = None,
     strategy: str = "create_and_update",
     name: str | None = None,
+    codes: CodeTranslation | None = None,
 ) -> ImportResult:
     """Import a workbook, long CSV or dataValueSets JSON, all or nothing, through `write`.
     `name`: the file's name for messages (an upload's; default the path's). A file past the
     upload limits (lib/uploads.py) is refused, naming the file and the limit.
     `user` None runs as the system (no scope check; the command line); a user is held to
     their `report` scope. On any error, or on warnings not confirmed, nothing is written and
-    an error report is saved at `report` (default: beside the file, `<name>.errors.csv|xlsx`)."""
+    an error report is saved at `report` (default: beside the file, `<name>.errors.csv|xlsx`).
+    `codes` translates the file's identifiers (e.g. DHIS2 UIDs) to our codes first."""
     result = ImportResult()
     try:
         parsed = importers.read(path, name=name)
@@ -329,11 +339,14 @@ def import_file(
     if parsed.problems:  # unreadable rows: the rest is checked for the report, never written
         dry_run = True
     values = parsed.values()
-    if strategy == STRATEGY_DELETE:  # every value of the file names a value to remove
+    if strategy == STRATEGY_DELETE or codes is not None:
         batch = values if isinstance(values, Batch) else None
         values = [batch.candidate(i) for i in range(len(batch))] if batch is not None else values
-        for candidate in values:
-            candidate.delete = True
+    for candidate in values if strategy == STRATEGY_DELETE else ():
+        candidate.delete = True  # every value of the file names a value to remove
+    for candidate in values if codes is not None else ():
+        candidate.element = codes.element_in(candidate.element)
+        candidate.orgunit = codes.orgunit_in(candidate.orgunit)
     written = write(
         values,
         user=user,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
+from decimal import Decimal
 
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
@@ -16,6 +17,7 @@ from xinglin.collection.models import DataValue
 from xinglin.lib import cells
 from xinglin.network import access
 from xinglin.network.models import OrgUnit
+from xinglin.standards.models import DataElement, ValueType
 
 FORMATS = ("csv", "json", "xlsx")
 
@@ -50,9 +52,30 @@ def to_csv(rows) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
+def value_text(value_type: str, value: float) -> str:
+    """A stored value as DHIS2 JSON writes it: a string that reads back to the same float
+    (percent stays a fraction, as in the imports; booleans `true`/`false`). The one rule of
+    every JSON export: this command's and the API's (issue 23: values are strings)."""
+    if value_type == "boolean":
+        return "true" if value else "false"
+    if float(value).is_integer():
+        return str(int(value))
+    # repr is the shortest text that reads back exactly; Decimal drops its exponent
+    # (xs:decimal and DHIS2 both refuse `1e-05`).
+    return format(Decimal(repr(float(value))), "f")
+
+
 def to_json(rows) -> bytes:
+    booleans = set(
+        DataElement.objects.filter(value_type=ValueType.BOOLEAN).values_list("code", flat=True)
+    )
     values = [
-        {"orgUnit": o, "period": p, "dataElement": e, "value": _number(v)}
+        {
+            "orgUnit": o,
+            "period": p,
+            "dataElement": e,
+            "value": value_text("boolean" if e in booleans else "number", v),
+        }
         for o, p, e, v in rows.iterator()
     ]
     return json.dumps({"dataValues": values}, ensure_ascii=False, indent=1).encode("utf-8")

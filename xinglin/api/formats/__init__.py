@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from types import ModuleType
 
 
@@ -23,15 +22,11 @@ class ExportValue:
 
 
 def format_value(value_type: str, value: float) -> str:
-    """A stored value as text that reads back to the same float (percent stays a fraction,
-    as in collection's imports; booleans as DHIS2 writes them)."""
-    if value_type == "boolean":
-        return "true" if value else "false"
-    if float(value).is_integer():
-        return str(int(value))
-    # repr is the shortest text that reads back exactly; Decimal drops its exponent
-    # (xs:decimal and DHIS2 both refuse `1e-05`).
-    return format(Decimal(repr(float(value))), "f")
+    """A stored value as text that reads back to the same float: collection's one rule for
+    JSON exports (percent stays a fraction; booleans as DHIS2 writes them)."""
+    from xinglin.collection.exports import value_text
+
+    return value_text(value_type, value)
 
 
 def formats() -> dict[str, ModuleType]:

@@ -57,7 +57,7 @@ def test_export_filters_by_orgunit_and_period():
                     "orgUnit": HMC,
                     "period": "2024",
                     "dataElement": "performance_score_tcm_share",
-                    "value": 0.15,
+                    "value": "0.15",  # DHIS2's dialect: values are strings (issue 23)
                 }
             ]
         },

@@ -93,6 +93,7 @@ def _argument(name: str, param: str, scope: world.Scope, pack: tuple[str, str]) 
         "plan_id": str(ids["plan"]),
         "task_id": str(ids["task"]),
         "measure_id": "1",
+        "resource": "dataValueSets",  # the DHIS2 face (api)
     }
     if param == "code":
         if app == "surveys":

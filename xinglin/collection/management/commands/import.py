@@ -33,9 +33,18 @@ class Command(BaseCommand):
             action="store_true",
             help="accept warnings (e.g. a 5x jump on last year); they are recorded",
         )
+        parser.add_argument(
+            "--id-scheme",
+            choices=("code", "uid"),
+            default="code",
+            help="uid: the file names elements and org units by DHIS2 UIDs, translated through "
+            "the code mapping (xinglin load-code-mapping); codes without a mapping pass through",
+        )
         parser.add_argument("--report", help="where to write the error report")
 
-    def handle(self, *args, file, dry_run, confirm_warnings, report, strategy, **options):
+    def handle(
+        self, *args, file, dry_run, confirm_warnings, report, strategy, id_scheme, **options
+    ):
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"{file}: no such file", returncode=2)
@@ -47,6 +56,7 @@ class Command(BaseCommand):
                 report=Path(report) if report else None,
                 progress=update,
                 strategy=strategy,
+                codes=_codes(id_scheme),
             )
         if result.errors or (result.warnings and not confirm_warnings):
             self._reject(file, result)
@@ -70,6 +80,14 @@ class Command(BaseCommand):
             self.stderr.write(f"error report: {result.report}")
         self.stderr.write(f"{file}: rejected, nothing was written")
         sys.exit(2)
+
+
+def _codes(id_scheme: str):
+    if id_scheme != "uid":
+        return None
+    from xinglin.api.mapping import CodeMap
+
+    return CodeMap.load("dhis2")
 
 
 def _where(problem) -> str:
