@@ -155,9 +155,11 @@ def export(
         for row in sorted(rows, key=lambda r: r.element):
             # ADX values are decimals: booleans travel as 1/0.
             value = format_value("number", row.value)
-            etree.SubElement(
+            entry = etree.SubElement(
                 group, f"{{{NS}}}dataValue", dataElement=codes.element_out(row.element), value=value
             )
+            if row.comment:  # ADX carries a value's comment as its annotation
+                etree.SubElement(entry, f"{{{NS}}}annotation").text = row.comment
     _schema(_external(element_codes, codes)).assertValid(root)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
@@ -210,5 +212,12 @@ def _read_group(group: etree._Element, codes: CodeMap, parsed: Parsed) -> None:
                 codes.element_in(value.get("dataElement")),
                 value.get("value"),
                 Location(value.sourceline or 0, "value"),
+                comment=_annotation(value),
             )
         )
+
+
+def _annotation(value: etree._Element) -> str | None:
+    """A dataValue's annotation (its comment); None without one (the stored one stays)."""
+    note = value.find(f"{{{NS}}}annotation")
+    return None if note is None else (note.text or "").strip()

@@ -26,6 +26,7 @@ from xinglin.collection.importers import Parsed, UnreadableFile, _textreport
 from xinglin.lib.text import ENCODINGS
 
 COLUMNS = ("orgunit", "period", "element", "value")
+COMMENT = "comment"  # an optional column: each value's comment (empty clears it)
 
 
 def decode(data: bytes) -> tuple[str, str]:
@@ -60,11 +61,12 @@ def read(path: Path) -> Parsed:
         parsed.problems.append(Problem(Location(row=1, field="header"), message))
         return parsed
     at = [header.index(c) for c in COLUMNS]
+    comment = header.index(COMMENT) if COMMENT in header else None
     table = _regular_table(_utf8(data, text, encoding), len(header))
     if table is None:
-        _read_rows(text if text is not None else data.decode("ascii"), at, parsed)
+        _read_rows(text if text is not None else data.decode("ascii"), at, parsed, comment)
     else:
-        _read_columns(table, at, parsed)
+        _read_columns(table, at, parsed, comment)
     return parsed
 
 
@@ -113,7 +115,7 @@ def _regular_table(utf8: tuple[bytes, int], width: int) -> pa.Table | None:
         return None
 
 
-def _read_columns(table: pa.Table, at: list[int], parsed: Parsed) -> None:
+def _read_columns(table: pa.Table, at: list[int], parsed: Parsed, comment: int | None) -> None:
     cells = [_trimmed(column) for column in table.columns]
     blank = np.ones(table.num_rows, dtype=bool)
     for column in cells:
@@ -125,12 +127,21 @@ def _read_columns(table: pa.Table, at: list[int], parsed: Parsed) -> None:
         parsed.problems.append(Problem(Location(number, "value"), _("the value is empty")))
     keep = ~blank & ~empty
     columns = [orgunit, period, element, value]
+    if comment is not None:
+        columns.append(cells[comment])
     if not keep.all():
         mask = pa.array(keep)
         columns = [column.filter(mask) for column in columns]
         rows = rows[keep]
-    orgunit, period, element, value = columns
-    parsed.batch = Batch(orgunit=orgunit, period=period, element=element, raw=value, rows=rows)
+    orgunit, period, element, value = columns[:4]
+    parsed.batch = Batch(
+        orgunit=orgunit,
+        period=period,
+        element=element,
+        raw=value,
+        rows=rows,
+        comments=columns[4] if comment is not None else None,
+    )
 
 
 def _trimmed(column: pa.ChunkedArray) -> pa.DictionaryArray:
@@ -152,7 +163,7 @@ def _empty(column: pa.DictionaryArray) -> np.ndarray:
     return empty[column.indices.to_numpy(zero_copy_only=False)]
 
 
-def _read_rows(text: str, at: list[int], parsed: Parsed) -> None:
+def _read_rows(text: str, at: list[int], parsed: Parsed, comment: int | None = None) -> None:
     reader = csv.reader(io.StringIO(text, newline=""))
     next(reader, None)
     width = max(at) + 1
@@ -168,7 +179,10 @@ def _read_rows(text: str, at: list[int], parsed: Parsed) -> None:
         if value == "":
             parsed.problems.append(Problem(Location(number, "value"), _("the value is empty")))
             continue
-        append(Candidate(orgunit, period, element, value, Location(number, "value")))
+        note = None
+        if comment is not None:
+            note = row[comment].strip() if comment < len(row) else ""
+        append(Candidate(orgunit, period, element, value, Location(number, "value"), comment=note))
 
 
 def write_report(path: Path, parsed: Parsed, problems: list[Problem], report: Path) -> None:
