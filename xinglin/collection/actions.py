@@ -157,7 +157,7 @@ def write(
     `dry_run` runs everything and writes nothing. A candidate with `delete` removes the
     stored value (audited; refused on a locked form; nothing to remove is unchanged).
 
-    No lost update (decision 0011, `guards`): a candidate carrying the version its writer saw
+    No lost update (decision 0007, `guards`): a candidate carrying the version its writer saw
     (`expected`) is refused when the stored value moved on since; with `unchanged_since`,
     every value whose stored value was stored or removed after that time is refused.
     Comments (`Candidate.comment`, `Batch.comments`) are written with their values

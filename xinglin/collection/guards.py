@@ -1,4 +1,4 @@
-"""No lost update (issue 18.2, decision 0011): the checks `actions.write` makes, under the
+"""No lost update (issue 18.2, decision 0007): the checks `actions.write` makes, under the
 writer locks and in the transaction that stores, before it stores.
 
 - A candidate may carry the version of the stored value its writer saw (`expected`, made by

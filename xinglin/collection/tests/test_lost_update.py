@@ -1,4 +1,4 @@
-"""No lost update (issue 18.2, decision 0011): a form writes only what its user changed, each
+"""No lost update (issue 18.2, decision 0007): a form writes only what its user changed, each
 field carrying the version its user saw; a value stored by someone else since is refused with
 both values shown, and the user chooses. `xinglin import --if-unchanged-since` refuses rows
 whose stored value changed after a time. Two logged-in sessions on one form."""
