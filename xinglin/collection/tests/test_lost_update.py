@@ -6,9 +6,12 @@ whose stored value changed after a time. Two logged-in sessions on one form."""
 from __future__ import annotations
 
 import re
+import threading
+import time
 from datetime import timedelta
 
 import pytest
+from django.db import connection, connections
 from django.test import Client
 from django.utils import timezone
 
@@ -204,3 +207,53 @@ def test_import_if_unchanged_since_takes_an_iso_date_time_only(csv_file, run_imp
     with pytest.raises((CommandError, SystemExit)):
         run_import(path, "--if-unchanged-since", "yesterday")
     assert _value("total_visits") is None
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="two connections writing at once need PostgreSQL (SQLite admits one writer: its "
+    "IMMEDIATE transaction is the lock)",
+)
+def test_two_saves_of_one_version_at_once_store_one_and_refuse_the_other(
+    county, catalogue, carol, erin, monkeypatch
+):
+    """The version check runs under the writer lock, in the transaction that stores: the
+    first save is held between its check and its store; the second, carrying the same
+    version, waits for the lock, then finds the value moved on and is refused."""
+    from xinglin.collection import actions
+
+    _store(total_visits=1000)
+    seen = guards.version_of(DataValue.objects.get(element__code="total_visits"))
+    checked = threading.Event()
+    store = actions._store_values
+
+    def held_store(*args, **kwargs):
+        checked.set()
+        time.sleep(1.0)  # the other save runs now (and, with the lock, waits)
+        return store(*args, **kwargs)
+
+    monkeypatch.setattr(actions, "_store_values", held_store)
+    outcome: dict[str, object] = {}
+
+    def save(name: str, user, value: str, wait: bool) -> None:
+        try:
+            if wait:
+                assert checked.wait(30)
+            candidate = Candidate(HMC, "202401", "total_visits", value, expected=seen)
+            outcome[name] = write([candidate], user=user, channel="web")
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=save, args=("first", carol, "1100", False)),
+        threading.Thread(target=save, args=("second", erin, "1200", True)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert outcome["first"].written and not outcome["second"].written
+    [problem] = outcome["second"].errors
+    assert problem.is_conflict and "1100" in problem.message
+    assert _value("total_visits") == 1100
