@@ -130,6 +130,9 @@ class DataValueIn(Schema):
     value: float | bool | Text = Field(
         description="The stored value: percentages as fractions (0.35), booleans 1/0"
     )
+    comment: Text | None = Field(
+        None, max_length=500, description="The value's comment (replaces the stored one)"
+    )
 
 
 class DataValuesIn(Schema):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -23,7 +24,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from xinglin.collection import importers, rules, validation
+from xinglin.collection import comments, guards, importers, rules, validation
 from xinglin.collection.batch import Batch, Candidate, Checked, Location, Problem
 from xinglin.collection.forms import form_for
 from xinglin.collection.models import (
@@ -143,6 +144,7 @@ def write(
     confirm: bool | Collection[Key] = False,
     dry_run: bool = False,
     partial: bool = False,
+    unchanged_since: datetime | None = None,
 ) -> WriteResult:
     """The one door for data values. In one transaction: take the writer locks of the org
     units (approvals take the same lock, so no form is approved between this check and this
@@ -154,38 +156,59 @@ def write(
     writes nothing. `partial` (a form): each value without an error is stored, except those
     with a warning whose key is not in `confirm` (a collection of keys, or True for all).
     `dry_run` runs everything and writes nothing. A candidate with `delete` removes the
-    stored value (audited; refused on a locked form; nothing to remove is unchanged)."""
-    deletions = [] if isinstance(candidates, Batch) else [c for c in candidates if c.delete]
-    if deletions:
-        candidates = [c for c in candidates if not c.delete]
-    batch = candidates if isinstance(candidates, Batch) else Batch.from_candidates(candidates)
+    stored value (audited; refused on a locked form; nothing to remove is unchanged).
+
+    No lost update (decision 0007, `guards`): a candidate carrying the version its writer saw
+    (`expected`) is refused when the stored value moved on since; with `unchanged_since`,
+    every value whose stored value was stored or removed after that time is refused.
+    Comments (`Candidate.comment`, `Batch.comments`) are written with their values
+    (`comments`); a change of the comment alone is a change."""
+    whole = candidates if isinstance(candidates, Batch) else list(candidates)
     result = WriteResult()
     with transaction.atomic():
-        _lock_writers(_orgunit_ids(batch, deletions))
+        everything = whole if isinstance(whole, Batch) else Batch.from_candidates(whole)
+        _lock_writers(_orgunit_ids(everything, []))
+        stale: list[Problem] = []
+        if not isinstance(whole, Batch):
+            whole, stale = guards.stale(whole)
+        deletions = [] if isinstance(whole, Batch) else [c for c in whole if c.delete]
+        kept = whole if isinstance(whole, Batch) else [c for c in whole if not c.delete]
+        batch = kept if isinstance(kept, Batch) else Batch.from_candidates(kept)
         doomed, refused = _check_deletions(deletions, user)
+        unremoved = len(deletions) - len(refused) - len(doomed)  # nothing stored to remove
+        if unchanged_since is not None:
+            refused += guards.changed_since(batch, deletions, unchanged_since)
         checked = validation.check(batch, user=user, confirmed=bool(confirm) or partial)
-        result.problems, result.unchanged = refused + checked.problems, checked.unchanged
-        result.unchanged += len(deletions) - len(refused) - len(doomed)
+        found = comments.pending(batch)
+        result.problems = stale + refused + found.problems + checked.problems
+        result.unchanged = checked.unchanged + unremoved
+        left_out: set[Key] = set()
         if partial:
-            _drop_unconfirmed(checked, confirm)
-        elif refused or checked.errors or (checked.warnings and not confirm):
+            left_out = _drop_unconfirmed(checked, confirm)
+        elif result.errors or (checked.warnings and not confirm):
             return result
+        skip = left_out | {p.key for p in result.errors}
         values = checked.for_storing()
         if dry_run:
-            result.changed = checked.replacing
+            changing = {(o.code, p, e.code) for e, o, p, _v in checked.values}
+            alone = comments.count_alone(found, skip=skip, changing=changing)
+            result.changed = checked.replacing + alone
+            result.unchanged -= alone
             result.added = len(values) - checked.replacing
             result.deleted = len(doomed)
             return result
         stored = _store_values(values, user=user, channel=channel)
+        alone = comments.write(found, skip=skip, user=user, channel=channel)
         if checked.warnings:
             _record_warnings(checked, user, channel)
         result.deleted = _delete_values(doomed, user=user, channel=channel)
-    result.added, result.changed = stored.added, stored.changed
-    result.unchanged += stored.unchanged
+    result.added, result.changed = stored.added, stored.changed + alone
+    result.unchanged += stored.unchanged - alone
     result.written = True
     if partial:  # a form's few values: the keys stored (or removed), for its fields
         result.stored = {(o.code, p, e.code) for e, o, p, _v in checked.values}
         result.stored |= {(v.orgunit.code, v.period, v.element.code) for v in doomed}
+        result.stored |= {k for k in found.comments if k not in skip}
     return result
 
 
@@ -260,10 +283,11 @@ def _orgunit_ids(batch: Batch, deletions: list[Candidate]) -> np.ndarray:
     return np.array(list(ids), dtype=np.int64)
 
 
-def _drop_unconfirmed(checked: Checked, confirm: bool | Collection[Key]) -> None:
-    """Leave out the values whose warnings are not confirmed; keep the confirmed warnings."""
+def _drop_unconfirmed(checked: Checked, confirm: bool | Collection[Key]) -> set[Key]:
+    """Leave out the values whose warnings are not confirmed; keep the confirmed warnings.
+    Returns the keys left out."""
     if confirm is True:
-        return
+        return set()
     confirmed = set(confirm or ())
     warned = {p.key for p in checked.warnings if p.key not in confirmed}
     if warned:
@@ -271,6 +295,7 @@ def _drop_unconfirmed(checked: Checked, confirm: bool | Collection[Key]) -> None
             item for item in checked.values if (item[1].code, item[2], item[0].code) not in warned
         ]
     checked.problems = [p for p in checked.problems if p.is_error or p.key in confirmed]
+    return warned
 
 
 # ----------------------------------------------------------------------------- imports
@@ -318,6 +343,7 @@ def import_file(
     strategy: str = "create_and_update",
     name: str | None = None,
     codes: CodeTranslation | None = None,
+    if_unchanged_since: datetime | None = None,
 ) -> ImportResult:
     """Import a workbook, long CSV or dataValueSets JSON, all or nothing, through `write`.
     `name`: the file's name for messages (an upload's; default the path's). A file past the
@@ -325,7 +351,9 @@ def import_file(
     `user` None runs as the system (no scope check; the command line); a user is held to
     their `report` scope. On any error, or on warnings not confirmed, nothing is written and
     an error report is saved at `report` (default: beside the file, `<name>.errors.csv|xlsx`).
-    `codes` translates the file's identifiers (e.g. DHIS2 UIDs) to our codes first."""
+    `codes` translates the file's identifiers (e.g. DHIS2 UIDs) to our codes first.
+    `if_unchanged_since`: a value whose stored value was stored or removed after that time
+    is refused (naming the row, the newer value's time and author), so nothing is lost."""
     result = ImportResult()
     try:
         parsed = importers.read(path, name=name)
@@ -353,6 +381,7 @@ def import_file(
         channel=Channel.IMPORT,
         confirm=confirm_warnings,
         dry_run=dry_run,
+        unchanged_since=if_unchanged_since,
     )
     result.problems = parsed.problems + written.problems
     if result.errors or (result.warnings and not confirm_warnings):
@@ -392,6 +421,8 @@ class FieldOutcome:
     saved: bool = False
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    comment: str | None = None  # the comment typed (None: none sent)
+    conflict: bool = False  # someone else stored this value after the form was opened
 
 
 def save_form_values(
@@ -402,20 +433,29 @@ def save_form_values(
     user: User,
     confirmed: Iterable[str] = (),
     clear_empty: bool = False,
+    versions: dict[str, str] | None = None,
+    comments: dict[str, str] | None = None,
 ) -> dict[str, FieldOutcome]:
     """Save what was typed on a form ({element code: text}; percent as 0–100). Each value that
     passes is saved; one with an error is not, and its text comes back for the form to show.
     A value with a warning is saved only when its code is in `confirmed` (then recorded).
     An empty text clears nothing, unless `clear_empty` (one field saved as the user cleared
-    it): then its stored value is deleted (audited; refused on a locked form)."""
+    it): then its stored value is deleted (audited; refused on a locked form).
+    `versions` ({code: version the form showed}, `guards.version_of`): a value stored by
+    someone else since is refused, its outcome marked `conflict` (no lost update).
+    `comments` ({code: comment}): each replaces the value's stored comment."""
     if not access.can(user, "report", orgunit):
         raise PermissionDenied(orgunit.code)
+    versions, comments = versions or {}, comments or {}
     elements = {e.code: e for e in DataElement.objects.filter(code__in=typed)}
-    outcomes = {code: FieldOutcome(elements[code], text) for code, text in typed.items()}
+    outcomes = {
+        code: FieldOutcome(elements[code], text, comment=comments.get(code))
+        for code, text in typed.items()
+    }
     candidates = [
         Candidate(
             orgunit.code, period, code, text.strip(), Location(0, code), entry=True,
-            delete=not text.strip(),
+            delete=not text.strip(), comment=comments.get(code), expected=versions.get(code),
         )
         for code, text in typed.items()
         if text.strip() or clear_empty
@@ -425,6 +465,7 @@ def save_form_values(
     for problem in result.problems:
         outcome = outcomes[problem.key[2]]
         (outcome.errors if problem.is_error else outcome.warnings).append(problem.message)
+        outcome.conflict = outcome.conflict or problem.is_conflict
     for _orgunit, _period, code in result.stored:
         outcomes[code].saved = True
     return outcomes

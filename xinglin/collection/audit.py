@@ -52,4 +52,5 @@ def creation(value: DataValue) -> AuditEntry:
         channel=value.channel,
         at=value.updated_at,
         note="",
+        comment=value.comment,
     )

@@ -6,10 +6,11 @@ and the API build these; `validation.check` checks them."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from xinglin.network.models import OrgUnit
 from xinglin.standards.models import DataElement
@@ -35,6 +36,10 @@ class Candidate:
     location: Location = Location()
     entry: bool = False  # typed where percentages show as 0–100
     delete: bool = False  # remove the stored value (its `raw` is ignored)
+    comment: str | None = None  # the value's comment; None leaves the stored one as it is
+    # The version of the stored value the writer saw (`version_of`: its time of storing, ""
+    # when there was none); None: no check. A value stored since is refused (no lost update).
+    expected: str | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,10 @@ class Problem:
     severity: str = "error"
     rule: str = ""
     key: tuple[str, str, str] | None = None  # (orgunit, period, element) codes
+    # A value someone else stored since the writer saw it (a `DataValue`, or None when it was
+    # removed): the form shows both values and lets the writer choose.
+    conflict: object = field(default=None, compare=False)
+    is_conflict: bool = False
 
     @property
     def is_error(self) -> bool:
@@ -77,6 +86,8 @@ class Batch:
     sheet_names: Sequence[str] = ()
     locations: list[Location] | None = None
     entries: list[bool] | None = None
+    # Each value's comment (None: none given, the stored comment stays); None: no comment column.
+    comments: pa.Array | list | None = None
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -91,6 +102,11 @@ class Batch:
             rows=np.array([c.location.row for c in candidates], dtype=np.int64),
             locations=[c.location for c in candidates],
             entries=[c.entry for c in candidates],
+            comments=(
+                [c.comment for c in candidates]
+                if any(c.comment is not None for c in candidates)
+                else None
+            ),
         )
 
     def location(self, i: int) -> Location:
@@ -117,7 +133,36 @@ class Batch:
             self.raw_at(i),
             self.location(i),
             self.entry_at(i),
+            comment=self.comment_at(i),
         )
+
+    def comment_at(self, i: int) -> str | None:
+        if self.comments is None:
+            return None
+        return self.comments[i] if isinstance(self.comments, list) else self.comments[i].as_py()
+
+    def keys(self) -> pa.Array:
+        """Each value's key as one text, `orgunit|period|element` (`key_text`)."""
+        columns = [
+            pc.cast(c, pa.string()) if pa.types.is_dictionary(c.type) else c
+            for c in (self.orgunit, self.period, self.element)
+        ]
+        joined = pc.binary_join_element_wise(*columns, KEY_SEPARATOR)
+        return joined.combine_chunks() if isinstance(joined, pa.ChunkedArray) else joined
+
+    def find(self, keys: set[tuple[str, str, str]]) -> list[int]:
+        """The positions of the values whose (orgunit, period, element) key is in `keys`."""
+        if not keys or not len(self):
+            return []
+        wanted = pa.array([key_text(k) for k in keys], pa.string())
+        return np.flatnonzero(pc.is_in(self.keys(), value_set=wanted).to_numpy(False)).tolist()
+
+
+KEY_SEPARATOR = "\x1f"
+
+
+def key_text(key: tuple[str, str, str]) -> str:
+    return KEY_SEPARATOR.join(key)
 
 
 @dataclass

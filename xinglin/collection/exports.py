@@ -1,5 +1,6 @@
-"""Data values written back in the long layout `orgunit,period,element,value` (stored values:
-percentages as fractions), as CSV, dataValueSets JSON or a workbook."""
+"""Data values written back in the long layout `orgunit,period,element,value,comment` (stored
+values: percentages as fractions; each value's comment), as CSV, dataValueSets JSON or a
+workbook: each a valid import of itself (comments included)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from openpyxl import Workbook
 
-from xinglin.collection.importers.csv_long import COLUMNS
+from xinglin.collection.importers.csv_long import COLUMNS as VALUE_COLUMNS
+from xinglin.collection.importers.csv_long import COMMENT
 from xinglin.collection.models import DataValue
 from xinglin.lib import cells
 from xinglin.network import access
@@ -20,12 +22,13 @@ from xinglin.network.models import OrgUnit
 from xinglin.standards.models import DataElement, ValueType
 
 FORMATS = ("csv", "json", "xlsx")
+COLUMNS = (*VALUE_COLUMNS, COMMENT)
 
 
 def value_rows(
     *, orgunit: OrgUnit | None = None, period: str | None = None, user: User | None = None
 ) -> QuerySet:
-    """(orgunit, period, element, value) tuples; under `orgunit` (itself and beneath), for
+    """(orgunit, period, element, value, comment) tuples; under `orgunit` (itself and beneath), for
     `period`, within the user's view scope (None: the system, everything)."""
     rows = DataValue.objects.all()
     if user is not None:
@@ -35,7 +38,7 @@ def value_rows(
     if period:
         rows = rows.filter(period=period)
     return rows.order_by("orgunit__code", "period", "element__code").values_list(
-        "orgunit__code", "period", "element__code", "value"
+        "orgunit__code", "period", "element__code", "value", "comment"
     )
 
 
@@ -47,8 +50,8 @@ def to_csv(rows) -> bytes:
     buffer = io.StringIO()
     writer = cells.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
-    for orgunit, period, element, value in rows.iterator():
-        writer.writerow([orgunit, period, element, _number(value)])
+    for orgunit, period, element, value, comment in rows.iterator():
+        writer.writerow([orgunit, period, element, _number(value), comment])
     return buffer.getvalue().encode("utf-8")
 
 
@@ -76,7 +79,8 @@ def to_json(rows) -> bytes:
             "dataElement": e,
             "value": value_text("boolean" if e in booleans else "number", v),
         }
-        for o, p, e, v in rows.iterator()
+        | ({"comment": c} if c else {})
+        for o, p, e, v, c in rows.iterator()
     ]
     return json.dumps({"dataValues": values}, ensure_ascii=False, indent=1).encode("utf-8")
 
@@ -85,8 +89,8 @@ def to_xlsx(rows) -> bytes:
     book = Workbook(write_only=True)
     sheet = book.create_sheet("values")
     cells.append(sheet, COLUMNS)
-    for orgunit, period, element, value in rows.iterator():
-        cells.append(sheet, [orgunit, period, element, _number(value)])
+    for orgunit, period, element, value, comment in rows.iterator():
+        cells.append(sheet, [orgunit, period, element, _number(value), comment])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -98,8 +102,8 @@ def stream_csv(rows) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = cells.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
-    for number, (orgunit, period, element, value) in enumerate(rows.iterator(), start=1):
-        writer.writerow([orgunit, period, element, _number(value)])
+    for number, (orgunit, period, element, value, comment) in enumerate(rows.iterator(), start=1):
+        writer.writerow([orgunit, period, element, _number(value), comment])
         if number % 5000 == 0:
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)

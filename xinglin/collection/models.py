@@ -97,6 +97,9 @@ class AuditEntry(models.Model):
     channel = models.CharField(max_length=8, choices=Channel.choices)
     at = models.DateTimeField(auto_now_add=True)
     note = models.CharField(max_length=500, blank=True)
+    # The value's comment after this change; None: not recorded (entries written before
+    # comments were kept, and the bulk store's, whose comments are written after it).
+    comment = models.CharField(max_length=500, null=True, blank=True)  # noqa: DJ001
 
     class Meta:
         ordering = ["-at", "-id"]

@@ -388,8 +388,9 @@ def _record_creations(where: str, params: list, *, always: bool = False) -> None
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {audit_table} (element_id, orgunit_id, period, old_value, new_value,"
-            f" user_id, channel, at, note) SELECT d.element_id, d.orgunit_id, d.period, NULL,"
-            f" d.value, d.stored_by_id, d.channel, d.updated_at, '' FROM {value_table} AS d"
+            f" user_id, channel, at, note, comment) SELECT d.element_id, d.orgunit_id, d.period,"
+            f" NULL, d.value, d.stored_by_id, d.channel, d.updated_at, '', d.comment"
+            f" FROM {value_table} AS d"
             f" WHERE {where}{'' if always else unaudited}"
             " ORDER BY d.orgunit_id, d.element_id, d.period",
             params,

@@ -16,11 +16,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from xinglin.collection import actions, audit, completeness, exports, rules
+from xinglin.collection import (
+    actions,
+    audit,
+    comments,
+    completeness,
+    exports,
+    guards,
+    review,
+    rules,
+)
 from xinglin.collection.batch import Location, Problem
 from xinglin.collection.forms import Form, form_for, forms_for, get_form
 from xinglin.collection.importers import workbook
 from xinglin.collection.models import ConfirmedWarning, DataValue, Submission
+from xinglin.collection.store import DELETED_NOTE
 from xinglin.core.errors import Refusal
 from xinglin.lib import cells, periods, uploads
 from xinglin.network import access
@@ -114,11 +124,12 @@ def _entry_context(request, unit: OrgUnit, period: str, outcomes=None) -> dict:
     form = form_for(unit, period)
     if form is None:
         raise Http404(period)
-    stored = {v.element_id: v.value for v in DataValue.objects.filter(orgunit=unit, period=period)}
+    stored = {v.element_id: v for v in DataValue.objects.filter(orgunit=unit, period=period)}
     outcomes = outcomes or {}
     submission = Submission.objects.filter(orgunit=unit, period=period).first()
     locked = bool(submission and submission.is_locked)
     can_report = access.can(request.user, "report", unit) and not locked
+    can_approve = access.can(request.user, "approve", unit)
     sections = [
         (name, [_field(e, stored.get(e.pk), outcomes.get(e.code)) for e in elements])
         for name, elements in form.sections()
@@ -132,14 +143,26 @@ def _entry_context(request, unit: OrgUnit, period: str, outcomes=None) -> dict:
         "events": submission.events.select_related("user") if submission else [],
         "locked": locked,
         "can_report": can_report,
-        "can_approve": access.can(request.user, "approve", unit),
+        "can_approve": can_approve,
+        "review": review.rows(form, unit, period, submission) if can_approve else None,
         "deadline": rules.deadline(period),
         "has_techniques": form.period_type == "yearly" and unit.kind == Kind.INSTITUTION,
     }
 
 
-def _field(element: DataElement, stored: float | None, outcome=None) -> dict:
-    typed = outcome.typed if outcome else rules.to_entry(element.value_type, stored)
+def _field(element: DataElement, value: DataValue | None, outcome=None) -> dict:
+    """A form field: what to show (the typed text after a refusal, else the stored value),
+    and what the form sends back: the version of the stored value it stands on and the
+    stored text and comment (`was`), so that a save writes only what the user changed, and
+    is refused when someone else stored the value since (no lost update)."""
+    stored = value.value if value is not None else None
+    was = rules.to_entry(element.value_type, stored)
+    was_comment = value.comment if value is not None else ""
+    typed = outcome.typed if outcome and not outcome.saved else was
+    comment = was_comment
+    if outcome and not outcome.saved and outcome.comment is not None:
+        comment = outcome.comment
+    conflict = bool(outcome and outcome.conflict)
     return {
         "element": element,
         "typed": typed,
@@ -147,6 +170,12 @@ def _field(element: DataElement, stored: float | None, outcome=None) -> dict:
         "warnings": outcome.warnings if outcome else [],
         "saved": bool(outcome and outcome.saved),
         "is_percent": element.value_type == "percent",
+        "version": guards.version_of(value),
+        "was": was,
+        "was_comment": was_comment,
+        "comment": comment,
+        "conflict": conflict,
+        "stored_shown": guards.shown(element, stored) if conflict else "",
     }
 
 
@@ -160,14 +189,46 @@ def entry(request, code, period):
         typed = {k: v for k, v in request.POST.items() if k not in ("csrfmiddlewaretoken",)}
         typed = {k: v for k, v in typed.items() if not k.startswith("confirm_")}
         confirmed = [k[len("confirm_") :] for k in request.POST if k.startswith("confirm_")]
+        typed, versions, notes = _changed(request.POST, _known(typed))
         outcomes = actions.save_form_values(
-            unit, period, _known(typed), user=request.user, confirmed=confirmed
+            unit,
+            period,
+            typed,
+            user=request.user,
+            confirmed=confirmed,
+            versions=versions,
+            comments=notes,
         )
         if not any(o.errors or (o.warnings and not o.saved) for o in outcomes.values()):
             messages.success(request, _("Saved."))
             return redirect("collection:entry", unit.code, period)
     context = _entry_context(request, unit, period, outcomes)
     return render(request, "collection/entry.html", context)
+
+
+def _changed(post, typed: dict[str, str]) -> tuple[dict[str, str], dict, dict]:
+    """(the fields the user changed, their versions, their comments): a field whose value
+    and comment are as the form showed them (`was_<code>`, `was_comment_<code>`) is not
+    written, so "save all" never writes back a value someone else stored meanwhile. A field
+    sent without what it showed is written as typed, unchecked."""
+    changed, versions, comments = {}, {}, {}
+    for code, text in typed.items():
+        was = post.get(f"was_{code}")
+        comment = post.get(f"comment_{code}")
+        if was is None:
+            changed[code] = text
+            continue
+        value_moved = text.strip() != was.strip()
+        comment_moved = (
+            comment is not None and comment.strip() != post.get(f"was_comment_{code}", "").strip()
+        )
+        if not (value_moved or comment_moved):
+            continue
+        changed[code] = text
+        versions[code] = post.get(f"version_{code}", "")
+        if comment_moved:
+            comments[code] = comment.strip()
+    return changed, versions, comments
 
 
 def _known(typed: dict[str, str]) -> dict[str, str]:
@@ -198,12 +259,27 @@ def save_value(request, code, period, element):
     if item is None:
         raise Http404(element)
     typed = request.POST.get(element, "")
+    if request.POST.get("take"):  # a conflict: take the stored value (nothing is written)
+        value = DataValue.objects.filter(orgunit=unit, period=period, element=item).first()
+        context = {"f": _field(item, value), "unit": unit, "period": period, "can_report": True}
+        return render(request, "collection/_field.html", context)
     confirmed = [element] if request.POST.get("confirm") else []
+    version = request.POST.get(f"version_{element}")
+    comment = request.POST.get(f"comment_{element}")
     # One field saved as the user left it: cleared means delete its value.
     outcome = actions.save_form_values(
-        unit, period, {element: typed}, user=request.user, confirmed=confirmed, clear_empty=True
+        unit,
+        period,
+        {element: typed},
+        user=request.user,
+        confirmed=confirmed,
+        clear_empty=True,
+        versions={element: version} if version is not None else None,
+        comments={element: comment.strip()} if comment is not None else None,
     )[element]
-    context = {"f": _field(item, None, outcome), "unit": unit, "period": period, "can_report": True}
+    value = DataValue.objects.filter(orgunit=unit, period=period, element=item).first()
+    context = {"f": _field(item, value, outcome), "unit": unit, "period": period}
+    context["can_report"] = True
     return render(request, "collection/_field.html", context)
 
 
@@ -255,6 +331,9 @@ def history(request, code, period, element):
     if item is None:
         raise Http404(element)
     entries = audit.history(unit, item, period)
+    notes = {DELETED_NOTE: _("deleted"), comments.COMMENT_NOTE: _("comment changed")}
+    for entry in entries:
+        entry.note_label = notes.get(entry.note, entry.note)
     warnings = ConfirmedWarning.objects.filter(orgunit=unit, period=period, element=item)
     context = {
         "unit": unit,

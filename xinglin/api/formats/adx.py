@@ -250,5 +250,18 @@ def _read_group(group: etree._Element, codes: CodeMap, parsed: Parsed, name: str
         if split:
             continue
         parsed.candidates.append(
-            Candidate(orgunit, period, element, value.get("value"), Location(value_line, "value"))
+            Candidate(
+                orgunit,
+                period,
+                element,
+                value.get("value"),
+                Location(value_line, "value"),
+                comment=_annotation(value),
+            )
         )
+
+
+def _annotation(value: etree._Element) -> str | None:
+    """A dataValue's annotation (its comment); None without one (the stored one stays)."""
+    note = value.find(f"{{{NS}}}annotation")
+    return None if note is None else (note.text or "").strip()

@@ -68,7 +68,7 @@ def list_values(
 )
 def post_values(request: HttpRequest, payload: DataValuesIn):
     candidates = [
-        Candidate(v.orgunit, v.period, v.element, v.value, Location(i, "value"))
+        Candidate(v.orgunit, v.period, v.element, v.value, Location(i, "value"), comment=v.comment)
         for i, v in enumerate(payload.values)
     ]
     result = write_values(

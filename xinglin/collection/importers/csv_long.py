@@ -27,6 +27,7 @@ from xinglin.lib import cells, uploads
 from xinglin.lib.text import ENCODINGS
 
 COLUMNS = ("orgunit", "period", "element", "value")
+COMMENT = "comment"  # an optional column: each value's comment (empty clears it)
 
 
 def decode(data: bytes) -> tuple[str, str]:
@@ -64,12 +65,13 @@ def read(path: Path, *, name: str | None = None) -> Parsed:
         parsed.problems.append(Problem(Location(row=1, field="header"), message))
         return parsed
     at = [header.index(c) for c in COLUMNS]
+    comment = header.index(COMMENT) if COMMENT in header else None
     table = _regular_table(_utf8(data, text, encoding), len(header))
     if table is None:
-        _read_rows(text if text is not None else data.decode("ascii"), at, parsed, bounds)
+        _read_rows(text if text is not None else data.decode("ascii"), at, parsed, bounds, comment)
     else:
         bounds.add(table.num_rows + 1)  # as wide as the header, every record
-        _read_columns(table, at, parsed)
+        _read_columns(table, at, parsed, comment)
     return parsed
 
 
@@ -118,7 +120,7 @@ def _regular_table(utf8: tuple[bytes, int], width: int) -> pa.Table | None:
         return None
 
 
-def _read_columns(table: pa.Table, at: list[int], parsed: Parsed) -> None:
+def _read_columns(table: pa.Table, at: list[int], parsed: Parsed, comment: int | None) -> None:
     cells = [_trimmed(column) for column in table.columns]
     blank = np.ones(table.num_rows, dtype=bool)
     for column in cells:
@@ -130,12 +132,21 @@ def _read_columns(table: pa.Table, at: list[int], parsed: Parsed) -> None:
         parsed.problems.append(Problem(Location(number, "value"), _("the value is empty")))
     keep = ~blank & ~empty
     columns = [orgunit, period, element, value]
+    if comment is not None:
+        columns.append(cells[comment])
     if not keep.all():
         mask = pa.array(keep)
         columns = [column.filter(mask) for column in columns]
         rows = rows[keep]
-    orgunit, period, element, value = columns
-    parsed.batch = Batch(orgunit=orgunit, period=period, element=element, raw=value, rows=rows)
+    orgunit, period, element, value = columns[:4]
+    parsed.batch = Batch(
+        orgunit=orgunit,
+        period=period,
+        element=element,
+        raw=value,
+        rows=rows,
+        comments=columns[4] if comment is not None else None,
+    )
 
 
 def _trimmed(column: pa.ChunkedArray) -> pa.DictionaryArray:
@@ -159,7 +170,9 @@ def _empty(column: pa.DictionaryArray) -> np.ndarray:
     return empty[column.indices.to_numpy(zero_copy_only=False)]
 
 
-def _read_rows(text: str, at: list[int], parsed: Parsed, bounds: uploads.Bounds) -> None:
+def _read_rows(
+    text: str, at: list[int], parsed: Parsed, bounds: uploads.Bounds, comment: int | None = None
+) -> None:
     reader = uploads.csv_rows(csv.reader(io.StringIO(text, newline="")), bounds.name)
     next(reader, None)
     width = max(at) + 1
@@ -175,7 +188,10 @@ def _read_rows(text: str, at: list[int], parsed: Parsed, bounds: uploads.Bounds)
         if value == "":
             parsed.problems.append(Problem(Location(number, "value"), _("the value is empty")))
             continue
-        append(Candidate(orgunit, period, element, value, Location(number, "value")))
+        note = None
+        if comment is not None:
+            note = row[comment].strip() if comment < len(row) else ""
+        append(Candidate(orgunit, period, element, value, Location(number, "value"), comment=note))
 
 
 def write_report(path: Path, parsed: Parsed, problems: list[Problem], report: Path) -> None:

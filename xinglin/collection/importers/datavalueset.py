@@ -69,7 +69,14 @@ def _candidate(
         fields.get("value", ""),
         Location(number, "value"),
         delete=deleted,
+        comment=_comment(entry),
     )
+
+
+def _comment(entry: dict) -> str | None:
+    """The entry's `comment` (DHIS2): replaces the stored one; absent leaves it."""
+    comment = entry.get("comment")
+    return None if comment is None else str(comment).strip()
 
 
 # DHIS2's names of "no disaggregation": the default category option combo (its uid and name).

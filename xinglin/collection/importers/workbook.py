@@ -46,6 +46,7 @@ PERIOD_LABEL = "期间"
 FORM_LABEL = "报表编码"
 ERRORS_SHEET = "错误"
 LONG_COLUMNS = ("orgunit", "period", "element", "value")  # the export's layout
+COMMENT = "comment"  # the long layout's optional fifth column
 _BAD = PatternFill("solid", fgColor="FFC7CE")
 _WARN = PatternFill("solid", fgColor="FFEB9C")
 _HEAD = PatternFill("solid", fgColor="DDEBF7")
@@ -209,6 +210,7 @@ class _Columns:
         self.sheets: list[int] = []
         self.sheet_names: list[str] = []
         self.long_sheets: set[int] = set()  # sheets in the long layout: stored values
+        self.comments: list[str | None] = []  # each value's comment (long layout's column)
 
     def batch(self) -> Batch:
         entries = None
@@ -225,6 +227,7 @@ class _Columns:
             sheets=np.array(self.sheets, dtype=np.int64),
             sheet_names=self.sheet_names,
             entries=entries,
+            comments=self.comments if any(c is not None for c in self.comments) else None,
         )
 
 
@@ -301,6 +304,7 @@ def _read_rows(title, rows, codes_row: int, codes: list, period: str, parsed, co
     added = len(columns.raw) - start
     columns.period.extend([period] * added)
     columns.sheets.extend([sheet] * added)
+    columns.comments.extend([None] * added)
 
 
 def _is_long_header(row: tuple) -> bool:
@@ -314,6 +318,8 @@ def _read_long(title: str, rows: list[tuple], parsed: Parsed, columns: _Columns)
     columns.sheet_names.append(title)
     sheet = len(columns.sheet_names) - 1
     columns.long_sheets.add(sheet)
+    header = [str(c or "").strip().lower() for c in rows[0]]
+    comment = header.index(COMMENT) if COMMENT in header else None
     for number, row in enumerate(rows[1:], start=2):
         cells = [*row[: len(LONG_COLUMNS)], *[None] * (len(LONG_COLUMNS) - len(row))]
         if all(c is None or c == "" for c in cells):
@@ -332,6 +338,16 @@ def _read_long(title: str, rows: list[tuple], parsed: Parsed, columns: _Columns)
         columns.rows.append(number)
         columns.columns.append(len(LONG_COLUMNS))
         columns.sheets.append(sheet)
+        columns.comments.append(_comment(row, comment))
+
+
+def _comment(row: tuple, at: int | None) -> str | None:
+    """The comment cell of a long-layout row ("" when the column is there but the cell empty;
+    None without the column)."""
+    if at is None:
+        return None
+    cell = row[at] if at < len(row) else None
+    return "" if cell is None else str(cell).strip()
 
 
 def _code(cell: object) -> str:
@@ -402,6 +418,7 @@ def _read_row(
             columns.rows.append(number)
             columns.columns.append(column)
             columns.sheets.append(len(columns.sheet_names) - 1)
+            columns.comments.append(None)
 
 
 def _location(title: str, row: int, column: int) -> Location:

@@ -75,3 +75,30 @@ def test_clerk_submits_supervisor_returns_then_approves(live_server, catalogue, 
         assert status == 403
     values = dict(DataValue.objects.values_list("element__code", "value"))
     assert values == {"total_visits": 100.0, "tcm_visits": 45.0}
+
+
+def test_a_conflict_shows_both_values_and_the_clerk_keeps_hers(live_server, catalogue, carol):
+    """No lost update in a real browser: the clerk's form is open when someone else stores
+    a value; her change of it is refused with both values, and "Keep mine" stores hers."""
+    from xinglin.collection.actions import write
+    from xinglin.collection.batch import Candidate
+
+    write([Candidate(HMC, "202401", "total_visits", "1000")], user=None, channel="system")
+    form = f"{live_server.url}/collection/{HMC}/202401/"
+    with browser_page() as page:
+        log_in(page, live_server.url, "carol", PASSWORD)
+        page.goto(form)
+        write([Candidate(HMC, "202401", "total_visits", "1100")], user=None, channel="system")
+        _type(page, "total_visits", "1200")
+        conflict = page.wait_for_selector("#conflict-total_visits")
+        assert "1100" in conflict.inner_text() and "1200" in conflict.inner_text()
+        assert DataValue.objects.get(element__code="total_visits").value == 1100
+        page.click("#conflict-total_visits .keep-mine")
+        page.wait_for_selector("#field-total_visits .saved")
+        assert DataValue.objects.get(element__code="total_visits").value == 1200
+        page.click("#field-total_visits details.comment summary")
+        page.fill("#comment-total_visits", "含外出义诊")
+        with page.expect_response(lambda r: "/value/total_visits/" in r.url):
+            page.press("#comment-total_visits", "Tab")
+    row = DataValue.objects.get(element__code="total_visits")
+    assert (row.value, row.comment) == (1200, "含外出义诊")

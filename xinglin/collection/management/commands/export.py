@@ -12,7 +12,7 @@ from xinglin.network.models import OrgUnit
 class Command(BaseCommand):
     help = (
         "xinglin export values [--orgunit CODE] [--period P] [--format csv|json|xlsx] "
-        "[--output FILE]: data values in the long layout orgunit,period,element,value (the "
+        "[--output FILE]: data values in the long layout orgunit,period,element,value,comment (the "
         "layout `xinglin import` reads). Runs as the system (every org unit)."
     )
 

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import argparse
 import sys
+from datetime import datetime
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from xinglin.collection.actions import STRATEGIES, import_file
 from xinglin.lib.progress import progress_bar
@@ -41,10 +44,19 @@ class Command(BaseCommand):
             "the code mapping (xinglin load-code-mapping); codes without a mapping pass through",
         )
         parser.add_argument("--report", help="where to write the error report")
+        parser.add_argument(
+            "--if-unchanged-since",
+            type=_moment,
+            metavar="ISO_DATETIME",
+            help="refuse (all or nothing) every row whose stored value was changed after this "
+            "time (e.g. 2026-12-01T08:00:00+08:00; without an offset, local time): the error "
+            "names the row, the newer value's time and its author",
+        )
 
     def handle(
         self, *args, file, dry_run, confirm_warnings, report, strategy, id_scheme, **options
     ):
+        since = options.get("if_unchanged_since")
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"{file}: no such file", returncode=2)
@@ -57,6 +69,7 @@ class Command(BaseCommand):
                 progress=update,
                 strategy=strategy,
                 codes=_codes(id_scheme),
+                if_unchanged_since=since,
             )
         if result.errors or (result.warnings and not confirm_warnings):
             self._reject(file, result)
@@ -88,6 +101,20 @@ def _codes(id_scheme: str):
     from xinglin.api.mapping import CodeMap
 
     return CodeMap.load("dhis2")
+
+
+def _moment(text: str) -> datetime:
+    """An ISO 8601 date and time (a date alone is its midnight); local time without an
+    offset."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO date and time (e.g. 2026-12-01T08:00:00+08:00)"
+        ) from None
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment
 
 
 def _where(problem) -> str:
