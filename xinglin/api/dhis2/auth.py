@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from xinglin.api.tokens import user_for_token
-from xinglin.web.auth import ThrottledAuthenticationForm
+from xinglin.core.login import ThrottledAuthenticationForm
 
 TOKEN_SCHEMES = frozenset({"bearer", "apitoken"})
 READ_METHODS = frozenset({"GET", "HEAD"})
