@@ -1,4 +1,4 @@
-"""Workbook readers compared (docs/decisions/0007): lib.sheets, openpyxl read-only,
+"""Workbook readers compared (docs/decisions/0008): lib.sheets, openpyxl read-only,
 python-calamine. Not part of the project's dependencies: run calamine in a venv of its own.
 
     .venv/bin/python bench/bench_workbook_readers.py make /tmp/wb      # realistic.xlsx, whole-grid.xlsx
