@@ -25,6 +25,7 @@ from xinglin.lib import cells, periods
 from xinglin.network import access
 from xinglin.network.models import Kind, OrgUnit
 from xinglin.standards.models import DataElement, TechniqueCategory
+from xinglin.web import limits
 from xinglin.web.errors import Refusal
 
 REPORT_DIR = Path(settings.VAR_DIR) / "import-reports"
@@ -469,6 +470,8 @@ def _all_forms() -> list[Form]:
 
 
 def _completeness_twin(report: completeness.Report, fmt: str) -> HttpResponse:
+    if refused := limits.too_many(len(report.rows)):  # built in memory: capped (issue 20.7)
+        return refused
     rows = [
         {
             "orgunit": row.orgunit.code,

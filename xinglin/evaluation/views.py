@@ -14,6 +14,7 @@ from xinglin.evaluation.engine import EvaluationError, evaluate
 from xinglin.network import access
 from xinglin.standards.adoption import adopted_pack_codes
 from xinglin.standards.loader import all_packs
+from xinglin.web import limits
 
 DEFAULT_PACK = "demo-county-2022"
 
@@ -89,6 +90,8 @@ def scorecard_export(request, fmt):
         results = evaluate(pack, unit, period, language=language).results
     except EvaluationError as error:
         raise Http404(str(error)) from error
+    if refused := limits.too_many(len(results)):  # a province's every unit: capped (20.7)
+        return refused
     content = exports.render(results, fmt)
     kind = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
     response = HttpResponse(content, content_type=kind)
