@@ -161,8 +161,10 @@ def _kept_keys(unit, year: int, kind: str) -> set[str]:
 @login_required
 def download(request, code, year, kind, fmt):
     """The file at once when today's data already made it (the cache); otherwise the user's
-    one background job (joined when under way), waited for DOCUMENT_WAIT_SECONDS, then the
-    progress page (JSON 202 for the page's script: `Accept: application/json`)."""
+    one background job (joined when under way): for the page's script (`Accept:
+    application/json`) 202 and the job's status at once, so that no web thread waits on a
+    generation; for a plain link the file if it is ready within DOCUMENT_WAIT_SECONDS, else
+    the progress page."""
     unit = access.get_orgunit_for_user(request.user, code)
     kind, year = _kind(kind), _year(year)
     if fmt not in FORMATS:
@@ -175,7 +177,8 @@ def download(request, code, year, kind, fmt):
         job = jobs.start_or_join(request.user, kind, unit, year, fmt, filename)
     except jobs.Busy as busy:
         return _busy(request, busy.job)
-    job = jobs.wait(job, settings.DOCUMENT_WAIT_SECONDS)
+    # a page's script follows the progress itself; a plain link waits a moment for the file
+    job = jobs.wait(job, 0 if _wants_json(request) else settings.DOCUMENT_WAIT_SECONDS)
     if job.status == JobStatus.DONE and jobs.job_file(job).is_file():
         return _file(jobs.job_file(job), fmt, filename)
     if _wants_json(request):

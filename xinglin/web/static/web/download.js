@@ -25,17 +25,20 @@
     return status.status_label + " · " + status.step + " · " + status.progress + "%";
   }
 
-  // Calls show(status) every second until the job is done (resolve with its status) or failed.
+  // Calls show(status) until the job is done (resolve with its status) or failed: soon at
+  // first (a small document takes well under a second), then every second.
   function follow(statusUrl, show) {
+    var polls = 0;
     return new Promise(function (resolve, reject) {
       function poll() {
+        polls += 1;
         fetch(statusUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
           .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
           .then(function (status) {
             show(status);
             if (status.status === "done") resolve(status);
             else if (status.status === "failed") reject(new Error("failed"));
-            else setTimeout(poll, 1000);
+            else setTimeout(poll, Math.min(1000, 200 * polls));
           }).catch(reject);
       }
       poll();
