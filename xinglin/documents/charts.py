@@ -14,6 +14,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
 CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Serif CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei")
 MET_COLOUR = "#2e7d32"
@@ -43,13 +44,13 @@ def cjk_font() -> str:
 def _figure(width: float, height: float):
     plt.rcParams["font.family"] = cjk_font()
     plt.rcParams["axes.unicode_minus"] = False
-    return plt.figure(figsize=(width, height), dpi=DPI)
+    # a Figure outside pyplot's registry: the background pool draws in several threads at once
+    return Figure(figsize=(width, height), dpi=DPI)
 
 
 def _png(fig) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", bbox_inches="tight")
-    plt.close(fig)
     return buffer.getvalue()
 
 
