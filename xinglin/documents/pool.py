@@ -18,6 +18,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import sys
 import threading
 import time
 
@@ -26,6 +27,7 @@ from django.db import close_old_connections, connections
 
 logger = logging.getLogger("xinglin.documents")
 
+NICE = 10  # background documents run below page requests
 _lock = threading.Lock()
 _handle = None  # the open lock file while this process runs the pool
 _threads: list[threading.Thread] = []
@@ -42,6 +44,7 @@ def ensure_running() -> bool:
             return True
         if not _take_lock():
             return False
+        threading.Thread(target=_preload, daemon=True, name="xinglin-documents-preload").start()
         for number in range(settings.DOCUMENT_WORKERS):
             thread = threading.Thread(target=_loop, args=(number,), daemon=True,
                                       name=f"xinglin-documents-{number}")  # fmt: skip
@@ -59,6 +62,18 @@ def run_forever(parent: int | None = None) -> None:
         time.sleep(1)
     while parent is None or os.getppid() == parent:
         time.sleep(1)
+
+
+def _preload() -> None:
+    """Import the renderers (WeasyPrint, python-docx, matplotlib and its CJK font: seconds)
+    before the first job needs them."""
+    try:
+        from xinglin.documents import charts
+        from xinglin.documents.formats import docx, pdf, xlsx  # noqa: F401
+
+        charts.cjk_font()
+    except Exception:  # a missing font is reported by the job that needs it
+        logger.exception("preloading the document renderers failed")
 
 
 def _uses_database_backend() -> bool:
@@ -89,6 +104,10 @@ def _take_lock() -> bool:
 
 def _loop(number: int) -> None:
     from django_tasks_db.management.commands.db_worker import Worker
+
+    if sys.platform.startswith("linux"):
+        # on Linux a thread's priority is its own: generation yields the processor to pages
+        os.nice(NICE)
 
     worker = Worker(queue_names=["default"], interval=0.5, batch=False, backend_name="default",
                     startup_delay=False, max_tasks=None, excluded_queue_names=[],
