@@ -245,6 +245,8 @@ DOCUMENT_WAIT_SECONDS = float(os.environ.get("XINGLIN_DOCUMENT_WAIT_SECONDS", 1.
 DOCUMENT_TIMEOUT_SECONDS = _env_positive_int("XINGLIN_DOCUMENT_TIMEOUT_SECONDS", 600)
 DOCUMENT_CACHE_DIR = VAR_DIR / "documents"
 DOCUMENT_CACHE_FILES = _env_positive_int("XINGLIN_DOCUMENT_CACHE_FILES", 200)
+# the pool's threads run this much below page requests (Linux nice; 0: the same)
+DOCUMENT_NICE = int(os.environ.get("XINGLIN_DOCUMENT_NICE", 5))
 
 
 # Care records (assessments, guidance visits, HIS visits, rehabilitation, referrals) older than

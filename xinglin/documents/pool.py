@@ -27,7 +27,6 @@ from django.db import close_old_connections, connections
 
 logger = logging.getLogger("xinglin.documents")
 
-NICE = 10  # background documents run below page requests
 _lock = threading.Lock()
 _handle = None  # the open lock file while this process runs the pool
 _threads: list[threading.Thread] = []
@@ -107,7 +106,7 @@ def _loop(number: int) -> None:
 
     if sys.platform.startswith("linux"):
         # on Linux a thread's priority is its own: generation yields the processor to pages
-        os.nice(NICE)
+        os.nice(settings.DOCUMENT_NICE)
 
     worker = Worker(queue_names=["default"], interval=0.5, batch=False, backend_name="default",
                     startup_delay=False, max_tasks=None, excluded_queue_names=[],

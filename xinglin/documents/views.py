@@ -208,7 +208,10 @@ def _busy(request, job):
 
 
 def _own_job(request, pk: int) -> DocumentJob:
-    return get_object_or_404(DocumentJob, pk=pk, user=request.user)
+    """The user's own job, while the unit is still in their scope (404 otherwise)."""
+    job = get_object_or_404(DocumentJob.objects.select_related("orgunit"), pk=pk, user=request.user)
+    access.get_orgunit_for_user(request.user, job.orgunit.code)
+    return job
 
 
 def _status(job: DocumentJob) -> dict:
