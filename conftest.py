@@ -39,6 +39,14 @@ def _default_language():
     translation.activate(settings.LANGUAGE_CODE)
 
 
+@pytest.fixture(autouse=True)
+def _documents_in_the_request(settings, tmp_path):
+    """Background documents run inside the request (django-tasks' immediate backend: a worker
+    thread would not see the test's transaction), cached in the test's own folder."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.DOCUMENT_CACHE_DIR = tmp_path / "documents"
+
+
 @pytest.fixture
 def county(db) -> OrgUnit:
     """盐池县 with its real townships, and a few institutions in two of them."""

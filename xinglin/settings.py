@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "xinglin.documents",
     "xinglin.api",
     "xinglin.notices",
+    "django_tasks",  # background documents (xinglin/documents/jobs.py)
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -243,6 +245,19 @@ def _env_positive_int(name: str, default: int) -> int:
 API_TOKEN_DAYS = _env_positive_int("XINGLIN_API_TOKEN_DAYS", 90)
 # values.json / values.xlsx are built in memory: at most this many values (values.csv streams).
 EXPORT_MAX_ROWS = _env_positive_int("XINGLIN_EXPORT_MAX_ROWS", 200_000)
+
+# Documents in the background (issues 20.7, 21.5; xinglin/documents/jobs.py and pool.py): tasks
+# on django-tasks' database backend, run by DOCUMENT_WORKERS threads in one process (`xinglin
+# serve` starts it; otherwise the first process that needs it). A download waits up to
+# DOCUMENT_WAIT_SECONDS for its file before showing the progress page instead.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+DOCUMENT_WORKERS = _env_positive_int("XINGLIN_DOCUMENT_WORKERS", 2)
+DOCUMENT_WAIT_SECONDS = float(os.environ.get("XINGLIN_DOCUMENT_WAIT_SECONDS", 1.5))
+DOCUMENT_TIMEOUT_SECONDS = _env_positive_int("XINGLIN_DOCUMENT_TIMEOUT_SECONDS", 600)
+DOCUMENT_CACHE_DIR = VAR_DIR / "documents"
+DOCUMENT_CACHE_FILES = _env_positive_int("XINGLIN_DOCUMENT_CACHE_FILES", 200)
+# the pool's threads run this much below page requests (Linux nice; 0: the same)
+DOCUMENT_NICE = int(os.environ.get("XINGLIN_DOCUMENT_NICE", 5))
 
 
 # Care records (assessments, guidance visits, HIS visits, rehabilitation, referrals) older than

@@ -47,7 +47,7 @@ def shown(element: DataElement, value: float | None) -> str:
 
 
 def _who(user) -> str:
-    from xinglin.web.labels import person
+    from xinglin.core.labels import person
 
     return person(user) if user is not None else _("the system")
 

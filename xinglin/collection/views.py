@@ -31,6 +31,7 @@ from xinglin.collection.forms import Form, form_for, forms_for, get_form
 from xinglin.collection.importers import workbook
 from xinglin.collection.models import ConfirmedWarning, DataValue, Submission
 from xinglin.collection.store import DELETED_NOTE
+from xinglin.core import limits
 from xinglin.core.errors import Refusal
 from xinglin.lib import cells, periods, uploads
 from xinglin.network import access
@@ -531,6 +532,8 @@ def _all_forms() -> list[Form]:
 
 
 def _completeness_twin(report: completeness.Report, fmt: str) -> HttpResponse:
+    if refused := limits.too_many(len(report.rows)):  # built in memory: capped (issue 20.7)
+        return refused
     rows = [
         {
             "orgunit": row.orgunit.code,

@@ -48,6 +48,13 @@ TABLES = (
     "plans_task_lead",
     "plans_task_support",
     "plans_department",
+    # what documents print besides figures (the documents' cache, xinglin/documents/jobs.py)
+    "plans_milestone",
+    "plans_rectificationtask",
+    "surveys_surveyresponse",
+    "documents_narrative",
+    "documents_typicalcase",
+    "documents_draftparagraph",
 )
 TABLE = "evaluation_datachange"
 PREFIX = "xl_gen_"

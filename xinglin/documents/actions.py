@@ -28,10 +28,15 @@ def render_document(kind: str, orgunit: OrgUnit, year: int, fmt: str) -> bytes:
         raise DocumentError(f"unknown report {kind!r}; use one of {', '.join(ReportKind.values)}")
     if fmt not in FORMATS:
         raise DocumentError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
-    data = gather(kind, orgunit, year)
-    report = build_report(data)
-    renderer, _content_type = FORMATS[fmt]
-    return renderer(report, data)
+    from xinglin.documents.jobs import render_cached
+
+    def render() -> bytes:
+        data = gather(kind, orgunit, year)
+        renderer, _content_type = FORMATS[fmt]
+        return renderer(build_report(data), data)
+
+    # the same file as the web's for unchanged data (jobs.py: cached per data generation)
+    return render_cached(kind, orgunit, year, fmt, render)
 
 
 def editable_sections(kind: str) -> list[str]:

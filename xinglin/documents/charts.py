@@ -6,7 +6,10 @@ FontMissing with the package to install instead."""
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
+import threading
+from collections import OrderedDict
 
 import matplotlib
 
@@ -14,6 +17,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
 CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Serif CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei")
 MET_COLOUR = "#2e7d32"
@@ -43,16 +47,43 @@ def cjk_font() -> str:
 def _figure(width: float, height: float):
     plt.rcParams["font.family"] = cjk_font()
     plt.rcParams["axes.unicode_minus"] = False
-    return plt.figure(figsize=(width, height), dpi=DPI)
+    # a Figure outside pyplot's registry: the background pool draws in several threads at once
+    return Figure(figsize=(width, height), dpi=DPI)
 
 
 def _png(fig) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", bbox_inches="tight")
-    plt.close(fig)
     return buffer.getvalue()
 
 
+_drawn: OrderedDict[str, bytes] = OrderedDict()
+_drawn_lock = threading.Lock()
+DRAWN_KEPT = 32
+
+
+def _kept(draw):
+    """The PNG of the same chart input is drawn once: a document's docx and pdf (and the
+    next day's, on unchanged data) show the same charts, and drawing is most of building."""
+
+    @functools.wraps(draw)
+    def wrapper(arg):
+        key = draw.__name__ + hashlib.sha256(repr(arg).encode()).hexdigest()
+        with _drawn_lock:
+            if key in _drawn:
+                _drawn.move_to_end(key)
+                return _drawn[key]
+        png = draw(arg)
+        with _drawn_lock:
+            _drawn[key] = png
+            while len(_drawn) > DRAWN_KEPT:
+                _drawn.popitem(last=False)
+        return png
+
+    return wrapper
+
+
+@_kept
 def trend_chart(series: list[tuple[str, list[tuple[int, float]], dict]]) -> bytes:
     """Small multiples: one panel per indicator, its yearly values and its target line.
     `series` items are (name, [(year, value)], figure) with the figure's target text."""
@@ -76,6 +107,7 @@ def trend_chart(series: list[tuple[str, list[tuple[int, float]], dict]]) -> byte
     return _png(fig)
 
 
+@_kept
 def met_chart(groups: list[tuple[str, int, int]]) -> bytes:
     """Horizontal stacked bars: indicators met / not met per unit."""
     fig = _figure(6.0, 0.35 * len(groups) + 1.2)

@@ -99,3 +99,54 @@ class DraftParagraph(models.Model):
 
     def __str__(self) -> str:
         return f"{self.orgunit_id}/{self.year}/{self.kind}/{self.section}/{self.key}"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting")
+    RUNNING = "running", _("Being prepared")
+    DONE = "done", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
+class JobStep(models.TextChoices):
+    WAITING = "waiting", _("Waiting for a free generator")
+    GATHER = "gather", _("Reading the figures")
+    COMPOSE = "compose", _("Writing the text and charts")
+    RENDER = "render", _("Laying out the file")
+    DONE = "done", _("Ready to download")
+    FAILED = "failed", _("Could not be prepared")
+
+
+ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+class DocumentJob(models.Model):
+    """One generation of a document (or large export) in the background, for one user: its
+    progress, then the file it wrote. A user has at most one job queued or running (the
+    constraint): a second request for the same file joins it, for another is told to wait."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    orgunit = models.ForeignKey("network.OrgUnit", on_delete=models.CASCADE)
+    year = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=8, choices=ReportKind.choices)
+    fmt = models.CharField(max_length=8)
+    key = models.CharField(max_length=64)  # the cache key of the file it makes
+    filename = models.CharField(max_length=200)  # what the person's browser saves it as
+    status = models.CharField(max_length=8, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    step = models.CharField(max_length=8, choices=JobStep.choices, default=JobStep.WAITING)
+    progress = models.PositiveSmallIntegerField(default=0)  # percent
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="one_active_document_job_per_user",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}/{self.orgunit_id}/{self.year}/{self.kind}.{self.fmt}"

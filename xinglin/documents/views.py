@@ -2,21 +2,22 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from xinglin.documents import jobs
 from xinglin.documents.actions import (
     DocumentError,
     delete_typical_case,
     edit_paragraphs,
     keep_draft,
-    render_document,
     save_narratives,
     save_typical_case,
 )
@@ -25,7 +26,7 @@ from xinglin.documents.drafting.draft import suggest_cases
 from xinglin.documents.formats import FORMATS
 from xinglin.documents.forms import NarrativeForm, TypicalCaseForm
 from xinglin.documents.gather import gather
-from xinglin.documents.models import ReportKind, TypicalCase
+from xinglin.documents.models import DocumentJob, JobStatus, JobStep, ReportKind, TypicalCase
 from xinglin.documents.narrative import sections
 from xinglin.network import access
 from xinglin.network.models import Kind
@@ -159,16 +160,93 @@ def _kept_keys(unit, year: int, kind: str) -> set[str]:
 
 @login_required
 def download(request, code, year, kind, fmt):
+    """The file at once when today's data already made it (the cache); otherwise the user's
+    one background job (joined when under way): for the page's script (`Accept:
+    application/json`) 202 and the job's status at once, so that no web thread waits on a
+    generation; for a plain link the file if it is ready within DOCUMENT_WAIT_SECONDS, else
+    the progress page."""
     unit = access.get_orgunit_for_user(request.user, code)
     kind, year = _kind(kind), _year(year)
     if fmt not in FORMATS:
         raise Http404(fmt)
-    content = render_document(kind, unit, year, fmt)
-    response = HttpResponse(content, content_type=FORMATS[fmt][1])
+    filename = download_name(unit, year, kind, fmt)
+    cached = jobs.cached_file(jobs.cache_key(kind, unit, year, fmt), fmt)
+    if cached is not None:
+        return _file(cached, fmt, filename)
+    try:
+        job = jobs.start_or_join(request.user, kind, unit, year, fmt, filename)
+    except jobs.Busy as busy:
+        return _busy(request, busy.job)
+    # a page's script follows the progress itself; a plain link waits a moment for the file
+    job = jobs.wait(job, 0 if _wants_json(request) else settings.DOCUMENT_WAIT_SECONDS)
+    if job.status == JobStatus.DONE and jobs.job_file(job).is_file():
+        return _file(jobs.job_file(job), fmt, filename)
+    if _wants_json(request):
+        return JsonResponse(_status(job), status=202)
+    return redirect("documents:job", job.pk)
+
+
+def _file(path, fmt: str, filename: str) -> HttpResponse:
+    response = HttpResponse(path.read_bytes(), content_type=FORMATS[fmt][1])
     response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=download_name(unit, year, kind, fmt)
+        as_attachment=True, filename=filename
     )
     return response
+
+
+def _wants_json(request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _busy(request, job):
+    message = _("Another document of yours is being prepared (%(name)s); it can be downloaded "
+                "when it is ready, then ask for this one.") % {"name": job.filename}  # fmt: skip
+    if _wants_json(request):
+        return JsonResponse({**_status(job), "message": message}, status=409)
+    messages.warning(request, message)
+    return redirect("documents:job", job.pk)
+
+
+def _own_job(request, pk: int) -> DocumentJob:
+    """The user's own job, while the unit is still in their scope (404 otherwise)."""
+    job = get_object_or_404(DocumentJob.objects.select_related("orgunit"), pk=pk, user=request.user)
+    access.get_orgunit_for_user(request.user, job.orgunit.code)
+    return job
+
+
+def _status(job: DocumentJob) -> dict:
+    """The JSON the progress bar polls (documents/jobs/<id>.json); its fields are pinned."""
+    ready = job.status == JobStatus.DONE
+    return {
+        "id": job.pk,
+        "status": job.status,
+        "status_label": str(JobStatus(job.status).label),
+        "step": str(JobStep(job.step).label),
+        "progress": job.progress,
+        "filename": job.filename,
+        "file_url": reverse("documents:job_file", args=[job.pk]) if ready else None,
+        "status_url": reverse("documents:job_status", args=[job.pk]),
+    }
+
+
+@login_required
+def job(request, pk):
+    job = _own_job(request, pk)
+    return render(request, "documents/job.html", {"job": job, "status": _status(job)})
+
+
+@login_required
+def job_status(request, pk):
+    return JsonResponse(_status(_own_job(request, pk)))
+
+
+@login_required
+def job_file(request, pk):
+    job = _own_job(request, pk)
+    path = jobs.job_file(job)
+    if job.status != JobStatus.DONE or not path.is_file():
+        raise Http404(str(pk))
+    return _file(path, job.fmt, job.filename)
 
 
 def download_name(unit, year: int, kind: str, fmt: str) -> str:

@@ -8,6 +8,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import get_language
 
+from xinglin.core import limits
 from xinglin.evaluation import exports
 from xinglin.evaluation import scorecard as cards
 from xinglin.evaluation.engine import EvaluationError, evaluate
@@ -89,6 +90,8 @@ def scorecard_export(request, fmt):
         results = evaluate(pack, unit, period, language=language).results
     except EvaluationError as error:
         raise Http404(str(error)) from error
+    if refused := limits.too_many(len(results)):  # a province's every unit: capped (20.7)
+        return refused
     content = exports.render(results, fmt)
     kind = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
     response = HttpResponse(content, content_type=kind)

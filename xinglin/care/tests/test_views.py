@@ -72,7 +72,7 @@ def test_a_clerk_cannot_see_another_institutions_records(carol, client_for):
     assert client.get(reverse("care:assessment", args=[own.pk])).status_code == 200
     listing = client.get(reverse("care:assessments"), {"year": 2025}).content.decode()
     assert own.resident.id_masked in listing and other.resident.id_masked not in listing
-    exported = client.get(reverse("care:assessments_csv"), {"year": 2025}).content.decode()
+    exported = client.get(reverse("care:assessments_csv"), {"year": 2025}).getvalue().decode()
     assert exported.count("\n") == 2  # header and carol's one record
     residents = client.get(reverse("care:residents")).content.decode()
     assert own.resident.id_masked in residents and other.resident.id_masked not in residents

@@ -142,7 +142,7 @@ def test_personal_exports_only_for_admin_and_own_clerk_and_audited(
         response = _client(user).get(url, {"year": 2025})
         allowed[user.username] = response.status_code
         if response.status_code == 200:
-            rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+            rows = list(csv.reader(io.StringIO(response.getvalue().decode("utf-8-sig"))))
             allowed[user.username] = (200, sorted({r[1] for r in rows[1:]}))
     assert allowed == {
         "alice": (200, [HMC, DSK]),

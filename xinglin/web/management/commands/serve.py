@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 
 from django.conf import settings
@@ -26,6 +27,10 @@ class Command(BaseCommand):
         call_command("collectstatic", interactive=False, verbosity=0)
         self.stdout.write(f"Xinglin is at http://{bind}/  (Ctrl-C stops it)")
         gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+        # the background document generators (xinglin/documents/pool.py): a process of their
+        # own, ending when the server (this process id, kept by execv) ends
+        xinglin = os.path.join(os.path.dirname(sys.executable), "xinglin")
+        subprocess.Popen([xinglin, "document_worker", "--parent", str(os.getpid())])
         os.execv(
             gunicorn,
             [
