@@ -60,9 +60,7 @@ def test_the_values_behind_a_figure_filter(both, alice, client_for, query, count
     assert check is None or all(check(r) for r in rows)
 
 
-def test_the_values_page_on_the_server_and_rows_open_the_history(
-    both, write, alice, client_for
-):
+def test_the_values_page_on_the_server_and_rows_open_the_history(both, write, alice, client_for):
     yearly = [(e, o, "2024", 1200) for e in ("total_visits", "tcm_visits")
               for o in ("640323100001", "640323101001")]  # fmt: skip
     write(*yearly)
