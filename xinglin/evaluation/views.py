@@ -113,6 +113,10 @@ def data(request):
         cards.data_behind(result, indicator, unit, request.user), request.GET
     )
     page = Paginator(behind.pop("values"), VALUES_PAGE).get_page(request.GET.get("page"))
+    for name in ("derived", "techniques"):  # each list paged by itself (?derived_page=, …)
+        behind[name] = Paginator(behind[name], VALUES_PAGE).get_page(
+            request.GET.get(f"{name}_page")
+        )
     context = {
         "unit": unit,
         "result": result,
