@@ -94,3 +94,29 @@ def test_the_values_queries_do_not_grow_with_rows(write, alice, client_for):
     few = count()
     write(*visits("640323101001", 2024, 100, 40), *visits("640323100001", 2023, 100, 40))
     assert count() == few
+
+
+def test_values_derived_from_records_page_by_themselves(write, alice, client_for):
+    from django.utils import timezone
+
+    from xinglin.evaluation.models import DerivedValue
+
+    write(*visits("640323100001", 2024, 100, 30))
+    element = DataElement.objects.get(code="tcm_visits")
+    units = OrgUnit.objects.filter(kind="institution").order_by("code")[:5]
+    DerivedValue.objects.bulk_create(
+        DerivedValue(element=element, orgunit=u, period=f"2024{m:02d}", value=m,
+                     source="care.visits", computed_at=timezone.now())
+        for u in units for m in range(1, 13)
+    )  # fmt: skip
+    client = client_for(alice)
+    response = client.get(DATA)
+    derived = response.context["derived"]
+    assert derived.paginator.count == 12 * len(units) > VALUES_PAGE
+    assert len(derived.object_list) == VALUES_PAGE
+    assert "derived_page=2" in response.content.decode()
+    second = client.get(DATA + "&derived_page=2")
+    assert len(second.context["derived"].object_list) == 12 * len(units) - VALUES_PAGE
+    assert second.context["page"].number == 1  # the reported values stay on their page
+    only = client.get(DATA + "&value_period=202403").context["derived"]
+    assert {v.period for v in only.object_list} == {"202403"}
