@@ -8,6 +8,7 @@ from datetime import date
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
@@ -27,7 +28,7 @@ from xinglin.care.models import (
     VisitImport,
 )
 from xinglin.care.records_forms import MappingForm, ReferralForm, RehabCaseForm, VisitImportForm
-from xinglin.care.views import _csv_response, _institutions, parse_year
+from xinglin.care.views import PAGE_SIZE, _csv_response, _institutions, parse_year
 from xinglin.care.visits import (
     import_visits,
     layout,
@@ -283,17 +284,36 @@ def referrals(request, fmt: str = "html"):
         return _csv_response(f"referrals-{year}.csv", header, body)
     reporting = access.scope_q(request.user, "report", "to_institution__path")
     in_year = visible.filter(referred_on__year=year)
+    query = request.GET.get("q", "").strip()[:100]  # words of either institution's name
+    if query:
+        names = Q(from_institution__name__contains=query) | Q(to_institution__name__contains=query)
+        in_year = in_year.filter(names)
+    incoming = _referral_page(request, in_year, "to_institution__path", "incoming_page")
+    outgoing = _referral_page(request, in_year, "from_institution__path", "outgoing_page")
     context = {
         "year": year,
+        "query": query,
         "counts": counts,
-        "incoming": in_year.filter(access.scope_q(request.user, "view", "to_institution__path")),
-        "outgoing": in_year.filter(access.scope_q(request.user, "view", "from_institution__path")),
-        "actionable": set(visible.filter(reporting).values_list("pk", flat=True)),
+        "incoming": incoming,
+        "outgoing": outgoing,
+        "actionable": set(
+            visible.filter(reporting, pk__in=[r.pk for r in incoming.object_list]).values_list(
+                "pk", flat=True
+            )
+        ),
         "chart": _referral_chart(counts),
         "can_report": _institutions(request.user, "report").exists(),
         "today": date.today(),
     }
     return render(request, "care/referrals.html", context)
+
+
+def _referral_page(request, referrals, side: str, param: str):
+    """One page (?<param>=) of the referrals whose `side` institution the user may view."""
+    chosen = referrals.filter(access.scope_q(request.user, "view", side))
+    return Paginator(chosen.order_by("-referred_on", "-pk"), PAGE_SIZE).get_page(
+        request.GET.get(param)
+    )
 
 
 def _referral_chart(counts: list[dict]) -> dict:

@@ -122,7 +122,40 @@ def data_behind(result: Result, indicator: PackIndicator, unit: OrgUnit, user: U
             .select_related("orgunit", "item__category")
             .order_by("orgunit__path", "item__category__position", "item__code")
         )
-    return {"values": values, "derived": derived, "techniques": techniques}
+    return {
+        "values": values,
+        "derived": derived,
+        "techniques": techniques,
+        "elements": list(elements.order_by("pk")),
+        "periods": periods,
+    }
+
+
+BEHIND_FILTERS = ("element", "institution", "value_period", "source")
+
+
+def filter_behind(behind: dict, params) -> dict:
+    """The data behind a figure narrowed by the page's filters: ?element= (code),
+    ?institution= (words of its name), ?value_period= (the year or one of its months) and
+    ?source= (the channel a reported value came by). The filters' own choices come along:
+    the figure's elements and periods."""
+    chosen = {k: (params.get(k) or "").strip()[:100] for k in BEHIND_FILTERS}
+    values, derived, techniques = behind["values"], behind["derived"], behind["techniques"]
+    if chosen["element"]:
+        values = values.filter(element__code=chosen["element"])
+        derived = derived.filter(element__code=chosen["element"])
+    if chosen["institution"]:
+        values = values.filter(orgunit__name__contains=chosen["institution"])
+        derived = derived.filter(orgunit__name__contains=chosen["institution"])
+        techniques = techniques.filter(orgunit__name__contains=chosen["institution"])
+    if chosen["value_period"]:
+        values = values.filter(period=chosen["value_period"])
+        derived = derived.filter(period=chosen["value_period"])
+        techniques = techniques.filter(period=chosen["value_period"])
+    if chosen["source"]:
+        values = values.filter(channel=chosen["source"])
+    return {**behind, "values": values, "derived": derived, "techniques": techniques,
+            "chosen": chosen}  # fmt: skip
 
 
 # --- what the officer asks first: filters, order and who falls short (presentation only) ---

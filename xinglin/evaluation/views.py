@@ -4,6 +4,7 @@ import json
 from datetime import date
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import get_language
@@ -15,8 +16,10 @@ from xinglin.evaluation.engine import EvaluationError, evaluate
 from xinglin.network import access
 from xinglin.standards.adoption import adopted_pack_codes
 from xinglin.standards.loader import all_packs
+from xinglin.web import labels
 
 DEFAULT_PACK = "demo-county-2022"
+VALUES_PAGE = 50  # reported values per page of the data behind a figure
 
 
 def _params(request):
@@ -109,12 +112,22 @@ def data(request):
         result = evaluation.result(indicator_code)
     except (EvaluationError, StopIteration) as error:
         raise Http404(indicator_code) from error
-    behind = cards.data_behind(result, indicator, unit, request.user)
+    behind = cards.filter_behind(
+        cards.data_behind(result, indicator, unit, request.user), request.GET
+    )
+    page = Paginator(behind.pop("values"), VALUES_PAGE).get_page(request.GET.get("page"))
+    for name in ("derived", "techniques"):  # each list paged by itself (?derived_page=, …)
+        behind[name] = Paginator(behind[name], VALUES_PAGE).get_page(
+            request.GET.get(f"{name}_page")
+        )
     context = {
         "unit": unit,
         "result": result,
         "indicator": indicator,
         "short": cards.falling_short(evaluation, result, indicator, request.user),
+        "values": page.object_list,
+        "page": page,
+        "channels": list(labels.CHANNELS.items()),
         **behind,
     }
     return render(request, "evaluation/data.html", context)

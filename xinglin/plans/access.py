@@ -31,10 +31,16 @@ def liaison_scopes(user: AnyUser) -> list[tuple[str, str]]:
     """(org-unit path, department code) of each of the user's liaison memberships."""
     if not user.is_authenticated or not user.is_active:
         return []
-    memberships = Membership.objects.filter(user=user, role=Role.DEPARTMENT_LIAISON).select_related(
-        "orgunit"
-    )
-    return [(m.orgunit.path, m.department) for m in memberships if m.department]
+    # Asked several times per page; the user object lives for one request (as the network
+    # scope paths, xinglin.network.access.scope_paths).
+    if "_xinglin_liaison_scopes" not in user.__dict__:
+        memberships = Membership.objects.filter(
+            user=user, role=Role.DEPARTMENT_LIAISON
+        ).select_related("orgunit")
+        user.__dict__["_xinglin_liaison_scopes"] = [
+            (m.orgunit.path, m.department) for m in memberships if m.department
+        ]
+    return list(user.__dict__["_xinglin_liaison_scopes"])
 
 
 def liaison_departments(user: AnyUser, orgunit: OrgUnit) -> set[str]:
@@ -123,6 +129,14 @@ def can_view_evidence(user: AnyUser, evidence: Evidence) -> bool:
     if evidence.task_id is not None:
         return can_task(user, "view", evidence.task)
     return access.can(user, "view", evidence.orgunit)
+
+
+def evidence_for_user(user: AnyUser) -> QuerySet[Evidence]:
+    """The evidence the user may see (can_view_evidence as a query): of the tasks they see,
+    and of the items of the org units they view."""
+    of_tasks = Q(task__in=tasks_for_user(user))
+    of_items = Q(task__isnull=True) & access.scope_q(user, "view", "orgunit__path")
+    return Evidence.objects.filter(of_tasks | of_items)
 
 
 def get_evidence_for_user(user: AnyUser, pk: int, review: bool = False) -> Evidence:

@@ -428,13 +428,18 @@ def withdraw_evidence(evidence: Evidence, *, user: User, on: date, reason: str) 
     return evidence
 
 
-def _evidence_for(orgunit: OrgUnit, pack: str, indicators: list[str] | None = None):
+def item_q(pack: str, indicators: list[str] | None = None) -> Q:
+    """The evidence of a pack's items: attached to the item, or to a task linked to it."""
     direct = Q(pack=pack)
     linked = Q(task__indicator_links__pack=pack)
     if indicators is not None:
         direct &= Q(indicator__in=indicators)
         linked &= Q(task__indicator_links__indicator__in=indicators)
-    return Evidence.objects.filter(orgunit=orgunit).filter(direct | linked)
+    return direct | linked
+
+
+def _evidence_for(orgunit: OrgUnit, pack: str, indicators: list[str] | None = None):
+    return Evidence.objects.filter(orgunit=orgunit).filter(item_q(pack, indicators))
 
 
 def _status_of(statuses: set[str]) -> str:

@@ -211,10 +211,11 @@ def _evidence_items(root: OrgUnit, place: Place, reviewer) -> None:
                 periods = [year_bounds(year) for year in years]
             else:
                 periods = [(date(min(place.years), 3, 1), None)]
+            title = _item_title(pack_code, indicator)  # files named as people name them
             for start, end in periods:
                 evidence = upload_evidence(
                     orgunit=root, pack=pack_code, indicator=indicator,
-                    name=f"{indicator} {start.year}.pdf" if end else f"{indicator}.pdf",
+                    name=f"{title}（{start.year}年度）.pdf" if end else f"{title}.pdf",
                     content=_pdf(pack_code, "佐证材料"), user=reviewer, description="佐证材料",
                     period=(start, end),
                 )  # fmt: skip
@@ -224,6 +225,13 @@ def _evidence_items(root: OrgUnit, place: Place, reviewer) -> None:
                     )
                 elif indicator not in PENDING.get(pack_code, []):
                     review_evidence(evidence, user=reviewer, accept=True, comment="符合标准")
+
+
+def _item_title(pack: str, indicator: str) -> str:
+    from xinglin.plans.indicators import find_indicator
+
+    info = find_indicator(pack, indicator)
+    return (info.name_zh if info and info.name_zh else "佐证材料")[:40]
 
 
 def _rectifications(root: OrgUnit, place: Place, user) -> None:

@@ -130,3 +130,4 @@ class TaskFilterForm(forms.Form):
         choices=[("", "")] + [(s.value, s.label) for s in [*TaskStatus, *FinalStatus]],
     )
     phase = forms.CharField(required=False)
+    q = forms.CharField(required=False, max_length=100, strip=True)

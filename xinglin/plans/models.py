@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -355,6 +356,15 @@ class Evidence(models.Model):
                 return _("year %(year)s") % {"year": start.year}
             return _("years %(first)s–%(last)s") % {"first": start.year, "last": end.year}
         return _("%(start)s to %(end)s") % {"start": start.isoformat(), "end": end.isoformat()}
+
+
+def period_includes_q(year: int) -> Q:
+    """Evidence whose period covered includes some day of `year`: the query form of
+    period_covers for a standing document (the evidence list's year filter). Whether it
+    also counts for an item needing that year's records is period_covers' to say."""
+    return Q(period_start__lte=date(year, 12, 31)) & (
+        Q(period_end__isnull=True) | Q(period_end__gte=date(year, 1, 1))
+    )
 
 
 def period_covers(start: date, end: date | None, year: int, kind: str) -> bool:

@@ -7,12 +7,25 @@ from datetime import date, timedelta
 
 from django.db.models import Count, F, Q, QuerySet
 
-from xinglin.plans.models import DUE_SOON_DAYS, FinalStatus, Milestone, Plan, Task, TaskStatus
+from xinglin.plans.models import (
+    DUE_SOON_DAYS,
+    Evidence,
+    EvidenceStatus,
+    FinalStatus,
+    Milestone,
+    Plan,
+    Task,
+    TaskStatus,
+    period_includes_q,
+)
 
 TIMELINE_FIELDS = ["row", "kind", "name", "start", "end", "status"]
 
 
-def filter_tasks(tasks: QuerySet[Task], *, department="", status="", phase="", today: date):
+def filter_tasks(
+    tasks: QuerySet[Task], *, department="", status="", phase="", q="", today: date
+) -> QuerySet[Task]:
+    """Tasks of a department, phase and shown status, whose number or title contains `q`."""
     if department:
         of_department = Task.objects.filter(Q(lead__code=department) | Q(support__code=department))
         tasks = tasks.filter(pk__in=of_department.values("pk"))
@@ -20,6 +33,10 @@ def filter_tasks(tasks: QuerySet[Task], *, department="", status="", phase="", t
         tasks = tasks.filter(phase__code=phase)
     if status:
         tasks = tasks.filter(status_q(status, today))
+    if q:
+        tasks = tasks.filter(
+            Q(title_zh__contains=q) | Q(title_en__icontains=q) | Q(number__contains=q)
+        )
     return tasks
 
 
@@ -129,3 +146,26 @@ def due_milestones(plans: QuerySet[Plan], today: date):
         milestones.filter(due__lt=today, due__gte=today - timedelta(days=365)),
         milestones.filter(due__gte=today, due__lte=soon),
     )
+
+
+def filter_evidence(
+    evidence: QuerySet[Evidence], *, item="", year=None, status="", q=""
+) -> QuerySet[Evidence]:
+    """The evidence list's filters: `item` "<pack>/<indicator id>" (attached to the item or to
+    a task linked to it), `year` (its period covered includes that year), review `status`,
+    and `q` in the file name, description or task title. Newest first."""
+    from xinglin.plans.actions import item_q
+
+    if item and "/" in item:
+        pack, indicator = item.split("/", 1)
+        evidence = evidence.filter(
+            pk__in=Evidence.objects.filter(item_q(pack, [indicator])).values("pk")
+        )
+    if year:
+        evidence = evidence.filter(period_includes_q(year))
+    if status in EvidenceStatus.values:
+        evidence = evidence.filter(status=status)
+    if q:
+        words = Q(name__contains=q) | Q(description__contains=q) | Q(task__title_zh__contains=q)
+        evidence = evidence.filter(words)
+    return evidence.select_related("orgunit", "task", "uploaded_by").order_by("-uploaded_at", "-id")

@@ -5,6 +5,8 @@
                                   plans:rectification_new — the scorecard's "create a rectification
                                   task" link for a failing indicator (one step: fill owner, measure,
                                   deadline and submit)
+- /plans/evidence/?item=<pack>/<indicator id>&year=<year>&status=<status>&q=<words>
+                                  plans:evidence — the evidence the user may see, filtered, paged
 - /plans/items/<orgunit>/<pack>/?year=<year>  plans:items — a pack's evidence items with their
   status for a county in a year (by default last year, the scorecard's default)
 """
@@ -29,6 +31,7 @@ urlpatterns = [
     path("tasks/<int:pk>/status/", views.task_status, name="task_status"),
     path("tasks/<int:pk>/comment/", views.task_comment, name="task_comment"),
     path("tasks/<int:pk>/evidence/", views.task_evidence, name="task_evidence"),
+    path("evidence/", views.evidence_list, name="evidence"),
     path("evidence/<int:pk>/download/", views.evidence_download, name="evidence_download"),
     path("evidence/<int:pk>/review/", views.evidence_review, name="evidence_review"),
     path("evidence/<int:pk>/withdraw/", views.evidence_withdraw, name="evidence_withdraw"),

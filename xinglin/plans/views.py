@@ -5,6 +5,7 @@ import io
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -28,9 +29,17 @@ from xinglin.plans.forms import (
     WithdrawForm,
 )
 from xinglin.plans.indicators import evidence_items, find_indicator, packs_with_evidence_items
-from xinglin.plans.models import Department, Evidence, FinalStatus, Milestone, TaskStatus
+from xinglin.plans.models import (
+    Department,
+    Evidence,
+    EvidenceStatus,
+    FinalStatus,
+    Milestone,
+    TaskStatus,
+)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PAGE_SIZE = 50  # rows of a paged list (tasks, evidence)
 
 
 def _today():
@@ -118,9 +127,11 @@ def task_list(request, pk, fmt="html"):
     tasks = queries.with_departments(tasks)
     if fmt != "html":
         return _table_response(f"{plan.pack}-tasks", fmt, TASK_FIELDS, _task_rows(tasks, today))
+    page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "plan": plan,
-        "tasks": tasks,
+        "tasks": page.object_list,
+        "page": page,
         "filters": filters,
         "departments": Department.objects.filter(
             Q(led_tasks__plan=plan) | Q(supported_tasks__plan=plan)
@@ -283,6 +294,40 @@ def evidence_download(request, pk):
 
 
 @login_required
+def evidence_list(request):
+    """Every piece of evidence the user may see, newest first: filtered by item (?item=
+    "<pack>/<indicator id>"), year covered (?year=), review status (?status=) and words
+    (?q=), paged on the server (?page=); each row opens the task or the item it supports."""
+    year = request.GET.get("year", "")
+    filters = {
+        "item": request.GET.get("item", ""),
+        "year": int(year) if year.isdigit() and 1990 <= int(year) <= 2100 else None,
+        "status": request.GET.get("status", ""),
+        "q": request.GET.get("q", "").strip()[:100],
+    }
+    evidence = queries.filter_evidence(access.evidence_for_user(request.user), **filters)
+    page = Paginator(evidence, PAGE_SIZE).get_page(request.GET.get("page"))
+    this_year = _today().year
+    context = {
+        "rows": [(e, _evidence_home(e), _supports(e)) for e in page.object_list],
+        "page": page,
+        "filters": filters,
+        "items": [(p, evidence_items(p)) for p in packs_with_evidence_items()],
+        "years": range(this_year, this_year - 6, -1),
+        "statuses": EvidenceStatus.choices,
+    }
+    return render(request, "plans/evidence_list.html", context)
+
+
+def _supports(evidence: Evidence) -> str:
+    """What a piece of evidence supports, in words: its task, or its item."""
+    if evidence.task_id:
+        return f"{evidence.task.number} {evidence.task.title}"
+    info = find_indicator(evidence.pack, evidence.indicator)
+    return f"{info.section} {info.name}".strip() if info else ""
+
+
+@login_required
 @require_POST
 def evidence_review(request, pk):
     evidence = access.get_evidence_for_user(request.user, pk, review=True)
@@ -324,7 +369,8 @@ def _evidence_home(evidence: Evidence) -> str:
 
     if evidence.task_id:
         return reverse("plans:task", args=[evidence.task_id])
-    return reverse("plans:items", args=[evidence.orgunit.code, evidence.pack])
+    url = reverse("plans:items", args=[evidence.orgunit.code, evidence.pack])
+    return f"{url}#item-{evidence.indicator}"
 
 
 @login_required

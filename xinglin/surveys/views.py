@@ -5,6 +5,7 @@ from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,6 +23,8 @@ from xinglin.surveys.actions import (
 from xinglin.surveys.forms import ImportForm, PlanForm, ResponseForm, question_label
 from xinglin.surveys.models import Instrument, SurveyResponse
 from xinglin.surveys.results import Status, sampling_plan, survey_results
+
+PAGE_SIZE = 50  # responses per page of the responses list
 
 EXPORT_FIELDS = (
     "orgunit",
@@ -149,16 +152,16 @@ def responses(request, code):
         .filter(access.scope_q(request.user, "view", "orgunit__path"))
         .select_related("orgunit", "interviewer")
     )
-    return render(
-        request,
-        "surveys/responses.html",
-        {
-            "instrument": instrument,
-            "year": year,
-            "total": rows.count(),
-            "rows": rows[:200],
-        },
+    # searched by org unit name only (the answers stay out of URLs); paged on the server
+    query = request.GET.get("q", "").strip()[:100]
+    if query:
+        rows = rows.filter(orgunit__name__contains=query)
+    page = Paginator(rows.order_by("-created_at", "-pk"), PAGE_SIZE).get_page(
+        request.GET.get("page")
     )
+    context = {"instrument": instrument, "year": year, "total": page.paginator.count,
+               "rows": page.object_list, "page": page, "query": query}  # fmt: skip
+    return render(request, "surveys/responses.html", context)
 
 
 @login_required

@@ -150,3 +150,23 @@ def test_a_clerk_cannot_send_from_another_institution(records, carol, client_for
         "reason": "x"})  # fmt: skip
     assert response.status_code == 200
     assert Referral.objects.count() == before
+
+
+def test_referrals_page_on_the_server_each_list_by_itself(records, alice, client_for):
+    from xinglin.care.views import PAGE_SIZE
+
+    unit = lambda code: OrgUnit.objects.get(code=code)  # noqa: E731
+    for day in range(PAGE_SIZE + 5):
+        send_referral(source=unit(HMC), target=unit(TCM_HOSPITAL), patient_id=f"P{day}",
+                      referred_on=date(2025, 6, 1 + day % 28), reason="复诊")  # fmt: skip
+    client = client_for(alice)
+    response = client.get("/care/referrals/?year=2025")
+    incoming, outgoing = response.context["incoming"], response.context["outgoing"]
+    assert incoming.paginator.count == outgoing.paginator.count == PAGE_SIZE + 7
+    assert len(incoming.object_list) == PAGE_SIZE
+    assert "incoming_page=2" in response.text and "outgoing_page=2" in response.text
+    second = client.get("/care/referrals/?year=2025&incoming_page=2")
+    assert len(second.context["incoming"].object_list) == 7
+    assert len(second.context["outgoing"].object_list) == PAGE_SIZE  # the other list stays
+    searched = client.get("/care/referrals/?year=2025&q=大水坑").context["incoming"]
+    assert [r.patient_masked[:2] for r in searched.object_list] == ["Z2"]

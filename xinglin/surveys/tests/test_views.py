@@ -234,3 +234,27 @@ def test_results_open_on_the_latest_year_with_responses(client_for, bob, satisfa
     )
     response = client_for(bob).get("/surveys/resident_satisfaction/results/")
     assert response["Location"] == "/surveys/resident_satisfaction/results/2024/640323100/"
+
+
+def test_the_responses_list_pages_and_searches_on_the_server(client_for, alice, filled):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from xinglin.surveys.views import PAGE_SIZE
+
+    client = client_for(alice)
+    url = "/surveys/resident_satisfaction/responses/?year=2025"
+    first = client.get(url)
+    assert first.context["total"] == 150
+    assert len(first.context["rows"]) == PAGE_SIZE
+    last = client.get(url + "&page=3")
+    assert len(last.context["rows"]) == 150 - 2 * PAGE_SIZE
+    assert "page=2" in first.text and "year=2025" in first.text  # the pager keeps the year
+    searched = client.get(url + "&q=大水坑")
+    assert searched.context["total"] == 50
+    assert {r.orgunit.code for r in searched.context["rows"]} == {DSK}
+    with CaptureQueriesContext(connection) as one_page:
+        client.get(url + "&page=1")
+    with CaptureQueriesContext(connection) as another:
+        client.get(url + "&page=3")
+    assert len(one_page) == len(another)  # rows do not add queries

@@ -15,7 +15,7 @@ from xinglin.web.tests.visible import internal_codes, visible_text
 
 PASSWORD = "Xinglin-test-2026"
 NAMES = {"alice": ("王", "丽"), "bob": ("包", "博"), "carol": ("陈", "可"), "victor": ("魏", "韬"),
-         "lisa": ("李", "莎")}  # fmt: skip
+         "lisa": ("李", "莎"), "dave": ("丁", "达")}  # fmt: skip
 YEAR = world.YEAR
 SCORE = f"?pack=demo-county-2022&period={YEAR}"
 
@@ -27,7 +27,7 @@ def people(alice, bob, carol, dave, victor):
         "lisa", PASSWORD, role=Role.DEPARTMENT_LIAISON,
         orgunit=OrgUnit.objects.get(code="640323"), department="education_sports",
     )  # fmt: skip
-    for user in (alice, bob, carol, victor, lisa):
+    for user in (alice, bob, carol, dave, victor, lisa):
         user.last_name, user.first_name = NAMES[user.username]
         user.save()
     return {"alice": alice, "bob": bob, "carol": carol, "victor": victor, "lisa": lisa,
@@ -50,13 +50,16 @@ def _pages(people) -> dict[str, list[str]]:
             f"/plans/tasks/{hmc.ids['task']}/",
             f"/plans/{hmc.ids['plan']}/",
             "/plans/rectification/",
+            f"/plans/{hmc.ids['plan']}/tasks/?q=中医",
+            "/plans/evidence/",
+            "/plans/evidence/?status=pending",
             f"/plans/rectification/new/?pack=demo-county-2022&orgunit=640323&period={YEAR}"
             "&indicator=grassroots.tcm_visit_share&value=0.142857143",
         ],
         "bob": ["/", f"/evaluation/{SCORE}&orgunit={township}&status=all", "/collection/"],
         "carol": ["/", f"/collection/{institution}/{YEAR}/", "/collection/"],
         "victor": ["/", f"/evaluation/{SCORE}&orgunit=6403&status=all"],
-        "lisa": ["/", "/plans/"],
+        "lisa": ["/", "/plans/", "/plans/evidence/", f"/plans/{hmc.ids['plan']}/tasks/"],
     }
 
 

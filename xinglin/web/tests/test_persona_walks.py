@@ -116,3 +116,83 @@ def test_on_a_phone_the_header_is_a_menu_and_tables_scroll_in_their_card(
         assert page.is_visible(".mainnav a >> nth=0")
         page_width = page.evaluate("document.documentElement.scrollWidth")
         assert page_width <= 390  # the wide table scrolls inside its card, not the page
+
+
+def test_the_liaison_finds_their_task_and_uploads_a_year_s_evidence(
+    live_server, county, tmp_path, settings
+):
+    """The department liaison: from the plans page to their task (searched in the task list,
+    opened by its row), a real PDF uploaded for last year, then listed as awaiting review on
+    the task and in the evidence list; no internal code on any page on the way."""
+    from xinglin.plans.models import Evidence, IndicatorLink
+    from xinglin.plans.tests.conftest import pdf_bytes
+
+    settings.MEDIA_ROOT = tmp_path / "files"
+    plan, eve = _rehab_plan_and_liaison()
+    task = plan.tasks.get(number="三(二)1")  # led by education_sports, eve's bureau
+    IndicatorLink.objects.create(
+        task=task, pack="rehab-2021-2025", indicator="rehab.annual_summary"
+    )
+    usernames = list(User.objects.values_list("username", flat=True))
+    document = tmp_path / "2024年康复服务覆盖情况.pdf"
+    document.write_bytes(pdf_bytes("coverage 2024"))
+    with browser_page() as page:
+        log_in(page, live_server.url, "eve", PASSWORD)
+        _clean(page, usernames)
+        page.click(".mainnav a[href='/plans/']")
+        _clean(page, usernames)
+        page.click(f"a[href='/plans/{plan.pk}/']")
+        page.click(f"a[href='/plans/{plan.pk}/tasks/']")
+        page.fill("#task-filters input[name=q]", "覆盖面")
+        page.click("#task-filters button")
+        page.wait_for_url("**q=*")
+        _clean(page, usernames)
+        rows = page.locator("#task-list tbody tr.clickable")
+        assert rows.count() == 1
+        rows.first.locator("td >> nth=4").click()  # the row opens the task, not only its link
+        page.wait_for_url(f"{live_server.url}/plans/tasks/{task.pk}/")
+        _clean(page, usernames)
+        form = page.locator("#evidence-upload")
+        assert form.locator("input[name=year]").count() == 1  # the year the records cover
+        form.locator("input[type=file]").set_input_files(str(document))
+        form.locator("input[name=year]").fill("2024")
+        form.locator("input[name=description]").fill("2024年度覆盖情况")
+        form.locator("button").click()
+        page.wait_for_url(f"{live_server.url}/plans/tasks/{task.pk}/")
+        _clean(page, usernames)
+        listed = page.inner_text("#evidence table")
+        assert "2024年康复服务覆盖情况.pdf" in listed
+        assert "2024年度" in listed and "待审核" in listed
+        page.goto(f"{live_server.url}/plans/evidence/?status=pending")
+        _clean(page, usernames)
+        row = page.inner_text("#evidence-list tbody tr >> nth=0")
+        assert "2024年康复服务覆盖情况.pdf" in row and "待审核" in row and "易文" in row
+    evidence = Evidence.objects.get()
+    assert (evidence.task, evidence.status, evidence.uploaded_by) == (task, "pending", eve)
+    assert (evidence.period_start.isoformat(), evidence.period_end.isoformat()) == (
+        "2024-01-01",
+        "2024-12-31",
+    )
+    assert (settings.MEDIA_ROOT / evidence.file.name).read_bytes() == document.read_bytes()
+
+
+def _rehab_plan_and_liaison():
+    from datetime import date
+
+    from xinglin.network.actions import create_user
+    from xinglin.network.models import Role
+    from xinglin.plans.actions import load_departments, load_plan
+    from xinglin.plans.models import Plan
+    from xinglin.plans.packs import PACKS_DIR, read_packs
+
+    county = OrgUnit.objects.get(code="640323")
+    load_departments()
+    pack = next(p for p in read_packs(PACKS_DIR) if p.code == "rehab-2021-2025")
+    plan = load_plan(pack, county).plan
+    Plan.objects.filter(pk=plan.pk).update(end=date(2099, 12, 31))  # still running
+    eve = create_user(
+        "eve", PASSWORD, role=Role.DEPARTMENT_LIAISON, orgunit=county, department="education_sports"
+    )
+    eve.last_name, eve.first_name = "易", "文"
+    eve.save()
+    return plan, eve
