@@ -9,14 +9,13 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import get_language
 
-from xinglin.core import limits
+from xinglin.core import labels, limits
 from xinglin.evaluation import exports
 from xinglin.evaluation import scorecard as cards
 from xinglin.evaluation.engine import EvaluationError, evaluate
 from xinglin.network import access
 from xinglin.standards.adoption import adopted_pack_codes
 from xinglin.standards.loader import all_packs
-from xinglin.web import labels
 
 DEFAULT_PACK = "demo-county-2022"
 VALUES_PAGE = 50  # reported values per page of the data behind a figure
