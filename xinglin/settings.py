@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "xinglin.documents",
     "xinglin.api",
     "xinglin.notices",
+    "xinglin.registers",
 ]
 
 MIDDLEWARE = [

@@ -63,6 +63,7 @@ def _register() -> None:
         orgunits,
         packs,
         plans,
+        registers,
         values,
     )
 
@@ -74,6 +75,7 @@ def _register() -> None:
     api.add_router("/", evaluations.router)
     api.add_router("/care/", care.router)
     api.add_router("/", plans.router)
+    api.add_router("/registers", registers.router)
 
 
 _register()
