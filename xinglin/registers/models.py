@@ -40,7 +40,9 @@ class Complaint(models.Model):
         OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("Unit concerned")
     )
     kind = models.CharField(_("Kind"), max_length=12, choices=ComplaintKind.choices)
-    channel = models.CharField(_("Channel"), max_length=12, choices=ComplaintChannel.choices)
+    channel = models.CharField(
+        _("Complaint channel"), max_length=12, choices=ComplaintChannel.choices
+    )
     received_on = models.DateField(_("Received on"))
     summary = models.CharField(_("Summary"), max_length=500)
     complainant_name = models.CharField(_("Complainant"), max_length=50, blank=True)
@@ -88,7 +90,7 @@ class Training(models.Model):
     mentor = models.CharField(_("Mentor"), max_length=50, blank=True)
     started_on = models.DateField(_("Started on"))
     hours = models.DecimalField(_("Hours"), max_digits=6, decimal_places=1, null=True, blank=True)
-    completed_on = models.DateField(_("Completed on"), null=True, blank=True)
+    completed_on = models.DateField(_("Course completed on"), null=True, blank=True)
 
     class Meta:
         ordering = ["-started_on", "-pk"]
@@ -158,8 +160,8 @@ class SupportPair(models.Model):
 
 
 class ChangeAction(models.TextChoices):
-    CREATED = "created", _("Created")
-    CHANGED = "changed", _("Changed")
+    CREATED = "created", _("Record created")
+    CHANGED = "changed", _("Record changed")
 
 
 class RecordChange(models.Model):
