@@ -144,7 +144,10 @@ def import_rows(
 def feed_engine(register: Register, years) -> int:
     """Replace the engine's derived values of this register for these years; returns the rows
     handed over. A register that feeds no figure hands over nothing."""
-    years = sorted({int(y) for y in years})
+    years = {int(y) for y in years}
+    if register.feeds_next_year:
+        years |= {y + 1 for y in years if y < date.today().year}
+    years = sorted(years)
     if register.figures is None or not years:
         return 0
     from xinglin.evaluation.actions import replace_derived_values  # the engine's floor is above

@@ -16,7 +16,9 @@ from django.db.models.functions import ExtractYear
 from xinglin.network.models import GRASSROOTS_TYPES, DivisionLevel, Kind, OrgUnit
 from xinglin.registers.models import (
     Complaint,
+    HerbCultivation,
     OutreachEvent,
+    RemoteConsultation,
     Satisfaction,
     SupportPair,
     Training,
@@ -43,6 +45,8 @@ OUTREACH_ELEMENTS = (
 # seeds/000 三(二)1: 进社区、进农村、进家庭、进机关、进学校
 FIVE_SETTINGS = frozenset({"community", "village", "family", "government", "school"})
 SUPPORT_ELEMENTS = ("supported_grassroots_institutions",)
+HERB_ELEMENTS = ("herb_area_mu", "herb_output_value", "herb_growth")
+REMOTE_ELEMENTS = ("remote_consultations",)
 
 
 def _county_of(codes: set[str]) -> dict[str, str]:
@@ -164,4 +168,45 @@ def support_rows(years: list[int]) -> list[tuple[str, str, str, float]]:
     return [
         ("supported_grassroots_institutions", g["orgunit__code"], str(g["year"]), float(g["n"]))
         for g in grouped
+    ]
+
+
+def herb_rows(years: list[int]) -> list[tuple[str, str, str, float]]:
+    """Per county and year: area and output value; and `herb_growth`, 1 when both grew over
+    the year before, 0 when either did not ("种植面积、产值保持稳定增长", seeds/004 八(十九)),
+    absent when the year before has no record."""
+    wanted = sorted(set(years) | {y - 1 for y in years})
+    grouped = (
+        HerbCultivation.objects.filter(year__in=wanted)
+        .values("orgunit__code", "year")
+        .annotate(area=Sum("area_mu"), output=Sum("output_value"))
+    )
+    rows = []
+    for g in grouped:
+        rows.append(("herb_area_mu", g["orgunit__code"], str(g["year"]), float(g["area"])))
+        rows.append(("herb_output_value", g["orgunit__code"], str(g["year"]), float(g["output"])))
+    totals = _at_counties(rows)
+    by_key = {(e, o, p): v for e, o, p, v in totals}
+    growth = []
+    for element, code, period, area in totals:
+        before = ("herb_area_mu", code, str(int(period) - 1))
+        if element != "herb_area_mu" or before not in by_key:
+            continue
+        output = by_key[("herb_output_value", code, period)]
+        output_before = by_key[("herb_output_value", code, before[2])]
+        grew = area > by_key[before] and output > output_before
+        growth.append(("herb_growth", code, period, 1.0 if grew else 0.0))
+    return [r for r in totals + growth if int(r[2]) in years]
+
+
+def remote_rows(years: list[int]) -> list[tuple[str, str, str, float]]:
+    """Per consulting hospital and year: remote services given (seeds/003 三(四)17)."""
+    grouped = (
+        RemoteConsultation.objects.filter(held_on__year__in=years)
+        .annotate(y=ExtractYear("held_on"))
+        .values("orgunit__code", "y")
+        .annotate(n=Count("pk"))
+    )
+    return [
+        ("remote_consultations", g["orgunit__code"], str(g["y"]), float(g["n"])) for g in grouped
     ]

@@ -159,6 +159,59 @@ class SupportPair(models.Model):
         return f"{self.year} {self.orgunit_id}→{self.partner_id}"
 
 
+class HerbCultivation(models.Model):
+    """A year's cultivation of one herb in a county or township (seeds/004 八(十九),
+    seeds/001 三(二)12): area and output value, from the agriculture department."""
+
+    orgunit = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("Area")
+    )
+    year = models.PositiveSmallIntegerField(_("Year"))
+    herb = models.CharField(_("Herb"), max_length=50)
+    area_mu = models.DecimalField(_("Area planted (mu)"), max_digits=10, decimal_places=1)
+    output_value = models.DecimalField(
+        _("Output value (10,000 yuan)"), max_digits=12, decimal_places=1
+    )
+
+    class Meta:
+        ordering = ["-year", "herb"]
+        constraints = [
+            models.UniqueConstraint(fields=["orgunit", "year", "herb"], name="unique_herb_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.herb}"
+
+
+class RemoteKind(models.TextChoices):
+    CONSULTATION = "consultation", _("Remote consultation")
+    ECG = "ecg", _("Remote ECG reading")
+    IMAGING = "imaging", _("Remote imaging reading")
+
+
+class RemoteConsultation(models.Model):
+    """A remote service a hospital gave an institution (seeds/003 三(四)17)."""
+
+    orgunit = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("Consulting hospital")
+    )
+    partner = models.ForeignKey(
+        OrgUnit,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("Requesting institution"),
+    )
+    kind = models.CharField(_("Kind of service"), max_length=16, choices=RemoteKind.choices)
+    held_on = models.DateField(_("Date of service"))
+
+    class Meta:
+        ordering = ["-held_on", "-pk"]
+        indexes = [models.Index(fields=["held_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.held_on} {self.get_kind_display()}"
+
+
 class ChangeAction(models.TextChoices):
     CREATED = "created", _("Record created")
     CHANGED = "changed", _("Record changed")

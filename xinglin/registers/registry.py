@@ -12,7 +12,14 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from xinglin.registers import figures
-from xinglin.registers.models import Complaint, OutreachEvent, SupportPair, Training
+from xinglin.registers.models import (
+    Complaint,
+    HerbCultivation,
+    OutreachEvent,
+    RemoteConsultation,
+    SupportPair,
+    Training,
+)
 
 # (element code, org-unit code, period, value): what a register hands the engine
 Row = tuple[str, str, str, float]
@@ -33,6 +40,8 @@ class Register:
     figures: Callable[[list[int]], list[Row]] | None = None
     elements: tuple[str, ...] = ()  # the data elements `figures` writes
     help: str | Promise = ""
+    # a year's records change the next year's figures too (a trend against the year before)
+    feeds_next_year: bool = False
 
     @property
     def source_name(self) -> str:
@@ -127,6 +136,36 @@ REGISTERS: dict[str, Register] = {
             figures=figures.support_rows,
             elements=figures.SUPPORT_ELEMENTS,
             help=_("Which hospital supports which institution in which year."),
+        ),
+        Register(
+            code="remote",
+            model=RemoteConsultation,
+            label=_("Remote consultations"),
+            fields=("orgunit", "partner", "kind", "held_on"),
+            listed=("held_on", "orgunit", "partner", "kind"),
+            search=("partner__name",),
+            date_field="held_on",
+            source="seeds/003_a644dae6923c40b6.txt §三(四)17",
+            org_fields=("orgunit", "partner"),
+            figures=figures.remote_rows,
+            elements=figures.REMOTE_ELEMENTS,
+            help=_(
+                "Remote consultations, ECG and imaging readings a hospital gave an institution."
+            ),
+        ),
+        Register(
+            code="herbs",
+            model=HerbCultivation,
+            label=_("Herb cultivation"),
+            fields=("orgunit", "year", "herb", "area_mu", "output_value"),
+            listed=("year", "orgunit", "herb", "area_mu", "output_value"),
+            search=("herb",),
+            date_field="year",
+            source="seeds/004_f1d7e5e3f747375b.txt §八(十九); seeds/001_5783bd425c328937.txt §三(二)12",
+            figures=figures.herb_rows,
+            elements=figures.HERB_ELEMENTS,
+            feeds_next_year=True,
+            help=_("Area and output value of each herb a county or township grows, by year."),
         ),
     )
 }
