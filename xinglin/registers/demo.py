@@ -1,5 +1,6 @@
 """Demo registers for the places whose documents ask for them: 回民区 (seeds/001: complaints,
-training), 中卫市 (seeds/003: counterpart support), 雁江区 (seeds/004: 七进 outreach) and 盐池县
+training), 中卫市 (seeds/003: counterpart support, remote consultations), 雁江区 (seeds/004: 七进
+outreach, herb cultivation) and 盐池县
 (seeds/000: 五进 outreach; the county hospital's support of 惠安堡镇 and 王乐井乡). Figures mostly
 meet the documents, not entirely, so each indicator has something true to show. Re-runnable:
 a place's records are replaced."""
@@ -13,8 +14,10 @@ from xinglin.network.models import Kind, OrgUnit
 from xinglin.registers.actions import add_records
 from xinglin.registers.models import (
     Complaint,
+    HerbCultivation,
     OutreachEvent,
     RecordChange,
+    RemoteConsultation,
     SupportPair,
     Training,
 )
@@ -100,6 +103,7 @@ def _zhongwei(root: OrgUnit, years: list[int]) -> dict[str, int]:
     pairs = []
     hospitals = [h for c in OrgUnit.objects.filter(parent=root, kind=Kind.DIVISION).order_by("code")
                  if (h := _hospital(c)) is not None]  # fmt: skip
+    remote = []
     for hospital in hospitals:
         county = hospital.parent
         centres = _centres(county)
@@ -108,7 +112,14 @@ def _zhongwei(root: OrgUnit, years: list[int]) -> dict[str, int]:
             for centre in centres[:count]:
                 pairs.append(SupportPair(orgunit=hospital, partner=centre, year=year,
                                          started_on=date(year, 3, 1), activities="坐诊带教、适宜技术培训"))  # fmt: skip
-    return {"support": add_records(REGISTERS["support"], pairs, channel=CHANNEL)}
+        for year in years:  # remote consultations: 海原县's hospital gives none before 2024
+            if county.code == "640522" and year < 2024:
+                continue
+            remote += [RemoteConsultation(orgunit=hospital, partner=centres[m % len(centres)],
+                                          kind=("consultation", "ecg", "imaging")[m % 3],
+                                          held_on=date(year, m + 1, 12)) for m in range(6)]  # fmt: skip
+    return {"support": add_records(REGISTERS["support"], pairs, channel=CHANNEL),
+            "remote": add_records(REGISTERS["remote"], remote, channel=CHANNEL)}  # fmt: skip
 
 
 def _outreach(root: OrgUnit, years: list[int], settings_for) -> list[OutreachEvent]:
@@ -129,8 +140,13 @@ def _yanjiang(root: OrgUnit, years: list[int]) -> dict[str, int]:
     def settings(year):
         return [s for s in SETTINGS_SEVEN if not (year == 2023 and s == "enterprise")]
 
+    # herbs: area and output grow every year but 2024's output (a hail year, say)
+    herbs = [HerbCultivation(orgunit=root, year=y, herb=herb, area_mu=base + 100 * (y - 2021),
+                             output_value=round((base // 4 + 20 * (y - 2021)) * (0.8 if y == 2024 else 1), 1))
+             for y in years for herb, base in (("川芎", 1200), ("白芷", 800))]  # fmt: skip
     return {"outreach": add_records(REGISTERS["outreach"], _outreach(root, years, settings),
-                                    channel=CHANNEL)}  # fmt: skip
+                                    channel=CHANNEL),
+            "herbs": add_records(REGISTERS["herbs"], herbs, channel=CHANNEL)}  # fmt: skip
 
 
 def _yanchi(root: OrgUnit, years: list[int]) -> dict[str, int]:

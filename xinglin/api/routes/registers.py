@@ -84,6 +84,13 @@ def list_records(request: HttpRequest, code: str, query: Query[PageQuery]):
 )
 def post_records(request: HttpRequest, code: str, payload: RecordsIn):
     register = _register(code)
+    unknown = [
+        {"loc": ["body", "items", i, key], "msg": f"unknown field; fields: {', '.join(register.fields)}",
+         "type": "value_error", "rule": ""}
+        for i, item in enumerate(payload.items) for key in item if key not in register.fields
+    ]  # fmt: skip
+    if unknown:
+        return Status(422, {"detail": unknown})
     rows = [exchange.Row(i, _texts(item)) for i, item in enumerate(payload.items)]
     result = actions.import_rows(register, rows, user=caller(request), file="api", channel="api")
     if not result.ok:

@@ -74,3 +74,13 @@ def test_yanjiang_seven_and_yanchi_five_settings(demo):
         partner__parent__name__in=["惠安堡镇", "王乐井乡"], year=2024
     )
     assert named.count() == 2
+
+
+@pytest.mark.django_db
+def test_yanjiang_herbs_and_zhongwei_remote_consultations(demo):
+    trend = "work_points.herb_cultivation_trend"
+    assert _result("work-points-2023", "512002", 2023, trend) == (1.0, "met")
+    assert _result("work-points-2023", "512002", 2024, trend) == (0.0, "not_met")
+    remote = "capacity.remote_consultation"
+    assert _result("capacity-2021-2025", "640502", 2023, remote) == (1.0, "met")
+    assert _result("capacity-2021-2025", "640522", 2023, remote) == (0.0, "not_met")
