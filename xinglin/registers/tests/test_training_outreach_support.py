@@ -152,3 +152,34 @@ def test_the_api_refuses_a_bad_item_naming_its_place(catalogue, alice, zed, clie
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "items", 0, "orgunit"]
     assert OutreachEvent.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_the_xlsx_template_filled_in_imports(catalogue, alice, client_for):
+    import io
+
+    import openpyxl
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = client_for(alice)
+    book = openpyxl.load_workbook(
+        io.BytesIO(client.get("/registers/outreach/template.xlsx").content)
+    )
+    sheet = book.active
+    assert [c.value for c in sheet[1]] == [
+        "组织单位",
+        "场所类别",
+        "活动主题",
+        "活动日期",
+        "地点",
+        "参加人次",
+    ]
+    from datetime import date
+
+    sheet.append(["640323100001", "进学校", "中医药进校园", date(2024, 4, 1), "花马池镇中学", 300])
+    out = io.BytesIO()
+    book.save(out)
+    upload = SimpleUploadedFile("活动.xlsx", out.getvalue())
+    assert client.post("/registers/outreach/import/", {"file": upload}).status_code == 302
+    event = OutreachEvent.objects.get()
+    assert (event.setting, event.held_on, event.attendance) == ("school", date(2024, 4, 1), 300)
