@@ -19,6 +19,7 @@ from xinglin.registers.access import get_record_for_user, records_for_user, show
 from xinglin.registers.forms import form_class
 from xinglin.registers.models import RecordChange
 from xinglin.registers.registry import REGISTERS, Register
+from xinglin.web import labels
 from xinglin.web.models import EventKind
 from xinglin.web.security import record_event
 
@@ -68,6 +69,7 @@ def record_list(request, code: str):
         "columns": [register.field(f).verbose_name for f in register.listed],
         "query": request.GET.get("q", ""), "year": request.GET.get("year", ""),
         "can_report": access.orgunits_for_user(request.user, "report").exists(),
+        "sources": "；".join(labels.source(part) for part in register.source.split("; ")),
     })  # fmt: skip
 
 

@@ -129,3 +129,9 @@ def test_an_edit_is_kept_in_the_history_and_moves_the_figure(catalogue, carol, c
         source="registers.complaints", element__code="complaints_handled_on_time"
     )
     assert handled.value == 1.0
+
+
+@pytest.mark.django_db
+def test_the_list_names_its_document_not_its_file(catalogue, alice, client_for):
+    page = client_for(alice).get("/registers/complaints/").content.decode()
+    assert "》三(一)5" in page and "seeds/" not in page
