@@ -19,6 +19,7 @@ DEMO_STEPS: list[str] = [
     "xinglin.collection.demo.build",
     "xinglin.plans.demo.build",
     "xinglin.documents.demo.build",
+    "xinglin.registers.demo.build",
 ]
 # Each app's line above, e.g. "xinglin.collection.demo.build".
 

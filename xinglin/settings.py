@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "xinglin.documents",
     "xinglin.api",
     "xinglin.notices",
+    "xinglin.registers",
     "django_tasks",  # background documents (xinglin/documents/jobs.py)
     "django_tasks_db",
 ]

@@ -15,6 +15,7 @@ urlpatterns = [
     path("documents/", include("xinglin.documents.urls")),
     path("standards/", include("xinglin.plans.adoption_urls")),
     path("notices/", include("xinglin.notices.urls")),
+    path("registers/", include("xinglin.registers.urls")),
 ]
 # Each app adds its own `path(...)` line here, one line per app.
 

@@ -68,6 +68,7 @@ def _register() -> None:
         orgunits,
         packs,
         plans,
+        registers,
         values,
     )
 
@@ -80,6 +81,7 @@ def _register() -> None:
     api.add_router("/", fhir.router)
     api.add_router("/care/", care.router)
     api.add_router("/", plans.router)
+    api.add_router("/registers", registers.router)
 
 
 _register()

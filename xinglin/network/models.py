@@ -36,6 +36,14 @@ class InstitutionType(models.TextChoices):
     TCM_CLINIC = "tcm_clinic", _("TCM clinic")
     DISABILITY_REHAB_CENTER = "disability_rehab_center", _("Disability rehabilitation centre")
     ELDERLY_CARE_HOME = "elderly_care_home", _("Elderly care home")
+    # seeds/000 §(四), seeds/002: where TCM rehabilitation is to reach beyond health care
+    CHILDREN_WELFARE_HOME = "children_welfare_home", _("Children's welfare home")
+    SPECIAL_EDUCATION_SCHOOL = "special_education_school", _("Special education school")
+    WORK_INJURY_REHAB_CENTER = "work_injury_rehab_center", _("Work-injury rehabilitation centre")
+    CIVIL_AFFAIRS_REHAB_CENTER = (
+        "civil_affairs_rehab_center",
+        _("Civil-affairs rehabilitation centre"),
+    )
 
 
 class Ownership(models.TextChoices):

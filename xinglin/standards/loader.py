@@ -30,6 +30,10 @@ INSTITUTION_TYPES = (
     "tcm_clinic",
     "disability_rehab_center",
     "elderly_care_home",
+    "children_welfare_home",
+    "special_education_school",
+    "work_injury_rehab_center",
+    "civil_affairs_rehab_center",
 )
 # What an evidence item needs (`evidence_kind`): this period's records (annual) or a standing
 # document, valid from its date until replaced or withdrawn. Without the key, an item whose

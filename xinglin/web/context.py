@@ -13,6 +13,7 @@ NAVIGATION = [
     ("collection:forms", _("Data entry")),
     ("care:home", _("Key populations")),
     ("plans:home", _("Plans and tasks")),
+    ("registers:index", _("Registers")),
     ("surveys:home", _("Surveys")),
     ("documents:home", _("Reports")),
     ("standards:adoption", _("Documents applied")),

@@ -5,7 +5,7 @@ from django.utils.cache import add_never_cache_headers
 
 # Pages and API responses that carry residents' records (issue 20.1): never stored by a
 # browser or a proxy (Cache-Control: no-store, private).
-PERSONAL_PREFIXES = ("/care/", "/api/v1/care/")
+PERSONAL_PREFIXES = ("/care/", "/api/v1/care/", "/registers/", "/api/v1/registers/")
 
 
 class DefaultChineseLocaleMiddleware(LocaleMiddleware):

@@ -52,12 +52,13 @@ SEES = {
 WRITES = {"alice": {"HMC", "DSK"}, "bob": {"HMC"}, "carol": {"HMC"}, "dave": {"DSK"}}
 TOKEN_OWNER = {"HMC": "bob", "DSK": "dave"}
 TOKEN_ADMINS = {"alice"}
-KINDS = ["CARE", "VALUE", "SURVEY", "DOC", "PLAN", "TOKEN"]
+KINDS = ["CARE", "VALUE", "SURVEY", "DOC", "PLAN", "TOKEN", "REG"]
 # Rows that a refused POST may legitimately touch: the request's own bookkeeping.
 VOLATILE = {"auth.user": {"last_login"}, "api.apitoken": {"last_used_at"}}
 # Tables holding facts and what people wrote; not the catalogue (loaded by commands), the
 # engine's caches, sessions or the security log (a refused request is rightly logged there).
-SNAPSHOT_APPS = {"network", "collection", "care", "plans", "surveys", "documents", "api", "web"}
+SNAPSHOT_APPS = {"network", "collection", "care", "plans", "surveys", "documents", "api", "web",
+                 "registers"}  # fmt: skip
 SKIPPED_MODELS = {"core.securityevent"}
 # Generating documents is slow: in-scope personas are asked once (alice), others always.
 EXPENSIVE = {"documents:download"}
@@ -96,6 +97,8 @@ def _argument(name: str, param: str, scope: world.Scope, pack: tuple[str, str]) 
         "resource": "dataValueSets",  # the DHIS2 face (api)
     }
     if param == "code":
+        if app == "registers":
+            return "complaints"
         if app == "surveys":
             return "resident_satisfaction"
         if name == "plans:department":
@@ -121,6 +124,8 @@ def _pk_kind(name: str) -> str:
         "documents:delete_case": "case",
         "account_user": "user",  # the scope's token owner (bob, dave)
         "account_token_revoke": "user",
+        "registers:detail": "complaint",
+        "registers:edit": "complaint",
     }
     if name in kinds:
         return kinds[name]

@@ -117,6 +117,19 @@ def _token(scope: Scope, owner: User) -> None:
     scope.token = token
 
 
+def _registers(scope: Scope) -> None:
+    from datetime import date
+
+    from xinglin.registers.models import Complaint
+
+    complaint = Complaint.objects.create(
+        orgunit=scope.institution, kind="complaint", channel="phone", received_on=date(YEAR, 3, 1),
+        summary=marker(scope.name, "REG"), complainant_name=marker(scope.name, "REG"),
+        due_on=date(YEAR, 3, 15),
+    )  # fmt: skip
+    scope.ids["complaint"] = complaint.pk
+
+
 def build(owners: dict[str, User]) -> dict[str, Scope]:
     """Needs the `county` fixture; `owners` maps HMC/DSK to the supervisor who owns that
     scope's API token and writes its comments."""
@@ -139,5 +152,6 @@ def build(owners: dict[str, User]) -> dict[str, Scope]:
         _plans(scope, owners[name])
         _documents(scope, owners[name])
         _token(scope, owners[name])
+        _registers(scope)
         scopes[name] = scope
     return scopes
