@@ -53,7 +53,7 @@ from xinglin.evaluation.results import (  # noqa: F401 (Result, statuses: the en
 )
 from xinglin.evaluation.sql import CompiledIndicator, compile_indicator, transpile
 from xinglin.lib import periods
-from xinglin.network.models import OrgUnit, OrgUnitHistory
+from xinglin.network.models import OrgUnit, OrgUnitChange, OrgUnitHistory
 from xinglin.standards.loader import Pack, PackIndicator, get_pack, read_elements
 from xinglin.standards.models import DataElement, TechniqueItem
 
@@ -316,12 +316,14 @@ def _prepare(cursor, pack: Pack, unit: OrgUnit, year: periods.Period, tree: bool
         f" CASE WHEN (o.opened_on IS NULL OR o.opened_on <= %s)"
         f" AND (o.closed_on IS NULL OR o.closed_on > %s) THEN 1 ELSE 0 END,"
         f" CASE WHEN %s = 1 OR o.id = %s THEN 1 ELSE 0 END,"
-        f" COALESCE(o.roles, ''), COALESCE(NULLIF(o.ownership, ''), 'public')"
+        f" COALESCE({_as_of('roles')}, o.roles, ''),"
+        f" COALESCE(NULLIF(COALESCE({_as_of('ownership')}, o.ownership), ''), 'public')"
         f" FROM {unit_t} AS o LEFT JOIN {history_t} AS h ON h.orgunit_id = o.id"
         f" AND h.valid_from <= %s AND (h.valid_to IS NULL OR h.valid_to > %s)"
         f" WHERE COALESCE(h.path, o.path) LIKE %s",
-        [end, start, 1 if tree else 0, unit.pk, end, end, _path_on(cursor, unit, end) + "%"],
-    )
+        [end, start, 1 if tree else 0, unit.pk, end, end, end, end,
+         _path_on(cursor, unit, end) + "%"],
+    )  # fmt: skip
     cursor.execute(_MEMBERS)
     _prepare_values(cursor, pack, year)
     _prepare_techniques(cursor, year)
@@ -349,6 +351,17 @@ def _prepare(cursor, pack: Pack, unit: OrgUnit, year: periods.Period, tree: bool
             (r[2] == "institution" for r in rows.values()), dtype=bool, count=len(rows)
         ),
         by_code={r[0]: i for i, r in rows.items()},
+    )
+
+
+def _as_of(field: str) -> str:
+    """An institution's `field` (roles, ownership) as it stood on the day of the parameter: the
+    old value of the first recorded change after that day (NULL when none: the current value
+    holds). One rule for every backend; the warehouse exports network_orgunitchange."""
+    change_t = OrgUnitChange._meta.db_table
+    return (
+        f"(SELECT c.old FROM {change_t} AS c WHERE c.orgunit_id = o.id AND c.field = '{field}'"
+        f" AND c.valid_from > %s ORDER BY c.valid_from, c.id LIMIT 1)"
     )
 
 

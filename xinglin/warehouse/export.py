@@ -3,7 +3,7 @@ Parquet, so that province-scale evaluations run on DuckDB (`engine.evaluate(back
 
 Layout under the warehouse root: one directory per table, named after the Django table so that
 the engine's SQL reads the same names on every backend:
-  network_orgunit/, network_orgunithistory/, standards_dataelement/, standards_techniqueitem/,
+  network_orgunit/, network_orgunitchange/, network_orgunithistory/, standards_dataelement/, standards_techniqueitem/,
   evaluation_derivedvalue/, collection_deliveredtechnique/  — `all.parquet` (small tables)
   collection_datavalue/<year>.parquet — one file per year of the period, sorted by element,
                                         org unit and period (row groups prune by element)
@@ -37,6 +37,10 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("id", _INT), ("code", _STR), ("name", _STR), ("kind", _STR), ("division_level", _STR),
         ("institution_type", _STR), ("parent_id", _INT), ("path", _STR), ("depth", _INT),
         ("opened_on", _DATE), ("closed_on", _DATE), ("ownership", _STR), ("roles", _STR),
+    ]),
+    # dated ownership and roles: the engine reads them as they stood in the year evaluated
+    "network_orgunitchange": pa.schema([
+        ("id", _INT), ("orgunit_id", _INT), ("field", _STR), ("old", _STR), ("valid_from", _DATE),
     ]),
     "network_orgunithistory": pa.schema([
         ("id", _INT), ("orgunit_id", _INT), ("parent_id", _INT), ("path", _STR),
