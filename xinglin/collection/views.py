@@ -446,6 +446,7 @@ def completeness_page(request, fmt: str = "html"):
         "groups": groups,
         "chart": chart,
         "reminders": completeness.reminders(report, request.user),
+        "year_figure": completeness.year_figure(request.user, report.period),
         "forms": _all_forms(),
         "query": request.GET.urlencode(),
     }

@@ -18,6 +18,7 @@ import time
 from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -150,7 +151,8 @@ def evaluate(
     code = orgunit.code if isinstance(orgunit, OrgUnit) else str(orgunit)
     # id(pack): packs built in tests share codes; the entry keeps its pack alive, so the id
     # cannot be reused while the entry exists
-    key = ("evaluate", pack.code, id(pack), code, year.code, tree, language)
+    # today: which forms are due yet (collection.completeness) changes with the day
+    key = ("evaluate", pack.code, id(pack), code, year.code, tree, language, date.today())
     return cache.cached(
         key,
         lambda: _evaluate(pack, orgunit, year, tree, language, backend, warehouse, started),
@@ -393,7 +395,13 @@ def _year_codes(year: periods.Period) -> dict[str, list[str]]:
 
 
 def _prepare_values(cursor, pack: Pack, year: periods.Period) -> None:
+    from xinglin.collection import completeness
+
     codes = sorted({c for i in pack.indicators if i.is_computed for c in _elements(i)})
+    timeliness = {completeness.DUE, completeness.ON_TIME}
+    if timeliness & set(codes):  # computed from the submissions, never entered
+        completeness.insert_yearly_figures(cursor, year)
+        codes = [c for c in codes if c not in timeliness]
     cursor.execute(
         f"SELECT id, period_type, aggregation FROM {DataElement._meta.db_table}"
         f" WHERE code IN ({', '.join(['%s'] * len(codes or ['']))})",

@@ -79,6 +79,7 @@ SOURCES = {
     "care.constitution": _("constitution assessments"),
     "care.child_guidance": _("child guidance records"),
     "care.visits": _("HIS visit records"),
+    "collection.timeliness": _("form submissions and their due dates"),
     "surveys": _("survey responses"),
 }
 

@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from xinglin.api.actions import create_token
 from xinglin.collection.actions import write_rows
-from xinglin.collection.models import DeliveredTechnique
+from xinglin.collection.models import DeliveredTechnique, Submission
 from xinglin.documents import content
 from xinglin.documents.formats import xlsx
 from xinglin.documents.gather import gather, status_label
@@ -97,6 +98,13 @@ def demo_like(county, settings, tmp_path, alice):
     DeliveredTechnique.objects.bulk_create(
         DeliveredTechnique(orgunit=units["640323100001"], period=YEAR, item=item) for item in items
     )
+    # timely reporting (item 21) from the submissions: one form on time, one late
+    for code, at in (
+        ("640323100001", datetime(2026, 1, 10, 9)),
+        ("640323000001", datetime(2026, 1, 20, 9)),
+    ):
+        Submission.objects.create(form="x", orgunit=units[code], period=YEAR, status="submitted",
+                                  submitted_at=timezone.make_aware(at))  # fmt: skip
     evidence = [i.id for i in all_packs()[PACK].indicators if not i.is_computed]
     for k, indicator in enumerate(evidence[:4]):
         # dated evidence: covering the year judged (a standing document from mid-year, or
@@ -147,6 +155,8 @@ def test_every_surface_shows_the_same_standing(demo_like, client_for, alice, vic
     # the fixture exercises the statuses the surfaces must agree on
     assert {"met", "not_met", "awaiting_evidence"} <= statuses
     assert counts["met"] >= 5 and sum(counts.values()) == len(truth)
+    # timely reporting is computed from the submissions (seeds/001 item 21)
+    assert truth["system.timely_reporting"]["numerator"] == 1
 
     # the city's evaluation holds the county's figures, evidence items included
     city = evaluate(PACK, CITY, YEAR)
