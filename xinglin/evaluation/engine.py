@@ -41,6 +41,7 @@ from xinglin.evaluation.results import (  # noqa: F401 (Result, statuses: the en
     NOT_APPLICABLE,
     NOT_MET,
     STATUSES,
+    TARGET_UNSET,
     WITHOUT_DENOMINATOR,
     LazyResults,
     Result,
@@ -570,10 +571,17 @@ def _computed(cursor, pack, indicator, units: _Units, year, language) -> _Block:
     status = np.full(len(unit_ids), _STATUS_CODES[NOT_MET], dtype=np.int8)
     status[is_institution & (included < covered)] = _STATUS_CODES[NO_DATA]
     known = ~np.isnan(value)
+    targets = _bureau_targets(indicator, unit_ids, year) if indicator.target.key else None
     met = np.zeros(len(unit_ids), dtype=bool)
-    met[known] = indicator.target.met_mask(value[known])
+    if targets is None:
+        met[known] = indicator.target.met_mask(value[known])
+    else:
+        known_target = known & ~np.isnan(targets)
+        met[known_target] = indicator.target.met_mask(value[known_target], targets[known_target])
     status[met] = _STATUS_CODES[MET]
     status[~known] = _STATUS_CODES[NO_DATA]
+    if targets is not None:
+        status[np.isnan(targets)] = _STATUS_CODES[TARGET_UNSET]
     error = _impossible(indicator, compiled, columns[3], columns[4], value)
     status[error > 0] = _STATUS_CODES[DATA_ERROR]
     if indicator.over:
@@ -599,7 +607,22 @@ def _computed(cursor, pack, indicator, units: _Units, year, language) -> _Block:
         falls_short=falls_short,
         error=error,
         language=language,
+        targets=targets,
     )
+
+
+def _bureau_targets(indicator, unit_ids: np.ndarray, year) -> np.ndarray:
+    """Per row, the bureau's own target for the unit and year (standards.BureauTarget; NaN
+    where it set none: 目标未设定). Read through Django on every backend: the rows are few and
+    the unit ids are the same in the warehouse export."""
+    from xinglin.standards.models import BureauTarget
+
+    found = dict(
+        BureauTarget.objects.filter(key=indicator.target.key, year=year.year).values_list(
+            "orgunit_id", "value"
+        )
+    )
+    return np.array([found.get(int(i), np.nan) for i in unit_ids.tolist()], dtype=np.float64)
 
 
 def _impossible(indicator, compiled, numerator, denominator, value) -> np.ndarray:

@@ -24,7 +24,7 @@ ORGUNIT_SYSTEM = "urn:xinglin:orgunit"
 EXPRESSION_LANGUAGE = "text/x-xinglin-expression"
 # the engine's statuses → http://hl7.org/fhir/R4/valueset-measure-report-status.html
 # data_error: the figure cannot be true (a share above 100%, …), so the report is in error
-REPORT_STATUS = {"no_data": "pending", "data_error": "error"}
+REPORT_STATUS = {"no_data": "pending", "data_error": "error", "target_unset": "pending"}
 _ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 
 

@@ -48,7 +48,7 @@ def _broken(tmp_path, old: str, new: str):
 
 def test_packs_check_passes(capsys):
     call_command("packs", "check")
-    assert capsys.readouterr().out.endswith("ok: 5 packs, 120 indicators\n")
+    assert capsys.readouterr().out.endswith("ok: 5 packs, 125 indicators\n")
 
 
 def test_packs_check_names_file_indicator_and_position_of_an_unknown_element(tmp_path):
@@ -79,7 +79,7 @@ def test_packs_load_mirrors_packs_into_the_database(db):
     row = Indicator.objects.get(pack__code="demo-county-2022", code="grassroots.tcm_visit_share")
     assert (row.item, row.target, row.unit) == (27, ">= 35%", "percent")
     call_command("packs", "load")
-    assert Indicator.objects.count() == 120
+    assert Indicator.objects.count() == 125
 
 
 def test_packs_check_refuses_an_indicator_without_a_judging_level(tmp_path):
