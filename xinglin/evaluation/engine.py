@@ -531,8 +531,9 @@ def _computed_all(cursor, pack, units: _Units, year, language) -> dict[str, _Blo
     """Every computed indicator's block. On DuckDB the statements run PARALLEL at a time on
     forked cursors (DuckDB works outside the GIL); elsewhere one after the other."""
     computed = [i for i in pack.indicators if i.is_computed]
+    bureau = _bureau_values(computed, year)  # here, not in the threads (Django's connection)
     if not hasattr(cursor, "fork") or len(computed) < 2:
-        return {i.id: _computed(cursor, pack, i, units, year, language) for i in computed}
+        return {i.id: _computed(cursor, pack, i, units, year, language, bureau) for i in computed}
     from concurrent.futures import ThreadPoolExecutor
 
     for indicator in computed:
@@ -547,7 +548,8 @@ def _computed_all(cursor, pack, units: _Units, year, language) -> dict[str, _Blo
                 indicator = queue.pop(0)
             except IndexError:
                 return done
-            done.append((indicator.id, _computed(fork, pack, indicator, units, year, language)))
+            done.append((indicator.id, _computed(fork, pack, indicator, units, year, language,
+                                                 bureau)))  # fmt: skip
 
     try:
         with ThreadPoolExecutor(PARALLEL) as pool:
@@ -558,7 +560,7 @@ def _computed_all(cursor, pack, units: _Units, year, language) -> dict[str, _Blo
     return dict(finished)
 
 
-def _computed(cursor, pack, indicator, units: _Units, year, language) -> _Block:
+def _computed(cursor, pack, indicator, units: _Units, year, language, bureau=None) -> _Block:
     compiled = _compiled(pack, indicator, cursor.vendor)
     columns = _select_columns(cursor, compiled.sql, 6 + len(compiled.raw_columns))
     unit_ids = columns[0].astype(np.int64)
@@ -571,7 +573,8 @@ def _computed(cursor, pack, indicator, units: _Units, year, language) -> _Block:
     status = np.full(len(unit_ids), _STATUS_CODES[NOT_MET], dtype=np.int8)
     status[is_institution & (included < covered)] = _STATUS_CODES[NO_DATA]
     known = ~np.isnan(value)
-    targets = _bureau_targets(indicator, unit_ids, year) if indicator.target.key else None
+    key = indicator.target.key
+    targets = _bureau_targets((bureau or {}).get(key, {}), unit_ids) if key else None
     met = np.zeros(len(unit_ids), dtype=bool)
     if targets is None:
         met[known] = indicator.target.met_mask(value[known])
@@ -611,17 +614,23 @@ def _computed(cursor, pack, indicator, units: _Units, year, language) -> _Block:
     )
 
 
-def _bureau_targets(indicator, unit_ids: np.ndarray, year) -> np.ndarray:
-    """Per row, the bureau's own target for the unit and year (standards.BureauTarget; NaN
-    where it set none: 目标未设定). Read through Django on every backend: the rows are few and
-    the unit ids are the same in the warehouse export."""
+def _bureau_values(computed, year) -> dict[str, dict[int, float]]:
+    """key -> unit id -> the bureau's own target for the year (standards.BureauTarget), for
+    the pack's bureau-set targets. Read through Django on every backend, before any thread:
+    the rows are few and the unit ids are the same in the warehouse export."""
     from xinglin.standards.models import BureauTarget
 
-    found = dict(
-        BureauTarget.objects.filter(key=indicator.target.key, year=year.year).values_list(
-            "orgunit_id", "value"
-        )
-    )
+    keys = {i.target.key for i in computed if i.target.key}
+    found: dict[str, dict[int, float]] = {key: {} for key in keys}
+    if keys:
+        rows = BureauTarget.objects.filter(key__in=keys, year=year.year)
+        for key, unit_id, value in rows.values_list("key", "orgunit_id", "value"):
+            found[key][unit_id] = value
+    return found
+
+
+def _bureau_targets(found: dict[int, float], unit_ids: np.ndarray) -> np.ndarray:
+    """Per row, the bureau's number for the unit (NaN where none is set: 目标未设定)."""
     return np.array([found.get(int(i), np.nan) for i in unit_ids.tolist()], dtype=np.float64)
 
 
