@@ -175,16 +175,18 @@ def insert_yearly_figures(cursor, year: periods.Period, today: date | None = Non
         f" pstart DATE, pend DATE, cutoff {stamp}, past INTEGER)"
     )
     cursor.execute("DELETE FROM xl_due")
+    rows = []
     for itype, kinds in _forms_owed().items():
         for kind in kinds:
             for period in _periods_of(year, kind):
                 due = rules.deadline(period.code)
-                cursor.execute(
-                    "INSERT INTO xl_due (itype, period, pstart, pend, cutoff, past)"
-                    " VALUES (%s, %s, %s, %s, %s, %s)",
-                    [itype, period.code, period.start.isoformat(), period.end.isoformat(),
-                     _stamp(cutoff(due), vendor), 1 if today > due else 0],
-                )  # fmt: skip
+                rows += [itype, period.code, period.start.isoformat(), period.end.isoformat(),
+                         _stamp(cutoff(due), vendor), 1 if today > due else 0]  # fmt: skip
+    if rows:  # one statement (≈ 100 rows: form types × periods of the year)
+        marks = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * (len(rows) // 6))
+        cursor.execute(
+            f"INSERT INTO xl_due (itype, period, pstart, pend, cutoff, past) VALUES {marks}", rows
+        )
     submission_t, unit_t = Submission._meta.db_table, OrgUnit._meta.db_table
     submitted = ", ".join(f"'{status}'" for status in SUBMITTED)
     cursor.execute(
