@@ -40,6 +40,7 @@ TABLES = (
     "standards_dataelement",
     "standards_techniqueitem",
     "standards_packadoption",
+    "standards_bureautarget",  # bureau-set targets (target_unset until set)
     "plans_evidence",
     "plans_indicatorlink",
     # the dashboard's overdue tasks

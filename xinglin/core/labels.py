@@ -22,9 +22,11 @@ STATUSES = {
     "not_applicable": (_("not applicable"), "–"),
     # added to the engine for figures that cannot be right (e.g. a share above 100%)
     "data_error": (_("data error"), "⚠"),
+    # a bureau-set target (local health plan) not entered for the unit and year
+    "target_unset": (_("target not set"), "◇"),
 }
 # statuses an officer has to act on (the scorecard's default filter)
-ATTENTION = ("not_met", "no_data", "awaiting_evidence", "data_error")
+ATTENTION = ("not_met", "no_data", "awaiting_evidence", "data_error", "target_unset")
 
 # the first part of an indicator id names its group (`system.county_tcm_hospital_grade`)
 GROUPS = {
@@ -79,6 +81,7 @@ SOURCES = {
     "care.constitution": _("constitution assessments"),
     "care.child_guidance": _("child guidance records"),
     "care.visits": _("HIS visit records"),
+    "collection.timeliness": _("form submissions and their due dates"),
     "surveys": _("survey responses"),
 }
 
@@ -159,6 +162,9 @@ def target(text: str, unit: str, expression: str = "") -> str:
     "二级甲等及以上"."""
     if not text:
         return ""
+    if "bureau:" in text:  # a pack's bureau-set target, before the bureau's number is known
+        op = text.split()[0]
+        return f"{_OPS.get(op, op)} " + gettext("the local health plan's value (set by the bureau)")
     match = _TARGET.match(text)
     if match:
         op, figure, percent = _OPS[match.group(1).replace("==", "=")], match[2], match[3]

@@ -14,7 +14,8 @@ from typing import TypedDict
 
 from django.utils.translation import get_language
 
-STATUSES = ("met", "not_met", "no_data", "not_applicable", "awaiting_evidence", "data_error")
+STATUSES = ("met", "not_met", "no_data", "not_applicable", "awaiting_evidence", "data_error",
+            "target_unset")  # fmt: skip
 
 
 class Figure(TypedDict):

@@ -22,6 +22,7 @@ STATUS_LABELS = {
     "not_applicable": "不适用",
     "awaiting_evidence": "待审核佐证",
     "data_error": "数据有误",
+    "target_unset": "目标未设定",
 }
 
 

@@ -221,8 +221,17 @@ def _special(code, unit: OrgUnit, kind: str, offset: int, rng, story, special) -
         return {"tcm_hospital": 30 + 4 * offset, "disability_rehab_center": 20}.get(kind, 6)
     if code == "has_standard_rehab_department":
         return float(offset >= (1 if kind == "tcm_hospital" else 4))
-    if code in ("physicians", "tcm_physicians", "tcm_staff", "tcm_general_practitioners"):
+    if code in ("physicians", "tcm_physicians", "tcm_staff", "tcm_general_practitioners",
+                "registered_nurses"):  # fmt: skip
         return _staff(code, unit, kind, offset, special)
+    if code == "beds":  # seeds/001 item 22: beds per 1,000 residents
+        beds = {"tcm_hospital": 180, "general_hospital": 360, "maternal_child_hospital": 60,
+                "community_health_center": 30, "township_health_center": 20,
+                "disability_rehab_center": 40}.get(kind, 0)  # fmt: skip
+        return float(beds + (10 * offset if kind in ("tcm_hospital", "general_hospital") else 0))
+    if code == "public_health_staff":
+        return {"tcm_hospital": 6.0, "general_hospital": 10.0, "maternal_child_hospital": 8.0,
+                "community_health_center": 6.0, "township_health_center": 4.0}.get(kind)  # fmt: skip
     if code in ("elderly_tcm_managed", "children_tcm_managed", "alliance_population_covered"):
         return _managed(code, unit, kind, offset, story)
     if code == "health_education_tcm":
@@ -255,6 +264,9 @@ def _staff(code: str, unit: OrgUnit, kind: str, offset: int, special: Specials) 
     )
     if code == "physicians":
         return float(physicians)
+    if code == "registered_nurses":  # 医护比 rising towards 1:1.2 in the hospitals
+        ratio = 1.0 + 0.04 * offset if kind in ("tcm_hospital", "general_hospital") else 0.8
+        return float(round(physicians * ratio)) if kind not in CLINICS else 0.0
     if code == "tcm_physicians":
         if kind in CLINICS:
             return 0.0 if unit.code in special.no_services else 1.0

@@ -18,6 +18,7 @@ import time
 from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +41,7 @@ from xinglin.evaluation.results import (  # noqa: F401 (Result, statuses: the en
     NOT_APPLICABLE,
     NOT_MET,
     STATUSES,
+    TARGET_UNSET,
     WITHOUT_DENOMINATOR,
     LazyResults,
     Result,
@@ -53,7 +55,7 @@ from xinglin.evaluation.results import (  # noqa: F401 (Result, statuses: the en
 )
 from xinglin.evaluation.sql import CompiledIndicator, compile_indicator, transpile
 from xinglin.lib import periods
-from xinglin.network.models import OrgUnit, OrgUnitHistory
+from xinglin.network.models import OrgUnit, OrgUnitChange, OrgUnitHistory
 from xinglin.standards.loader import Pack, PackIndicator, get_pack, read_elements
 from xinglin.standards.models import DataElement, TechniqueItem
 
@@ -150,7 +152,8 @@ def evaluate(
     code = orgunit.code if isinstance(orgunit, OrgUnit) else str(orgunit)
     # id(pack): packs built in tests share codes; the entry keeps its pack alive, so the id
     # cannot be reused while the entry exists
-    key = ("evaluate", pack.code, id(pack), code, year.code, tree, language)
+    # today: which forms are due yet (collection.completeness) changes with the day
+    key = ("evaluate", pack.code, id(pack), code, year.code, tree, language, date.today())
     return cache.cached(
         key,
         lambda: _evaluate(pack, orgunit, year, tree, language, backend, warehouse, started),
@@ -316,12 +319,14 @@ def _prepare(cursor, pack: Pack, unit: OrgUnit, year: periods.Period, tree: bool
         f" CASE WHEN (o.opened_on IS NULL OR o.opened_on <= %s)"
         f" AND (o.closed_on IS NULL OR o.closed_on > %s) THEN 1 ELSE 0 END,"
         f" CASE WHEN %s = 1 OR o.id = %s THEN 1 ELSE 0 END,"
-        f" COALESCE(o.roles, ''), COALESCE(NULLIF(o.ownership, ''), 'public')"
+        f" COALESCE({_as_of('roles')}, o.roles, ''),"
+        f" COALESCE(NULLIF(COALESCE({_as_of('ownership')}, o.ownership), ''), 'public')"
         f" FROM {unit_t} AS o LEFT JOIN {history_t} AS h ON h.orgunit_id = o.id"
         f" AND h.valid_from <= %s AND (h.valid_to IS NULL OR h.valid_to > %s)"
         f" WHERE COALESCE(h.path, o.path) LIKE %s",
-        [end, start, 1 if tree else 0, unit.pk, end, end, _path_on(cursor, unit, end) + "%"],
-    )
+        [end, start, 1 if tree else 0, unit.pk, end, end, end, end,
+         _path_on(cursor, unit, end) + "%"],
+    )  # fmt: skip
     cursor.execute(_MEMBERS)
     _prepare_values(cursor, pack, year)
     _prepare_techniques(cursor, year)
@@ -349,6 +354,17 @@ def _prepare(cursor, pack: Pack, unit: OrgUnit, year: periods.Period, tree: bool
             (r[2] == "institution" for r in rows.values()), dtype=bool, count=len(rows)
         ),
         by_code={r[0]: i for i, r in rows.items()},
+    )
+
+
+def _as_of(field: str) -> str:
+    """An institution's `field` (roles, ownership) as it stood on the day of the parameter: the
+    old value of the first recorded change after that day (NULL when none: the current value
+    holds). One rule for every backend; the warehouse exports network_orgunitchange."""
+    change_t = OrgUnitChange._meta.db_table
+    return (
+        f"(SELECT c.old FROM {change_t} AS c WHERE c.orgunit_id = o.id AND c.field = '{field}'"
+        f" AND c.valid_from > %s ORDER BY c.valid_from, c.id LIMIT 1)"
     )
 
 
@@ -380,7 +396,13 @@ def _year_codes(year: periods.Period) -> dict[str, list[str]]:
 
 
 def _prepare_values(cursor, pack: Pack, year: periods.Period) -> None:
+    from xinglin.collection import completeness
+
     codes = sorted({c for i in pack.indicators if i.is_computed for c in _elements(i)})
+    timeliness = {completeness.DUE, completeness.ON_TIME}
+    if timeliness & set(codes):  # computed from the submissions, never entered
+        completeness.insert_yearly_figures(cursor, year)
+        codes = [c for c in codes if c not in timeliness]
     cursor.execute(
         f"SELECT id, period_type, aggregation FROM {DataElement._meta.db_table}"
         f" WHERE code IN ({', '.join(['%s'] * len(codes or ['']))})",
@@ -509,8 +531,9 @@ def _computed_all(cursor, pack, units: _Units, year, language) -> dict[str, _Blo
     """Every computed indicator's block. On DuckDB the statements run PARALLEL at a time on
     forked cursors (DuckDB works outside the GIL); elsewhere one after the other."""
     computed = [i for i in pack.indicators if i.is_computed]
+    bureau = _bureau_values(computed, year)  # here, not in the threads (Django's connection)
     if not hasattr(cursor, "fork") or len(computed) < 2:
-        return {i.id: _computed(cursor, pack, i, units, year, language) for i in computed}
+        return {i.id: _computed(cursor, pack, i, units, year, language, bureau) for i in computed}
     from concurrent.futures import ThreadPoolExecutor
 
     for indicator in computed:
@@ -525,7 +548,8 @@ def _computed_all(cursor, pack, units: _Units, year, language) -> dict[str, _Blo
                 indicator = queue.pop(0)
             except IndexError:
                 return done
-            done.append((indicator.id, _computed(fork, pack, indicator, units, year, language)))
+            done.append((indicator.id, _computed(fork, pack, indicator, units, year, language,
+                                                 bureau)))  # fmt: skip
 
     try:
         with ThreadPoolExecutor(PARALLEL) as pool:
@@ -536,7 +560,7 @@ def _computed_all(cursor, pack, units: _Units, year, language) -> dict[str, _Blo
     return dict(finished)
 
 
-def _computed(cursor, pack, indicator, units: _Units, year, language) -> _Block:
+def _computed(cursor, pack, indicator, units: _Units, year, language, bureau=None) -> _Block:
     compiled = _compiled(pack, indicator, cursor.vendor)
     columns = _select_columns(cursor, compiled.sql, 6 + len(compiled.raw_columns))
     unit_ids = columns[0].astype(np.int64)
@@ -549,10 +573,18 @@ def _computed(cursor, pack, indicator, units: _Units, year, language) -> _Block:
     status = np.full(len(unit_ids), _STATUS_CODES[NOT_MET], dtype=np.int8)
     status[is_institution & (included < covered)] = _STATUS_CODES[NO_DATA]
     known = ~np.isnan(value)
+    key = indicator.target.key
+    targets = _bureau_targets((bureau or {}).get(key, {}), unit_ids) if key else None
     met = np.zeros(len(unit_ids), dtype=bool)
-    met[known] = indicator.target.met_mask(value[known])
+    if targets is None:
+        met[known] = indicator.target.met_mask(value[known])
+    else:
+        known_target = known & ~np.isnan(targets)
+        met[known_target] = indicator.target.met_mask(value[known_target], targets[known_target])
     status[met] = _STATUS_CODES[MET]
     status[~known] = _STATUS_CODES[NO_DATA]
+    if targets is not None:
+        status[np.isnan(targets)] = _STATUS_CODES[TARGET_UNSET]
     error = _impossible(indicator, compiled, columns[3], columns[4], value)
     status[error > 0] = _STATUS_CODES[DATA_ERROR]
     if indicator.over:
@@ -578,7 +610,28 @@ def _computed(cursor, pack, indicator, units: _Units, year, language) -> _Block:
         falls_short=falls_short,
         error=error,
         language=language,
+        targets=targets,
     )
+
+
+def _bureau_values(computed, year) -> dict[str, dict[int, float]]:
+    """key -> unit id -> the bureau's own target for the year (standards.BureauTarget), for
+    the pack's bureau-set targets. Read through Django on every backend, before any thread:
+    the rows are few and the unit ids are the same in the warehouse export."""
+    from xinglin.standards.models import BureauTarget
+
+    keys = {i.target.key for i in computed if i.target.key}
+    found: dict[str, dict[int, float]] = {key: {} for key in keys}
+    if keys:
+        rows = BureauTarget.objects.filter(key__in=keys, year=year.year)
+        for key, unit_id, value in rows.values_list("key", "orgunit_id", "value"):
+            found[key][unit_id] = value
+    return found
+
+
+def _bureau_targets(found: dict[int, float], unit_ids: np.ndarray) -> np.ndarray:
+    """Per row, the bureau's number for the unit (NaN where none is set: 目标未设定)."""
+    return np.array([found.get(int(i), np.nan) for i in unit_ids.tolist()], dtype=np.float64)
 
 
 def _impossible(indicator, compiled, numerator, denominator, value) -> np.ndarray:

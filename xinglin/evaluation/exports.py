@@ -80,7 +80,7 @@ def print_table(evaluation: Evaluation, output: str | None = None) -> None:
 
     colours = {"met": "green", "not_met": "red", "no_data": "yellow",
                "not_applicable": "dim", "awaiting_evidence": "cyan",
-               "data_error": "magenta"}  # fmt: skip
+               "data_error": "magenta", "target_unset": "blue"}  # fmt: skip
     table = Table(title=f"{evaluation.pack.code} · {evaluation.orgunit} · {evaluation.period}")
     for column in ("item", "indicator", "value", "target", "status", "gap", "failing"):
         table.add_column(column)

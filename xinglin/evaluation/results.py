@@ -21,8 +21,11 @@ from xinglin.standards.loader import Pack, PackIndicator
 MET, NOT_MET, NO_DATA = "met", "not_met", "no_data"
 NOT_APPLICABLE, AWAITING_EVIDENCE = "not_applicable", "awaiting_evidence"
 DATA_ERROR = "data_error"  # an impossible figure (a share above 100%, …): never met
+# a target the bureau sets (pack `target: {from: bureau, …}`) that it has not set for the unit
+# and year: 目标未设定 — neither met nor not met, and never a pass (the verdict is not met)
+TARGET_UNSET = "target_unset"
 # appended last: a status's code is its index (kept in the engine's numpy columns)
-STATUSES = (MET, NOT_MET, NO_DATA, NOT_APPLICABLE, AWAITING_EVIDENCE, DATA_ERROR)
+STATUSES = (MET, NOT_MET, NO_DATA, NOT_APPLICABLE, AWAITING_EVIDENCE, DATA_ERROR, TARGET_UNSET)
 FALLING_SHORT = (NOT_MET, NO_DATA, DATA_ERROR)
 DIGITS = 9  # results are rounded so that SQLite and PostgreSQL agree to the last digit
 
@@ -121,6 +124,8 @@ class _Block:
     # per row, why a figure is impossible (DATA_ERRORS: 0 none); see engine._impossible
     error: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
     language: str = "zh"
+    # per row, a bureau-set target's number (NaN: not set); None for a pack's fixed target
+    targets: np.ndarray | None = None
     _order: np.ndarray | None = None  # rows in unit-id order, for row_of
 
     def __len__(self) -> int:
@@ -150,6 +155,10 @@ def _build(block: _Block, k: int, units: _Units, sources: _Sources) -> Result:
     status = STATUSES[block.status[k]]
     value = _float(block.value[k])
     covered, included = _float(block.covered[k]), _float(block.included[k])
+    target = indicator.target
+    if block.targets is not None:  # the bureau's own number for this unit and year
+        own = _float(block.targets[k])
+        target = target.at(own) if own is not None else None
     result = Result(
         pack=block.pack.code,
         indicator=indicator.id,
@@ -162,10 +171,10 @@ def _build(block: _Block, k: int, units: _Units, sources: _Sources) -> Result:
         value=value,
         numerator=_round(_float(block.numerator[k])),
         denominator=_round(_float(block.denominator[k])),
-        target=indicator.target.text,
+        target=target.text if target is not None else "",
         unit=indicator.unit,
         status=status,
-        gap=_gap(indicator, status, value),
+        gap=_gap(target, status, value),
         included=int(included or 0) if compiled.institutional else None,
         missing=int(covered - (included or 0)) if compiled.institutional else None,
         due=block.due,
@@ -203,12 +212,12 @@ def _status(
     return NOT_MET
 
 
-def _gap(indicator: PackIndicator, status: str, value: float | None) -> float | None:
+def _gap(target, status: str, value: float | None) -> float | None:
     if status == MET:
         return 0.0
     if status != NOT_MET or value is None:
         return None
-    return _round(indicator.target.gap(value))
+    return _round(target.gap(value))
 
 
 # Why a figure is impossible (issue 17.6), by code: 1 a proportion above 100% (which is also a
@@ -216,9 +225,10 @@ def _gap(indicator: PackIndicator, status: str, value: float | None) -> float | 
 ABOVE_100, WITHOUT_DENOMINATOR = 1, 2
 STATUS_WORDS = {
     "zh": {MET: "达标", NOT_MET: "未达标", NO_DATA: "缺数据", NOT_APPLICABLE: "不适用",
-           AWAITING_EVIDENCE: "待审核佐证", DATA_ERROR: "数据有误"},
+           AWAITING_EVIDENCE: "待审核佐证", DATA_ERROR: "数据有误", TARGET_UNSET: "目标未设定"},
     "en": {MET: "met", NOT_MET: "not met", NO_DATA: "no data", NOT_APPLICABLE: "not applicable",
-           AWAITING_EVIDENCE: "awaiting evidence", DATA_ERROR: "data error"},
+           AWAITING_EVIDENCE: "awaiting evidence", DATA_ERROR: "data error",
+           TARGET_UNSET: "target not set"},
 }  # fmt: skip
 _WORDS = {
     "zh": {"no_value": "无数据", "yes": "是", "no": "否", "sep": "，", "colon": "：",
@@ -402,7 +412,7 @@ def _verdict(results: list[Result] | list[_Standing]) -> Verdict:
     vetoed = [r.indicator for r in due if r.veto and r.status in FALLING_SHORT]
     scored = [r for r in due if r.points]
     score = sum(r.points for r in scored if r.status == MET) if scored else None
-    if vetoed or counts[NOT_MET] or counts[NO_DATA] or counts[DATA_ERROR]:
+    if vetoed or counts[NOT_MET] or counts[NO_DATA] or counts[DATA_ERROR] or counts[TARGET_UNSET]:
         status = NOT_MET
     elif counts[AWAITING_EVIDENCE]:
         status = AWAITING_EVIDENCE

@@ -21,6 +21,7 @@ from xinglin.lib import cells, uploads
 from xinglin.lib.text import decode_text
 from xinglin.network.models import (
     BEGINNING,
+    CHANGE_FIELD_LABELS,
     OWNERSHIP_WORDS,
     ROLE_SEPARATOR,
     ROLE_WORDS,
@@ -336,13 +337,22 @@ UPDATABLE = ("name", "institution_type", "address", "phone", "opened_on", "owner
 
 
 def update_institution(
-    unit: OrgUnit, *, user: User | None = None, channel: str = "web", **fields
+    unit: OrgUnit,
+    *,
+    user: User | None = None,
+    channel: str = "web",
+    valid_from: date | None = None,
+    **fields,
 ) -> OrgUnit:
     """Change name, type, address, phone, opening date, ownership or roles (not code, parent
-    or closing). Each changed field is recorded (OrgUnitChange) with who changed it."""
+    or closing). Each changed field is recorded (OrgUnitChange) with who changed it and the
+    day the new value holds from (`valid_from`, default today): ownership and roles are judged
+    as they stood in the year evaluated. Like moves, changes of a field are recorded in date
+    order: one dated before that field's latest recorded change is refused."""
     unknown = set(fields) - set(UPDATABLE)
     if unknown:
         raise NetworkError(f"update_institution cannot change {sorted(unknown)}")
+    valid_from = valid_from or timezone.localdate()
     if "institution_type" in fields:
         _check_institution(unit.code, fields["institution_type"], unit.parent)
     if "ownership" in fields:
@@ -352,6 +362,7 @@ def update_institution(
     with transaction.atomic():
         current = OrgUnit.objects.select_for_update().get(pk=unit.pk)
         changed = [k for k, v in fields.items() if getattr(current, k) != v]
+        _check_change_order(unit, changed, valid_from)
         now = timezone.now()
         OrgUnitChange.objects.bulk_create(
             OrgUnitChange(
@@ -361,6 +372,7 @@ def update_institution(
                 new=_shown(fields[key]),
                 changed_by=user,
                 at=now,
+                valid_from=valid_from,
                 channel=channel,
             )
             for key in changed
@@ -371,6 +383,22 @@ def update_institution(
             setattr(unit, key, value)
         unit.save()
     return unit
+
+
+def _check_change_order(unit: OrgUnit, fields: list[str], valid_from: date) -> None:
+    latest = (
+        OrgUnitChange.objects.filter(orgunit=unit, field__in=fields, valid_from__gt=valid_from)
+        .order_by("-valid_from")
+        .values_list("field", "valid_from")
+        .first()
+    )
+    if latest:
+        raise NetworkError(
+            _("%(unit)s: %(field)s changed already from %(day)s; a change from %(from)s would"
+              " come before it. Record changes in date order.")
+            % {"unit": unit.name, "field": CHANGE_FIELD_LABELS.get(latest[0], latest[0]),
+               "day": latest[1].isoformat(), "from": valid_from.isoformat()}
+        )  # fmt: skip
 
 
 def _shown(value) -> str:

@@ -26,7 +26,7 @@ from xinglin.network.actions import (
     move_orgunit,
     update_institution,
 )
-from xinglin.network.models import Kind, OrgUnit, Ownership, Role, join_roles
+from xinglin.network.models import BEGINNING, Kind, OrgUnit, Ownership, Role, join_roles
 from xinglin.standards.catalogue import sync_catalogue
 from xinglin.standards.models import DataElement
 
@@ -210,8 +210,13 @@ def _hospital(parent: OrgUnit, prefix: str, hospital: Hospital, number: int) -> 
     unit = OrgUnit.objects.get(code=code)
     roles = join_roles(hospital.roles)
     if (unit.roles, unit.ownership) != (roles, hospital.ownership):
+        # the demo's designations hold for every year it evaluates
         update_institution(
-            unit, roles=list(hospital.roles), ownership=hospital.ownership, channel="demo"
+            unit,
+            roles=list(hospital.roles),
+            ownership=hospital.ownership,
+            channel="demo",
+            valid_from=BEGINNING,
         )
 
 

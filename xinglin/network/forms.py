@@ -29,6 +29,18 @@ class InstitutionForm(forms.Form):
     )
 
 
+class EditInstitutionForm(InstitutionForm):
+    valid_from = forms.DateField(
+        label=_("Changes hold from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_(
+            "The day the changed ownership or designations take effect (empty: today). Past"
+            " years are judged by what held then."
+        ),
+    )
+
+
 class NewInstitutionForm(InstitutionForm):
     code = forms.RegexField(
         label=_("Code"),

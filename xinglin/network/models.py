@@ -201,7 +201,11 @@ class OrgUnitHistory(models.Model):
 
 class OrgUnitChange(models.Model):
     """A change of an institution's attributes (name, type, ownership, roles, …), one row per
-    field, shown with the unit's history; the tree position's history is OrgUnitHistory."""
+    field, shown with the unit's history; the tree position's history is OrgUnitHistory.
+    `valid_from` is the day the new value holds from: the engine judges ownership and roles as
+    they stood at the end of the year evaluated (the `old` of the first change after that day,
+    else the current value), so re-designating a hospital in 2026 leaves 2024 as it was
+    (decision 0001's pattern, for attributes)."""
 
     orgunit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="changes")
     field = models.CharField(max_length=32)
@@ -211,6 +215,7 @@ class OrgUnitChange(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
     at = models.DateTimeField()
+    valid_from = models.DateField(null=True, blank=True)  # null: as recorded (older rows)
     channel = models.CharField(max_length=12, blank=True)  # web, import, demo, …
 
     class Meta:

@@ -27,8 +27,8 @@ from xinglin.network.actions import (
 )
 from xinglin.network.forms import (
     CloseForm,
+    EditInstitutionForm,
     ImportForm,
-    InstitutionForm,
     MoveForm,
     NewInstitutionForm,
 )
@@ -122,12 +122,16 @@ def edit(request, code):
         f: getattr(unit, f) for f in ("name", "institution_type", "address", "phone", "opened_on")
     }
     initial.update(ownership=unit.ownership or "public", roles=unit.role_list)
-    form = InstitutionForm(request.POST or None, initial=initial)
+    form = EditInstitutionForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         fields = {k: v for k, v in form.cleaned_data.items() if k != "ownership" or v}
-        update_institution(unit, user=request.user, **fields)
-        messages.success(request, _("Saved."))
-        return redirect("network:orgunit", unit.code)
+        try:
+            update_institution(unit, user=request.user, **fields)
+        except NetworkError as error:
+            form.add_error("valid_from", str(error))
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("network:orgunit", unit.code)
     return render(
         request, "network/form.html", {"unit": unit, "form": form, "title": _("Edit institution")}
     )

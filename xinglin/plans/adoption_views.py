@@ -11,10 +11,14 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from xinglin.network.access import scope_roots
 from xinglin.plans.models import Plan
 from xinglin.standards import actions
-from xinglin.standards.access import adoption_units_for_user, get_adoption_unit_for_user, may_adopt
+from xinglin.standards.access import (
+    adoption_units_for_user,
+    first_unit_code,
+    get_adoption_unit_for_user,
+    may_adopt,
+)
 from xinglin.standards.adoption import adoptions_of, document_place
 from xinglin.standards.loader import all_packs
 
@@ -22,7 +26,11 @@ from xinglin.standards.loader import all_packs
 @login_required
 def adoption(request):
     units = list(adoption_units_for_user(request.user))
-    code = request.GET.get("orgunit") or request.POST.get("orgunit") or _first(request, units)
+    code = (
+        request.GET.get("orgunit")
+        or request.POST.get("orgunit")
+        or first_unit_code(request.user, units)
+    )
     if code is None:
         return render(request, "standards/adoption.html", {"unit": None, "units": units})
     unit = get_adoption_unit_for_user(request.user, code, change=request.method == "POST")
@@ -30,13 +38,6 @@ def adoption(request):
         _change(request, unit)
         return redirect(reverse("standards:adoption") + f"?orgunit={unit.code}")
     return render(request, "standards/adoption.html", _context(request, unit, units))
-
-
-def _first(request, units) -> str | None:
-    if units:
-        return units[0].code
-    roots = scope_roots(request.user)
-    return roots[0].code if roots else None
 
 
 def _change(request, unit) -> None:

@@ -8,7 +8,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
-from xinglin.network.access import get_orgunit_for_user, scope_q
+from xinglin.network.access import get_orgunit_for_user, scope_q, scope_roots
 from xinglin.network.models import DivisionLevel, Kind, Membership, OrgUnit, Role
 
 ADOPTING_LEVELS = (DivisionLevel.PROVINCE, DivisionLevel.CITY, DivisionLevel.COUNTY)
@@ -50,3 +50,11 @@ def get_adoption_unit_for_user(
 
 def _escape(path: str) -> str:
     return "".join(c if c.isalnum() or c == "/" else "\\" + c for c in path)
+
+
+def first_unit_code(user, units) -> str | None:
+    """The unit a page opens on: the first of `units`, else the user's first scope root."""
+    if units:
+        return units[0].code
+    roots = scope_roots(user)
+    return roots[0].code if roots else None

@@ -10,7 +10,13 @@ from django.utils.translation import gettext as _
 
 from xinglin.network.models import OrgUnit
 from xinglin.standards.adoption import AdoptionError, adopt_pack, document_place
-from xinglin.standards.models import AdoptionChange, AdoptionEvent, PackAdoption
+from xinglin.standards.models import (
+    AdoptionChange,
+    AdoptionEvent,
+    BureauTarget,
+    BureauTargetChange,
+    PackAdoption,
+)
 from xinglin.standards.signals import pack_adopted
 
 
@@ -67,3 +73,68 @@ def withdraw(orgunit: OrgUnit, pack_code: str, *, user: User | None = None) -> b
             orgunit=orgunit, pack_code=pack_code, change=AdoptionChange.WITHDRAWN, user=user
         )
     return bool(deleted)
+
+
+# ---- bureau-set targets (seeds/001 item 22: the local health plan's values) -----------------
+
+
+class BureauTargetError(ValueError):
+    """An unknown key, a unit that is not a county or above, or a value that is no number."""
+
+
+def bureau_target_keys() -> dict[str, list]:
+    """key -> the pack indicators judged against it (every pack), so that the page names each
+    key by the indicators a person knows."""
+    from xinglin.standards.loader import all_packs
+
+    found: dict[str, list] = {}
+    for pack in all_packs().values():
+        for indicator in pack.indicators:
+            if indicator.target is not None and indicator.target.key:
+                found.setdefault(indicator.target.key, []).append(indicator)
+    return found
+
+
+@transaction.atomic
+def set_bureau_target(
+    orgunit: OrgUnit,
+    year: int,
+    key: str,
+    value: float | None,
+    *,
+    user: User | None = None,
+    source: str = "",
+) -> BureauTarget | None:
+    """Set (or, with None, clear) the bureau's target `key` for its place and year; each change
+    is a BureauTargetChange. Pages check the user (standards.access.may_adopt) first."""
+    from django.utils import timezone
+
+    from xinglin.network.models import Kind
+    from xinglin.standards.access import ADOPTING_LEVELS
+
+    if key not in bureau_target_keys():
+        raise BureauTargetError(
+            _("No indicator is judged against the target %(key)s.") % {"key": key}
+        )
+    if orgunit.kind != Kind.DIVISION or orgunit.division_level not in ADOPTING_LEVELS:
+        raise BureauTargetError(_("A bureau sets targets for a county, city or province."))
+    if value is not None and (value != value or value < 0):
+        raise BureauTargetError(_("A target is a number of zero or more."))
+    current = (
+        BureauTarget.objects.select_for_update().filter(orgunit=orgunit, year=year, key=key).first()
+    )
+    old = current.value if current else None
+    now = timezone.now()
+    if old == value and (current is None or current.source == source):
+        return current
+    BureauTargetChange.objects.create(orgunit=orgunit, year=year, key=key, old=old, new=value,
+                                      source=source, changed_by=user, at=now)  # fmt: skip
+    if value is None:
+        if current:
+            current.delete()
+        return None
+    target, _created = BureauTarget.objects.update_or_create(
+        orgunit=orgunit, year=year, key=key,
+        defaults={"value": float(value), "source": source, "set_by": user, "set_at": now},
+    )  # fmt: skip
+    return target

@@ -8,8 +8,23 @@ from __future__ import annotations
 
 from xinglin.demo import DemoContext
 from xinglin.network.models import OrgUnit
-from xinglin.standards.actions import adopt, withdraw
-from xinglin.standards.models import PackAdoption
+from xinglin.standards.actions import adopt, set_bureau_target, withdraw
+from xinglin.standards.models import BureauTarget, PackAdoption
+
+# The local health plan's values a bureau enters for item 22 of seeds/001 (standards.BureauTarget,
+# /standards/targets/). Demo values standing in for a county's 卫生健康规划, not from the
+# policy documents: 千人口床位数, 执业（助理）医师, 注册护士, 公共卫生人员 per 1,000 residents, and
+# 医护比 as nurses per physician (1:1.1). Set for 盐池县 (issue 24.6) and 回民区, whose pack
+# (demo-county-2022) judges against them.
+TARGET_PLACES = ("yanchi", "huimin")
+TARGET_SOURCE = "县（区）卫生健康规划（演示数据）"
+TARGETS = {
+    "beds_per_1000": 4.5,
+    "physicians_per_1000": 2.6,
+    "nurses_per_1000": 2.6,
+    "public_health_staff_per_1000": 0.4,
+    "nurses_per_physician": 1.1,
+}
 
 
 def build(context: DemoContext) -> None:
@@ -24,3 +39,14 @@ def build(context: DemoContext) -> None:
                 # the plan itself is loaded by the plans step, with its progress
                 adopt(root, code, since, load_plan=False)
         context.log.append(f"{place.name}: judged by {', '.join(wanted)}")
+        if place.key in TARGET_PLACES:
+            _targets(place)
+
+
+def _targets(place) -> None:
+    for county in place.counties:
+        unit = OrgUnit.objects.get(code=county)
+        for year in place.years:
+            for key, value in TARGETS.items():
+                if not BureauTarget.objects.filter(orgunit=unit, year=year, key=key).exists():
+                    set_bureau_target(unit, year, key, value, source=TARGET_SOURCE)

@@ -403,12 +403,19 @@ class TargetError(ValueError):
 
 @dataclass(frozen=True)
 class Target:
-    """A target such as ">= 35%" (op ">=", low 0.35) or "between 0.6 and 0.8"."""
+    """A target such as ">= 35%" (op ">=", low 0.35) or "between 0.6 and 0.8". A bureau-set
+    target (`key`) has its op here and its number per unit and year in
+    standards.BureauTarget: `low` is then a placeholder and `at(value)` the unit's target."""
 
     text: str
     op: str  # >= <= > < = between
     low: float
     high: float | None = None
+    key: str = ""  # a bureau-set target's key (pack `target: {from: bureau, key: …}`)
+
+    def at(self, low: float) -> Target:
+        """The target with the bureau's number for one unit and year."""
+        return Target(f"{self.op} {low:g}", self.op, float(low))
 
     def is_met(self, value: float) -> bool:
         op, low = self.op, self.low
@@ -424,9 +431,10 @@ class Target:
             return value < low - TOLERANCE
         return low - TOLERANCE <= value <= (self.high or 0) + TOLERANCE
 
-    def met_mask(self, values):
-        """is_met over a numpy array of values (no NaN), with the same float operations."""
-        op, low = self.op, self.low
+    def met_mask(self, values, low=None):
+        """is_met over a numpy array of values (no NaN), with the same float operations;
+        `low`: per value thresholds (a bureau-set target's numbers), else the target's."""
+        op, low = self.op, self.low if low is None else low
         if op == ">=":
             return values >= low - TOLERANCE
         if op == "=":
@@ -454,6 +462,23 @@ class Target:
 
 def _number(text: str, percent: str) -> float:
     return float(text) / 100 if percent else float(text)
+
+
+BUREAU_OPS = (">=", "<=", ">", "<", "=")
+
+
+def bureau_target(raw: dict) -> Target:
+    """`{from: bureau, key: beds_per_1000, op: ">="}`: the bureau enters the number for its
+    place and year (standards.BureauTarget); unset, the result is 目标未设定."""
+    unknown = set(raw) - {"from", "key", "op"}
+    if unknown or raw.get("from") != "bureau":
+        raise TargetError("a target given as a mapping is {from: bureau, key: …, op: …}")
+    key, op = str(raw.get("key") or ""), str(raw.get("op") or ">=")
+    if not re.fullmatch(r"[a-z][a-z0-9_]{1,62}", key):
+        raise TargetError(f"bureau target key {key!r}: lower-case letters, digits and _")
+    if op not in BUREAU_OPS:
+        raise TargetError(f"bureau target op {op!r} is not one of {', '.join(BUREAU_OPS)}")
+    return Target(f"{op} bureau:{key}", op, 0.0, key=key)
 
 
 def parse_target(text: str) -> Target:

@@ -309,7 +309,11 @@ def _computed(entry: dict, elements: dict[str, str], fail) -> tuple[Node, Target
     except ExpressionError as error:
         raise fail(f"value, position {error.position}: {error.message}", error.position) from error
     try:
-        target = expressions.parse_target(str(entry["target"]))
+        raw = entry["target"]
+        if isinstance(raw, dict):
+            target = expressions.bureau_target(raw)
+        else:
+            target = expressions.parse_target(str(raw))
     except TargetError as error:
         raise fail(str(error)) from error
     return expression, target

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -122,3 +123,50 @@ class AdoptionEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.change} {self.pack_code} {self.orgunit_id}"
+
+
+class BureauTarget(models.Model):
+    """A bureau's own target for its place and year (seeds/001 item 22: the local health plan's
+    千人口床位数, 医护比, …), which a pack's `target: {from: bureau, key: …}` judges against.
+    Entered on /standards/targets/ by a bureau administrator over the division (county or
+    above); each change is a BureauTargetChange. No row: 目标未设定 (status target_unset)."""
+
+    orgunit = models.ForeignKey("network.OrgUnit", on_delete=models.PROTECT)
+    year = models.PositiveSmallIntegerField()
+    key = models.CharField(max_length=64)
+    value = models.FloatField()
+    source = models.CharField(max_length=200, blank=True)  # e.g. 《盐池县"十四五"卫生健康规划》
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    set_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["orgunit", "year", "key"], name="unique_bureau_target")
+        ]
+        ordering = ["orgunit", "year", "key"]
+
+    def __str__(self) -> str:
+        return f"{self.orgunit_id} {self.year} {self.key} = {self.value:g}"
+
+
+class BureauTargetChange(models.Model):
+    """One change of a bureau target (set, changed or cleared): who, when, old and new."""
+
+    orgunit = models.ForeignKey("network.OrgUnit", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    key = models.CharField(max_length=64)
+    old = models.FloatField(null=True, blank=True)
+    new = models.FloatField(null=True, blank=True)
+    source = models.CharField(max_length=200, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.orgunit_id} {self.year} {self.key}: {self.old} -> {self.new}"

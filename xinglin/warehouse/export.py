@@ -3,8 +3,9 @@ Parquet, so that province-scale evaluations run on DuckDB (`engine.evaluate(back
 
 Layout under the warehouse root: one directory per table, named after the Django table so that
 the engine's SQL reads the same names on every backend:
-  network_orgunit/, network_orgunithistory/, standards_dataelement/, standards_techniqueitem/,
-  evaluation_derivedvalue/, collection_deliveredtechnique/  — `all.parquet` (small tables)
+  network_orgunit/, network_orgunitchange/, network_orgunithistory/, standards_dataelement/, standards_techniqueitem/,
+  evaluation_derivedvalue/, collection_deliveredtechnique/, collection_submission/
+                                      — `all.parquet` (small tables)
   collection_datavalue/<year>.parquet — one file per year of the period, sorted by element,
                                         org unit and period (row groups prune by element)
 Each directory also holds an empty `_schema.parquet`, so that an empty table is still a view.
@@ -32,11 +33,16 @@ MANIFEST = "evaluation_manifest.json"
 VALUE_TABLE = "collection_datavalue"
 
 _INT, _STR, _DATE, _FLOAT = pa.int64(), pa.string(), pa.date32(), pa.float64()
+_STAMP = pa.timestamp("us")
 SCHEMAS: dict[str, pa.Schema] = {
     "network_orgunit": pa.schema([
         ("id", _INT), ("code", _STR), ("name", _STR), ("kind", _STR), ("division_level", _STR),
         ("institution_type", _STR), ("parent_id", _INT), ("path", _STR), ("depth", _INT),
         ("opened_on", _DATE), ("closed_on", _DATE), ("ownership", _STR), ("roles", _STR),
+    ]),
+    # dated ownership and roles: the engine reads them as they stood in the year evaluated
+    "network_orgunitchange": pa.schema([
+        ("id", _INT), ("orgunit_id", _INT), ("field", _STR), ("old", _STR), ("valid_from", _DATE),
     ]),
     "network_orgunithistory": pa.schema([
         ("id", _INT), ("orgunit_id", _INT), ("parent_id", _INT), ("path", _STR),
@@ -54,6 +60,11 @@ SCHEMAS: dict[str, pa.Schema] = {
     "collection_deliveredtechnique": pa.schema([
         ("id", _INT), ("orgunit_id", _INT), ("period", _STR), ("item_id", _INT), ("source", _STR),
     ]),
+    # the forms' submissions: reports due and on time (collection.completeness), naive UTC
+    "collection_submission": pa.schema([
+        ("id", _INT), ("orgunit_id", _INT), ("period", _STR), ("status", _STR),
+        ("submitted_at", _STAMP),
+    ]),
     VALUE_TABLE: pa.schema([
         ("element_id", _INT), ("orgunit_id", _INT), ("period", _STR), ("value", _FLOAT),
     ]),
@@ -62,6 +73,7 @@ SCHEMAS: dict[str, pa.Schema] = {
 _CHANGED = {
     "network_orgunit": "updated_at",
     "evaluation_derivedvalue": "computed_at",
+    "collection_submission": "COALESCE(decided_at, submitted_at)",
     VALUE_TABLE: "updated_at",
 }
 
@@ -161,7 +173,17 @@ def _write(path: Path, table: str, part: str) -> int:
 def _array(values, kind: pa.DataType) -> pa.Array:
     if kind == _DATE:  # SQLite hands dates back as ISO strings
         values = [date.fromisoformat(v) if isinstance(v, str) else v for v in values]
+    if kind == _STAMP:  # naive UTC, whatever the database hands back
+        values = [_naive_utc(v) for v in values]
     return pa.array(values, type=kind)
+
+
+def _naive_utc(value):
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value is not None and value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value
 
 
 def _write_empty(path: Path, schema: pa.Schema) -> None:

@@ -32,7 +32,7 @@ ORGUNIT_SYSTEM = "urn:xinglin:orgunit"
 EXPRESSION_LANGUAGE = "text/x-xinglin-expression"
 # the engine's statuses → http://hl7.org/fhir/R4/valueset-measure-report-status.html
 # data_error: the figure cannot be true (a share above 100%, …), so the report is in error
-REPORT_STATUS = {"no_data": "pending", "data_error": "error"}
+REPORT_STATUS = {"no_data": "pending", "data_error": "error", "target_unset": "pending"}
 # why a report has no score → http://hl7.org/fhir/R4/valueset-data-absent-reason.html
 ABSENT_REASON = {"no_data": "unknown", "data_error": "error", "not_applicable": "not-applicable"}
 # the unit of each indicator unit's score (UCUM where it has one; a level has none)

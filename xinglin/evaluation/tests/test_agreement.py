@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from xinglin.api.actions import create_token
 from xinglin.collection.actions import write_rows
-from xinglin.collection.models import DeliveredTechnique
+from xinglin.collection.models import DeliveredTechnique, Submission
 from xinglin.core import labels
 from xinglin.documents import content
 from xinglin.documents.formats import xlsx
@@ -35,6 +36,7 @@ from xinglin.plans.actions import (
     review_evidence,
     upload_evidence,
 )
+from xinglin.standards.actions import set_bureau_target
 from xinglin.standards.catalogue import sync_catalogue
 from xinglin.standards.labels import expression_of
 from xinglin.standards.loader import all_packs
@@ -98,6 +100,17 @@ def demo_like(county, settings, tmp_path, alice):
     DeliveredTechnique.objects.bulk_create(
         DeliveredTechnique(orgunit=units["640323100001"], period=YEAR, item=item) for item in items
     )
+    # timely reporting (item 21) from the submissions: one form on time, one late
+    for code, at in (
+        ("640323100001", datetime(2026, 1, 10, 9)),
+        ("640323000001", datetime(2026, 1, 20, 9)),
+    ):
+        Submission.objects.create(form="x", orgunit=units[code], period=YEAR, status="submitted",
+                                  submitted_at=timezone.make_aware(at))  # fmt: skip
+    # item 22 against the bureau's own targets: beds set (judged), the others 目标未设定
+    write_rows([(elements["beds"], units["640323000001"], YEAR, 300.0),
+                (elements["beds"], units["640323100001"], YEAR, 60.0)])  # fmt: skip
+    set_bureau_target(units[COUNTY], int(YEAR), "beds_per_1000", 4.0, user=alice)
     evidence = [i.id for i in all_packs()[PACK].indicators if not i.is_computed]
     for k, indicator in enumerate(evidence[:4]):
         # dated evidence: covering the year judged (a standing document from mid-year, or
@@ -148,6 +161,12 @@ def test_every_surface_shows_the_same_standing(demo_like, client_for, alice, vic
     # the fixture exercises the statuses the surfaces must agree on
     assert {"met", "not_met", "awaiting_evidence"} <= statuses
     assert counts["met"] >= 5 and sum(counts.values()) == len(truth)
+    # timely reporting is computed from the submissions (seeds/001 item 21)
+    assert truth["system.timely_reporting"]["numerator"] == 1
+    # item 22: the bureau's beds target judges (360 × 1000 / 80,000 = 4.5 ≥ 4), the unset
+    # ones are their own state on every surface
+    assert truth["workforce.beds_per_1000"]["status"] == "met"
+    assert truth["workforce.nurses_per_1000"]["status"] == "target_unset"
 
     # the city's evaluation holds the county's figures, evidence items included
     city = evaluate(PACK, CITY, YEAR)
@@ -251,7 +270,7 @@ def test_every_surface_shows_the_same_standing(demo_like, client_for, alice, vic
 
 def _status_of(label: str) -> str:
     return next(s for s in ("met", "not_met", "no_data", "not_applicable", "awaiting_evidence",
-                            "data_error") if status_label(s) == label)  # fmt: skip
+                            "data_error", "target_unset") if status_label(s) == label)  # fmt: skip
 
 
 def test_the_impossible_share_is_a_data_error_on_every_surface(demo_like, client_for, victor):

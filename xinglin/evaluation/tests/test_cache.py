@@ -43,8 +43,9 @@ def test_a_changed_value_changes_the_scorecard_and_dashboard_at_once(write, alic
 
     assert SHARE.format("not_met") in client.get(SCORECARD).content.decode()
     assert _demo_verdict(client)["met"] == 0
-    # 12: with item 15's computed part (the county TCM hospital reports none of its departments)
-    assert _demo_verdict(client)["not_met"] == 12
+    # 13: with item 15's computed part (the county TCM hospital reports none of its departments)
+    # and item 21's timely reporting (no form was submitted)
+    assert _demo_verdict(client)["not_met"] == 13
 
 
 def _demo_verdict(client) -> dict:

@@ -174,3 +174,21 @@ def test_each_places_annual_summary_drafts_its_five_sections(demo, place):
             said.setdefault(paragraph.section, []).append(paragraph.text)
     assert list(said) == ["work_done", "achievements", "problems", "next_steps", "mechanisms"]
     assert place.name in "".join(said["work_done"])
+
+
+@pytest.mark.django_db
+def test_the_bureaus_set_their_health_plan_targets(demo):
+    """Issue 24.6: 盐池县 (and 回民区, whose standard judges against them) have their local health
+    plan's values set, so item 22's ratios are judged, not 目标未设定."""
+    from xinglin.standards.demo import TARGETS
+    from xinglin.standards.models import BureauTarget
+
+    for code in ("640323", "150103"):
+        kept = set(BureauTarget.objects.filter(orgunit__code=code, year=2025)
+                   .values_list("key", flat=True))  # fmt: skip
+        assert kept == set(TARGETS), code
+    huimin = evaluate("demo-county-2022", "150103", "2025")
+    ratios = [r for r in huimin.at("150103") if r.indicator.startswith("workforce.")
+              and r.target and "per_1000" in r.indicator or r.indicator.endswith("ratio")]  # fmt: skip
+    assert len(ratios) == 5
+    assert {r.status for r in ratios} <= {"met", "not_met"} and all(r.value for r in ratios)

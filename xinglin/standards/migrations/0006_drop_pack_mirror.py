@@ -5,7 +5,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("standards", "0004_adoption_events"),
+        ("standards", "0005_bureau_targets"),
     ]
 
     operations = [
