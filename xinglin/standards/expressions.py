@@ -16,9 +16,13 @@ Errors carry the 1-based position of the offending character in the expression.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Union
+from typing import TYPE_CHECKING, Any, Union
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 AGGREGATES = ("sum", "max", "min")
 TECHNIQUE_COUNTS = ("technique_categories", "technique_items")
@@ -179,21 +183,21 @@ class _Parser:
             raise ExpressionError(f"unexpected {self._found()}", self.token.position)
         return node
 
-    def arithmetic(self, primary) -> Node:
+    def arithmetic(self, primary: Callable[[], Node]) -> Node:
         node = self.term(primary)
         while self.token.text in ("+", "-"):
             op = self.advance().text
             node = Binary(op, node, self.term(primary))
         return node
 
-    def term(self, primary) -> Node:
+    def term(self, primary: Callable[[], Node]) -> Node:
         node = self.unary(primary)
         while self.token.text in ("*", "/"):
             op = self.advance().text
             node = Binary(op, node, self.unary(primary))
         return node
 
-    def unary(self, primary) -> Node:
+    def unary(self, primary: Callable[[], Node]) -> Node:
         if self.token.text == "-":
             self.advance()
             return Negate(self.unary(primary))
@@ -424,7 +428,7 @@ class Target:
             return value < low - TOLERANCE
         return low - TOLERANCE <= value <= (self.high or 0) + TOLERANCE
 
-    def met_mask(self, values):
+    def met_mask(self, values: npt.NDArray[np.floating[Any]]) -> npt.NDArray[np.bool_]:
         """is_met over a numpy array of values (no NaN), with the same float operations."""
         op, low = self.op, self.low
         if op == ">=":
