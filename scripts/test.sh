@@ -9,6 +9,8 @@ echo "== ruff"
 $BIN/ruff check .
 echo "== lint-imports (the floors of docs/architecture.md)"
 $BIN/lint-imports --no-cache
+echo "== mypy (strict on xinglin/lib; see [tool.mypy] in pyproject.toml)"
+$BIN/mypy
 echo "== makemigrations --check"
 XINGLIN_DATABASE_URL="sqlite:///:memory:" $BIN/xinglin makemigrations --check --dry-run
 WORKERS="${XINGLIN_TEST_WORKERS:-2}"

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import io
 import sqlite3 as Database
+from collections.abc import Callable
 from datetime import datetime
 
 import numpy as np
 import pyarrow as pa
-from django.db import connection
+from django.db import connection, models
+from django.db.backends.utils import CursorWrapper
 from pyarrow import csv as arrow_csv
 
 SQLITE_BATCH = 100_000  # rows per round of statements: bounds the parameters held at once
@@ -19,6 +21,10 @@ SQLITE_BATCH = 100_000  # rows per round of statements: bounds the parameters he
 # executemany step per row (SQLite opens the table and each index once per statement).
 SQLITE_ROWS_PER_STATEMENT = 1000
 SQLITE_MAX_VARIABLES = 32766  # SQLite's limit on parameters per statement since 3.32
+
+# Rows given as columns: per column name a list or numpy array (one item per row) or one
+# value for every row.
+Columns = dict[str, object]
 
 
 def widen_sqlite_cache(count: int) -> None:
@@ -29,7 +35,11 @@ def widen_sqlite_cache(count: int) -> None:
             cursor.execute("PRAGMA cache_size = -262144")  # KiB
 
 
-def insert_columns(model, columns: dict, progress=None) -> None:
+def insert_columns(
+    model: type[models.Model] | str,
+    columns: Columns,
+    progress: Callable[[int, int], object] | None = None,
+) -> None:
     """Insert rows given as columns: a list or numpy array per column, or one value for every
     row, into `model`'s table (or the table named by `model`, a string: a temporary table).
     `progress(done, total)` is called after each SQLite batch."""
@@ -62,11 +72,11 @@ def insert_columns(model, columns: dict, progress=None) -> None:
                     progress(end, count)
 
 
-def _interleaved(columns: dict, start: int, end: int) -> list:
+def _interleaved(columns: Columns, start: int, end: int) -> list[object]:
     """Rows start..end of `columns` as one flat list, row after row (the parameters of a
     multi-row VALUES statement)."""
     width, size = len(columns), end - start
-    flat = [None] * (width * size)
+    flat: list[object] = [None] * (width * size)
     for at, value in enumerate(columns.values()):
         if isinstance(value, np.ndarray):
             flat[at::width] = value[start:end].tolist()
@@ -75,7 +85,7 @@ def _interleaved(columns: dict, start: int, end: int) -> list:
     return flat
 
 
-def copy_columns(cursor, table: str, columns: dict) -> None:
+def copy_columns(cursor: CursorWrapper, table: str, columns: Columns) -> None:
     """PostgreSQL COPY of rows given as columns, sent as one CSV buffer that pyarrow writes
     (no Python per row; floats are written to round-trip exactly, text is quoted, None is
     NULL)."""
@@ -88,7 +98,7 @@ def copy_columns(cursor, table: str, columns: dict) -> None:
         copy.write(buffer.getbuffer())
 
 
-def _arrow_column(value, count: int) -> pa.Array:
+def _arrow_column(value: object, count: int) -> pa.Array:
     if isinstance(value, list | np.ndarray):
         return pa.array(value)  # a numpy column of numbers without a copy
     if value is None:
@@ -98,7 +108,7 @@ def _arrow_column(value, count: int) -> pa.Array:
     return pa.repeat(value, count)
 
 
-def _count(columns: dict) -> int:
+def _count(columns: Columns) -> int:
     """The number of rows: the length of the columns given as lists or arrays (the others are
     one value for every row)."""
     return max((len(v) for v in columns.values() if isinstance(v, list | np.ndarray)), default=0)

@@ -17,8 +17,20 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Collection, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
+
+    _DictWriterBase = csv.DictWriter[str]
+else:
+    _DictWriterBase = csv.DictWriter  # csv.DictWriter is subscriptable from Python 3.12
+
+# openpyxl has no type information: its cells and sheets are Any here.
+XlsxCell = Any
+XlsxSheet = Any
+XlsxBook = Any
 
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?%?$")
@@ -56,10 +68,10 @@ def csv_row(values: Iterable[Any]) -> list[Any]:
 
 
 class _Writer:
-    def __init__(self, file, **kwargs):
+    def __init__(self, file: SupportsWrite[str], **kwargs: Any) -> None:
         self._writer = csv.writer(file, **kwargs)
 
-    def writerow(self, values: Iterable[Any]):
+    def writerow(self, values: Iterable[Any]) -> Any:
         return self._writer.writerow(csv_row(values))
 
     def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
@@ -67,21 +79,23 @@ class _Writer:
             self.writerow(values)
 
 
-class _DictWriter(csv.DictWriter):
-    def writerow(self, rowdict):
+class _DictWriter(_DictWriterBase):
+    def writerow(self, rowdict: Mapping[str, Any]) -> Any:
         return super().writerow({k: csv_text(v) for k, v in rowdict.items()})
 
-    def writerows(self, rowdicts):
+    def writerows(self, rowdicts: Iterable[Mapping[str, Any]]) -> None:
         for rowdict in rowdicts:
             self.writerow(rowdict)
 
 
-def writer(file, **kwargs) -> _Writer:
+def writer(file: SupportsWrite[str], **kwargs: Any) -> _Writer:
     """`csv.writer` whose rows are neutralised."""
     return _Writer(file, **kwargs)
 
 
-def dict_writer(file, fieldnames, **kwargs) -> _DictWriter:
+def dict_writer(
+    file: SupportsWrite[str], fieldnames: Collection[str], **kwargs: Any
+) -> _DictWriter:
     """`csv.DictWriter` whose rows are neutralised (the header is ours)."""
     return _DictWriter(file, fieldnames, **kwargs)
 
@@ -89,7 +103,7 @@ def dict_writer(file, fieldnames, **kwargs) -> _DictWriter:
 # --- xlsx ------------------------------------------------------------------------------
 
 
-def set_cell(cell, value: Any):
+def set_cell(cell: XlsxCell, value: Any) -> XlsxCell:
     """`cell.value = value` with text typed as text (never a formula)."""
     cell.value = value
     if isinstance(value, str):
@@ -97,13 +111,13 @@ def set_cell(cell, value: Any):
     return cell
 
 
-def xlsx_row(sheet, values: Iterable[Any]) -> list[Any]:
+def xlsx_row(sheet: XlsxSheet, values: Iterable[Any]) -> list[Any]:
     """A row for `sheet.append` in write-only mode: text becomes a WriteOnlyCell typed as
     text; cells already made (styled) keep their style and get the text type too."""
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import Cell
 
-    row = []
+    row: list[Any] = []
     for value in values:
         if isinstance(value, Cell):  # WriteOnlyCell() makes a Cell
             if isinstance(value.value, str):
@@ -116,7 +130,7 @@ def xlsx_row(sheet, values: Iterable[Any]) -> list[Any]:
     return row
 
 
-def append(sheet, values: Iterable[Any]) -> None:
+def append(sheet: XlsxSheet, values: Iterable[Any]) -> None:
     """`sheet.append(values)` for a normal or write-only sheet, text typed as text."""
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
@@ -130,7 +144,7 @@ def append(sheet, values: Iterable[Any]) -> None:
             cell.data_type = STRING
 
 
-def text_typed(book) -> None:
+def text_typed(book: XlsxBook) -> None:
     """Every text cell of a (normal-mode) workbook typed as text: for writers that fill
     cells one by one. Call it just before saving."""
     for sheet in book.worksheets:

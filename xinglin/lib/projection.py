@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TypedDict
 
 import numpy as np
 
@@ -48,6 +49,17 @@ class Projection:
     high: float | None
     required_per_year: float | None  # yearly change from the last value that would reach it
     verdict: str
+
+
+class _Base(TypedDict):
+    """The fields of a Projection known before the fit."""
+
+    deadline: int
+    target: float
+    operator: str
+    years: int
+    last_year: int | None
+    last_value: float | None
 
 
 def t_quantile(df: int) -> float:
@@ -104,8 +116,8 @@ def project(
     Years after the deadline are ignored; duplicate years keep the last value given."""
     series = sorted({year: value for year, value in points if year <= deadline}.items())
     last_year, last_value = series[-1] if series else (None, None)
-    base = dict(deadline=deadline, target=target, operator=operator, years=len(series))
-    base.update(last_year=last_year, last_value=last_value)
+    base = _Base(deadline=deadline, target=target, operator=operator, years=len(series),
+                 last_year=last_year, last_value=last_value)  # fmt: skip
     required = _required_per_year(last_year, last_value, target, deadline)
     if last_value is not None and meets(last_value, operator, target):
         return _result(base, series, deadline, required, ALREADY_MET)
@@ -126,7 +138,7 @@ def _required_per_year(
 
 
 def _result(
-    base: dict, series: list[tuple[int, float]], deadline: int, required: float | None,
+    base: _Base, series: list[tuple[int, float]], deadline: int, required: float | None,
     verdict: str | None,
 ) -> Projection:  # fmt: skip
     slope = predicted = low = high = None

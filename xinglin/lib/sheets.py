@@ -21,7 +21,10 @@ tests compare the two readers on workbooks holding every kind of cell.
 
 from __future__ import annotations
 
-from xml.etree.ElementTree import iterparse
+from collections.abc import Collection, Sequence
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+from xml.etree.ElementTree import Element, iterparse
 
 from openpyxl.reader.excel import ExcelReader
 from openpyxl.styles.numbers import BUILTIN_FORMATS_MAX_SIZE, builtin_format_code
@@ -30,6 +33,15 @@ from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from openpyxl.worksheet._reader import WorkSheetParser, _cast_number
 from openpyxl.worksheet.dimensions import SheetDimension
 from openpyxl.xml.constants import SHEET_MAIN_NS
+
+if TYPE_CHECKING:
+    from xinglin.lib.uploads import Bounds
+
+# openpyxl has no type information: its workbooks and sheets are Any here, and so are the
+# cell values it gives (text, numbers, dates, times, None).
+Book = Any
+Sheet = Any
+Row = tuple[Any, ...]
 
 ROW = f"{{{SHEET_MAIN_NS}}}row"
 CELL = f"{{{SHEET_MAIN_NS}}}c"
@@ -46,9 +58,9 @@ class Percent(float):
     showing 35% holds 0.35). Equal to that float; its type says it was shown as a percent."""
 
 
-def percent_styles(book) -> frozenset[int]:
+def percent_styles(book: Book) -> frozenset[int]:
     """The indexes of the workbook's cell styles whose number format shows a percent."""
-    found = set()
+    found: set[int] = set()
     for index, style in enumerate(getattr(book, "_cell_styles", ())):
         number = style.numFmtId
         if number < BUILTIN_FORMATS_MAX_SIZE:
@@ -67,7 +79,8 @@ def percent_styles(book) -> frozenset[int]:
 
 def _shows_percent(code: str) -> bool:
     """A `%` in a number format outside quoted text and not escaped."""
-    plain, quoted, escaped = [], False, False
+    plain: list[str] = []
+    quoted = escaped = False
     for char in code:
         if escaped:
             escaped = False
@@ -80,7 +93,7 @@ def _shows_percent(code: str) -> bool:
     return "%" in plain
 
 
-def load(path, *, data_only: bool = False, name: str | None = None):
+def load(path: str | Path | IO[bytes], *, data_only: bool = False, name: str | None = None) -> Book:
     """`openpyxl.load_workbook(path, read_only=True, data_only=…)`, its sheets sized without
     reading their cells. Raises what load_workbook raises, and uploads.TooLarge for a workbook
     that unpacks past the upload limit (checked before any part is read; `name` names it)."""
@@ -96,8 +109,8 @@ def load(path, *, data_only: bool = False, name: str | None = None):
     return reader.wb
 
 
-class _Sheet(ReadOnlyWorksheet):
-    def _get_size(self):
+class _Sheet(ReadOnlyWorksheet):  # type: ignore[misc]  # openpyxl is untyped
+    def _get_size(self) -> None:
         with self._get_source() as source:
             for event, element in iterparse(source, events=("start", "end")):
                 if event == "start":
@@ -109,8 +122,8 @@ class _Sheet(ReadOnlyWorksheet):
                     return
 
 
-class _Reader(ExcelReader):
-    def read_worksheets(self):
+class _Reader(ExcelReader):  # type: ignore[misc]  # openpyxl is untyped
+    def read_worksheets(self) -> None:
         """ExcelReader.read_worksheets in read-only mode (all it does there), with _Sheet."""
         for sheet, rel in self.parser.find_sheets():
             if rel.target not in self.valid_files:
@@ -123,7 +136,7 @@ class _Reader(ExcelReader):
             self.wb._sheets.append(worksheet)
 
 
-def rows(sheet, bounds=None) -> list:
+def rows(sheet: Sheet, bounds: Bounds | None = None) -> list[Row]:
     """The rows of a read-only worksheet, as `sheet.iter_rows(values_only=True)` gives them
     for a sheet without a declared size: each row as wide as its last cell, rows the file
     leaves out as (). The sheet's declared `<dimension>` is ignored (issue 18.10): a 50 KB
@@ -135,7 +148,7 @@ def rows(sheet, bounds=None) -> list:
     dates = book._date_formats
     percents = percent_styles(book)
     max_col = max_row = None  # never the declared size
-    empty_row = ()
+    empty_row: Row = ()
     # openpyxl's parser for the cells decoded here only in their plain form
     other = WorkSheetParser(
         None,
@@ -146,7 +159,7 @@ def rows(sheet, bounds=None) -> list:
         timedelta_formats=book._timedelta_formats,
     )
     columns: dict[str, int] = {}  # "AB" -> 28
-    result: list = []
+    result: list[Row] = []
     counter = index = 1
     row_number = 0
     with sheet._get_source() as source:
@@ -165,7 +178,7 @@ def rows(sheet, bounds=None) -> list:
                 else:
                     at = column + 1
                 value = _plain(cell, strings, dates, percents) if at else _OTHER
-                if value is _OTHER:
+                if at is None or value is _OTHER:  # (no column: value is _OTHER)
                     other.row_counter, other.col_counter = row_number, column
                     parsed = other.parse_cell(cell)
                     at, value = parsed["column"], parsed["value"]
@@ -193,7 +206,12 @@ def rows(sheet, bounds=None) -> list:
 _OTHER = object()
 
 
-def _plain(cell, strings, dates, percents=frozenset()):
+def _plain(
+    cell: Element,
+    strings: Sequence[str],
+    dates: Collection[int],
+    percents: frozenset[int] = frozenset(),
+) -> object:
     """A number, shared string or plain inline string's value; _OTHER for anything else."""
     if cell.tag != CELL:
         return _OTHER
@@ -205,10 +223,10 @@ def _plain(cell, strings, dates, percents=frozenset()):
         inline = cell[0]
         if inline.tag != INLINE or len(inline) != 1:
             return _OTHER
-        text = inline[0]
-        if text.tag != TEXT or len(text):
+        node = inline[0]
+        if node.tag != TEXT or len(node):
             return _OTHER
-        return text.text or ""
+        return node.text or ""
     if children == 0:
         return None if kind in ("n", "s") else _OTHER
     if children != 1 or cell[0].tag != VALUE:
@@ -249,11 +267,11 @@ def _row_number(text: str) -> int:
         raise ValueError(f"{text} is not a valid row number") from None
 
 
-def _padded(cells: list[tuple[int, object]], max_col: int | None) -> tuple:
+def _padded(cells: list[tuple[int, object]], max_col: int | None) -> Row:
     if not cells and not max_col:
         return ()
     width = max_col or max(column for column, _value in cells)  # cells may come out of order
-    row = [None] * width
+    row: list[object] = [None] * width
     for column, value in cells:
         if 1 <= column <= width:
             row[column - 1] = value

@@ -27,10 +27,13 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.files.uploadedfile import InMemoryUploadedFile
+from django.core.files.base import File
+from django.core.files.uploadedfile import InMemoryUploadedFile, UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from xinglin.lib.cells import csv_value
@@ -40,6 +43,11 @@ CHUNK = 64 * 1024
 # A workbook is a zip: its parts, unpacked, may be at most this many times the byte limit
 # (real workbooks unpack to 5–10 times their size; a zip bomb to thousands).
 UNPACKED_RATIO = 20
+
+if TYPE_CHECKING:  # django's File is generic only in its stubs
+    # What the readers take: a Django file (an UploadedFile, read by its chunks) or any
+    # binary file object.
+    Upload = File[Any] | IO[bytes]
 
 
 class TooLarge(Exception):
@@ -70,7 +78,9 @@ class RefusedUpload(InMemoryUploadedFile):
 
     refused = True
 
-    def __init__(self, name: str, field_name: str, content_type: str, seen: int):
+    def __init__(
+        self, name: str | None, field_name: str, content_type: str | None, seen: int
+    ) -> None:
         super().__init__(io.BytesIO(b""), field_name, name, content_type, seen, None)
 
 
@@ -79,32 +89,40 @@ class BoundedUploadHandler(FileUploadHandler):
     nothing more (the rest of the request is read and dropped) and hands the view a
     RefusedUpload instead of the file."""
 
-    def new_file(self, field_name, file_name, content_type, content_length, charset=None, *a):
+    def new_file(
+        self,
+        field_name: str,
+        file_name: str,
+        content_type: str,
+        content_length: int | None,
+        charset: str | None = None,
+        *a: Any,
+    ) -> None:
         super().new_file(field_name, file_name, content_type, content_length, charset, *a)
         self.seen, self.refused = 0, False
 
-    def receive_data_chunk(self, raw_data, start):
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
         self.seen += len(raw_data)
         if self.refused or self.seen > max_bytes():
             self.refused = True
             return None  # the later handlers get nothing more of this file
         return raw_data
 
-    def file_complete(self, file_size):
+    def file_complete(self, file_size: int) -> UploadedFile | None:
         if self.refused:
             for handler in getattr(self.request, "upload_handlers", ()):
                 partial = getattr(handler, "file", None)  # a temporary file begun: removed
-                if handler is not self and hasattr(partial, "close"):
+                if handler is not self and partial is not None and hasattr(partial, "close"):
                     partial.close()
             return RefusedUpload(self.file_name, self.field_name, self.content_type, self.seen)
         return None  # the next handler (memory or temporary file) has it whole
 
 
-def _name(upload, name: str | None) -> str:
+def _name(upload: Upload, name: str | None) -> str:
     return name or getattr(upload, "name", None) or _("the file")
 
 
-def check_upload(upload, *, name: str | None = None, limit: int | None = None) -> int:
+def check_upload(upload: Upload, *, name: str | None = None, limit: int | None = None) -> int:
     """TooLarge for an upload known to be past `limit` bytes (default: the upload limit; a
     lower one for a path of its own, never a higher) before anything is read; the limit."""
     limit = max_bytes() if limit is None else min(limit, max_bytes())
@@ -113,12 +131,13 @@ def check_upload(upload, *, name: str | None = None, limit: int | None = None) -
     return limit
 
 
-def read(upload, *, name: str | None = None, limit: int | None = None) -> bytes:
+def read(upload: Upload, *, name: str | None = None, limit: int | None = None) -> bytes:
     """The content of an uploaded file (Django's UploadedFile, or any binary file object),
     read chunk by chunk; TooLarge past `limit` bytes (default: the upload limit)."""
     limit = check_upload(upload, name=name, limit=limit)
     name = _name(upload, name)
-    parts, seen = [], 0
+    parts: list[bytes] = []
+    seen = 0
     for chunk in _chunks(upload):
         seen += len(chunk)
         if seen > limit:
@@ -127,7 +146,7 @@ def read(upload, *, name: str | None = None, limit: int | None = None) -> bytes:
     return b"".join(parts)
 
 
-def save(upload, path: Path, *, name: str | None = None) -> None:
+def save(upload: Upload, path: Path, *, name: str | None = None) -> None:
     """Write an upload to `path` chunk by chunk; TooLarge past the byte limit, and then
     nothing is left at `path`."""
     limit, name = max_bytes(), _name(upload, name)
@@ -145,7 +164,7 @@ def save(upload, path: Path, *, name: str | None = None) -> None:
         raise
 
 
-def _chunks(upload) -> Iterator[bytes]:
+def _chunks(upload: Upload) -> Iterator[bytes]:
     if hasattr(upload, "chunks"):
         yield from upload.chunks(CHUNK)
         return
@@ -165,7 +184,7 @@ def read_file(path: Path) -> bytes:
     return path.read_bytes()
 
 
-def body(request, *, name: str | None = None, limit: int | None = None) -> bytes:
+def body(request: HttpRequest, *, name: str | None = None, limit: int | None = None) -> bytes:
     """An API request's body; TooLarge past `limit` (default: the upload limit, and never
     past DATA_UPLOAD_MAX_MEMORY_SIZE), checked on the declared length before reading."""
     limit = min(limit or max_bytes(), max_bytes(), settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
@@ -206,7 +225,7 @@ class Bounds:
     max_columns: int = 0
     rows: int = 0
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.max_rows = self.max_rows or settings.UPLOAD_MAX_ROWS
         self.max_columns = self.max_columns or settings.UPLOAD_MAX_COLUMNS
 
@@ -236,13 +255,13 @@ def csv_rows(rows: Iterable[list[str]], name: str) -> Iterator[list[str]]:
         yield [csv_value(cell) if cell[:1] == "'" else cell for cell in row]
 
 
-def text_rows(text: str, name: str, **kwargs) -> Iterator[list[str]]:
+def text_rows(text: str, name: str, **kwargs: Any) -> Iterator[list[str]]:
     """`csv.reader(io.StringIO(text, newline=""), **kwargs)`, bounded; `.line_num` is kept
     on the generator's reader for callers that number lines: use csv_rows for that."""
     return csv_rows(csv.reader(io.StringIO(text, newline=""), **kwargs), name)
 
 
-def workbook_rows(content: bytes, name: str, *, data_only: bool = True) -> list[tuple]:
+def workbook_rows(content: bytes, name: str, *, data_only: bool = True) -> list[tuple[Any, ...]]:
     """The rows of a workbook's first sheet as `iter_rows(values_only=True)` gives them (the
     declared `<dimension>` ignored), bounded. Raises TooLarge, or what openpyxl raises for a
     damaged file."""

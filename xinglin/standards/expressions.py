@@ -16,9 +16,13 @@ Errors carry the 1-based position of the offending character in the expression.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Union
+from typing import TYPE_CHECKING, Any, Union
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 AGGREGATES = ("sum", "max", "min")
 TECHNIQUE_COUNTS = ("technique_categories", "technique_items")
@@ -179,21 +183,21 @@ class _Parser:
             raise ExpressionError(f"unexpected {self._found()}", self.token.position)
         return node
 
-    def arithmetic(self, primary) -> Node:
+    def arithmetic(self, primary: Callable[[], Node]) -> Node:
         node = self.term(primary)
         while self.token.text in ("+", "-"):
             op = self.advance().text
             node = Binary(op, node, self.term(primary))
         return node
 
-    def term(self, primary) -> Node:
+    def term(self, primary: Callable[[], Node]) -> Node:
         node = self.unary(primary)
         while self.token.text in ("*", "/"):
             op = self.advance().text
             node = Binary(op, node, self.unary(primary))
         return node
 
-    def unary(self, primary) -> Node:
+    def unary(self, primary: Callable[[], Node]) -> Node:
         if self.token.text == "-":
             self.advance()
             return Negate(self.unary(primary))
@@ -431,7 +435,11 @@ class Target:
             return value < low - TOLERANCE
         return low - TOLERANCE <= value <= (self.high or 0) + TOLERANCE
 
-    def met_mask(self, values, low=None):
+    def met_mask(
+        self,
+        values: npt.NDArray[np.floating[Any]],
+        low: float | npt.NDArray[np.floating[Any]] | None = None,
+    ) -> npt.NDArray[np.bool_]:
         """is_met over a numpy array of values (no NaN), with the same float operations;
         `low`: per value thresholds (a bureau-set target's numbers), else the target's."""
         op, low = self.op, self.low if low is None else low
@@ -467,7 +475,7 @@ def _number(text: str, percent: str) -> float:
 BUREAU_OPS = (">=", "<=", ">", "<", "=")
 
 
-def bureau_target(raw: dict) -> Target:
+def bureau_target(raw: dict[str, Any]) -> Target:
     """`{from: bureau, key: beds_per_1000, op: ">="}`: the bureau enters the number for its
     place and year (standards.BureauTarget); unset, the result is 目标未设定."""
     unknown = set(raw) - {"from", "key", "op"}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 import yaml
 
@@ -55,6 +56,10 @@ DIVISION_LEVELS = {"province": "province", "prefecture": "city", "city": "city",
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+# A pack entry as PyYAML parsed it: its values are whatever the YAML holds.
+Entry = dict[str, Any]
+
+
 class PackError(ValueError):
     def __init__(self, file: str, message: str, indicator: str = "", position: int = 0) -> None:
         self.file, self.indicator, self.position, self.message = file, indicator, position, message
@@ -82,7 +87,7 @@ class PackIndicator:
     deadline: int | None = None
     veto: bool = False
     points: float = 0.0
-    departments: dict = field(default_factory=dict)
+    departments: dict[str, Any] = field(default_factory=dict)
     evaluate_at: tuple[str, ...] = ()  # network.DivisionLevel values; empty = every level
     # where the indicator is judged: `institution` and/or division levels (JUDGING_LEVELS)
     judged_at: tuple[str, ...] = ()
@@ -118,13 +123,13 @@ class Pack:
         return self.title_en if language == "en" and self.title_en else self.title_zh
 
 
-def _text(value, language: str) -> str:
+def _text(value: object, language: str) -> str:
     if isinstance(value, dict):
         return str(value.get(language, "") or "")
     return str(value or "")
 
 
-def evidence_kind(entry: dict) -> str:
+def evidence_kind(entry: Entry) -> str:
     """What an evidence item of a pack entry needs: its `evidence_kind`, or "annual" when its
     wording asks for the year's records (ANNUAL_WORDS), else "standing". ValueError for an
     unknown `evidence_kind`."""
@@ -190,7 +195,13 @@ def load_pack(path: Path, elements: dict[str, str]) -> Pack:
     )
 
 
-def _indicator(file: str, number: int, entry: dict, elements: dict[str, str]) -> PackIndicator:
+class _Fail(Protocol):
+    """The PackError naming the file and indicator being read."""
+
+    def __call__(self, message: str, position: int = 0) -> PackError: ...
+
+
+def _indicator(file: str, number: int, entry: Entry, elements: dict[str, str]) -> PackIndicator:
     if not isinstance(entry, dict) or not entry.get("id"):
         raise PackError(file, f"indicator number {number} has no id")
     code = str(entry["id"])
@@ -261,7 +272,7 @@ def _indicator(file: str, number: int, entry: dict, elements: dict[str, str]) ->
     )
 
 
-def _over(raw, fail) -> tuple[tuple[str, ...], tuple[str, ...], str]:
+def _over(raw: Any, fail: _Fail) -> tuple[tuple[str, ...], tuple[str, ...], str]:
     """`over`: a list of institution types, or {types, roles, ownership} — the institutions
     holding one of `roles` (机构定位, e.g. the county TCM hospital) and/or of `ownership`
     (public|private); without `types`, every type (the role decides)."""
@@ -285,7 +296,7 @@ def _over(raw, fail) -> tuple[tuple[str, ...], tuple[str, ...], str]:
     return types, roles, ownership
 
 
-def _judged_at(raw, fail) -> tuple[str, ...]:
+def _judged_at(raw: object, fail: _Fail) -> tuple[str, ...]:
     """Where the indicator is judged (issue 17.3): required, so that an area total ("全区21个")
     is not judged at every township and institution by default."""
     if not raw:
@@ -299,7 +310,7 @@ def _judged_at(raw, fail) -> tuple[str, ...]:
     return tuple(dict.fromkeys(levels))
 
 
-def _computed(entry: dict, elements: dict[str, str], fail) -> tuple[Node, Target]:
+def _computed(entry: Entry, elements: dict[str, str], fail: _Fail) -> tuple[Node, Target]:
     if not entry.get("value"):
         raise fail("a computed indicator needs `value`")
     if not entry.get("target"):
@@ -368,10 +379,10 @@ def plan_milestones(directory: Path = PLAN_PACKS_DIR) -> dict[str, list[tuple[st
     milestone linked to an indicator (`indicator:` beside a `due:` date)."""
     found: dict[str, list[tuple[str, int, int]]] = {}
 
-    def walk(node, file: str, end: int) -> None:
+    def walk(node: object, file: str, end: int) -> None:
         if isinstance(node, dict):
             due = node.get("due")
-            if node.get("indicator") and hasattr(due, "year"):
+            if node.get("indicator") and due is not None and hasattr(due, "year"):
                 found.setdefault(str(node["indicator"]), []).append((file, due.year, end))
             for value in node.values():
                 walk(value, file, end)
