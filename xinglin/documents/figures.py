@@ -159,7 +159,8 @@ def evaluate(pack_code: str, orgunit_code: str, period: str) -> Evaluated:
         from xinglin.evaluation import engine
     except ImportError as error:  # the engine app is built in parallel; fail with a clear name
         raise EngineUnavailable("the evaluation engine is not installed") from error
-    evaluation = engine.evaluate(pack_code, orgunit_code, period)
+    language = "en" if (get_language() or "").startswith("en") else "zh"
+    evaluation = engine.evaluate(pack_code, orgunit_code, period, language=language)
     verdict = evaluation.verdict
     return Evaluated(
         figures=[_normalise(vars(result)) for result in evaluation.results],

@@ -58,7 +58,7 @@ def test_a_whole_grid_workbook_is_read_in_bounded_memory(tmp_path):
 
 
 def test_an_upload_over_the_limit_is_refused_and_nothing_is_kept(
-    client_for, carol, catalogue, settings, tmp_path
+    client_for, carol, catalogue, settings, tmp_path, monkeypatch
 ):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -66,6 +66,8 @@ def test_an_upload_over_the_limit_is_refused_and_nothing_is_kept(
     from xinglin.collection.models import DataValue
 
     settings.UPLOAD_MAX_MB = 1
+    # the test's own folder: tests running beside it write reports of their own
+    monkeypatch.setattr(views, "REPORT_DIR", tmp_path / "import-reports")
     views.REPORT_DIR.mkdir(parents=True, exist_ok=True)
     before = set(views.REPORT_DIR.iterdir())
     line = f"{HMC},202401,total_visits,1\n".encode()

@@ -145,7 +145,7 @@ def test_a_value_removed_since_is_a_conflict_too(carol):
         [Candidate(HMC, "202401", "tcm_visits", "500", expected=seen)], user=carol, channel="web"
     )
     [problem] = result.errors
-    assert problem.is_conflict and "removed" in problem.message
+    assert problem.is_conflict and "删除了此数值" in problem.message  # in the user's language
     assert _value("tcm_visits") is None and not result.written
 
 
@@ -197,7 +197,7 @@ def test_import_if_unchanged_since_names_a_removal(csv_file, run_import):
     code, _out, err = run_import(
         csv_file([f"{HMC},202401,tcm_visits,400"]), "--if-unchanged-since", since.isoformat()
     )
-    assert code == 2 and "removed" in err and _value("tcm_visits") is None
+    assert code == 2 and "已删除" in err and _value("tcm_visits") is None  # "removed"
 
 
 def test_import_if_unchanged_since_takes_an_iso_date_time_only(csv_file, run_import):

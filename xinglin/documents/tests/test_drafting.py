@@ -335,10 +335,16 @@ def test_an_edit_made_meanwhile_is_not_overwritten(client_for, alice, bob, count
 
 
 def test_the_draft_can_be_written_in_english(county_at_work):
-    for kind in ReportKind.values:
-        paragraphs = draft(gather(kind, county_at_work, YEAR), language="en")
-        assert paragraphs and all(p.text for p in paragraphs)
-    text = "".join(p.text for p in draft(gather("annual", county_at_work, YEAR), language="en"))
+    """An English document is made in English: the figures gathered with their English names
+    (as for a user reading in English), the prose from the English templates."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        for kind in ReportKind.values:
+            paragraphs = draft(gather(kind, county_at_work, YEAR), language="en")
+            assert paragraphs and all(p.text for p in paragraphs)
+        annual = draft(gather("annual", county_at_work, YEAR), language="en")
+    text = "".join(p.text for p in annual)
     assert "percentage points short of the 35% target" in text
     assert "up 6 from last year, above the 40 target" in text
     assert "个百分点" not in text and "较上年" not in text

@@ -32,6 +32,9 @@ PUBLIC = {
     "openapi-json": "the API's description: schemas and paths, no data",
     "openapi-view": "the API's documentation page (offline), no data",
     "api-root": "the API's index of links, no data",
+    "get_metadata": "FHIR's CapabilityStatement: what the server offers, public by the standard",
+    "get_structure_definitions": "the definitions of our FHIR extensions, no data",
+    "get_structure_definition": "one definition of a FHIR extension, no data",
 }
 # POSTs any signed-in user may make about themselves: not a change to anyone else's data.
 OWN_POSTS = {"api-tokens": "creates a token for the caller only",
