@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -346,7 +347,10 @@ def evidence_review(request, pk):
             )
         except actions.PlanError as error:
             messages.error(request, str(error))
-    return redirect(request.POST.get("next") or _evidence_home(evidence))
+    target = request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = _evidence_home(evidence)  # never off the site: only a path of ours is followed
+    return redirect(target)
 
 
 @login_required

@@ -93,7 +93,16 @@ def restore(source: Path) -> dict:
         _replace_files(work / "files")
         if key is not None:
             _install_key(key)
+        _forget_generated_documents()
     return manifest
+
+
+def _forget_generated_documents() -> None:
+    """Generated documents are cached per data generation; a restored database may bring back
+    a generation token that stood for other data, so the cache starts empty."""
+    cache = Path(settings.DOCUMENT_CACHE_DIR)
+    if cache.is_dir():
+        shutil.rmtree(cache)
 
 
 # --- the ID-hash key ---------------------------------------------------------------------

@@ -181,3 +181,16 @@ def test_liaison_sees_only_their_departments_milestones_everywhere(plan, eve, al
         .json()["rows"]
     )
     assert {r["name"] for r in rows if r["kind"] != "phase"} == mine | others
+
+
+def test_a_review_never_sends_the_reviewer_off_the_site(plan, alice, client_for):
+    task = _task(plan, OTHER_TASK)
+    evidence = upload_evidence(
+        orgunit=plan.orgunit, task=task, name="病床.pdf", content=pdf_bytes(), user=alice
+    )
+    review = reverse("plans:evidence_review", args=[evidence.pk])
+    away = client_for(alice).post(review, {"decision": "accept", "next": "https://evil.example/"})
+    assert away.status_code == 302 and not away["Location"].startswith("https://evil")
+    home = reverse("plans:evidence")
+    back = client_for(alice).post(review, {"decision": "accept", "next": home})
+    assert back["Location"] == home

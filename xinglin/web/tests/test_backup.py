@@ -22,7 +22,7 @@ def _state():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_backup_and_restore_round_trip_to_identical_data(county, media, tmp_path, capsys):
+def test_backup_and_restore_round_trip_to_identical_data(county, media, settings, tmp_path, capsys):
     before = _state()
     archive = tmp_path / "xinglin.tar.gz"
     call_command("backup", str(archive))
@@ -35,10 +35,16 @@ def test_backup_and_restore_round_trip_to_identical_data(county, media, tmp_path
     (media / "evidence" / "plan.pdf").unlink()
     (media / "evidence" / "later.pdf").write_bytes(b"%PDF later")
 
+    cached = settings.DOCUMENT_CACHE_DIR / "made-before-the-restore.pdf"
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    cached.write_bytes(b"%PDF a document of the data before the restore")
+
     call_command("restore", str(archive))
     assert _state() == before
     assert (media / "evidence" / "plan.pdf").read_bytes() == b"%PDF-1.4 demo"
     assert not (media / "evidence" / "later.pdf").exists()
+    # a restored generation token may stand for other data: no document made before is served
+    assert not cached.exists()
 
 
 @pytest.mark.django_db(transaction=True)
