@@ -17,7 +17,7 @@ import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from functools import cache
 from operator import itemgetter
 from pathlib import Path
@@ -39,7 +39,7 @@ from xinglin.care.models import (
     VisitTechnique,
 )
 from xinglin.care.tcm_visit import CONTENT, TcmVisitDefinition
-from xinglin.lib import uploads
+from xinglin.lib import cells, uploads
 from xinglin.lib.bulk import insert_columns, widen_sqlite_cache
 from xinglin.lib.text import decode_text
 from xinglin.network.models import Kind, OrgUnit
@@ -258,15 +258,7 @@ def _xlsx_rows(name: str, content: bytes) -> Iterator[tuple[int, list[str]]]:
 
 
 def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
+    return cells.cell_text(value)
 
 
 # ---------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Collection, Iterable, Mapping
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -61,6 +62,20 @@ def csv_value(text: str) -> str:
     of itself (`'=HYPERLINK("x")` → `=HYPERLINK("x")`; `'=x` was written `''=x`). Any other
     text is left as it is."""
     return text[1:] if _guarded(text) else text
+
+
+def cell_text(value: object) -> str:
+    """A spreadsheet or CSV cell as the text a person typed: empty for nothing, a date (or the
+    date of a date-time) in ISO form, a whole float without its `.0`, anything else stripped."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
 
 
 def csv_row(values: Iterable[Any]) -> list[Any]:

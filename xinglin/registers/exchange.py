@@ -9,7 +9,7 @@ import csv
 import io
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from pathlib import PurePath
 
@@ -56,16 +56,8 @@ def _choice_words(register: Register, name: str) -> dict[str, str]:
 
 
 def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    text = str(value).strip()
-    return text[1:] if text.startswith("'") and cells.csv_text(text[1:]) != text[1:] else text
+    """A cell as typed, with the neutralising apostrophe of our own exports taken off."""
+    return cells.csv_value(cells.cell_text(value))
 
 
 def read(register: Register, name: str, content: bytes) -> list[Row]:
