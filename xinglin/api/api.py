@@ -9,6 +9,19 @@ from ninja.errors import AuthenticationError, ValidationError
 
 from xinglin.api.auth import AUTH
 from xinglin.api.docs import LocalSwagger
+from xinglin.api.routes import (
+    care,
+    elements,
+    evaluations,
+    fhir,
+    interchange,
+    orgunits,
+    packs,
+    plans,
+    registers,
+    values,
+)
+from xinglin.api.routes.fhir import fhir_refusal
 
 DESCRIPTION = """Xinglin's REST API. Every call acts as one user, with exactly the scope that
 user has on the web: a personal token (`Authorization: Bearer xl_…`, created on /api/tokens/)
@@ -40,8 +53,6 @@ def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
 
 @api.exception_handler(AuthenticationError)
 def _unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    from xinglin.api.routes.fhir import fhir_refusal
-
     response = fhir_refusal(request, 401, "login", "authentication required") or (
         api.create_response(request, {"detail": "authentication required"}, status=401)
     )
@@ -59,19 +70,6 @@ def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 
 
 def _register() -> None:
-    from xinglin.api.routes import (
-        care,
-        elements,
-        evaluations,
-        fhir,
-        interchange,
-        orgunits,
-        packs,
-        plans,
-        registers,
-        values,
-    )
-
     api.add_router("/orgunits", orgunits.router)
     api.add_router("/elements", elements.router)
     api.add_router("/packs", packs.router)

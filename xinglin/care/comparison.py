@@ -8,6 +8,7 @@ from django.db.models import Count, Q, Sum
 
 from xinglin.care.models import Visit, VisitTechnique
 from xinglin.care.visits import tcm_q, tolerance, year_months
+from xinglin.collection.models import DataValue, DeliveredTechnique, TechniqueSource
 from xinglin.network.models import Kind, OrgUnit
 
 ELEMENTS = ("total_visits", "tcm_visits")
@@ -46,8 +47,6 @@ def _records_by_month(units: list[int], months: list[str]) -> dict[str, dict[str
 
 
 def _reported_by_month(units: list[int], months: list[str]) -> dict[str, dict[str, float]]:
-    from xinglin.collection.models import DataValue
-
     grouped = (
         DataValue.objects.filter(
             orgunit_id__in=units, period__in=months, element__code__in=ELEMENTS
@@ -63,7 +62,6 @@ def _reported_by_month(units: list[int], months: list[str]) -> dict[str, dict[st
 
 def _techniques(units: list[int], year: int) -> dict[str, tuple[set, set]]:
     """(categories, items) delivered: reported (any period of the year) and from records."""
-    from xinglin.collection.models import DeliveredTechnique, TechniqueSource
 
     months = year_months(year)
     reported = DeliveredTechnique.objects.filter(

@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from xinglin.care import children, guidance, privacy, rates
@@ -391,8 +392,6 @@ def child_visit(request, pk: int):
 
 
 def _url(name: str) -> str:
-    from django.urls import reverse
-
     return reverse(name)
 
 

@@ -30,6 +30,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from django.db import connection
 
+from xinglin.care.models import Visit, VisitImport, VisitTechnique
+from xinglin.care.visits import tcm_definition, tcm_rules
+from xinglin.network.models import Kind, OrgUnit
+from xinglin.standards.models import TechniqueItem
 from xinglin.warehouse.engine import Warehouse
 
 LAYOUT = 2
@@ -66,10 +70,6 @@ class ExportResult:
 
 
 def _tables():
-    from xinglin.care.models import Visit, VisitImport, VisitTechnique
-    from xinglin.network.models import Kind, OrgUnit
-    from xinglin.standards.models import TechniqueItem
-
     return {
         "visit": Visit._meta.db_table,
         "batch": VisitImport._meta.db_table,
@@ -191,7 +191,6 @@ def tcm_condition(warehouse: Warehouse, rules: dict) -> str:
     """The TCM-visit rule (care.tcm_visit) over the visits table, in DuckDB's SQL: the
     department part decided once per department name, reaching the SQL as integer ids; the
     content flags per row."""
-    from xinglin.care.visits import tcm_definition
 
     definition = tcm_definition(rules)
     ids = []
@@ -206,7 +205,6 @@ def visit_figures(warehouse: Warehouse, months: list[str], rules: dict | None = 
     """(institution code, month, total visits, TCM visits) for `months`, one GROUP BY over
     integer columns, the codes joined to the 36,000-odd groups afterwards. `rules`: the
     TCM-visit rules (care.visits.tcm_rules() when None)."""
-    from xinglin.care.visits import tcm_rules
 
     if not warehouse.table_files("visits") or not months:
         return []

@@ -39,6 +39,8 @@ from xinglin.care.models import (
     VisitTechnique,
 )
 from xinglin.care.tcm_visit import CONTENT, TcmVisitDefinition
+from xinglin.collection.models import DeliveredTechnique, TechniqueSource
+from xinglin.evaluation.actions import replace_derived_values
 from xinglin.lib import cells, uploads
 from xinglin.lib.bulk import insert_columns, widen_sqlite_cache
 from xinglin.lib.text import decode_text
@@ -695,8 +697,6 @@ def derive_visit_figures(year: int, *, warehouse=None) -> Derived:
     the engine and replace the techniques delivered with source "records". With `warehouse`
     (an xinglin.warehouse.Warehouse), the figures come from its Parquet copy instead of the
     operational database."""
-    from xinglin.collection.models import DeliveredTechnique, TechniqueSource
-    from xinglin.evaluation.actions import replace_derived_values
 
     months = year_months(year)
     if warehouse is None:

@@ -23,6 +23,7 @@ from xinglin.collection.models import Submission, SubmissionStatus
 from xinglin.lib import periods
 from xinglin.network import access
 from xinglin.network.models import InstitutionType, Membership, OrgUnit, Role
+from xinglin.standards.models import DataElement
 
 SOURCE = "collection.timeliness"  # the engine's source name of the yearly figures
 DUE, ON_TIME = "reports_due", "reports_on_time"  # core.yaml elements, never entered
@@ -142,7 +143,6 @@ def reminders(report: Report, user: User) -> list[Row]:
 
 def _forms_owed() -> dict[str, list[str]]:
     """Institution type -> the period types of the forms it owes (those with elements)."""
-    from xinglin.standards.models import DataElement
 
     catalogue = list(DataElement.objects.order_by("pk"))
     return {

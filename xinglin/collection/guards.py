@@ -21,6 +21,7 @@ from xinglin.collection import rules
 from xinglin.collection.batch import Batch, Candidate, Location, Problem
 from xinglin.collection.models import AuditEntry, DataValue
 from xinglin.collection.store import DELETED_NOTE
+from xinglin.core.labels import person
 from xinglin.standards.models import DataElement
 
 Key = tuple[str, str, str]  # (org unit, period, element) codes
@@ -47,8 +48,6 @@ def shown(element: DataElement, value: float | None) -> str:
 
 
 def _who(user) -> str:
-    from xinglin.core.labels import person
-
     return person(user) if user is not None else _("the system")
 
 

@@ -12,6 +12,7 @@ from xinglin.documents.content import DOCUMENT_NUMBER, NARRATIVE_SECTIONS, build
 from xinglin.documents.drafting.draft import Drafted, draft
 from xinglin.documents.formats import FORMATS
 from xinglin.documents.gather import gather
+from xinglin.documents.jobs import render_cached
 from xinglin.documents.models import DraftParagraph, Narrative, ReportKind, TypicalCase
 from xinglin.network.models import OrgUnit
 
@@ -28,7 +29,6 @@ def render_document(kind: str, orgunit: OrgUnit, year: int, fmt: str) -> bytes:
         raise DocumentError(f"unknown report {kind!r}; use one of {', '.join(ReportKind.values)}")
     if fmt not in FORMATS:
         raise DocumentError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
-    from xinglin.documents.jobs import render_cached
 
     def render() -> bytes:
         data = gather(kind, orgunit, year)

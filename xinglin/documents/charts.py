@@ -19,6 +19,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from xinglin.documents.figures import parse_target
+
 CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Serif CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei")
 MET_COLOUR = "#2e7d32"
 NOT_MET_COLOUR = "#c62828"
@@ -87,7 +89,6 @@ def _kept(draw):
 def trend_chart(series: list[tuple[str, list[tuple[int, float]], dict]]) -> bytes:
     """Small multiples: one panel per indicator, its yearly values and its target line.
     `series` items are (name, [(year, value)], figure) with the figure's target text."""
-    from xinglin.documents.figures import parse_target
 
     columns = 3 if len(series) > 2 else len(series)
     rows = (len(series) + columns - 1) // columns

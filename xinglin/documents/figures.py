@@ -14,6 +14,11 @@ from typing import TypedDict
 
 from django.utils.translation import get_language
 
+from xinglin.standards.adoption import adopted_pack_codes
+from xinglin.standards.expressions import TargetError
+from xinglin.standards.expressions import parse_target as parse_pack_target
+from xinglin.standards.loader import all_packs
+
 STATUSES = ("met", "not_met", "no_data", "not_applicable", "awaiting_evidence", "data_error",
             "target_unset")  # fmt: skip
 
@@ -85,7 +90,6 @@ class PackInfo:
 @functools.cache
 def packs() -> tuple[PackInfo, ...]:
     """Every indicator pack, in code order, as the standards loader reads them."""
-    from xinglin.standards.loader import all_packs
 
     return tuple(_pack_info(p) for _code, p in sorted(all_packs().items()))
 
@@ -120,7 +124,6 @@ def _indicator(item) -> IndicatorInfo:
 def adopted_packs(orgunit) -> tuple[PackInfo, ...]:
     """The packs an org unit is judged against (standards.adoption; every pack where no
     adoption is recorded)."""
-    from xinglin.standards.adoption import adopted_pack_codes
 
     codes = adopted_pack_codes(orgunit)
     return tuple(p for p in packs() if p.code in codes)
@@ -206,8 +209,6 @@ def parse_target(target: str | None) -> tuple[str, float] | None:
     lower bound; None when there is no numeric target."""
     if not target:
         return None
-    from xinglin.standards.expressions import TargetError
-    from xinglin.standards.expressions import parse_target as parse_pack_target
 
     try:
         parsed = parse_pack_target(str(target))

@@ -9,8 +9,22 @@ from datetime import date
 
 from django.db.models import Q
 
+from xinglin.collection import completeness as collection_completeness
+from xinglin.collection.forms import Form
+from xinglin.collection.models import Submission
 from xinglin.network import access
 from xinglin.network.models import Kind, OrgUnit
+from xinglin.plans.access import tasks_for_user
+from xinglin.plans.actions import evidence_kind_for
+from xinglin.plans.models import (
+    Evidence,
+    EvidenceStatus,
+    Plan,
+    RectificationStatus,
+    RectificationTask,
+    Task,
+)
+from xinglin.plans.queries import plan_counts, status_q
 
 
 def _tolerant(function):
@@ -39,8 +53,6 @@ def _beneath(orgunit: OrgUnit, field: str = "orgunit__path") -> Q:
 @_tolerant
 def task_progress(orgunit: OrgUnit, year: int) -> list[list[str]] | None:
     """Rows (plan, tasks, done, in progress, overdue) of the plans of the org unit."""
-    from xinglin.plans.models import Plan, Task
-    from xinglin.plans.queries import plan_counts
 
     today = _as_of(year)
     rows = []
@@ -54,7 +66,6 @@ def task_progress(orgunit: OrgUnit, year: int) -> list[list[str]] | None:
 @_tolerant
 def rectification(orgunit: OrgUnit, year: int) -> list[list[str]] | None:
     """Rows (indicator, owner, deadline, status) of the rectification tasks opened for the year."""
-    from xinglin.plans.models import RectificationStatus, RectificationTask
 
     tasks = RectificationTask.objects.filter(
         Q(orgunit__path__startswith=orgunit.path),
@@ -75,8 +86,6 @@ def rectification(orgunit: OrgUnit, year: int) -> list[list[str]] | None:
 def evidence(orgunit: OrgUnit, year: int) -> dict[str, list[str]] | None:
     """The evidence files attached to each evidence indicator (by indicator id) that cover
     `year` (what the engine judges the item on), with their review status."""
-    from xinglin.plans.actions import evidence_kind_for
-    from xinglin.plans.models import Evidence, EvidenceStatus
 
     found: dict[str, list[str]] = {}
     rows = Evidence.objects.filter(_beneath(orgunit)).exclude(indicator="")
@@ -91,8 +100,6 @@ def evidence(orgunit: OrgUnit, year: int) -> dict[str, list[str]] | None:
 @_tolerant
 def overdue_tasks(user, limit: int = 10) -> list[dict] | None:
     """The user's overdue plan tasks, oldest deadline first."""
-    from xinglin.plans.access import tasks_for_user
-    from xinglin.plans.queries import status_q
 
     today = date.today()
     tasks = tasks_for_user(user).filter(status_q("overdue", today)).select_related("plan")
@@ -106,7 +113,6 @@ def overdue_tasks(user, limit: int = 10) -> list[dict] | None:
 @_tolerant
 def recent_submissions(user, limit: int = 10) -> list[dict] | None:
     """The latest submissions in the user's scope."""
-    from xinglin.collection.models import Submission
 
     rows = (
         Submission.objects.filter(access.scope_q(user, "view", "orgunit__path"))
@@ -124,8 +130,6 @@ def recent_submissions(user, limit: int = 10) -> list[dict] | None:
 @_tolerant
 def completeness(user, orgunit: OrgUnit, period: str) -> list[dict] | None:
     """Per yearly form owed beneath the org unit: expected, submitted, share."""
-    from xinglin.collection import completeness as collection_completeness
-    from xinglin.collection.forms import Form
 
     types = (
         OrgUnit.objects.filter(path__startswith=orgunit.path, kind=Kind.INSTITUTION)

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from xinglin.evaluation.sql import CompiledIndicator
-from xinglin.standards.loader import Pack, PackIndicator
+from xinglin.standards.loader import Pack, PackIndicator, read_element_names
 
 MET, NOT_MET, NO_DATA = "met", "not_met", "no_data"
 NOT_APPLICABLE, AWAITING_EVIDENCE = "not_applicable", "awaiting_evidence"
@@ -264,7 +264,6 @@ def _why(status: str, columns: list[str], raw, language: str = "zh", reason: str
 @functools.cache
 def _element_words(language: str) -> tuple[dict[str, str], frozenset[str]]:
     """Element code -> its name in `language`, and the yes/no elements (from core.yaml)."""
-    from xinglin.standards.loader import read_element_names
 
     return read_element_names(language)
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import User
+from django.utils.translation import gettext as _
 
 from xinglin.collection.models import DataValue, DeliveredTechnique
-from xinglin.core.labels import group_label
+from xinglin.core import labels
+from xinglin.core.labels import ATTENTION, group_label, status_label
 from xinglin.evaluation import cache
-from xinglin.evaluation.engine import Evaluation, Result, evaluate
+from xinglin.evaluation.engine import Evaluation, Result, _elements, evaluate
 from xinglin.evaluation.models import DerivedValue
 from xinglin.network import access
 from xinglin.network.models import OrgUnit
@@ -98,7 +100,6 @@ def _groups(rows: list[Row]) -> list[dict]:
 def data_behind(result: Result, indicator: PackIndicator, unit: OrgUnit, user: User) -> dict:
     """The data values, derived values and techniques that made one figure, within the
     user's scope: the covered institutions beneath the unit, and the unit itself."""
-    from xinglin.evaluation.engine import _elements
 
     elements = DataElement.objects.filter(code__in=_elements(indicator))
     year = result.period
@@ -166,7 +167,6 @@ STATUS_FILTERS = ("attention", "not_met", "no_data", "awaiting_evidence", "met",
 def select(rows: list[Row], params) -> list[Row]:
     """The rows a scorecard shows for ?status= (default `attention`: what needs acting on),
     ?group= (the indicator id's first part) and ?sort=gap (largest shortfall first)."""
-    from xinglin.core.labels import ATTENTION
 
     status = params.get("status") or "attention"
     group = params.get("group") or ""
@@ -192,12 +192,10 @@ def _shortfall(row: Row) -> float:
 
 def filter_links(rows: list[Row], params) -> dict:
     """The status and group choices with their counts, for the filter chips."""
-    from xinglin.core.labels import ATTENTION, group_label, status_label
 
     counts = {s: sum(1 for r in rows if r.result.status == s) for s in STATUS_FILTERS}
     counts["attention"] = sum(1 for r in rows if r.result.status in ATTENTION)
     counts["all"] = len(rows)
-    from django.utils.translation import gettext as _
 
     words = {"attention": _("needs attention"), "all": _("all")}
     statuses = [
@@ -230,7 +228,6 @@ def falling_short(evaluation: Evaluation, result: Result, indicator: PackIndicat
     """Each institution beneath the unit that holds this figure back and that the user may
     see: its name, its own value, the reason in words, and where to look next (its
     scorecard, its form, the history of the first value behind the figure)."""
-    from xinglin.core import labels
 
     visible = access.orgunits_for_user(user).filter(code__in=result.failing)
     units = {u.code: u for u in visible}
@@ -253,6 +250,4 @@ def falling_short(evaluation: Evaluation, result: Result, indicator: PackIndicat
 
 
 def _read(indicator: PackIndicator) -> list[str]:
-    from xinglin.evaluation.engine import _elements
-
     return list(_elements(indicator))

@@ -34,6 +34,8 @@ from openpyxl.worksheet._reader import WorkSheetParser, _cast_number
 from openpyxl.worksheet.dimensions import SheetDimension
 from openpyxl.xml.constants import SHEET_MAIN_NS
 
+from xinglin.lib import uploads
+
 if TYPE_CHECKING:
     from xinglin.lib.uploads import Bounds
 
@@ -97,7 +99,6 @@ def load(path: str | Path | IO[bytes], *, data_only: bool = False, name: str | N
     """`openpyxl.load_workbook(path, read_only=True, data_only=…)`, its sheets sized without
     reading their cells. Raises what load_workbook raises, and uploads.TooLarge for a workbook
     that unpacks past the upload limit (checked before any part is read; `name` names it)."""
-    from xinglin.lib import uploads
 
     reader = _Reader(path, read_only=True, data_only=data_only)
     try:

@@ -36,6 +36,7 @@ from django.core.files.uploadhandler import FileUploadHandler
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from xinglin.lib import sheets
 from xinglin.lib.cells import csv_value
 
 MB = 1024 * 1024
@@ -265,7 +266,6 @@ def workbook_rows(content: bytes, name: str, *, data_only: bool = True) -> list[
     """The rows of a workbook's first sheet as `iter_rows(values_only=True)` gives them (the
     declared `<dimension>` ignored), bounded. Raises TooLarge, or what openpyxl raises for a
     damaged file."""
-    from xinglin.lib import sheets
 
     book = sheets.load(io.BytesIO(content), data_only=data_only, name=name)
     try:

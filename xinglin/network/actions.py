@@ -17,6 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from xinglin.core.models import EventKind
+from xinglin.core.security import record_event
 from xinglin.lib import cells, uploads
 from xinglin.lib.text import decode_text
 from xinglin.network.models import (
@@ -279,8 +281,6 @@ def _describe(key: str, old, new) -> str:
 
 def _record_change(unit: OrgUnit, user: User | None, detail: str) -> None:
     """An edit of an institution, in its history of changes (who, when, what)."""
-    from xinglin.core.models import EventKind
-    from xinglin.core.security import record_event
 
     record_event(EventKind.ORGUNIT_CHANGE, user=user, orgunit=unit, detail=detail)
 

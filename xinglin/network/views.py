@@ -4,6 +4,7 @@ import io
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -258,8 +259,6 @@ def _visible_ancestors(user, unit: OrgUnit) -> list[OrgUnit]:
 
 
 def _children(unit: OrgUnit) -> list[OrgUnit]:
-    from django.db.models import Count, Q
-
     return list(
         unit.children.annotate(
             institutions=Count("children", filter=Q(children__kind="institution"))

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from django.db.models import Count, F, Q, QuerySet
 
+from xinglin.plans.actions import item_q
 from xinglin.plans.models import (
     DUE_SOON_DAYS,
     Evidence,
@@ -154,7 +155,6 @@ def filter_evidence(
     """The evidence list's filters: `item` "<pack>/<indicator id>" (attached to the item or to
     a task linked to it), `year` (its period covered includes that year), review `status`,
     and `q` in the file name, description or task title. Newest first."""
-    from xinglin.plans.actions import item_q
 
     if item and "/" in item:
         pack, indicator = item.split("/", 1)

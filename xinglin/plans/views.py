@@ -9,12 +9,14 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from xinglin.lib import cells, uploads
+from xinglin.network.models import OrgUnit
 from xinglin.plans import access, actions, excel, queries
 from xinglin.plans.digest import department_digest
 from xinglin.plans.files import MAX_EVIDENCE_BYTES, EvidenceFileError
@@ -369,8 +371,6 @@ def evidence_withdraw(request, pk):
 
 
 def _evidence_home(evidence: Evidence) -> str:
-    from django.urls import reverse
-
     if evidence.task_id:
         return reverse("plans:task", args=[evidence.task_id])
     url = reverse("plans:items", args=[evidence.orgunit.code, evidence.pack])
@@ -424,7 +424,6 @@ def department(request, orgunit, code):
 def _unit_for_department(user, orgunit_code, department_code):
     """The county for a department's page: liaisons of that department, and users who may
     view the county's plans."""
-    from xinglin.network.models import OrgUnit
 
     unit = OrgUnit.objects.filter(code=orgunit_code).first()
     if unit is None:

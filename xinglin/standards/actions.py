@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from xinglin.network.models import OrgUnit
+from xinglin.network.models import Kind, OrgUnit
+from xinglin.standards.access import ADOPTING_LEVELS
 from xinglin.standards.adoption import AdoptionError, adopt_pack, document_place
+from xinglin.standards.loader import all_packs
 from xinglin.standards.models import (
     AdoptionChange,
     AdoptionEvent,
@@ -85,7 +88,6 @@ class BureauTargetError(ValueError):
 def bureau_target_keys() -> dict[str, list]:
     """key -> the pack indicators judged against it (every pack), so that the page names each
     key by the indicators a person knows."""
-    from xinglin.standards.loader import all_packs
 
     found: dict[str, list] = {}
     for pack in all_packs().values():
@@ -107,10 +109,6 @@ def set_bureau_target(
 ) -> BureauTarget | None:
     """Set (or, with None, clear) the bureau's target `key` for its place and year; each change
     is a BureauTargetChange. Pages check the user (standards.access.may_adopt) first."""
-    from django.utils import timezone
-
-    from xinglin.network.models import Kind
-    from xinglin.standards.access import ADOPTING_LEVELS
 
     if key not in bureau_target_keys():
         raise BureauTargetError(

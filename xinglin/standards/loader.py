@@ -16,7 +16,7 @@ import yaml
 
 from xinglin.standards import expressions
 from xinglin.standards.catalogue import CORE_FILE, PACKS_DIR
-from xinglin.standards.expressions import ExpressionError, Node, Target, TargetError
+from xinglin.standards.expressions import Aggregate, ExpressionError, Node, Target, TargetError
 
 KINDS = ("computed", "evidence")
 UNITS = ("percent", "per_10000", "count", "level", "ratio")
@@ -363,7 +363,6 @@ def is_yes_no(indicator: PackIndicator) -> bool:
     """A yes/no indicator: the count, maximum or minimum of a yes/no element against a target
     of at most 1 ("设有标准化康复医学科"): its figure is 0 or 1, so no trend line projects it
     (issue 17.7); it was met from some year on, or not yet."""
-    from xinglin.standards.expressions import Aggregate
 
     node = indicator.expression
     return (isinstance(node, Aggregate) and node.func != "own"

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+from django.conf import settings
 
 log = logging.getLogger("xinglin.warehouse")
 
@@ -118,6 +119,4 @@ class Warehouse:
 
 
 def default_root() -> Path:
-    from django.conf import settings
-
     return Path(getattr(settings, "WAREHOUSE_DIR", settings.VAR_DIR / "warehouse"))

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from xinglin.api.actions import revoke_user_tokens
 from xinglin.api.models import ApiToken
@@ -167,8 +168,6 @@ def revoke_token_of(admin: AnyUser, token_id: int) -> bool:
     if token is None:
         return False
     with transaction.atomic():
-        from django.utils import timezone
-
         ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
         _event(admin, token.user, f"API token {token.name} revoked")
     return True

@@ -5,6 +5,9 @@ from __future__ import annotations
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
+from xinglin.network import access
+from xinglin.web.accounts import is_user_admin
+
 # (url name, label). Entries whose url is not installed yet are left out.
 NAVIGATION = [
     ("home", _("Overview")),
@@ -27,7 +30,6 @@ WITHOUT_SCOPE = {"home", "plans:home"}
 def navigation(request) -> dict:
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {"navigation": []}
-    from xinglin.network import access
 
     has_scope = access.scope_paths(request.user, "view") != []
     items = []
@@ -45,6 +47,5 @@ def navigation(request) -> dict:
                 "active": request.path.startswith(url) and (url != "/" or request.path == "/"),
             }
         )
-    from xinglin.web.accounts import is_user_admin
 
     return {"navigation": items, "user_admin": is_user_admin(request.user)}

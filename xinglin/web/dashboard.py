@@ -9,14 +9,17 @@ from dataclasses import asdict
 from django.utils import timezone
 from django.utils.translation import get_language
 
+from xinglin.collection.models import Submission
 from xinglin.core import labels
 from xinglin.documents import progress
 from xinglin.documents.figures import parse_target
 from xinglin.documents.gather import ReportData, gather
 from xinglin.evaluation import cache
 from xinglin.lib import projection
+from xinglin.network import access
 from xinglin.network.models import DivisionLevel, Kind, OrgUnit
 from xinglin.standards.labels import expression_of
+from xinglin.standards.loader import get_pack, is_yes_no
 
 REGION_LEVELS = (DivisionLevel.PROVINCE, DivisionLevel.CITY)
 CSV_SECTIONS = ("verdicts", "indicators", "failing", "projections", "league", "completeness",
@@ -53,8 +56,6 @@ def build(user, orgunit: OrgUnit, year: int) -> dict:
 def approval_queue(user, limit: int = 20) -> list[dict]:
     """The submissions the user may approve that wait for it, oldest first: a supervisor's
     home starts with them."""
-    from xinglin.collection.models import Submission
-    from xinglin.network import access
 
     scope = access.scope_q(user, "approve", "orgunit__path")
     rows = (
@@ -72,8 +73,6 @@ def approval_queue(user, limit: int = 20) -> list[dict]:
 
 def waiting_submissions(user) -> int:
     """How many submissions in the user's scope wait for approval."""
-    from xinglin.collection.models import Submission
-    from xinglin.network import access
 
     scope = access.scope_q(user, "view", "orgunit__path")
     return Submission.objects.filter(scope, status="submitted").count()
@@ -227,8 +226,6 @@ def projections(data: ReportData) -> list[dict]:
 
 
 def _yes_no(pack_code: str, indicator_id: str) -> bool:
-    from xinglin.standards.loader import get_pack, is_yes_no
-
     return is_yes_no(get_pack(pack_code).indicator(indicator_id))
 
 

@@ -12,7 +12,8 @@ from xinglin.documents.figures import EngineUnavailable
 from xinglin.documents.gather import latest_year
 from xinglin.lib import cells
 from xinglin.network import access
-from xinglin.network.models import Membership
+from xinglin.network.models import Kind, Membership
+from xinglin.plans.models import Department
 from xinglin.web import dashboard
 
 
@@ -71,14 +72,11 @@ def dashboard_csv(request, section):
 
 def _pickable(user):
     """The divisions the user may pick on the dashboard, by name (datalist of the picker)."""
-    from xinglin.network.models import Kind
 
     units = access.orgunits_for_user(user).filter(kind=Kind.DIVISION).order_by("path")
     return list(units.values_list("name", "path")[:500])
 
 
 def _department_names(memberships) -> dict[str, str]:
-    from xinglin.plans.models import Department
-
     codes = [m.department for m in memberships if m.department]
     return {d.code: d.name for d in Department.objects.filter(code__in=codes)}

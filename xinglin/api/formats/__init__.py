@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from types import ModuleType
 
+from xinglin.collection.exports import value_text
+
 
 @dataclass(frozen=True)
 class ExportValue:
@@ -24,12 +26,11 @@ class ExportValue:
 def format_value(value_type: str, value: float) -> str:
     """A stored value as text that reads back to the same float: collection's one rule for
     JSON exports (percent stays a fraction; booleans as DHIS2 writes them)."""
-    from xinglin.collection.exports import value_text
-
     return value_text(value_type, value)
 
 
 def formats() -> dict[str, ModuleType]:
-    from xinglin.api.formats import adx, dhis2
+    # Not at the top: the format modules import ExportValue from this package.
+    from xinglin.api.formats import adx, dhis2  # noqa: PLC0415
 
     return {"dhis2": dhis2, "adx": adx}

@@ -17,8 +17,10 @@ from lxml import etree
 from xinglin.api.formats import ExportValue, adx_errors, format_value
 from xinglin.api.mapping import CodeMap
 from xinglin.collection.batch import Candidate, Location, Problem
+from xinglin.collection.forms import Form, target_of
 from xinglin.collection.importers import Parsed
 from xinglin.lib import periods
+from xinglin.network.models import OrgUnit
 
 NS = "urn:ihe:qrph:adx:2015"
 XS = "http://www.w3.org/2001/XMLSchema"
@@ -170,8 +172,6 @@ def export(
 
 def _form_codes(groups: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
     """(org unit, period) → the code of the form (报表) those values belong to."""
-    from xinglin.collection.forms import Form, target_of
-    from xinglin.network.models import OrgUnit
 
     keys = list(groups)
     units = {u.code: u for u in OrgUnit.objects.filter(code__in={o for o, _p in keys})}

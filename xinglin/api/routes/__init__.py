@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from ninja import Field, Schema
 
 from xinglin.api.auth import caller
+from xinglin.api.schemas import Message, ValidationErrors, WriteRefused
 from xinglin.network import access
 from xinglin.network.models import OrgUnit
 
@@ -36,7 +37,6 @@ def responses(ok: object, *, write: bool = False) -> dict:
     """The documented responses of an endpoint: `ok` for 200 (None when the endpoint answers
     a document itself) and the JSON error shapes; a write adds 403 (no CSRF token, for the
     session) and its own 422 (every refused value)."""
-    from xinglin.api.schemas import Message, ValidationErrors, WriteRefused
 
     shapes: dict = {401: Message, 404: Message, 422: ValidationErrors}
     if ok is not None:

@@ -20,12 +20,29 @@ from pathlib import Path
 from django.db.models import Count, Q
 from django.urls import reverse
 
+from xinglin.collection import completeness, rules
+from xinglin.collection.forms import Form, expected_orgunits
+from xinglin.collection.models import DeliveredTechnique, Submission
 from xinglin.documents.drafting import numbers
 from xinglin.documents.drafting.templates import Templates
 from xinglin.documents.figures import Figure, PackInfo
 from xinglin.documents.gather import PackData, ReportData
 from xinglin.documents.models import ReportKind
-from xinglin.network.models import OrgUnit
+from xinglin.documents.progress import _beneath
+from xinglin.network.models import Kind, OrgUnit
+from xinglin.plans.actions import evidence_kind_for
+from xinglin.plans.models import (
+    Evidence,
+    EvidenceStatus,
+    Milestone,
+    Plan,
+    RectificationStatus,
+    RectificationTask,
+    Task,
+    TaskStatus,
+)
+from xinglin.plans.queries import plan_counts, status_q
+from xinglin.surveys.models import SurveyResponse
 
 MAX_NAMES = 5  # institutions named in one sentence before "等N家"
 MAX_PROGRESS = 3  # institutions named for notable progress
@@ -153,9 +170,6 @@ def _as_of(year: int) -> date:
 
 
 def _plans(orgunit: OrgUnit):
-    from xinglin.documents.progress import _beneath
-    from xinglin.plans.models import Plan
-
     return Plan.objects.filter(_beneath(orgunit)).select_related("orgunit")
 
 
@@ -264,9 +278,6 @@ def problem_sentence(pack: PackData, figure: Figure, data: ReportData, t: Templa
 
 
 def _work_done(data: ReportData, t: Templates) -> list[Drafted]:
-    from xinglin.plans.models import Evidence, EvidenceStatus, Milestone, Task, TaskStatus
-    from xinglin.plans.queries import plan_counts
-
     as_of = _as_of(data.year)
     paragraphs: list[Drafted] = []
     for plan in _plans(data.orgunit):
@@ -302,8 +313,6 @@ def _work_done(data: ReportData, t: Templates) -> list[Drafted]:
 
 
 def _plan_scope(orgunit: OrgUnit) -> Q:
-    from xinglin.documents.progress import _beneath
-
     return _beneath(orgunit)
 
 
@@ -355,8 +364,6 @@ def _milestones_done(plan, model, year: int, t: Templates) -> list[Drafted]:
 
 def _activity(data: ReportData, t: Templates) -> list[Drafted]:
     """Technique rollout and surveys run in the year, where records exist."""
-    from xinglin.collection.models import DeliveredTechnique
-    from xinglin.surveys.models import SurveyResponse
 
     sentences = []
     beneath = {"orgunit__path__startswith": data.orgunit.path,
@@ -529,10 +536,6 @@ def _data_gaps(data: ReportData, t: Templates) -> list[Sentence]:
 def _reporting(data: ReportData, t: Templates) -> Sentence | None:
     """The year's yearly forms owed beneath the org unit that came late or not at all, by the
     collection app's own rule (completeness: due date from rules.yaml, submission status)."""
-    from xinglin.collection import completeness, rules
-    from xinglin.collection.forms import Form, expected_orgunits
-    from xinglin.collection.models import Submission
-    from xinglin.network.models import Kind
 
     period = str(data.year)
     due, today = rules.deadline(period), date.today()
@@ -570,9 +573,6 @@ def _reporting(data: ReportData, t: Templates) -> Sentence | None:
 
 
 def _overdue(data: ReportData, t: Templates) -> Drafted | None:
-    from xinglin.plans.models import Task
-    from xinglin.plans.queries import status_q
-
     as_of = _as_of(data.year)
     tasks = list(Task.objects.filter(plan__in=_plans(data.orgunit))
                  .filter(status_q("overdue", as_of)).prefetch_related("lead")
@@ -587,14 +587,6 @@ def _overdue(data: ReportData, t: Templates) -> Drafted | None:
 
 
 def _next_steps(data: ReportData, t: Templates) -> list[Drafted]:
-    from xinglin.plans.models import (
-        Milestone,
-        RectificationStatus,
-        RectificationTask,
-        Task,
-        TaskStatus,
-    )
-
     paragraphs = []
     open_items = (RectificationTask.objects.filter(orgunit__path__startswith=data.orgunit.path)
                   .exclude(status=RectificationStatus.CLOSED).select_related("owner")
@@ -645,9 +637,6 @@ def _next_steps(data: ReportData, t: Templates) -> list[Drafted]:
 
 
 def _mechanisms(data: ReportData, t: Templates) -> list[Drafted]:
-    from xinglin.plans.actions import evidence_kind_for
-    from xinglin.plans.models import Evidence, EvidenceStatus, Task, TaskStatus
-
     accepted = (Evidence.objects.filter(_plan_scope(data.orgunit), status=EvidenceStatus.ACCEPTED)
                 .exclude(indicator="").select_related("orgunit").order_by("reviewed_at"))  # fmt: skip
     by_indicator: dict[tuple[str, str], list] = {}

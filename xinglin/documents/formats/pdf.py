@@ -18,13 +18,12 @@ from weasyprint import HTML
 
 from xinglin.documents.charts import cjk_font
 from xinglin.documents.content import Chart, Heading, Paragraph, Report, Table
-from xinglin.documents.formats.docx import _signs, column_widths
+from xinglin.documents.formats.docx import _signs, column_widths, issued_text, issuer
 from xinglin.documents.gather import ReportData
 
 
 def render(report: Report, data: ReportData) -> bytes:
     cjk_font()  # fail loudly rather than print boxes
-    from xinglin.documents.formats.docx import issued_text, issuer
 
     context = {"report": report, "blocks": _blocks(report), "issuer": issuer(report),
                "issued": issued_text(report)}  # fmt: skip

@@ -6,8 +6,11 @@ from __future__ import annotations
 from django import template
 from django.utils.html import format_html
 
+from xinglin.care.labels import CONSTITUTION_LABELS
 from xinglin.core import labels
+from xinglin.network.models import OrgUnit
 from xinglin.standards.labels import source as cited_source
+from xinglin.standards.loader import all_packs
 
 register = template.Library()
 
@@ -15,8 +18,6 @@ STATUS_LABELS = labels.STATUSES  # kept for code that imported it from here
 
 
 def _expression(result) -> str:
-    from xinglin.standards.loader import all_packs
-
     pack = all_packs().get(getattr(result, "pack", ""))
     if pack is None:
         return ""
@@ -126,7 +127,6 @@ def source_section(text: str) -> str:
 @register.filter
 def pack_title(code: str) -> str:
     """A pack by its document's title, never by its code."""
-    from xinglin.standards.loader import all_packs
 
     pack = all_packs().get((code or "").split("/")[0])
     if pack is None:
@@ -143,8 +143,6 @@ def figure(value, unit: str = "") -> str:
 
 
 def _indicator(ref: str):
-    from xinglin.standards.loader import all_packs
-
     pack_code, _slash, indicator_id = (ref or "").partition("/")
     pack = all_packs().get(pack_code)
     return next((i for i in pack.indicators if i.id == indicator_id), None) if pack else None
@@ -183,7 +181,6 @@ def field_named(form, name: str):
 @register.filter
 def unit_name(code: str) -> str:
     """An org unit's name for its code (the code only when no unit has it)."""
-    from xinglin.network.models import OrgUnit
 
     return OrgUnit.objects.filter(code=code).values_list("name", flat=True).first() or code
 
@@ -205,6 +202,5 @@ def citation_label(text: str) -> str:
 @register.filter
 def constitution_types(codes) -> str:
     """Constitution types by name (qi_deficiency → 气虚质), joined as a list is read."""
-    from xinglin.care.labels import CONSTITUTION_LABELS
 
     return "、".join(labels.label(CONSTITUTION_LABELS, code) for code in codes or [])
