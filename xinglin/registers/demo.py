@@ -1,6 +1,6 @@
 """Demo registers for the places whose documents ask for them: 回民区 (seeds/001: complaints,
 training), 中卫市 (seeds/003: counterpart support, remote consultations), 雁江区 (seeds/004: 七进
-outreach, herb cultivation) and 盐池县
+outreach, herb cultivation, TCM clinic filings and practitioner registrations) and 盐池县
 (seeds/000: 五进 outreach; the county hospital's support of 惠安堡镇 and 王乐井乡). Figures mostly
 meet the documents, not entirely, so each indicator has something true to show. Re-runnable:
 a place's records are replaced."""
@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from xinglin.network.models import Kind, OrgUnit
 from xinglin.registers.actions import add_records
 from xinglin.registers.models import (
+    ClinicFiling,
     Complaint,
     HerbCultivation,
     OutreachEvent,
@@ -146,7 +147,27 @@ def _yanjiang(root: OrgUnit, years: list[int]) -> dict[str, int]:
              for y in years for herb, base in (("川芎", 1200), ("白芷", 800))]  # fmt: skip
     return {"outreach": add_records(REGISTERS["outreach"], _outreach(root, years, settings),
                                     channel=CHANNEL),
-            "herbs": add_records(REGISTERS["herbs"], herbs, channel=CHANNEL)}  # fmt: skip
+            "herbs": add_records(REGISTERS["herbs"], herbs, channel=CHANNEL),
+            "clinics": add_records(REGISTERS["clinics"], _filings(root, years), channel=CHANNEL)}  # fmt: skip
+
+
+def _filings(root: OrgUnit, years: list[int]) -> list[ClinicFiling]:
+    """Each year three clinic filings and two practitioner registrations (seeds/004 六(十八)):
+    most decided within a month, one clinic refused, the year's last one still under review."""
+    towns = list(OrgUnit.objects.filter(parent=root, kind=Kind.DIVISION).order_by("code")[:5])
+    filings = []
+    for year in years:
+        for n, town in enumerate(towns):
+            filed = date(year, 2 + 2 * n, 6)
+            clinic = n < 3
+            status = "refused" if n == 1 else ("filed" if clinic else "registered")
+            last = n == len(towns) - 1 and year == years[-1]
+            filings.append(ClinicFiling(
+                orgunit=town, kind="clinic" if clinic else "practitioner",
+                name=f"{town.name}{'杏林中医诊所' if clinic else TRAINEES[(n + year) % len(TRAINEES)] + '某'}",
+                filed_on=filed, status="pending" if last else status,
+                decided_on=None if last else filed + timedelta(days=25)))  # fmt: skip
+    return filings
 
 
 def _yanchi(root: OrgUnit, years: list[int]) -> dict[str, int]:

@@ -15,7 +15,9 @@ from django.db.models.functions import ExtractYear
 
 from xinglin.network.models import GRASSROOTS_TYPES, DivisionLevel, Kind, OrgUnit
 from xinglin.registers.models import (
+    ClinicFiling,
     Complaint,
+    FilingStatus,
     HerbCultivation,
     OutreachEvent,
     RemoteConsultation,
@@ -47,6 +49,7 @@ FIVE_SETTINGS = frozenset({"community", "village", "family", "government", "scho
 SUPPORT_ELEMENTS = ("supported_grassroots_institutions",)
 HERB_ELEMENTS = ("herb_area_mu", "herb_output_value", "herb_growth")
 REMOTE_ELEMENTS = ("remote_consultations",)
+CLINIC_ELEMENTS = ("clinic_filings_received", "clinic_filings_completed")
 
 
 def _county_of(codes: set[str]) -> dict[str, str]:
@@ -210,3 +213,28 @@ def remote_rows(years: list[int]) -> list[tuple[str, str, str, float]]:
     return [
         ("remote_consultations", g["orgunit__code"], str(g["y"]), float(g["n"])) for g in grouped
     ]
+
+
+def clinic_rows(years: list[int]) -> list[tuple[str, str, str, float]]:
+    """Per county and year: clinic filings and practitioner registrations received (by date
+    filed) and completed (filed or registered, by date decided) (seeds/004 六(十八))."""
+    received = (
+        ClinicFiling.objects.filter(filed_on__year__in=years)
+        .annotate(y=ExtractYear("filed_on"))
+        .values("orgunit__code", "y")
+        .annotate(n=Count("pk"))
+    )
+    completed = (
+        ClinicFiling.objects.filter(
+            decided_on__year__in=years,
+            status__in=[FilingStatus.FILED, FilingStatus.REGISTERED],
+        )
+        .annotate(y=ExtractYear("decided_on"))
+        .values("orgunit__code", "y")
+        .annotate(n=Count("pk"))
+    )
+    rows = [("clinic_filings_received", g["orgunit__code"], str(g["y"]), float(g["n"]))
+            for g in received]  # fmt: skip
+    rows += [("clinic_filings_completed", g["orgunit__code"], str(g["y"]), float(g["n"]))
+             for g in completed]  # fmt: skip
+    return _at_counties(rows)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from xinglin.network import access
 from xinglin.network.models import OrgUnit
+from xinglin.registers.models import filing_problems
 from xinglin.registers.registry import Register
 
 # The action a user needs on each org-unit column: the record's own unit is written (report);
@@ -46,17 +47,24 @@ class RegisterForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         for start, end in (("received_on", "due_on"), ("started_on", "completed_on"),
-                           ("received_on", "handled_on"), ("handled_on", "replied_on")):  # fmt: skip
+                           ("received_on", "handled_on"), ("handled_on", "replied_on"),
+                           ("filed_on", "decided_on")):  # fmt: skip
             if data.get(start) and data.get(end) and data[end] < data[start]:
                 self.add_error(end, _("This date is before %(field)s.") % {
                     "field": self.register.field(start).verbose_name})  # fmt: skip
-        for name in ("received_on", "held_on", "started_on", "completed_on", "handled_on"):
+        for name in ("received_on", "held_on", "started_on", "completed_on", "handled_on",
+                     "filed_on", "decided_on"):  # fmt: skip
             if data.get(name) and data[name] > date.today():
                 self.add_error(name, _("This date is in the future."))
         if data.get("year") and data.get("started_on") and data["started_on"].year != data["year"]:
             self.add_error("started_on", _("This date is not in the year given."))
         if data.get("partner") and data.get("orgunit") and data["partner"] == data["orgunit"]:
             self.add_error("partner", _("A hospital does not support itself."))
+        if data.get("kind") and data.get("status") and "decided_on" not in self.errors:
+            for field, message in filing_problems(
+                data["kind"], data["status"], data.get("decided_on")
+            ).items():
+                self.add_error(field, message)
         return data
 
 

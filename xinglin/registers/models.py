@@ -9,6 +9,7 @@ from datetime import date
 
 from django.conf import settings
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from xinglin.network.models import OrgUnit
@@ -210,6 +211,61 @@ class RemoteConsultation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.held_on} {self.get_kind_display()}"
+
+
+class FilingKind(models.TextChoices):
+    CLINIC = "clinic", _("TCM clinic filing")
+    PRACTITIONER = "practitioner", _("TCM (specialty) practitioner registration")
+
+
+class FilingStatus(models.TextChoices):
+    PENDING = "pending", _("Under review")
+    FILED = "filed", _("Filed")
+    REGISTERED = "registered", _("Registered")
+    REFUSED = "refused", _("Not accepted")
+
+
+# the statuses each kind may reach once decided: a clinic is filed (备案), a practitioner
+# registered (注册); either may be refused
+DECIDED: dict[str, set[str]] = {
+    FilingKind.CLINIC: {FilingStatus.FILED, FilingStatus.REFUSED},
+    FilingKind.PRACTITIONER: {FilingStatus.REGISTERED, FilingStatus.REFUSED},
+}
+
+
+class ClinicFiling(models.Model):
+    """A TCM clinic's filing (中医诊所备案) or a TCM (specialty) practitioner's registration
+    (中医（专长）医师注册), tracked from receipt to decision (seeds/004 六(十八))."""
+
+    orgunit = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("Where")
+    )
+    kind = models.CharField(_("Kind of filing"), max_length=16, choices=FilingKind.choices)
+    name = models.CharField(_("Clinic or practitioner"), max_length=100)
+    filed_on = models.DateField(_("Filed on"))
+    status = models.CharField(_("Filing status"), max_length=12, choices=FilingStatus.choices)
+    decided_on = models.DateField(_("Decided on"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-filed_on", "-pk"]
+        indexes = [models.Index(fields=["filed_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.filed_on} {self.get_kind_display()}"
+
+
+def filing_problems(kind: str, status: str, decided_on: date | None) -> dict[str, Promise]:
+    """What is wrong with a filing's status and date of decision (field: message): a decided
+    status must suit the kind and carry its date; a filing under review has no date yet."""
+    if status == FilingStatus.PENDING:
+        if decided_on is not None:
+            return {"decided_on": _("A filing under review has no date of decision yet.")}
+        return {}
+    if status not in DECIDED.get(kind, set()):
+        return {"status": _("This status does not apply to this kind of filing.")}
+    if decided_on is None:
+        return {"decided_on": _("A decided filing needs the date of decision.")}
+    return {}
 
 
 class ChangeAction(models.TextChoices):

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xinglin.registers import figures
 from xinglin.registers.models import (
+    ClinicFiling,
     Complaint,
     HerbCultivation,
     OutreachEvent,
@@ -166,6 +167,23 @@ REGISTERS: dict[str, Register] = {
             elements=figures.HERB_ELEMENTS,
             feeds_next_year=True,
             help=_("Area and output value of each herb a county or township grows, by year."),
+        ),
+        Register(
+            code="clinics",
+            model=ClinicFiling,
+            label=_("TCM clinics and practitioners"),
+            fields=("orgunit", "kind", "name", "filed_on", "status", "decided_on"),
+            listed=("filed_on", "orgunit", "kind", "name", "status", "decided_on"),
+            search=("name",),
+            date_field="filed_on",
+            source="seeds/004_f1d7e5e3f747375b.txt §六(十八)",
+            personal=("name",),
+            figures=figures.clinic_rows,
+            elements=figures.CLINIC_ELEMENTS,
+            help=_(
+                "TCM clinic filings and TCM (specialty) practitioner registrations, from receipt "
+                "to decision."
+            ),
         ),
     )
 }

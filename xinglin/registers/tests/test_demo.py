@@ -84,3 +84,21 @@ def test_yanjiang_herbs_and_zhongwei_remote_consultations(demo):
     remote = "capacity.remote_consultation"
     assert _result("capacity-2021-2025", "640502", 2023, remote) == (1.0, "met")
     assert _result("capacity-2021-2025", "640522", 2023, remote) == (0.0, "not_met")
+
+
+@pytest.mark.django_db
+def test_yanjiang_clinic_filings(demo):
+    from xinglin.evaluation.models import DerivedValue
+    from xinglin.network.models import OrgUnit
+    from xinglin.registers.models import ClinicFiling
+
+    root = OrgUnit.objects.get(code="512002")
+    filings = ClinicFiling.objects.filter(orgunit__path__startswith=root.path)
+    received = filings.filter(filed_on__year=2024).count()
+    completed = filings.filter(decided_on__year=2024, status__in=["filed", "registered"]).count()
+    derived = dict(
+        DerivedValue.objects.filter(source="registers.clinics", orgunit__code="512002", period="2024")
+        .values_list("element__code", "value")
+    )  # fmt: skip
+    assert (received, completed) == (5, 4)
+    assert derived == {"clinic_filings_received": 5.0, "clinic_filings_completed": 4.0}
