@@ -70,7 +70,7 @@ def open_q(start: date, end: date, prefix: str = "") -> Q:
     return q
 
 
-def open_sql(unit: str, start: exp.Expression, end: exp.Expression) -> exp.Expression:
+def open_sql(unit: str, start: exp.Expression, end: exp.Expression) -> exp.Condition:
     """The rule as a SQL condition on the table aliased `unit`; `start` and `end` are
     expressions (a date literal via `day`, or a column)."""
     bounds = {"start": start, "end": end}
