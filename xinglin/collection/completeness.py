@@ -16,12 +16,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.contrib.auth.models import User
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from sqlglot import exp
 
 from xinglin.collection import rules
 from xinglin.collection.forms import Form, expected_orgunits
 from xinglin.collection.models import Submission, SubmissionStatus
 from xinglin.lib import periods
-from xinglin.network import access
+from xinglin.network import access, opening
 from xinglin.network.models import InstitutionType, Membership, OrgUnit, Role
 from xinglin.standards.models import DataElement
 
@@ -101,6 +102,10 @@ def cutoff(due: date) -> datetime:
 
 
 SUBMITTED = (SubmissionStatus.SUBMITTED, SubmissionStatus.APPROVED)
+# the unit (o) open during the due period (d): network.opening's rule
+_OPEN_IN_DUE_PERIOD = opening.open_sql(
+    "o", exp.column("pstart", table="d"), exp.column("pend", table="d")
+).sql()
 
 
 def _row(unit: OrgUnit, submission, due: date, today: date, clerks: list[str]) -> Row:
@@ -194,8 +199,7 @@ def insert_yearly_figures(cursor, year: periods.Period, today: date | None = Non
         f" s.status IN ({submitted}) AND s.submitted_at < d.cutoff THEN 1 ELSE 0 END) AS on_time"
         f" FROM xl_unit AS u JOIN {unit_t} AS o ON o.id = u.id JOIN xl_due AS d ON d.itype = u.itype"
         f" LEFT JOIN {submission_t} AS s ON s.orgunit_id = u.id AND s.period = d.period"
-        f" WHERE u.kind = 'institution' AND (o.opened_on IS NULL OR o.opened_on <= d.pend)"
-        f" AND (o.closed_on IS NULL OR o.closed_on > d.pstart)"
+        f" WHERE u.kind = 'institution' AND {_OPEN_IN_DUE_PERIOD}"
         f" AND (d.past = 1 OR (s.status IN ({submitted}) AND s.submitted_at IS NOT NULL))"
         f" GROUP BY u.id)"
         f" INSERT INTO xl_value (element, orgunit_id, value, source)"

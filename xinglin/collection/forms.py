@@ -11,6 +11,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from xinglin.lib import periods
+from xinglin.network import opening
 from xinglin.network.models import InstitutionType, Kind, OrgUnit
 from xinglin.standards.models import DataElement
 
@@ -104,5 +105,4 @@ def expected_orgunits(form: Form, period_code: str, within: OrgUnit | None = Non
 
 
 def is_open_during(orgunit: OrgUnit, period: periods.Period) -> bool:
-    opened = orgunit.opened_on is None or orgunit.opened_on <= period.end
-    return opened and (orgunit.closed_on is None or orgunit.closed_on > period.start)
+    return opening.is_open_during(orgunit, period.start, period.end)

@@ -25,7 +25,7 @@ from xinglin.collection.batch import Batch, Candidate, Checked, Problem, ValueCo
 from xinglin.collection.forms import DIVISION, is_open_during
 from xinglin.collection.models import DataValue, Submission, SubmissionStatus
 from xinglin.lib import periods
-from xinglin.network import access
+from xinglin.network import access, opening
 from xinglin.network.models import Kind, OrgUnit
 from xinglin.standards.models import DataElement
 
@@ -296,21 +296,15 @@ def _reports(element: DataElement, target: str) -> bool:
 
 
 def _open(context: _Context, o: np.ndarray, p: np.ndarray) -> np.ndarray:
-    far = 10**7  # beyond any date's ordinal
-    opened = np.array(
-        [u.opened_on.toordinal() if u and u.opened_on else -far for u in context.orgunit_of],
-        dtype=np.int64,
-    )
-    closed = np.array(
-        [u.closed_on.toordinal() if u and u.closed_on else far for u in context.orgunit_of],
-        dtype=np.int64,
-    )
+    units = context.orgunit_of
+    opened = opening.ordinals("opened_on", [u.opened_on if u else None for u in units])
+    closed = opening.ordinals("closed_on", [u.closed_on if u else None for u in units])
     start = np.array([x.start.toordinal() if x else 0 for x in context.period_of], np.int64)
     end = np.array([x.end.toordinal() if x else 0 for x in context.period_of], np.int64)
-    # is_open_during: opened on or before the period's end, not closed by its start
-    if opened.max() <= end.min() and closed.min() > start.max():  # every unit, every period
+    # the latest opening, earliest closing against the shortest span: every unit, every period
+    if opening.open_mask(opened.max(), closed.min(), start.max(), end.min()):
         return np.ones(len(o), dtype=bool)
-    return (opened[o] <= end[p]) & (closed[o] > start[p])
+    return opening.open_mask(opened[o], closed[o], start[p], end[p])
 
 
 def _convert(context: _Context) -> tuple[np.ndarray, np.ndarray]:

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from datetime import date
 
 from xinglin.collection.actions import write_rows
 from xinglin.collection.models import DeliveredTechnique
 from xinglin.demo import YANCHI, DemoContext
+from xinglin.network import opening
 from xinglin.network.models import OrgUnit
 from xinglin.standards.models import DataElement, TechniqueCategory
 
@@ -142,8 +144,7 @@ def _specials(county: str, institutions: list[OrgUnit]) -> Specials:
 
 
 def _open_in(unit: OrgUnit, year: int) -> bool:
-    opened = unit.opened_on is None or unit.opened_on.year <= year
-    return opened and (unit.closed_on is None or unit.closed_on.year >= year)
+    return opening.is_open_during(unit, date(year, 1, 1), date(year, 12, 31))
 
 
 def _rng(*parts) -> random.Random:

@@ -25,6 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from django.db import connection, transaction
+from sqlglot import exp
 
 from xinglin.collection.models import DataValue, DeliveredTechnique
 from xinglin.evaluation import cache
@@ -55,6 +56,7 @@ from xinglin.evaluation.results import (  # noqa: F401 (Result, statuses: the en
 )
 from xinglin.evaluation.sql import CompiledIndicator, compile_indicator, transpile
 from xinglin.lib import periods
+from xinglin.network import opening
 from xinglin.network.models import OrgUnit, OrgUnitChange, OrgUnitHistory
 from xinglin.standards.loader import Pack, PackIndicator, get_pack, read_elements
 from xinglin.standards.models import DataElement, TechniqueItem
@@ -309,22 +311,21 @@ def _path_on(cursor, unit: OrgUnit, day: str) -> str:
 
 def _prepare(cursor, pack: Pack, unit: OrgUnit, year: periods.Period, tree: bool) -> _Units:
     _create_tables(cursor)
-    start, end = year.start.isoformat(), year.end.isoformat()
+    end = year.end.isoformat()
     unit_t, history_t = OrgUnit._meta.db_table, OrgUnitHistory._meta.db_table
     cursor.execute(
         f"INSERT INTO xl_unit (id, code, name, kind, itype, dlevel, parent_id, path, is_open,"
         f" in_scope, roles, ownership) SELECT o.id, o.code, o.name, o.kind, o.institution_type,"
         f" o.division_level,"
         f" COALESCE(h.parent_id, o.parent_id), COALESCE(h.path, o.path),"
-        f" CASE WHEN (o.opened_on IS NULL OR o.opened_on <= %s)"
-        f" AND (o.closed_on IS NULL OR o.closed_on > %s) THEN 1 ELSE 0 END,"
+        f" {_is_open(year)},"
         f" CASE WHEN %s = 1 OR o.id = %s THEN 1 ELSE 0 END,"
         f" COALESCE({_as_of('roles')}, o.roles, ''),"
         f" COALESCE(NULLIF(COALESCE({_as_of('ownership')}, o.ownership), ''), 'public')"
         f" FROM {unit_t} AS o LEFT JOIN {history_t} AS h ON h.orgunit_id = o.id"
         f" AND h.valid_from <= %s AND (h.valid_to IS NULL OR h.valid_to > %s)"
         f" WHERE COALESCE(h.path, o.path) LIKE %s",
-        [end, start, 1 if tree else 0, unit.pk, end, end, end, end,
+        [1 if tree else 0, unit.pk, end, end, end, end,
          _path_on(cursor, unit, end) + "%"],
     )  # fmt: skip
     cursor.execute(_MEMBERS)
@@ -355,6 +356,12 @@ def _prepare(cursor, pack: Pack, unit: OrgUnit, year: periods.Period, tree: bool
         ),
         by_code={r[0]: i for i, r in rows.items()},
     )
+
+
+def _is_open(year: periods.Period) -> str:
+    """1 when the unit aliased o is open during the year (network.opening's rule), else 0."""
+    is_open = opening.open_sql("o", opening.day(year.start), opening.day(year.end))
+    return exp.Case().when(is_open, exp.Literal.number(1)).else_(exp.Literal.number(0)).sql()
 
 
 def _as_of(field: str) -> str:

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from xinglin.network import opening
+
 # The tree as it stood on a day is read from OrgUnitHistory; this date opens the
 # first history row of a unit with no opening date.
 BEGINNING = date(1900, 1, 1)
@@ -145,8 +147,7 @@ class OrgUnit(models.Model):
         return self.closed_on is not None and self.closed_on <= date.today()
 
     def is_open_on(self, day: date) -> bool:
-        opened = self.opened_on is None or self.opened_on <= day
-        return opened and (self.closed_on is None or self.closed_on > day)
+        return opening.is_open_during(self, day, day)
 
     @property
     def role_list(self) -> list[str]:

@@ -401,6 +401,22 @@ _BETWEEN_TARGET = re.compile(rf"^between\s+{_NUMBER}\s+and\s+{_NUMBER}$", re.IGN
 TOLERANCE = 1e-9
 
 
+# Whether a value meets a target, per operator: the one definition, for a number (is_met) and
+# a numpy array (met_mask) alike — `&`, not `and`, so that it works element by element.
+_MET: dict[str, Callable[[Any, Any, float], Any]] = {
+    ">=": lambda value, low, high: value >= low - TOLERANCE,
+    "=": lambda value, low, high: abs(value - low) <= TOLERANCE,
+    "<=": lambda value, low, high: value <= low + TOLERANCE,
+    ">": lambda value, low, high: value > low + TOLERANCE,
+    "<": lambda value, low, high: value < low - TOLERANCE,
+    "between": lambda value, low, high: (low - TOLERANCE <= value) & (value <= high + TOLERANCE),
+}
+
+
+def _met(op: str) -> Callable[[Any, Any, float], Any]:
+    return _MET.get(op, _MET["between"])
+
+
 class TargetError(ValueError):
     pass
 
@@ -422,38 +438,18 @@ class Target:
         return Target(f"{self.op} {low:g}", self.op, float(low))
 
     def is_met(self, value: float) -> bool:
-        op, low = self.op, self.low
-        if op == ">=":
-            return value >= low - TOLERANCE
-        if op == "=":
-            return abs(value - low) <= TOLERANCE
-        if op == "<=":
-            return value <= low + TOLERANCE
-        if op == ">":
-            return value > low + TOLERANCE
-        if op == "<":
-            return value < low - TOLERANCE
-        return low - TOLERANCE <= value <= (self.high or 0) + TOLERANCE
+        return bool(_met(self.op)(value, self.low, self.high or 0))
 
     def met_mask(
         self,
         values: npt.NDArray[np.floating[Any]],
         low: float | npt.NDArray[np.floating[Any]] | None = None,
     ) -> npt.NDArray[np.bool_]:
-        """is_met over a numpy array of values (no NaN), with the same float operations;
+        """is_met over a numpy array of values (no NaN): the same comparison (`_MET`);
         `low`: per value thresholds (a bureau-set target's numbers), else the target's."""
-        op, low = self.op, self.low if low is None else low
-        if op == ">=":
-            return values >= low - TOLERANCE
-        if op == "=":
-            return abs(values - low) <= TOLERANCE
-        if op == "<=":
-            return values <= low + TOLERANCE
-        if op == ">":
-            return values > low + TOLERANCE
-        if op == "<":
-            return values < low - TOLERANCE
-        return (low - TOLERANCE <= values) & (values <= (self.high or 0) + TOLERANCE)
+        low = self.low if low is None else low
+        met: npt.NDArray[np.bool_] = _met(self.op)(values, low, self.high or 0)
+        return met
 
     def gap(self, value: float) -> float:
         """How far the value is from the target (0 when met), in the value's unit."""
