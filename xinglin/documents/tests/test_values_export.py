@@ -133,3 +133,18 @@ def test_the_cap_still_refuses(client_for, alice, figures_county, background, se
         response = client.get(url, SCOPE)
         assert response.status_code == 413 and "values.csv" in response.content.decode()
     assert not DocumentJob.objects.exists()
+
+
+def test_a_failed_export_offers_to_try_again(client_for, alice, figures_county, background,
+                                             monkeypatch):  # fmt: skip
+    def broken(job):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(jobs, "_render_values", broken)
+    client = client_for(alice)
+    response = _export(client, "xlsx")
+    job = DocumentJob.objects.get()
+    assert job.status == JobStatus.FAILED and response.status_code == 200
+    page = response.content.decode()
+    again = reverse("documents:values_export", args=["xlsx"]) + "?orgunit=640323&amp;period=2025"
+    assert again in page and "disk full" not in page
