@@ -246,6 +246,8 @@ def _env_positive_int(name: str, default: int) -> int:
 API_TOKEN_DAYS = _env_positive_int("XINGLIN_API_TOKEN_DAYS", 90)
 # values.json / values.xlsx are built in memory: at most this many values (values.csv streams).
 EXPORT_MAX_ROWS = _env_positive_int("XINGLIN_EXPORT_MAX_ROWS", 200_000)
+# ...and above this many they are made as a background job with progress (issue 21.5).
+EXPORT_BACKGROUND_ROWS = _env_positive_int("XINGLIN_EXPORT_BACKGROUND_ROWS", 20_000)
 
 # Documents in the background (issues 20.7, 21.5; xinglin/documents/jobs.py and pool.py): tasks
 # on django-tasks' database backend, run by DOCUMENT_WORKERS threads in one process (`xinglin

@@ -9,8 +9,10 @@ import json
 from collections.abc import Iterator
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
 from xinglin.collection.importers.csv_long import COLUMNS as VALUE_COLUMNS
@@ -22,6 +24,11 @@ from xinglin.network.models import OrgUnit
 from xinglin.standards.models import DataElement, ValueType
 
 FORMATS = ("csv", "json", "xlsx")
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 COLUMNS = (*VALUE_COLUMNS, COMMENT)
 
 
@@ -113,3 +120,27 @@ def stream_csv(rows) -> Iterator[bytes]:
 
 def render(rows, fmt: str) -> bytes:
     return {"csv": to_csv, "json": to_json, "xlsx": to_xlsx}[fmt](rows)
+
+
+def refusal(count: int, fmt: str) -> str | None:
+    """The sentence refusing a values.json / values.xlsx of `count` values (built in memory:
+    capped at XINGLIN_EXPORT_MAX_ROWS), or None when it may be made."""
+    if fmt == "csv" or count <= settings.EXPORT_MAX_ROWS:
+        return None
+    return _(
+        "%(count)s values are more than %(max)s for one %(fmt)s file: choose an org unit "
+        "or a period, or take values.csv, which has no limit."
+    ) % {"count": count, "max": settings.EXPORT_MAX_ROWS, "fmt": fmt}
+
+
+def in_background(count: int, fmt: str) -> bool:
+    """Whether a values export of `count` values is made as a background job with progress
+    (documents' jobs) rather than at once: a large workbook or JSON (csv streams)."""
+    return fmt != "csv" and count > settings.EXPORT_BACKGROUND_ROWS
+
+
+def download_name(unit: OrgUnit | None, period: str | None, fmt: str) -> str:
+    """A large export's file, named in Chinese: 盐池县2025年数据.xlsx."""
+    name = unit.name if unit is not None else "全部"
+    when = f"{period}年" if period and len(period) == 4 and period.isdigit() else (period or "")
+    return f"{name}{when}数据.{fmt}"

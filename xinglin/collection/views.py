@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -454,24 +455,20 @@ def export_values(request, fmt):
     if period:
         _period_or_404(period)
     rows = exports.value_rows(orgunit=unit, period=period, user=request.user)
-    types = {
-        "csv": "text/csv; charset=utf-8",
-        "json": "application/json",
-        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    }
+    types = exports.CONTENT_TYPES
     headers = {"Content-Disposition": f'attachment; filename="values.{fmt}"'}
     if fmt == "csv":  # any size: streamed (issue 20.7)
         return StreamingHttpResponse(
             exports.stream_csv(rows), content_type=types[fmt], headers=headers
         )
-    # JSON and workbooks are built whole in memory: capped (XINGLIN_EXPORT_MAX_ROWS).
+    # JSON and workbooks are built whole in memory: capped (XINGLIN_EXPORT_MAX_ROWS)...
     count = rows.count()
-    if count > settings.EXPORT_MAX_ROWS:
-        message = _(
-            "%(count)s values are more than %(max)s for one %(fmt)s file: choose an org unit "
-            "or a period, or take values.csv, which has no limit."
-        ) % {"count": count, "max": settings.EXPORT_MAX_ROWS, "fmt": fmt}
+    message = exports.refusal(count, fmt)
+    if message:
         return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
+    if exports.in_background(count, fmt):  # ...and large ones made in the background (21.5)
+        target = reverse("documents:values_export", args=[fmt])
+        return redirect(f"{target}?{request.GET.urlencode()}" if request.GET else target)
     return HttpResponse(exports.render(rows, fmt), content_type=types[fmt], headers=headers)
 
 

@@ -12,6 +12,9 @@
   `settings.DOCUMENT_WORKERS` of them at a time (default 2), whatever the number of requests.
 - **Progress.** The task writes its step and percent into the job row; the page polls
   `jobs/<id>.json`.
+- **Large values exports** (collection's values.xlsx / values.json above
+  EXPORT_BACKGROUND_ROWS values) are jobs of kind VALUES: the same row, pool, cache (keyed also
+  by the user, whose scope the file holds, and the period), progress page and download.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from xinglin.core import generation
-from xinglin.documents.models import ACTIVE, DocumentJob, JobStatus, JobStep
+from xinglin.documents.models import ACTIVE, VALUES, DocumentJob, JobStatus, JobStep
 from xinglin.network.models import OrgUnit
 
 UNCACHED = "uncached"  # the key of a job whose data generation could not be read
@@ -49,15 +52,19 @@ def folder() -> Path:
     return path
 
 
-def cache_key(kind: str, orgunit: OrgUnit, year: int, fmt: str) -> str | None:
+def cache_key(
+    kind: str, orgunit: OrgUnit | None, year: int, fmt: str, extra: str = ""
+) -> str | None:
     """The key of the file for today's data, or None when the data generation cannot be read
-    (then nothing is cached)."""
+    (then nothing is cached). `extra`: what else the file depends on (a values export: the
+    user, whose scope it holds, and the period)."""
     token = generation.current()
     if token is None:
         return None
     database = str(connection.settings_dict["NAME"])  # two databases never share a key
-    text = "|".join([VERSION, database, token, kind, str(orgunit.pk), str(year), fmt,
-                     date.today().isoformat()])  # fmt: skip
+    unit = str(orgunit.pk) if orgunit is not None else "-"
+    text = "|".join([VERSION, database, token, kind, unit, str(year), fmt,
+                     date.today().isoformat(), extra])  # fmt: skip
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -72,12 +79,26 @@ def job_file(job: DocumentJob) -> Path:
     return folder() / f"job-{job.pk}.{job.fmt}"
 
 
-def start_or_join(user, kind: str, orgunit: OrgUnit, year: int, fmt: str, filename: str):
+def values_extra(user, period: str) -> str:
+    """The `extra` of a values export's key: its rows are the user's scope, for the period."""
+    return f"{user.pk}|{period}"
+
+
+def key_of(job: DocumentJob) -> str | None:
+    """The cache key of the job's file for today's data."""
+    extra = values_extra(job.user, job.period) if job.kind == VALUES else ""
+    return cache_key(job.kind, job.orgunit, job.year, job.fmt, extra)
+
+
+def start_or_join(user, kind: str, orgunit: OrgUnit | None, year: int, fmt: str, filename: str,
+                  period: str = ""):  # fmt: skip
     """The user's job for this file: the one already under way, or a new one enqueued.
-    Raises Busy when the user's job under way is for another file."""
-    key = cache_key(kind, orgunit, year, fmt) or UNCACHED
+    Raises Busy when the user's job under way is for another file. A values export (kind
+    VALUES) names its `period` ("" for all)."""
+    extra = values_extra(user, period) if kind == VALUES else ""
+    key = cache_key(kind, orgunit, year, fmt, extra) or UNCACHED
     _expire_stale(user)
-    same = {"orgunit": orgunit, "year": year, "kind": kind, "fmt": fmt}
+    same = {"orgunit": orgunit, "year": year, "kind": kind, "fmt": fmt, "period": period}
     try:
         with transaction.atomic():
             job = DocumentJob.objects.create(user=user, key=key, filename=filename, **same)
@@ -85,12 +106,8 @@ def start_or_join(user, kind: str, orgunit: OrgUnit, year: int, fmt: str, filena
         active = DocumentJob.objects.filter(user=user, status__in=ACTIVE).first()
         if active is None:
             raise
-        if (active.orgunit_id, active.year, active.kind, active.fmt) == (
-            orgunit.pk,
-            year,
-            kind,
-            fmt,
-        ):
+        wanted = (orgunit.pk if orgunit else None, year, kind, fmt, period)
+        if (active.orgunit_id, active.year, active.kind, active.fmt, active.period) == wanted:
             return active
         raise Busy(active) from None
     _enqueue(job.pk)  # requests are not atomic: the job row is committed already
@@ -131,7 +148,7 @@ def _progress(job_id: int, step: str, percent: int, **fields) -> None:
 def generate_document(job_id: int) -> str:
     """Write the job's file (and keep it in the cache when the data did not change while it
     was written). Returns the file's name."""
-    job = DocumentJob.objects.select_related("orgunit").get(pk=job_id)
+    job = DocumentJob.objects.select_related("orgunit", "user").get(pk=job_id)
     if job.status not in ACTIVE:
         return ""
     _progress(job_id, JobStep.GATHER, 10, status=JobStatus.RUNNING)
@@ -143,13 +160,15 @@ def generate_document(job_id: int) -> str:
         raise
     path = job_file(job)
     _write(path, content)
-    if job.key != UNCACHED and (cache_key(job.kind, job.orgunit, job.year, job.fmt) == job.key):
+    if job.key != UNCACHED and key_of(job) == job.key:
         _keep(path, folder() / f"{job.key}.{job.fmt}")
     _progress(job_id, JobStep.DONE, 100, status=JobStatus.DONE, finished_at=timezone.now())
     return path.name
 
 
 def _render(job: DocumentJob) -> bytes:
+    if job.kind == VALUES:
+        return _render_values(job)
     from xinglin.documents.content import build_report
     from xinglin.documents.formats import FORMATS
     from xinglin.documents.gather import gather
@@ -160,6 +179,15 @@ def _render(job: DocumentJob) -> bytes:
     _progress(job.pk, JobStep.RENDER, 65)
     renderer, _content_type = FORMATS[job.fmt]
     return renderer(report, data)
+
+
+def _render_values(job: DocumentJob) -> bytes:
+    """The values export, exactly as collection's values.<fmt> makes it at once."""
+    from xinglin.collection import exports
+
+    rows = exports.value_rows(orgunit=job.orgunit, period=job.period or None, user=job.user)
+    _progress(job.pk, JobStep.RENDER, 40)
+    return exports.render(rows, job.fmt)
 
 
 def render_cached(kind: str, orgunit: OrgUnit, year: int, fmt: str, render) -> bytes:

@@ -118,6 +118,8 @@ class JobStep(models.TextChoices):
 
 
 ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
+VALUES = "values"  # the job kind of a large values export (collection's values.xlsx/.json)
+JOB_KINDS = [*ReportKind.choices, (VALUES, _("Data values export"))]
 
 
 class DocumentJob(models.Model):
@@ -126,9 +128,12 @@ class DocumentJob(models.Model):
     constraint): a second request for the same file joins it, for another is told to wait."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
-    orgunit = models.ForeignKey("network.OrgUnit", on_delete=models.CASCADE)
+    orgunit = models.ForeignKey(  # None: a values export of the user's whole scope
+        "network.OrgUnit", on_delete=models.CASCADE, null=True, blank=True
+    )
     year = models.PositiveSmallIntegerField()
-    kind = models.CharField(max_length=8, choices=ReportKind.choices)
+    kind = models.CharField(max_length=8, choices=JOB_KINDS)
+    period = models.CharField(max_length=16, blank=True)  # a values export's period, if any
     fmt = models.CharField(max_length=8)
     key = models.CharField(max_length=64)  # the cache key of the file it makes
     filename = models.CharField(max_length=200)  # what the person's browser saves it as

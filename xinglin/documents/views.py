@@ -26,7 +26,14 @@ from xinglin.documents.drafting.draft import suggest_cases
 from xinglin.documents.formats import FORMATS
 from xinglin.documents.forms import NarrativeForm, TypicalCaseForm
 from xinglin.documents.gather import gather
-from xinglin.documents.models import DocumentJob, JobStatus, JobStep, ReportKind, TypicalCase
+from xinglin.documents.models import (
+    VALUES,
+    DocumentJob,
+    JobStatus,
+    JobStep,
+    ReportKind,
+    TypicalCase,
+)
 from xinglin.documents.narrative import sections
 from xinglin.network import access
 from xinglin.network.models import Kind
@@ -178,16 +185,59 @@ def download(request, code, year, kind, fmt):
     except jobs.Busy as busy:
         return _busy(request, busy.job)
     # a page's script follows the progress itself; a plain link waits a moment for the file
+    return _answer(request, job)
+
+
+@login_required
+def values_export(request, fmt):
+    """collection's values.xlsx / values.json of a large scope (issue 21.5), as a background
+    job like a document's: the cached file, or the user's one job (joined when under way),
+    answered as `download` answers. The cap (XINGLIN_EXPORT_MAX_ROWS) still refuses."""
+    from xinglin.collection import exports
+    from xinglin.lib import periods
+
+    if fmt not in ("json", "xlsx"):
+        raise Http404(fmt)
+    code, period = request.GET.get("orgunit"), request.GET.get("period") or ""
+    unit = access.get_orgunit_for_user(request.user, code) if code else None
+    if period:
+        try:
+            periods.parse(period)
+        except periods.PeriodError:
+            raise Http404(period) from None
+    rows = exports.value_rows(orgunit=unit, period=period or None, user=request.user)
+    message = exports.refusal(rows.count(), fmt)
+    if message:
+        return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
+    filename = exports.download_name(unit, period, fmt)
+    year = int(period[:4]) if period[:4].isdigit() else 0
+    key = jobs.cache_key(VALUES, unit, year, fmt, jobs.values_extra(request.user, period))
+    cached = jobs.cached_file(key, fmt)
+    if cached is not None:
+        return _file(cached, fmt, filename)
+    try:
+        job = jobs.start_or_join(request.user, VALUES, unit, year, fmt, filename, period)
+    except jobs.Busy as busy:
+        return _busy(request, busy.job)
+    return _answer(request, job)
+
+
+def _answer(request, job):
+    """The file when the job is done soon enough, else its status (script) or progress page."""
     job = jobs.wait(job, 0 if _wants_json(request) else settings.DOCUMENT_WAIT_SECONDS)
     if job.status == JobStatus.DONE and jobs.job_file(job).is_file():
-        return _file(jobs.job_file(job), fmt, filename)
+        return _file(jobs.job_file(job), job.fmt, job.filename)
     if _wants_json(request):
         return JsonResponse(_status(job), status=202)
     return redirect("documents:job", job.pk)
 
 
+CONTENT_TYPES = {"json": "application/json"}  # the values export's (the others: FORMATS)
+
+
 def _file(path, fmt: str, filename: str) -> HttpResponse:
-    response = HttpResponse(path.read_bytes(), content_type=FORMATS[fmt][1])
+    kind = FORMATS[fmt][1] if fmt in FORMATS else CONTENT_TYPES[fmt]
+    response = HttpResponse(path.read_bytes(), content_type=kind)
     response["Content-Disposition"] = content_disposition_header(
         as_attachment=True, filename=filename
     )
@@ -210,7 +260,8 @@ def _busy(request, job):
 def _own_job(request, pk: int) -> DocumentJob:
     """The user's own job, while the unit is still in their scope (404 otherwise)."""
     job = get_object_or_404(DocumentJob.objects.select_related("orgunit"), pk=pk, user=request.user)
-    access.get_orgunit_for_user(request.user, job.orgunit.code)
+    if job.orgunit is not None:  # (a values export of the whole scope has none)
+        access.get_orgunit_for_user(request.user, job.orgunit.code)
     return job
 
 
