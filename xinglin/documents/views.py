@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from xinglin.documents import jobs
 from xinglin.documents.actions import (
@@ -188,6 +188,7 @@ def download(request, code, year, kind, fmt):
     return _answer(request, job)
 
 
+@require_safe  # reading: a POST is refused, not taken as a second way to start a job
 @login_required
 def values_export(request, fmt):
     """collection's values.xlsx / values.json of a large scope (issue 21.5), as a background

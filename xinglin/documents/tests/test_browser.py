@@ -35,9 +35,9 @@ def test_the_download_shows_progress_then_saves_the_file(live_server, alice, fig
         link = page.locator("a.download[href$='/640323/2025/annual.docx']")
         with page.expect_download(timeout=60_000) as download:
             link.click()
-            status = page.locator("progress + .job-text")
-            status.wait_for()
-            assert "排队中" in status.inner_text()  # waiting, in words, beside the bar
+            # waiting, in words, beside the bar (written by the page's first poll)
+            status = page.locator("progress + .job-text", has_text="排队中")
+            status.wait_for(timeout=30_000)
             jobs.generate_document.call(_job().pk)  # what the pool's worker does
         assert download.value.suggested_filename == "盐池县2025年度中医药工作总结.docx"
         assert page.locator("progress").count() == 0  # the bar is gone once saved
