@@ -205,7 +205,7 @@ def values_for_year(rng, units: Units, elements: list[dict], year: int) -> pa.Ta
 
 def _division_figures(rng, element: dict, n: int) -> np.ndarray:
     code = element["code"]
-    if code.startswith("residents") or code.startswith("children"):
+    if code.startswith(("residents", "children")):
         return rng.integers(20_000, 300_000, n).astype(float)
     if code.endswith("respondents"):
         return np.full(n, 400.0)

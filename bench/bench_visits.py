@@ -77,7 +77,7 @@ def bench_import(rows: int) -> None:
     export_visits(Warehouse(default_root()))
     print(f"export to Parquet: {time.perf_counter() - started:.1f} s")
     started = time.perf_counter()
-    from xinglin.care.visits import visit_figures, year_months
+    from xinglin.care.visit_figures import visit_figures, year_months
 
     figures = visit_figures(year_months(2025))
     print(
@@ -91,7 +91,7 @@ def bench_warehouse(rows: int) -> None:
     import duckdb
 
     from xinglin.care import visit_warehouse as stored
-    from xinglin.care.visits import year_months
+    from xinglin.care.visit_figures import year_months
     from xinglin.warehouse import Warehouse
 
     root = Path(tempfile.mkdtemp(prefix="xl-warehouse-"))

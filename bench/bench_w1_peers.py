@@ -183,7 +183,7 @@ def batches(table: str, size: int):
         for batch in pq.ParquetFile(path).iter_batches(batch_size=size):
             if table in GENERATED_ID:
                 ids = pa.array(range(next_id, next_id + batch.num_rows), pa.int64())
-                batch = pa.RecordBatch.from_arrays([ids, *batch.columns],
+                batch = pa.RecordBatch.from_arrays([ids, *batch.columns],  # noqa: PLW2901
                                                    names=["id", *batch.schema.names])  # fmt: skip
                 next_id += batch.num_rows
             yield batch
@@ -740,6 +740,7 @@ def main() -> None:
             line += (f" ({summary['rss_all_results_gb']:.2f} GB with every Result built);"
                      f" {summary['results']:,} results, {compare(name)}")  # fmt: skip
         print(line)
+    return None
 
 
 if __name__ == "__main__":

@@ -65,7 +65,7 @@ def pandas_figures(rules: dict):
     per row, one groupby."""
     import pandas as pd
 
-    from xinglin.care.visits import tcm_definition
+    from xinglin.care.visit_rules import tcm_definition
 
     definition = tcm_definition(rules)
     frame = pd.read_parquet(DATA / "visits", columns=["institution_id", "month", "department_id",
@@ -136,8 +136,8 @@ def main() -> None:
     import logging
 
     logging.getLogger("xinglin.warehouse").setLevel(logging.WARNING)
+    from xinglin.care.visit_rules import tcm_rules
     from xinglin.care.visit_warehouse import tcm_condition, visit_figures
-    from xinglin.care.visits import tcm_rules
     from xinglin.warehouse import Warehouse
 
     started = time.perf_counter()

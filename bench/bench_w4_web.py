@@ -66,8 +66,8 @@ def _arguments():
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--requests", type=int, default=20, help="per user")
     parser.add_argument("--think", type=float, default=1.0, help="mean seconds between requests")
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("XINGLIN_WORKERS", 3)))
-    parser.add_argument("--threads", type=int, default=int(os.environ.get("XINGLIN_THREADS", 4)))
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("XINGLIN_WORKERS", "3")))
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("XINGLIN_THREADS", "4")))
     args = parser.parse_args()
     if not (0 < args.users <= MAX_USERS and 0 < args.requests <= MAX_REQUESTS):
         sys.exit(f"bounds: users <= {MAX_USERS}, requests <= {MAX_REQUESTS}")

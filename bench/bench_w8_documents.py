@@ -78,8 +78,8 @@ def _run(parallel: int, server: int) -> None:
             cpu = web._server_cpu(server) - cpu  # the server's and its document worker's
             warm = min(_fetch(path, cookies[user])[0] for _ in range(3))
             worst["cold"], worst["warm"] = max(worst["cold"], cold), max(worst["warm"], warm)
-            ratio = f"; first round {FIRST_ROUND[fmt]} s: cold x{cold / FIRST_ROUND[fmt]:.2f}" \
-                    f", warm x{warm / FIRST_ROUND[fmt]:.3f}" if code == "640323" else ""  # fmt: skip
+            ratio = (f"; first round {FIRST_ROUND[fmt]} s: cold x{cold / FIRST_ROUND[fmt]:.2f}"
+                     f", warm x{warm / FIRST_ROUND[fmt]:.3f}") if code == "640323" else ""  # fmt: skip
             print(f"  {label:12} .{fmt:4}: cold {cold:5.2f} s ({cpu:4.1f} s CPU), warm {warm:5.3f} s "
                   f"({size // 1024} KiB{ratio})")  # fmt: skip
     print(

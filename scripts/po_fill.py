@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from pathlib import Path
 
 
 def _unquote(lines: list[str]) -> str:
@@ -21,9 +22,10 @@ def _quote(text: str) -> str:
 
 
 def fill(po_path: str, translations: dict[str, str]) -> list[str]:
-    blocks = open(po_path, encoding="utf-8").read().split("\n\n")
+    blocks = Path(po_path).read_text(encoding="utf-8").split("\n\n")
     missing, out = [], []
-    for block in blocks:
+    for written in blocks:
+        block = written
         match = re.search(r'^msgid ((?:".*"\n?)+)msgstr ((?:".*"\n?)+)', block + "\n", re.M)
         if not match or "msgid_plural" in block:
             out.append(block)

@@ -9,6 +9,10 @@ from __future__ import annotations
 import os
 import sys
 
+from django.conf import settings
+from django.core.management import execute_from_command_line
+from django.db import DatabaseError, InterfaceError
+
 
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv if argv is None else argv)
@@ -16,8 +20,6 @@ def main(argv: list[str] | None = None) -> None:
     if len(argv) > 1 and not argv[1].startswith("-"):
         argv[1] = argv[1].replace("-", "_")
     argv[0] = "xinglin"
-    from django.core.management import execute_from_command_line
-    from django.db import DatabaseError, InterfaceError
 
     try:
         execute_from_command_line(argv)
@@ -30,7 +32,6 @@ def main(argv: list[str] | None = None) -> None:
 
 def _database() -> str:
     """The database in use, without its password."""
-    from django.conf import settings
 
     db = settings.DATABASES["default"]
     if db["ENGINE"].endswith("sqlite3"):

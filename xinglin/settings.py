@@ -189,7 +189,7 @@ FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
-SESSION_COOKIE_AGE = int(os.environ.get("XINGLIN_SESSION_SECONDS", 8 * 3600))
+SESSION_COOKIE_AGE = int(os.environ.get("XINGLIN_SESSION_SECONDS", str(8 * 3600)))
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -206,7 +206,7 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 EMAIL_HOST = os.environ.get("XINGLIN_SMTP_HOST", "")
-EMAIL_PORT = int(os.environ.get("XINGLIN_SMTP_PORT", 25))
+EMAIL_PORT = int(os.environ.get("XINGLIN_SMTP_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("XINGLIN_EMAIL_FROM", "xinglin@localhost")
 
 LOGGING = {
@@ -255,12 +255,12 @@ EXPORT_BACKGROUND_ROWS = _env_positive_int("XINGLIN_EXPORT_BACKGROUND_ROWS", 20_
 # DOCUMENT_WAIT_SECONDS for its file before showing the progress page instead.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 DOCUMENT_WORKERS = _env_positive_int("XINGLIN_DOCUMENT_WORKERS", 2)
-DOCUMENT_WAIT_SECONDS = float(os.environ.get("XINGLIN_DOCUMENT_WAIT_SECONDS", 1.5))
+DOCUMENT_WAIT_SECONDS = float(os.environ.get("XINGLIN_DOCUMENT_WAIT_SECONDS", "1.5"))
 DOCUMENT_TIMEOUT_SECONDS = _env_positive_int("XINGLIN_DOCUMENT_TIMEOUT_SECONDS", 600)
 DOCUMENT_CACHE_DIR = VAR_DIR / "documents"
 DOCUMENT_CACHE_FILES = _env_positive_int("XINGLIN_DOCUMENT_CACHE_FILES", 200)
 # the pool's threads run this much below page requests (Linux nice; 0: the same)
-DOCUMENT_NICE = int(os.environ.get("XINGLIN_DOCUMENT_NICE", 5))
+DOCUMENT_NICE = int(os.environ.get("XINGLIN_DOCUMENT_NICE", "5"))
 
 
 # Care records (assessments, guidance visits, HIS visits, rehabilitation, referrals) older than

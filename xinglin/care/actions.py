@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from xml.etree.ElementTree import ParseError
+from zipfile import BadZipFile
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -24,6 +25,7 @@ from xinglin.care.models import (
     Resident,
     Sex,
 )
+from xinglin.evaluation.actions import replace_derived_values
 from xinglin.lib import uploads
 from xinglin.lib.text import decode_text
 from xinglin.network.models import Kind, OrgUnit
@@ -234,8 +236,6 @@ def _read_csv(name: str, content: bytes) -> list[list[str]]:
 
 
 def _read_xlsx(name: str, content: bytes) -> list[list[str]]:
-    from zipfile import BadZipFile
-
     try:
         table = [[_cell(c) for c in row] for row in uploads.workbook_rows(content, name)]
     except uploads.TooLarge as error:
@@ -478,18 +478,13 @@ def record_child_guidance(
 # ---------------------------------------------------------------------------
 
 
-def feed_engine(years: Iterable[int]) -> dict[str, int] | None:
+def feed_engine(years: Iterable[int]) -> dict[str, int]:
     """Replace the engine's record-derived `elderly_tcm_managed` and `children_tcm_managed` for
-    these years. Returns rows handed over per source, or None when the engine's
-    replace_derived_values is not installed yet (the rows are then only computed)."""
+    these years. Returns rows handed over per source."""
     years = sorted(set(years))
     periods = [str(y) for y in years]
     elderly = [row for y in years for row in rates.elderly_managed_rows(y)]
     child_rows = [row for y in years for row in rates.children_managed_rows(y)]
-    try:
-        from xinglin.evaluation.actions import replace_derived_values
-    except ImportError:
-        return None
     replace_derived_values(rates.ELDERLY_SOURCE, elderly, periods)
     replace_derived_values(rates.CHILD_SOURCE, child_rows, periods)
     return {rates.ELDERLY_SOURCE: len(elderly), rates.CHILD_SOURCE: len(child_rows)}

@@ -7,7 +7,8 @@ from __future__ import annotations
 from django.db.models import Count, Q, Sum
 
 from xinglin.care.models import Visit, VisitTechnique
-from xinglin.care.visits import tcm_q, tolerance, year_months
+from xinglin.care.visit_figures import year_months
+from xinglin.care.visit_rules import tcm_q, tolerance
 from xinglin.collection.models import DataValue, DeliveredTechnique, TechniqueSource
 from xinglin.network.models import Kind, OrgUnit
 

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xinglin.care import rehab
 from xinglin.care.models import RehabOutcome
-from xinglin.care.visits import layout
+from xinglin.care.visit_rules import layout
 
 
 def _choices(units) -> list[tuple[str, str]]:

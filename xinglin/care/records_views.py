@@ -29,14 +29,10 @@ from xinglin.care.models import (
 )
 from xinglin.care.records_forms import MappingForm, ReferralForm, RehabCaseForm, VisitImportForm
 from xinglin.care.views import PAGE_SIZE, _csv_response, _institutions, parse_year
-from xinglin.care.visits import (
-    import_visits,
-    layout,
-    read_table,
-    save_mapping,
-    tcm_definition,
-    tcm_q,
-)
+from xinglin.care.visit_files import read_table
+from xinglin.care.visit_mappings import save_mapping
+from xinglin.care.visit_rules import layout, tcm_definition, tcm_q
+from xinglin.care.visits import import_visits
 from xinglin.lib import uploads
 from xinglin.network import access
 from xinglin.network.models import OrgUnit

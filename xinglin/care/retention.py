@@ -61,8 +61,8 @@ def purge_care_records(*, before: date | None = None, dry_run: bool = False) -> 
     count per kind. With dry_run nothing is deleted. One transaction: all or nothing."""
     before = before or cutoff()
     counts = {}
-    for name, rows in _expired(before).items():
-        rows = _without_records(name, rows, before)
+    for name, expired in _expired(before).items():
+        rows = _without_records(name, expired, before)
         counts[name] = rows.count()
         if not dry_run and counts[name]:
             # Residents/children are deleted by id: their exclusion joins records already gone.

@@ -26,6 +26,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
 import sqlglot.expressions as exp
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -127,7 +128,6 @@ class TcmVisitDefinition:
         """The rule over numpy arrays: `columns` the flag columns by name, `departments` the
         department of each row (names or ids), `counted` the values the department part
         counts (departments_counted, or their ids)."""
-        import numpy as np
 
         mask = np.zeros(len(departments), dtype=bool)
         for column in self.flags:

@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 from django.db import connection
 
 from xinglin.care.models import Visit, VisitImport, VisitTechnique
-from xinglin.care.visits import tcm_definition, tcm_rules
+from xinglin.care.visit_rules import tcm_definition, tcm_rules
 from xinglin.network.models import Kind, OrgUnit
 from xinglin.standards.models import TechniqueItem
 from xinglin.warehouse.engine import Warehouse
@@ -204,7 +204,7 @@ def tcm_condition(warehouse: Warehouse, rules: dict) -> str:
 def visit_figures(warehouse: Warehouse, months: list[str], rules: dict | None = None):
     """(institution code, month, total visits, TCM visits) for `months`, one GROUP BY over
     integer columns, the codes joined to the 36,000-odd groups afterwards. `rules`: the
-    TCM-visit rules (care.visits.tcm_rules() when None)."""
+    TCM-visit rules (care.visit_rules.tcm_rules() when None)."""
 
     if not warehouse.table_files("visits") or not months:
         return []

@@ -1,271 +1,45 @@
-"""Visits from hospital information system (HIS) exports: the column layout and per-institution
-mappings, the TCM-visit rules, code lists, the all-or-nothing import, and the figures derived
-from the records (total_visits, tcm_visits, techniques delivered) for the engine.
+"""The all-or-nothing import of hospital information system (HIS) exports: every row checked
+(institution in scope, date, codes, techniques), then the visits of the file's institutions and
+months replaced in one transaction. The import is the only place that walks rows.
 
-Figures are set-based (GROUP BY on the operational database, or on DuckDB over Parquet through
-xinglin.warehouse for large volumes); the import is the only place that walks rows, to check
-them.
+The concerns around it each have their module: the TCM-visit rule and the layout
+(visit_rules), code lists and technique names (visit_codes), reading files (visit_files),
+column mappings (visit_mappings) and the figures derived for the engine (visit_figures).
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import os
 import re
-import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
 from operator import itemgetter
-from pathlib import Path
-from xml.etree.ElementTree import ParseError
 
-import yaml
 from django.contrib.auth.models import User
 from django.db import connection, transaction
-from django.db.models import Count, Q
 
 from xinglin.care import personal_id
 from xinglin.care.actions import CareError, RowError
 from xinglin.care.models import (
     CodeSystem,
-    DiagnosisCode,
     Visit,
     VisitColumnMapping,
     VisitImport,
     VisitTechnique,
 )
-from xinglin.care.tcm_visit import CONTENT, TcmVisitDefinition
-from xinglin.collection.models import DeliveredTechnique, TechniqueSource
-from xinglin.evaluation.actions import replace_derived_values
-from xinglin.lib import cells, uploads
+from xinglin.care.visit_codes import GBT15657, ICD10, known_codes, plain_name, technique_lookup
+from xinglin.care.visit_files import read_numbered
+from xinglin.care.visit_mappings import _Columns, columns_for
+from xinglin.care.visit_rules import tcm_definition, tcm_rules
 from xinglin.lib.bulk import insert_columns, widen_sqlite_cache
-from xinglin.lib.text import decode_text
 from xinglin.network.models import Kind, OrgUnit
 from xinglin.standards.models import TechniqueItem
 
-DATA = Path(__file__).parent / "data"
-SOURCE = "care.visits"  # the engine's name for figures derived here
-RULES_ENV = "XINGLIN_TCM_VISIT_RULES"
 MAX_ERRORS_SHOWN = 200
 SEPARATORS = re.compile(r"[;；,，、|]")
-ICD10 = re.compile(r"^[A-Z]\d{2}(\.[0-9A-Z]{1,4})?[+*]?$")
-GBT15657 = re.compile(r"^[AB]\d{2}(\.\d{2})*\.?$")
 YES = {"1", "是", "y", "yes", "true", "有"}
 NO = {"", "0", "否", "n", "no", "false", "无"}
-Row = tuple[str, str, str, float]
-
-
-# ---------------------------------------------------------------------------
-# Data: layout, rules, technique names, code lists
-# ---------------------------------------------------------------------------
-
-
-@cache
-def layout() -> dict[str, dict]:
-    """The default column layout: field -> {header, zh, required, help}."""
-    return yaml.safe_load((DATA / "visit_layout.yaml").read_text(encoding="utf-8"))["fields"]
-
-
-def rules_path() -> Path:
-    return Path(os.environ.get(RULES_ENV) or DATA / "tcm_visit_rules.yaml")
-
-
-def tcm_rules() -> dict:
-    """The bureau's TCM-visit rules (XINGLIN_TCM_VISIT_RULES) or the packaged default."""
-    return _read_rules(str(rules_path()))
-
-
-@cache
-def _read_rules(path: str) -> dict:
-    rules = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    rules.setdefault("rules", {})
-    # department and diagnosis count only when the file says so; content always counts
-    for key in ("department", "tcm_diagnosis"):
-        rules["rules"].setdefault(key, {"enabled": False})
-    for key in CONTENT:
-        rules["rules"].setdefault(key, {"enabled": True})
-    TcmVisitDefinition.from_rules(rules, path)  # RulesError naming the file
-    return rules
-
-
-def tolerance() -> float:
-    return float(tcm_rules().get("comparison", {}).get("tolerance", 0.05))
-
-
-def tcm_definition(rules: dict | None = None) -> TcmVisitDefinition:
-    """The TCM-visit definition under `rules` (the bureau's, tcm_rules(), when None)."""
-    return TcmVisitDefinition.from_rules(rules or tcm_rules())
-
-
-def tcm_q(rules: dict | None = None, departments: Iterable[str] | None = None) -> Q:
-    """The TCM-visit rule as a filter on Visit (operational database). `departments`: the
-    department names to decide on (by default every name in the visits, when the rules count
-    departments at all)."""
-    definition = tcm_definition(rules)
-    if definition.department is not None and departments is None:
-        departments = Visit.objects.values_list("department", flat=True).distinct()
-    return definition.q(departments or ())
-
-
-def is_tcm_visit(department: str, has_tcm_diagnosis: bool, has_technique: bool,
-                 has_herbal: bool, rules: dict | None = None) -> bool:  # fmt: skip
-    """One visit under the rules (tcm_visit.TcmVisitDefinition.counts)."""
-    return tcm_definition(rules).counts(
-        department,
-        has_tcm_diagnosis=has_tcm_diagnosis,
-        has_technique=has_technique,
-        has_herbal=has_herbal,
-    )
-
-
-def _plain(name: str) -> str:
-    """A technique name without the bracketed part and spaces: 拔罐（火罐） -> 拔罐."""
-    return re.sub(r"[（(].*?[)）]", "", name).replace(" ", "").strip().lower()
-
-
-def technique_lookup(extra: dict[str, str] | None = None) -> dict[str, TechniqueItem]:
-    """Name or code as written in an export -> catalogue item. Later sources win: catalogue
-    codes and names, data/technique_aliases.yaml, then the institution's own names."""
-    items = {item.code: item for item in TechniqueItem.objects.select_related("category")}
-    lookup: dict[str, TechniqueItem] = {}
-    for item in items.values():
-        lookup[item.code.lower()] = item
-        lookup[_plain(item.name_zh)] = item
-        lookup[item.name_zh.replace(" ", "").lower()] = item
-    aliases = yaml.safe_load((DATA / "technique_aliases.yaml").read_text(encoding="utf-8"))
-    for source in (aliases["aliases"], extra or {}):
-        for name, code in source.items():
-            if code in items:
-                lookup[_plain(name)] = items[code]
-    return lookup
-
-
-def known_codes(system: str) -> set[str]:
-    return set(DiagnosisCode.objects.filter(system=system).values_list("code", flat=True))
-
-
-# ---------------------------------------------------------------------------
-# Code lists
-# ---------------------------------------------------------------------------
-
-CODE_HEADERS = {"code": "code", "编码": "code", "代码": "code", "疾病编码": "code",
-                "name": "name", "名称": "name", "disease": "name", "疾病名称": "name",
-                "中文名称": "name", "诊断名称": "name"}  # fmt: skip
-DEFAULT_CODE_FILES = [
-    ("icd10_cn_categories_chaseliu.tsv", CodeSystem.ICD10),
-    ("gbt15657_disease_sample.csv", CodeSystem.TCM_DISEASE),
-    ("gbt15657_syndrome_sample.csv", CodeSystem.TCM_SYNDROME),
-]
-
-
-def load_codes(path: Path, system: str, *, replace: bool = False) -> int:
-    """Load a code list (CSV/TSV/xlsx with code,name columns) into `system`; rows with a code
-    already there update its name. `replace` first removes the system's other codes.
-    CareError names the row of a bad line; nothing is written then."""
-    if system not in CodeSystem.values:
-        raise CareError(f"unknown code system {system!r}: {', '.join(CodeSystem.values)}")
-    pattern = ICD10 if system == CodeSystem.ICD10 else GBT15657
-    rows = iter(read_table(path.name, path.read_bytes()))
-    header = [CODE_HEADERS.get(h.strip().lower(), h.strip().lower()) for h in next(rows, [])]
-    if "code" not in header or "name" not in header:
-        raise CareError(f"{path.name}, row 1: the columns code and name are required")
-    at_code, at_name = header.index("code"), header.index("name")
-    codes: dict[str, str] = {}
-    for number, row in enumerate(rows, start=2):
-        code = row[at_code].strip().upper() if len(row) > at_code else ""
-        name = row[at_name].strip() if len(row) > at_name else ""
-        if not pattern.match(code) or not name:
-            raise CareError(
-                f"{path.name}, row {number}: {code!r} is not a {system} code with a name"
-            )
-        codes[code] = name[:200]
-    with transaction.atomic():
-        if replace:
-            DiagnosisCode.objects.filter(system=system).exclude(code__in=codes).delete()
-        existing = set(DiagnosisCode.objects.filter(system=system).values_list("code", flat=True))
-        DiagnosisCode.objects.bulk_create(
-            [DiagnosisCode(system=system, code=c, name=n, source=path.name)
-             for c, n in codes.items() if c not in existing],
-            batch_size=2000,
-        )  # fmt: skip
-        changed = [
-            DiagnosisCode(system=system, code=c, name=n, source=path.name)
-            for c, n in codes.items() if c in existing
-        ]  # fmt: skip
-        for code in changed:
-            DiagnosisCode.objects.filter(system=system, code=code.code).update(
-                name=code.name, source=code.source
-            )
-    return len(codes)
-
-
-def load_default_codes() -> int:
-    return sum(load_codes(DATA / "codes" / name, system) for name, system in DEFAULT_CODE_FILES)
-
-
-# ---------------------------------------------------------------------------
-# Reading files
-# ---------------------------------------------------------------------------
-
-
-def read_table(name: str, content: bytes) -> Iterator[list[str]]:
-    """Rows of a .csv/.tsv (UTF-8 or GBK) or .xlsx file as lists of strings, blank rows
-    skipped."""
-    for _number, row in read_numbered(name, content):
-        yield row
-
-
-def read_numbered(name: str, content: bytes) -> Iterator[tuple[int, list[str]]]:
-    """(row number in the file, cells) of each row that is not blank: the numbers a person
-    sees in a spreadsheet or an editor, so an error's row can be found."""
-    if name.lower().endswith(".xlsx"):
-        yield from _xlsx_rows(name, content)
-        return
-    text = decode_text(content)
-    if text is None:
-        raise CareError(f"{name} is neither UTF-8 nor GBK text")
-    delimiter = "\t" if name.lower().endswith(".tsv") else ","
-    text = text.replace("\x00", "")  # never meaningful; PostgreSQL refuses it (fuzzing)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    start = 1  # the line a record starts on (a quoted field may span lines)
-    try:
-        for row in uploads.csv_rows(reader, name):
-            if row and (row[0] or any(row)):
-                yield start, row
-            start = reader.line_num + 1
-    except csv.Error as error:  # e.g. a stray carriage return inside a field (fuzzing)
-        raise CareError(f"{name} is not a readable CSV file ({error})") from error
-    except uploads.TooLarge as error:
-        raise CareError(str(error)) from None
-
-
-def _xlsx_rows(name: str, content: bytes) -> Iterator[tuple[int, list[str]]]:
-    from zipfile import BadZipFile
-
-    try:
-        rows = uploads.workbook_rows(content, name)
-    except uploads.TooLarge as error:
-        raise CareError(str(error)) from None
-    except (BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error, ParseError) as error:
-        # zlib.error, EOFError: a damaged zip, at load or while rows are read (fuzzing).
-        raise CareError(f"{name} is not an Excel workbook ({error})") from error
-    for number, row in enumerate(rows, start=1):
-        cells = [_cell(c) for c in row]
-        if any(cells):
-            yield number, cells
-
-
-def _cell(value) -> str:
-    return cells.cell_text(value)
-
-
-# ---------------------------------------------------------------------------
-# Import
-# ---------------------------------------------------------------------------
 
 
 @dataclass
@@ -279,35 +53,6 @@ class VisitImportResult:
     errors: list[RowError] = field(default_factory=list)
     error_count: int = 0
     batch: VisitImport | None = None
-
-
-@dataclass
-class _Columns:
-    """Where each layout field is in the file (None = absent), and the constant institution of
-    a mapping without an institution column."""
-
-    at: dict[str, int | None]
-    institution: OrgUnit | None = None
-
-
-def columns_for(header: list[str], mapping: VisitColumnMapping | None) -> _Columns:
-    """Locate the layout's fields in a header row. With a mapping, its headers; without one,
-    the layout's English or Chinese headers. CareError when a required column is missing."""
-    names = [h.strip() for h in header]
-    at: dict[str, int | None] = {}
-    missing = []
-    for name, spec in layout().items():
-        wanted = [mapping.columns.get(name, "")] if mapping else [spec["header"], spec["zh"]]
-        found = next((names.index(w) for w in wanted if w and w in names), None)
-        at[name] = found
-        if found is None and spec["required"]:
-            if name == "institution" and mapping is not None:
-                continue
-            missing.append(wanted[0] or name)
-    if missing:
-        raise CareError(f"row 1: missing columns {', '.join(missing)}")
-    institution = mapping.institution if mapping and at["institution"] is None else None
-    return _Columns(at, institution)
 
 
 FIELDS = (
@@ -488,7 +233,7 @@ class _ColumnChecker:
         items: list[TechniqueItem] = []
         messages = []
         for name in (n.strip() for n in SEPARATORS.split(text.strip()) if n.strip()):
-            item = self.techniques.get(_plain(name)) or self.techniques.get(name.lower())
+            item = self.techniques.get(plain_name(name)) or self.techniques.get(name.lower())
             if item is None:
                 messages.append(f"unknown technique {name!r}: "
                                 "add it to the institution's column mapping")  # fmt: skip
@@ -613,111 +358,3 @@ def _store(name: str, checked: _Checked, user, result: VisitImportResult, progre
 VISIT_COLUMNS = ("institution", "visited_on", "month", "department", "patient_hash",
                  "patient_masked", "diagnoses", "tcm_diagnoses", "techniques",
                  "has_tcm_diagnosis", "has_technique", "has_herbal")  # fmt: skip
-
-
-def save_mapping(
-    institution: OrgUnit, columns: dict[str, str], techniques: dict[str, str], user=None
-) -> VisitColumnMapping:
-    """Save the institution's column mapping. CareError when a technique name maps to a code
-    that is not in the catalogue or a required column is left unnamed."""
-    known = set(TechniqueItem.objects.values_list("code", flat=True))
-    wrong = sorted(code for code in techniques.values() if code not in known)
-    if wrong:
-        raise CareError(f"not catalogue technique codes: {', '.join(wrong)}")
-    missing = [n for n, s in layout().items()
-               if s["required"] and n != "institution" and not columns.get(n)]  # fmt: skip
-    if missing:
-        raise CareError(f"name the export's column for: {', '.join(missing)}")
-    mapping, _created = VisitColumnMapping.objects.update_or_create(
-        institution=institution,
-        defaults={"columns": {k: v for k, v in columns.items() if v},
-                  "techniques": techniques, "updated_by": user},
-    )  # fmt: skip
-    return mapping
-
-
-# ---------------------------------------------------------------------------
-# Figures for the engine
-# ---------------------------------------------------------------------------
-
-
-def year_months(year: int) -> list[str]:
-    return [f"{year}{m:02d}" for m in range(1, 13)]
-
-
-def visit_figures(
-    months: list[str], units: Q | None = None, rules: dict | None = None
-) -> list[tuple[str, str, int, int]]:
-    """(institution code, month, total visits, TCM visits) from the operational database,
-    under `rules` (tcm_rules() when None)."""
-    visits = Visit.objects.filter(month__in=months)
-    if units is not None:
-        visits = visits.filter(units)
-    departments = None
-    if tcm_definition(rules).department is not None:
-        departments = visits.values_list("department", flat=True).distinct()
-    grouped = (
-        visits.values("institution__code", "month")
-        .annotate(total=Count("id"), tcm=Count("id", filter=tcm_q(rules, departments)))
-        .order_by("institution__code", "month")
-    )
-    return [(g["institution__code"], g["month"], g["total"], g["tcm"]) for g in grouped]
-
-
-def delivered_techniques(months: list[str]) -> list[tuple[str, str, str]]:
-    """Distinct (institution code, month, item code) from the operational database."""
-    grouped = (
-        VisitTechnique.objects.filter(month__in=months)
-        .values_list("institution__code", "month", "item__code")
-        .distinct()
-        .order_by("institution__code", "month", "item__code")
-    )
-    return list(grouped)
-
-
-def engine_rows(figures: Iterable[tuple[str, str, int, int]]) -> list[Row]:
-    rows: list[Row] = []
-    for code, month, total, tcm in figures:
-        rows += [
-            ("total_visits", code, month, float(total)),
-            ("tcm_visits", code, month, float(tcm)),
-        ]
-    return rows
-
-
-@dataclass
-class Derived:
-    figures: int  # engine rows written
-    techniques: int  # DeliveredTechnique rows written
-    engine: str
-
-
-def derive_visit_figures(year: int, *, warehouse=None) -> Derived:
-    """Hand the year's record-derived total_visits / tcm_visits (per institution and month) to
-    the engine and replace the techniques delivered with source "records". With `warehouse`
-    (an xinglin.warehouse.Warehouse), the figures come from its Parquet copy instead of the
-    operational database."""
-
-    months = year_months(year)
-    if warehouse is None:
-        figures, delivered = visit_figures(months), delivered_techniques(months)
-    else:
-        from xinglin.care import visit_warehouse as stored
-
-        figures = stored.visit_figures(warehouse, months)
-        delivered = stored.delivered_techniques(warehouse, months)
-    units = dict(
-        OrgUnit.objects.filter(code__in={d[0] for d in delivered}).values_list("code", "pk")
-    )
-    items = dict(TechniqueItem.objects.values_list("code", "pk"))
-    with transaction.atomic():
-        written = replace_derived_values(SOURCE, engine_rows(figures), months)
-        DeliveredTechnique.objects.filter(
-            source=TechniqueSource.RECORDS, period__in=months
-        ).delete()
-        DeliveredTechnique.objects.bulk_create(
-            [DeliveredTechnique(orgunit_id=units[u], period=m, item_id=items[i],
-                                source=TechniqueSource.RECORDS) for u, m, i in delivered],
-            batch_size=5000,
-        )  # fmt: skip
-    return Derived(written, len(delivered), "warehouse" if warehouse else "database")

@@ -13,15 +13,9 @@ from django.db import transaction
 from xinglin.care import personal_id
 from xinglin.care.models import Referral, ReferralStatus, RehabCase, RehabOutcome
 from xinglin.care.referrals import direction_between
-from xinglin.care.visits import (
-    VISIT_COLUMNS,
-    VisitImportResult,
-    _Checked,
-    _store,
-    derive_visit_figures,
-    load_default_codes,
-    year_months,
-)
+from xinglin.care.visit_codes import load_default_codes
+from xinglin.care.visit_figures import derive_visit_figures, year_months
+from xinglin.care.visits import VISIT_COLUMNS, VisitImportResult, _Checked, _store
 from xinglin.collection.models import DataValue, DeliveredTechnique, TechniqueSource
 from xinglin.network.models import Kind, OrgUnit
 from xinglin.standards.models import TechniqueItem

@@ -630,3 +630,20 @@ def set_delivered_techniques(
         if item.pk not in present
     )
     return len(items)
+
+
+@transaction.atomic
+def replace_record_techniques(rows: Iterable[tuple[str, str, str]], months: list[str]) -> int:
+    """Replace the techniques delivered that were derived from records (source `records`) in
+    `months` by `rows` (institution code, month, catalogue item code); the techniques
+    institutions reported are left alone. Returns the number of rows written."""
+    rows = list(rows)
+    units = dict(OrgUnit.objects.filter(code__in={r[0] for r in rows}).values_list("code", "pk"))
+    items = dict(TechniqueItem.objects.values_list("code", "pk"))
+    DeliveredTechnique.objects.filter(source=TechniqueSource.RECORDS, period__in=months).delete()
+    DeliveredTechnique.objects.bulk_create(
+        [DeliveredTechnique(orgunit_id=units[u], period=m, item_id=items[i],
+                            source=TechniqueSource.RECORDS) for u, m, i in rows],
+        batch_size=5000,
+    )  # fmt: skip
+    return len(rows)

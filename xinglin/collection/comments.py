@@ -83,11 +83,10 @@ def _given(batch: Batch, found: Pending) -> dict[Key, str]:
 def _stored_comments(periods: set[str], keys: set[Key]) -> dict[Key, str]:
     """The stored comments of `keys`, and every non-empty stored comment of `periods`."""
     rows = DataValue.objects.filter(period__in=periods).exclude(comment="")
-    found = {
+    return {
         (o, p, e): c
         for o, p, e, c in rows.values_list("orgunit__code", "period", "element__code", "comment")
     }
-    return found
 
 
 def _values(keys: set[Key]) -> dict[Key, tuple[int, float] | None]:

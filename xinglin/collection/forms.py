@@ -55,9 +55,7 @@ class Form:
             name: index for index, name in enumerate(dict.fromkeys(section_of(e) for e in elements))
         }
         elements.sort(key=lambda e: order[section_of(e)])
-        return [
-            (name, list(items)) for name, items in groupby(elements, key=lambda e: section_of(e))
-        ]
+        return [(name, list(items)) for name, items in groupby(elements, key=section_of)]
 
 
 def section_of(element: DataElement) -> str:

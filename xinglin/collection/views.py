@@ -10,6 +10,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,12 +30,13 @@ from xinglin.collection import (
     rules,
 )
 from xinglin.collection.batch import Location, Problem
-from xinglin.collection.forms import Form, form_for, forms_for, get_form
+from xinglin.collection.forms import Form, expected_orgunits, form_for, forms_for, get_form
 from xinglin.collection.importers import workbook
 from xinglin.collection.models import ConfirmedWarning, DataValue, Submission
 from xinglin.collection.store import DELETED_NOTE
 from xinglin.core import limits
 from xinglin.core.errors import Refusal
+from xinglin.core.labels import SUBMISSION_STATES
 from xinglin.lib import cells, periods, uploads
 from xinglin.network import access
 from xinglin.network.models import Kind, OrgUnit
@@ -68,8 +71,6 @@ def forms(request):
     """The forms the user can fill: their units in reporting scope with the latest periods,
     searched by name (?q=), filtered by state (?state=; `submitted` is the queue waiting for
     approval) and paged on the server (?page=)."""
-    from django.core.paginator import Paginator
-    from django.db.models import Q
 
     defaults = _default_periods(timezone.localdate())
     chosen = set(defaults.values())
@@ -113,8 +114,6 @@ def _row_state(row: dict) -> str:
 
 
 def _list_states() -> list[tuple[str, str]]:
-    from xinglin.core.labels import SUBMISSION_STATES
-
     words = {
         **{k: str(v) for k, v in SUBMISSION_STATES.items()},
         "not_submitted": _("not submitted"),
@@ -397,8 +396,6 @@ def template(request, code, period, form_code):
 
 
 def _template_units(form: Form, unit: OrgUnit, period: str) -> list[OrgUnit]:
-    from xinglin.collection.forms import expected_orgunits
-
     return expected_orgunits(form, period, within=unit)
 
 

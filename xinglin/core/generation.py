@@ -217,7 +217,9 @@ def _postgresql_triggers(tables: list[str]) -> list[str]:
     for table in tables:
         statements += [
             f"DROP TRIGGER IF EXISTS {PREFIX}{table} ON {table}",
-            f"CREATE TRIGGER {PREFIX}{table} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE"
-            f" ON {table} FOR EACH STATEMENT EXECUTE FUNCTION {PREFIX}bump()",
+            (
+                f"CREATE TRIGGER {PREFIX}{table} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE"
+                f" ON {table} FOR EACH STATEMENT EXECUTE FUNCTION {PREFIX}bump()"
+            ),
         ]
     return statements

@@ -153,8 +153,7 @@ def number(value: float | None, unit: str, expression: str = "") -> str:
 def _trim(value: float, digits: int) -> str:
     if float(value).is_integer():
         return f"{int(value):,}"
-    text = f"{value:,.{digits}f}".rstrip("0").rstrip(".")
-    return text
+    return f"{value:,.{digits}f}".rstrip("0").rstrip(".")
 
 
 def target(text: str, unit: str, expression: str = "") -> str:

@@ -214,13 +214,13 @@ def _charts(data: ReportData) -> list[Block]:
     blocks: list[Block] = []
     series = data.key_series()
     if series:
-        from xinglin.documents import charts  # matplotlib loads only when a document is drawn
+        from xinglin.documents import charts  # matplotlib loads only when a document is drawn  # noqa: PLC0415 — matplotlib loads only when a document is drawn
 
         blocks.append(Chart("主要指标趋势", charts.trend_chart(series)))
     groups = data.met_by_group()
     if groups:
         label = "乡镇（街道）" if data.orgunit.division_level == "county" else "下级单位"
-        from xinglin.documents import charts
+        from xinglin.documents import charts  # noqa: PLC0415 — matplotlib loads only when a document is drawn
 
         blocks.append(Chart(f"各{label}指标达标情况", charts.met_chart(groups)))
         rows = [[name, str(met), str(not_met)] for name, met, not_met in groups]

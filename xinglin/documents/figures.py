@@ -14,6 +14,7 @@ from typing import TypedDict
 
 from django.utils.translation import get_language
 
+from xinglin.evaluation import engine
 from xinglin.standards.adoption import adopted_pack_codes
 from xinglin.standards.expressions import TargetError
 from xinglin.standards.expressions import parse_target as parse_pack_target
@@ -45,10 +46,6 @@ class Figure(TypedDict):
     why: dict[str, str]  # failing institution (or the unit itself) -> the reason in words
     kind: str  # computed | evidence
     missing: int | None  # covered institutions without the figures the indicator needs
-
-
-class EngineUnavailable(RuntimeError):
-    """The evaluation engine is not installed in this tree."""
 
 
 @dataclass(frozen=True)
@@ -157,11 +154,7 @@ class Evaluated:
 
 def evaluate(pack_code: str, orgunit_code: str, period: str) -> Evaluated:
     """Every indicator of the pack for the org unit and every org unit beneath it that the
-    indicator covers, as the engine computes them. Raises EngineUnavailable without an engine."""
-    try:
-        from xinglin.evaluation import engine
-    except ImportError as error:  # the engine app is built in parallel; fail with a clear name
-        raise EngineUnavailable("the evaluation engine is not installed") from error
+    indicator covers, as the engine computes them."""
     language = "en" if (get_language() or "").startswith("en") else "zh"
     evaluation = engine.evaluate(pack_code, orgunit_code, period, language=language)
     verdict = evaluation.verdict

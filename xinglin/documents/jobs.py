@@ -30,8 +30,14 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django_tasks import task
 
+from xinglin.collection import exports
 from xinglin.core import generation
+from xinglin.documents import pool
+from xinglin.documents.content import build_report
+from xinglin.documents.formats import FORMATS
+from xinglin.documents.gather import gather
 from xinglin.documents.models import ACTIVE, VALUES, DocumentJob, JobStatus, JobStep
+from xinglin.documents.pool import folder
 from xinglin.network.models import OrgUnit
 
 UNCACHED = "uncached"  # the key of a job whose data generation could not be read
@@ -44,12 +50,6 @@ class Busy(Exception):
     def __init__(self, job: DocumentJob):
         super().__init__(f"job {job.pk} is still being prepared")
         self.job = job
-
-
-def folder() -> Path:
-    path = Path(settings.DOCUMENT_CACHE_DIR)
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return path
 
 
 def cache_key(
@@ -115,8 +115,6 @@ def start_or_join(user, kind: str, orgunit: OrgUnit | None, year: int, fmt: str,
 
 
 def _enqueue(job_id: int) -> None:
-    from xinglin.documents import pool
-
     generate_document.enqueue(job_id)
     pool.ensure_running()
 
@@ -169,9 +167,6 @@ def generate_document(job_id: int) -> str:
 def _render(job: DocumentJob) -> bytes:
     if job.kind == VALUES:
         return _render_values(job)
-    from xinglin.documents.content import build_report
-    from xinglin.documents.formats import FORMATS
-    from xinglin.documents.gather import gather
 
     data = gather(job.kind, job.orgunit, job.year)
     _progress(job.pk, JobStep.COMPOSE, 45)
@@ -183,7 +178,6 @@ def _render(job: DocumentJob) -> bytes:
 
 def _render_values(job: DocumentJob) -> bytes:
     """The values export, exactly as collection's values.<fmt> makes it at once."""
-    from xinglin.collection import exports
 
     rows = exports.value_rows(orgunit=job.orgunit, period=job.period or None, user=job.user)
     _progress(job.pk, JobStep.RENDER, 40)

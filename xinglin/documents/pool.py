@@ -21,11 +21,23 @@ import os
 import sys
 import threading
 import time
+from pathlib import Path
 
 from django.conf import settings
 from django.db import close_old_connections, connections
+from django_tasks import task_backends
+from django_tasks_db.backend import DatabaseBackend
+from django_tasks_db.management.commands.db_worker import Worker
 
 logger = logging.getLogger("xinglin.documents")
+
+
+def folder() -> Path:
+    """The folder of generated documents and of the pool's lock (settings.DOCUMENT_CACHE_DIR)."""
+    path = Path(settings.DOCUMENT_CACHE_DIR)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
 
 _lock = threading.Lock()
 _handle = None  # the open lock file while this process runs the pool
@@ -67,8 +79,8 @@ def _preload() -> None:
     """Import the renderers (WeasyPrint, python-docx, matplotlib and its CJK font: seconds)
     before the first job needs them."""
     try:
-        from xinglin.documents import charts
-        from xinglin.documents.formats import docx, pdf, xlsx  # noqa: F401
+        from xinglin.documents import charts  # noqa: PLC0415 — matplotlib and the formats load in the worker process only
+        from xinglin.documents.formats import docx, pdf, xlsx  # noqa: F401, PLC0415
 
         charts.cjk_font()
     except Exception:  # a missing font is reported by the job that needs it
@@ -76,20 +88,15 @@ def _preload() -> None:
 
 
 def _uses_database_backend() -> bool:
-    from django_tasks_db.backend import DatabaseBackend
-
     return isinstance(_backend(), DatabaseBackend)
 
 
 def _backend():
-    from django_tasks import task_backends
-
     return task_backends["default"]
 
 
 def _take_lock() -> bool:
-    global _handle
-    from xinglin.documents.jobs import folder
+    global _handle  # noqa: PLW0603 — the lock file is held for the process's life
 
     handle = open(folder() / "pool.lock", "a")  # noqa: SIM115 (held for the process's life)
     try:
@@ -102,8 +109,6 @@ def _take_lock() -> bool:
 
 
 def _loop(number: int) -> None:
-    from django_tasks_db.management.commands.db_worker import Worker
-
     if sys.platform.startswith("linux"):
         # on Linux a thread's priority is its own: generation yields the processor to pages
         os.nice(settings.DOCUMENT_NICE)
@@ -127,7 +132,7 @@ _workers: list = []
 
 def stop() -> None:
     """Stop this process's pool (tests; a server just exits) and release the lock."""
-    global _handle
+    global _handle  # noqa: PLW0603 — the lock file is held for the process's life
     with _lock:
         _stopping.set()
         for worker in _workers:

@@ -12,6 +12,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from xinglin.collection import exports
 from xinglin.documents import jobs
 from xinglin.documents.actions import (
     DocumentError,
@@ -21,7 +22,7 @@ from xinglin.documents.actions import (
     save_narratives,
     save_typical_case,
 )
-from xinglin.documents.content import NARRATIVE_SECTIONS, narratives_for
+from xinglin.documents.content import NARRATIVE_SECTIONS, TITLES, narratives_for
 from xinglin.documents.drafting.draft import suggest_cases
 from xinglin.documents.formats import FORMATS
 from xinglin.documents.forms import NarrativeForm, TypicalCaseForm
@@ -29,12 +30,14 @@ from xinglin.documents.gather import gather
 from xinglin.documents.models import (
     VALUES,
     DocumentJob,
+    DraftParagraph,
     JobStatus,
     JobStep,
     ReportKind,
     TypicalCase,
 )
 from xinglin.documents.narrative import sections
+from xinglin.lib import periods
 from xinglin.network import access
 from xinglin.network.models import Kind
 
@@ -159,8 +162,6 @@ def _fields(request, prefix: str) -> dict[str, str]:
 
 
 def _kept_keys(unit, year: int, kind: str) -> set[str]:
-    from xinglin.documents.models import DraftParagraph
-
     rows = DraftParagraph.objects.filter(orgunit=unit, year=year, kind=kind)
     return set(rows.values_list("key", flat=True))
 
@@ -194,8 +195,6 @@ def values_export(request, fmt):
     """collection's values.xlsx / values.json of a large scope (issue 21.5), as a background
     job like a document's: the cached file, or the user's one job (joined when under way),
     answered as `download` answers. The cap (XINGLIN_EXPORT_MAX_ROWS) still refuses."""
-    from xinglin.collection import exports
-    from xinglin.lib import periods
 
     if fmt not in ("json", "xlsx"):
         raise Http404(fmt)
@@ -304,7 +303,6 @@ def job_file(request, pk):
 def download_name(unit, year: int, kind: str, fmt: str) -> str:
     """The file named as the document is titled: 盐池县2025年度中医药工作总结.docx (the
     spreadsheet is the document's annex: …工作总结（数据附件）.xlsx)."""
-    from xinglin.documents.content import TITLES
 
     title = TITLES[ReportKind(kind)].format(name=unit.name, year=year)
     return f"{title}（数据附件）.{fmt}" if fmt == "xlsx" else f"{title}.{fmt}"

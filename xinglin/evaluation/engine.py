@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -27,6 +28,7 @@ import pyarrow.compute as pc
 from django.db import connection, transaction
 from sqlglot import exp
 
+from xinglin.collection import completeness
 from xinglin.collection.models import DataValue, DeliveredTechnique
 from xinglin.evaluation import cache
 from xinglin.evaluation.models import DerivedValue
@@ -58,8 +60,13 @@ from xinglin.evaluation.sql import CompiledIndicator, compile_indicator, transpi
 from xinglin.lib import periods
 from xinglin.network import opening
 from xinglin.network.models import OrgUnit, OrgUnitChange, OrgUnitHistory
+from xinglin.plans.actions import evidence_statuses_for_units
+from xinglin.standards.expressions import element_codes
 from xinglin.standards.loader import Pack, PackIndicator, get_pack, read_elements
-from xinglin.standards.models import DataElement, TechniqueItem
+from xinglin.standards.models import BureauTarget, DataElement, TechniqueItem
+from xinglin.warehouse.engine import Warehouse, default_root
+from xinglin.warehouse.export import export_time
+from xinglin.warehouse.session import WarehouseCursor
 
 DIALECTS = {"sqlite": "sqlite", "postgresql": "postgres", "duckdb": "duckdb"}
 AGGREGATIONS = {"sum": "SUM", "max": "MAX", "min": "MIN", "average": "AVG"}
@@ -203,22 +210,16 @@ def choose_backend(orgunit: str | OrgUnit, warehouse=None) -> str:
 
 
 def _default_warehouse():
-    from xinglin.warehouse.engine import Warehouse, default_root
-
     return Warehouse(default_root())
 
 
 def _export_time(warehouse) -> str | None:
-    from xinglin.warehouse.export import export_time
-
     return export_time(Path(warehouse.root))
 
 
 @contextmanager
 def _cursor(backend: str, warehouse):
     if backend == WAREHOUSE:
-        from xinglin.warehouse.session import WarehouseCursor
-
         with WarehouseCursor(warehouse) as cursor:
             yield cursor
         return
@@ -403,8 +404,6 @@ def _year_codes(year: periods.Period) -> dict[str, list[str]]:
 
 
 def _prepare_values(cursor, pack: Pack, year: periods.Period) -> None:
-    from xinglin.collection import completeness
-
     codes = sorted({c for i in pack.indicators if i.is_computed for c in _elements(i)})
     timeliness = {completeness.DUE, completeness.ON_TIME}
     if timeliness & set(codes):  # computed from the submissions, never entered
@@ -439,24 +438,30 @@ def _insert_values(cursor, element_ids: list[int], codes: list[str], aggregation
     plain = [pk for pk in element_ids if pk not in derived]
     # only elements that have derived values pay for the per-row "is there a derived one?"
     facts = [
-        f"SELECT v.element_id AS element_id, v.orgunit_id AS orgunit_id, v.period AS period,"
-        f" v.value AS value, 'reported' AS source FROM {value_t} AS v"
-        f" JOIN xl_unit AS u ON u.id = v.orgunit_id WHERE v.period IN ({in_periods})"
-        f" AND v.element_id IN ({', '.join(['%s'] * len(plain or [0]))})"
+        (
+            f"SELECT v.element_id AS element_id, v.orgunit_id AS orgunit_id, v.period AS period,"
+            f" v.value AS value, 'reported' AS source FROM {value_t} AS v"
+            f" JOIN xl_unit AS u ON u.id = v.orgunit_id WHERE v.period IN ({in_periods})"
+            f" AND v.element_id IN ({', '.join(['%s'] * len(plain or [0]))})"
+        )
     ]
     params = [*codes, *(plain or [0])]
     if derived:
         ids = ", ".join(["%s"] * len(derived))
         facts += [
-            f"SELECT d.element_id, d.orgunit_id, d.period, SUM(d.value), MAX(d.source)"
-            f" FROM {derived_t} AS d JOIN xl_unit AS u ON u.id = d.orgunit_id"
-            f" WHERE d.period IN ({in_periods}) AND d.element_id IN ({ids})"
-            f" GROUP BY d.element_id, d.orgunit_id, d.period",
-            f"SELECT v.element_id, v.orgunit_id, v.period, v.value, 'reported'"
-            f" FROM {value_t} AS v JOIN xl_unit AS u ON u.id = v.orgunit_id"
-            f" WHERE v.period IN ({in_periods}) AND v.element_id IN ({ids})"
-            f" AND NOT EXISTS (SELECT 1 FROM {derived_t} AS d WHERE d.element_id = v.element_id"
-            f" AND d.orgunit_id = v.orgunit_id AND d.period = v.period)",
+            (
+                f"SELECT d.element_id, d.orgunit_id, d.period, SUM(d.value), MAX(d.source)"
+                f" FROM {derived_t} AS d JOIN xl_unit AS u ON u.id = d.orgunit_id"
+                f" WHERE d.period IN ({in_periods}) AND d.element_id IN ({ids})"
+                f" GROUP BY d.element_id, d.orgunit_id, d.period"
+            ),
+            (
+                f"SELECT v.element_id, v.orgunit_id, v.period, v.value, 'reported'"
+                f" FROM {value_t} AS v JOIN xl_unit AS u ON u.id = v.orgunit_id"
+                f" WHERE v.period IN ({in_periods}) AND v.element_id IN ({ids})"
+                f" AND NOT EXISTS (SELECT 1 FROM {derived_t} AS d WHERE d.element_id = v.element_id"
+                f" AND d.orgunit_id = v.orgunit_id AND d.period = v.period)"
+            ),
         ]
         params += [*codes, *derived, *codes, *derived]
     facts = " UNION ALL ".join(facts)
@@ -526,8 +531,6 @@ def _levels() -> dict[str, str]:
 
 
 def _elements(indicator: PackIndicator) -> list[str]:
-    from xinglin.standards.expressions import element_codes
-
     return element_codes(indicator.expression) if indicator.expression else []
 
 
@@ -541,7 +544,6 @@ def _computed_all(cursor, pack, units: _Units, year, language) -> dict[str, _Blo
     bureau = _bureau_values(computed, year)  # here, not in the threads (Django's connection)
     if not hasattr(cursor, "fork") or len(computed) < 2:
         return {i.id: _computed(cursor, pack, i, units, year, language, bureau) for i in computed}
-    from concurrent.futures import ThreadPoolExecutor
 
     for indicator in computed:
         _compiled(pack, indicator, cursor.vendor)  # compile once, before the threads
@@ -625,7 +627,6 @@ def _bureau_values(computed, year) -> dict[str, dict[int, float]]:
     """key -> unit id -> the bureau's own target for the year (standards.BureauTarget), for
     the pack's bureau-set targets. Read through Django on every backend, before any thread:
     the rows are few and the unit ids are the same in the warehouse export."""
-    from xinglin.standards.models import BureauTarget
 
     keys = {i.target.key for i in computed if i.target.key}
     found: dict[str, dict[int, float]] = {key: {} for key in keys}
@@ -715,7 +716,6 @@ def _evidence_statuses(
     codes = sorted({d[0] for where in judged.values() for d in where})
     if not ids or not codes:
         return {}
-    from xinglin.plans.actions import evidence_statuses_for_units
 
     return evidence_statuses_for_units(codes, pack.code, ids, year=year)
 

@@ -6,6 +6,8 @@ import io
 import json
 
 from openpyxl import Workbook
+from rich.console import Console
+from rich.table import Table
 
 from xinglin.evaluation.engine import Evaluation, Result
 from xinglin.lib import cells
@@ -75,8 +77,6 @@ def _figure(result: Result) -> str:
 
 def print_table(evaluation: Evaluation, output: str | None = None) -> None:
     """The evaluated unit's indicators, one row each, and its verdict (rich)."""
-    from rich.console import Console
-    from rich.table import Table
 
     colours = {"met": "green", "not_met": "red", "no_data": "yellow",
                "not_applicable": "dim", "awaiting_evidence": "cyan",

@@ -333,6 +333,8 @@ class LazyResults(Sequence):
     def __eq__(self, other) -> bool:
         return list(self) == list(other)
 
+    __hash__ = None  # type: ignore[assignment]  # equal by content, like a list: not hashable
+
     def _results(self) -> list[Result]:
         if self._all is None:
             built: list[Result] = []
@@ -404,7 +406,7 @@ class _Sources:
 
 
 def _verdict(results: list[Result] | list[_Standing]) -> Verdict:
-    counts = {status: 0 for status in STATUSES}
+    counts = dict.fromkeys(STATUSES, 0)
     due = [r for r in results if r.due]
     for result in due:
         counts[result.status] += 1

@@ -21,6 +21,10 @@ from collections.abc import Collection, Iterable, Mapping
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
 
@@ -129,8 +133,6 @@ def set_cell(cell: XlsxCell, value: Any) -> XlsxCell:
 def xlsx_row(sheet: XlsxSheet, values: Iterable[Any]) -> list[Any]:
     """A row for `sheet.append` in write-only mode: text becomes a WriteOnlyCell typed as
     text; cells already made (styled) keep their style and get the text type too."""
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import Cell
 
     row: list[Any] = []
     for value in values:
@@ -147,7 +149,6 @@ def xlsx_row(sheet: XlsxSheet, values: Iterable[Any]) -> list[Any]:
 
 def append(sheet: XlsxSheet, values: Iterable[Any]) -> None:
     """`sheet.append(values)` for a normal or write-only sheet, text typed as text."""
-    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
     values = list(values)
     if isinstance(sheet, WriteOnlyWorksheet):

@@ -207,7 +207,7 @@ def rows(sheet: Sheet, bounds: Bounds | None = None) -> list[Row]:
 _OTHER = object()
 
 
-def _plain(
+def _plain(  # noqa: C901, PLR0911 — one return per SpreadsheetML cell type
     cell: Element,
     strings: Sequence[str],
     dates: Collection[int],

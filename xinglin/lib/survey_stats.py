@@ -91,7 +91,7 @@ def allocate(total: int, sizes: dict[str, float]) -> dict[str, int]:
     whole = sum(sizes.values())
     if whole <= 0:
         if total == 0:
-            return {key: 0 for key in sizes}
+            return dict.fromkeys(sizes, 0)
         raise ValueError("cannot allocate over strata whose sizes sum to zero")
     quotas = {key: total * size / whole for key, size in sizes.items()}
     parts = {key: math.floor(quota) for key, quota in quotas.items()}

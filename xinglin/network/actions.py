@@ -11,11 +11,14 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from xml.etree.ElementTree import ParseError
+from zipfile import BadZipFile
 
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.worksheet.datavalidation import DataValidation
 
 from xinglin.core.models import EventKind
 from xinglin.core.security import record_event
@@ -520,26 +523,44 @@ def import_institutions(
     return result
 
 
+def _code_problem(code, parent_code, known, seen, allowed_parent) -> str | None:
+    """What is wrong with an institutions-file row's code, in words (None: nothing)."""
+    if not code:
+        return _("is empty")
+    if code in seen:
+        return _("repeats row %(row)s") % {"row": seen[code]}
+    if code in known and known[code].kind != Kind.INSTITUTION:
+        return _("%(code)s is a division") % {"code": code}
+    if code in known and allowed_parent and not allowed_parent(known[code]):
+        return _("%(code)s is outside your scope") % {"code": code}
+    if code not in known and known.get(parent_code) is not None:
+        return institution_code_problem(code, known[parent_code]) or None
+    return None
+
+
+def _parent_problem(code, parent_code, known, codes_in_file, allowed_parent) -> str | None:
+    """What is wrong with an institutions-file row's parent, in words (None: nothing)."""
+    parent = known.get(parent_code)
+    if not parent_code:
+        return _("is empty")
+    if parent is None and parent_code not in codes_in_file:
+        return _("no org unit has the code %(code)s") % {"code": parent_code}
+    if parent is not None and allowed_parent and not allowed_parent(parent):
+        return _("%(code)s is outside your scope") % {"code": parent_code}
+    if code in known and (parent is None or known[code].parent_id != parent.pk):
+        return _("the institution is under another unit; move it on its page")
+    return None
+
+
 def _check_institution_row(number, row, known, codes_in_file, seen, allowed_parent):
     errors = []
     code = (row.get("code") or "").strip()
     name = (row.get("name") or "").strip()
     kind = (row.get("type") or "").strip()
     parent_code = (row.get("parent") or "").strip()
-    if not code:
-        errors.append(RowError(number, "code", _("is empty")))
-    elif code in seen:
-        errors.append(RowError(number, "code", _("repeats row %(row)s") % {"row": seen[code]}))
-    elif code in known and known[code].kind != Kind.INSTITUTION:
-        errors.append(RowError(number, "code", _("%(code)s is a division") % {"code": code}))
-    elif code in known and allowed_parent and not allowed_parent(known[code]):
-        errors.append(
-            RowError(number, "code", _("%(code)s is outside your scope") % {"code": code})
-        )
-    elif code not in known and known.get(parent_code) is not None:
-        problem = institution_code_problem(code, known[parent_code])
-        if problem:
-            errors.append(RowError(number, "code", problem))
+    problem = _code_problem(code, parent_code, known, seen, allowed_parent)
+    if problem:
+        errors.append(RowError(number, "code", problem))
     seen.setdefault(code, number)
     if not name:
         errors.append(RowError(number, "name", _("is empty")))
@@ -552,25 +573,9 @@ def _check_institution_row(number, row, known, codes_in_file, seen, allowed_pare
                 % {"type": kind, "types": ", ".join(InstitutionType.values)},
             )
         )
-    parent = known.get(parent_code)
-    if not parent_code:
-        errors.append(RowError(number, "parent", _("is empty")))
-    elif parent is None and parent_code not in codes_in_file:
-        errors.append(
-            RowError(
-                number, "parent", _("no org unit has the code %(code)s") % {"code": parent_code}
-            )
-        )
-    elif parent is not None and allowed_parent and not allowed_parent(parent):
-        errors.append(
-            RowError(number, "parent", _("%(code)s is outside your scope") % {"code": parent_code})
-        )
-    elif code in known and (parent is None or known[code].parent_id != parent.pk):
-        errors.append(
-            RowError(
-                number, "parent", _("the institution is under another unit; move it on its page")
-            )
-        )
+    problem = _parent_problem(code, parent_code, known, codes_in_file, allowed_parent)
+    if problem:
+        errors.append(RowError(number, "parent", problem))
     extra = _optional_columns(number, row, errors)
     return errors or (code, name, kind, parent_code, extra)
 
@@ -633,8 +638,6 @@ def _decode(name: str, content: bytes) -> str:
 
 
 def _read_xlsx(name: str, content: bytes) -> list[dict[str, str]]:
-    from zipfile import BadZipFile
-
     try:
         rows = uploads.workbook_rows(content, name)
     except (BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error, ParseError) as error:
@@ -665,8 +668,6 @@ def _rows_from_table(name: str, table: list[list[str]]) -> list[dict[str, str]]:
 
 def institution_template() -> bytes:
     """An .xlsx template with Chinese headers and a drop-down of institution types."""
-    from openpyxl import Workbook
-    from openpyxl.worksheet.datavalidation import DataValidation
 
     book = Workbook()
     sheet = book.active

@@ -251,7 +251,7 @@ def import_template(request):
 
 
 def _visible_ancestors(user, unit: OrgUnit) -> list[OrgUnit]:
-    codes = [c for c in unit.path.strip("/").split("/")[:-1]]
+    codes = list(unit.path.strip("/").split("/")[:-1])
     ancestors = {o.code: o for o in OrgUnit.objects.filter(code__in=codes)}
     return [
         ancestors[c] for c in codes if c in ancestors and access.can(user, "view", ancestors[c])

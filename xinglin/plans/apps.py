@@ -10,7 +10,7 @@ class PlansConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here, not at the top: models may be imported only once the registry is ready.
-        from xinglin.plans.actions import load_adopted_plan
-        from xinglin.standards.signals import pack_adopted
+        from xinglin.plans.actions import load_adopted_plan  # noqa: PLC0415 — models load only once the apps are ready
+        from xinglin.standards.signals import pack_adopted  # noqa: PLC0415 — models load only once the apps are ready
 
         pack_adopted.connect(load_adopted_plan, dispatch_uid="plans.load_adopted_plan")

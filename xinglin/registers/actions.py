@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from xinglin.evaluation.actions import replace_derived_values
 from xinglin.network import access
 from xinglin.registers.exchange import Row
 from xinglin.registers.forms import form_class
@@ -150,7 +151,6 @@ def feed_engine(register: Register, years) -> int:
     years = sorted(years)
     if register.figures is None or not years:
         return 0
-    from xinglin.evaluation.actions import replace_derived_values  # the engine's floor is above
 
     rows = register.figures(years)
     return replace_derived_values(register.source_name, rows, [str(y) for y in years])

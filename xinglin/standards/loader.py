@@ -217,11 +217,7 @@ def _indicator(file: str, number: int, entry: Entry, elements: dict[str, str]) -
         raise fail(f"kind {kind!r} is not one of {', '.join(KINDS)}")
     over, roles, ownership = _over(entry.get("over"), fail)
     judged_at = _judged_at(entry.get("judged_at"), fail)
-    evaluate_at = []
-    for level in entry.get("evaluate_at") or ():
-        if level not in DIVISION_LEVELS:
-            raise fail(f"unknown division level {level!r} in `evaluate_at`")
-        evaluate_at.append(DIVISION_LEVELS[level])
+    evaluate_at = _evaluate_at(entry.get("evaluate_at"), fail)
     deadline = entry.get("deadline")
     if deadline is not None and not (isinstance(deadline, int) and 1900 < deadline < 2200):
         raise fail(f"deadline {deadline!r} is not a year")
@@ -232,18 +228,11 @@ def _indicator(file: str, number: int, entry: Entry, elements: dict[str, str]) -
             needs = evidence_kind(entry)
         except ValueError as error:
             raise fail(str(error)) from error
-    if kind == "computed":
+        if "institution" in judged_at:
+            raise fail("an evidence item is judged for an area, not at institutions")
+    else:
         expression, target = _computed(entry, elements, fail)
-        if unit not in UNITS:
-            raise fail(f"unit {unit!r} is not one of {', '.join(UNITS)}")
-        if target.text.endswith("%") and unit != "percent":
-            raise fail(f"target {target.text!r} is a percentage but the unit is {unit!r}")
-        if _needs_over(expression) and not over:
-            raise fail("`over` (the institution types covered) is missing")
-        if "institution" in judged_at and not _needs_over(expression):
-            raise fail("judged at institutions, but the value reads no institution's figures")
-    elif "institution" in judged_at:
-        raise fail("an evidence item is judged for an area, not at institutions")
+        _check_computed(expression, target, unit, over, judged_at, fail)
     return PackIndicator(
         id=code,
         item=entry.get("item"),
@@ -270,6 +259,29 @@ def _indicator(file: str, number: int, entry: Entry, elements: dict[str, str]) -
         evidence_en=_text(entry.get("evidence"), "en"),
         evidence_kind=needs,
     )
+
+
+def _evaluate_at(raw: Any, fail: _Fail) -> list[str]:
+    levels = []
+    for level in raw or ():
+        if level not in DIVISION_LEVELS:
+            raise fail(f"unknown division level {level!r} in `evaluate_at`")
+        levels.append(DIVISION_LEVELS[level])
+    return levels
+
+
+def _check_computed(
+    expression: Node, target: Target, unit: str, over: tuple[str, ...],
+    judged_at: tuple[str, ...], fail: _Fail,
+) -> None:  # fmt: skip
+    if unit not in UNITS:
+        raise fail(f"unit {unit!r} is not one of {', '.join(UNITS)}")
+    if target.text.endswith("%") and unit != "percent":
+        raise fail(f"target {target.text!r} is a percentage but the unit is {unit!r}")
+    if _needs_over(expression) and not over:
+        raise fail("`over` (the institution types covered) is missing")
+    if "institution" in judged_at and not _needs_over(expression):
+        raise fail("judged at institutions, but the value reads no institution's figures")
 
 
 def _over(raw: Any, fail: _Fail) -> tuple[tuple[str, ...], tuple[str, ...], str]:
@@ -302,8 +314,8 @@ def _judged_at(raw: object, fail: _Fail) -> tuple[str, ...]:
     if not raw:
         raise fail(f"`judged_at` (where it is judged: {', '.join(JUDGING_LEVELS)}) is missing")
     levels = []
-    for level in raw if isinstance(raw, list) else [raw]:
-        level = DIVISION_LEVELS.get(level, level)
+    for written in raw if isinstance(raw, list) else [raw]:
+        level = DIVISION_LEVELS.get(written, written)
         if level not in JUDGING_LEVELS:
             raise fail(f"unknown judging level {level!r}: one of {', '.join(JUDGING_LEVELS)}")
         levels.append(level)

@@ -92,8 +92,10 @@ def template(instrument: Instrument) -> bytes:
     notes.append([])
     notes.append(
         [
-            f"{SERIAL}：问卷星导出的序号（同一文件内不重复）；{SUBMITTED}：如 2025/6/1 10:30:00；"
-            f"{ORGUNIT}：调查所在乡镇（街道）或机构的代码。"
+            (
+                f"{SERIAL}：问卷星导出的序号（同一文件内不重复）；{SUBMITTED}：如 2025/6/1 10:30:00；"
+                f"{ORGUNIT}：调查所在乡镇（街道）或机构的代码。"
+            )
         ]
     )
     out = io.BytesIO()

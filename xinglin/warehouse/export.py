@@ -148,8 +148,10 @@ def _select(table: str, part: str) -> tuple[str, list]:
     columns = ", ".join(SCHEMAS[table].names)
     if table == VALUE_TABLE:
         return (
-            f"SELECT {columns} FROM {table} WHERE period LIKE %s"
-            f" ORDER BY element_id, orgunit_id, period",
+            (
+                f"SELECT {columns} FROM {table} WHERE period LIKE %s"
+                f" ORDER BY element_id, orgunit_id, period"
+            ),
             [part + "%"],
         )
     return f"SELECT {columns} FROM {table} ORDER BY id", []

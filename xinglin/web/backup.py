@@ -27,6 +27,8 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from django.conf import settings
 from django.db import connection
 
@@ -114,9 +116,6 @@ def key_check(key: str) -> str:
 
 
 def _fernet(passphrase: str, salt: bytes):
-    from cryptography.fernet import Fernet
-    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
-
     derived = Scrypt(salt=salt, length=32, **SCRYPT).derive(passphrase.encode())
     return Fernet(base64.urlsafe_b64encode(derived))
 
@@ -127,8 +126,6 @@ def seal_key(key: str, passphrase: str) -> bytes:
 
 
 def open_key(sealed: bytes, passphrase: str) -> str:
-    from cryptography.fernet import InvalidToken
-
     try:
         return _fernet(passphrase, sealed[:16]).decrypt(sealed[16:]).decode()
     except (InvalidToken, ValueError) as error:

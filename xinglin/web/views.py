@@ -8,7 +8,6 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from xinglin.core import labels
-from xinglin.documents.figures import EngineUnavailable
 from xinglin.documents.gather import latest_year
 from xinglin.lib import cells
 from xinglin.network import access
@@ -41,10 +40,7 @@ def home(request):
     context = {"memberships": memberships, "unit": unit, "year": year, "board": None,
                "departments": _department_names(memberships)}  # fmt: skip
     if unit is not None:
-        try:
-            context["board"] = dashboard.build(request.user, unit, year)
-        except EngineUnavailable:
-            context["engine_missing"] = True
+        context["board"] = dashboard.build(request.user, unit, year)
         context["years"] = range(date.today().year, date.today().year - 6, -1)
         context["sections"] = dashboard.CSV_SECTIONS
         context["pickable"] = _pickable(request.user)

@@ -6,6 +6,7 @@ are the indicator packs (the elements their indicators read)."""
 from __future__ import annotations
 
 from collections import Counter
+from importlib.metadata import PackageNotFoundError, version
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -55,8 +56,6 @@ def system_info() -> dict:
 
 
 def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         return version("xinglin")
     except PackageNotFoundError:

@@ -12,15 +12,19 @@ EXTENSIONS = {
     "evaluation-status": (
         "code",
         "Xinglin evaluation status",
-        "The engine's verdict on the indicator for this org unit and year: met, not_met, "
-        "no_data (nothing reported), not_applicable, awaiting_evidence or data_error (the "
-        "figure cannot be true, e.g. a share above 100%).",
+        (
+            "The engine's verdict on the indicator for this org unit and year: met, not_met, "
+            "no_data (nothing reported), not_applicable, awaiting_evidence or data_error (the "
+            "figure cannot be true, e.g. a share above 100%)."
+        ),
     ),
     "target": (
         "string",
         "Xinglin indicator target",
-        "The target the pack sets for the indicator, as the pack writes it (e.g. '>= 35%', "
-        "'between 0.6 and 0.8'); percentages compare with the score as fractions.",
+        (
+            "The target the pack sets for the indicator, as the pack writes it (e.g. '>= 35%', "
+            "'between 0.6 and 0.8'); percentages compare with the score as fractions."
+        ),
     ),
 }
 
@@ -29,8 +33,10 @@ REPORT_SEARCH = {
     "measure": ("reference", "The Measure: its canonical URL or its id"),
     "subject": (
         "reference",
-        "The org unit: Location/<code>, <code>, or (with :identifier) urn:xinglin:orgunit|<code>;"
-        " default: the caller's top org units",
+        (
+            "The org unit: Location/<code>, <code>, or (with :identifier) urn:xinglin:orgunit|<code>;"
+            " default: the caller's top org units"
+        ),
     ),
     "period": ("date", "The year(s) reported: a date or year, with prefixes eq, ge, le, gt, lt"),
     "status": ("token", "complete | pending | error (comma-separated: any of them)"),

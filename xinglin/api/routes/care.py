@@ -8,6 +8,7 @@ from datetime import date
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
+from ninja.errors import ValidationError
 
 from xinglin.api.auth import caller
 from xinglin.api.routes import PageQuery, orgunit_in_scope, page, responses
@@ -141,8 +142,6 @@ def _filtered(
 
 
 def _period(code: str) -> periods.Period:
-    from ninja.errors import ValidationError
-
     try:
         return periods.parse(code)
     except periods.PeriodError as error:

@@ -74,7 +74,7 @@ def _export_values(request: HttpRequest, filters: ValueFilters) -> list[ExportVa
     )  # fmt: skip
     values = [ExportValue(*row) for row in rows[: MAX_EXPORT + 1]]
     if len(values) > MAX_EXPORT:
-        raise TooMany()
+        raise TooMany
     return values
 
 

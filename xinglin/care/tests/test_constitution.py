@@ -79,7 +79,7 @@ def test_form_has_33_questions_and_special_anchors() -> None:
 
 
 def test_constitution_order() -> None:
-    assert c.CONSTITUTIONS == tuple(ORDER)
+    assert tuple(ORDER) == c.CONSTITUTIONS
 
 
 def test_yaml_item_mapping_matches_reference() -> None:
@@ -142,7 +142,7 @@ def test_balanced_boundaries(
 def test_balanced_maximum_and_all_ones() -> None:
     # All answers 1: q1 = 1, four reversed items 5 each: 21; every biased sum is 4.
     result = c.score([1] * 33)
-    assert result.scores == {"balanced": 21, **{n: 4 for n in BIASED_ITEMS}}
+    assert result.scores == {"balanced": 21, **dict.fromkeys(BIASED_ITEMS, 4)}
     assert result.results["balanced"] == "yes"
     assert result.main_types == ("balanced",) and result.flags == ()
 

@@ -12,7 +12,9 @@ from django.db import connection
 from xinglin.care.models import Visit
 from xinglin.care.tcm_visit import RulesError, TcmVisitDefinition, normalise
 from xinglin.care.tests.test_visits import HMC, csv_bytes
-from xinglin.care.visits import import_visits, is_tcm_visit, tcm_rules, visit_figures
+from xinglin.care.visit_figures import visit_figures
+from xinglin.care.visit_rules import is_tcm_visit, tcm_rules
+from xinglin.care.visits import import_visits
 from xinglin.standards.catalogue import sync_catalogue
 
 # One visit a month: (department, TCM diagnosis, technique, herbal prescription), and whether
@@ -127,7 +129,7 @@ def test_the_default_rules_count_by_content_only():
 
 
 def test_a_rules_file_cannot_switch_the_content_off(tmp_path, monkeypatch):
-    from xinglin.care import visits
+    from xinglin.care import visit_rules as visits
 
     path = tmp_path / "bureau.yaml"
     path.write_text("rules:\n  technique: {enabled: false}\n", encoding="utf-8")
@@ -138,7 +140,7 @@ def test_a_rules_file_cannot_switch_the_content_off(tmp_path, monkeypatch):
 
 def test_department_and_diagnosis_count_only_when_said_explicitly(tmp_path, monkeypatch):
     """A bureau file that leaves the department or diagnosis part out does not count them."""
-    from xinglin.care import visits
+    from xinglin.care import visit_rules as visits
 
     path = tmp_path / "bureau.yaml"
     path.write_text("rules:\n  department: {names: [中医科]}\n", encoding="utf-8")

@@ -12,15 +12,11 @@ from openpyxl import Workbook
 
 from xinglin.care import personal_id
 from xinglin.care.models import DiagnosisCode, Visit, VisitColumnMapping, VisitTechnique
-from xinglin.care.visits import (
-    derive_visit_figures,
-    import_visits,
-    is_tcm_visit,
-    load_default_codes,
-    save_mapping,
-    tcm_rules,
-    visit_figures,
-)
+from xinglin.care.visit_codes import load_default_codes
+from xinglin.care.visit_figures import derive_visit_figures, visit_figures
+from xinglin.care.visit_mappings import save_mapping
+from xinglin.care.visit_rules import is_tcm_visit, tcm_rules
+from xinglin.care.visits import import_visits
 from xinglin.collection.models import DeliveredTechnique
 from xinglin.evaluation.models import DerivedValue
 from xinglin.network.models import OrgUnit
@@ -282,7 +278,7 @@ def test_the_warehouse_gives_the_operational_databases_figures(county, catalogue
     assert second.written == 2 and second.unchanged == 0
     assert export_visits(warehouse).unchanged == 2
     months = [f"2025{m:02d}" for m in range(1, 13)]
-    from xinglin.care.visits import delivered_techniques
+    from xinglin.care.visit_figures import delivered_techniques
 
     assert stored.visit_figures(warehouse, months) == visit_figures(months)
     assert stored.delivered_techniques(warehouse, months) == delivered_techniques(months)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from xinglin.care import visits_demo
 from xinglin.care.models import Visit
-from xinglin.care.visits import visit_figures, year_months
+from xinglin.care.visit_figures import visit_figures, year_months
 from xinglin.collection.testing import store_facts
 from xinglin.network.actions import create_institution
 from xinglin.network.models import OrgUnit

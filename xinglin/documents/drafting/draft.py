@@ -644,7 +644,7 @@ def _mechanisms(data: ReportData, t: Templates) -> list[Drafted]:
         if item.covers(data.year, evidence_kind_for(pack=item.pack, indicator=item.indicator)):
             by_indicator.setdefault((item.pack, item.indicator), []).append(item)
     sentences = []
-    for (_pack_code, _indicator), items in by_indicator.items():
+    for items in by_indicator.values():
         name = _evidence_subject(items[0], data)
         files = t.join([Path(i.name).stem for i in items[:MAX_LISTED]])  # no ".pdf" in prose
         sentences.append(Sentence(t.say("mechanisms.evidence", indicator=name, files=files),

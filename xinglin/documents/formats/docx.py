@@ -25,6 +25,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
+from lxml import etree
 
 from xinglin.documents.content import Chart, Heading, Paragraph, Report, Table
 from xinglin.documents.gather import ReportData
@@ -84,7 +85,6 @@ def _page_number(footer, alignment) -> None:
 
 def _font_fallbacks(document) -> None:
     """Declare the office fonts in the font table with the face to use where one is missing."""
-    from lxml import etree
 
     part = next(p for p in document.part.package.parts if p.partname == "/word/fontTable.xml")
     root = etree.fromstring(part.blob)

@@ -155,7 +155,9 @@ def _same(rows, truth: dict[str, dict], where: str) -> None:
 FIELDS = ("status", "value", "gap", "failing", "numerator", "denominator")
 
 
-def test_every_surface_shows_the_same_standing(demo_like, client_for, alice, victor, tmp_path):
+def test_every_surface_shows_the_same_standing(  # noqa: PLR0915 — every surface, in one walk
+    demo_like, client_for, alice, victor, tmp_path
+):
     truth, counts, verdict = _truth(PACK)
     statuses = {f["status"] for f in truth.values()}
     # the fixture exercises the statuses the surfaces must agree on

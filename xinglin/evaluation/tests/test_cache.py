@@ -149,10 +149,9 @@ def test_a_bulk_write_rolled_back_midway_leaves_the_triggers_and_the_generation(
 def test_bulk_write_rolls_back_to_its_own_savepoint(county):
     # SQLite: triggers dropped and restored; PostgreSQL: statement triggers, only the savepoint
     triggers, before = _generation_triggers(), generation.current()
-    with pytest.raises(RuntimeError):
-        with generation.bulk_write(["network_orgunit"]):
-            OrgUnit.objects.filter(code="640323100101").update(name="改名卫生室")
-            raise RuntimeError("stop")
+    with pytest.raises(RuntimeError), generation.bulk_write(["network_orgunit"]):
+        OrgUnit.objects.filter(code="640323100101").update(name="改名卫生室")
+        raise RuntimeError("stop")
     assert _generation_triggers() == triggers
     assert generation.current() == before
     assert OrgUnit.objects.get(code="640323100101").name != "改名卫生室"

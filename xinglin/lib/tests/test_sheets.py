@@ -125,20 +125,26 @@ NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
         # no cell or row references (some generators leave them out)
         '<row><c t="inlineStr"><is><t>a</t></is></c><c><v>1</v></c></row><row><c><v>2</v></c></row>',
         # rows out of order and repeated, a row beyond the dimension, an empty row
-        '<row r="3"><c r="B3"><v>3</v></c></row><row r="2"><c r="A2"><v>2</v></c></row>'
-        '<row r="5"/><row r="9"><c r="A9"><v>9</v></c></row>',
+        (
+            '<row r="3"><c r="B3"><v>3</v></c></row><row r="2"><c r="A2"><v>2</v></c></row>'
+            '<row r="5"/><row r="9"><c r="A9"><v>9</v></c></row>'
+        ),
         # shared strings, errors, booleans, strings from formulas, a bare formula, empty values
-        '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="e"><v>#DIV/0!</v></c>'
-        '<c r="H1" t="s"><v>1</v></c><c r="I1" t="s"><v>2</v></c>'
-        '<c r="C1" t="b"><v>1</v></c><c r="D1" t="str"><f>A1</f><v>x</v></c>'
-        '<c r="E1"><f>1+1</f></c><c r="F1"><v></v></c><c r="G1" t="s"/></row>',
+        (
+            '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="e"><v>#DIV/0!</v></c>'
+            '<c r="H1" t="s"><v>1</v></c><c r="I1" t="s"><v>2</v></c>'
+            '<c r="C1" t="b"><v>1</v></c><c r="D1" t="str"><f>A1</f><v>x</v></c>'
+            '<c r="E1"><f>1+1</f></c><c r="F1"><v></v></c><c r="G1" t="s"/></row>'
+        ),
         # shared formulas, inline rich text, whitespace kept, a date style, an ISO date
-        '<row r="1"><c r="A1"><f t="shared" ref="A1:A2" si="0">B1+1</f><v>1</v></c>'
-        '<c r="B1" t="inlineStr"><is><r><t>x</t></r><r><t xml:space="preserve"> y</t></r></is></c>'
-        '<c r="C1" t="inlineStr"><is><t xml:space="preserve">  z  </t></is></c>'
-        '<c r="D1" t="inlineStr"><is><t/></is></c><c r="E1" s="1"><v>45000</v></c>'
-        '<c r="F1" t="d"><v>2024-01-02T03:04:05</v></c></row>'
-        '<row r="2"><c r="A2"><f t="shared" si="0"/><v>2</v></c></row>',
+        (
+            '<row r="1"><c r="A1"><f t="shared" ref="A1:A2" si="0">B1+1</f><v>1</v></c>'
+            '<c r="B1" t="inlineStr"><is><r><t>x</t></r><r><t xml:space="preserve"> y</t></r></is></c>'
+            '<c r="C1" t="inlineStr"><is><t xml:space="preserve">  z  </t></is></c>'
+            '<c r="D1" t="inlineStr"><is><t/></is></c><c r="E1" s="1"><v>45000</v></c>'
+            '<c r="F1" t="d"><v>2024-01-02T03:04:05</v></c></row>'
+            '<row r="2"><c r="A2"><f t="shared" si="0"/><v>2</v></c></row>'
+        ),
     ],
 )
 def test_hand_written_sheets_read_as_openpyxl_reads_them(tmp_path, sheet_data):

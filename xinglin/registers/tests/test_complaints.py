@@ -87,7 +87,7 @@ def test_the_csv_export_is_a_valid_import_of_itself_and_neutralises_formulas(
     client = client_for(alice)
     _import(client, HEADER + ROWS)
     exported = client.get("/registers/complaints.csv").content.decode("utf-8-sig")
-    cells = [row for row in csv.reader(io.StringIO(exported))]
+    cells = list(csv.reader(io.StringIO(exported)))
     assert '\'=HYPERLINK("http://x")' in [c for row in cells for c in row]
     before = sorted(
         Complaint.objects.values_list("summary", "complainant_phone", "handled_on", "satisfaction")

@@ -88,8 +88,10 @@ def test_one_bad_cell_imports_nothing_and_names_row_and_column(client_for, alice
     assert response.status_code == 200
     problems = [str(p) for p in response.context["problems"]]
     assert problems == [
-        "第 3 行, 列 O「9、总体而言，您对本地中医药服务是否满意？」: "
-        "“很满意”不是可选项（满意 / 比较满意 / 一般 / 不太满意 / 不满意）",
+        (
+            "第 3 行, 列 O「9、总体而言，您对本地中医药服务是否满意？」: "
+            "“很满意”不是可选项（满意 / 比较满意 / 一般 / 不太满意 / 不满意）"
+        ),
         "第 4 行, 列 F「单位代码」: 您的范围内没有组织单元 999999",
     ]
     assert SurveyResponse.objects.count() == 0

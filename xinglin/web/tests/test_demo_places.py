@@ -29,13 +29,12 @@ STEPS = ["network", "standards", "evaluation", "plans", "documents"]
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker, tmp_path_factory):
     media = tmp_path_factory.mktemp("media")
-    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media):
-        with transaction.atomic():
-            context = DemoContext(clinics_per_township=1)
-            for step in STEPS:
-                import_module(f"xinglin.{step}.demo").build(context)
-            yield context
-            transaction.set_rollback(True)
+    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media), transaction.atomic():
+        context = DemoContext(clinics_per_township=1)
+        for step in STEPS:
+            import_module(f"xinglin.{step}.demo").build(context)
+        yield context
+        transaction.set_rollback(True)
 
 
 def _docx_text(content: bytes) -> str:

@@ -38,5 +38,5 @@ def test_var_is_private(tmp_path):
     assert _mode(var / "xinglin.sqlite3") == 0o600
     assert _mode(var / "secret_key") == 0o600
     assert _mode(backup) == 0o600
-    files = [p for p in (var / "files").rglob("*")]
+    files = list((var / "files").rglob("*"))
     assert files and all(_mode(p) == (0o700 if p.is_dir() else 0o600) for p in files)

@@ -53,8 +53,10 @@ def _pages(people) -> dict[str, list[str]]:
             f"/plans/{hmc.ids['plan']}/tasks/?q=中医",
             "/plans/evidence/",
             "/plans/evidence/?status=pending",
-            f"/plans/rectification/new/?pack=demo-county-2022&orgunit=640323&period={YEAR}"
-            "&indicator=grassroots.tcm_visit_share&value=0.142857143",
+            (
+                f"/plans/rectification/new/?pack=demo-county-2022&orgunit=640323&period={YEAR}"
+                "&indicator=grassroots.tcm_visit_share&value=0.142857143"
+            ),
         ],
         "bob": ["/", f"/evaluation/{SCORE}&orgunit={township}&status=all", "/collection/"],
         "carol": ["/", f"/collection/{institution}/{YEAR}/", "/collection/"],

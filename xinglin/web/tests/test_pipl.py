@@ -220,8 +220,8 @@ def test_a_bad_retention_setting_fails_loudly(monkeypatch):
     import sys
 
     result = subprocess.run(
-        [sys.executable, "-c", "import django, os; os.environ['DJANGO_SETTINGS_MODULE']="
-         "'xinglin.settings'; django.setup()"],
+        [sys.executable, "-c", ("import django, os; os.environ['DJANGO_SETTINGS_MODULE']="
+         "'xinglin.settings'; django.setup()")],
         env={**__import__("os").environ, "XINGLIN_CARE_RETENTION_YEARS": "ten"},
         capture_output=True, text=True,
     )  # fmt: skip

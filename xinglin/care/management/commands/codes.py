@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from xinglin.care.actions import CareError
 from xinglin.care.models import CodeSystem
-from xinglin.care.visits import load_codes, load_default_codes
+from xinglin.care.visit_codes import load_codes, load_default_codes
 from xinglin.lib import uploads
 
 

@@ -7,7 +7,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from xinglin.care.actions import CareError
 from xinglin.care.models import VisitColumnMapping
-from xinglin.care.visits import derive_visit_figures, import_visits
+from xinglin.care.visit_figures import derive_visit_figures
+from xinglin.care.visits import import_visits
 from xinglin.lib import uploads
 from xinglin.lib.progress import progress_bar
 from xinglin.network import access

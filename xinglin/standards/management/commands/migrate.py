@@ -42,4 +42,4 @@ def _full_migration(options: dict) -> bool:
     if options.get("plan") or options.get("check_unapplied") or options.get("prune"):
         return False
     tables = set(connections[DEFAULT_DB_ALIAS].introspection.table_names())
-    return CATALOGUE_TABLES <= tables
+    return tables >= CATALOGUE_TABLES

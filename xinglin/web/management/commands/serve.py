@@ -15,12 +15,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--bind", default=os.environ.get("XINGLIN_BIND", "127.0.0.1:8000"))
         parser.add_argument(
-            "--workers", type=int, default=int(os.environ.get("XINGLIN_WORKERS", 3))
+            "--workers", type=int, default=int(os.environ.get("XINGLIN_WORKERS", "3"))
         )
         # threads per worker (gunicorn's gthread worker): a request waiting on the database
         # does not hold a whole process; bench/bench_w4_web.py measured the default
         parser.add_argument(
-            "--threads", type=int, default=int(os.environ.get("XINGLIN_THREADS", 4))
+            "--threads", type=int, default=int(os.environ.get("XINGLIN_THREADS", "4"))
         )
 
     def handle(self, *args, bind, workers, threads, **options):
