@@ -58,12 +58,6 @@ class Resident(models.Model):
     def __str__(self) -> str:
         return f"{self.name or '—'} {self.id_masked}"
 
-    def age_on(self, day) -> int | None:
-        if self.birth_date is None:
-            return None
-        born = self.birth_date
-        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
-
 
 class ConstitutionAssessment(models.Model):
     """One 老年人中医药健康管理服务记录表: 33 answers, the nine results, the guidance given."""

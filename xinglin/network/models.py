@@ -153,9 +153,6 @@ class OrgUnit(models.Model):
     def role_list(self) -> list[str]:
         return [role for role in self.roles.split(ROLE_SEPARATOR) if role]
 
-    def has_role(self, role: str) -> bool:
-        return role in self.role_list
-
     @property
     def role_labels(self) -> list[str]:
         """The unit's designations in words (县中医医院, …)."""

@@ -18,7 +18,7 @@ from xinglin.network import access
 from xinglin.registers.exchange import Row
 from xinglin.registers.forms import form_class
 from xinglin.registers.models import ChangeAction, RecordChange
-from xinglin.registers.registry import REGISTERS, Register
+from xinglin.registers.registry import Register
 
 PERSONAL_CHANGED = "•"  # what the history keeps of a personal field's value
 
@@ -154,15 +154,6 @@ def feed_engine(register: Register, years) -> int:
 
     rows = register.figures(years)
     return replace_derived_values(register.source_name, rows, [str(y) for y in years])
-
-
-def feed_all(years) -> dict[str, int]:
-    """Every register's figures for these years (the demo, `xinglin registers feed`)."""
-    return {code: feed_engine(register, years) for code, register in REGISTERS.items()}
-
-
-def current_year() -> int:
-    return date.today().year
 
 
 def add_records(

@@ -8,7 +8,7 @@ position, e.g. `demo-county-2022.yaml: indicator grassroots.tcm_visit_share: val
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -87,7 +87,6 @@ class PackIndicator:
     deadline: int | None = None
     veto: bool = False
     points: float = 0.0
-    departments: dict[str, Any] = field(default_factory=dict)
     evaluate_at: tuple[str, ...] = ()  # network.DivisionLevel values; empty = every level
     # where the indicator is judged: `institution` and/or division levels (JUDGING_LEVELS)
     judged_at: tuple[str, ...] = ()
@@ -250,7 +249,6 @@ def _indicator(file: str, number: int, entry: Entry, elements: dict[str, str]) -
         deadline=deadline,
         veto=bool(entry.get("veto", False)),
         points=float(entry.get("points", 0) or 0),
-        departments=dict(entry.get("departments") or {}),
         evaluate_at=tuple(evaluate_at),
         judged_at=judged_at,
         roles=roles,
