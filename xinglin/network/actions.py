@@ -117,17 +117,26 @@ def _read_divisions(under: str | None) -> dict[str, list[tuple[str, str, str | N
     prefix = under or ""
     levels: dict[str, list[tuple[str, str, str | None]]] = {}
     for filename, level, parent_column in _DIVISION_FILES:
-        with open(DIVISIONS_DIR / filename, encoding="utf-8") as handle:
-            rows = [
-                (r["code"], r["name"], r[parent_column] if parent_column else None)
-                for r in csv.DictReader(handle)
-            ]
+        rows = _bundled_divisions(filename, parent_column)
         keep = [r for r in rows if r[0].startswith(prefix) or prefix.startswith(r[0])]
         if keep:
             levels[level] = keep
     if under and not any(code == under for rows in levels.values() for code, _n, _p in rows):
         return {}
     return levels
+
+
+@lru_cache(maxsize=len(_DIVISION_FILES))
+def _bundled_divisions(
+    filename: str, parent_column: str | None
+) -> tuple[tuple[str, str, str | None], ...]:
+    """(code, name, parent code) of one bundled NBS division file, read once per process (the
+    files are packaged data: 45,000 townships take a second to parse)."""
+    with open(DIVISIONS_DIR / filename, encoding="utf-8") as handle:
+        return tuple(
+            (r["code"], r["name"], r[parent_column] if parent_column else None)
+            for r in csv.DictReader(handle)
+        )
 
 
 def _import_level(level, rows, existing: dict[str, int], result: ImportResult) -> None:
@@ -217,11 +226,10 @@ def create_institution(
 
 @lru_cache(maxsize=1)
 def _bundled_division_codes() -> frozenset[str]:
-    codes: set[str] = set()
-    for filename, _level, _parent in _DIVISION_FILES:
-        with open(DIVISIONS_DIR / filename, encoding="utf-8") as handle:
-            codes.update(row["code"] for row in csv.DictReader(handle))
-    return frozenset(codes)
+    return frozenset(
+        row[0] for filename, _level, parent in _DIVISION_FILES
+        for row in _bundled_divisions(filename, parent)
+    )  # fmt: skip
 
 
 def is_division_code(code: str) -> bool:

@@ -4,6 +4,8 @@ jurisdiction). Seeing which documents apply needs only the view scope."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -52,9 +54,9 @@ def _escape(path: str) -> str:
     return "".join(c if c.isalnum() or c == "/" else "\\" + c for c in path)
 
 
-def first_unit_code(user, units) -> str | None:
+def first_unit_code(user: User | AnonymousUser, units: Sequence[OrgUnit]) -> str | None:
     """The unit a page opens on: the first of `units`, else the user's first scope root."""
     if units:
         return units[0].code
     roots = scope_roots(user)
-    return roots[0].code if roots else None
+    return str(roots[0].code) if roots else None

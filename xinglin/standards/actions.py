@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from xinglin.network.models import Kind, OrgUnit
 from xinglin.standards.access import ADOPTING_LEVELS
 from xinglin.standards.adoption import AdoptionError, adopt_pack, document_place
-from xinglin.standards.loader import all_packs
+from xinglin.standards.loader import PackIndicator, all_packs
 from xinglin.standards.models import (
     AdoptionChange,
     AdoptionEvent,
@@ -54,7 +54,7 @@ def adopt(
         place = document_place(pack_code)
         raise OtherPlaceError(
             _("%(pack)s is the document of %(place)s, not of %(unit)s; confirm to adopt it.")
-            % {"pack": pack_code, "place": place.name, "unit": orgunit.name}
+            % {"pack": pack_code, "place": place.name if place else "", "unit": orgunit.name}
         )
     adoption = adopt_pack(orgunit, pack_code, since)
     if load_plan:
@@ -85,11 +85,11 @@ class BureauTargetError(ValueError):
     """An unknown key, a unit that is not a county or above, or a value that is no number."""
 
 
-def bureau_target_keys() -> dict[str, list]:
+def bureau_target_keys() -> dict[str, list[PackIndicator]]:
     """key -> the pack indicators judged against it (every pack), so that the page names each
     key by the indicators a person knows."""
 
-    found: dict[str, list] = {}
+    found: dict[str, list[PackIndicator]] = {}
     for pack in all_packs().values():
         for indicator in pack.indicators:
             if indicator.target is not None and indicator.target.key:

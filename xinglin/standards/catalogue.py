@@ -12,7 +12,7 @@ PACKS_DIR = Path(__file__).parent / "packs"
 CORE_FILE = PACKS_DIR / "core.yaml"
 
 
-def _text(mapping: dict | str | None, language: str) -> str:
+def _text(mapping: dict[str, str] | str | None, language: str) -> str:
     if isinstance(mapping, dict):
         return str(mapping.get(language, ""))
     return str(mapping or "")

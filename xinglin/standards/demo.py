@@ -6,7 +6,7 @@ place's pack adopted by an earlier demo is withdrawn, so a re-run brings the dem
 
 from __future__ import annotations
 
-from xinglin.demo import DemoContext
+from xinglin.demo import DemoContext, Place
 from xinglin.network.models import OrgUnit
 from xinglin.standards.actions import adopt, set_bureau_target, withdraw
 from xinglin.standards.models import BureauTarget, PackAdoption
@@ -43,7 +43,7 @@ def build(context: DemoContext) -> None:
             _targets(place)
 
 
-def _targets(place) -> None:
+def _targets(place: Place) -> None:
     for county in place.counties:
         unit = OrgUnit.objects.get(code=county)
         for year in place.years:

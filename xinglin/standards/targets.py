@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from xinglin.network.models import OrgUnit
 from xinglin.standards import actions
 from xinglin.standards.access import (
     adoption_units_for_user,
@@ -23,7 +26,7 @@ from xinglin.standards.models import BureauTarget, BureauTargetChange
 
 
 @login_required
-def targets(request):
+def targets(request: HttpRequest) -> HttpResponse:
     units = list(adoption_units_for_user(request.user))
     code = (
         request.GET.get("orgunit")
@@ -40,12 +43,14 @@ def targets(request):
     return render(request, "standards/targets.html", _context(request, unit, units, year))
 
 
-def _year(raw) -> int:
+def _year(raw: object) -> int:
     text = str(raw or "").strip()
     return int(text) if text.isdigit() and 1900 < int(text) < 2200 else timezone.localdate().year
 
 
-def _save(request, unit, year: int) -> None:
+def _save(request: HttpRequest, unit: OrgUnit, year: int) -> None:
+    user = request.user
+    assert isinstance(user, User)  # the view requires a login
     saved = 0
     for key in actions.bureau_target_keys():
         raw = request.POST.get(f"value-{key}", "").strip()
@@ -56,7 +61,7 @@ def _save(request, unit, year: int) -> None:
             continue
         source = request.POST.get(f"source-{key}", "").strip()[:200]
         try:
-            actions.set_bureau_target(unit, year, key, value, user=request.user, source=source)
+            actions.set_bureau_target(unit, year, key, value, user=user, source=source)
         except actions.BureauTargetError as error:
             messages.error(request, str(error))
             continue
@@ -65,21 +70,24 @@ def _save(request, unit, year: int) -> None:
         messages.success(request, _("Targets saved."))
 
 
-def _context(request, unit, units, year: int) -> dict:
+def _context(
+    request: HttpRequest, unit: OrgUnit, units: list[OrgUnit], year: int
+) -> dict[str, object]:
     language = get_language() or "zh"
     kept = {t.key: t for t in BureauTarget.objects.filter(orgunit=unit, year=year)}
+    keys = sorted(actions.bureau_target_keys().items())
+    names = {key: [i.name(language) for i in indicators] for key, indicators in keys}
     rows = [
-        {"key": key, "names": [i.name(language) for i in indicators],
-         "op": indicators[0].target.op, "unit": indicators[0].unit, "target": kept.get(key)}
-        for key, indicators in sorted(actions.bureau_target_keys().items())
+        {"key": key, "names": names[key], "op": indicators[0].target.op if indicators[0].target
+         else "", "unit": indicators[0].unit, "target": kept.get(key)}
+        for key, indicators in keys
     ]  # fmt: skip
     history = BureauTargetChange.objects.filter(orgunit=unit).select_related("changed_by")[:20]
-    names = {row["key"]: "、".join(row["names"]) for row in rows}
     return {
         "unit": unit,
         "units": units,
         "year": year,
         "rows": rows,
-        "history": [(change, names.get(change.key, change.key)) for change in history],
+        "history": [(change, "、".join(names.get(change.key, [change.key]))) for change in history],
         "can_set": may_adopt(request.user, unit),
     }
