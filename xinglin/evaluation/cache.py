@@ -17,12 +17,14 @@ from xinglin.core import generation
 T = TypeVar("T")
 MAX_ENTRIES = 256  # per process; a county's evaluation is a few hundred results
 
-_entries: OrderedDict[tuple, object] = OrderedDict()
+_entries: OrderedDict[tuple[object, ...], object] = OrderedDict()
 _lock = threading.Lock()
 _stats = {"hits": 0, "misses": 0}
 
 
-def cached(key: tuple, compute: Callable[[], T], *, keep: Callable[[T], bool] | None = None) -> T:
+def cached(
+    key: tuple[object, ...], compute: Callable[[], T], *, keep: Callable[[T], bool] | None = None
+) -> T:
     """`compute()`, or its value from an earlier call with the same key in the same data
     generation. `keep(value)` false: do not store it (too large). Without a readable
     generation nothing is cached."""

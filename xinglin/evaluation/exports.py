@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Sequence
 
 from openpyxl import Workbook
 from rich.console import Console
 from rich.table import Table
 
-from xinglin.evaluation.engine import Evaluation, Result
+from xinglin.evaluation.engine import Evaluation
+from xinglin.evaluation.results import Result
 from xinglin.lib import cells
 
 # The public JSON fields (issue 3), first and in this order; the rest follow.
@@ -22,11 +24,11 @@ EXTRA = ["orgunit_name", "level", "unit", "included", "missing", "due", "veto", 
 COLUMNS = FIELDS + EXTRA
 
 
-def as_rows(results: list[Result]) -> list[dict]:
+def as_rows(results: Sequence[Result]) -> list[dict[str, object]]:
     return [{key: getattr(r, key) for key in COLUMNS} for r in results]
 
 
-def render(results: list[Result], fmt: str) -> str | bytes:
+def render(results: Sequence[Result], fmt: str) -> str | bytes:
     if fmt == "json":
         return json.dumps(as_rows(results), ensure_ascii=False, indent=1) + "\n"
     if fmt == "csv":
@@ -36,7 +38,7 @@ def render(results: list[Result], fmt: str) -> str | bytes:
     raise ValueError(f"unknown format {fmt!r}")
 
 
-def _flat(value) -> object:
+def _flat(value: object) -> object:
     if isinstance(value, list):
         return " ".join(value)
     if isinstance(value, dict):
@@ -44,7 +46,7 @@ def _flat(value) -> object:
     return value
 
 
-def to_csv(results: list[Result]) -> str:
+def to_csv(results: Sequence[Result]) -> str:
     buffer = io.StringIO()
     writer = cells.writer(buffer)
     writer.writerow(COLUMNS)
@@ -53,7 +55,7 @@ def to_csv(results: list[Result]) -> str:
     return buffer.getvalue()
 
 
-def to_xlsx(results: list[Result]) -> bytes:
+def to_xlsx(results: Sequence[Result]) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = "results"

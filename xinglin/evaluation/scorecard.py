@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.auth.models import User
+from django.http import QueryDict
 from django.utils.translation import gettext as _
 
 from xinglin.collection.models import DataValue, DeliveredTechnique
 from xinglin.core import labels
 from xinglin.core.labels import ATTENTION, group_label, status_label
 from xinglin.evaluation import cache
-from xinglin.evaluation.engine import Evaluation, Result, _elements, evaluate
+from xinglin.evaluation.engine import Evaluation, _elements, evaluate
 from xinglin.evaluation.models import DerivedValue
+from xinglin.evaluation.results import Result
 from xinglin.network import access
 from xinglin.network.models import OrgUnit
 from xinglin.standards.loader import PackIndicator
@@ -32,8 +35,8 @@ class Row:
 class Scorecard:
     evaluation: Evaluation
     rows: list[Row]
-    children: list[dict]
-    groups: list[dict]
+    children: list[dict[str, Any]]
+    groups: list[dict[str, Any]]
 
 
 def build(pack: str, unit: OrgUnit, period: str, user: User, language: str) -> Scorecard:
@@ -68,7 +71,7 @@ def _value(evaluation: Evaluation, indicator: str, code: str) -> float | None:
     return found[0].value if found else None
 
 
-def _children(evaluation: Evaluation, unit: OrgUnit, user: User) -> list[dict]:
+def _children(evaluation: Evaluation, unit: OrgUnit, user: User) -> list[dict[str, Any]]:
     """The units one level down that the user may see, with their counts of statuses: the
     engine's standing of each (the counts its own scorecard shows, evidence included)."""
     visible = access.orgunits_for_user(user).filter(parent=unit).order_by("code")
@@ -82,9 +85,9 @@ def _children(evaluation: Evaluation, unit: OrgUnit, user: User) -> list[dict]:
     return children
 
 
-def _groups(rows: list[Row]) -> list[dict]:
+def _groups(rows: list[Row]) -> list[dict[str, Any]]:
     """Met / not met per group of indicators (the id's first part: system, grassroots…)."""
-    groups: dict[str, dict] = {}
+    groups: dict[str, dict[str, Any]] = {}
     for row in rows:
         name = row.result.indicator.split(".")[0]
         group = groups.setdefault(
@@ -97,7 +100,9 @@ def _groups(rows: list[Row]) -> list[dict]:
     return list(groups.values())
 
 
-def data_behind(result: Result, indicator: PackIndicator, unit: OrgUnit, user: User) -> dict:
+def data_behind(
+    result: Result, indicator: PackIndicator, unit: OrgUnit, user: User
+) -> dict[str, Any]:
     """The data values, derived values and techniques that made one figure, within the
     user's scope: the covered institutions beneath the unit, and the unit itself."""
 
@@ -135,7 +140,7 @@ def data_behind(result: Result, indicator: PackIndicator, unit: OrgUnit, user: U
 BEHIND_FILTERS = ("element", "institution", "value_period", "source")
 
 
-def filter_behind(behind: dict, params) -> dict:
+def filter_behind(behind: dict[str, Any], params: QueryDict) -> dict[str, Any]:
     """The data behind a figure narrowed by the page's filters: ?element= (code),
     ?institution= (words of its name), ?value_period= (the year or one of its months) and
     ?source= (the channel a reported value came by). The filters' own choices come along:
@@ -164,7 +169,7 @@ def filter_behind(behind: dict, params) -> dict:
 STATUS_FILTERS = ("attention", "not_met", "no_data", "awaiting_evidence", "met", "all")
 
 
-def select(rows: list[Row], params) -> list[Row]:
+def select(rows: list[Row], params: QueryDict) -> list[Row]:
     """The rows a scorecard shows for ?status= (default `attention`: what needs acting on),
     ?group= (the indicator id's first part) and ?sort=gap (largest shortfall first)."""
 
@@ -190,7 +195,7 @@ def _shortfall(row: Row) -> float:
     return gap / scale
 
 
-def filter_links(rows: list[Row], params) -> dict:
+def filter_links(rows: list[Row], params: QueryDict) -> dict[str, Any]:
     """The status and group choices with their counts, for the filter chips."""
 
     counts = {s: sum(1 for r in rows if r.result.status == s) for s in STATUS_FILTERS}
@@ -224,7 +229,9 @@ def failing_names(rows: list[Row]) -> dict[str, str]:
     return dict(OrgUnit.objects.filter(code__in=codes).values_list("code", "name"))
 
 
-def falling_short(evaluation: Evaluation, result: Result, indicator: PackIndicator, user: User):
+def falling_short(
+    evaluation: Evaluation, result: Result, indicator: PackIndicator, user: User
+) -> list[dict[str, Any]]:
     """Each institution beneath the unit that holds this figure back and that the user may
     see: its name, its own value, the reason in words, and where to look next (its
     scorecard, its form, the history of the first value behind the figure)."""

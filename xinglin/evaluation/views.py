@@ -4,16 +4,19 @@ import json
 from datetime import date
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import get_language
 
 from xinglin.core import labels, limits
+from xinglin.core.requests import AuthenticatedHttpRequest
 from xinglin.evaluation import exports
 from xinglin.evaluation import scorecard as cards
 from xinglin.evaluation.engine import EvaluationError, evaluate
 from xinglin.network import access
+from xinglin.network.models import OrgUnit
 from xinglin.standards.adoption import adopted_pack_codes
 from xinglin.standards.loader import all_packs
 
@@ -21,7 +24,7 @@ DEFAULT_PACK = "demo-county-2022"
 VALUES_PAGE = 50  # reported values per page of the data behind a figure
 
 
-def _params(request):
+def _params(request: HttpRequest) -> tuple[str, OrgUnit, str, str]:
     """pack, org unit (scoped: 404 outside the user's view), period and language."""
     code = request.GET.get("orgunit")
     if not code:
@@ -40,7 +43,7 @@ def _params(request):
 
 
 @login_required
-def scorecard(request):
+def scorecard(request: AuthenticatedHttpRequest) -> HttpResponse:
     pack, unit, period, language = _params(request)
     try:
         card = cards.build(pack, unit, period, request.user, language)
@@ -68,15 +71,16 @@ def scorecard(request):
     return render(request, "evaluation/scorecard.html", context)
 
 
-def _pickable(user) -> list[str]:
+def _pickable(user: User | AnonymousUser) -> list[str]:
     """Names of the divisions the user may open (the picker's suggestions: typing 花马池镇
     finds it; codes still work)."""
     units = access.orgunits_for_user(user).filter(kind="division").order_by("path")
     return list(units.values_list("name", flat=True)[:500])
 
 
-def _ancestors(user, unit):
-    chain, current = [], unit.parent
+def _ancestors(user: User | AnonymousUser, unit: OrgUnit) -> list[OrgUnit]:
+    chain: list[OrgUnit] = []
+    current = unit.parent
     while current is not None and access.can(user, "view", current):
         chain.insert(0, current)
         current = current.parent
@@ -84,7 +88,7 @@ def _ancestors(user, unit):
 
 
 @login_required
-def scorecard_export(request, fmt):
+def scorecard_export(request: AuthenticatedHttpRequest, fmt: str) -> HttpResponse:
     if fmt not in ("csv", "json"):
         raise Http404(fmt)
     pack, unit, period, language = _params(request)
@@ -102,7 +106,7 @@ def scorecard_export(request, fmt):
 
 
 @login_required
-def data(request):
+def data(request: AuthenticatedHttpRequest) -> HttpResponse:
     pack, unit, period, language = _params(request)
     indicator_code = request.GET.get("indicator", "")
     try:

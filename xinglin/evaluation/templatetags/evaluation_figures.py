@@ -20,7 +20,7 @@ register = template.Library()
 
 
 @register.inclusion_tag("evaluation/_timely_reporting.html")
-def timely_reporting(user: User, period_code: str) -> dict:
+def timely_reporting(user: User, period_code: str) -> dict[str, object]:
     """The engine's timely-reporting figure of the year, as the scorecard shows it."""
     return {"year_figure": year_figure(user, period_code)}
 
