@@ -52,7 +52,6 @@ from xinglin.evaluation.results import (  # noqa: F401 (Result, statuses: the en
     _Block,
     _round,
     _Sources,
-    _status,
     _Units,
     _verdict,
 )
@@ -578,7 +577,8 @@ def _computed(cursor, pack, indicator, units: _Units, year, language, bureau=Non
     included = np.nan_to_num(columns[2], nan=0.0)
     positions = units.positions(unit_ids)
     is_institution = units.is_institution[positions]
-    # the order of _status's tests, applied from the last to the first
+    # one status per row, the later rules overriding the earlier: not met, an institution short
+    # of figures (no data), met, no value, no bureau target, impossible figures, nothing covered
     status = np.full(len(unit_ids), _STATUS_CODES[NOT_MET], dtype=np.int8)
     status[is_institution & (included < covered)] = _STATUS_CODES[NO_DATA]
     known = ~np.isnan(value)

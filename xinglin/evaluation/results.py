@@ -193,25 +193,6 @@ def _build(block: _Block, k: int, units: _Units, sources: _Sources) -> Result:
     return result
 
 
-def _status(
-    indicator: PackIndicator, covered: int, included, value, kind: str, error: int = 0
-) -> str:
-    """One row's status: the scalar form of _computed's column-wise statuses (tests hold
-    the two to each other). `error`: the row's DATA_ERRORS code."""
-    if indicator.over and not covered:
-        return NOT_APPLICABLE
-    if error:
-        return DATA_ERROR
-    if value is None:
-        return NO_DATA
-    if indicator.target.is_met(value):
-        return MET
-    # an institution short of a figure its share condition needs has no data, not a verdict
-    if kind == "institution" and (included or 0) < covered:
-        return NO_DATA
-    return NOT_MET
-
-
 def _gap(target, status: str, value: float | None) -> float | None:
     if status == MET:
         return 0.0
