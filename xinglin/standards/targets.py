@@ -45,15 +45,29 @@ def _year(raw) -> int:
     return int(text) if text.isdigit() and 1900 < int(text) < 2200 else timezone.localdate().year
 
 
+def _is_percent(indicators) -> bool:
+    """A key judged against percent indicators is entered and shown as a percentage (60 for
+    60%) and kept as the fraction the engine compares (0.6)."""
+    return indicators[0].unit == "percent"
+
+
+def _shown(value: float | None, percent: bool) -> str:
+    if value is None:
+        return ""
+    return f"{round(value * 100, 6):g}" if percent else f"{value:g}"
+
+
 def _save(request, unit, year: int) -> None:
     saved = 0
-    for key in actions.bureau_target_keys():
-        raw = request.POST.get(f"value-{key}", "").strip()
+    for key, indicators in actions.bureau_target_keys().items():
+        raw = request.POST.get(f"value-{key}", "").strip().removesuffix("%").strip()
         try:
             value = float(raw) if raw else None
         except ValueError:
             messages.error(request, _("%(value)s is not a number.") % {"value": raw})
             continue
+        if value is not None and _is_percent(indicators):
+            value = value / 100
         source = request.POST.get(f"source-{key}", "").strip()[:200]
         try:
             actions.set_bureau_target(unit, year, key, value, user=request.user, source=source)
@@ -70,7 +84,9 @@ def _context(request, unit, units, year: int) -> dict:
     kept = {t.key: t for t in BureauTarget.objects.filter(orgunit=unit, year=year)}
     rows = [
         {"key": key, "names": [i.name(language) for i in indicators],
-         "op": indicators[0].target.op, "unit": indicators[0].unit, "target": kept.get(key)}
+         "op": indicators[0].target.op, "unit": indicators[0].unit, "target": kept.get(key),
+         "percent": _is_percent(indicators),
+         "shown": _shown(kept[key].value if key in kept else None, _is_percent(indicators))}
         for key, indicators in sorted(actions.bureau_target_keys().items())
     ]  # fmt: skip
     history = BureauTargetChange.objects.filter(orgunit=unit).select_related("changed_by")[:20]
