@@ -15,6 +15,7 @@ from django.db.models.functions import ExtractYear
 
 from xinglin.network.models import GRASSROOTS_TYPES, DivisionLevel, Kind, OrgUnit
 from xinglin.registers.models import (
+    CARE_SETTING_TYPES,
     CareSettingRehab,
     ClinicFiling,
     Complaint,
@@ -165,6 +166,15 @@ def _staff_trained(years: list[int]) -> list[tuple[str, str, str, float]]:
         .annotate(n=Count("trainee", distinct=True))
     )
     found = {(g["orgunit__code"], str(g["y"])): float(g["n"]) for g in trained}
+    return _with_zeros("staff_trained", found, grassroots)
+
+
+def _with_zeros(
+    element: str, found: dict[tuple[str, str], float], types: list[str]
+) -> list[tuple[str, str, str, float]]:
+    """`element` rows for the (institution, year) values found, and 0 for every other
+    institution of these types in a county where the register has a value that year: there the
+    register is in use, and no record means none (not "not reported")."""
     county = _county_of({code for code, _period in found})
     in_use: dict[str, set[str]] = defaultdict(set)  # year -> counties using the register
     for code, period in found:
@@ -179,9 +189,9 @@ def _staff_trained(years: list[int]) -> list[tuple[str, str, str, float]]:
         q = Q()
         for code in counties:
             q |= Q(path__startswith=paths[code])
-        units = OrgUnit.objects.filter(q, kind=Kind.INSTITUTION, institution_type__in=grassroots)
+        units = OrgUnit.objects.filter(q, kind=Kind.INSTITUTION, institution_type__in=types)
         for code in units.values_list("code", flat=True):
-            rows.append(("staff_trained", code, period, found.get((code, period), 0.0)))
+            rows.append((element, code, period, found.get((code, period), 0.0)))
     return rows
 
 
@@ -328,15 +338,17 @@ def family_doctor_rows(years: list[int]) -> list[tuple[str, str, str, float]]:
 
 def care_rehab_rows(years: list[int]) -> list[tuple[str, str, str, float]]:
     """Per care home, welfare home, school or rehabilitation centre and year: 1 when it provided
-    TCM rehabilitation services (a record), and the people served (seeds/000 三(二)1)."""
+    TCM rehabilitation services (a record), 0 for the others of a county that keeps the
+    register that year, and the people served (seeds/000 三(二)1)."""
     grouped = (
         CareSettingRehab.objects.filter(year__in=years)
         .values("orgunit__code", "year")
         .annotate(n=Count("pk"), people=Sum("people_served"))
     )
     rows = []
+    provided = {}
     for g in grouped:
         code, period = g["orgunit__code"], str(g["year"])
-        rows.append(("tcm_rehab_provided", code, period, 1.0))
+        provided[(code, period)] = 1.0
         rows.append(("tcm_rehab_people_served", code, period, float(g["people"])))
-    return rows
+    return rows + _with_zeros("tcm_rehab_provided", provided, list(CARE_SETTING_TYPES))
