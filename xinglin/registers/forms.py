@@ -68,7 +68,11 @@ class RegisterForm(forms.ModelForm):
             self.add_error("orgunit", _("This register records only %(types)s.") % {
                 "types": "、".join(str(InstitutionType(t).label) for t in types)})  # fmt: skip
         for part, whole in self.register.parts:
-            if data.get(part) is not None and data.get(whole) is not None and data[part] > data[whole]:
+            if (
+                data.get(part) is not None
+                and data.get(whole) is not None
+                and data[part] > data[whole]
+            ):
                 self.add_error(part, _("This is more than %(field)s.") % {
                     "field": self.register.field(whole).verbose_name})  # fmt: skip
         if data.get("kind") and data.get("status") and "decided_on" not in self.errors:

@@ -289,9 +289,7 @@ class KeyPopulationCount(models.Model):
         OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("Institution")
     )
     year = models.PositiveSmallIntegerField(_("Year"))
-    population = models.CharField(
-        _("Key population"), max_length=16, choices=KeyPopulation.choices
-    )
+    population = models.CharField(_("Key population"), max_length=16, choices=KeyPopulation.choices)
     managed = models.PositiveIntegerField(_("People under management"))
     tcm_managed = models.PositiveIntegerField(_("Of them, receiving TCM health management"))
 

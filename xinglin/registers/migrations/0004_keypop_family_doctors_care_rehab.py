@@ -5,57 +5,134 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('network', '0005_orgunitchange_valid_from'),
-        ('registers', '0003_clinicfiling'),
+        ("network", "0005_orgunitchange_valid_from"),
+        ("registers", "0003_clinicfiling"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CareSettingRehab',
+            name="CareSettingRehab",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='Year')),
-                ('provider', models.CharField(max_length=100, verbose_name='Provided by')),
-                ('services', models.CharField(max_length=300, verbose_name='Services provided')),
-                ('people_served', models.PositiveIntegerField(verbose_name='People served')),
-                ('orgunit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='network.orgunit', verbose_name='Institution')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField(verbose_name="Year")),
+                ("provider", models.CharField(max_length=100, verbose_name="Provided by")),
+                ("services", models.CharField(max_length=300, verbose_name="Services provided")),
+                ("people_served", models.PositiveIntegerField(verbose_name="People served")),
+                (
+                    "orgunit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="network.orgunit",
+                        verbose_name="Institution",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-year', 'orgunit__code'],
-                'constraints': [models.UniqueConstraint(fields=('orgunit', 'year'), name='unique_care_setting_rehab')],
+                "ordering": ["-year", "orgunit__code"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("orgunit", "year"), name="unique_care_setting_rehab"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='FamilyDoctorContracts',
+            name="FamilyDoctorContracts",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='Year')),
-                ('signed', models.PositiveIntegerField(verbose_name='Residents signed')),
-                ('tcm_signed', models.PositiveIntegerField(verbose_name='Of them, signed to a package with TCM services')),
-                ('teams', models.PositiveIntegerField(verbose_name='Family-doctor teams')),
-                ('tcm_teams', models.PositiveIntegerField(verbose_name='Of them, teams with a TCM doctor')),
-                ('orgunit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='network.orgunit', verbose_name='Institution')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField(verbose_name="Year")),
+                ("signed", models.PositiveIntegerField(verbose_name="Residents signed")),
+                (
+                    "tcm_signed",
+                    models.PositiveIntegerField(
+                        verbose_name="Of them, signed to a package with TCM services"
+                    ),
+                ),
+                ("teams", models.PositiveIntegerField(verbose_name="Family-doctor teams")),
+                (
+                    "tcm_teams",
+                    models.PositiveIntegerField(verbose_name="Of them, teams with a TCM doctor"),
+                ),
+                (
+                    "orgunit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="network.orgunit",
+                        verbose_name="Institution",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-year', 'orgunit__code'],
-                'constraints': [models.UniqueConstraint(fields=('orgunit', 'year'), name='unique_family_doctor_year')],
+                "ordering": ["-year", "orgunit__code"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("orgunit", "year"), name="unique_family_doctor_year"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='KeyPopulationCount',
+            name="KeyPopulationCount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='Year')),
-                ('population', models.CharField(choices=[('maternal', 'Pregnant and postpartum women'), ('hypertension', 'Patients with hypertension'), ('diabetes', 'Patients with type 2 diabetes'), ('coronary', 'Patients with coronary heart disease'), ('stroke', 'Stroke patients'), ('copd', 'Patients with chronic obstructive pulmonary disease')], max_length=16, verbose_name='Key population')),
-                ('managed', models.PositiveIntegerField(verbose_name='People under management')),
-                ('tcm_managed', models.PositiveIntegerField(verbose_name='Of them, receiving TCM health management')),
-                ('orgunit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='network.orgunit', verbose_name='Institution')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField(verbose_name="Year")),
+                (
+                    "population",
+                    models.CharField(
+                        choices=[
+                            ("maternal", "Pregnant and postpartum women"),
+                            ("hypertension", "Patients with hypertension"),
+                            ("diabetes", "Patients with type 2 diabetes"),
+                            ("coronary", "Patients with coronary heart disease"),
+                            ("stroke", "Stroke patients"),
+                            ("copd", "Patients with chronic obstructive pulmonary disease"),
+                        ],
+                        max_length=16,
+                        verbose_name="Key population",
+                    ),
+                ),
+                ("managed", models.PositiveIntegerField(verbose_name="People under management")),
+                (
+                    "tcm_managed",
+                    models.PositiveIntegerField(
+                        verbose_name="Of them, receiving TCM health management"
+                    ),
+                ),
+                (
+                    "orgunit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="network.orgunit",
+                        verbose_name="Institution",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-year', 'orgunit__code', 'population'],
-                'constraints': [models.UniqueConstraint(fields=('orgunit', 'year', 'population'), name='unique_key_population_year')],
+                "ordering": ["-year", "orgunit__code", "population"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("orgunit", "year", "population"), name="unique_key_population_year"
+                    )
+                ],
             },
         ),
     ]

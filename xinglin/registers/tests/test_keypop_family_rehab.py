@@ -77,7 +77,9 @@ def test_key_population_rates_are_judged_against_the_bureaus_target(catalogue, a
     maternal = evaluation.result("services.maternal_tcm_health_management_rate")
     assert (maternal.value, maternal.status) == (pytest.approx(0.6), "target_unset")
     # another year is its own: 2023's hypertension figure, target not set for 2023
-    earlier = evaluate(PACK, COUNTY, "2023").result("services.hypertension_tcm_health_management_rate")
+    earlier = evaluate(PACK, COUNTY, "2023").result(
+        "services.hypertension_tcm_health_management_rate"
+    )
     assert (earlier.value, earlier.status) == (pytest.approx(_rate(KEYPOP, "2023", "高血压患者")),
                                               "target_unset")  # fmt: skip
 
@@ -126,7 +128,10 @@ def test_family_doctor_figures_from_the_register(catalogue, alice, client_for):
     assert (result.value, result.status, result.target) == (pytest.approx(share, abs=1e-4), "met",
                                                             ">= 25%")  # fmt: skip
     teams = evaluation.result("services.family_doctor_tcm_teams")
-    assert (teams.value, teams.status) == (sum(int(r["其中有中医类别医师参与的团队数"]) for r in rows), "met")
+    assert (teams.value, teams.status) == (
+        sum(int(r["其中有中医类别医师参与的团队数"]) for r in rows),
+        "met",
+    )
     # the JSON export is a valid import of itself (after the records are gone)
     exported = client_for(alice).get("/registers/family_doctors.json").json()["items"]
     assert {(i["orgunit"], i["signed"], i["tcm_signed"]) for i in exported} == {
@@ -143,9 +148,11 @@ def test_family_doctor_figures_from_the_register(catalogue, alice, client_for):
 @pytest.fixture
 def care_homes(county):
     parent = OrgUnit.objects.get(code=COUNTY)
-    for code, name, kind in (("640323000005", "盐池县养老服务中心", "elderly_care_home"),
-                             ("640323000006", "盐池县儿童福利院", "children_welfare_home"),
-                             ("640323000007", "盐池县特殊教育学校", "special_education_school")):
+    for code, name, kind in (
+        ("640323000005", "盐池县养老服务中心", "elderly_care_home"),
+        ("640323000006", "盐池县儿童福利院", "children_welfare_home"),
+        ("640323000007", "盐池县特殊教育学校", "special_education_school"),
+    ):
         create_institution(code=code, name=name, institution_type=kind, parent=parent)  # fmt: skip
 
 
@@ -211,3 +218,19 @@ def test_share_of_grassroots_staff_trained(catalogue, alice, client_for):
     # another county's institutions are no part of it: 2023 had no training at all
     assert evaluate(PACK, COUNTY, "2023").result(
         "workforce.grassroots_staff_trained_share").status == "target_unset"  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_a_percent_target_is_typed_and_shown_as_a_percentage(catalogue, alice, client_for):
+    from xinglin.standards.models import BureauTarget
+
+    client = client_for(alice)
+    response = client.post("/standards/targets/", {
+        "orgunit": COUNTY, "year": "2024", "value-hypertension_tcm_management_rate": "45",
+        "value-beds_per_1000": "4.5"})  # fmt: skip
+    assert response.status_code == 302
+    kept = dict(BureauTarget.objects.filter(year=2024).values_list("key", "value"))
+    assert kept == {"hypertension_tcm_management_rate": 0.45, "beds_per_1000": 4.5}
+    page = client.get("/standards/targets/", {"orgunit": COUNTY, "year": 2024}).content.decode()
+    assert 'name="value-hypertension_tcm_management_rate" value="45"' in page
+    assert "高血压患者中医药健康管理率" in page
