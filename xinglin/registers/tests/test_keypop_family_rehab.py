@@ -234,3 +234,21 @@ def test_a_percent_target_is_typed_and_shown_as_a_percentage(catalogue, alice, c
     page = client.get("/standards/targets/", {"orgunit": COUNTY, "year": 2024}).content.decode()
     assert 'name="value-hypertension_tcm_management_rate" value="45"' in page
     assert "高血压患者中医药健康管理率" in page
+
+
+@pytest.mark.django_db
+def test_template_list_and_api_of_the_new_registers(catalogue, care_homes, alice, client_for):
+    import openpyxl
+
+    client = client_for(alice)
+    book = openpyxl.load_workbook(io.BytesIO(client.get("/registers/keypop/template.xlsx").content))
+    assert [c.value for c in book.worksheets[0][1]] == KEYPOP.splitlines()[0].split(",")
+    response = client.post("/api/v1/registers/care_rehab", {"items": [
+        {"orgunit": "640323000006", "year": 2024, "provider": "盐池县中医医院",
+         "services": "小儿推拿", "people_served": 12}]}, content_type="application/json")  # fmt: skip
+    assert response.status_code in (200, 201), response.content
+    page = client.get("/registers/care_rehab/", {"q": "福利院"}).content.decode()
+    assert "盐池县儿童福利院" in page and "小儿推拿" in page
+    assert "children_welfare_home" not in page  # people read names, never codes
+    result = evaluate("rehab-2021-2025", COUNTY, "2024").result("rehab.child_welfare_tcm_rehab")
+    assert (result.value, result.status) == (1, "met")
