@@ -158,7 +158,7 @@ def care_homes(county):
 
 @pytest.mark.django_db
 def test_tcm_rehabilitation_in_care_homes_counts_the_homes_that_provide_it(
-    catalogue, care_homes, alice, client_for
+    catalogue, care_homes, alice, zed, client_for
 ):
     text = (
         "机构,年度,服务提供方,服务内容,服务人数\n"
@@ -185,6 +185,10 @@ def test_tcm_rehabilitation_in_care_homes_counts_the_homes_that_provide_it(
     response = _import(client_for(alice), "care_rehab", refused, "康复.csv")
     assert response.context["errors"][0].startswith("康复.csv，第 2 行，机构：本登记只登记养老机构")
     assert CareSettingRehab.objects.count() == 3
+    # another county's bureau neither records for 盐池县's homes nor sees them
+    assert _import(client_for(zed), "care_rehab", refused.replace("640323100001", "640323000005")
+                   ).status_code == 200  # fmt: skip
+    assert client_for(zed).get("/registers/care_rehab.json").json()["items"] == []
 
 
 @pytest.mark.django_db
