@@ -307,7 +307,7 @@ class KeyPopulationCount(models.Model):
 
 class FamilyDoctorContracts(models.Model):
     """One institution's family-doctor contract services in a year (seeds/001 三(五)29, seeds/004
-    三(十三)): residents signed, those signed to a package with TCM services, teams, and teams
+    五(十三)): residents signed, those signed to a package with TCM services, teams, and teams
     with a TCM doctor. Counts, not people."""
 
     orgunit = models.ForeignKey(

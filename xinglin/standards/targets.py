@@ -91,11 +91,26 @@ def _context(request, unit, units, year: int) -> dict:
     ]  # fmt: skip
     history = BureauTargetChange.objects.filter(orgunit=unit).select_related("changed_by")[:20]
     names = {row["key"]: "、".join(row["names"]) for row in rows}
+    percent = {row["key"]: row["percent"] for row in rows}
+
+    def shown(value, key):
+        if value is None:
+            return "—"
+        return _shown(value, percent.get(key, False)) + ("%" if percent.get(key) else "")
+
     return {
         "unit": unit,
         "units": units,
         "year": year,
         "rows": rows,
-        "history": [(change, names.get(change.key, change.key)) for change in history],
+        "history": [
+            (
+                change,
+                names.get(change.key, change.key),
+                shown(change.old, change.key),
+                shown(change.new, change.key),
+            )
+            for change in history
+        ],  # fmt: skip
         "can_set": may_adopt(request.user, unit),
     }

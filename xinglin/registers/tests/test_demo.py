@@ -124,6 +124,10 @@ def test_key_populations_family_doctors_and_care_homes(demo):
     )
     # 雁江区: the four populations seeds/004 names
     yanjiang = KeyPopulationCount.objects.filter(orgunit__path__startswith="/51/5120/512002/")
+    assert (
+        _result("work-points-2023", "512002", 2023, "work_points.family_doctor_tcm_teams")[1]
+        == "met"
+    )
     assert set(yanjiang.values_list("population", flat=True)) == {
         "maternal", "hypertension", "diabetes", "stroke"}  # fmt: skip
     # 盐池县: the children's welfare home only from 2024; 屯留区's special school from 2022

@@ -238,6 +238,8 @@ def test_a_percent_target_is_typed_and_shown_as_a_percentage(catalogue, alice, c
     page = client.get("/standards/targets/", {"orgunit": COUNTY, "year": 2024}).content.decode()
     assert 'name="value-hypertension_tcm_management_rate" value="45"' in page
     assert "高血压患者中医药健康管理率" in page
+    history = page.split('id="target-history"')[1]
+    assert '<td class="num">—</td><td class="num">45%</td>' in history
 
 
 @pytest.mark.django_db
