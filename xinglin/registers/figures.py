@@ -15,10 +15,15 @@ from django.db.models.functions import ExtractYear
 
 from xinglin.network.models import GRASSROOTS_TYPES, DivisionLevel, Kind, OrgUnit
 from xinglin.registers.models import (
+    CARE_SETTING_TYPES,
+    CareSettingRehab,
     ClinicFiling,
     Complaint,
+    FamilyDoctorContracts,
     FilingStatus,
     HerbCultivation,
+    KeyPopulation,
+    KeyPopulationCount,
     OutreachEvent,
     RemoteConsultation,
     Satisfaction,
@@ -37,6 +42,7 @@ TRAINING_ELEMENTS = (
     "trainees_completed",
     "western_doctors_tcm_trained",
     "apprenticeship_pairs",
+    "staff_trained",
 )
 OUTREACH_ELEMENTS = (
     "outreach_events",
@@ -50,6 +56,17 @@ SUPPORT_ELEMENTS = ("supported_grassroots_institutions",)
 HERB_ELEMENTS = ("herb_area_mu", "herb_output_value", "herb_growth")
 REMOTE_ELEMENTS = ("remote_consultations",)
 CLINIC_ELEMENTS = ("clinic_filings_received", "clinic_filings_completed")
+# per key population: people under management and, of them, those receiving TCM management
+KEYPOP_ELEMENTS = tuple(
+    f"{p}_{what}" for p in KeyPopulation.values for what in ("managed", "tcm_managed")
+)
+FAMILY_DOCTOR_ELEMENTS = (
+    "family_doctor_signed",
+    "family_doctor_tcm_signed",
+    "family_doctor_teams",
+    "family_doctor_tcm_teams",
+)
+CARE_REHAB_ELEMENTS = ("tcm_rehab_provided", "tcm_rehab_people_served")
 
 
 def _county_of(codes: set[str]) -> dict[str, str]:
@@ -118,6 +135,7 @@ def training_rows(years: list[int]) -> list[tuple[str, str, str, float]]:
         rows.append(
             ("western_doctors_tcm_trained", g["orgunit__code"], str(g["y"]), float(g["western"]))
         )
+    rows += _staff_trained(years)
     for year in years:
         running = (
             Training.objects.filter(kind=TrainingKind.APPRENTICESHIP, started_on__year__lte=year)
@@ -128,6 +146,52 @@ def training_rows(years: list[int]) -> list[tuple[str, str, str, float]]:
         rows += [
             ("apprenticeship_pairs", g["orgunit__code"], str(year), float(g["n"])) for g in running
         ]
+    return rows
+
+
+def _staff_trained(years: list[int]) -> list[tuple[str, str, str, float]]:
+    """`staff_trained` per grassroots institution and year: the distinct trainees (by name) who
+    completed any training that year — the numerator of "share of grassroots staff trained"
+    (seeds/001 三(四)24), whose denominator is the institution's physicians and nurses. In a
+    county whose grassroots trainees completed anything that year, every other grassroots
+    institution of the county gets 0: the register is in use there, and an institution without
+    a trainee counts in the share instead of dropping out of it."""
+    grassroots = [str(t) for t in GRASSROOTS_TYPES]
+    trained = (
+        Training.objects.filter(
+            completed_on__year__in=years, orgunit__institution_type__in=grassroots
+        )
+        .annotate(y=ExtractYear("completed_on"))
+        .values("orgunit__code", "y")
+        .annotate(n=Count("trainee", distinct=True))
+    )
+    found = {(g["orgunit__code"], str(g["y"])): float(g["n"]) for g in trained}
+    return _with_zeros("staff_trained", found, grassroots)
+
+
+def _with_zeros(
+    element: str, found: dict[tuple[str, str], float], types: list[str]
+) -> list[tuple[str, str, str, float]]:
+    """`element` rows for the (institution, year) values found, and 0 for every other
+    institution of these types in a county where the register has a value that year: there the
+    register is in use, and no record means none (not "not reported")."""
+    county = _county_of({code for code, _period in found})
+    in_use: dict[str, set[str]] = defaultdict(set)  # year -> counties using the register
+    for code, period in found:
+        in_use[period].add(county[code])
+    paths = dict(
+        OrgUnit.objects.filter(code__in={c for cs in in_use.values() for c in cs}).values_list(
+            "code", "path"
+        )
+    )
+    rows = []
+    for period, counties in sorted(in_use.items()):
+        q = Q()
+        for code in counties:
+            q |= Q(path__startswith=paths[code])
+        units = OrgUnit.objects.filter(q, kind=Kind.INSTITUTION, institution_type__in=types)
+        for code in units.values_list("code", flat=True):
+            rows.append((element, code, period, found.get((code, period), 0.0)))
     return rows
 
 
@@ -238,3 +302,53 @@ def clinic_rows(years: list[int]) -> list[tuple[str, str, str, float]]:
     rows += [("clinic_filings_completed", g["orgunit__code"], str(g["y"]), float(g["n"]))
              for g in completed]  # fmt: skip
     return _at_counties(rows)
+
+
+def keypop_rows(years: list[int]) -> list[tuple[str, str, str, float]]:
+    """Per institution, year and key population: the people under management and those who
+    received TCM health management (seeds/001 三(五)30), as `<population>_managed` and
+    `<population>_tcm_managed`."""
+    grouped = (
+        KeyPopulationCount.objects.filter(year__in=years)
+        .values("orgunit__code", "year", "population")
+        .annotate(managed=Sum("managed"), tcm=Sum("tcm_managed"))
+    )
+    rows = []
+    for g in grouped:
+        code, period, population = g["orgunit__code"], str(g["year"]), g["population"]
+        rows.append((f"{population}_managed", code, period, float(g["managed"])))
+        rows.append((f"{population}_tcm_managed", code, period, float(g["tcm"])))
+    return rows
+
+
+def family_doctor_rows(years: list[int]) -> list[tuple[str, str, str, float]]:
+    """Per institution and year: residents signed, signed to a package with TCM services, teams
+    and teams with a TCM doctor (seeds/001 三(五)29)."""
+    grouped = (
+        FamilyDoctorContracts.objects.filter(year__in=years)
+        .values("orgunit__code", "year")
+        .annotate(a=Sum("signed"), b=Sum("tcm_signed"), c=Sum("teams"), d=Sum("tcm_teams"))
+    )
+    rows = []
+    for g in grouped:
+        for element, key in zip(FAMILY_DOCTOR_ELEMENTS, "abcd", strict=True):
+            rows.append((element, g["orgunit__code"], str(g["year"]), float(g[key])))
+    return rows
+
+
+def care_rehab_rows(years: list[int]) -> list[tuple[str, str, str, float]]:
+    """Per care home, welfare home, school or rehabilitation centre and year: 1 when it provided
+    TCM rehabilitation services (a record), 0 for the others of a county that keeps the
+    register that year, and the people served (seeds/000 三(二)1)."""
+    grouped = (
+        CareSettingRehab.objects.filter(year__in=years)
+        .values("orgunit__code", "year")
+        .annotate(n=Count("pk"), people=Sum("people_served"))
+    )
+    rows = []
+    provided = {}
+    for g in grouped:
+        code, period = g["orgunit__code"], str(g["year"])
+        provided[(code, period)] = 1.0
+        rows.append(("tcm_rehab_people_served", code, period, float(g["people"])))
+    return rows + _with_zeros("tcm_rehab_provided", provided, list(CARE_SETTING_TYPES))

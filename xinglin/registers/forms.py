@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from xinglin.network import access
-from xinglin.network.models import OrgUnit
+from xinglin.network.models import InstitutionType, OrgUnit
 from xinglin.registers.models import filing_problems
 from xinglin.registers.registry import Register
 
@@ -56,10 +56,25 @@ class RegisterForm(forms.ModelForm):
                      "filed_on", "decided_on"):  # fmt: skip
             if data.get(name) and data[name] > date.today():
                 self.add_error(name, _("This date is in the future."))
+        if data.get("year") and data["year"] > date.today().year:
+            self.add_error("year", _("This year is in the future."))
         if data.get("year") and data.get("started_on") and data["started_on"].year != data["year"]:
             self.add_error("started_on", _("This date is not in the year given."))
         if data.get("partner") and data.get("orgunit") and data["partner"] == data["orgunit"]:
             self.add_error("partner", _("A hospital does not support itself."))
+        unit = data.get("orgunit")
+        types = self.register.orgunit_types
+        if types and unit is not None and unit.institution_type not in types:
+            self.add_error("orgunit", _("This register records only %(types)s.") % {
+                "types": "、".join(str(InstitutionType(t).label) for t in types)})  # fmt: skip
+        for part, whole in self.register.parts:
+            if (
+                data.get(part) is not None
+                and data.get(whole) is not None
+                and data[part] > data[whole]
+            ):
+                self.add_error(part, _("This is more than %(field)s.") % {
+                    "field": self.register.field(whole).verbose_name})  # fmt: skip
         if data.get("kind") and data.get("status") and "decided_on" not in self.errors:
             for field, message in filing_problems(
                 data["kind"], data["status"], data.get("decided_on")

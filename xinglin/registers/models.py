@@ -268,6 +268,102 @@ def filing_problems(kind: str, status: str, decided_on: date | None) -> dict[str
     return {}
 
 
+class KeyPopulation(models.TextChoices):
+    """The key populations beyond the elderly and children whom seeds/001 三(五)30 and seeds/004
+    二(六) name for TCM health management (the elderly and children have their own elements)."""
+
+    MATERNAL = "maternal", _("Pregnant and postpartum women")
+    HYPERTENSION = "hypertension", _("Patients with hypertension")
+    DIABETES = "diabetes", _("Patients with type 2 diabetes")
+    CORONARY = "coronary", _("Patients with coronary heart disease")
+    STROKE = "stroke", _("Stroke patients")
+    COPD = "copd", _("Patients with chronic obstructive pulmonary disease")
+
+
+class KeyPopulationCount(models.Model):
+    """One institution's year for one key population: the people under its management (the
+    basic public health service's register of them) and, of those, the people who received TCM
+    health management (seeds/001 三(五)30). Counts, not people: no record names anyone."""
+
+    orgunit = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("Institution")
+    )
+    year = models.PositiveSmallIntegerField(_("Year"))
+    population = models.CharField(_("Key population"), max_length=16, choices=KeyPopulation.choices)
+    managed = models.PositiveIntegerField(_("People under management"))
+    tcm_managed = models.PositiveIntegerField(_("Of them, receiving TCM health management"))
+
+    class Meta:
+        ordering = ["-year", "orgunit__code", "population"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["orgunit", "year", "population"], name="unique_key_population_year"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.get_population_display()}"
+
+
+class FamilyDoctorContracts(models.Model):
+    """One institution's family-doctor contract services in a year (seeds/001 三(五)29, seeds/004
+    五(十三)): residents signed, those signed to a package with TCM services, teams, and teams
+    with a TCM doctor. Counts, not people."""
+
+    orgunit = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("Institution")
+    )
+    year = models.PositiveSmallIntegerField(_("Year"))
+    signed = models.PositiveIntegerField(_("Residents signed"))
+    tcm_signed = models.PositiveIntegerField(_("Of them, signed to a package with TCM services"))
+    teams = models.PositiveIntegerField(_("Family-doctor teams"))
+    tcm_teams = models.PositiveIntegerField(_("Of them, teams with a TCM doctor"))
+
+    class Meta:
+        ordering = ["-year", "orgunit__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["orgunit", "year"], name="unique_family_doctor_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.orgunit_id}"
+
+
+# seeds/000 三(二)1 (养老机构、儿童福利院) and seeds/002 三(三) (残疾人康复中心、工伤康复中心、民政康复机构、
+# 特殊教育学校): where TCM rehabilitation is to reach beyond health care
+CARE_SETTING_TYPES = (
+    "elderly_care_home",
+    "children_welfare_home",
+    "disability_rehab_center",
+    "special_education_school",
+    "work_injury_rehab_center",
+    "civil_affairs_rehab_center",
+)
+
+
+class CareSettingRehab(models.Model):
+    """A care home, welfare home, school or rehabilitation centre that provided TCM
+    rehabilitation services in a year (seeds/000 三(二)1 "在养老机构和儿童福利院提供中医药特色康复
+    服务"; seeds/002 三(三)): one record per institution and year; no record, not provided."""
+
+    orgunit = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("Institution")
+    )
+    year = models.PositiveSmallIntegerField(_("Year"))
+    provider = models.CharField(_("Provided by"), max_length=100)
+    services = models.CharField(_("Services provided"), max_length=300)
+    people_served = models.PositiveIntegerField(_("People served"))
+
+    class Meta:
+        ordering = ["-year", "orgunit__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["orgunit", "year"], name="unique_care_setting_rehab")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.orgunit_id}"
+
+
 class ChangeAction(models.TextChoices):
     CREATED = "created", _("Record created")
     CHANGED = "changed", _("Record changed")

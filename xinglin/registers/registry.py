@@ -13,9 +13,13 @@ from django.utils.translation import gettext_lazy as _
 
 from xinglin.registers import figures
 from xinglin.registers.models import (
+    CARE_SETTING_TYPES,
+    CareSettingRehab,
     ClinicFiling,
     Complaint,
+    FamilyDoctorContracts,
     HerbCultivation,
+    KeyPopulationCount,
     OutreachEvent,
     RemoteConsultation,
     SupportPair,
@@ -43,6 +47,10 @@ class Register:
     help: str | Promise = ""
     # a year's records change the next year's figures too (a trend against the year before)
     feeds_next_year: bool = False
+    # the institution types a record's `orgunit` may be (empty: any unit the user reports for)
+    orgunit_types: tuple[str, ...] = ()
+    # (part, whole): counts where the part cannot exceed the whole
+    parts: tuple[tuple[str, str], ...] = ()
 
     @property
     def source_name(self) -> str:
@@ -183,6 +191,59 @@ REGISTERS: dict[str, Register] = {
             help=_(
                 "TCM clinic filings and TCM (specialty) practitioner registrations, from receipt "
                 "to decision."
+            ),
+        ),
+        Register(
+            code="keypop",
+            model=KeyPopulationCount,
+            label=_("Key populations' TCM health management"),
+            fields=("orgunit", "year", "population", "managed", "tcm_managed"),
+            listed=("year", "orgunit", "population", "managed", "tcm_managed"),
+            search=("orgunit__name",),
+            date_field="year",
+            source="seeds/001_5783bd425c328937.txt §三(五)30; seeds/004_f1d7e5e3f747375b.txt §二(六)",
+            figures=figures.keypop_rows,
+            elements=figures.KEYPOP_ELEMENTS,
+            parts=(("tcm_managed", "managed"),),
+            help=_(
+                "Yearly counts per institution and key population (pregnant and postpartum "
+                "women, hypertension, type 2 diabetes, coronary heart disease, stroke, COPD): "
+                "people under management and, of them, those receiving TCM health management."
+            ),
+        ),
+        Register(
+            code="family_doctors",
+            model=FamilyDoctorContracts,
+            label=_("Family-doctor contracts with TCM"),
+            fields=("orgunit", "year", "signed", "tcm_signed", "teams", "tcm_teams"),
+            listed=("year", "orgunit", "signed", "tcm_signed", "teams", "tcm_teams"),
+            search=("orgunit__name",),
+            date_field="year",
+            source="seeds/001_5783bd425c328937.txt §三(五)29; seeds/004_f1d7e5e3f747375b.txt §五(十三)",
+            figures=figures.family_doctor_rows,
+            elements=figures.FAMILY_DOCTOR_ELEMENTS,
+            parts=(("tcm_signed", "signed"), ("tcm_teams", "teams")),
+            help=_(
+                "Yearly counts per institution: residents signed, those signed to a package "
+                "with TCM services, teams, and teams with a TCM doctor."
+            ),
+        ),
+        Register(
+            code="care_rehab",
+            model=CareSettingRehab,
+            label=_("TCM rehabilitation in care homes and schools"),
+            fields=("orgunit", "year", "provider", "services", "people_served"),
+            listed=("year", "orgunit", "provider", "services", "people_served"),
+            search=("orgunit__name", "provider", "services"),
+            date_field="year",
+            source="seeds/000_25c0595823e810f6.txt §三(二)1; seeds/002_101cc4ddb3dd226f.txt §三(三)",
+            figures=figures.care_rehab_rows,
+            elements=figures.CARE_REHAB_ELEMENTS,
+            orgunit_types=CARE_SETTING_TYPES,
+            help=_(
+                "Elderly care homes, children's welfare homes, special education schools and "
+                "rehabilitation centres that provided TCM rehabilitation services in a year: "
+                "one record per institution and year."
             ),
         ),
     )

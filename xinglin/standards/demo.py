@@ -26,6 +26,22 @@ TARGETS = {
     "nurses_per_physician": 1.1,
 }
 
+# The bureau's own annual targets where seeds/001 gives none (items 24, 29, 30: "加强…培训",
+# "注重发挥中医药特色优势", "达到国家要求" with no figure in any seed): demo values for 回民区, as
+# fractions (the page shows them as percentages), not from the policy documents.
+OWN_TARGET_PLACES = ("huimin",)
+OWN_TARGET_SOURCE = "区卫健委年度工作目标（演示数据）"
+OWN_TARGETS = {
+    "grassroots_staff_trained_share": 0.35,
+    "family_doctor_tcm_package_share": 0.25,
+    "maternal_tcm_management_rate": 0.5,
+    "hypertension_tcm_management_rate": 0.45,
+    "diabetes_tcm_management_rate": 0.45,
+    "coronary_tcm_management_rate": 0.4,
+    "stroke_tcm_management_rate": 0.45,
+    "copd_tcm_management_rate": 0.4,
+}
+
 
 def build(context: DemoContext) -> None:
     for place in context.places:
@@ -41,12 +57,16 @@ def build(context: DemoContext) -> None:
         context.log.append(f"{place.name}: judged by {', '.join(wanted)}")
         if place.key in TARGET_PLACES:
             _targets(place)
+        if place.key in OWN_TARGET_PLACES:
+            _targets(place, OWN_TARGETS, OWN_TARGET_SOURCE)
 
 
-def _targets(place: Place) -> None:
+def _targets(
+    place: Place, targets: dict[str, float] = TARGETS, source: str = TARGET_SOURCE
+) -> None:
     for county in place.counties:
         unit = OrgUnit.objects.get(code=county)
         for year in place.years:
-            for key, value in TARGETS.items():
+            for key, value in targets.items():
                 if not BureauTarget.objects.filter(orgunit=unit, year=year, key=key).exists():
-                    set_bureau_target(unit, year, key, value, source=TARGET_SOURCE)
+                    set_bureau_target(unit, year, key, value, source=source)

@@ -432,10 +432,13 @@ class Target:
     low: float
     high: float | None = None
     key: str = ""  # a bureau-set target's key (pack `target: {from: bureau, key: …}`)
+    percent: bool = False  # a bureau-set target of a percent indicator (its number a fraction)
 
     def at(self, low: float) -> Target:
-        """The target with the bureau's number for one unit and year."""
-        return Target(f"{self.op} {low:g}", self.op, float(low))
+        """The target with the bureau's number for one unit and year (a fraction written as a
+        percentage for a percent indicator: 0.6 -> ">= 60%")."""
+        text = f"{self.op} {round(low * 100, 6):g}%" if self.percent else f"{self.op} {low:g}"
+        return Target(text, self.op, float(low))
 
     def is_met(self, value: float) -> bool:
         return bool(_met(self.op)(value, self.low, self.high or 0))
@@ -471,7 +474,7 @@ def _number(text: str, percent: str) -> float:
 BUREAU_OPS = (">=", "<=", ">", "<", "=")
 
 
-def bureau_target(raw: dict[str, Any]) -> Target:
+def bureau_target(raw: dict[str, Any], *, percent: bool = False) -> Target:
     """`{from: bureau, key: beds_per_1000, op: ">="}`: the bureau enters the number for its
     place and year (standards.BureauTarget); unset, the result is 目标未设定."""
     unknown = set(raw) - {"from", "key", "op"}
@@ -482,7 +485,7 @@ def bureau_target(raw: dict[str, Any]) -> Target:
         raise TargetError(f"bureau target key {key!r}: lower-case letters, digits and _")
     if op not in BUREAU_OPS:
         raise TargetError(f"bureau target op {op!r} is not one of {', '.join(BUREAU_OPS)}")
-    return Target(f"{op} bureau:{key}", op, 0.0, key=key)
+    return Target(f"{op} bureau:{key}", op, 0.0, key=key, percent=percent)
 
 
 def parse_target(text: str) -> Target:

@@ -332,7 +332,7 @@ def _computed(entry: Entry, elements: dict[str, str], fail: _Fail) -> tuple[Node
     try:
         raw = entry["target"]
         if isinstance(raw, dict):
-            target = expressions.bureau_target(raw)
+            target = expressions.bureau_target(raw, percent=entry.get("unit") == "percent")
         else:
             target = expressions.parse_target(str(raw))
     except TargetError as error:

@@ -102,3 +102,47 @@ def test_yanjiang_clinic_filings(demo):
     )  # fmt: skip
     assert (received, completed) == (5, 4)
     assert derived == {"clinic_filings_received": 5.0, "clinic_filings_completed": 4.0}
+
+
+@pytest.mark.django_db
+def test_key_populations_family_doctors_and_care_homes(demo):
+    from xinglin.registers.models import CareSettingRehab, KeyPopulationCount
+
+    huimin = KeyPopulationCount.objects.filter(
+        orgunit__path__startswith="/15/1501/150103/", year=2024
+    )
+    assert set(huimin.values_list("population", flat=True)) == {
+        "maternal", "hypertension", "diabetes", "coronary", "stroke", "copd"}  # fmt: skip
+    rows = huimin.filter(population="hypertension")
+    rate = sum(r.tcm_managed for r in rows) / sum(r.managed for r in rows)
+    value, status = _result("demo-county-2022", "150103", 2024,
+                            "services.hypertension_tcm_health_management_rate")  # fmt: skip
+    # the demo bureau's own target for 回民区 is 45% (standards.demo.OWN_TARGETS)
+    assert (value, status) == (pytest.approx(rate, abs=1e-4), "met" if rate >= 0.45 else "not_met")
+    assert (
+        _result("demo-county-2022", "150103", 2024, "services.family_doctor_tcm_teams")[1] == "met"
+    )
+    # 雁江区: the four populations seeds/004 names
+    yanjiang = KeyPopulationCount.objects.filter(orgunit__path__startswith="/51/5120/512002/")
+    assert (
+        _result("work-points-2023", "512002", 2023, "work_points.family_doctor_tcm_teams")[1]
+        == "met"
+    )
+    assert set(yanjiang.values_list("population", flat=True)) == {
+        "maternal", "hypertension", "diabetes", "stroke"}  # fmt: skip
+    # 盐池县: the children's welfare home only from 2024; 屯留区's special school from 2022
+    assert _result("rehab-2021-2025", "640323", 2023, "rehab.child_welfare_tcm_rehab") == (
+        0.0,
+        "not_met",
+    )
+    assert _result("rehab-2021-2025", "640323", 2024, "rehab.child_welfare_tcm_rehab") == (
+        1.0,
+        "met",
+    )
+    assert _result("rehab-2021-2025", "640323", 2023, "rehab.elderly_care_tcm_rehab") == (
+        1.0,
+        "met",
+    )
+    assert _result("health-services-2021-2025", "140405", 2024,
+                   "health_services.rehab_settings_tcm_rehab") == (2.0, "met")  # fmt: skip
+    assert CareSettingRehab.objects.filter(year=2021).count() == 0

@@ -47,7 +47,7 @@ def _broken(tmp_path, old: str, new: str):
 
 def test_packs_check_passes(capsys):
     call_command("packs", "check")
-    assert capsys.readouterr().out.endswith("ok: 5 packs, 133 indicators\n")
+    assert capsys.readouterr().out.endswith("ok: 5 packs, 146 indicators\n")
 
 
 def test_packs_check_names_file_indicator_and_position_of_an_unknown_element(tmp_path):
