@@ -46,27 +46,8 @@ class RegisterForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        for start, end in (("received_on", "due_on"), ("started_on", "completed_on"),
-                           ("received_on", "handled_on"), ("handled_on", "replied_on"),
-                           ("filed_on", "decided_on")):  # fmt: skip
-            if data.get(start) and data.get(end) and data[end] < data[start]:
-                self.add_error(end, _("This date is before %(field)s.") % {
-                    "field": self.register.field(start).verbose_name})  # fmt: skip
-        for name in ("received_on", "held_on", "started_on", "completed_on", "handled_on",
-                     "filed_on", "decided_on"):  # fmt: skip
-            if data.get(name) and data[name] > date.today():
-                self.add_error(name, _("This date is in the future."))
-        if data.get("year") and data["year"] > date.today().year:
-            self.add_error("year", _("This year is in the future."))
-        if data.get("year") and data.get("started_on") and data["started_on"].year != data["year"]:
-            self.add_error("started_on", _("This date is not in the year given."))
-        if data.get("partner") and data.get("orgunit") and data["partner"] == data["orgunit"]:
-            self.add_error("partner", _("A hospital does not support itself."))
-        unit = data.get("orgunit")
-        types = self.register.orgunit_types
-        if types and unit is not None and unit.institution_type not in types:
-            self.add_error("orgunit", _("This register records only %(types)s.") % {
-                "types": "、".join(str(InstitutionType(t).label) for t in types)})  # fmt: skip
+        self._check_dates(data)
+        self._check_unit(data)
         for part, whole in self.register.parts:
             if (
                 data.get(part) is not None
@@ -81,6 +62,33 @@ class RegisterForm(forms.ModelForm):
             ).items():
                 self.add_error(field, message)
         return data
+
+    def _check_dates(self, data: dict) -> None:
+        """Dates in order, none in the future, the start within the year given."""
+        for start, end in (("received_on", "due_on"), ("started_on", "completed_on"),
+                           ("received_on", "handled_on"), ("handled_on", "replied_on"),
+                           ("filed_on", "decided_on")):  # fmt: skip
+            if data.get(start) and data.get(end) and data[end] < data[start]:
+                self.add_error(end, _("This date is before %(field)s.") % {
+                    "field": self.register.field(start).verbose_name})  # fmt: skip
+        for name in ("received_on", "held_on", "started_on", "completed_on", "handled_on",
+                     "filed_on", "decided_on"):  # fmt: skip
+            if data.get(name) and data[name] > date.today():
+                self.add_error(name, _("This date is in the future."))
+        if data.get("year") and data["year"] > date.today().year:
+            self.add_error("year", _("This year is in the future."))
+        if data.get("year") and data.get("started_on") and data["started_on"].year != data["year"]:
+            self.add_error("started_on", _("This date is not in the year given."))
+
+    def _check_unit(self, data: dict) -> None:
+        """The unit is of a type the register records, and a hospital does not support itself."""
+        if data.get("partner") and data.get("orgunit") and data["partner"] == data["orgunit"]:
+            self.add_error("partner", _("A hospital does not support itself."))
+        unit = data.get("orgunit")
+        types = self.register.orgunit_types
+        if types and unit is not None and unit.institution_type not in types:
+            self.add_error("orgunit", _("This register records only %(types)s.") % {
+                "types": "、".join(str(InstitutionType(t).label) for t in types)})  # fmt: skip
 
 
 def form_class(register: Register, user: User | AnonymousUser) -> type[RegisterForm]:
