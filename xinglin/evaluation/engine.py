@@ -28,6 +28,7 @@ from django.db import connection, transaction
 from sqlglot import exp
 
 from xinglin.collection.models import DataValue, DeliveredTechnique
+from xinglin.core import generation
 from xinglin.evaluation import cache
 from xinglin.evaluation.models import DerivedValue
 from xinglin.evaluation.results import (  # noqa: F401 (Result, statuses: the engine's public names)
@@ -164,6 +165,10 @@ def evaluate(
 
 
 def _evaluate(pack, orgunit, year, tree, language, backend, warehouse, started) -> Evaluation:
+    # read before the copy's files are: the copy holds at least what its manifest says
+    as_of, behind = _copy_state(warehouse) if backend == WAREHOUSE else (None, False)
+    if behind:  # the figures may lag the database: no cache keeps them (decision 0014)
+        cache.dont_keep()
     with _cursor(backend, warehouse) as cursor:
         unit = _orgunit(orgunit, cursor)
         units = _prepare(cursor, pack, unit, year, tree)
@@ -184,7 +189,6 @@ def _evaluate(pack, orgunit, year, tree, language, backend, warehouse, started) 
     results = LazyResults(parts, units, sources)
     verdict = _verdict(results.standing(unit.code))
     seconds = time.perf_counter() - started
-    as_of = _export_time(warehouse) if backend == WAREHOUSE else None
     log.info("evaluate %s %s %s on %s: %d results in %.3f s%s", pack.code, unit.code, year.code,
              backend, len(results), seconds, f" (export of {as_of})" if as_of else "")  # fmt: skip
     return Evaluation(pack, unit, year.code, results, verdict, seconds, backend, as_of)
@@ -206,6 +210,16 @@ def _default_warehouse():
     from xinglin.warehouse.engine import Warehouse, default_root
 
     return Warehouse(default_root())
+
+
+def _copy_state(warehouse) -> tuple[str | None, bool]:
+    """When the warehouse copy was read from the database, and whether the database has
+    changed since (its data generation moved, or the copy does not say which it holds)."""
+    from xinglin.warehouse.fresh import read_manifest
+
+    manifest = read_manifest(Path(warehouse.root))
+    token = manifest.get("generation")
+    return manifest.get("exported_at"), token is None or token != generation.current()
 
 
 def _export_time(warehouse) -> str | None:
