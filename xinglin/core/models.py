@@ -77,7 +77,7 @@ class WarehouseChange(models.Model):
 
     element_id = models.BigIntegerField(null=True)
     orgunit_id = models.BigIntegerField(null=True)
-    period = models.CharField(max_length=8, null=True)
+    period = models.CharField(max_length=8, null=True)  # noqa: DJ001 (none: a TRUNCATE)
 
     class Meta:
         db_table = "warehouse_change"
