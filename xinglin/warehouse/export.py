@@ -14,6 +14,11 @@ Incremental: the manifest (`evaluation_manifest.json`) keeps a signature per fil
 highest id and latest change — and an export rewrites only the files whose signature changed
 (a new, edited or deleted value changes its year's signature). Files are written beside their
 target and renamed, so a reader never sees a half-written file.
+
+Between exports the copy is kept fresh by xinglin/warehouse/fresh.py (delta files under
+`collection_datavalue_delta/`, decision 0014). An export holds the same lock, rewrites every
+year that has deltas and removes them; the manifest also says for which data generation the
+copy was read (`generation`) and, in `exported_at`, when its reading began.
 """
 
 from __future__ import annotations

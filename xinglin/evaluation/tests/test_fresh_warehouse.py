@@ -167,3 +167,21 @@ def test_the_background_maintainer_catches_up_within_seconds(world, tmp_path, se
         stop.set()
         thread.join(timeout=10)
     assert not thread.is_alive()
+
+
+def test_lost_triggers_mean_the_copy_is_exported_again(world, tmp_path):
+    """A migration that rebuilds the value table (SQLite) drops its triggers: a write made
+    meanwhile is not recorded, so the next catch-up exports the copy again and puts them back."""
+    _fill(5)
+    export_tables(tmp_path)
+    assert fresh.triggers_present()
+    fresh.uninstall_triggers()
+    month = _month_with_visits()
+    _save(INSTITUTION, month, 5555)
+    caught = fresh.catch_up(tmp_path)
+    assert "collection_datavalue/2024" in caught.rewritten
+    assert fresh.triggers_present()
+    assert _same(Warehouse(tmp_path))
+    _save(INSTITUTION, month, 5556)  # recorded again
+    assert fresh.catch_up(tmp_path).keys == 1
+    assert _same(Warehouse(tmp_path))
