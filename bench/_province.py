@@ -236,6 +236,7 @@ def generate(root: Path) -> dict:
     returns the manifest (counts)."""
     manifest_path = root / "province.json"
     if manifest_path.exists():
+        _complete(root)
         return json.loads(manifest_path.read_text())
     rng = np.random.default_rng(SEED)
     elements, items = catalogue()
@@ -265,6 +266,7 @@ def generate(root: Path) -> dict:
         "item_id": pa.array(columns[2], pa.int64()),
         "source": ["reported"] * len(techniques)}))  # fmt: skip
     _write(root / "evaluation_derivedvalue" / "all.parquet", _derived(rng, units, elements))
+    _complete(root)
     manifest = {"seed": SEED, "values": total, "techniques": len(techniques),
                 "orgunits": units.table.num_rows,
                 "institutions": int(sum(len(v) for v in units.institutions.values())),
@@ -274,6 +276,29 @@ def generate(root: Path) -> dict:
         json.dumps({"exported_at": "generated", "files": {}}, indent=1)
     )
     return manifest
+
+
+def _complete(root: Path) -> None:
+    """What the export's layout gained since a province was cached: the org units' ownership
+    and roles (every unit public, no role: empty, as the peers' load stores them), the dated
+    changes of institutions and the forms' submissions (none). Added in place, without
+    generating again."""
+    units = root / "network_orgunit" / "all.parquet"
+    table = pq.read_table(units)
+    if "ownership" not in table.column_names:
+        table = table.append_column("ownership", pa.array([""] * table.num_rows, pa.string()))
+        table = table.append_column("roles", pa.array([""] * table.num_rows, pa.string()))
+        _write(units, table)
+    empty = {
+        "network_orgunitchange": [("id", pa.int64()), ("orgunit_id", pa.int64()),
+            ("field", pa.string()), ("old", pa.string()), ("valid_from", pa.date32())],
+        "collection_submission": [("id", pa.int64()), ("orgunit_id", pa.int64()),
+            ("period", pa.string()), ("status", pa.string()), ("submitted_at", pa.timestamp("us"))],
+    }  # fmt: skip
+    for table, columns in empty.items():
+        path = root / table / "all.parquet"
+        if not path.exists():
+            _write(path, pa.schema(columns).empty_table())
 
 
 def _derived(rng, units: Units, elements: list[dict]) -> pa.Table:

@@ -263,6 +263,15 @@ DOCUMENT_CACHE_FILES = _env_positive_int("XINGLIN_DOCUMENT_CACHE_FILES", 200)
 DOCUMENT_NICE = int(os.environ.get("XINGLIN_DOCUMENT_NICE", "5"))
 
 
+# The warehouse copy kept fresh (docs/decisions/0014-fresh-warehouse.md, xinglin/warehouse/fresh.py):
+# once a copy exists (`xinglin warehouse export`), `xinglin serve` starts a maintainer that
+# brings every committed write into it every WAREHOUSE_FRESH_SECONDS as a small delta file, and
+# merges a year's deltas into its file when it holds WAREHOUSE_FRESH_COMPACT_FILES of them.
+WAREHOUSE_FRESH = _env_bool("XINGLIN_WAREHOUSE_FRESH", True)
+WAREHOUSE_FRESH_SECONDS = float(os.environ.get("XINGLIN_WAREHOUSE_FRESH_SECONDS", "2.0"))
+WAREHOUSE_FRESH_COMPACT_FILES = _env_positive_int("XINGLIN_WAREHOUSE_FRESH_COMPACT_FILES", 50)
+
+
 # Care records (assessments, guidance visits, HIS visits, rehabilitation, referrals) older than
 # this many years are deleted by `xinglin care purge` (PIPL art. 19: kept no longer than needed).
 CARE_RETENTION_YEARS = _env_positive_int("XINGLIN_CARE_RETENTION_YEARS", 10)

@@ -67,3 +67,20 @@ class DataChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pk}:{self.txid or self.token}"
+
+
+class WarehouseChange(models.Model):
+    """A data value written since the warehouse copy last caught up: the key of the row
+    (recorded by database triggers, xinglin/warehouse/fresh.py), whose current value the
+    maintainer copies into a delta file. A row without an element asks for a full export
+    (a TRUNCATE on PostgreSQL)."""
+
+    element_id = models.BigIntegerField(null=True)
+    orgunit_id = models.BigIntegerField(null=True)
+    period = models.CharField(max_length=8, null=True)  # noqa: DJ001 (none: a TRUNCATE)
+
+    class Meta:
+        db_table = "warehouse_change"
+
+    def __str__(self) -> str:
+        return f"{self.element_id}/{self.orgunit_id}/{self.period}"

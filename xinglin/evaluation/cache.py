@@ -7,6 +7,7 @@ Cached values are shared between requests: callers must treat them as read-only.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -20,6 +21,32 @@ MAX_ENTRIES = 256  # per process; a county's evaluation is a few hundred results
 _entries: OrderedDict[tuple[object, ...], object] = OrderedDict()
 _lock = threading.Lock()
 _stats = {"hits": 0, "misses": 0}
+# the computations under way in this thread: a list each, marked by `dont_keep`
+_computing: contextvars.ContextVar[list[bool] | None] = contextvars.ContextVar(
+    "computing", default=None
+)
+
+
+def dont_keep() -> None:
+    """Called while a value is computed: it (and every cached value built from it) must not
+    be kept, e.g. figures read from a warehouse copy that lags the database (decision 0014)."""
+    marks = _computing.get()
+    if marks is not None:
+        marks.append(True)
+
+
+def _compute(compute: Callable[[], T]) -> tuple[T, bool]:
+    """compute(), and whether it may be kept (no `dont_keep` inside)."""
+    outer = _computing.get()
+    marks: list[bool] = []
+    token = _computing.set(marks)
+    try:
+        value = compute()
+    finally:
+        _computing.reset(token)
+    if marks and outer is not None:
+        outer.append(True)  # a value built from this one may not be kept either
+    return value, not marks
 
 
 def cached(
@@ -30,17 +57,17 @@ def cached(
     generation nothing is cached."""
     before = generation.current()
     if before is None:
-        return compute()
+        return _compute(compute)[0]
     full = (before, *key)
     with _lock:
         if full in _entries:
             _entries.move_to_end(full)
             _stats["hits"] += 1
             return _entries[full]  # type: ignore[return-value]
-    value = compute()
+    value, keepable = _compute(compute)
     _stats["misses"] += 1
     # a write committed while computing: the value may mix generations, so do not keep it
-    if (keep is None or keep(value)) and generation.current() == before:
+    if keepable and (keep is None or keep(value)) and generation.current() == before:
         with _lock:
             _entries[full] = value
             while len(_entries) > MAX_ENTRIES:

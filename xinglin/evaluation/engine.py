@@ -30,6 +30,7 @@ from sqlglot import exp
 
 from xinglin.collection import completeness
 from xinglin.collection.models import DataValue, DeliveredTechnique
+from xinglin.core import generation
 from xinglin.evaluation import cache
 from xinglin.evaluation.models import DerivedValue
 from xinglin.evaluation.results import (  # noqa: F401 (Result, statuses: the engine's public names)
@@ -65,6 +66,7 @@ from xinglin.standards.loader import Pack, PackIndicator, get_pack, read_element
 from xinglin.standards.models import BureauTarget, DataElement, TechniqueItem
 from xinglin.warehouse.engine import Warehouse, default_root
 from xinglin.warehouse.export import export_time
+from xinglin.warehouse.fresh import read_manifest
 from xinglin.warehouse.session import WarehouseCursor
 
 DIALECTS = {"sqlite": "sqlite", "postgresql": "postgres", "duckdb": "duckdb"}
@@ -170,6 +172,10 @@ def evaluate(
 
 
 def _evaluate(pack, orgunit, year, tree, language, backend, warehouse, started) -> Evaluation:
+    # read before the copy's files are: the copy holds at least what its manifest says
+    as_of, behind = _copy_state(warehouse) if backend == WAREHOUSE else (None, False)
+    if behind:  # the figures may lag the database: no cache keeps them (decision 0014)
+        cache.dont_keep()
     with _cursor(backend, warehouse) as cursor:
         unit = _orgunit(orgunit, cursor)
         units = _prepare(cursor, pack, unit, year, tree)
@@ -190,7 +196,6 @@ def _evaluate(pack, orgunit, year, tree, language, backend, warehouse, started) 
     results = LazyResults(parts, units, sources)
     verdict = _verdict(results.standing(unit.code))
     seconds = time.perf_counter() - started
-    as_of = _export_time(warehouse) if backend == WAREHOUSE else None
     log.info("evaluate %s %s %s on %s: %d results in %.3f s%s", pack.code, unit.code, year.code,
              backend, len(results), seconds, f" (export of {as_of})" if as_of else "")  # fmt: skip
     return Evaluation(pack, unit, year.code, results, verdict, seconds, backend, as_of)
@@ -210,6 +215,15 @@ def choose_backend(orgunit: str | OrgUnit, warehouse=None) -> str:
 
 def _default_warehouse():
     return Warehouse(default_root())
+
+
+def _copy_state(warehouse) -> tuple[str | None, bool]:
+    """When the warehouse copy was read from the database, and whether the database has
+    changed since (its data generation moved, or the copy does not say which it holds)."""
+
+    manifest = read_manifest(Path(warehouse.root))
+    token = manifest.get("generation")
+    return manifest.get("exported_at"), token is None or token != generation.current()
 
 
 def _export_time(warehouse) -> str | None:

@@ -23,6 +23,10 @@ log = logging.getLogger("xinglin.warehouse")
 DEFAULT_TIMEOUT = 30.0  # seconds
 DEFAULT_MAX_ROWS = 100_000
 RECENT = 200  # queries kept in memory for the warehouse status page / tests
+# Tables whose changes reach the copy as delta files (`<table>_delta/<year>-<seq>.parquet`,
+# xinglin/warehouse/fresh.py), with the columns that identify a row
+DELTA_KEYS = {"collection_datavalue": ("element_id", "orgunit_id", "period")}
+DELTA_SUFFIX = "_delta"
 
 
 class WarehouseError(RuntimeError):
@@ -66,15 +70,32 @@ class Warehouse:
         if self.threads:
             connection.execute(f"SET threads = {int(self.threads)}")
         for folder in sorted(p for p in self.root.glob("*") if p.is_dir()):
-            if not folder.name.isidentifier():
+            if not folder.name.isidentifier() or folder.name.endswith(DELTA_SUFFIX):
                 continue
             files = self.table_files(folder.name)
             if files:
-                listing = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
                 connection.execute(
-                    f"CREATE VIEW {folder.name} AS SELECT * FROM read_parquet([{listing}])"
+                    f"CREATE VIEW {folder.name} AS {self.table_sql(folder.name, files)}"
                 )
         return connection
+
+    def table_sql(self, table: str, files: list[Path] | None = None) -> str:
+        """The SELECT a table's view stands for: its files, and when the table has delta
+        files (xinglin/warehouse/fresh.py) the newest delta row of each key replaces the
+        row of the same key, and a deleted key's row is left out (last write wins)."""
+        base = f"SELECT * FROM read_parquet([{_listing(files or self.table_files(table))}])"
+        deltas = self.table_files(table + DELTA_SUFFIX) if table in DELTA_KEYS else []
+        if not deltas:
+            return base
+        key = ", ".join(DELTA_KEYS[table])
+        newest = (
+            f"SELECT * FROM read_parquet([{_listing(deltas)}])"
+            f" QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY seq DESC) = 1"
+        )
+        return (
+            f"WITH d AS ({newest}) SELECT b.* FROM ({base}) b ANTI JOIN d USING ({key})"
+            f" UNION ALL BY NAME SELECT * EXCLUDE (seq, deleted) FROM d WHERE NOT deleted"
+        )
 
     def query(
         self,
@@ -116,6 +137,10 @@ class Warehouse:
         log.log(level, "%.3fs %d rows %s%s", seconds, rows, " ".join(sql.split()),
                 f" ERROR {error}" if error else "")  # fmt: skip
         return seconds
+
+
+def _listing(files: list[Path]) -> str:
+    return ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
 
 
 def default_root() -> Path:

@@ -14,22 +14,29 @@ Incremental: the manifest (`evaluation_manifest.json`) keeps a signature per fil
 highest id and latest change — and an export rewrites only the files whose signature changed
 (a new, edited or deleted value changes its year's signature). Files are written beside their
 target and renamed, so a reader never sees a half-written file.
+
+Between exports the copy is kept fresh by xinglin/warehouse/fresh.py (delta files under
+`collection_datavalue_delta/`, decision 0014). An export holds the same lock, rewrites every
+year that has deltas and removes them; the manifest also says for which data generation the
+copy was read (`generation`) and, in `exported_at`, when its reading began.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from django.conf import settings
 from django.db import connection
+
+from xinglin.core import generation
+from xinglin.warehouse import copy_state
 
 CHUNK = 500_000
 ROW_GROUP = 262_144
-MANIFEST = "evaluation_manifest.json"
 VALUE_TABLE = "collection_datavalue"
 
 _INT, _STR, _DATE, _FLOAT = pa.int64(), pa.string(), pa.date32(), pa.float64()
@@ -89,25 +96,39 @@ class ExportResult:
 
 
 def export_time(root: Path) -> str | None:
-    """When the last export finished (ISO 8601, UTC), or None when there is none."""
-    path = Path(root) / MANIFEST
-    if not path.exists():
-        return None
-    return json.loads(path.read_text()).get("exported_at")
+    """When the copy was last read from the database (ISO 8601, UTC: it holds every write
+    committed before), by an export or a catch-up; None when there is no copy."""
+
+    return copy_state.read_manifest(root).get("exported_at")
 
 
-def export_tables(root: Path, progress=None) -> ExportResult:
-    """Bring the Parquet copy of the engine's tables up to date (see the module docstring)."""
+def export_tables(
+    root: Path, progress=None, *, _locked: bool = False, everything: bool = False
+) -> ExportResult:
+    """Bring the Parquet copy of the engine's tables up to date (see the module docstring).
+    Also rewritten: every year that has delta files (xinglin/warehouse/fresh.py), whose deltas
+    are then removed; `everything`: every file. With WAREHOUSE_FRESH the value table's change
+    triggers are installed first, so that writes from now on reach the copy by catch-ups."""
+
+    if not _locked:
+        with copy_state.locked(root):
+            return export_tables(root, progress, _locked=True, everything=everything)
     root = Path(root)
-    manifest_path = root / MANIFEST
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    if getattr(settings, "WAREHOUSE_FRESH", False):
+        copy_state.install_triggers()
+    # what the copy stands for: every write committed before its reading started
+    token = generation.current()
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    manifest = copy_state.read_manifest(root)
     signed = manifest.get("files", {})
     wanted = _signatures()
     result = ExportResult()
     for name in sorted(set(signed) - set(wanted)):
         (root / f"{name}.parquet").unlink(missing_ok=True)
         result.removed.append(name)
-    todo = [name for name in sorted(wanted) if signed.get(name) != wanted[name]]
+    with_deltas = {f"{VALUE_TABLE}/{p.name.split('-')[0]}" for p in copy_state.delta_files(root)}
+    todo = [name for name in sorted(wanted)
+            if everything or signed.get(name) != wanted[name] or name in with_deltas]  # fmt: skip
     result.unchanged = len(wanted) - len(todo)
     for table, schema in SCHEMAS.items():
         _write_empty(root / table / "_schema.parquet", schema)
@@ -115,18 +136,57 @@ def export_tables(root: Path, progress=None) -> ExportResult:
         table, part = name.split("/")
         result.rows += _write(root / f"{name}.parquet", table, part)
         result.written.append(name)
+        if table == VALUE_TABLE:  # the year's deltas are older than what was just read
+            for path in copy_state.delta_files(root, part):
+                path.unlink()
         if progress:
             progress(done, len(todo))
-    stamp = datetime.now(UTC).isoformat(timespec="seconds")
-    manifest_path.write_text(json.dumps({"exported_at": stamp, "files": wanted}, indent=1))
+    for name in with_deltas - set(wanted):  # a year with no value left
+        for path in copy_state.delta_files(root, name.split("/")[1]):
+            path.unlink()
+    kept = {p.name for p in copy_state.delta_files(root)}
+    manifest |= {"exported_at": stamp, "generation": token, "files": wanted,
+                 "retired": {n: t for n, t in manifest.get("retired", {}).items() if n in kept}}  # fmt: skip
+    copy_state.write_manifest(root, manifest)
     return result
 
 
-def _signatures() -> dict[str, list]:
+def write_year(root: Path, year: str) -> int:
+    """Rewrite one year's value file from the database (a catch-up with many changes)."""
+    return _write(Path(root) / VALUE_TABLE / f"{year}.parquet", VALUE_TABLE, year)
+
+
+def refresh_small_tables(root: Path, signed: dict) -> ExportResult:
+    """Sign the tables other than the values and rewrite those that changed (a catch-up);
+    their signatures go into the manifest."""
+
+    root = Path(root)
+    tables = [t for t in SCHEMAS if t != VALUE_TABLE]
+    wanted = _signatures(tables)
+    result = ExportResult()
+    for table in tables:
+        _write_empty(root / table / "_schema.parquet", SCHEMAS[table])
+        name = f"{table}/all"
+        if name not in wanted and name in signed:  # emptied
+            (root / f"{name}.parquet").unlink(missing_ok=True)
+            result.removed.append(name)
+        elif name in wanted and signed.get(name) != wanted[name]:
+            result.rows += _write(root / f"{name}.parquet", table, "all")
+            result.written.append(name)
+    if result.written or result.removed:
+        manifest = copy_state.read_manifest(root)
+        files = {n: v for n, v in manifest.get("files", {}).items()
+                 if n.split("/")[0] == VALUE_TABLE}  # fmt: skip
+        manifest["files"] = files | wanted
+        copy_state.write_manifest(root, manifest)
+    return result
+
+
+def _signatures(tables=None) -> dict[str, list]:
     """file name (table/part) -> [rows, highest id, latest change] in the database now."""
     found = {}
     with connection.cursor() as cursor:
-        for table in SCHEMAS:
+        for table in tables or SCHEMAS:
             changed = f"MAX({_CHANGED[table]})" if table in _CHANGED else "NULL"
             if table == VALUE_TABLE:
                 cursor.execute(

@@ -31,6 +31,9 @@ class Command(BaseCommand):
         # own, ending when the server (this process id, kept by execv) ends
         xinglin = os.path.join(os.path.dirname(sys.executable), "xinglin")
         subprocess.Popen([xinglin, "document_worker", "--parent", str(os.getpid())])
+        if settings.WAREHOUSE_FRESH:
+            # the warehouse copy kept fresh (xinglin/warehouse/fresh.py), once one is exported
+            subprocess.Popen([xinglin, "warehouse", "maintain", "--parent", str(os.getpid())])
         os.execv(
             gunicorn,
             [

@@ -1,0 +1,187 @@
+"""The warehouse copy kept fresh (docs/decisions/0014-fresh-warehouse.md): a value saved,
+changed or removed through the guarded write reaches the warehouse-backend evaluation of the
+city after the maintainer catches up — field by field the database backend's figures —
+without an export by hand, and the evaluation cache never keeps figures from a copy that
+lags the database."""
+
+from __future__ import annotations
+
+import time
+
+import pyarrow.parquet as pq
+import pytest
+
+from xinglin.collection.actions import write
+from xinglin.collection.batch import Candidate
+from xinglin.collection.models import DataValue
+from xinglin.core import generation
+from xinglin.evaluation import cache
+from xinglin.evaluation.engine import evaluate
+from xinglin.evaluation.tests.test_backends import _fill, _rows
+from xinglin.evaluation.tests.test_engine_reference import _pack
+from xinglin.warehouse import Warehouse, fresh
+from xinglin.warehouse.export import export_tables, export_time
+
+CITY, INSTITUTION = "6403", "640323100001"
+OPEN = (
+    "640323100001",
+    "640323000001",
+    "640323101001",
+    "640323100101",
+)  # open all of 2024 (conftest)
+
+
+def _visits(orgunit: str, period: str) -> DataValue:
+    return DataValue.objects.get(element__code="total_visits", orgunit__code=orgunit, period=period)
+
+
+def _save(orgunit: str, period: str, value: float | None) -> None:
+    """Through the one guarded write, as a form or the API does (None: remove the value)."""
+    candidate = Candidate(orgunit, period, "total_visits", value, delete=value is None)
+    result = write([candidate], user=None, channel="system", confirm=True)
+    assert result.written and not result.errors, result.problems
+
+
+def _same(warehouse: Warehouse, unit: str = CITY) -> bool:
+    on_db = evaluate(_pack(), unit, "2024", backend="database")
+    on_copy = evaluate(_pack(), unit, "2024", backend="warehouse", warehouse=warehouse)
+    return _rows(on_copy) == _rows(on_db) and on_copy.verdict == on_db.verdict
+
+
+def _month_with_visits() -> str:
+    return next(
+        p for p in (f"2024{m:02d}" for m in range(1, 13))
+        if DataValue.objects.filter(element__code="total_visits", orgunit__code=INSTITUTION,
+                                    period=p).exists()
+    )  # fmt: skip
+
+
+def test_saved_changed_and_removed_values_reach_the_city_after_a_catch_up(world, tmp_path):
+    _fill(2)
+    export_tables(tmp_path)
+    warehouse = Warehouse(tmp_path)
+    assert _same(warehouse)
+    month = _month_with_visits()
+    before = _visits(INSTITUTION, month).value
+    _save(INSTITUTION, month, before + 5000)  # a figure the city's indicators read
+    assert not _same(warehouse)  # the copy lags until the maintainer runs
+    assert fresh.behind(tmp_path)
+    caught = fresh.catch_up(tmp_path)
+    assert (caught.keys, caught.deleted, caught.rewritten) == (1, 0, [])
+    assert _same(warehouse) and _same(warehouse, INSTITUTION)
+    assert not fresh.behind(tmp_path)
+    # the delta holds the database's row; the year's file was not rewritten
+    delta = pq.read_table(tmp_path / fresh.DELTA_DIR / caught.deltas[0]).to_pylist()
+    assert delta == [{"element_id": _visits(INSTITUTION, month).element_id,
+                      "orgunit_id": _visits(INSTITUTION, month).orgunit_id, "period": month,
+                      "value": before + 5000, "seq": 1, "deleted": False}]  # fmt: skip
+    # removed, and a value where there was none
+    other, empty = next((c, f"2024{m:02d}") for c in OPEN for m in range(1, 13)
+                        if not DataValue.objects.filter(element__code="total_visits",
+                            orgunit__code=c, period=f"2024{m:02d}").exists())  # fmt: skip
+    _save(INSTITUTION, month, None)
+    _save(other, empty, 77)
+    assert not _same(warehouse)
+    caught = fresh.catch_up(tmp_path)
+    assert (caught.keys, caught.deleted) == (2, 1)
+    assert _same(warehouse)
+    on_copy = evaluate(_pack(), CITY, "2024", backend="warehouse", warehouse=warehouse)
+    assert on_copy.data_as_of == export_time(tmp_path)
+    # changed twice between two catch-ups: the last write wins
+    _save(other, empty, 78)
+    _save(other, empty, 79)
+    assert fresh.catch_up(tmp_path).keys == 1
+    assert _same(warehouse)
+    counted = Warehouse(tmp_path).query(
+        "SELECT value FROM collection_datavalue WHERE orgunit_id = ? AND period = ?",
+        [_visits(other, empty).orgunit_id, empty],
+    )
+    assert counted.rows == [(79.0,)]
+
+
+def test_compaction_and_a_full_export_keep_the_same_figures(world, tmp_path):
+    _fill(3)
+    export_tables(tmp_path)
+    warehouse = Warehouse(tmp_path)
+    month = _month_with_visits()
+    for step in range(3):
+        _save(INSTITUTION, month, 1000 + step)
+        fresh.catch_up(tmp_path)
+    assert len(fresh.delta_files(tmp_path, "2024")) == 3
+    assert fresh.compact(tmp_path, min_files=3) == ["2024"]
+    assert _same(warehouse)  # the merged year, the retired deltas still beside it
+    fresh.retire(tmp_path, after=0)
+    assert fresh.delta_files(tmp_path) == []
+    assert _same(warehouse)
+    base = pq.read_table(tmp_path / "collection_datavalue" / "2024.parquet")
+    assert base.num_rows == DataValue.objects.filter(period__startswith="2024").count()
+    # a nightly export after catch-ups rewrites the year and drops its deltas
+    _save(INSTITUTION, month, 2000)
+    fresh.catch_up(tmp_path)
+    assert fresh.delta_files(tmp_path, "2024")
+    assert "collection_datavalue/2024" in export_tables(tmp_path).written
+    assert fresh.delta_files(tmp_path) == []
+    assert _same(warehouse)
+
+
+def test_the_cache_keeps_no_figures_of_a_lagging_copy(world, tmp_path):
+    _fill(1)
+    export_tables(tmp_path)
+    warehouse = Warehouse(tmp_path)
+    month = _month_with_visits()
+    cache.clear()
+
+    def city():
+        return cache.cached(("test-city",), lambda: evaluate(
+            _pack(), CITY, "2024", backend="warehouse", warehouse=warehouse))  # fmt: skip
+
+    first = city()
+    assert city() is first  # a copy of the current generation: kept
+    _save(INSTITUTION, month, 4321)
+    lagging = city()
+    assert city() is not lagging  # computed again: the copy was behind
+    fresh.catch_up(tmp_path)
+    current = city()
+    assert city() is current
+    assert _rows(current) == _rows(evaluate(_pack(), CITY, "2024", backend="database"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_background_maintainer_catches_up_within_seconds(world, tmp_path, settings):
+    """The maintainer's loop as `xinglin warehouse maintain` runs it, in a thread with its own
+    database connection (hence committed data: a transactional test)."""
+    _fill(4)
+    export_tables(tmp_path)
+    warehouse = Warehouse(tmp_path)
+    month = _month_with_visits()
+    thread, stop = fresh.start_thread(tmp_path, interval=0.1)
+    try:
+        _save(INSTITUTION, month, 9876)
+        wanted = generation.current()
+        deadline = time.monotonic() + 10
+        while fresh.copy_generation(tmp_path) != wanted and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert fresh.copy_generation(tmp_path) == wanted
+        assert _same(warehouse)
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert not thread.is_alive()
+
+
+def test_lost_triggers_mean_the_copy_is_exported_again(world, tmp_path):
+    """A migration that rebuilds the value table (SQLite) drops its triggers: a write made
+    meanwhile is not recorded, so the next catch-up exports the copy again and puts them back."""
+    _fill(5)
+    export_tables(tmp_path)
+    assert fresh.triggers_present()
+    fresh.uninstall_triggers()
+    month = _month_with_visits()
+    _save(INSTITUTION, month, 5555)
+    caught = fresh.catch_up(tmp_path)
+    assert "collection_datavalue/2024" in caught.rewritten
+    assert fresh.triggers_present()
+    assert _same(Warehouse(tmp_path))
+    _save(INSTITUTION, month, 5556)  # recorded again
+    assert fresh.catch_up(tmp_path).keys == 1
+    assert _same(Warehouse(tmp_path))
