@@ -63,10 +63,13 @@ from xinglin.standards.models import DataElement, TechniqueItem
 
 DIALECTS = {"sqlite": "sqlite", "postgresql": "postgres", "duckdb": "duckdb"}
 AGGREGATIONS = {"sum": "SUM", "max": "MAX", "min": "MIN", "average": "AVG"}
-DATABASE, WAREHOUSE = "database", "warehouse"
-BACKENDS = ("auto", DATABASE, WAREHOUSE)
+DATABASE, WAREHOUSE, SPARK = "database", "warehouse", "spark"
+BACKENDS = ("auto", DATABASE, WAREHOUSE, SPARK)
+LARGE_SCOPE_BACKENDS = (WAREHOUSE, SPARK)  # settings.LARGE_SCOPE_BACKEND
+ANALYTIC = ("duckdb", "spark")  # cursors over the Parquet export (the others: Django's)
 # Above this many institutions beneath the evaluated unit (a city, a province) the engine runs
-# on DuckDB over the Parquet export when one exists; a county (~300) stays on the database.
+# over the Parquet export when one exists (on DuckDB, or on Spark SQL when the settings say so:
+# LARGE_SCOPE_BACKEND); a county (~300) stays on the database.
 WAREHOUSE_MIN_INSTITUTIONS = 2000
 CACHE_MAX_RESULTS = 20_000  # larger evaluations (a province) are not kept in memory
 
@@ -85,8 +88,8 @@ class Evaluation:
     results: Sequence[Result]  # a list, or the engine's LazyResults
     verdict: Verdict
     seconds: float
-    backend: str = DATABASE  # where the figures were computed: database | warehouse
-    data_as_of: str | None = None  # the warehouse export's time when backend is warehouse
+    backend: str = DATABASE  # where the figures were computed: database | warehouse | spark
+    data_as_of: str | None = None  # the export's time when backend is warehouse or spark
 
     def at(self, code: str) -> list[Result]:
         if isinstance(self.results, LazyResults) and not self.results.built:
@@ -138,9 +141,11 @@ def evaluate(
     for every org unit beneath it that an indicator covers.
 
     `backend`: `database` (the operational database), `warehouse` (DuckDB over the Parquet
-    export, `xinglin warehouse export`) or `auto` — the warehouse for scopes of more than
-    WAREHOUSE_MIN_INSTITUTIONS institutions when an export exists, else the database. The
-    figures are the same on every backend; `Evaluation.backend` says which one ran."""
+    export, `xinglin warehouse export`), `spark` (Spark SQL over the same export:
+    warehouse.spark, settings.SPARK_MASTER) or `auto` — for scopes of more than
+    WAREHOUSE_MIN_INSTITUTIONS institutions, when an export exists, the large-scope backend of
+    the settings (LARGE_SCOPE_BACKEND: warehouse or spark), else the database. The figures are
+    the same on every backend; `Evaluation.backend` says which one ran."""
     started = time.perf_counter()
     pack = _pack(pack)
     year = _year(period)
@@ -149,7 +154,7 @@ def evaluate(
     warehouse = warehouse or _default_warehouse()
     if backend == "auto":
         backend = choose_backend(orgunit, warehouse)
-    if backend == WAREHOUSE:  # the export is a snapshot already; a province is too big to keep
+    if backend in LARGE_SCOPE_BACKENDS:  # the export is a snapshot; a province is too big to keep
         return _evaluate(pack, orgunit, year, tree, language, backend, warehouse, started)
     code = orgunit.code if isinstance(orgunit, OrgUnit) else str(orgunit)
     # id(pack): packs built in tests share codes; the entry keeps its pack alive, so the id
@@ -165,6 +170,8 @@ def evaluate(
 
 def _evaluate(pack, orgunit, year, tree, language, backend, warehouse, started) -> Evaluation:
     with _cursor(backend, warehouse) as cursor:
+        if isinstance(orgunit, OrgUnit) and cursor.vendor in ANALYTIC:
+            orgunit = orgunit.code  # as the export knows it (a national export numbers anew)
         unit = _orgunit(orgunit, cursor)
         units = _prepare(cursor, pack, unit, year, tree)
         blocks = _computed_all(cursor, pack, units, year, language)
@@ -184,22 +191,31 @@ def _evaluate(pack, orgunit, year, tree, language, backend, warehouse, started) 
     results = LazyResults(parts, units, sources)
     verdict = _verdict(results.standing(unit.code))
     seconds = time.perf_counter() - started
-    as_of = _export_time(warehouse) if backend == WAREHOUSE else None
+    as_of = _export_time(warehouse) if backend in LARGE_SCOPE_BACKENDS else None
     log.info("evaluate %s %s %s on %s: %d results in %.3f s%s", pack.code, unit.code, year.code,
              backend, len(results), seconds, f" (export of {as_of})" if as_of else "")  # fmt: skip
     return Evaluation(pack, unit, year.code, results, verdict, seconds, backend, as_of)
 
 
 def choose_backend(orgunit: str | OrgUnit, warehouse=None) -> str:
-    """`warehouse` for a large scope when an export exists, else `database`."""
+    """For a large scope, when an export exists, the large-scope backend of the settings
+    (`warehouse`: DuckDB, or `spark`); else `database`."""
     warehouse = warehouse or _default_warehouse()
     if _export_time(warehouse) is None:
         return DATABASE
+    large = large_scope_backend()
     unit = orgunit if isinstance(orgunit, OrgUnit) else OrgUnit.objects.filter(code=orgunit).first()
     if unit is None:
-        return WAREHOUSE  # known to the export only
+        return large  # known to the export only
     beneath = OrgUnit.objects.filter(path__startswith=unit.path, kind="institution").count()
-    return WAREHOUSE if beneath > WAREHOUSE_MIN_INSTITUTIONS else DATABASE
+    return large if beneath > WAREHOUSE_MIN_INSTITUTIONS else DATABASE
+
+
+def large_scope_backend() -> str:
+    """settings.LARGE_SCOPE_BACKEND (`XINGLIN_LARGE_SCOPE_BACKEND`): warehouse or spark."""
+    from django.conf import settings
+
+    return getattr(settings, "LARGE_SCOPE_BACKEND", WAREHOUSE) or WAREHOUSE
 
 
 def _default_warehouse():
@@ -222,6 +238,12 @@ def _cursor(backend: str, warehouse):
         with WarehouseCursor(warehouse) as cursor:
             yield cursor
         return
+    if backend == SPARK:
+        from xinglin.warehouse.spark import SparkCursor
+
+        with SparkCursor(warehouse) as cursor:
+            yield cursor
+        return
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.vendor = connection.vendor
         yield cursor
@@ -242,7 +264,7 @@ _UNIT_FIELDS = ("id", "code", "name", "kind", "division_level", "institution_typ
 def _orgunit(orgunit: str | OrgUnit, cursor) -> OrgUnit:
     if isinstance(orgunit, OrgUnit):
         return orgunit
-    if cursor.vendor != "duckdb":
+    if cursor.vendor not in ANALYTIC:
         unit = OrgUnit.objects.filter(code=orgunit).first()
         if unit is None:
             raise EvaluationError(f"unknown org unit {orgunit!r}")
@@ -292,8 +314,8 @@ def _create_tables(cursor) -> None:
     for name, columns in _TABLES.items():
         cursor.execute(f"CREATE {temp}TABLE IF NOT EXISTS {name} ({columns.format(float=real)})")
         cursor.execute(f"DELETE FROM {name}")
-    if cursor.vendor == "duckdb":
-        return  # DuckDB joins by hashing; an index would only slow the inserts down
+    if cursor.vendor in ANALYTIC:
+        return  # DuckDB and Spark join by hashing; an index would only slow the inserts down
     for name, target in _INDEXES.items():
         cursor.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
 
@@ -320,10 +342,12 @@ def _prepare(cursor, pack: Pack, unit: OrgUnit, year: periods.Period, tree: bool
         f" COALESCE(h.parent_id, o.parent_id), COALESCE(h.path, o.path),"
         f" {_is_open(year)},"
         f" CASE WHEN %s = 1 OR o.id = %s THEN 1 ELSE 0 END,"
-        f" COALESCE({_as_of('roles')}, o.roles, ''),"
-        f" COALESCE(NULLIF(COALESCE({_as_of('ownership')}, o.ownership), ''), 'public')"
+        f" COALESCE(r.old, o.roles, ''),"
+        f" COALESCE(NULLIF(COALESCE(w.old, o.ownership), ''), 'public')"
         f" FROM {unit_t} AS o LEFT JOIN {history_t} AS h ON h.orgunit_id = o.id"
         f" AND h.valid_from <= %s AND (h.valid_to IS NULL OR h.valid_to > %s)"
+        f" LEFT JOIN ({_as_of('roles')}) AS r ON r.orgunit_id = o.id AND r.rn = 1"
+        f" LEFT JOIN ({_as_of('ownership')}) AS w ON w.orgunit_id = o.id AND w.rn = 1"
         f" WHERE COALESCE(h.path, o.path) LIKE %s",
         [1 if tree else 0, unit.pk, end, end, end, end,
          _path_on(cursor, unit, end) + "%"],
@@ -365,13 +389,16 @@ def _is_open(year: periods.Period) -> str:
 
 
 def _as_of(field: str) -> str:
-    """An institution's `field` (roles, ownership) as it stood on the day of the parameter: the
-    old value of the first recorded change after that day (NULL when none: the current value
-    holds). One rule for every backend; the warehouse exports network_orgunitchange."""
+    """Per unit, its `field` (roles, ownership) as it stood on the day of the parameter: the
+    old value of the first recorded change after that day (the row rn = 1; no row when none:
+    the current value holds). One rule for every backend; the warehouse exports
+    network_orgunitchange. A join, not a correlated subquery with LIMIT: Spark SQL refuses
+    those."""
     change_t = OrgUnitChange._meta.db_table
     return (
-        f"(SELECT c.old FROM {change_t} AS c WHERE c.orgunit_id = o.id AND c.field = '{field}'"
-        f" AND c.valid_from > %s ORDER BY c.valid_from, c.id LIMIT 1)"
+        f"SELECT c.orgunit_id AS orgunit_id, c.old AS old, ROW_NUMBER() OVER (PARTITION BY"
+        f" c.orgunit_id ORDER BY c.valid_from, c.id) AS rn FROM {change_t} AS c"
+        f" WHERE c.field = '{field}' AND c.valid_from > %s"
     )
 
 
@@ -581,7 +608,7 @@ def _computed(cursor, pack, indicator, units: _Units, year, language, bureau=Non
     status[is_institution & (included < covered)] = _STATUS_CODES[NO_DATA]
     known = ~np.isnan(value)
     key = indicator.target.key
-    targets = _bureau_targets((bureau or {}).get(key, {}), unit_ids) if key else None
+    targets = _bureau_targets((bureau or {}).get(key, {}), unit_ids, units) if key else None
     met = np.zeros(len(unit_ids), dtype=bool)
     if targets is None:
         met[known] = indicator.target.met_mask(value[known])
@@ -621,24 +648,25 @@ def _computed(cursor, pack, indicator, units: _Units, year, language, bureau=Non
     )
 
 
-def _bureau_values(computed, year) -> dict[str, dict[int, float]]:
-    """key -> unit id -> the bureau's own target for the year (standards.BureauTarget), for
+def _bureau_values(computed, year) -> dict[str, dict[str, float]]:
+    """key -> unit code -> the bureau's own target for the year (standards.BureauTarget), for
     the pack's bureau-set targets. Read through Django on every backend, before any thread:
-    the rows are few and the unit ids are the same in the warehouse export."""
+    the rows are few; by code, as a national export numbers the units anew."""
     from xinglin.standards.models import BureauTarget
 
     keys = {i.target.key for i in computed if i.target.key}
-    found: dict[str, dict[int, float]] = {key: {} for key in keys}
+    found: dict[str, dict[str, float]] = {key: {} for key in keys}
     if keys:
         rows = BureauTarget.objects.filter(key__in=keys, year=year.year)
-        for key, unit_id, value in rows.values_list("key", "orgunit_id", "value"):
-            found[key][unit_id] = value
+        for key, code, value in rows.values_list("key", "orgunit__code", "value"):
+            found[key][code] = value
     return found
 
 
-def _bureau_targets(found: dict[int, float], unit_ids: np.ndarray) -> np.ndarray:
+def _bureau_targets(found: dict[str, float], unit_ids: np.ndarray, units: _Units) -> np.ndarray:
     """Per row, the bureau's number for the unit (NaN where none is set: 目标未设定)."""
-    return np.array([found.get(int(i), np.nan) for i in unit_ids.tolist()], dtype=np.float64)
+    return np.array([found.get(units.rows[int(i)][0], np.nan) for i in unit_ids.tolist()],
+                    dtype=np.float64)  # fmt: skip
 
 
 def _impossible(indicator, compiled, numerator, denominator, value) -> np.ndarray:

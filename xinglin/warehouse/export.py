@@ -92,7 +92,9 @@ def export_time(root: Path) -> str | None:
     """When the last export finished (ISO 8601, UTC), or None when there is none."""
     path = Path(root) / MANIFEST
     if not path.exists():
-        return None
+        from xinglin.warehouse import national
+
+        return national.export_time(root) if national.is_national(root) else None
     return json.loads(path.read_text()).get("exported_at")
 
 

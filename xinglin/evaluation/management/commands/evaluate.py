@@ -27,8 +27,10 @@ class Command(BaseCommand):
             "--backend",
             choices=BACKENDS,
             default="auto",
-            help="database, warehouse (DuckDB over `xinglin warehouse export`) or auto (default:"
-            " the warehouse for large scopes when an export exists)",
+            help="database, warehouse (DuckDB over `xinglin warehouse export`), spark (Spark SQL"
+            " over the same export; XINGLIN_SPARK_MASTER, default local[2]) or auto (default:"
+            " for large scopes when an export exists, XINGLIN_LARGE_SCOPE_BACKEND: warehouse or"
+            " spark)",
         )
 
     def handle(self, *args, **options):
