@@ -558,12 +558,12 @@ def _elements(indicator: PackIndicator) -> list[str]:
     return element_codes(indicator.expression) if indicator.expression else []
 
 
-PARALLEL = 2  # DuckDB: indicator statements run side by side (each is small; 2 cores)
+PARALLEL = 2  # DuckDB, Spark: indicator statements run side by side (each is small; 2 cores)
 
 
 def _computed_all(cursor, pack, units: _Units, year, language) -> dict[str, _Block]:
-    """Every computed indicator's block. On DuckDB the statements run PARALLEL at a time on
-    forked cursors (DuckDB works outside the GIL); elsewhere one after the other."""
+    """Every computed indicator's block. On DuckDB and Spark the statements run PARALLEL at a
+    time on forked cursors (both work outside the GIL); elsewhere one after the other."""
     computed = [i for i in pack.indicators if i.is_computed]
     bureau = _bureau_values(computed, year)  # here, not in the threads (Django's connection)
     if not hasattr(cursor, "fork") or len(computed) < 2:

@@ -106,7 +106,7 @@ def session(url: str | None = None):
                 .config("spark.sql.ansi.enabled", "false")  # NULL on x / 0, as the databases
             )
             if url.startswith("local"):  # a few cores: Spark's 200 shuffle partitions are waste
-                builder = builder.config("spark.sql.shuffle.partitions", "8")
+                builder = builder.config("spark.sql.shuffle.partitions", str(os.cpu_count() or 2))
             spark = builder.getOrCreate()
             spark.sparkContext.setLogLevel("FATAL")  # errors reach the caller
         except Exception as error:  # py4j / JVM start-up: the message is Spark's own
@@ -189,6 +189,14 @@ class SparkCursor:
 
         register_spark(self.spark, Path(warehouse.root))
 
+    def fork(self) -> SparkCursor:
+        """Another cursor on the same session (its views), for a statement run beside this
+        one's in another thread: Spark plans one while it runs the other."""
+        other = object.__new__(SparkCursor)
+        other.__dict__.update(self.__dict__, _rows=None, _forked=True)
+        other._group = f"xinglin-{uuid.uuid4().hex[:12]}"
+        return other
+
     # DB-API-like
     def execute(self, sql: str, params: Sequence = ()) -> None:
         self._rows = None
@@ -220,6 +228,8 @@ class SparkCursor:
         return self._rows.pop(0) if self._rows else None
 
     def close(self) -> None:
+        if self.__dict__.get("_forked"):
+            return  # the work tables are the parent cursor's
         for frame in self._tables.values():
             frame.unpersist()  # type: ignore[attr-defined]
         self._tables.clear()
