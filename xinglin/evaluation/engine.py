@@ -154,6 +154,9 @@ def evaluate(
     warehouse = warehouse or _default_warehouse()
     if backend == "auto":
         backend = choose_backend(orgunit, warehouse)
+    if backend in LARGE_SCOPE_BACKENDS and _export_time(warehouse) is None:
+        raise EvaluationError(f"no warehouse export under {warehouse.root}: run `xinglin"
+                              f" warehouse export` first")  # fmt: skip
     if backend in LARGE_SCOPE_BACKENDS:  # the export is a snapshot; a province is too big to keep
         return _evaluate(pack, orgunit, year, tree, language, backend, warehouse, started)
     code = orgunit.code if isinstance(orgunit, OrgUnit) else str(orgunit)
@@ -597,6 +600,10 @@ def _computed_all(cursor, pack, units: _Units, year, language) -> dict[str, _Blo
 def _computed(cursor, pack, indicator, units: _Units, year, language, bureau=None) -> _Block:
     compiled = _compiled(pack, indicator, cursor.vendor)
     columns = _select_columns(cursor, compiled.sql, 6 + len(compiled.raw_columns))
+    # in unit-id order: a statement's rows come in any order (Spark's follows its partitions),
+    # and every backend lists the results the same way
+    order = np.argsort(columns[0], kind="stable")
+    columns = [column[order] for column in columns]
     unit_ids = columns[0].astype(np.int64)
     value = _rounded(columns[-1])
     covered = np.nan_to_num(columns[1], nan=0.0)

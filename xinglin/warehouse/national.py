@@ -250,8 +250,8 @@ def register_spark(spark, root: Path) -> None:
             if not folder.name.isidentifier():
                 continue
             found = sorted(f for f in folder.glob("*.parquet") if not f.name.startswith("_"))
-            if found:
-                frame = spark.read.parquet(*map(str, found))
+            if found:  # the schema from the file's footer: no inference job on Spark
+                frame = spark.read.schema(_spark_schema(found[0])).parquet(*map(str, found))
             elif (folder / "_schema.parquet").exists():  # an empty table (Spark skips _files)
                 frame = spark.createDataFrame([], schema=_spark_schema(folder / "_schema.parquet"))
             else:

@@ -110,8 +110,8 @@ def session(url: str | None = None):
             spark = builder.getOrCreate()
             spark.sparkContext.setLogLevel("FATAL")  # errors reach the caller
         except Exception as error:  # py4j / JVM start-up: the message is Spark's own
-            raise SparkUnavailable(f"Spark could not start on master {url!r}: "
-                                   f"{str(error).splitlines()[0] if str(error) else error!r}")  # fmt: skip
+            first = str(error).splitlines()[0] if str(error) else repr(error)
+            raise SparkUnavailable(f"Spark could not start on master {url!r}: {first}") from error
         log.info("Spark %s on %s started in %.1f s", spark.version, url,
                  time.perf_counter() - started)  # fmt: skip
         _SESSIONS[url] = spark

@@ -24,7 +24,8 @@ from xinglin.network.models import OrgUnit
 from xinglin.warehouse import Warehouse
 from xinglin.warehouse.export import export_tables, export_time
 
-pytestmark = pytest.mark.spark
+# one worker runs them all (scripts/test.sh: --dist loadgroup), so one JVM starts, not two
+pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
 
 
 def test_spark_over_the_national_layout_gives_the_database_results(world, tmp_path):
@@ -70,24 +71,27 @@ def test_spark_over_the_national_layout_gives_the_database_results(world, tmp_pa
 def test_the_command_runs_on_spark_and_names_what_is_wrong(world, tmp_path, settings,
                                                            monkeypatch, capsys):  # fmt: skip
     _fill(1)
-    settings.WAREHOUSE_DIR = tmp_path
     export_tables(tmp_path)
     args = ["--pack", "demo-county-2022", "--orgunit", "640323", "--period", "2024",
-            "--format", "json"]  # fmt: skip
-    call_command("evaluate", *args, "--backend", "spark")
+            "--format", "json", "--backend", "spark"]  # fmt: skip
+    call_command("evaluate", *args, "--warehouse", str(tmp_path))
     on_spark = json.loads(capsys.readouterr().out)
     on_db = evaluate("demo-county-2022", "640323", "2024", backend="database")
     assert on_spark == json.loads(_json(on_db))
     assert len(on_spark) > 10
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(CommandError, match="no warehouse export under") as e:
+        call_command("evaluate", *args, "--warehouse", str(tmp_path / "empty"))  # fmt: skip
+    assert e.value.returncode == 2
     settings.SPARK_MASTER = "spark//cluster:7077"
     with pytest.raises(CommandError, match="'spark//cluster:7077' is not a Spark master URL") as e:
-        call_command("evaluate", *args, "--backend", "spark", stdout=io.StringIO())
+        call_command("evaluate", *args, "--warehouse", str(tmp_path), stdout=io.StringIO())
     assert e.value.returncode == 2
     settings.SPARK_MASTER = "local[2]"
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.delenv("JAVA_HOME", raising=False)
     with pytest.raises(CommandError, match="needs a Java 17 runtime") as e:
-        call_command("evaluate", *args, "--backend", "spark", stdout=io.StringIO())
+        call_command("evaluate", *args, "--warehouse", str(tmp_path), stdout=io.StringIO())
     assert e.value.returncode == 2
 
 

@@ -17,7 +17,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
-        export = sub.add_parser("export", help="write changed tables to Parquet under var/warehouse")
+        export = sub.add_parser(
+            "export", help="write changed tables to Parquet under var/warehouse"
+        )
         export.add_argument(
             "--layout",
             choices=("standard", "national"),
