@@ -54,10 +54,11 @@ def main() -> int:
         return 0
     print(f"Spark {session.version} {args.master} started in {time.perf_counter() - started:.1f} s;"
           f" load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")  # fmt: skip
-    if not (DATA / "province.json").exists():
-        import _province
+    import _province
 
+    if not (DATA / "province.json").exists():
         _province.generate(DATA)
+    _province.ensure_engine_tables(DATA)
     warehouse = Warehouse(DATA)
     scopes = dict(SCOPES) if args.province else {k: v for k, v in SCOPES.items()
                                                    if k != "province"}  # fmt: skip

@@ -173,9 +173,11 @@ def evaluate(
 
 def _evaluate(pack, orgunit, year, tree, language, backend, warehouse, started) -> Evaluation:
     with _cursor(backend, warehouse) as cursor:
-        if isinstance(orgunit, OrgUnit) and cursor.vendor in ANALYTIC:
-            orgunit = orgunit.code  # as the export knows it (a national export numbers anew)
         unit = _orgunit(orgunit, cursor)
+        if cursor.vendor in ANALYTIC and isinstance(orgunit, OrgUnit):
+            exported = _orgunit(unit.code, cursor)
+            if exported.pk != unit.pk:  # a national export numbers the units anew
+                unit = exported
         units = _prepare(cursor, pack, unit, year, tree)
         blocks = _computed_all(cursor, pack, units, year, language)
         parts: list[_Block | Result] = []

@@ -54,6 +54,12 @@ def test_spark_over_the_national_layout_gives_the_database_results(world, tmp_pa
     on_duckdb = evaluate(_pack(), "640323", "2024", backend="warehouse",
                          warehouse=Warehouse(national))  # fmt: skip
     assert _rows(on_duckdb) == _rows(on_db)
+    # as pages pass it: a township, whose id in the database is not the national export's
+    township = OrgUnit.objects.get(code="640323100")
+    by_object = evaluate(_pack(), township, "2024", backend="warehouse",
+                         warehouse=Warehouse(national))  # fmt: skip
+    assert by_object.orgunit.pk != township.pk
+    assert _rows(by_object) == _rows(evaluate(_pack(), township, "2024", backend="database"))
     warehouse = Warehouse(national)
     on_spark = evaluate(_pack(), "640323", "2024", backend="spark", warehouse=warehouse)
     assert (on_spark.backend, on_spark.data_as_of) == ("spark", export_time(national))
