@@ -307,3 +307,11 @@ def ensure_engine_tables(root: Path) -> None:
     for table, schema in SCHEMAS.items():
         if not (root / table).exists():
             _write_empty(root / table / "_schema.parquet", schema)
+    # units generated before dated ownership and roles: every unit public, no roles
+    path = root / "network_orgunit" / "all.parquet"
+    units = pq.read_table(path)
+    missing = [f for f in SCHEMAS["network_orgunit"] if f.name not in units.column_names]
+    if missing:
+        for column in missing:
+            units = units.append_column(column, pa.nulls(units.num_rows, column.type))
+        pq.write_table(units.select(SCHEMAS["network_orgunit"].names), path)
