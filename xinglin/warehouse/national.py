@@ -241,9 +241,10 @@ def register_duckdb(connection_, root: Path) -> None:
         connection_.execute(f"CREATE VIEW {name} AS {duckdb_sql}")
 
 
-def register_spark(spark, root: Path) -> None:
+def register_spark(spark, root: Path) -> list:
     """The warehouse's tables as temporary views of a Spark session: as exported (standard
-    layout), or the engine's tables over a national warehouse."""
+    layout), or the engine's tables over a national warehouse. Returns the frames kept in
+    memory (the caller unpersists them when done)."""
     root = Path(root)
     if not is_national(root):
         for folder in sorted(p for p in root.glob("*") if p.is_dir()):
@@ -257,7 +258,7 @@ def register_spark(spark, root: Path) -> None:
             else:
                 continue
             frame.createOrReplaceTempView(folder.name)
-        return
+        return []
     for table, (schema, _) in NATIONAL.items():
         found = files(root, table)
         if found:
@@ -265,11 +266,14 @@ def register_spark(spark, root: Path) -> None:
         else:
             frame = spark.createDataFrame([], schema=_ddl(schema))
         frame.createOrReplaceTempView(f"national_{table}")
+    kept = []
     for name, sql in VIEWS.items():
         frame = spark.sql(sqlglot.transpile(sql, read="postgres", write="spark")[0])
         if name != VALUES:  # the small tables are read many times: kept in memory
             frame = frame.cache()
+            kept.append(frame)
         frame.createOrReplaceTempView(name)
+    return kept
 
 
 _SQL_TYPES = {_INT: "BIGINT", _STR: "STRING", _DATE: "DATE", _FLOAT: "DOUBLE",

@@ -187,7 +187,7 @@ class SparkCursor:
         self._group = f"xinglin-{uuid.uuid4().hex[:12]}"
         from xinglin.warehouse.national import register_spark
 
-        register_spark(self.spark, Path(warehouse.root))
+        self._kept = register_spark(self.spark, Path(warehouse.root))
 
     def fork(self) -> SparkCursor:
         """Another cursor on the same session (its views), for a statement run beside this
@@ -230,9 +230,10 @@ class SparkCursor:
     def close(self) -> None:
         if self.__dict__.get("_forked"):
             return  # the work tables are the parent cursor's
-        for frame in self._tables.values():
+        for frame in [*self._tables.values(), *self._kept]:
             frame.unpersist()  # type: ignore[attr-defined]
         self._tables.clear()
+        self._kept = []
 
     def __enter__(self) -> SparkCursor:
         return self
