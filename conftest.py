@@ -123,13 +123,16 @@ def client_for(client):
 
 def pytest_collection_modifyitems(config, items):
     """On PostgreSQL run only the tests that touch the database: the others (pure functions,
-    file formats, catalogues) ran on the SQLite pass and would only repeat themselves."""
+    file formats, catalogues) ran on the SQLite pass and would only repeat themselves. Spark's
+    tests (marker `spark`) read the Parquet export on Spark: their database side is SQLite's,
+    and the backends' agreement on PostgreSQL is test_backends.py's."""
     if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         return
     uses_db = {"db", "transactional_db", "live_server", "django_db_setup"}
     keep, drop = [], []
     for item in items:
         wanted = item.get_closest_marker("django_db") or uses_db & set(item.fixturenames)
+        wanted = wanted and not item.get_closest_marker("spark")
         (keep if wanted else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)

@@ -322,3 +322,21 @@ def _derived(rng, units: Units, elements: list[dict]) -> pa.Table:
 def _write(path: Path, table: pa.Table) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, path, row_group_size=262_144)
+
+
+def ensure_engine_tables(root: Path) -> None:
+    """Empty tables, of the export's schema, for what the engine reads and the generator does
+    not write (dated roles and ownership: network_orgunitchange; collection_submission)."""
+    from xinglin.warehouse.export import SCHEMAS, _write_empty
+
+    for table, schema in SCHEMAS.items():
+        if not (root / table).exists():
+            _write_empty(root / table / "_schema.parquet", schema)
+    # units generated before dated ownership and roles: every unit public, no roles
+    path = root / "network_orgunit" / "all.parquet"
+    units = pq.read_table(path)
+    missing = [f for f in SCHEMAS["network_orgunit"] if f.name not in units.column_names]
+    if missing:
+        for column in missing:
+            units = units.append_column(column, pa.nulls(units.num_rows, column.type))
+        pq.write_table(units.select(SCHEMAS["network_orgunit"].names), path)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages Xinglin needs beside Python: CJK fonts (Chinese in PDFs and charts),
-# Pango (WeasyPrint), poppler (reading PDFs in tests) and chromium (browser tests).
+# Pango (WeasyPrint), poppler (reading PDFs in tests), chromium (browser tests) and a Java 17
+# runtime (the Spark backend and its tests: pyspark starts a JVM).
 # Installs what is missing where it can (root with apt-get); otherwise says what to install.
 set -u
 need=()
@@ -12,6 +13,7 @@ fc-list 2>/dev/null | grep -qi "AR PL UKai" || need+=(fonts-arphic-ukai)
 command -v pdftoppm >/dev/null || need+=(poppler-utils)
 command -v msgfmt >/dev/null || need+=(gettext)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+command -v java >/dev/null || [ -x "${JAVA_HOME:-/nonexistent}/bin/java" ] || need+=(openjdk-17-jre-headless)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "Installing Debian packages: ${need[*]}"

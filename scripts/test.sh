@@ -15,7 +15,8 @@ echo "== makemigrations --check"
 XINGLIN_DATABASE_URL="sqlite:///:memory:" $BIN/xinglin makemigrations --check --dry-run
 WORKERS="${XINGLIN_TEST_WORKERS:-2}"
 echo "== tests on SQLite"
-env -u XINGLIN_DATABASE_URL $BIN/pytest -n "$WORKERS" "$@"
+# loadgroup: the Spark tests (xdist_group "spark") share one worker and its SparkSession
+env -u XINGLIN_DATABASE_URL $BIN/pytest -n "$WORKERS" --dist loadgroup "$@"
 PG_URL="${XINGLIN_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
   echo "== database tests on PostgreSQL (tests that touch no database ran above)"

@@ -285,3 +285,14 @@ UPLOAD_MAX_MB = _env_positive_int("XINGLIN_UPLOAD_MAX_MB", 50)
 UPLOAD_MAX_ROWS = _env_positive_int("XINGLIN_UPLOAD_MAX_ROWS", 1_000_000)
 UPLOAD_MAX_COLUMNS = _env_positive_int("XINGLIN_UPLOAD_MAX_COLUMNS", 1_000)
 IMPORT_REPORT_DAYS = _env_positive_int("XINGLIN_IMPORT_REPORT_DAYS", 7)
+
+# Beyond one machine (issue 25; xinglin/warehouse/spark.py, docs/national-deployment.md): the
+# backend of city, province and national evaluations when a Parquet export exists —
+# `warehouse` (DuckDB on this machine) or `spark` (Spark SQL over the same files) — and where
+# Spark runs: `local[2]` (this machine), or a cluster's master URL (spark://host:7077, yarn).
+LARGE_SCOPE_BACKEND = os.environ.get("XINGLIN_LARGE_SCOPE_BACKEND", "") or "warehouse"
+if LARGE_SCOPE_BACKEND not in ("warehouse", "spark"):
+    raise ImproperlyConfigured(
+        f"XINGLIN_LARGE_SCOPE_BACKEND must be warehouse or spark, not {LARGE_SCOPE_BACKEND!r}"
+    )
+SPARK_MASTER = os.environ.get("XINGLIN_SPARK_MASTER", "") or "local[2]"

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from django.conf import settings
 from django.db import connection, transaction
 from sqlglot import exp
 
@@ -68,13 +69,17 @@ from xinglin.warehouse.engine import Warehouse, default_root
 from xinglin.warehouse.export import export_time
 from xinglin.warehouse.fresh import read_manifest
 from xinglin.warehouse.session import WarehouseCursor
+from xinglin.warehouse.spark import SparkCursor
 
 DIALECTS = {"sqlite": "sqlite", "postgresql": "postgres", "duckdb": "duckdb"}
 AGGREGATIONS = {"sum": "SUM", "max": "MAX", "min": "MIN", "average": "AVG"}
-DATABASE, WAREHOUSE = "database", "warehouse"
-BACKENDS = ("auto", DATABASE, WAREHOUSE)
+DATABASE, WAREHOUSE, SPARK = "database", "warehouse", "spark"
+BACKENDS = ("auto", DATABASE, WAREHOUSE, SPARK)
+LARGE_SCOPE_BACKENDS = (WAREHOUSE, SPARK)  # settings.LARGE_SCOPE_BACKEND
+ANALYTIC = ("duckdb", "spark")  # cursors over the Parquet export (the others: Django's)
 # Above this many institutions beneath the evaluated unit (a city, a province) the engine runs
-# on DuckDB over the Parquet export when one exists; a county (~300) stays on the database.
+# over the Parquet export when one exists (on DuckDB, or on Spark SQL when the settings say so:
+# LARGE_SCOPE_BACKEND); a county (~300) stays on the database.
 WAREHOUSE_MIN_INSTITUTIONS = 2000
 CACHE_MAX_RESULTS = 20_000  # larger evaluations (a province) are not kept in memory
 
@@ -93,8 +98,8 @@ class Evaluation:
     results: Sequence[Result]  # a list, or the engine's LazyResults
     verdict: Verdict
     seconds: float
-    backend: str = DATABASE  # where the figures were computed: database | warehouse
-    data_as_of: str | None = None  # the warehouse export's time when backend is warehouse
+    backend: str = DATABASE  # where the figures were computed: database | warehouse | spark
+    data_as_of: str | None = None  # the export's time when backend is warehouse or spark
 
     def at(self, code: str) -> list[Result]:
         if isinstance(self.results, LazyResults) and not self.results.built:
@@ -146,9 +151,11 @@ def evaluate(
     for every org unit beneath it that an indicator covers.
 
     `backend`: `database` (the operational database), `warehouse` (DuckDB over the Parquet
-    export, `xinglin warehouse export`) or `auto` — the warehouse for scopes of more than
-    WAREHOUSE_MIN_INSTITUTIONS institutions when an export exists, else the database. The
-    figures are the same on every backend; `Evaluation.backend` says which one ran."""
+    export, `xinglin warehouse export`), `spark` (Spark SQL over the same export:
+    warehouse.spark, settings.SPARK_MASTER) or `auto` — for scopes of more than
+    WAREHOUSE_MIN_INSTITUTIONS institutions, when an export exists, the large-scope backend of
+    the settings (LARGE_SCOPE_BACKEND: warehouse or spark), else the database. The figures are
+    the same on every backend; `Evaluation.backend` says which one ran."""
     started = time.perf_counter()
     pack = _pack(pack)
     year = _year(period)
@@ -157,7 +164,10 @@ def evaluate(
     warehouse = warehouse or _default_warehouse()
     if backend == "auto":
         backend = choose_backend(orgunit, warehouse)
-    if backend == WAREHOUSE:  # the export is a snapshot already; a province is too big to keep
+    if backend in LARGE_SCOPE_BACKENDS and _export_time(warehouse) is None:
+        raise EvaluationError(f"no warehouse export under {warehouse.root}: run `xinglin"
+                              f" warehouse export` first")  # fmt: skip
+    if backend in LARGE_SCOPE_BACKENDS:  # the export is a snapshot; a province is too big to keep
         return _evaluate(pack, orgunit, year, tree, language, backend, warehouse, started)
     code = orgunit.code if isinstance(orgunit, OrgUnit) else str(orgunit)
     # id(pack): packs built in tests share codes; the entry keeps its pack alive, so the id
@@ -173,11 +183,15 @@ def evaluate(
 
 def _evaluate(pack, orgunit, year, tree, language, backend, warehouse, started) -> Evaluation:
     # read before the copy's files are: the copy holds at least what its manifest says
-    as_of, behind = _copy_state(warehouse) if backend == WAREHOUSE else (None, False)
+    as_of, behind = _copy_state(warehouse) if backend in LARGE_SCOPE_BACKENDS else (None, False)
     if behind:  # the figures may lag the database: no cache keeps them (decision 0014)
         cache.dont_keep()
     with _cursor(backend, warehouse) as cursor:
         unit = _orgunit(orgunit, cursor)
+        if cursor.vendor in ANALYTIC and isinstance(orgunit, OrgUnit):
+            exported = _orgunit(unit.code, cursor)
+            if exported.pk != unit.pk:  # a national export numbers the units anew
+                unit = exported
         units = _prepare(cursor, pack, unit, year, tree)
         blocks = _computed_all(cursor, pack, units, year, language)
         parts: list[_Block | Result] = []
@@ -202,15 +216,23 @@ def _evaluate(pack, orgunit, year, tree, language, backend, warehouse, started) 
 
 
 def choose_backend(orgunit: str | OrgUnit, warehouse=None) -> str:
-    """`warehouse` for a large scope when an export exists, else `database`."""
+    """For a large scope, when an export exists, the large-scope backend of the settings
+    (`warehouse`: DuckDB, or `spark`); else `database`."""
     warehouse = warehouse or _default_warehouse()
     if _export_time(warehouse) is None:
         return DATABASE
+    large = large_scope_backend()
     unit = orgunit if isinstance(orgunit, OrgUnit) else OrgUnit.objects.filter(code=orgunit).first()
     if unit is None:
-        return WAREHOUSE  # known to the export only
+        return large  # known to the export only
     beneath = OrgUnit.objects.filter(path__startswith=unit.path, kind="institution").count()
-    return WAREHOUSE if beneath > WAREHOUSE_MIN_INSTITUTIONS else DATABASE
+    return large if beneath > WAREHOUSE_MIN_INSTITUTIONS else DATABASE
+
+
+def large_scope_backend() -> str:
+    """settings.LARGE_SCOPE_BACKEND (`XINGLIN_LARGE_SCOPE_BACKEND`): warehouse or spark."""
+
+    return getattr(settings, "LARGE_SCOPE_BACKEND", WAREHOUSE) or WAREHOUSE
 
 
 def _default_warehouse():
@@ -221,9 +243,9 @@ def _copy_state(warehouse) -> tuple[str | None, bool]:
     """When the warehouse copy was read from the database, and whether the database has
     changed since (its data generation moved, or the copy does not say which it holds)."""
 
-    manifest = read_manifest(Path(warehouse.root))
-    token = manifest.get("generation")
-    return manifest.get("exported_at"), token is None or token != generation.current()
+    root = Path(warehouse.root)
+    token = read_manifest(root).get("generation")
+    return export_time(root), token is None or token != generation.current()
 
 
 def _export_time(warehouse) -> str | None:
@@ -234,6 +256,10 @@ def _export_time(warehouse) -> str | None:
 def _cursor(backend: str, warehouse):
     if backend == WAREHOUSE:
         with WarehouseCursor(warehouse) as cursor:
+            yield cursor
+        return
+    if backend == SPARK:
+        with SparkCursor(warehouse) as cursor:
             yield cursor
         return
     with transaction.atomic(), connection.cursor() as cursor:
@@ -256,7 +282,7 @@ _UNIT_FIELDS = ("id", "code", "name", "kind", "division_level", "institution_typ
 def _orgunit(orgunit: str | OrgUnit, cursor) -> OrgUnit:
     if isinstance(orgunit, OrgUnit):
         return orgunit
-    if cursor.vendor != "duckdb":
+    if cursor.vendor not in ANALYTIC:
         unit = OrgUnit.objects.filter(code=orgunit).first()
         if unit is None:
             raise EvaluationError(f"unknown org unit {orgunit!r}")
@@ -306,8 +332,8 @@ def _create_tables(cursor) -> None:
     for name, columns in _TABLES.items():
         cursor.execute(f"CREATE {temp}TABLE IF NOT EXISTS {name} ({columns.format(float=real)})")
         cursor.execute(f"DELETE FROM {name}")
-    if cursor.vendor == "duckdb":
-        return  # DuckDB joins by hashing; an index would only slow the inserts down
+    if cursor.vendor in ANALYTIC:
+        return  # DuckDB and Spark join by hashing; an index would only slow the inserts down
     for name, target in _INDEXES.items():
         cursor.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
 
@@ -334,10 +360,12 @@ def _prepare(cursor, pack: Pack, unit: OrgUnit, year: periods.Period, tree: bool
         f" COALESCE(h.parent_id, o.parent_id), COALESCE(h.path, o.path),"
         f" {_is_open(year)},"
         f" CASE WHEN %s = 1 OR o.id = %s THEN 1 ELSE 0 END,"
-        f" COALESCE({_as_of('roles')}, o.roles, ''),"
-        f" COALESCE(NULLIF(COALESCE({_as_of('ownership')}, o.ownership), ''), 'public')"
+        f" COALESCE(r.old, o.roles, ''),"
+        f" COALESCE(NULLIF(COALESCE(w.old, o.ownership), ''), 'public')"
         f" FROM {unit_t} AS o LEFT JOIN {history_t} AS h ON h.orgunit_id = o.id"
         f" AND h.valid_from <= %s AND (h.valid_to IS NULL OR h.valid_to > %s)"
+        f" LEFT JOIN ({_as_of('roles')}) AS r ON r.orgunit_id = o.id AND r.rn = 1"
+        f" LEFT JOIN ({_as_of('ownership')}) AS w ON w.orgunit_id = o.id AND w.rn = 1"
         f" WHERE COALESCE(h.path, o.path) LIKE %s",
         [1 if tree else 0, unit.pk, end, end, end, end,
          _path_on(cursor, unit, end) + "%"],
@@ -379,13 +407,16 @@ def _is_open(year: periods.Period) -> str:
 
 
 def _as_of(field: str) -> str:
-    """An institution's `field` (roles, ownership) as it stood on the day of the parameter: the
-    old value of the first recorded change after that day (NULL when none: the current value
-    holds). One rule for every backend; the warehouse exports network_orgunitchange."""
+    """Per unit, its `field` (roles, ownership) as it stood on the day of the parameter: the
+    old value of the first recorded change after that day (the row rn = 1; no row when none:
+    the current value holds). One rule for every backend; the warehouse exports
+    network_orgunitchange. A join, not a correlated subquery with LIMIT: Spark SQL refuses
+    those."""
     change_t = OrgUnitChange._meta.db_table
     return (
-        f"(SELECT c.old FROM {change_t} AS c WHERE c.orgunit_id = o.id AND c.field = '{field}'"
-        f" AND c.valid_from > %s ORDER BY c.valid_from, c.id LIMIT 1)"
+        f"SELECT c.orgunit_id AS orgunit_id, c.old AS old, ROW_NUMBER() OVER (PARTITION BY"
+        f" c.orgunit_id ORDER BY c.valid_from, c.id) AS rn FROM {change_t} AS c"
+        f" WHERE c.field = '{field}' AND c.valid_from > %s"
     )
 
 
@@ -547,12 +578,12 @@ def _elements(indicator: PackIndicator) -> list[str]:
     return element_codes(indicator.expression) if indicator.expression else []
 
 
-PARALLEL = 2  # DuckDB: indicator statements run side by side (each is small; 2 cores)
+PARALLEL = 2  # DuckDB, Spark: indicator statements run side by side (each is small; 2 cores)
 
 
 def _computed_all(cursor, pack, units: _Units, year, language) -> dict[str, _Block]:
-    """Every computed indicator's block. On DuckDB the statements run PARALLEL at a time on
-    forked cursors (DuckDB works outside the GIL); elsewhere one after the other."""
+    """Every computed indicator's block. On DuckDB and Spark the statements run PARALLEL at a
+    time on forked cursors (both work outside the GIL); elsewhere one after the other."""
     computed = [i for i in pack.indicators if i.is_computed]
     bureau = _bureau_values(computed, year)  # here, not in the threads (Django's connection)
     if not hasattr(cursor, "fork") or len(computed) < 2:
@@ -585,6 +616,10 @@ def _computed_all(cursor, pack, units: _Units, year, language) -> dict[str, _Blo
 def _computed(cursor, pack, indicator, units: _Units, year, language, bureau=None) -> _Block:
     compiled = _compiled(pack, indicator, cursor.vendor)
     columns = _select_columns(cursor, compiled.sql, 6 + len(compiled.raw_columns))
+    # in unit-id order: a statement's rows come in any order (Spark's follows its partitions),
+    # and every backend lists the results the same way
+    order = np.argsort(columns[0], kind="stable")
+    columns = [column[order] for column in columns]
     unit_ids = columns[0].astype(np.int64)
     value = _rounded(columns[-1])
     covered = np.nan_to_num(columns[1], nan=0.0)
@@ -597,7 +632,7 @@ def _computed(cursor, pack, indicator, units: _Units, year, language, bureau=Non
     status[is_institution & (included < covered)] = _STATUS_CODES[NO_DATA]
     known = ~np.isnan(value)
     key = indicator.target.key
-    targets = _bureau_targets((bureau or {}).get(key, {}), unit_ids) if key else None
+    targets = _bureau_targets((bureau or {}).get(key, {}), unit_ids, units) if key else None
     met = np.zeros(len(unit_ids), dtype=bool)
     if targets is None:
         met[known] = indicator.target.met_mask(value[known])
@@ -637,23 +672,24 @@ def _computed(cursor, pack, indicator, units: _Units, year, language, bureau=Non
     )
 
 
-def _bureau_values(computed, year) -> dict[str, dict[int, float]]:
-    """key -> unit id -> the bureau's own target for the year (standards.BureauTarget), for
+def _bureau_values(computed, year) -> dict[str, dict[str, float]]:
+    """key -> unit code -> the bureau's own target for the year (standards.BureauTarget), for
     the pack's bureau-set targets. Read through Django on every backend, before any thread:
-    the rows are few and the unit ids are the same in the warehouse export."""
+    the rows are few; by code, as a national export numbers the units anew."""
 
     keys = {i.target.key for i in computed if i.target.key}
-    found: dict[str, dict[int, float]] = {key: {} for key in keys}
+    found: dict[str, dict[str, float]] = {key: {} for key in keys}
     if keys:
         rows = BureauTarget.objects.filter(key__in=keys, year=year.year)
-        for key, unit_id, value in rows.values_list("key", "orgunit_id", "value"):
-            found[key][unit_id] = value
+        for key, code, value in rows.values_list("key", "orgunit__code", "value"):
+            found[key][code] = value
     return found
 
 
-def _bureau_targets(found: dict[int, float], unit_ids: np.ndarray) -> np.ndarray:
+def _bureau_targets(found: dict[str, float], unit_ids: np.ndarray, units: _Units) -> np.ndarray:
     """Per row, the bureau's number for the unit (NaN where none is set: 目标未设定)."""
-    return np.array([found.get(int(i), np.nan) for i in unit_ids.tolist()], dtype=np.float64)
+    return np.array([found.get(units.rows[int(i)][0], np.nan) for i in unit_ids.tolist()],
+                    dtype=np.float64)  # fmt: skip
 
 
 def _impossible(indicator, compiled, numerator, denominator, value) -> np.ndarray:

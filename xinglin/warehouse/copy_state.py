@@ -15,6 +15,8 @@ from django.db import connection
 from xinglin.warehouse.engine import DELTA_KEYS, DELTA_SUFFIX
 
 MANIFEST = "evaluation_manifest.json"
+LAYOUT = "layout.json"  # a national warehouse's mark (xinglin/warehouse/national.py)
+MANIFESTS = "_manifests"  # a national warehouse's per-province manifests
 CHANGES = "warehouse_change"
 PREFIX = "xl_wh_"
 VALUE_TABLE = "collection_datavalue"
@@ -156,3 +158,25 @@ def _triggers(vendor: str) -> list[str]:
 
 
 # ---- catching up -----------------------------------------------------------------------
+
+
+# ---- a national warehouse (xinglin/warehouse/national.py writes it) ---------------------
+
+
+def is_national(root: Path) -> bool:
+    path = Path(root) / LAYOUT
+    return path.exists() and json.loads(path.read_text()).get("layout") == "national"
+
+
+def provinces_in(root: Path) -> dict[str, str]:
+    """province code -> when its export finished (ISO 8601, UTC)."""
+    return {
+        path.stem: json.loads(path.read_text())["exported_at"]
+        for path in sorted((Path(root) / MANIFESTS).glob("*.json"))
+    }
+
+
+def national_export_time(root: Path) -> str | None:
+    """The oldest province's export: the national figures are as of then."""
+    stamps = provinces_in(root).values()
+    return min(stamps) if stamps else None

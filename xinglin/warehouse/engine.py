@@ -69,6 +69,14 @@ class Warehouse:
         connection = duckdb.connect(":memory:")
         if self.threads:
             connection.execute(f"SET threads = {int(self.threads)}")
+        from xinglin.warehouse.national import (  # noqa: PLC0415 — national builds on this module
+            is_national,
+            register_duckdb,
+        )
+
+        if is_national(self.root):  # the provinces side by side, by code (national.py)
+            register_duckdb(connection, self.root)
+            return connection
         for folder in sorted(p for p in self.root.glob("*") if p.is_dir()):
             if not folder.name.isidentifier() or folder.name.endswith(DELTA_SUFFIX):
                 continue

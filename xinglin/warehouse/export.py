@@ -97,9 +97,12 @@ class ExportResult:
 
 def export_time(root: Path) -> str | None:
     """When the copy was last read from the database (ISO 8601, UTC: it holds every write
-    committed before), by an export or a catch-up; None when there is no copy."""
-
-    return copy_state.read_manifest(root).get("exported_at")
+    committed before), by an export or a catch-up; for a national warehouse, its oldest
+    province's export; None when there is no copy."""
+    manifest = copy_state.read_manifest(root)
+    if not manifest and copy_state.is_national(root):
+        return copy_state.national_export_time(root)
+    return manifest.get("exported_at")
 
 
 def export_tables(

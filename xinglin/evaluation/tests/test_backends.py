@@ -85,9 +85,21 @@ def test_export_rewrites_only_the_years_that_changed(world, tmp_path):
     assert _rows(on_duckdb) == _rows(evaluate(_pack(), "640323", "2024", backend="database"))
 
 
+def test_large_scopes_go_to_spark_when_the_settings_say_so(world, tmp_path, settings,
+                                                           monkeypatch):  # fmt: skip
+    _fill(2)
+    export_tables(tmp_path)
+    warehouse = Warehouse(tmp_path)
+    monkeypatch.setattr(engine, "WAREHOUSE_MIN_INSTITUTIONS", 5)
+    settings.LARGE_SCOPE_BACKEND = "spark"
+    assert engine.choose_backend("640323", warehouse) == "spark"
+    assert engine.choose_backend("640323101", warehouse) == "database"  # 3 institutions
+    assert engine.choose_backend("640323", Warehouse(tmp_path / "none")) == "database"
+
+
 def test_unknown_backend_is_refused(world):
-    with pytest.raises(engine.EvaluationError):
-        evaluate(_pack(), "640323", "2024", backend="spark")
+    with pytest.raises(engine.EvaluationError, match="one of auto, database, warehouse, spark"):
+        evaluate(_pack(), "640323", "2024", backend="hadoop")
     assert OrgUnit.objects.filter(code="640323").exists()
 
 

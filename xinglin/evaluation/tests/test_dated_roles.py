@@ -69,7 +69,8 @@ def test_ownership_too_is_judged_as_it_stood(county):
         for day, want in (("2024-12-31", "public"), ("2026-02-28", "public"),
                           ("2026-12-31", "private")):  # fmt: skip
             cursor.execute(
-                f"SELECT COALESCE({_as_of('ownership')}, o.ownership) FROM network_orgunit AS o"
+                f"SELECT COALESCE(w.old, o.ownership) FROM network_orgunit AS o"
+                f" LEFT JOIN ({_as_of('ownership')}) AS w ON w.orgunit_id = o.id AND w.rn = 1"
                 " WHERE o.code = %s",
                 [day, OLD],
             )

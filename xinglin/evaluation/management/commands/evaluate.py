@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from xinglin.evaluation import exports
 from xinglin.evaluation.engine import BACKENDS, EvaluationError, evaluate
-from xinglin.warehouse import WarehouseError
+from xinglin.warehouse import Warehouse, WarehouseError
 
 FORMATS = ("table", "json", "csv", "xlsx")
 
@@ -27,14 +28,24 @@ class Command(BaseCommand):
             "--backend",
             choices=BACKENDS,
             default="auto",
-            help="database, warehouse (DuckDB over `xinglin warehouse export`) or auto (default:"
-            " the warehouse for large scopes when an export exists)",
+            help="database, warehouse (DuckDB over `xinglin warehouse export`), spark (Spark SQL"
+            " over the same export; XINGLIN_SPARK_MASTER, default local[2]) or auto (default:"
+            " for large scopes when an export exists, XINGLIN_LARGE_SCOPE_BACKEND: warehouse or"
+            " spark)",
+        )
+        parser.add_argument(
+            "--warehouse",
+            help="the Parquet warehouse to read (default: var/warehouse, `xinglin warehouse"
+            " export`; a national one: `export --layout national --to DIR`)",
         )
 
     def handle(self, *args, **options):
+        warehouse = Warehouse(Path(options["warehouse"])) if options["warehouse"] else None
+        if warehouse is not None and not Path(options["warehouse"]).is_dir():
+            raise CommandError(f"no warehouse folder {options['warehouse']}", returncode=2)
         try:
             evaluation = evaluate(options["pack"], options["orgunit"], options["period"],
-                                  backend=options["backend"])  # fmt: skip
+                                  backend=options["backend"], warehouse=warehouse)  # fmt: skip
         except (EvaluationError, WarehouseError) as error:
             raise CommandError(str(error), returncode=2) from error
         fmt, output = options["format"], options["output"]

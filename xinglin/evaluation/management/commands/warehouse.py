@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from xinglin.lib.progress import progress_bar
 
@@ -12,23 +12,43 @@ class Command(BaseCommand):
         "org-unit tree and its history) and of the visit records up to date, rewriting only "
         "what changed since the last export. `status` says when the copy was last read. `maintain` "
         "keeps the copy fresh: every few seconds it brings the writes committed since into it "
-        "(`xinglin serve` starts it; docs/decisions/0014-fresh-warehouse.md)."
+        "(`xinglin serve` starts it; docs/decisions/0014-fresh-warehouse.md). "
+        "`export --layout national --to DIR` writes each province's partition of a national "
+        "warehouse instead (codes, not ids; docs/national-deployment.md)."
     )
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
-        sub.add_parser("export", help="write changed tables to Parquet under var/warehouse")
-        sub.add_parser("status", help="show what the export holds and when it was written")
+        export = sub.add_parser(
+            "export", help="write changed tables to Parquet under var/warehouse"
+        )
+        export.add_argument(
+            "--layout",
+            choices=("standard", "national"),
+            default="standard",
+            help="standard (this database's warehouse, incremental) or national "
+            "(collection_datavalue/province=<code>/<year>.parquet …, by code)",
+        )
+        export.add_argument("--to", help="the folder to write (default: the warehouse folder)")
+        export.add_argument(
+            "--province",
+            action="append",
+            help="national layout: only this province's partition (a code; repeatable)",
+        )
+        status = sub.add_parser("status", help="show what the export holds and when it was written")
+        status.add_argument("--to", help="the folder to read (default: the warehouse folder)")
         maintain = sub.add_parser("maintain", help="keep the copy fresh (started by serve)")
         maintain.add_argument("--parent", type=int, default=None, help="the server's process id")
         maintain.add_argument("--interval", type=float, default=None,
                               help="seconds between rounds (WAREHOUSE_FRESH_SECONDS)")  # fmt: skip
 
     def handle(self, *args, **options):
+        from pathlib import Path
+
         from xinglin.warehouse.engine import Warehouse, default_root
         from xinglin.warehouse.export import export_tables, export_time
 
-        root = default_root()
+        root = Path(options["to"]) if options.get("to") else default_root()
         if options["action"] == "status":
             from xinglin.warehouse.fresh import delta_files
 
@@ -39,6 +59,9 @@ class Command(BaseCommand):
             from xinglin.warehouse.fresh import run_forever
 
             run_forever(root, interval=options["interval"], parent=options["parent"])
+            return
+        if options["layout"] == "national":
+            self._national(root, options["province"])
             return
         with progress_bar("export tables") as update:
             result = export_tables(root, progress=update)
@@ -53,4 +76,17 @@ class Command(BaseCommand):
         self.stdout.write(
             f"visits: {visits.written} batches written ({visits.rows} rows), "
             f"{visits.unchanged} unchanged, {visits.removed} removed"
+        )
+
+    def _national(self, root, provinces) -> None:
+        from xinglin.warehouse.national import export_national
+
+        try:
+            with progress_bar("export provinces") as update:
+                result = export_national(root, provinces, progress=update)
+        except ValueError as error:
+            raise CommandError(str(error), returncode=2) from error
+        self.stdout.write(
+            f"national layout under {root}: {len(result.written)} files written"
+            f" ({result.rows} rows), {len(result.removed)} removed"
         )
