@@ -20,8 +20,14 @@ from xinglin.collection.models import DataValue
 from xinglin.evaluation.engine import evaluate
 from xinglin.evaluation.tests.test_backends import _fill, _rows
 from xinglin.evaluation.tests.test_engine_reference import _pack
+from xinglin.evaluation.tests.test_fresh_warehouse import (
+    INSTITUTION,
+    _month_with_visits,
+    _save,
+    _visits,
+)
 from xinglin.network.models import OrgUnit
-from xinglin.warehouse import Warehouse
+from xinglin.warehouse import Warehouse, fresh
 from xinglin.warehouse.export import export_tables, export_time
 
 # one worker runs them all (scripts/test.sh: --dist loadgroup), so one JVM starts, not two
@@ -85,6 +91,15 @@ def test_the_command_runs_on_spark_and_names_what_is_wrong(world, tmp_path, sett
     on_db = evaluate("demo-county-2022", "640323", "2024", backend="database")
     assert on_spark == json.loads(_json(on_db))
     assert len(on_spark) > 10
+    # a value saved since the export reaches Spark through the fresh copy's delta files, as it
+    # reaches DuckDB (decision 0014): the same figures as the database's again
+    month = _month_with_visits()
+    _save(INSTITUTION, month, _visits(INSTITUTION, month).value + 5000)
+    assert fresh.catch_up(tmp_path).deltas
+    again = evaluate("demo-county-2022", "640323", "2024", backend="spark",
+                     warehouse=Warehouse(tmp_path))  # fmt: skip
+    now = evaluate("demo-county-2022", "640323", "2024", backend="database")
+    assert _rows(again) == _rows(now) and _rows(now) != _rows(on_db)
     (tmp_path / "empty").mkdir()
     with pytest.raises(CommandError, match="no warehouse export under") as e:
         call_command("evaluate", *args, "--warehouse", str(tmp_path / "empty"))  # fmt: skip
