@@ -57,7 +57,13 @@ STAMP = "2026-01-01 00:00:00"
 # NOT NULL columns the Parquet lacks, filled with constants (`check_columns` holds them to the
 # models); STAMP gets "+00" on PostgreSQL
 CONSTANTS = {
-    "network_orgunit": {"address": "", "phone": "", "updated_at": STAMP},
+    "network_orgunit": {
+        "address": "",
+        "phone": "",
+        "ownership": "public",
+        "roles": "",
+        "updated_at": STAMP,
+    },
     "network_orgunithistory": {"reason": ""},
     "evaluation_derivedvalue": {"computed_at": STAMP},
     "collection_deliveredtechnique": {},
