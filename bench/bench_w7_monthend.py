@@ -495,8 +495,8 @@ def clerk(plan: dict, session: Session, record: Record, deadline: float, every: 
             record.add("save", 0.0, f"conflict on {plan['unit']} {code}")  # never expected
         elif b'class="saved"' in body:
             field = inputs(body)
-            for key in (code, f"version_{code}", f"was_{code}", f"was_comment_{code}"):
-                form[key] = field.get(key, form.get(key, ""))
+            for name in (code, f"version_{code}", f"was_{code}", f"was_comment_{code}"):
+                form[name] = field.get(name, form.get(name, ""))
             with record.lock:
                 record.saved[key] = float(typed)
                 record.unanswered[key] = []
