@@ -60,9 +60,9 @@ CONSTANTS = {
     "network_orgunit": {
         "address": "",
         "phone": "",
-        "updated_at": STAMP,
-        "ownership": "",
+        "ownership": "public",
         "roles": "",
+        "updated_at": STAMP,
     },
     "network_orgunithistory": {"reason": ""},
     "evaluation_derivedvalue": {"computed_at": STAMP},

@@ -43,7 +43,9 @@ def pending(batch: Batch) -> Pending:
         return found
     given = _given(batch, found)
     periods = {str(p) for p in pc.unique(batch.period).to_pylist() if p is not None}
-    stored = _stored_comments(periods, set(given))
+    units = {str(u) for u in pc.unique(batch.orgunit).to_pylist() if u is not None}
+    elements = {str(e) for e in pc.unique(batch.element).to_pylist() if e is not None}
+    stored = _stored_comments(periods, units if len(units) <= _FEW_UNITS else None, elements)
     for key, text in given.items():
         if stored.get(key, "") != text:
             found.comments[key] = text
@@ -80,9 +82,23 @@ def _given(batch: Batch, found: Pending) -> dict[Key, str]:
     return given
 
 
-def _stored_comments(periods: set[str], keys: set[Key]) -> dict[Key, str]:
-    """The stored comments of `keys`, and every non-empty stored comment of `periods`."""
+# A write of values of at most this many org units (a form, a few institutions' rows) reads
+# the stored comments of its org units, elements and periods by the values' unique index; a
+# larger one (an import) reads every comment of its periods in one scan. Reading a period's
+# every comment for one form field was a full scan of the values per save (W7: seconds per
+# save at province size, docs/benchmarks.md).
+_FEW_UNITS = 200
+
+
+def _stored_comments(
+    periods: set[str], units: set[str] | None, elements: set[str]
+) -> dict[Key, str]:
+    """The non-empty stored comments of the values of `periods` (of `units` and `elements`
+    when units are given; every one of the periods when None), by key: a superset of the
+    batch's keys that have one."""
     rows = DataValue.objects.filter(period__in=periods).exclude(comment="")
+    if units is not None:
+        rows = rows.filter(orgunit__code__in=units, element__code__in=elements)
     return {
         (o, p, e): c
         for o, p, e, c in rows.values_list("orgunit__code", "period", "element__code", "comment")

@@ -262,9 +262,32 @@ def _cursor(backend: str, warehouse):
         with SparkCursor(warehouse) as cursor:
             yield cursor
         return
-    with transaction.atomic(), connection.cursor() as cursor:
+    with _snapshot(), connection.cursor() as cursor:
         cursor.vendor = connection.vendor
         yield cursor
+
+
+@contextmanager
+def _snapshot():
+    """One transaction for the evaluation's statements, so that they all read the same data.
+    The engine writes only its TEMP tables. On SQLite it is a deferred transaction: a reader
+    of the WAL's snapshot (TEMP tables live in their own file), while `transaction.atomic()`
+    begins IMMEDIATE (the connection's mode, for writers) and would hold the database's one
+    write lock for the whole evaluation, seconds for a county, during which every save,
+    approval and login waits, and fails after the busy timeout (W7, docs/benchmarks.md)."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        with transaction.atomic():
+            yield
+        return
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("BEGIN DEFERRED")
+        try:
+            yield
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+        cursor.execute("COMMIT")
 
 
 def _pack(pack: str | Pack) -> Pack:

@@ -10,6 +10,8 @@ import json
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from xinglin.collection import audit
@@ -160,3 +162,24 @@ def test_export_then_import_round_trips_the_comments(tmp_path, run_import, fmt):
     assert _row("total_visits").comment == "含义诊, 30 人次"
     assert _row("total_visits", CLINIC).comment == "村医外出培训"
     assert _row("tcm_visits").comment == ""
+
+
+def test_a_form_save_reads_the_comments_of_its_own_values_only(client_for, carol):
+    """One field saved reads the stored comments of its org unit's values, not every comment
+    of the period (a scan of the province's values per save at month-end, W7); clearing the
+    field's comment still clears it, and another institution's comment is left alone."""
+    unit, clinic = OrgUnit.objects.get(code=HMC), OrgUnit.objects.get(code=CLINIC)
+    visits = DataElement.objects.get(code="total_visits")
+    write_rows([(visits, unit, "202401", 1200), (visits, clinic, "202401", 90)])
+    DataValue.objects.filter(period="202401").update(comment="旧备注")
+    client = client_for(carol)
+    url = f"/collection/{HMC}/202401/value/total_visits/"
+    with CaptureQueriesContext(connection) as queries:
+        page = client.post(url, {"total_visits": "1300", "comment_total_visits": ""})
+    assert "✓" in page.content.decode()
+    assert (_row("total_visits").value, _row("total_visits").comment) == (1300, "")
+    assert _row("total_visits", orgunit=CLINIC).comment == "旧备注"
+    # the read of stored comments (`exclude(comment="")`) names the saving institution
+    reads = [q["sql"] for q in queries.captured_queries
+             if """"collection_datavalue"."comment" = ''""" in q["sql"]]  # fmt: skip
+    assert len(reads) == 1 and HMC in reads[0]
