@@ -629,7 +629,7 @@ def _env(name: str) -> dict:
 
 
 def bench_database(name: str, args) -> dict:
-    global _server_pid
+    global _server_pid  # noqa: PLW0603 — the running server, stopped on exit
     print(f"{LABELS[name]}:", flush=True)
     if name == "postgres":
         import psycopg
@@ -753,8 +753,8 @@ def main() -> None:
     parser.add_argument("--supervisors", type=int, default=SUPERVISORS)
     parser.add_argument("--viewers", type=int, default=VIEWERS)
     parser.add_argument("--every", type=float, default=10.0, help="mean seconds between saves")
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("XINGLIN_WORKERS", 3)))
-    parser.add_argument("--threads", type=int, default=int(os.environ.get("XINGLIN_THREADS", 4)))
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("XINGLIN_WORKERS", "3")))
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("XINGLIN_THREADS", "4")))
     args = parser.parse_args()
     if not (0 < args.duration <= MAX_SECONDS and 0 <= args.clerks <= CLERKS
             and 0 <= args.supervisors <= SUPERVISORS and 0 <= args.viewers <= VIEWERS
