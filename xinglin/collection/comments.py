@@ -17,7 +17,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xinglin.collection.batch import Batch, Problem
-from xinglin.collection.models import AuditEntry, DataValue, Submission
+from xinglin.collection.models import (
+    AuditEntry,
+    DataValue,
+    Submission,
+    element_codes,
+    operand_expression,
+)
 from xinglin.collection.store import _record_creations
 
 Key = tuple[str, str, str]  # (org unit, period, element) codes
@@ -83,9 +89,10 @@ def _given(batch: Batch, found: Pending) -> dict[Key, str]:
 def _stored_comments(periods: set[str], keys: set[Key]) -> dict[Key, str]:
     """The stored comments of `keys`, and every non-empty stored comment of `periods`."""
     rows = DataValue.objects.filter(period__in=periods).exclude(comment="")
+    rows = rows.annotate(operand=operand_expression())
     found = {
         (o, p, e): c
-        for o, p, e, c in rows.values_list("orgunit__code", "period", "element__code", "comment")
+        for o, p, e, c in rows.values_list("orgunit__code", "period", "operand", "comment")
     }
     return found
 
@@ -96,8 +103,9 @@ def _values(keys: set[Key]) -> dict[Key, tuple[int, float] | None]:
     rows = DataValue.objects.filter(
         orgunit__code__in={k[0] for k in keys},
         period__in={k[1] for k in keys},
-        element__code__in={k[2] for k in keys},
-    ).values_list("orgunit__code", "period", "element__code", "pk", "value")
+        element__code__in=element_codes(keys),
+    ).annotate(operand=operand_expression())
+    rows = rows.values_list("orgunit__code", "period", "operand", "pk", "value")
     stored = {(o, p, e): (pk, v) for o, p, e, pk, v in rows}
     return {k: stored.get(k) for k in keys}
 
@@ -124,14 +132,16 @@ def write(found: Pending, *, skip: Collection[Key], user, channel: str) -> int:
             continue
         if not alone_now:  # the value changed in this write: its entry carries the comment
             latest = AuditEntry.objects.filter(
-                orgunit_id=value.orgunit_id, element_id=value.element_id, period=value.period
-            ).order_by("-at", "-id")[:1]
+                orgunit_id=value.orgunit_id, element_id=value.element_id, period=value.period,
+                combo=value.combo,
+            ).order_by("-at", "-id")[:1]  # fmt: skip
             AuditEntry.objects.filter(pk__in=list(latest.values_list("pk", flat=True))).update(
                 comment=text
             )
             continue
         AuditEntry.objects.create(
             element_id=value.element_id, orgunit_id=value.orgunit_id, period=value.period,
+            combo=value.combo,
             old_value=value.value, new_value=value.value, user=user, channel=channel,
             note=COMMENT_NOTE, comment=text,
         )  # fmt: skip
@@ -153,6 +163,7 @@ def count_alone(found: Pending, *, skip: Collection[Key], changing: Collection[K
 
 def _row(key: Key) -> DataValue | None:
     orgunit, period, element = key
+    code, _dot, combo = element.partition(".")
     return DataValue.objects.filter(
-        orgunit__code=orgunit, period=period, element__code=element
+        orgunit__code=orgunit, period=period, element__code=code, combo=combo
     ).first()

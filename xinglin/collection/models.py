@@ -14,6 +14,25 @@ class Channel(models.TextChoices):
     SYSTEM = "system", _("System")
 
 
+def operand_expression(prefix: str = "") -> models.Expression:
+    """The operand of a value (or an audit entry) in SQL, as `DataValue.operand`: the
+    element's code, with `.combo` after it when the combination is not the default."""
+    from django.db.models import Case, F, Value, When
+    from django.db.models.functions import Concat
+
+    code, combo = F(f"{prefix}element__code"), F(f"{prefix}combo")
+    return Case(
+        When(**{f"{prefix}combo": ""}, then=code),
+        default=Concat(code, Value("."), combo),
+        output_field=models.CharField(),
+    )
+
+
+def element_codes(keys) -> set[str]:
+    """The element codes of (org unit, period, operand) keys, for a query's filter."""
+    return {k[2].partition(".")[0] for k in keys}
+
+
 class DataValue(models.Model):
     # Indexes: every one is paid for by each value an import writes (W3: a million at once), so
     # only two. unique_data_value (org unit, element, period) serves the forms and the API (an
@@ -40,6 +59,9 @@ class DataValue(models.Model):
         db_constraint=False,
     )
     period = models.CharField(max_length=8)
+    # The category option combination (decision 0013): "" for an element without categories
+    # (its total), else the combination's code (`standards.categories`, e.g. "F").
+    combo = models.CharField(max_length=32, blank=True, default="")
     value = models.FloatField()
     comment = models.CharField(max_length=500, blank=True)
     stored_by = models.ForeignKey(
@@ -56,13 +78,19 @@ class DataValue(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["orgunit", "element", "period"], name="unique_data_value"
+                fields=["orgunit", "element", "period", "combo"], name="unique_data_value"
             )
         ]
         indexes = [models.Index(fields=["element", "period"], name="collection_value_element")]
 
     def __str__(self) -> str:
-        return f"{self.element_id}/{self.orgunit_id}/{self.period}={self.value}"
+        return f"{self.element_id}/{self.orgunit_id}/{self.period}{self.combo and '.'}{self.combo}={self.value}"
+
+    @property
+    def operand(self) -> str:
+        """The element's code with the combination (`elderly_tcm_managed.F`; the code alone for
+        the default), as the write path keys values."""
+        return f"{self.element.code}.{self.combo}" if self.combo else self.element.code
 
 
 class AuditEntry(models.Model):
@@ -84,6 +112,7 @@ class AuditEntry(models.Model):
         "network.OrgUnit", on_delete=models.PROTECT, db_constraint=False, db_index=False
     )
     period = models.CharField(max_length=8)
+    combo = models.CharField(max_length=32, blank=True, default="")  # as DataValue.combo
     old_value = models.FloatField(null=True, blank=True)
     new_value = models.FloatField(null=True, blank=True)
     user = models.ForeignKey(
@@ -105,9 +134,14 @@ class AuditEntry(models.Model):
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["orgunit", "element", "period"])]
 
+    @property
+    def operand(self) -> str:
+        return f"{self.element.code}.{self.combo}" if self.combo else self.element.code
+
     def __str__(self) -> str:
         return (
-            f"{self.element_id}/{self.orgunit_id}/{self.period}: {self.old_value}→{self.new_value}"
+            f"{self.element_id}/{self.orgunit_id}/{self.period}{self.combo and '.'}{self.combo}:"
+            f" {self.old_value}→{self.new_value}"
         )
 
 
@@ -214,6 +248,7 @@ class ConfirmedWarning(models.Model):
     element = models.ForeignKey("standards.DataElement", on_delete=models.PROTECT)
     orgunit = models.ForeignKey("network.OrgUnit", on_delete=models.PROTECT)
     period = models.CharField(max_length=8)
+    combo = models.CharField(max_length=32, blank=True, default="")  # as DataValue.combo
     value = models.FloatField()
     rule = models.CharField(max_length=64)
     message = models.CharField(max_length=500)

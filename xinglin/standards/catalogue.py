@@ -40,6 +40,7 @@ def sync_data_elements(path: Path = CORE_FILE) -> int:
                 "section_en": _text(item.get("section"), "en"),
                 "help_zh": _text(item.get("help"), "zh"),
                 "help_en": _text(item.get("help"), "en"),
+                "categories": list(item.get("categories") or []),
             },
         )
     return len(declared)

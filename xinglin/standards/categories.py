@@ -1,0 +1,146 @@
+"""Categories (disaggregation, issue 18.9, decision 0013): the catalogue of categories and their
+options (packs/core.yaml `categories:`), and the option combinations of an element that
+declares some (`DataElement.categories`).
+
+A value of a categorised element is stored per option combination (`DataValue.combo`, the
+combination's code: its option codes joined by "_" in the element's order of categories); a
+value of any other element has the default combination "" (its total). Inside the write path
+a value's element and combination travel as one text, the *operand* `element.combo` (DHIS2's
+notation for a data element operand): `operand("elderly_tcm_managed", "F")` is
+`elderly_tcm_managed.F`, and `split` reads it back."""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from django.utils.translation import get_language
+
+from xinglin.standards.catalogue import CORE_FILE
+
+DEFAULT = ""  # the default combination: the value of an element without categories
+SEPARATOR = "."  # between an element code and a combination code in an operand
+JOIN = "_"  # between option codes in a combination code
+
+
+@dataclass(frozen=True)
+class Option:
+    code: str
+    name_zh: str
+    name_en: str
+
+    @property
+    def name(self) -> str:
+        return self.name_en if get_language() == "en" and self.name_en else self.name_zh
+
+
+@dataclass(frozen=True)
+class Category:
+    code: str
+    name_zh: str
+    name_en: str
+    options: tuple[Option, ...]
+
+    @property
+    def name(self) -> str:
+        return self.name_en if get_language() == "en" and self.name_en else self.name_zh
+
+    def option(self, code: str) -> Option | None:
+        return next((o for o in self.options if o.code == code), None)
+
+
+@dataclass(frozen=True)
+class Combo:
+    """One option combination of an element's categories (one option of each)."""
+
+    options: tuple[Option, ...]
+
+    @property
+    def code(self) -> str:
+        return JOIN.join(o.code for o in self.options)
+
+    @property
+    def name(self) -> str:
+        return "，".join(o.name for o in self.options)
+
+
+def _text(mapping: dict | str | None, language: str) -> str:
+    if isinstance(mapping, dict):
+        return str(mapping.get(language, ""))
+    return str(mapping or "")
+
+
+def read_categories(path: Path = CORE_FILE) -> dict[str, Category]:
+    """The category catalogue of core.yaml, by code."""
+    with open(path, encoding="utf-8") as handle:
+        core = yaml.safe_load(handle)
+    found = {}
+    for entry in core.get("categories") or []:
+        options = tuple(
+            Option(str(o["code"]), str(o.get("zh", "")), str(o.get("en", "")))
+            for o in entry["options"]
+        )
+        found[entry["code"]] = Category(
+            entry["code"], _text(entry.get("name"), "zh"), _text(entry.get("name"), "en"), options
+        )
+    return found
+
+
+@functools.cache
+def catalogue() -> dict[str, Category]:
+    return read_categories()
+
+
+def categories_of(codes: list[str] | tuple[str, ...]) -> list[Category]:
+    return [catalogue()[code] for code in codes]
+
+
+def combos(codes: list[str] | tuple[str, ...]) -> list[Combo]:
+    """The option combinations of categories `codes` (the element's `categories`), in the
+    catalogue's order; [] for none."""
+    if not codes:
+        return []
+    return [Combo(options) for options in itertools.product(*(c.options for c in categories_of(codes)))]
+
+
+def combo_of(codes: list[str] | tuple[str, ...], combo_code: str) -> Combo | None:
+    """The combination `combo_code` of categories `codes`, or None when it is not one."""
+    return next((c for c in combos(codes) if c.code == combo_code), None)
+
+
+def combo_from_options(codes: list[str] | tuple[str, ...], chosen: dict[str, str]) -> str | None:
+    """The combination code for {category code: option code} (ADX attributes), or None when
+    a category is missing, unknown to the element, or its option unknown."""
+    if set(chosen) != set(codes):
+        return None
+    parts = []
+    for category in categories_of(codes):
+        if category.option(chosen[category.code]) is None:
+            return None
+        parts.append(chosen[category.code])
+    return JOIN.join(parts)
+
+
+def options_of(codes: list[str] | tuple[str, ...], combo_code: str) -> dict[str, str]:
+    """{category code: option code} of a combination (ADX attributes)."""
+    return dict(zip(codes, combo_code.split(JOIN), strict=True))
+
+
+def operand(element: str, combo: str) -> str:
+    """The write path's element text of a value: `element` or `element.combo`."""
+    return f"{element}{SEPARATOR}{combo}" if combo else element
+
+
+def split(text: str) -> tuple[str, str]:
+    """(element code, combination code) of an operand; the combination "" when none."""
+    element, _dot, combo = text.partition(SEPARATOR)
+    return element, combo
+
+
+def combo_name(codes: list[str] | tuple[str, ...], combo_code: str) -> str:
+    """The combination's name in words (女, or 女，65岁及以上); the code if unknown."""
+    combo = combo_of(codes, combo_code)
+    return combo.name if combo else combo_code
