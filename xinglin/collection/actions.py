@@ -230,7 +230,10 @@ def _check_deletions(
     units = {u.code: u for u in OrgUnit.objects.filter(code__in={c.orgunit for c in deletions})}
     problems, keys = [], []
     for c in deletions:
-        (element, refused), unit = validation.resolve_operand(c.element, elements), units.get(c.orgunit)
+        (element, refused), unit = (
+            validation.resolve_operand(c.element, elements),
+            units.get(c.orgunit),
+        )
         if element is None:
             message = refused
         elif unit is None:
@@ -376,7 +379,8 @@ def import_file(
     for candidate in values if strategy == STRATEGY_DELETE else ():
         candidate.delete = True  # every value of the file names a value to remove
     for candidate in values if codes is not None else ():
-        candidate.element = codes.element_in(candidate.element)
+        element, combo = categories.split(candidate.element)  # combinations are our codes
+        candidate.element = categories.operand(codes.element_in(element), combo)
         candidate.orgunit = codes.orgunit_in(candidate.orgunit)
     written = write(
         values,

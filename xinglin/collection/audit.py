@@ -20,11 +20,7 @@ def history(orgunit, element, period: str, combo: str = "") -> list[AuditEntry]:
     found = list(entries.select_related("user"))
     if found:
         return found
-    value = (
-        DataValue.objects.filter(**key)
-        .select_related("stored_by")
-        .first()
-    )
+    value = DataValue.objects.filter(**key).select_related("stored_by").first()
     return [creation(value)] if value is not None else []
 
 

@@ -134,15 +134,15 @@ class AuditEntry(models.Model):
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["orgunit", "element", "period"])]
 
-    @property
-    def operand(self) -> str:
-        return f"{self.element.code}.{self.combo}" if self.combo else self.element.code
-
     def __str__(self) -> str:
         return (
             f"{self.element_id}/{self.orgunit_id}/{self.period}{self.combo and '.'}{self.combo}:"
             f" {self.old_value}→{self.new_value}"
         )
+
+    @property
+    def operand(self) -> str:
+        return f"{self.element.code}.{self.combo}" if self.combo else self.element.code
 
 
 class TechniqueSource(models.TextChoices):

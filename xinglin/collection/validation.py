@@ -28,6 +28,7 @@ from xinglin.lib import periods
 from xinglin.network import access, opening
 from xinglin.network.models import Kind, OrgUnit
 from xinglin.standards import categories
+from xinglin.standards.categories import Operand, combo_of, element_of  # noqa: F401 (re-exported)
 from xinglin.standards.models import DataElement
 
 # A plain decimal number (what str→float in arrow and in Python read alike); any other text
@@ -57,31 +58,6 @@ class _Codes:
         self.codes: list[str] = codes.to_pylist()
         self.index = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
         self.position = {code: i for i, code in enumerate(self.codes)}
-
-
-class Operand:
-    """A data element with one of its category option combinations (decision 0013), as the
-    write path carries a value of a categorised element: its `code` is the operand text
-    (`elderly_tcm_managed.F`), `combo` the combination; everything else is the element's."""
-
-    def __init__(self, element: DataElement, combo: str):
-        self.element, self.combo = element, combo
-        self.code = categories.operand(element.code, combo)
-
-    def __getattr__(self, name: str):
-        return getattr(self.element, name)
-
-    def __repr__(self) -> str:
-        return self.code
-
-
-def element_of(item) -> DataElement:
-    """The DataElement of a write path's element (a DataElement or an Operand)."""
-    return item.element if isinstance(item, Operand) else item
-
-
-def combo_of(item) -> str:
-    return item.combo if isinstance(item, Operand) else categories.DEFAULT
 
 
 def combo_numbers(elements) -> dict[str, int]:

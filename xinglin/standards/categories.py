@@ -94,6 +94,16 @@ def catalogue() -> dict[str, Category]:
     return read_categories()
 
 
+@functools.cache
+def categorised(path: Path = CORE_FILE) -> frozenset[str]:
+    """The codes of the elements that declare categories (core.yaml, as DataElement rows
+    hold them after `sync_data_elements`): the engine totals their combinations on every
+    backend (the warehouse's element table carries no categories)."""
+    with open(path, encoding="utf-8") as handle:
+        core = yaml.safe_load(handle)
+    return frozenset(e["code"] for e in core["data_elements"] if e.get("categories"))
+
+
 def categories_of(codes: list[str] | tuple[str, ...]) -> list[Category]:
     return [catalogue()[code] for code in codes]
 
@@ -103,10 +113,12 @@ def combos(codes: list[str] | tuple[str, ...]) -> list[Combo]:
     catalogue's order; [] for none."""
     if not codes:
         return []
-    return [Combo(options) for options in itertools.product(*(c.options for c in categories_of(codes)))]
+    return [
+        Combo(options) for options in itertools.product(*(c.options for c in categories_of(codes)))
+    ]
 
 
-def combo_of(codes: list[str] | tuple[str, ...], combo_code: str) -> Combo | None:
+def combo_of_code(codes: list[str] | tuple[str, ...], combo_code: str) -> Combo | None:
     """The combination `combo_code` of categories `codes`, or None when it is not one."""
     return next((c for c in combos(codes) if c.code == combo_code), None)
 
@@ -140,7 +152,63 @@ def split(text: str) -> tuple[str, str]:
     return element, combo
 
 
+def combo_name_in(codes, combo_code: str, language: str) -> str:
+    """The combination's name in `language` ("zh" or "en"), whatever the request's."""
+    combo = combo_of_code(codes, combo_code)
+    if combo is None:
+        return combo_code
+    return "，".join(
+        o.name_en if language == "en" and o.name_en else o.name_zh for o in combo.options
+    )
+
+
 def combo_name(codes: list[str] | tuple[str, ...], combo_code: str) -> str:
     """The combination's name in words (女, or 女，65岁及以上); the code if unknown."""
-    combo = combo_of(codes, combo_code)
+    combo = combo_of_code(codes, combo_code)
     return combo.name if combo else combo_code
+
+
+class Operand:
+    """A data element with one of its category option combinations, as the write path, the
+    forms and the template carry a value of a categorised element: its `code` is the operand
+    text (`elderly_tcm_managed.F`), `combo` the combination, `name` the element's name with
+    the combination's (接受…居民数（女）); everything else is the element's."""
+
+    def __init__(self, element, combo: str):
+        self.element, self.combo = element, combo
+        self.code = operand(element.code, combo)
+
+    def __getattr__(self, name: str):
+        return getattr(self.element, name)
+
+    def __repr__(self) -> str:
+        return self.code
+
+    @property
+    def combo_name(self) -> str:
+        return combo_name(self.element.categories, self.combo)
+
+    @property
+    def name(self) -> str:
+        return f"{self.element.name}（{self.combo_name}）"
+
+
+def element_of(item):
+    """The DataElement of a write path's element (a DataElement or an Operand)."""
+    return item.element if isinstance(item, Operand) else item
+
+
+def combo_of(item) -> str:
+    return item.combo if isinstance(item, Operand) else DEFAULT
+
+
+def expand(elements) -> list:
+    """Each element, or, for one with categories, an Operand per option combination (the
+    fields of a form, the columns of a template)."""
+    found: list = []
+    for element in elements:
+        if element.categories:
+            found += [Operand(element, c.code) for c in element.combos()]
+        else:
+            found.append(element)
+    return found

@@ -5,36 +5,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('collection', '0006_auditentry_comment'),
-        ('network', '0005_orgunitchange_valid_from'),
-        ('standards', '0007_categories'),
+        ("collection", "0006_auditentry_comment"),
+        ("network", "0005_orgunitchange_valid_from"),
+        ("standards", "0007_categories"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='datavalue',
-            name='unique_data_value',
+            model_name="datavalue",
+            name="unique_data_value",
         ),
         migrations.AddField(
-            model_name='auditentry',
-            name='combo',
-            field=models.CharField(blank=True, default='', max_length=32),
+            model_name="auditentry",
+            name="combo",
+            field=models.CharField(blank=True, default="", max_length=32),
         ),
         migrations.AddField(
-            model_name='confirmedwarning',
-            name='combo',
-            field=models.CharField(blank=True, default='', max_length=32),
+            model_name="confirmedwarning",
+            name="combo",
+            field=models.CharField(blank=True, default="", max_length=32),
         ),
         migrations.AddField(
-            model_name='datavalue',
-            name='combo',
-            field=models.CharField(blank=True, default='', max_length=32),
+            model_name="datavalue",
+            name="combo",
+            field=models.CharField(blank=True, default="", max_length=32),
         ),
         migrations.AddConstraint(
-            model_name='datavalue',
-            constraint=models.UniqueConstraint(fields=('orgunit', 'element', 'period', 'combo'), name='unique_data_value'),
+            model_name="datavalue",
+            constraint=models.UniqueConstraint(
+                fields=("orgunit", "element", "period", "combo"), name="unique_data_value"
+            ),
         ),
     ]

@@ -22,7 +22,8 @@ ELDERLY = "elderly_tcm_managed"
 
 def _write(rows, user=None, **options):
     candidates = [
-        Candidate(HMC, YEAR, element, raw, Location(n, "value")) for n, (element, raw) in enumerate(rows, 2)
+        Candidate(HMC, YEAR, element, raw, Location(n, "value"))
+        for n, (element, raw) in enumerate(rows, 2)
     ]
     return write(candidates, user=user, channel="import", **options)
 
@@ -48,7 +49,9 @@ def test_values_are_stored_and_read_per_combination():
     assert (again.added, again.changed, again.unchanged) == (0, 1, 1)
     assert _stored()[(ELDERLY, "F")] == 431.0
     unit, element = OrgUnit.objects.get(code=HMC), DataElement.objects.get(code=ELDERLY)
-    assert [(e.combo, e.old_value, e.new_value) for e in audit.history(unit, element, YEAR, "F")] == [
+    assert [
+        (e.combo, e.old_value, e.new_value) for e in audit.history(unit, element, YEAR, "F")
+    ] == [
         ("F", 430.0, 431.0),
         ("F", None, 430.0),
     ]
@@ -61,7 +64,10 @@ def test_values_are_stored_and_read_per_combination():
     ("element", "said"),
     [
         ("beds.F", "beds has no categories: the category option combination “F”"),
-        (f"{ELDERLY}.X", f"“X” is not a category option combination of {ELDERLY} (one of: F（女）、M（男）)"),
+        (
+            f"{ELDERLY}.X",
+            f"“X” is not a category option combination of {ELDERLY} (one of: F（女）、M（男）)",
+        ),
         (ELDERLY, f"{ELDERLY} is reported by 性别: give one value per option combination"),
     ],
 )

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('standards', '0006_drop_pack_mirror'),
+        ("standards", "0006_drop_pack_mirror"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='dataelement',
-            name='categories',
+            model_name="dataelement",
+            name="categories",
             field=models.JSONField(blank=True, default=list),
         ),
     ]
