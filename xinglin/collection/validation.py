@@ -10,6 +10,7 @@ functions, which write the messages (so a message is the same whichever way it w
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterator, Sequence
 
@@ -290,11 +291,27 @@ def _resolve(context: _Context, user, result: Checked) -> tuple[np.ndarray, np.n
         except rules.ValueProblem as problem:
             found.append((i, f"{element.code}: {problem}"))
     for i, message in sorted(found):
-        result.problems.append(_problem(context, i, message))
+        problem = _problem(context, i, message)
+        if _combo_refused(context, i) and not problem.location.cell:
+            # the combination is at fault: named as the field (dataValueSets, CSV)
+            location = dataclasses.replace(problem.location, field=COMBO_FIELD)
+            problem = dataclasses.replace(problem, location=location)
+        result.problems.append(problem)
     good = fits & converted
     if good.all():
         return np.arange(len(good)), values
     return np.flatnonzero(good), values[good]
+
+
+COMBO_FIELD = "category_option_combo"  # a problem's field when the combination is at fault
+
+
+def _combo_refused(context: _Context, i: int) -> bool:
+    """Whether row i names a known element with a combination it does not take (or none
+    where it takes one)."""
+    text = context.e.codes[context.e.index[i]]
+    code = categories.split(text)[0]
+    return code in context.elements and context.element_of[context.e.index[i]] is None
 
 
 def _codes_fit(context: _Context, report_paths: list[str] | None) -> np.ndarray:

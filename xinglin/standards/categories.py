@@ -95,13 +95,19 @@ def catalogue() -> dict[str, Category]:
 
 
 @functools.cache
-def categorised(path: Path = CORE_FILE) -> frozenset[str]:
-    """The codes of the elements that declare categories (core.yaml, as DataElement rows
-    hold them after `sync_data_elements`): the engine totals their combinations on every
-    backend (the warehouse's element table carries no categories)."""
+def split_elements(path: Path = CORE_FILE) -> dict[str, tuple[str, ...]]:
+    """Element code -> its categories, for the elements that declare some (core.yaml, as
+    DataElement rows hold them after `sync_data_elements`; read without the database: the
+    warehouse's element table carries no categories, and ADX reads before it writes)."""
     with open(path, encoding="utf-8") as handle:
         core = yaml.safe_load(handle)
-    return frozenset(e["code"] for e in core["data_elements"] if e.get("categories"))
+    return {e["code"]: tuple(e["categories"]) for e in core["data_elements"] if e.get("categories")}
+
+
+def categorised() -> frozenset[str]:
+    """The codes of the elements that declare categories: the engine totals their option
+    combinations on every backend."""
+    return frozenset(split_elements())
 
 
 def categories_of(codes: list[str] | tuple[str, ...]) -> list[Category]:

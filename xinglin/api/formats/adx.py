@@ -22,7 +22,6 @@ from xinglin.collection.importers import Parsed
 from xinglin.lib import periods
 from xinglin.network.models import OrgUnit
 from xinglin.standards import categories
-from xinglin.standards.models import DataElement
 
 NS = "urn:ihe:qrph:adx:2015"
 XS = "http://www.w3.org/2001/XMLSchema"
@@ -154,7 +153,7 @@ def export(
     exported = timezone.now().replace(microsecond=0).isoformat()
     root = etree.Element(f"{{{NS}}}adx", nsmap={None: NS}, exported=exported)
     forms = _form_codes(groups)
-    split_by = _categories_of({r.element for rows in groups.values() for r in rows if r.combo})
+    split_by = categories.split_elements()
     for (orgunit, period), rows in sorted(groups.items()):
         group = etree.SubElement(
             root, f"{{{NS}}}group", orgUnit=codes.orgunit_out(orgunit), period=to_adx_period(period)
@@ -176,12 +175,6 @@ def export(
                 etree.SubElement(item, f"{{{NS}}}annotation").text = row.comment
     _schema(_external(element_codes, codes)).assertValid(root)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
-
-
-def _categories_of(element_codes: Iterable[str]) -> dict[str, list[str]]:
-    """Element code -> its categories (DataElement.categories), for the elements named."""
-    rows = DataElement.objects.filter(code__in=set(element_codes)).values_list("code", "categories")
-    return {code: list(found or []) for code, found in rows}
 
 
 def _form_codes(groups: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
@@ -226,9 +219,7 @@ def parse(
         for line, field, message in adx_errors.explain_all(schema.error_log, name):
             parsed.problems.append(Problem(Location(line, field), message))
         return parsed
-    split_by = _categories_of(
-        DataElement.objects.exclude(categories=[]).values_list("code", flat=True)
-    )
+    split_by = categories.split_elements()
     for group in root.iterfind(f"{{{NS}}}group"):
         _read_group(group, codes, parsed, name, split_by)
     return parsed

@@ -87,7 +87,11 @@ def post_values(request: HttpRequest, payload: DataValuesIn):
 
 
 # The interchange formats' own names for our fields (DHIS2 JSON and ADX attributes).
-INTERCHANGE_FIELDS = {"element": "dataElement", "orgunit": "orgUnit"}
+INTERCHANGE_FIELDS = {
+    "element": "dataElement",
+    "orgunit": "orgUnit",
+    "category_option_combo": "categoryOptionCombo",
+}
 
 
 def _field(name: str, container: str) -> str:

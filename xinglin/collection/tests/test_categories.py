@@ -4,7 +4,12 @@ or a total of a categorised element is refused, naming it — never collapsed, n
 
 from __future__ import annotations
 
+import io
+import json
+
 import pytest
+from django.core.management import call_command
+from openpyxl import load_workbook
 
 from xinglin.collection import audit
 from xinglin.collection.actions import save_form_values, write
@@ -63,18 +68,17 @@ def test_values_are_stored_and_read_per_combination():
 @pytest.mark.parametrize(
     ("element", "said"),
     [
-        ("beds.F", "beds has no categories: the category option combination “F”"),
-        (
-            f"{ELDERLY}.X",
-            f"“X” is not a category option combination of {ELDERLY} (one of: F（女）、M（男）)",
-        ),
-        (ELDERLY, f"{ELDERLY} is reported by 性别: give one value per option combination"),
+        ("beds.F", "beds 没有分类：不接受分类选项组合“F”"),
+        (f"{ELDERLY}.X", f"“X”不是 {ELDERLY} 的分类选项组合（可选：F（女）、M（男））"),
+        (ELDERLY, f"{ELDERLY} 按性别分列上报：请为每个选项组合（F（女）、M（男））各报一个值"),
     ],
 )
 def test_a_combination_that_does_not_fit_is_refused_by_name(element, said):
-    result = _write([(element, "5"), ("tcm_visits_dummy_never", "1")][:1])
-    assert not result.written
-    assert [p.location.row for p in result.errors] == [2]
+    result = _write([(element, "5"), ("beds", "20")])
+    assert not result.written  # all or nothing: the good value is not stored either
+    assert [(p.location.row, p.location.field) for p in result.errors] == [
+        (2, "category_option_combo")
+    ]
     assert said in result.errors[0].message
     assert DataValue.objects.count() == 0
 
@@ -140,3 +144,95 @@ def test_a_large_write_stores_combinations_through_the_staged_path(settings):
         ("M", 2.0),
     ]
     assert AuditEntry.objects.filter(combo="F", new_value=5.0).count() == len(institutions)
+
+
+def _export(*options) -> str:
+    out = io.StringIO()
+    call_command("export", "values", *options, stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "xlsx"])
+def test_export_then_import_changes_nothing(tmp_path, run_import, fmt):
+    _write([(f"{ELDERLY}.F", "430"), (f"{ELDERLY}.M", "431"), ("beds", "20")]).or_raise()
+    path = tmp_path / f"values.{fmt}"
+    _export("--format", fmt, "--output", str(path))
+    if fmt == "csv":
+        assert f"{HMC},{YEAR},{ELDERLY},431,,M\n" in path.read_text(encoding="utf-8")
+    elif fmt == "json":
+        entries = json.loads(path.read_text(encoding="utf-8"))["dataValues"]
+        assert {"orgUnit": HMC, "period": YEAR, "dataElement": ELDERLY, "value": "430",
+                "categoryOptionCombo": "F"} in entries  # fmt: skip
+    else:
+        rows = list(load_workbook(path).active.values)
+        assert rows[0][-1] == "category_option_combo"
+        assert (HMC, YEAR, ELDERLY, 431, None, "M") in rows
+    before = sorted(DataValue.objects.values_list("element__code", "combo", "value", "updated_at"))
+    code, out, _err = run_import(path)
+    assert code == 0 and "0 changed, 3 unchanged" in out, out
+    after = sorted(DataValue.objects.values_list("element__code", "combo", "value", "updated_at"))
+    assert after == before
+    DataValue.objects.filter(combo="M").update(value=1)  # a changed value comes back
+    code, out, _err = run_import(path)
+    assert code == 0 and "1 changed, 2 unchanged" in out, out
+    assert _stored()[(ELDERLY, "M")] == 431.0
+
+
+def test_a_csv_names_the_combination_in_its_own_column(csv_file, run_import):
+    path = csv_file([], name="header-only.csv")
+    path.write_text(
+        "orgunit,period,element,category_option_combo,value\n"
+        f"{HMC},{YEAR},{ELDERLY},F,12\n{HMC},{YEAR},{ELDERLY},M,13\n{HMC},{YEAR},beds,F,5\n",
+        encoding="utf-8",
+    )
+    code, _out, err = run_import(path)
+    assert code != 0 and "beds 没有分类：不接受分类选项组合“F”" in err
+    assert DataValue.objects.count() == 0  # all or nothing
+    path.write_text(path.read_text(encoding="utf-8").replace(",beds,F,5", ",beds,,5"))
+    code, out, err = run_import(path)
+    assert code == 0, err
+    assert _stored() == {(ELDERLY, "F"): 12.0, (ELDERLY, "M"): 13.0, ("beds", ""): 5.0}
+
+
+def test_the_template_has_a_column_per_combination_and_reads_back(tmp_path, run_import):
+    from xinglin.collection.forms import expected_orgunits, form_for
+    from xinglin.collection.importers.workbook import build_template
+
+    unit = OrgUnit.objects.get(code=HMC)
+    form = form_for(unit, YEAR)
+    element = DataElement.objects.get(code=ELDERLY)
+    values = {(unit.pk, element.pk, "F"): 7.0}
+    book = build_template(form, unit, YEAR, [unit], values)
+    sheet = book.active
+    codes = [c.value for c in sheet[4]]
+    headers = [c.value for c in sheet[3]]
+    at = codes.index(f"{ELDERLY}.F")
+    assert codes[at + 1] == f"{ELDERLY}.M"
+    assert headers[at] == "接受中医药健康管理服务的65岁及以上居民数·女（人）"
+    row = next(r for r in sheet.iter_rows(min_row=5) if r[0].value == HMC)
+    assert row[at].value == 7
+    row[at + 1].value = 8
+    path = tmp_path / "template.xlsx"
+    book.save(path)
+    code, out, err = run_import(path)
+    assert code == 0, err
+    assert _stored() == {(ELDERLY, "F"): 7.0, (ELDERLY, "M"): 8.0}
+    assert expected_orgunits  # the form's institutions list the centre (used by the view)
+
+
+def test_the_form_shows_a_field_per_combination_and_the_total(client_for, carol):
+    _write([(f"{ELDERLY}.F", "10"), (f"{ELDERLY}.M", "20")]).or_raise()
+    page = client_for(carol).get(f"/collection/{HMC}/{YEAR}/")
+    html = page.content.decode()
+    assert 'name="elderly_tcm_managed.F"' in html and 'name="elderly_tcm_managed.M"' in html
+    assert "接受中医药健康管理服务的65岁及以上居民数（女）" in html
+    assert 'id="field-elderly_tcm_managed--F"' in html  # an id a CSS selector can name
+    total = html[html.index('id="total-elderly_tcm_managed"') :]
+    assert "<output>30 人</output>" in total[:400]
+    saved = client_for(carol).post(
+        f"/collection/{HMC}/{YEAR}/value/{ELDERLY}.M/", {f"{ELDERLY}.M": "25"}
+    )
+    assert saved.status_code == 200 and "✓" in saved.content.decode()
+    assert _stored()[(ELDERLY, "M")] == 25.0
+    history = client_for(carol).get(f"/collection/{HMC}/{YEAR}/history/{ELDERLY}.M/")
+    assert history.status_code == 200 and "25" in history.content.decode()
