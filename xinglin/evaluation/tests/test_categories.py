@@ -13,8 +13,8 @@ from xinglin.collection.actions import write_rows
 from xinglin.collection.models import DataValue
 from xinglin.evaluation.engine import evaluate
 from xinglin.network.models import OrgUnit
-from xinglin.standards.categories import Operand
 from xinglin.standards.catalogue import sync_catalogue
+from xinglin.standards.categories import Operand
 from xinglin.standards.models import DataElement
 from xinglin.warehouse import Warehouse
 from xinglin.warehouse.export import export_tables
