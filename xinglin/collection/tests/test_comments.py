@@ -149,7 +149,12 @@ def test_export_then_import_round_trips_the_comments(tmp_path, run_import, fmt):
     if fmt == "xlsx":
         rows = list(load_workbook(path).active.values)
         assert rows[0] == (
-            "orgunit", "period", "element", "value", "comment", "category_option_combo"
+            "orgunit",
+            "period",
+            "element",
+            "value",
+            "comment",
+            "category_option_combo",
         )
         assert (HMC, "202401", "total_visits", 1200, "含义诊, 30 人次", None) in rows
     else:
