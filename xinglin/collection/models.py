@@ -92,6 +92,13 @@ class DataValue(models.Model):
         the default), as the write path keys values."""
         return f"{self.element.code}.{self.combo}" if self.combo else self.element.code
 
+    @property
+    def combo_name(self) -> str:
+        """The combination in words (女), "" for the default."""
+        from xinglin.standards.categories import combo_name
+
+        return combo_name(self.element.categories, self.combo) if self.combo else ""
+
 
 class AuditEntry(models.Model):
     """One change of one data value: who, when, old, new, through which channel.

@@ -109,7 +109,7 @@ def data_behind(result: Result, indicator: PackIndicator, unit: OrgUnit, user: U
     values = (
         DataValue.objects.filter(scope, element__in=elements, period__in=periods, **beneath)
         .select_related("element", "orgunit")
-        .order_by("orgunit__path", "element__code", "period")
+        .order_by("orgunit__path", "element__code", "period", "combo")
     )
     derived = (
         DerivedValue.objects.filter(scope, element__in=elements, period__in=periods, **beneath)
