@@ -236,3 +236,26 @@ def test_the_form_shows_a_field_per_combination_and_the_total(client_for, carol)
     assert _stored()[(ELDERLY, "M")] == 25.0
     history = client_for(carol).get(f"/collection/{HMC}/{YEAR}/history/{ELDERLY}.M/")
     assert history.status_code == 200 and "25" in history.content.decode()
+
+
+def test_the_review_has_a_row_per_combination():
+    from django.utils import timezone
+
+    from xinglin.collection import review
+    from xinglin.collection.forms import form_for
+    from xinglin.collection.models import Submission
+
+    _write([(f"{ELDERLY}.F", "10"), (f"{ELDERLY}.M", "20")]).or_raise()
+    write([Candidate(HMC, "2023", f"{ELDERLY}.F", "8")], user=None, channel="import").or_raise()
+    unit = OrgUnit.objects.get(code=HMC)
+    submission = Submission.objects.create(
+        form="x", orgunit=unit, period=YEAR, status="submitted", submitted_at=timezone.now()
+    )
+    rows = review.rows(form_for(unit, YEAR), unit, YEAR, submission).rows
+    shown = {
+        r.element.name: (r.value, r.last_year) for r in rows if r.element.code.startswith(ELDERLY)
+    }
+    assert shown == {
+        "接受中医药健康管理服务的65岁及以上居民数（女）": ("10 人", "8 人"),
+        "接受中医药健康管理服务的65岁及以上居民数（男）": ("20 人", "—"),
+    }
