@@ -36,3 +36,17 @@ class CodeMap:
 
     def orgunit_in(self, external: str) -> str:
         return self.inward.get((MappingKind.ORGUNIT, external), external)
+
+    def combo_out(self, code: str) -> str:
+        return self.outward.get((MappingKind.COMBO, code), code)
+
+    def combo_in(self, external: str) -> str:
+        return self.inward.get((MappingKind.COMBO, external), external)
+
+
+def operand_in(codes, text: str) -> str:
+    """An operand as another system names it (`element.combo`, standards.categories) in our
+    codes: the element through `codes.element_in`, the combination through `combo_in`."""
+    element, _dot, combo = text.partition(".")
+    element = codes.element_in(element)
+    return f"{element}.{codes.combo_in(combo)}" if combo else element

@@ -47,6 +47,7 @@ class ApiToken(models.Model):
 class MappingKind(models.TextChoices):
     ELEMENT = "element", _("Data element")
     ORGUNIT = "orgunit", _("Org unit")
+    COMBO = "combo", _("Category option combination")
 
 
 class CodeMapping(models.Model):

@@ -111,6 +111,11 @@ class PackDetail(PackOut):
 
 class DataValueOut(Schema):
     element: str
+    category_option_combo: str = Field(
+        "",
+        description="The category option combination (e.g. F); empty for an element without"
+        " categories",
+    )
     orgunit: str
     period: str
     value: float
@@ -125,6 +130,12 @@ class DataValuePage(Page):
 
 class DataValueIn(Schema):
     element: Text = Field(min_length=1, max_length=64)
+    category_option_combo: Text | None = Field(
+        None,
+        max_length=32,
+        description="The category option combination of a categorised"
+        " element's value (e.g. F); none for an element without categories",
+    )
     orgunit: Text = Field(min_length=1, max_length=32)
     period: Text = Field(min_length=1, max_length=8)
     value: float | bool | Text = Field(

@@ -50,6 +50,7 @@ from xinglin.core.security import record_event
 from xinglin.lib import periods
 from xinglin.network import access
 from xinglin.network.models import OrgUnit
+from xinglin.standards import categories
 from xinglin.standards.models import DataElement, TechniqueItem
 
 
@@ -66,7 +67,8 @@ def _record_warnings(checked: Checked, user: User | None, channel: str) -> None:
             element, orgunit, value = written[warning.key]
             rows.append(
                 ConfirmedWarning(
-                    element=element,
+                    element=validation.element_of(element),
+                    combo=validation.combo_of(element),
                     orgunit=orgunit,
                     period=warning.key[1],
                     value=value,
@@ -207,7 +209,7 @@ def write(
     result.written = True
     if partial:  # a form's few values: the keys stored (or removed), for its fields
         result.stored = {(o.code, p, e.code) for e, o, p, _v in checked.values}
-        result.stored |= {(v.orgunit.code, v.period, v.element.code) for v in doomed}
+        result.stored |= {(v.orgunit.code, v.period, v.operand) for v in doomed}
         result.stored |= {k for k in found.comments if k not in skip}
     return result
 
@@ -223,15 +225,17 @@ def _check_deletions(
     nothing (and is no problem)."""
     if not deletions:
         return [], []
-    elements = {
-        e.code: e for e in DataElement.objects.filter(code__in={c.element for c in deletions})
-    }
+    codes = {categories.split(c.element)[0] for c in deletions}
+    elements = {e.code: e for e in DataElement.objects.filter(code__in=codes)}
     units = {u.code: u for u in OrgUnit.objects.filter(code__in={c.orgunit for c in deletions})}
     problems, keys = [], []
     for c in deletions:
-        element, unit = elements.get(c.element), units.get(c.orgunit)
+        (element, refused), unit = (
+            validation.resolve_operand(c.element, elements),
+            units.get(c.orgunit),
+        )
         if element is None:
-            message = _("unknown data element “%(code)s”") % {"code": c.element}
+            message = refused
         elif unit is None:
             message = _("unknown org unit “%(code)s”") % {"code": c.orgunit}
         elif user is not None and not access.can(user, "report", unit):
@@ -239,12 +243,14 @@ def _check_deletions(
         elif is_locked(unit, c.period):
             message = validation._locked_message()
         else:
-            keys.append((element.pk, unit.pk, c.period))
+            keys.append((element.pk, unit.pk, c.period, validation.combo_of(element)))
             continue
         problems.append(Problem(c.location, message, key=(c.orgunit, c.period, c.element)))
     found = []
-    for element_id, unit_id, period in set(keys):
-        value = DataValue.objects.filter(element_id=element_id, orgunit_id=unit_id, period=period)
+    for element_id, unit_id, period, combo in set(keys):
+        value = DataValue.objects.filter(
+            element_id=element_id, orgunit_id=unit_id, period=period, combo=combo
+        )
         found += value.select_related("element", "orgunit")
     return found, problems
 
@@ -260,7 +266,7 @@ def _delete_values(values: list[DataValue], *, user: User | None, channel: str) 
         _record_creations(f"d.id IN ({', '.join(['%s'] * len(chunk))})", chunk)
     AuditEntry.objects.bulk_create(
         AuditEntry(
-            element_id=v.element_id, orgunit_id=v.orgunit_id, period=v.period,
+            element_id=v.element_id, orgunit_id=v.orgunit_id, period=v.period, combo=v.combo,
             old_value=v.value, new_value=None, user=user, channel=channel, note=DELETED_NOTE,
         )
         for v in values
@@ -373,7 +379,8 @@ def import_file(
     for candidate in values if strategy == STRATEGY_DELETE else ():
         candidate.delete = True  # every value of the file names a value to remove
     for candidate in values if codes is not None else ():
-        candidate.element = codes.element_in(candidate.element)
+        element, combo = categories.split(candidate.element)  # combinations are our codes
+        candidate.element = categories.operand(codes.element_in(element), combo)
         candidate.orgunit = codes.orgunit_in(candidate.orgunit)
     written = write(
         values,
@@ -447,9 +454,10 @@ def save_form_values(
     if not access.can(user, "report", orgunit):
         raise PermissionDenied(orgunit.code)
     versions, comments = versions or {}, comments or {}
-    elements = {e.code: e for e in DataElement.objects.filter(code__in=typed)}
+    codes = {code: categories.split(code)[0] for code in typed}  # operands: element.combo
+    elements = {e.code: e for e in DataElement.objects.filter(code__in=set(codes.values()))}
     outcomes = {
-        code: FieldOutcome(elements[code], text, comment=comments.get(code))
+        code: FieldOutcome(elements[codes[code]], text, comment=comments.get(code))
         for code, text in typed.items()
     }
     candidates = [

@@ -12,18 +12,15 @@ from __future__ import annotations
 from xinglin.collection.models import AuditEntry, DataValue
 
 
-def history(orgunit, element, period: str) -> list[AuditEntry]:
-    """The changes of one value, newest first; the creation of a value never changed is an
-    unsaved entry built from the value's row."""
-    entries = AuditEntry.objects.filter(orgunit=orgunit, element=element, period=period)
+def history(orgunit, element, period: str, combo: str = "") -> list[AuditEntry]:
+    """The changes of one value (of one category option combination), newest first; the
+    creation of a value never changed is an unsaved entry built from the value's row."""
+    key = {"orgunit": orgunit, "element": element, "period": period, "combo": combo}
+    entries = AuditEntry.objects.filter(**key)
     found = list(entries.select_related("user"))
     if found:
         return found
-    value = (
-        DataValue.objects.filter(orgunit=orgunit, element=element, period=period)
-        .select_related("stored_by")
-        .first()
-    )
+    value = DataValue.objects.filter(**key).select_related("stored_by").first()
     return [creation(value)] if value is not None else []
 
 
@@ -31,11 +28,11 @@ def trail() -> list[AuditEntry]:
     """Every change of every value (the creations not yet written as entries included), in
     the order they happened."""
     entries = list(AuditEntry.objects.order_by("at", "id"))
-    audited = {(e.orgunit_id, e.element_id, e.period) for e in entries}
+    audited = {(e.orgunit_id, e.element_id, e.period, e.combo) for e in entries}
     created = [
         creation(value)
         for value in DataValue.objects.select_related("stored_by")
-        if (value.orgunit_id, value.element_id, value.period) not in audited
+        if (value.orgunit_id, value.element_id, value.period, value.combo) not in audited
     ]
     return sorted(entries + created, key=lambda e: (e.at, e.id is not None, e.id or 0))
 
@@ -46,6 +43,7 @@ def creation(value: DataValue) -> AuditEntry:
         element_id=value.element_id,
         orgunit_id=value.orgunit_id,
         period=value.period,
+        combo=value.combo,
         old_value=None,
         new_value=value.value,
         user=value.stored_by,

@@ -17,7 +17,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xinglin.collection.batch import Batch, Problem
-from xinglin.collection.models import AuditEntry, DataValue, Submission
+from xinglin.collection.models import (
+    AuditEntry,
+    DataValue,
+    Submission,
+    element_codes,
+    operand_expression,
+)
 from xinglin.collection.store import _record_creations
 
 Key = tuple[str, str, str]  # (org unit, period, element) codes
@@ -44,7 +50,10 @@ def pending(batch: Batch) -> Pending:
     given = _given(batch, found)
     periods = {str(p) for p in pc.unique(batch.period).to_pylist() if p is not None}
     units = {str(u) for u in pc.unique(batch.orgunit).to_pylist() if u is not None}
-    elements = {str(e) for e in pc.unique(batch.element).to_pylist() if e is not None}
+    # the batch's operands are `element.combo` for a categorised element: filter by the element
+    elements = {
+        str(e).partition(".")[0] for e in pc.unique(batch.element).to_pylist() if e is not None
+    }
     stored = _stored_comments(periods, units if len(units) <= _FEW_UNITS else None, elements)
     for key, text in given.items():
         if stored.get(key, "") != text:
@@ -99,9 +108,10 @@ def _stored_comments(
     rows = DataValue.objects.filter(period__in=periods).exclude(comment="")
     if units is not None:
         rows = rows.filter(orgunit__code__in=units, element__code__in=elements)
+    rows = rows.annotate(operand=operand_expression())
     return {
         (o, p, e): c
-        for o, p, e, c in rows.values_list("orgunit__code", "period", "element__code", "comment")
+        for o, p, e, c in rows.values_list("orgunit__code", "period", "operand", "comment")
     }
 
 
@@ -111,8 +121,9 @@ def _values(keys: set[Key]) -> dict[Key, tuple[int, float] | None]:
     rows = DataValue.objects.filter(
         orgunit__code__in={k[0] for k in keys},
         period__in={k[1] for k in keys},
-        element__code__in={k[2] for k in keys},
-    ).values_list("orgunit__code", "period", "element__code", "pk", "value")
+        element__code__in=element_codes(keys),
+    ).annotate(operand=operand_expression())
+    rows = rows.values_list("orgunit__code", "period", "operand", "pk", "value")
     stored = {(o, p, e): (pk, v) for o, p, e, pk, v in rows}
     return {k: stored.get(k) for k in keys}
 
@@ -139,14 +150,16 @@ def write(found: Pending, *, skip: Collection[Key], user, channel: str) -> int:
             continue
         if not alone_now:  # the value changed in this write: its entry carries the comment
             latest = AuditEntry.objects.filter(
-                orgunit_id=value.orgunit_id, element_id=value.element_id, period=value.period
-            ).order_by("-at", "-id")[:1]
+                orgunit_id=value.orgunit_id, element_id=value.element_id, period=value.period,
+                combo=value.combo,
+            ).order_by("-at", "-id")[:1]  # fmt: skip
             AuditEntry.objects.filter(pk__in=list(latest.values_list("pk", flat=True))).update(
                 comment=text
             )
             continue
         AuditEntry.objects.create(
             element_id=value.element_id, orgunit_id=value.orgunit_id, period=value.period,
+            combo=value.combo,
             old_value=value.value, new_value=value.value, user=user, channel=channel,
             note=COMMENT_NOTE, comment=text,
         )  # fmt: skip
@@ -168,6 +181,7 @@ def count_alone(found: Pending, *, skip: Collection[Key], changing: Collection[K
 
 def _row(key: Key) -> DataValue | None:
     orgunit, period, element = key
+    code, _dot, combo = element.partition(".")
     return DataValue.objects.filter(
-        orgunit__code=orgunit, period=period, element__code=element
+        orgunit__code=orgunit, period=period, element__code=code, combo=combo
     ).first()

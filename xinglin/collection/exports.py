@@ -1,6 +1,8 @@
-"""Data values written back in the long layout `orgunit,period,element,value,comment` (stored
-values: percentages as fractions; each value's comment), as CSV, dataValueSets JSON or a
-workbook: each a valid import of itself (comments included)."""
+"""Data values written back in the long layout
+`orgunit,period,element,value,comment,category_option_combo` (stored values: percentages as
+fractions; each value's comment; the category option combination of a categorised element's
+value, empty otherwise), as CSV, dataValueSets JSON (`categoryOptionCombo`) or a workbook:
+each a valid import of itself (comments and combinations included)."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
 from xinglin.collection.importers.csv_long import COLUMNS as VALUE_COLUMNS
-from xinglin.collection.importers.csv_long import COMMENT
+from xinglin.collection.importers.csv_long import COMBO, COMMENT
 from xinglin.collection.models import DataValue
 from xinglin.lib import cells
 from xinglin.network import access
@@ -29,13 +31,13 @@ CONTENT_TYPES = {
     "json": "application/json",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-COLUMNS = (*VALUE_COLUMNS, COMMENT)
+COLUMNS = (*VALUE_COLUMNS, COMMENT, COMBO)
 
 
 def value_rows(
     *, orgunit: OrgUnit | None = None, period: str | None = None, user: User | None = None
 ) -> QuerySet:
-    """(orgunit, period, element, value, comment) tuples; under `orgunit` (itself and beneath), for
+    """(orgunit, period, element, value, comment, combo) tuples; under `orgunit` (itself and beneath), for
     `period`, within the user's view scope (None: the system, everything)."""
     rows = DataValue.objects.all()
     if user is not None:
@@ -44,8 +46,8 @@ def value_rows(
         rows = rows.filter(orgunit__path__startswith=orgunit.path)
     if period:
         rows = rows.filter(period=period)
-    return rows.order_by("orgunit__code", "period", "element__code").values_list(
-        "orgunit__code", "period", "element__code", "value", "comment"
+    return rows.order_by("orgunit__code", "period", "element__code", "combo").values_list(
+        "orgunit__code", "period", "element__code", "value", "comment", "combo"
     )
 
 
@@ -57,8 +59,8 @@ def to_csv(rows) -> bytes:
     buffer = io.StringIO()
     writer = cells.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
-    for orgunit, period, element, value, comment in rows.iterator():
-        writer.writerow([orgunit, period, element, _number(value), comment])
+    for orgunit, period, element, value, comment, combo in rows.iterator():
+        writer.writerow([orgunit, period, element, _number(value), comment, combo])
     return buffer.getvalue().encode("utf-8")
 
 
@@ -86,8 +88,9 @@ def to_json(rows) -> bytes:
             "dataElement": e,
             "value": value_text("boolean" if e in booleans else "number", v),
         }
+        | ({"categoryOptionCombo": k} if k else {})
         | ({"comment": c} if c else {})
-        for o, p, e, v, c in rows.iterator()
+        for o, p, e, v, c, k in rows.iterator()
     ]
     return json.dumps({"dataValues": values}, ensure_ascii=False, indent=1).encode("utf-8")
 
@@ -96,8 +99,8 @@ def to_xlsx(rows) -> bytes:
     book = Workbook(write_only=True)
     sheet = book.create_sheet("values")
     cells.append(sheet, COLUMNS)
-    for orgunit, period, element, value, comment in rows.iterator():
-        cells.append(sheet, [orgunit, period, element, _number(value), comment])
+    for orgunit, period, element, value, comment, combo in rows.iterator():
+        cells.append(sheet, [orgunit, period, element, _number(value), comment, combo])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -109,8 +112,9 @@ def stream_csv(rows) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = cells.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
-    for number, (orgunit, period, element, value, comment) in enumerate(rows.iterator(), start=1):
-        writer.writerow([orgunit, period, element, _number(value), comment])
+    for number, row in enumerate(rows.iterator(), start=1):
+        orgunit, period, element, value, comment, combo = row
+        writer.writerow([orgunit, period, element, _number(value), comment, combo])
         if number % 5000 == 0:
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from xinglin.collection import rules
 from xinglin.collection.batch import Batch, Candidate, Location, Problem
-from xinglin.collection.models import AuditEntry, DataValue
+from xinglin.collection.models import AuditEntry, DataValue, element_codes
 from xinglin.collection.store import DELETED_NOTE
 from xinglin.core.labels import person
 from xinglin.standards.models import DataElement
@@ -62,9 +62,9 @@ def _stored(keys: set[Key]) -> dict[Key, DataValue]:
     rows = DataValue.objects.filter(
         orgunit__code__in={k[0] for k in keys},
         period__in={k[1] for k in keys},
-        element__code__in={k[2] for k in keys},
+        element__code__in=element_codes(keys),
     ).select_related("element", "orgunit", "stored_by")
-    found = {(v.orgunit.code, v.period, v.element.code): v for v in rows}
+    found = {(v.orgunit.code, v.period, v.operand): v for v in rows}
     return {k: v for k, v in found.items() if k in keys}
 
 
@@ -76,13 +76,13 @@ def _removals(keys: set[Key], since: datetime | None = None) -> dict[Key, AuditE
         note=DELETED_NOTE,
         orgunit__code__in={k[0] for k in keys},
         period__in={k[1] for k in keys},
-        element__code__in={k[2] for k in keys},
+        element__code__in=element_codes(keys),
     )
     if since is not None:
         entries = entries.filter(at__gt=since)
     found: dict[Key, AuditEntry] = {}
     for entry in entries.select_related("element", "orgunit", "user").order_by("at", "id"):
-        found[(entry.orgunit.code, entry.period, entry.element.code)] = entry
+        found[(entry.orgunit.code, entry.period, entry.operand)] = entry
     return {k: v for k, v in found.items() if k in keys}
 
 
@@ -139,11 +139,11 @@ def changed_since(batch: Batch, deletions: Sequence[Candidate], since: datetime)
     newer: dict[Key, tuple[datetime, object, str]] = {}
     values = DataValue.objects.filter(updated_at__gt=since, period__in=periods)
     for value in values.select_related("element", "orgunit", "stored_by"):
-        key = (value.orgunit.code, value.period, value.element.code)
+        key = (value.orgunit.code, value.period, value.operand)
         newer[key] = (value.updated_at, value.stored_by, shown(value.element, value.value))
     removals = AuditEntry.objects.filter(note=DELETED_NOTE, at__gt=since, period__in=periods)
     for entry in removals.select_related("element", "orgunit", "user").order_by("at", "id"):
-        key = (entry.orgunit.code, entry.period, entry.element.code)
+        key = (entry.orgunit.code, entry.period, entry.operand)
         if key not in newer or newer[key][0] < entry.at:
             newer[key] = (entry.at, entry.user, _("removed"))
     if not newer:

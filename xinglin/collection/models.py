@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Case, F, Value, When
+from django.db.models.functions import Concat
 from django.utils.translation import gettext_lazy as _
+
+from xinglin.standards.categories import combo_name
 
 
 class Channel(models.TextChoices):
@@ -12,6 +16,23 @@ class Channel(models.TextChoices):
     IMPORT = "import", _("Import")
     API = "api", _("API")
     SYSTEM = "system", _("System")
+
+
+def operand_expression(prefix: str = "") -> models.Expression:
+    """The operand of a value (or an audit entry) in SQL, as `DataValue.operand`: the
+    element's code, with `.combo` after it when the combination is not the default."""
+
+    code, combo = F(f"{prefix}element__code"), F(f"{prefix}combo")
+    return Case(
+        When(**{f"{prefix}combo": ""}, then=code),
+        default=Concat(code, Value("."), combo),
+        output_field=models.CharField(),
+    )
+
+
+def element_codes(keys) -> set[str]:
+    """The element codes of (org unit, period, operand) keys, for a query's filter."""
+    return {k[2].partition(".")[0] for k in keys}
 
 
 class DataValue(models.Model):
@@ -40,6 +61,9 @@ class DataValue(models.Model):
         db_constraint=False,
     )
     period = models.CharField(max_length=8)
+    # The category option combination (decision 0013): "" for an element without categories
+    # (its total), else the combination's code (`standards.categories`, e.g. "F").
+    combo = models.CharField(max_length=32, blank=True, default="")
     value = models.FloatField()
     comment = models.CharField(max_length=500, blank=True)
     stored_by = models.ForeignKey(
@@ -56,13 +80,25 @@ class DataValue(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["orgunit", "element", "period"], name="unique_data_value"
+                fields=["orgunit", "element", "period", "combo"], name="unique_data_value"
             )
         ]
         indexes = [models.Index(fields=["element", "period"], name="collection_value_element")]
 
     def __str__(self) -> str:
-        return f"{self.element_id}/{self.orgunit_id}/{self.period}={self.value}"
+        return f"{self.element_id}/{self.orgunit_id}/{self.period}{self.combo and '.'}{self.combo}={self.value}"
+
+    @property
+    def operand(self) -> str:
+        """The element's code with the combination (`elderly_tcm_managed.F`; the code alone for
+        the default), as the write path keys values."""
+        return f"{self.element.code}.{self.combo}" if self.combo else self.element.code
+
+    @property
+    def combo_name(self) -> str:
+        """The combination in words (女), "" for the default."""
+
+        return combo_name(self.element.categories, self.combo) if self.combo else ""
 
 
 class AuditEntry(models.Model):
@@ -84,6 +120,7 @@ class AuditEntry(models.Model):
         "network.OrgUnit", on_delete=models.PROTECT, db_constraint=False, db_index=False
     )
     period = models.CharField(max_length=8)
+    combo = models.CharField(max_length=32, blank=True, default="")  # as DataValue.combo
     old_value = models.FloatField(null=True, blank=True)
     new_value = models.FloatField(null=True, blank=True)
     user = models.ForeignKey(
@@ -107,8 +144,13 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return (
-            f"{self.element_id}/{self.orgunit_id}/{self.period}: {self.old_value}→{self.new_value}"
+            f"{self.element_id}/{self.orgunit_id}/{self.period}{self.combo and '.'}{self.combo}:"
+            f" {self.old_value}→{self.new_value}"
         )
+
+    @property
+    def operand(self) -> str:
+        return f"{self.element.code}.{self.combo}" if self.combo else self.element.code
 
 
 class TechniqueSource(models.TextChoices):
@@ -214,6 +256,7 @@ class ConfirmedWarning(models.Model):
     element = models.ForeignKey("standards.DataElement", on_delete=models.PROTECT)
     orgunit = models.ForeignKey("network.OrgUnit", on_delete=models.PROTECT)
     period = models.CharField(max_length=8)
+    combo = models.CharField(max_length=32, blank=True, default="")  # as DataValue.combo
     value = models.FloatField()
     rule = models.CharField(max_length=64)
     message = models.CharField(max_length=500)

@@ -13,6 +13,7 @@ from xinglin.collection.models import AuditEntry, DataValue, Submission
 from xinglin.collection.store import DELETED_NOTE
 from xinglin.lib import periods
 from xinglin.network.models import OrgUnit
+from xinglin.standards import categories
 from xinglin.standards.models import DataElement
 
 
@@ -51,21 +52,22 @@ def rows(form: Form, unit: OrgUnit, period: str, submission: Submission | None) 
     this = periods.parse(period)
     last, year_before = previous(this).code, this.previous_year().code
     values = {
-        (v.element_id, v.period): v
+        (v.element_id, v.combo, v.period): v
         for v in DataValue.objects.filter(orgunit=unit, period__in=[period, last, year_before])
     }
     returned = submission.events.filter(action="return").order_by("-at", "-id").first()
     returned_at = returned.at if returned else None
     moved = _changed_since(unit, period, returned_at) if returned_at else set()
     found = []
-    for element in form.elements():
-        here = values.get((element.pk, period))
+    for element in categories.expand(form.elements()):  # a row per option combination
+        key = (element.pk, categories.combo_of(element))
+        here = values.get((*key, period))
         found.append(
             Row(
                 element=element,
                 value=_shown(element, here),
-                last_period=_shown(element, values.get((element.pk, last))),
-                last_year=_shown(element, values.get((element.pk, year_before))),
+                last_period=_shown(element, values.get((*key, last))),
+                last_year=_shown(element, values.get((*key, year_before))),
                 changed_since_return=element.pk in moved,
                 comment=here.comment if here else "",
             )

@@ -49,18 +49,18 @@ def _store_values(
     A key given twice keeps its last value. `values` may be validation's ValueColumns (what
     Checked.for_storing() gives for a file): then nothing is built per value in Python."""
     result = StoreResult()
-    element_ids, orgunit_ids, periods, numbers = _value_columns(values)
+    element_ids, orgunit_ids, periods, numbers, combos = _value_columns(values)
     with transaction.atomic():
         _lock_writers(orgunit_ids)
         widen_sqlite_cache(len(numbers))
-        pks, old = _current_values(element_ids, orgunit_ids, periods)
+        pks, old = _current_values(element_ids, orgunit_ids, periods, combos)
         is_new = pks == 0
         is_changed = ~is_new & (old != numbers)
         now = timezone.now()
         user_id = user.pk if user else None
-        writes = _Writes(element_ids, orgunit_ids, periods, numbers, user_id, channel, now)
+        writes = _Writes(element_ids, orgunit_ids, periods, numbers, user_id, channel, now, combos)
         written = is_new | is_changed
-        recreated = _recreated(element_ids, orgunit_ids, periods, is_new)
+        recreated = _recreated(element_ids, orgunit_ids, periods, is_new, combos)
         if written.sum() > generation.BULK_ROWS:
             with generation.bulk_write(_GENERATION_TABLES):
                 writes.staged(is_new, is_changed, pks, old)
@@ -132,19 +132,22 @@ class _Periods:
         return len(self.index)
 
 
-def _value_columns(values) -> tuple[np.ndarray, np.ndarray, _Periods, np.ndarray]:
-    """(element ids, org unit ids, periods, values), one key once (the last value)."""
+def _value_columns(values) -> tuple[np.ndarray, np.ndarray, _Periods, np.ndarray, np.ndarray]:
+    """(element ids, org unit ids, periods, values, category option combinations), one key
+    once (the last value). An element may be a validation.Operand (element and combination)."""
     if isinstance(values, ValueColumns):
         element_ids = np.array([e.pk for e in values.elements], dtype=np.int64)
         orgunit_ids = np.array([o.pk for o in values.orgunits], dtype=np.int64)
+        combos = np.array([validation.combo_of(e) for e in values.elements], dtype=object)
         periods = _Periods.of(list(values.periods), values.period_index.astype(np.int64))
         return (
             element_ids[values.element_index],
             orgunit_ids[values.orgunit_index],
             periods,
             values.values.astype(float),
+            combos[values.element_index],
         )
-    latest = {(e.id, o.id, p): v for e, o, p, v in values}
+    latest = {(e.pk, o.pk, p, validation.combo_of(e)): v for e, o, p, v in values}
     keys = list(latest)
     codes = list({k[2]: None for k in keys})
     position = {code: i for i, code in enumerate(codes)}
@@ -153,29 +156,37 @@ def _value_columns(values) -> tuple[np.ndarray, np.ndarray, _Periods, np.ndarray
         np.array([k[1] for k in keys], dtype=np.int64),
         _Periods.of(codes, np.array([position[k[2]] for k in keys], np.int64)),
         np.array(list(latest.values()), dtype=float),
+        np.array([k[3] for k in keys], dtype=object),
     )
 
 
-def _current_values(element_ids, orgunit_ids, periods: _Periods) -> tuple[np.ndarray, np.ndarray]:
+def _current_values(
+    element_ids, orgunit_ids, periods: _Periods, combos: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """(pk or 0, stored value or NaN) per key, read in the transaction."""
     pks, old = np.zeros(len(element_ids), dtype=np.int64), np.full(len(element_ids), np.nan)
     if not len(element_ids):
         return pks, old
     position = {code: i for i, code in enumerate(periods.codes.tolist())}
-    span, width = len(position), int(element_ids.max()) + 1
+    numbers = {code: n for n, code in enumerate(sorted(set(combos.tolist()) | {""}))}
+    span, width = len(position), (int(element_ids.max()) + 1) * len(numbers)
     stored_keys, stored_values, stored_pks = validation.fetch_keyed(
         sorted(set(element_ids.tolist())),
         sorted(set(orgunit_ids.tolist())),
         position,
         span=span,
         width=width,
+        combos=numbers,
         pks=True,
     )
     if not len(stored_keys):
         return pks, old
     order = np.argsort(stored_keys)
     stored_keys = stored_keys[order]
-    wanted = (orgunit_ids * span + periods.index) * width + element_ids
+    operands = element_ids * len(numbers)
+    if len(numbers) > 1:
+        operands = operands + np.array([numbers[c] for c in combos.tolist()], dtype=np.int64)
+    wanted = (orgunit_ids * span + periods.index) * width + operands
     at = np.minimum(np.searchsorted(stored_keys, wanted), len(stored_keys) - 1)
     hit = stored_keys[at] == wanted
     pks[hit] = stored_pks[order][at[hit]]
@@ -191,30 +202,34 @@ class _Writes:
     """The rows of one _store_values call, written in bulk (`insert_columns`: many-row INSERT
     statements on SQLite, COPY on PostgreSQL)."""
 
-    def __init__(self, element_ids, orgunit_ids, periods: _Periods, numbers, user_id, channel, now):
+    def __init__(
+        self, element_ids, orgunit_ids, periods: _Periods, numbers, user_id, channel, now, combos
+    ):
         self.elements, self.units = element_ids, orgunit_ids
-        self.periods, self.numbers = periods, numbers
+        self.periods, self.numbers, self.combos = periods, numbers, combos
         self.user_id, self.channel, self.now = user_id, str(channel), now
         self.is_postgresql = connection.vendor == "postgresql"
 
     def _columns(self, mask) -> list[np.ndarray]:
-        """(element ids, org unit ids, period codes, values) of the rows `mask` selects, as
-        arrays (insert_columns takes them as they are)."""
+        """(element ids, org unit ids, period codes, values, combinations) of the rows `mask`
+        selects, as arrays (insert_columns takes them as they are)."""
         return [
             self.elements[mask],
             self.units[mask],
             self.periods.codes[self.periods.index[mask]],
             self.numbers[mask],
+            self.combos[mask],
         ]
 
     def insert_values(self, mask) -> None:
         if not mask.any():
             return
-        elements, units, period_codes, numbers = self._columns(mask)
+        elements, units, period_codes, numbers, combos = self._columns(mask)
         columns = {
             "element_id": elements,
             "orgunit_id": units,
             "period": period_codes,
+            "combo": combos,
             "value": numbers,
             "stored_by_id": self.user_id,
             "channel": self.channel,
@@ -263,11 +278,12 @@ class _Writes:
     def insert_audit(self, mask, old) -> None:
         if not mask.any():
             return
-        elements, units, period_codes, numbers = self._columns(mask)
+        elements, units, period_codes, numbers, combos = self._columns(mask)
         columns = {
             "element_id": elements,
             "orgunit_id": units,
             "period": period_codes,
+            "combo": combos,
             "old_value": old[mask],  # changes only: a stored number each
             "new_value": numbers,
             "user_id": self.user_id,
@@ -281,7 +297,7 @@ class _Writes:
         """The same rows in `order`."""
         periods = _Periods(self.periods.codes, self.periods.index[order])
         return _Writes(self.elements[order], self.units[order], periods, self.numbers[order],
-                       self.user_id, self.channel, self.now)  # fmt: skip
+                       self.user_id, self.channel, self.now, self.combos[order])  # fmt: skip
 
     def staged(self, is_new, is_changed, pks, old) -> None:
         """A large write: its rows go once into a temporary table (on PostgreSQL the new
@@ -308,20 +324,21 @@ class _Writes:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"CREATE TEMP TABLE {_STAGED} (element_id bigint, orgunit_id bigint,"
-                " period varchar(8), value double precision, pk bigint NOT NULL DEFAULT 0,"
+                " period varchar(8), value double precision, combo varchar(32),"
+                " pk bigint NOT NULL DEFAULT 0,"
                 " old_value double precision)" + (" ON COMMIT DROP" if self.is_postgresql else "")
             )
             for mask, extra in ((is_new, {}), (is_changed, changed)):
                 if mask.any():
-                    keys = ("element_id", "orgunit_id", "period", "value")
+                    keys = ("element_id", "orgunit_id", "period", "value", "combo")
                     insert_columns(
                         _STAGED, dict(zip(keys, staged._columns(mask), strict=True)) | extra
                     )
             if is_new.any():
                 cursor.execute(
-                    f"INSERT INTO {value_table} (element_id, orgunit_id, period, value, comment,"
-                    f" stored_by_id, channel, updated_at) SELECT element_id, orgunit_id, period,"
-                    f" value, '', %s, %s, %s FROM {_STAGED} WHERE pk = 0",
+                    f"INSERT INTO {value_table} (element_id, orgunit_id, period, combo, value,"
+                    f" comment, stored_by_id, channel, updated_at) SELECT element_id, orgunit_id,"
+                    f" period, combo, value, '', %s, %s, %s FROM {_STAGED} WHERE pk = 0",
                     by,
                 )
             if is_changed.any():
@@ -333,21 +350,24 @@ class _Writes:
                     by,
                 )
                 cursor.execute(
-                    f"INSERT INTO {audit_table} (element_id, orgunit_id, period, old_value,"
+                    f"INSERT INTO {audit_table} (element_id, orgunit_id, period, combo, old_value,"
                     f" new_value, user_id, channel, at, note) SELECT element_id, orgunit_id,"
-                    f" period, old_value, value, %s, %s, %s, '' FROM {_STAGED} WHERE pk <> 0"
-                    " ORDER BY orgunit_id, element_id, period",
+                    f" period, combo, old_value, value, %s, %s, %s, '' FROM {_STAGED}"
+                    " WHERE pk <> 0 ORDER BY orgunit_id, element_id, period, combo",
                     [self.user_id, self.channel, _timestamp(AuditEntry, "at", self.now)],
                 )
             cursor.execute(f"DROP TABLE {_STAGED}")
 
     def _key_order(self) -> np.ndarray:
-        """The rows' order by the values' unique key (org unit, element, period)."""
+        """The rows' order by the values' unique key (org unit, element, period, combo)."""
+        if any(self.combos.tolist()):
+            combos = np.unique(self.combos.astype(str), return_inverse=True)[1].reshape(-1)
+            return np.lexsort((combos, self.periods.index, self.elements, self.units))
         return np.lexsort((self.periods.index, self.elements, self.units))  # codes are sorted
 
 
-def _recreated(element_ids, orgunit_ids, periods: _Periods, is_new) -> list[tuple]:
-    """The new values' keys (element, org unit, period) that held a value once, deleted since:
+def _recreated(element_ids, orgunit_ids, periods: _Periods, is_new, combos) -> list[tuple]:
+    """The new values' keys (element, org unit, period, combo) that held a value once, deleted since:
     their history has entries, so their creation is written as one at once (a value's own row
     holds its creation only while the key has no entries; decision 0004)."""
     new_units = np.unique(orgunit_ids[is_new]).tolist()
@@ -355,22 +375,23 @@ def _recreated(element_ids, orgunit_ids, periods: _Periods, is_new) -> list[tupl
         return []
     deleted = set(
         AuditEntry.objects.filter(note=DELETED_NOTE, orgunit_id__in=new_units).values_list(
-            "element_id", "orgunit_id", "period"
+            "element_id", "orgunit_id", "period", "combo"
         )
     )
     if not deleted:
         return []
     rows = np.flatnonzero(is_new & np.isin(orgunit_ids, [k[1] for k in deleted]))
     codes = periods.codes[periods.index[rows]]
-    keys = zip(element_ids[rows].tolist(), orgunit_ids[rows].tolist(), codes.tolist(), strict=True)
+    keys = zip(element_ids[rows].tolist(), orgunit_ids[rows].tolist(), codes.tolist(),
+               combos[rows].tolist(), strict=True)  # fmt: skip
     return [key for key in keys if key in deleted]
 
 
 def _record_recreations(keys: list[tuple]) -> None:
-    for element_id, orgunit_id, period in keys:
+    for element_id, orgunit_id, period, combo in keys:
         _record_creations(
-            "d.element_id = %s AND d.orgunit_id = %s AND d.period = %s",
-            [element_id, orgunit_id, period],
+            "d.element_id = %s AND d.orgunit_id = %s AND d.period = %s AND d.combo = %s",
+            [element_id, orgunit_id, period, combo],
             always=True,
         )
 
@@ -383,13 +404,14 @@ def _record_creations(where: str, params: list, *, always: bool = False) -> None
     audit_table = connection.ops.quote_name(AuditEntry._meta.db_table)
     unaudited = (
         f" AND NOT EXISTS (SELECT 1 FROM {audit_table} AS a WHERE a.orgunit_id = d.orgunit_id"
-        " AND a.element_id = d.element_id AND a.period = d.period)"
+        " AND a.element_id = d.element_id AND a.period = d.period AND a.combo = d.combo)"
     )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {audit_table} (element_id, orgunit_id, period, old_value, new_value,"
-            f" user_id, channel, at, note, comment) SELECT d.element_id, d.orgunit_id, d.period,"
-            f" NULL, d.value, d.stored_by_id, d.channel, d.updated_at, '', d.comment"
+            f"INSERT INTO {audit_table} (element_id, orgunit_id, period, combo, old_value,"
+            f" new_value, user_id, channel, at, note, comment) SELECT d.element_id,"
+            f" d.orgunit_id, d.period, d.combo, NULL, d.value, d.stored_by_id, d.channel,"
+            f" d.updated_at, '', d.comment"
             f" FROM {value_table} AS d"
             f" WHERE {where}{'' if always else unaudited}"
             " ORDER BY d.orgunit_id, d.element_id, d.period",

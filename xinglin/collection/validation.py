@@ -10,6 +10,7 @@ functions, which write the messages (so a message is the same whichever way it w
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterator, Sequence
 
@@ -27,6 +28,8 @@ from xinglin.collection.models import DataValue, Submission, SubmissionStatus
 from xinglin.lib import periods
 from xinglin.network import access, opening
 from xinglin.network.models import Kind, OrgUnit
+from xinglin.standards import categories
+from xinglin.standards.categories import Operand, combo_of, element_of  # noqa: F401 (re-exported)
 from xinglin.standards.models import DataElement
 
 # A plain decimal number (what str→float in arrow and in Python read alike); any other text
@@ -58,6 +61,47 @@ class _Codes:
         self.position = {code: i for i, code in enumerate(self.codes)}
 
 
+def combo_numbers(elements) -> dict[str, int]:
+    """A number per category option combination any of `elements` has, 0 for the default:
+    a value's operand id is element id × len(numbers) + its combination's number."""
+    codes = {c.code for e in elements if e.categories for c in e.combos()}
+    return {categories.DEFAULT: 0} | {code: n for n, code in enumerate(sorted(codes), start=1)}
+
+
+def resolve_operand(text: str, elements: dict[str, DataElement]):
+    """(element or Operand, None) for an operand text that names a value an element has, or
+    (None, message) naming what is wrong: an unknown element, a category option combination
+    on an element without categories or not one of its combinations, or none given for an
+    element reported by categories (a total is refused: never collapsed, never dropped)."""
+    code, combo = categories.split(text)
+    element = elements.get(code)
+    if element is None:
+        return None, _("unknown data element “%(code)s”") % {"code": code}
+    if not element.categories:
+        if combo:
+            return None, _(
+                "%(element)s has no categories: the category option combination “%(combo)s”"
+                " is refused (send its total without one)"
+            ) % {"element": element.code, "combo": combo}
+        return element, None
+    combos = element.combos()
+    listed = "、".join(f"{c.code}（{c.name}）" for c in combos)
+    if not combo:
+        return None, _(
+            "%(element)s is reported by %(categories)s: give one value per option"
+            " combination (%(combos)s), not a total"
+        ) % {
+            "element": element.code,
+            "categories": "、".join(c.name for c in categories.categories_of(element.categories)),
+            "combos": listed,
+        }
+    if combo not in {c.code for c in combos}:
+        return None, _(
+            "“%(combo)s” is not a category option combination of %(element)s (one of: %(combos)s)"
+        ) % {"combo": combo, "element": element.code, "combos": listed}
+    return Operand(element, combo), None
+
+
 class _Context:
     """Everything the batch refers to, fetched once, and the batch's codes encoded."""
 
@@ -68,14 +112,24 @@ class _Context:
         found = {u.code: u for u in _chunked(OrgUnit.objects.all(), "code", sorted(self.o.codes))}
         self.orgunits = found
         self.periods: dict[str, periods.Period | None] = {}
-        self.element_of = [self.elements.get(code) for code in self.e.codes]
+        self.element_of = [resolve_operand(code, self.elements)[0] for code in self.e.codes]
         self.orgunit_of = [found.get(code) for code in self.o.codes]
         self.period_of = [self.period(code) for code in self.p.codes]
-        # element ids (0 for unknown codes) and a key space: (org unit, period, element id)
-        self.element_ids = np.array([e.pk if e else 0 for e in self.element_of], dtype=np.int64)
+        # operand ids (element id × combinations + combination; 0 for unknown codes) and a key
+        # space: (org unit, period, operand id)
+        self.combos = combo_numbers(self.elements.values())
+        self.element_ids = np.array(
+            [self.operand_id(e) if e else 0 for e in self.element_of], dtype=np.int64
+        )
         self.orgunit_ids = np.array([u.pk if u else 0 for u in self.orgunit_of], dtype=np.int64)
-        self.id_space = max([e.pk for e in self.elements.values()], default=0) + 1
+        self.id_space = (max([e.pk for e in self.elements.values()], default=0) + 1) * len(
+            self.combos
+        )
         self._at: tuple | None = None
+
+    def operand_id(self, element) -> int:
+        """The number of an element (its default combination) or an Operand in the key space."""
+        return element.pk * len(self.combos) + self.combos[combo_of(element)]
 
     def at(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(org unit, period, element) indexes of the rows (ascending positions in the
@@ -202,9 +256,9 @@ def _failed_keys(context: _Context, result: Checked, confirmed: bool) -> np.ndar
             continue
         orgunit, period, element = problem.key
         o, p = context.o.position.get(orgunit), context.p.position.get(period)
-        e = context.elements.get(element)
+        e = resolve_operand(element, context.elements)[0]
         if o is not None and p is not None and e is not None:
-            failed.append(context.key(np.int64(o), np.int64(p), np.int64(e.pk)))
+            failed.append(context.key(np.int64(o), np.int64(p), np.int64(context.operand_id(e))))
     return np.array(failed, dtype=np.int64)
 
 
@@ -237,11 +291,27 @@ def _resolve(context: _Context, user, result: Checked) -> tuple[np.ndarray, np.n
         except rules.ValueProblem as problem:
             found.append((i, f"{element.code}: {problem}"))
     for i, message in sorted(found):
-        result.problems.append(_problem(context, i, message))
+        problem = _problem(context, i, message)
+        if _combo_refused(context, i) and not problem.location.cell:
+            # the combination is at fault: named as the field (dataValueSets, CSV)
+            location = dataclasses.replace(problem.location, field=COMBO_FIELD)
+            problem = dataclasses.replace(problem, location=location)
+        result.problems.append(problem)
     good = fits & converted
     if good.all():
         return np.arange(len(good)), values
     return np.flatnonzero(good), values[good]
+
+
+COMBO_FIELD = "category_option_combo"  # a problem's field when the combination is at fault
+
+
+def _combo_refused(context: _Context, i: int) -> bool:
+    """Whether row i names a known element with a combination it does not take (or none
+    where it takes one)."""
+    text = context.e.codes[context.e.index[i]]
+    code = categories.split(text)[0]
+    return code in context.elements and context.element_of[context.e.index[i]] is None
 
 
 def _codes_fit(context: _Context, report_paths: list[str] | None) -> np.ndarray:
@@ -380,11 +450,11 @@ def _numbers(raw: pa.Array | list) -> np.ndarray:
 
 def _identify(candidate: Candidate, context: _Context, report_paths: list[str] | None):
     """(message, element, orgunit): message is None when the codes and period fit."""
-    element = context.elements.get(candidate.element)
+    element, refusal = resolve_operand(candidate.element, context.elements)
     orgunit = context.orgunits.get(candidate.orgunit)
     period = context.period(candidate.period)
     if element is None:
-        return _("unknown data element “%(code)s”") % {"code": candidate.element}, None, None
+        return refusal, None, None
     if orgunit is None:
         return _("unknown org unit “%(code)s”") % {"code": candidate.orgunit}, None, None
     if report_paths is not None and not any(orgunit.path.startswith(p) for p in report_paths):
@@ -512,15 +582,19 @@ class _Stored:
         if element_ids is None:
             rule_codes = {name for rule in rules.load().rules for name in rule.check.names}
             element_ids = _distinct_element_ids(context, rows) | {
-                context.elements[code].pk for code in rule_codes if code in context.elements
+                context.operand_id(context.elements[code])
+                for code in rule_codes
+                if code in context.elements
             }
         units = _distinct(context.at(rows)[0], len(context.o.codes))
+        n = len(context.combos)
         keys, values, _pks = fetch_keyed(
-            sorted(element_ids),
+            sorted({i // n for i in element_ids}),
             context.orgunit_ids[units].tolist(),
             period_codes,
             span=len(context.p.codes),
             width=context.id_space,
+            combos=context.combos,
         )
         return cls(keys, values)
 
@@ -540,16 +614,19 @@ def fetch_keyed(
     *,
     span: int,
     width: int,
+    combos: dict[str, int],
     pks: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Stored values of the given elements, org units and periods as arrays (key, value, and
     the row's id when `pks`), the key being (orgunit_id * span + period_codes[period]) *
-    width + element_id. Raw SQL and arrays: a million model rows (even values_list) cost
-    seconds. (Numbering the periods in SQL, by a join on a VALUES list, was slower on SQLite.)"""
+    width + operand id (element_id * len(combos) + combos[combo], `combo_numbers`; a stored
+    combination `combos` does not number is left out). Raw SQL and arrays: a million model
+    rows (even values_list) cost seconds. (Numbering the periods in SQL, by a join on a VALUES
+    list, was slower on SQLite.)"""
     table = connection.ops.quote_name(DataValue._meta.db_table)
     found: list[tuple] = []
     codes = list(period_codes)
-    columns = "element_id, orgunit_id, period, value" + (", id" if pks else "")
+    columns = "element_id, orgunit_id, period, value, combo" + (", id" if pks else "")
     with connection.cursor() as cursor:
         for units in _slices(orgunit_ids, _CHUNK):
             for chunk in _slices(codes, _CHUNK):
@@ -559,6 +636,10 @@ def fetch_keyed(
                 )
                 cursor.execute(sql, [*element_ids, *units, *chunk])
                 found += cursor.fetchall()
+    if len(combos) > 1:
+        found = [row for row in found if row[4] in combos]
+    elif any(row[4] for row in found):
+        found = [row for row in found if not row[4]]
     if not found:
         empty = np.zeros(0, np.int64)
         return empty, np.zeros(0), (empty if pks else None)
@@ -568,8 +649,11 @@ def fetch_keyed(
         return np.fromiter((row[at] for row in found), dtype, count)
 
     numbers = np.fromiter((period_codes[row[2]] for row in found), np.int64, count)
-    keys = (column(1, np.int64) * span + numbers) * width + column(0, np.int64)
-    return keys, column(3, float), (column(4, np.int64) if pks else None)
+    operands = column(0, np.int64) * len(combos)
+    if len(combos) > 1:
+        operands += np.fromiter((combos[row[4]] for row in found), np.int64, count)
+    keys = (column(1, np.int64) * span + numbers) * width + operands
+    return keys, column(3, float), (column(5, np.int64) if pks else None)
 
 
 def _distinct_element_ids(context: _Context, rows: np.ndarray) -> set[int]:
@@ -614,7 +698,8 @@ def _check_rules(context: _Context, rows, values, stored: _Stored, result: Check
     element_index = context.at(rows)[2]
     distinct, position = _groups(context, rows)
     failing = np.zeros(len(distinct), dtype=bool)
-    ids = {code: e.pk for code, e in context.elements.items()}
+    # rules compare elements' values without categories (their default combination)
+    ids = {code: context.operand_id(e) for code, e in context.elements.items()}
     for rule in rules.load().rules:
         names = sorted(rule.check.names)
         if any(name not in ids for name in names):
@@ -658,7 +743,7 @@ def _group_values(context, distinct, position, element_id, element_index, values
 
 
 def _report_group(context, group: int, in_group, rows, values, stored: _Stored, result) -> None:
-    codes = {e.pk: code for code, e in context.elements.items()}
+    codes = {context.operand_id(e): code for code, e in context.elements.items()}
     new, where = {}, {}
     for n in in_group.tolist():
         element = context.element_of[context.e.index[rows[n]]]

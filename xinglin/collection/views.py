@@ -40,6 +40,7 @@ from xinglin.core.labels import SUBMISSION_STATES
 from xinglin.lib import cells, periods, uploads
 from xinglin.network import access
 from xinglin.network.models import Kind, OrgUnit
+from xinglin.standards import categories
 from xinglin.standards.models import DataElement, TechniqueCategory
 
 REPORT_DIR = Path(settings.VAR_DIR) / "import-reports"
@@ -125,16 +126,15 @@ def _entry_context(request, unit: OrgUnit, period: str, outcomes=None) -> dict:
     form = form_for(unit, period)
     if form is None:
         raise Http404(period)
-    stored = {v.element_id: v for v in DataValue.objects.filter(orgunit=unit, period=period)}
+    stored = {
+        (v.element_id, v.combo): v for v in DataValue.objects.filter(orgunit=unit, period=period)
+    }
     outcomes = outcomes or {}
     submission = Submission.objects.filter(orgunit=unit, period=period).first()
     locked = bool(submission and submission.is_locked)
     can_report = access.can(request.user, "report", unit) and not locked
     can_approve = access.can(request.user, "approve", unit)
-    sections = [
-        (name, [_field(e, stored.get(e.pk), outcomes.get(e.code)) for e in elements])
-        for name, elements in form.sections()
-    ]
+    sections = [(name, _fields(elements, stored, outcomes)) for name, elements in form.sections()]
     return {
         "unit": unit,
         "period": period,
@@ -149,6 +149,22 @@ def _entry_context(request, unit: OrgUnit, period: str, outcomes=None) -> dict:
         "deadline": rules.deadline(period),
         "has_techniques": form.period_type == "yearly" and unit.kind == Kind.INSTITUTION,
     }
+
+
+def _fields(elements, stored: dict, outcomes: dict) -> list[dict]:
+    """The fields of a section: one per element, or one per option combination of an element
+    with categories followed by its total, computed (the sum of the combinations stored)."""
+    fields = []
+    for element in elements:
+        for item in categories.expand([element]):
+            value = stored.get((element.pk, categories.combo_of(item)))
+            fields.append(_field(item, value, outcomes.get(item.code)))
+        if element.categories:
+            parts = [stored.get((element.pk, c.code)) for c in element.combos()]
+            present = [p.value for p in parts if p is not None]
+            total = guards.shown(element, sum(present)) if present else "—"
+            fields.append({"element": element, "total": total, "dom": element.code})
+    return fields
 
 
 def _field(element: DataElement, value: DataValue | None, outcome=None) -> dict:
@@ -166,6 +182,7 @@ def _field(element: DataElement, value: DataValue | None, outcome=None) -> dict:
     conflict = bool(outcome and outcome.conflict)
     return {
         "element": element,
+        "dom": element.code.replace(".", "--"),  # an HTML id (a "." would read as a class)
         "typed": typed,
         "errors": outcome.errors if outcome else [],
         "warnings": outcome.warnings if outcome else [],
@@ -233,8 +250,22 @@ def _changed(post, typed: dict[str, str]) -> tuple[dict[str, str], dict, dict]:
 
 
 def _known(typed: dict[str, str]) -> dict[str, str]:
-    codes = set(DataElement.objects.filter(code__in=typed).values_list("code", flat=True))
-    return {k: v for k, v in typed.items() if k in codes}
+    """The fields that name an element (`code`, or `code.combo` for a categorised one)."""
+    codes = {categories.split(k)[0] for k in typed}
+    known = set(DataElement.objects.filter(code__in=codes).values_list("code", flat=True))
+    return {k: v for k, v in typed.items() if categories.split(k)[0] in known}
+
+
+def _item(element: str):
+    """(the element or Operand a field names, the element's stored values' filter)."""
+    code, combo = categories.split(element)
+    found = DataElement.objects.filter(code=code).first()
+    if found is None or (combo and combo not in {c.code for c in found.combos()}):
+        raise Http404(element)
+    return (categories.Operand(found, combo) if combo else found), {
+        "element": found,
+        "combo": combo,
+    }
 
 
 def _require_unlocked(user, unit: OrgUnit, period: str) -> None:
@@ -256,12 +287,10 @@ def save_value(request, code, period, element):
     unit = access.get_orgunit_for_user(request.user, code)
     _period_or_404(period)
     _require_unlocked(request.user, unit, period)
-    item = DataElement.objects.filter(code=element).first()
-    if item is None:
-        raise Http404(element)
+    item, key = _item(element)
     typed = request.POST.get(element, "")
     if request.POST.get("take"):  # a conflict: take the stored value (nothing is written)
-        value = DataValue.objects.filter(orgunit=unit, period=period, element=item).first()
+        value = DataValue.objects.filter(orgunit=unit, period=period, **key).first()
         context = {"f": _field(item, value), "unit": unit, "period": period, "can_report": True}
         return render(request, "collection/_field.html", context)
     confirmed = [element] if request.POST.get("confirm") else []
@@ -278,7 +307,7 @@ def save_value(request, code, period, element):
         versions={element: version} if version is not None else None,
         comments={element: comment.strip()} if comment is not None else None,
     )[element]
-    value = DataValue.objects.filter(orgunit=unit, period=period, element=item).first()
+    value = DataValue.objects.filter(orgunit=unit, period=period, **key).first()
     context = {"f": _field(item, value, outcome), "unit": unit, "period": period}
     context["can_report"] = True
     return render(request, "collection/_field.html", context)
@@ -328,14 +357,12 @@ def _decide(step: str, submission: Submission, user, text: str, confirmed: bool)
 @login_required
 def history(request, code, period, element):
     unit = access.get_orgunit_for_user(request.user, code)
-    item = DataElement.objects.filter(code=element).first()
-    if item is None:
-        raise Http404(element)
-    entries = audit.history(unit, item, period)
+    item, key = _item(element)
+    entries = audit.history(unit, key["element"], period, key["combo"])
     notes = {DELETED_NOTE: _("deleted"), comments.COMMENT_NOTE: _("comment changed")}
     for entry in entries:
         entry.note_label = notes.get(entry.note, entry.note)
-    warnings = ConfirmedWarning.objects.filter(orgunit=unit, period=period, element=item)
+    warnings = ConfirmedWarning.objects.filter(orgunit=unit, period=period, **key)
     context = {
         "unit": unit,
         "period": period,
@@ -380,7 +407,7 @@ def template(request, code, period, form_code):
         raise Http404(form_code) from None
     rows = [u for u in _template_units(form, unit, period) if access.can(request.user, "report", u)]
     values = {
-        (v.orgunit_id, v.element_id): v.value
+        (v.orgunit_id, v.element_id, *([v.combo] if v.combo else [])): v.value
         for v in DataValue.objects.filter(period=period, orgunit__in=[u.pk for u in rows])
     }
     book = workbook.build_template(form, unit, period, rows, values)

@@ -25,6 +25,7 @@ from xinglin.collection.models import DeliveredTechnique
 from xinglin.demo import YANCHI, DemoContext
 from xinglin.network import opening
 from xinglin.network.models import OrgUnit
+from xinglin.standards import categories
 from xinglin.standards.models import DataElement, TechniqueCategory
 
 HEALTH_CENTRES = ("community_health_center", "township_health_center")
@@ -186,8 +187,24 @@ def _yearly(unit: OrgUnit, year: int, offset: int, elements, story: Story, speci
         if value is not None:
             # exact at the element's precision: counts are whole numbers
             value = float(round(value)) if element.value_type == "integer" else float(value)
+            if element.categories:  # reported by sex (decision 0013): the total split
+                rows += _by_sex(element, unit, str(year), value)
+                continue
             rows.append((element, unit, str(year), value))
     return rows
+
+
+# The women's share of a key population's total, for the demo's split by sex: more women
+# than men among residents 65+, slightly fewer girls than boys among young children.
+WOMEN_SHARE = {"elderly_tcm_managed": 0.53, "children_tcm_managed": 0.48}
+
+
+def _by_sex(element, unit: OrgUnit, period: str, total: float) -> list:
+    women = float(round(total * WOMEN_SHARE.get(element.code, 0.5)))
+    return [
+        (categories.Operand(element, "F"), unit, period, women),
+        (categories.Operand(element, "M"), unit, period, total - women),
+    ]
 
 
 def _value(code: str, value_type: str, unit: OrgUnit, offset: int, story, special) -> float | None:

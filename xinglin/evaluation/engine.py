@@ -62,6 +62,7 @@ from xinglin.lib import periods
 from xinglin.network import opening
 from xinglin.network.models import OrgUnit, OrgUnitChange, OrgUnitHistory
 from xinglin.plans.actions import evidence_statuses_for_units
+from xinglin.standards import categories
 from xinglin.standards.expressions import element_codes
 from xinglin.standards.loader import Pack, PackIndicator, get_pack, read_elements
 from xinglin.standards.models import BureauTarget, DataElement, TechniqueItem
@@ -477,22 +478,28 @@ def _prepare_values(cursor, pack: Pack, year: periods.Period) -> None:
         completeness.insert_yearly_figures(cursor, year)
         codes = [c for c in codes if c not in timeliness]
     cursor.execute(
-        f"SELECT id, period_type, aggregation FROM {DataElement._meta.db_table}"
+        f"SELECT id, code, period_type, aggregation FROM {DataElement._meta.db_table}"
         f" WHERE code IN ({', '.join(['%s'] * len(codes or ['']))})",
         codes or [""],
     )
     elements = cursor.fetchall()
     groups: dict[tuple[str, str], list[int]] = {}
-    for pk, period_type, aggregation in elements:
+    split = categories.categorised()  # codes of the elements reported per option combination
+    split_ids = {pk for pk, code, _type, _aggregation in elements if code in split}
+    for pk, _code, period_type, aggregation in elements:
         groups.setdefault((period_type, aggregation), []).append(pk)
     by_type = _year_codes(year)
     for (period_type, aggregation), ids in sorted(groups.items()):
-        _insert_values(cursor, ids, by_type[period_type], aggregation)
+        _insert_values(cursor, ids, by_type[period_type], aggregation, split_ids)
 
 
-def _insert_values(cursor, element_ids: list[int], codes: list[str], aggregation: str) -> None:
+def _insert_values(
+    cursor, element_ids: list[int], codes: list[str], aggregation: str, split_ids=frozenset()
+) -> None:
     """The year's figure of each element and unit: its periods' values (a derived value
-    replaces the reported one of the same period) combined by the element's aggregation."""
+    replaces the reported one of the same period) combined by the element's aggregation. The
+    value of an element with categories (`split_ids`) in a period is the sum of its option
+    combinations' values (its total; decision 0013)."""
     derived_t, value_t = DerivedValue._meta.db_table, DataValue._meta.db_table
     element_t = DataElement._meta.db_table
     in_periods = ", ".join(["%s"] * len(codes))
@@ -502,7 +509,8 @@ def _insert_values(cursor, element_ids: list[int], codes: list[str], aggregation
         [*codes, *element_ids],
     )
     derived = sorted(row[0] for row in cursor.fetchall())
-    plain = [pk for pk in element_ids if pk not in derived]
+    plain = [pk for pk in element_ids if pk not in derived and pk not in split_ids]
+    totalled = [pk for pk in element_ids if pk not in derived and pk in split_ids]
     # only elements that have derived values pay for the per-row "is there a derived one?"
     facts = [
         (
@@ -513,6 +521,15 @@ def _insert_values(cursor, element_ids: list[int], codes: list[str], aggregation
         )
     ]
     params = [*codes, *(plain or [0])]
+    if totalled:  # only elements with categories pay for summing their combinations
+        facts.append(
+            f"SELECT v.element_id, v.orgunit_id, v.period, SUM(v.value), 'reported'"
+            f" FROM {value_t} AS v JOIN xl_unit AS u ON u.id = v.orgunit_id"
+            f" WHERE v.period IN ({in_periods})"
+            f" AND v.element_id IN ({', '.join(['%s'] * len(totalled))})"
+            f" GROUP BY v.element_id, v.orgunit_id, v.period"
+        )
+        params += [*codes, *totalled]
     if derived:
         ids = ", ".join(["%s"] * len(derived))
         facts += [
@@ -523,11 +540,12 @@ def _insert_values(cursor, element_ids: list[int], codes: list[str], aggregation
                 f" GROUP BY d.element_id, d.orgunit_id, d.period"
             ),
             (
-                f"SELECT v.element_id, v.orgunit_id, v.period, v.value, 'reported'"
+                f"SELECT v.element_id, v.orgunit_id, v.period, SUM(v.value), 'reported'"
                 f" FROM {value_t} AS v JOIN xl_unit AS u ON u.id = v.orgunit_id"
                 f" WHERE v.period IN ({in_periods}) AND v.element_id IN ({ids})"
                 f" AND NOT EXISTS (SELECT 1 FROM {derived_t} AS d WHERE d.element_id = v.element_id"
                 f" AND d.orgunit_id = v.orgunit_id AND d.period = v.period)"
+                f" GROUP BY v.element_id, v.orgunit_id, v.period"
             ),
         ]
         params += [*codes, *derived, *codes, *derived]

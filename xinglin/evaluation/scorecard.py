@@ -114,7 +114,7 @@ def data_behind(
     values = (
         DataValue.objects.filter(scope, element__in=elements, period__in=periods, **beneath)
         .select_related("element", "orgunit")
-        .order_by("orgunit__path", "element__code", "period")
+        .order_by("orgunit__path", "element__code", "period", "combo")
     )
     derived = (
         DerivedValue.objects.filter(scope, element__in=elements, period__in=periods, **beneath)

@@ -7,9 +7,7 @@ from pathlib import Path
 import yaml
 
 from xinglin.standards.models import DataElement, TechniqueCategory, TechniqueItem
-
-PACKS_DIR = Path(__file__).parent / "packs"
-CORE_FILE = PACKS_DIR / "core.yaml"
+from xinglin.standards.paths import CORE_FILE, PACKS_DIR  # noqa: F401 (catalogue.X for callers)
 
 
 def _text(mapping: dict[str, str] | str | None, language: str) -> str:
@@ -40,6 +38,7 @@ def sync_data_elements(path: Path = CORE_FILE) -> int:
                 "section_en": _text(item.get("section"), "en"),
                 "help_zh": _text(item.get("help"), "zh"),
                 "help_en": _text(item.get("help"), "en"),
+                "categories": list(item.get("categories") or []),
             },
         )
     return len(declared)

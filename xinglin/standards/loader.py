@@ -15,8 +15,8 @@ from typing import Any, Protocol
 import yaml
 
 from xinglin.standards import expressions
-from xinglin.standards.catalogue import CORE_FILE, PACKS_DIR
 from xinglin.standards.expressions import Aggregate, ExpressionError, Node, Target, TargetError
+from xinglin.standards.paths import CORE_FILE, PACKS_DIR
 
 KINDS = ("computed", "evidence")
 UNITS = ("percent", "per_10000", "count", "level", "ratio")

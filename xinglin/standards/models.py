@@ -7,6 +7,8 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from xinglin.standards import categories as category_catalogue
+
 
 class ValueType(models.TextChoices):
     INTEGER = "integer", _("Integer")
@@ -32,6 +34,9 @@ class DataElement(models.Model):
     section_en = models.CharField(max_length=100, blank=True)
     help_zh = models.TextField(blank=True)
     help_en = models.TextField(blank=True)
+    # Category codes (core.yaml `categories:`): the element is reported per option combination
+    # of these (standards.categories; decision 0013); [] for a plain element.
+    categories = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["code"]
@@ -46,6 +51,12 @@ class DataElement(models.Model):
     @property
     def unit(self) -> str:
         return self.unit_en if get_language() == "en" and self.unit_en else self.unit_zh
+
+    def combos(self) -> list[category_catalogue.Combo]:
+        """The element's option combinations (`standards.categories.Combo`); [] when it has no
+        categories (its values have the default combination)."""
+
+        return category_catalogue.combos(self.categories)
 
 
 class TechniqueCategory(models.Model):

@@ -98,7 +98,7 @@ class Warehouse:
         key = ", ".join(DELTA_KEYS[table])
         newest = (
             f"SELECT * FROM read_parquet([{_listing(deltas)}])"
-            f" QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY seq DESC) = 1"
+            f" QUALIFY seq = max(seq) OVER (PARTITION BY {key})"
         )
         return (
             f"WITH d AS ({newest}) SELECT b.* FROM ({base}) b ANTI JOIN d USING ({key})"

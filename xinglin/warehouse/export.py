@@ -72,8 +72,10 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("id", _INT), ("orgunit_id", _INT), ("period", _STR), ("status", _STR),
         ("submitted_at", _STAMP),
     ]),
+    # combo: the value's category option combination ("" the default; decision 0013)
     VALUE_TABLE: pa.schema([
         ("element_id", _INT), ("orgunit_id", _INT), ("period", _STR), ("value", _FLOAT),
+        ("combo", _STR),
     ]),
 }  # fmt: skip
 # the change column that, with the row count and highest id, signs a table's content

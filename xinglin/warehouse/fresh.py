@@ -153,8 +153,9 @@ def catch_up(root: Path) -> CatchUp:
     return result
 
 
-def _current_rows(keys: list[tuple]) -> dict[tuple, tuple]:
-    """key -> the row (schema columns) as the database holds it now, for the keys present."""
+def _current_rows(keys: list[tuple]) -> dict[tuple, list[tuple]]:
+    """key -> the rows (schema columns) as the database holds them now, for the keys present:
+    one per option combination of a categorised element (decision 0013), one otherwise."""
 
     names = SCHEMAS[VALUE_TABLE].names
     found = {}
@@ -170,18 +171,20 @@ def _current_rows(keys: list[tuple]) -> dict[tuple, tuple]:
             )
             for row in cursor.fetchall():
                 record = dict(zip(names, row, strict=True))
-                found[tuple(record[c] for c in KEY)] = row
+                found.setdefault(tuple(record[c] for c in KEY), []).append(row)
     return found
 
 
 def _write_delta(root: Path, year: str, seq: int, keys: list[tuple], found: dict) -> str:
 
     schema = SCHEMAS[VALUE_TABLE]
-    rows = [found.get(key) or _deleted_row(schema, key) for key in keys]
+    # a key's rows all carry the catch-up's seq: the reader takes every row of a key's newest
+    # seq (its combinations as they stand now), or drops the key when that row says deleted
+    rows = [row for key in keys for row in found.get(key) or [_deleted_row(schema, key)]]
+    deleted = [key not in found for key in keys for _row in found.get(key) or [None]]
     columns = list(zip(*rows, strict=True))
     arrays = [pa.array(list(c), type=f.type) for c, f in zip(columns, schema, strict=True)]
-    arrays += [pa.array([seq] * len(keys), pa.int64()),
-               pa.array([key not in found for key in keys], pa.bool_())]  # fmt: skip
+    arrays += [pa.array([seq] * len(rows), pa.int64()), pa.array(deleted, pa.bool_())]
     table = pa.Table.from_arrays(
         arrays, schema=schema.append(pa.field("seq", pa.int64())).append(
             pa.field("deleted", pa.bool_()))
@@ -278,7 +281,7 @@ def _merged_sql(warehouse, listing: list[Path], deltas: list[Path], year: str, c
     key = ", ".join(KEY)
     newest = (
         f"SELECT * FROM read_parquet([{_listing(deltas)}])"
-        f" QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY seq DESC) = 1"
+        f" QUALIFY seq = max(seq) OVER (PARTITION BY {key})"
     )
     fresh = f"SELECT {columns} FROM d WHERE NOT deleted"
     if base is None:

@@ -144,9 +144,9 @@ def _merge_deltas(spark, root: Path, table: str) -> None:
 
     key = list(DELTA_KEYS[table])
     changed = spark.read.schema(_spark_schema(deltas[0])).parquet(*map(str, deltas))
-    newest = changed.withColumn(
-        "_rank", F.row_number().over(Window.partitionBy(*key).orderBy(F.desc("seq")))
-    ).filter(F.col("_rank") == 1)
+    newest = changed.withColumn("_newest", F.max("seq").over(Window.partitionBy(*key))).filter(
+        F.col("seq") == F.col("_newest")
+    )
     base = spark.table(table)
     merged = base.join(newest.select(*key), on=key, how="left_anti").unionByName(
         newest.filter(~F.col("deleted")).select(*base.columns)

@@ -23,15 +23,15 @@ from xinglin.api.dhis2 import bodies, responses, schemes
 from xinglin.api.dhis2.params import ParamError, Params
 from xinglin.api.dhis2.writers import FORMATS, write_document
 from xinglin.api.formats import ExportValue, dhis2
-from xinglin.api.mapping import CodeMap
+from xinglin.api.mapping import CodeMap, operand_in
 from xinglin.api.routes.interchange import MAX_BODY, MAX_EXPORT
 from xinglin.api.routes.packs import pack_elements
 from xinglin.collection.batch import Candidate, Location, Problem
 from xinglin.collection.importers import UnreadableFile
-from xinglin.collection.models import AuditEntry, DataValue
+from xinglin.collection.models import AuditEntry, DataValue, element_codes, operand_expression
 from xinglin.lib import periods
 from xinglin.network import access
-from xinglin.standards import loader
+from xinglin.standards import categories, loader
 from xinglin.standards.models import DataElement
 
 SCHEME_PARAMS = frozenset({"idScheme", "dataElementIdScheme", "orgUnitIdScheme"})
@@ -52,7 +52,7 @@ def get(request: HttpRequest, user: User, query, fmt: str) -> HttpResponse:
     values = _values(live)
     document = dhis2.document(values, ids)
     for entry in document["dataValues"]:
-        entry["categoryOptionCombo"] = entry["attributeOptionCombo"] = DEFAULT_COMBO
+        entry["attributeOptionCombo"] = DEFAULT_COMBO
     if params.boolean("includeDeleted"):
         document["dataValues"] += _deleted(where, since, ids)
     if len(document["dataValues"]) > MAX_EXPORT:
@@ -63,7 +63,7 @@ def get(request: HttpRequest, user: User, query, fmt: str) -> HttpResponse:
     return HttpResponse(content, content_type=media)
 
 
-DEFAULT_COMBO = "HllvX50cXC0"  # DHIS2's default category option combo: no disaggregation
+DEFAULT_COMBO = dhis2.DEFAULT_COMBO  # DHIS2's default category option combo: no disaggregation
 
 
 def _where(params: Params, user: User, ids: schemes.IdSchemes) -> Q:
@@ -153,7 +153,7 @@ def _aware(moment: datetime | date) -> datetime:
 def _values(rows) -> list[ExportValue]:
     rows = rows.order_by("orgunit__path", "period", "element__code").values_list(
         "element__code", "element__value_type", "orgunit__code", "period", "value",
-        "updated_at", "comment",
+        "updated_at", "comment", "combo",
     )  # fmt: skip
     values = [ExportValue(*row) for row in rows[: MAX_EXPORT + 1]]
     if len(values) > MAX_EXPORT:
@@ -168,16 +168,22 @@ def _deleted(where: Q, since, ids) -> list[dict]:
     audit = AuditEntry.objects.filter(where)
     if since is not None:
         audit = audit.filter(at__gte=_aware(since))
-    latest = audit.values("orgunit_id", "element_id", "period").annotate(last=Max("id"))
+    latest = audit.values("orgunit_id", "element_id", "period", "combo").annotate(last=Max("id"))
     ids_of_last = [row["last"] for row in latest[: MAX_EXPORT + 1]]
     entries = AuditEntry.objects.filter(id__in=ids_of_last, new_value__isnull=True).values_list(
-        "element__code", "element__value_type", "orgunit__code", "period", "old_value", "at"
+        "element__code",
+        "element__value_type",
+        "orgunit__code",
+        "period",
+        "old_value",
+        "at",
+        "combo",
     )
-    values = [ExportValue(e, t, o, p, v or 0.0, at) for e, t, o, p, v, at in entries]
+    values = [ExportValue(e, t, o, p, v or 0.0, at, combo=c) for e, t, o, p, v, at, c in entries]
     document = dhis2.document(sorted(values, key=lambda v: (v.orgunit, v.period, v.element)), ids)
     for entry in document["dataValues"]:
         entry["deleted"] = True
-        entry["categoryOptionCombo"] = entry["attributeOptionCombo"] = DEFAULT_COMBO
+        entry["attributeOptionCombo"] = DEFAULT_COMBO
     return document["dataValues"]
 
 
@@ -210,7 +216,7 @@ def _faults(candidates: list[Candidate], user: User) -> dict[int, str]:
     """Which field each refused value is refused for (collection's problems name the value
     only): the conflicts' `object` and `property` are then the identifier at fault."""
     kinds = dict(
-        DataElement.objects.filter(code__in={c.element for c in candidates}).values_list(
+        DataElement.objects.filter(code__in=element_codes(_key(c) for c in candidates)).values_list(
             "code", "period_type"
         )
     )
@@ -222,14 +228,25 @@ def _faults(candidates: list[Candidate], user: User) -> dict[int, str]:
     )
     faults = {}
     for candidate in candidates:
-        row = candidate.location.row
-        if candidate.element not in kinds:
+        row, (element, combo) = candidate.location.row, categories.split(candidate.element)
+        if element not in kinds:
             faults[row] = "dataElement"
+        elif combo and not _combo_fits(element, combo):
+            faults[row] = "categoryOptionCombo"
         elif candidate.orgunit not in reportable:
             faults[row] = "orgUnit"
-        elif not _period_fits(candidate.period, kinds[candidate.element]):
+        elif not _period_fits(candidate.period, kinds[element]):
             faults[row] = "period"
     return faults
+
+
+def _key(candidate: Candidate) -> tuple[str, str, str]:
+    return (candidate.orgunit, candidate.period, candidate.element)
+
+
+def _combo_fits(element: str, combo: str) -> bool:
+    found = DataElement.objects.filter(code=element).first()
+    return found is not None and any(c.code == combo for c in found.combos())
 
 
 def _period_fits(code: str, kind: str) -> bool:
@@ -261,8 +278,12 @@ def _read(request: HttpRequest, strategy: str, element_scheme: str, orgunit_sche
 
 def _translate_all(candidates: list[Candidate], ids: schemes.IdSchemes) -> list[Problem]:
     problems = []
+
+    def element_in(text: str) -> str:  # the operand element.combo
+        return operand_in(ids, text)
+
     for candidate in candidates:
-        for name, function, field in (("element", ids.element_in, "element"),
+        for name, function, field in (("element", element_in, "element"),
                                       ("orgunit", ids.orgunit_in, "orgunit")):  # fmt: skip
             try:
                 setattr(candidate, name, function(getattr(candidate, name)))
@@ -287,9 +308,11 @@ def _by_strategy(
     stored = set(
         DataValue.objects.filter(
             orgunit__code__in=visible,
-            element__code__in={c.element for c in candidates},
+            element__code__in=element_codes(_key(c) for c in candidates),
             period__in={c.period for c in candidates},
-        ).values_list("orgunit__code", "period", "element__code")
+        )
+        .annotate(operand=operand_expression())
+        .values_list("orgunit__code", "period", "operand")
     )
     kept, ignored = [], 0
     for candidate in candidates:

@@ -13,7 +13,8 @@ HTTP_STATUS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Fou
                405: "Method Not Allowed",
                409: "Conflict", 413: "Payload Too Large"}  # fmt: skip
 # Our fields as DHIS2 names them in a conflict's `property`.
-PROPERTIES = {"element": "dataElement", "orgunit": "orgUnit", "": "value"}
+PROPERTIES = {"element": "dataElement", "orgunit": "orgUnit", "": "value",
+              "category_option_combo": "categoryOptionCombo"}  # fmt: skip
 
 
 def json_response(body: dict, status: int = 200) -> HttpResponse:

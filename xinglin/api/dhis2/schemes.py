@@ -81,6 +81,12 @@ class IdSchemes:
             return self._elements.names.get(code, code)
         return code
 
+    def combo_in(self, external: str) -> str:
+        return self._map.combo_in(external)  # a mapped UID, else our code
+
+    def combo_out(self, code: str) -> str:
+        return self._map.combo_out(code) if self.element_scheme == "UID" else code
+
     def orgunit_out(self, code: str) -> str:
         if self.orgunit_scheme == "UID":
             return self._map.orgunit_out(code)

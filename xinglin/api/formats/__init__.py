@@ -21,6 +21,7 @@ class ExportValue:
     value: float
     updated_at: datetime | None = None
     comment: str = ""
+    combo: str = ""  # the category option combination ("" the default; decision 0013)
 
 
 def format_value(value_type: str, value: float) -> str:

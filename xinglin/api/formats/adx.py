@@ -21,6 +21,7 @@ from xinglin.collection.forms import Form, target_of
 from xinglin.collection.importers import Parsed
 from xinglin.lib import periods
 from xinglin.network.models import OrgUnit
+from xinglin.standards import categories
 
 NS = "urn:ihe:qrph:adx:2015"
 XS = "http://www.w3.org/2001/XMLSchema"
@@ -152,18 +153,24 @@ def export(
     exported = timezone.now().replace(microsecond=0).isoformat()
     root = etree.Element(f"{{{NS}}}adx", nsmap={None: NS}, exported=exported)
     forms = _form_codes(groups)
+    split_by = categories.split_elements()
     for (orgunit, period), rows in sorted(groups.items()):
         group = etree.SubElement(
             root, f"{{{NS}}}group", orgUnit=codes.orgunit_out(orgunit), period=to_adx_period(period)
         )
         if form := forms.get((orgunit, period)):
             group.set("dataSet", form)
-        for row in sorted(rows, key=lambda r: r.element):
+        for row in sorted(rows, key=lambda r: (r.element, r.combo)):
             # ADX values are decimals: booleans travel as 1/0.
             value = format_value("number", row.value)
             item = etree.SubElement(
                 group, f"{{{NS}}}dataValue", dataElement=codes.element_out(row.element), value=value
             )
+            if row.combo:  # a disaggregation: one attribute per category (sex="F")
+                for category, option in categories.options_of(
+                    split_by[row.element], row.combo
+                ).items():
+                    item.set(category, option)
             if row.comment:
                 etree.SubElement(item, f"{{{NS}}}annotation").text = row.comment
     _schema(_external(element_codes, codes)).assertValid(root)
@@ -212,8 +219,9 @@ def parse(
         for line, field, message in adx_errors.explain_all(schema.error_log, name):
             parsed.problems.append(Problem(Location(line, field), message))
         return parsed
+    split_by = categories.split_elements()
     for group in root.iterfind(f"{{{NS}}}group"):
-        _read_group(group, codes, parsed, name)
+        _read_group(group, codes, parsed, name, split_by)
     return parsed
 
 
@@ -224,7 +232,9 @@ def _dimensions(node: etree._Element, known: set[str]) -> list[str]:
     return [a for a in node.attrib if not a.startswith("{") and a not in known]
 
 
-def _read_group(group: etree._Element, codes: CodeMap, parsed: Parsed, name: str) -> None:
+def _read_group(
+    group: etree._Element, codes: CodeMap, parsed: Parsed, name: str, split_by: dict
+) -> None:
     line = group.sourceline or 0
     try:
         period = from_adx_period(group.get("period"))
@@ -242,13 +252,12 @@ def _read_group(group: etree._Element, codes: CodeMap, parsed: Parsed, name: str
         value_line = value.sourceline or 0
         element = codes.element_in(value.get("dataElement"))
         split = _dimensions(value, VALUE_ATTRIBUTES)
-        for attribute in split:
-            message = adx_errors.disaggregation(
-                name, value_line, value.get("dataElement"), attribute, value.get(attribute)
-            )
-            parsed.problems.append(Problem(Location(value_line, attribute), message))
-        if split:
-            continue
+        if split or element in split_by:
+            problems, combo = _combo(value, element, split, split_by.get(element), name)
+            parsed.problems += problems
+            if problems:
+                continue
+            element = categories.operand(element, combo)
         parsed.candidates.append(
             Candidate(
                 orgunit,
@@ -259,6 +268,40 @@ def _read_group(group: etree._Element, codes: CodeMap, parsed: Parsed, name: str
                 comment=_annotation(value),
             )
         )
+
+
+def _combo(value, element: str, split: list[str], known: list[str] | None, name: str):
+    """(problems, combination code) of a dataValue's disaggregation attributes (sex="F"),
+    each attribute mapped to the element's category of that code (decision 0013). Refused by
+    name: an attribute on an element without categories, or not one of its categories, an
+    unknown option, or a category of the element left out."""
+    line, shown = value.sourceline or 0, value.get("dataElement")
+    if not known:
+        return [
+            Problem(
+                Location(line, a), adx_errors.disaggregation(name, line, shown, a, value.get(a))
+            )
+            for a in split
+        ], ""
+    problems = []
+    for attribute in split:
+        option = value.get(attribute)
+        if attribute not in known:
+            message = adx_errors.not_a_category(name, line, shown, attribute, option, known)
+            problems.append(Problem(Location(line, attribute), message))
+            continue
+        category = categories.catalogue()[attribute]
+        if category.option(option) is None:
+            options = [o.code for o in category.options]
+            message = adx_errors.unknown_option(name, line, shown, attribute, option, options)
+            problems.append(Problem(Location(line, attribute), message))
+    missing = [c for c in known if c not in split]
+    if missing and not problems:
+        message = adx_errors.missing_categories(name, line, shown, missing)
+        problems.append(Problem(Location(line, "dataElement"), message))
+    if problems:
+        return problems, ""
+    return [], categories.combo_from_options(known, {a: value.get(a) for a in split}) or ""
 
 
 def _annotation(value: etree._Element) -> str | None:

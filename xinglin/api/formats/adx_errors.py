@@ -103,6 +103,29 @@ def disaggregation(name: str, line: int, element: str, attribute: str, value: st
     return where(name, line, what)
 
 
+def not_a_category(name: str, line: int, element: str, attribute: str, value: str, known) -> str:
+    what = _(
+        "the value of %(element)s is split by %(attribute)s=“%(value)s”, but %(element)s is "
+        "split by %(categories)s only"
+    ) % {"element": element, "attribute": attribute, "value": value, "categories": ", ".join(known)}
+    return where(name, line, what)
+
+
+def unknown_option(name: str, line: int, element: str, attribute: str, value: str, options) -> str:
+    what = _(
+        "“%(value)s” is not an option of %(attribute)s (of %(element)s): one of %(options)s"
+    ) % {"element": element, "attribute": attribute, "value": value, "options": ", ".join(options)}
+    return where(name, line, what)
+
+
+def missing_categories(name: str, line: int, element: str, missing) -> str:
+    what = _(
+        "the value of %(element)s names no %(missing)s: %(element)s is reported per option of"
+        " each of its categories"
+    ) % {"element": element, "missing": ", ".join(missing)}
+    return where(name, line, what)
+
+
 def _match(pattern: re.Pattern, text: str) -> str | None:
     found = pattern.search(text)
     return found.group(1) if found else None

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from xinglin.api.formats import ExportValue, format_value
-from xinglin.api.mapping import CodeMap
+from xinglin.api.mapping import CodeMap, operand_in
 from xinglin.collection.importers import Parsed, datavalueset
 
 MEDIA_TYPE = "application/json"
@@ -24,6 +24,7 @@ def document(values: Iterable[ExportValue], codes: CodeMap) -> dict:
     for row in values:
         entry = {
             "dataElement": codes.element_out(row.element),
+            "categoryOptionCombo": codes.combo_out(row.combo) if row.combo else DEFAULT_COMBO,
             "period": row.period,
             "orgUnit": codes.orgunit_out(row.orgunit),
             "value": format_value(row.value_type, row.value),
@@ -36,6 +37,9 @@ def document(values: Iterable[ExportValue], codes: CodeMap) -> dict:
     return {"dataValues": entries}
 
 
+DEFAULT_COMBO = "HllvX50cXC0"  # DHIS2's default category option combo: no disaggregation
+
+
 def parse(body: bytes, codes: CodeMap, **options) -> Parsed:
     # collection's reader takes a file (it decodes UTF-8 or GBK and applies the size limits).
     with tempfile.TemporaryDirectory() as directory:
@@ -43,6 +47,6 @@ def parse(body: bytes, codes: CodeMap, **options) -> Parsed:
         path.write_bytes(body)
         parsed = datavalueset.read(path, delete=options.get("delete", False))
     for candidate in parsed.candidates:
-        candidate.element = codes.element_in(candidate.element)
+        candidate.element = operand_in(codes, candidate.element)
         candidate.orgunit = codes.orgunit_in(candidate.orgunit)
     return parsed

@@ -70,7 +70,7 @@ def _export_values(request: HttpRequest, filters: ValueFilters) -> list[ExportVa
     # values_list: an export of 100,000 values would spend most of its time building models.
     rows = values_in_scope(request, filters).values_list(
         "element__code", "element__value_type", "orgunit__code", "period", "value",
-        "updated_at", "comment",
+        "updated_at", "comment", "combo",
     )  # fmt: skip
     values = [ExportValue(*row) for row in rows[: MAX_EXPORT + 1]]
     if len(values) > MAX_EXPORT:

@@ -14,6 +14,7 @@ from xinglin.api.schemas import DataValuePage, DataValuesIn, Text, WriteOut
 from xinglin.collection.batch import Candidate, Location
 from xinglin.collection.models import DataValue
 from xinglin.network import access
+from xinglin.standards.categories import operand
 
 router = Router(tags=["data values"])
 
@@ -45,6 +46,7 @@ def values_in_scope(request: HttpRequest, filters: ValueFilters) -> QuerySet[Dat
 def _out(row: DataValue) -> dict:
     return {
         "element": row.element.code,
+        "category_option_combo": row.combo,
         "orgunit": row.orgunit.code,
         "period": row.period,
         "value": row.value,
@@ -68,7 +70,14 @@ def list_values(
 )
 def post_values(request: HttpRequest, payload: DataValuesIn):
     candidates = [
-        Candidate(v.orgunit, v.period, v.element, v.value, Location(i, "value"), comment=v.comment)
+        Candidate(
+            v.orgunit,
+            v.period,
+            operand(v.element, v.category_option_combo or ""),
+            v.value,
+            Location(i, "value"),
+            comment=v.comment,
+        )
         for i, v in enumerate(payload.values)
     ]
     result = write_values(
@@ -78,7 +87,11 @@ def post_values(request: HttpRequest, payload: DataValuesIn):
 
 
 # The interchange formats' own names for our fields (DHIS2 JSON and ADX attributes).
-INTERCHANGE_FIELDS = {"element": "dataElement", "orgunit": "orgUnit"}
+INTERCHANGE_FIELDS = {
+    "element": "dataElement",
+    "orgunit": "orgUnit",
+    "category_option_combo": "categoryOptionCombo",
+}
 
 
 def _field(name: str, container: str) -> str:

@@ -1,5 +1,7 @@
 """The long CSV `orgunit,period,element,value` (UTF-8 or GBK, with or without a BOM).
-Values are stored values: percentages as fractions (0.35), booleans 1/0.
+Values are stored values: percentages as fractions (0.35), booleans 1/0. Optional columns:
+`comment`, and `category_option_combo` (the combination of a categorised element's value,
+e.g. `F`; empty for an element without categories; decision 0013).
 
 A regular file (every record as wide as the header) is read by pyarrow's CSV reader into
 columns (a million rows in a fraction of a second), dictionary-encoded so that each distinct
@@ -28,6 +30,7 @@ from xinglin.lib.text import ENCODINGS
 
 COLUMNS = ("orgunit", "period", "element", "value")
 COMMENT = "comment"  # an optional column: each value's comment (empty clears it)
+COMBO = "category_option_combo"  # an optional column: the value's category option combination
 
 
 def decode(data: bytes) -> tuple[str, str]:
@@ -66,12 +69,14 @@ def read(path: Path, *, name: str | None = None) -> Parsed:
         return parsed
     at = [header.index(c) for c in COLUMNS]
     comment = header.index(COMMENT) if COMMENT in header else None
+    combo = header.index(COMBO) if COMBO in header else None
     table = _regular_table(_utf8(data, text, encoding), len(header))
     if table is None:
-        _read_rows(text if text is not None else data.decode("ascii"), at, parsed, bounds, comment)
+        source = text if text is not None else data.decode("ascii")
+        _read_rows(source, at, parsed, bounds, comment, combo)
     else:
         bounds.add(table.num_rows + 1)  # as wide as the header, every record
-        _read_columns(table, at, parsed, comment)
+        _read_columns(table, at, parsed, comment, combo)
     return parsed
 
 
@@ -120,8 +125,12 @@ def _regular_table(utf8: tuple[bytes, int], width: int) -> pa.Table | None:
         return None
 
 
-def _read_columns(table: pa.Table, at: list[int], parsed: Parsed, comment: int | None) -> None:
+def _read_columns(
+    table: pa.Table, at: list[int], parsed: Parsed, comment: int | None, combo: int | None = None
+) -> None:
     cells = [_trimmed(column) for column in table.columns]
+    if combo is not None:  # the element column carries the operand `element.combo`
+        cells[at[2]] = _operands(cells[at[2]], cells[combo])
     blank = np.ones(table.num_rows, dtype=bool)
     for column in cells:
         blank &= _empty(column)
@@ -149,6 +158,15 @@ def _read_columns(table: pa.Table, at: list[int], parsed: Parsed, comment: int |
     )
 
 
+def _operands(element: pa.DictionaryArray, combo: pa.DictionaryArray) -> pa.DictionaryArray:
+    """`element.combo` where a combination is given, the element alone where it is empty
+    (as `standards.categories.operand`), dictionary-encoded."""
+    codes, combos = pc.cast(element, pa.string()), pc.cast(combo, pa.string())
+    joined = pc.binary_join_element_wise(codes, combos, ".")
+    chosen = pc.if_else(pc.equal(pc.utf8_length(combos), 0), codes, joined)
+    return pc.dictionary_encode(chosen)
+
+
 def _trimmed(column: pa.ChunkedArray) -> pa.DictionaryArray:
     """A text column with whitespace trimmed, dictionary-encoded (each distinct text once,
     so that it is trimmed, and later looked up or parsed, once)."""
@@ -171,7 +189,12 @@ def _empty(column: pa.DictionaryArray) -> np.ndarray:
 
 
 def _read_rows(
-    text: str, at: list[int], parsed: Parsed, bounds: uploads.Bounds, comment: int | None = None
+    text: str,
+    at: list[int],
+    parsed: Parsed,
+    bounds: uploads.Bounds,
+    comment: int | None = None,
+    combo: int | None = None,
 ) -> None:
     reader = uploads.csv_rows(csv.reader(io.StringIO(text, newline="")), bounds.name)
     next(reader, None)
@@ -185,6 +208,8 @@ def _read_rows(
             parsed.problems.append(Problem(Location(row=number, field="row"), message))
             continue
         orgunit, period, element, value = (row[i].strip() for i in at)
+        if combo is not None and combo < len(row) and row[combo].strip():
+            element = f"{element}.{row[combo].strip()}"
         if value == "":
             parsed.problems.append(Problem(Location(number, "value"), _("the value is empty")))
             continue

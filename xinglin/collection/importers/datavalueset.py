@@ -1,6 +1,8 @@
 """DHIS2-style `dataValueSets` JSON: {"dataSet", "period", "orgUnit", "dataValues": [{
-"dataElement", "period", "orgUnit", "value", "comment"}]}; the set's period and orgUnit are
-defaults for its entries. Values are stored values (percent as a fraction). Rows in errors are
+"dataElement", "categoryOptionCombo", "period", "orgUnit", "value", "comment"}]}; the set's
+period and orgUnit are defaults for its entries. `categoryOptionCombo` names the value's
+category option combination (our code, e.g. "F", or a mapped DHIS2 uid; the default combo's
+uid or name, or none, for an element without categories; decision 0013). Values are stored values (percent as a fraction). Rows in errors are
 1-based positions in `dataValues`."""
 
 from __future__ import annotations
@@ -62,10 +64,14 @@ def _candidate(
     parsed.problems += combos
     if missing or combos:
         return None
+    element = str(fields["dataElement"]).strip()
+    combo = entry.get("categoryOptionCombo")
+    if combo not in (None, "") and str(combo).strip() not in DEFAULT_COMBOS:
+        element = f"{element}.{str(combo).strip()}"  # the operand: checked by `write`
     return Candidate(
         str(fields["orgUnit"]).strip(),
         str(fields["period"]).strip(),
-        str(fields["dataElement"]).strip(),
+        element,
         fields.get("value", ""),
         Location(number, "value"),
         delete=deleted,
@@ -84,28 +90,16 @@ DEFAULT_COMBOS = frozenset({"HllvX50cXC0", "default"})
 
 
 def _combo_problems(number: int, entry: dict, defaults: dict) -> list[Problem]:
-    """A category option combo (a disaggregation such as sex) or an attribute option combo
-    is refused by name: no element declares categories and values carry no attribute, so
-    taking the value would collapse two values into one or drop the attribute (issue 18.9)."""
-    problems = []
-    combos = {
-        "categoryOptionCombo": entry.get("categoryOptionCombo"),
-        "attributeOptionCombo": entry.get("attributeOptionCombo", defaults["attributeOptionCombo"]),
-    }
-    for name, combo in combos.items():
-        if combo in (None, "") or str(combo) in DEFAULT_COMBOS:
-            continue
-        if name == "categoryOptionCombo":
-            message = _(
-                "category option combo “%(combo)s” refused: %(element)s has no categories "
-                "(send the undivided total)"
-            ) % {"combo": combo, "element": entry.get("dataElement")}
-        else:
-            message = _(
-                "attribute option combo “%(combo)s” refused: values carry no attribute option combo"
-            ) % {"combo": combo}
-        problems.append(Problem(Location(number, name), message))
-    return problems
+    """A non-default attribute option combo is refused by name: values carry no attribute,
+    so taking the value would drop it (issue 18.9). (A category option combo goes with the
+    element as its operand; `write` refuses one the element does not have, by name.)"""
+    combo = entry.get("attributeOptionCombo", defaults["attributeOptionCombo"])
+    if combo in (None, "") or str(combo) in DEFAULT_COMBOS:
+        return []
+    message = _(
+        "attribute option combo “%(combo)s” refused: values carry no attribute option combo"
+    ) % {"combo": combo}
+    return [Problem(Location(number, "attributeOptionCombo"), message)]
 
 
 def write_report(path: Path, parsed: Parsed, problems: list[Problem], report: Path) -> None:

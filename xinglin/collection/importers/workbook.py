@@ -37,6 +37,7 @@ from xinglin.collection.forms import Form
 from xinglin.collection.importers import Parsed, UnreadableFile
 from xinglin.lib import sheets, uploads
 from xinglin.network.models import OrgUnit
+from xinglin.standards import categories
 from xinglin.standards.models import DataElement
 
 PERCENT_FORMAT = "0.0#%"  # 35.0%, 17.6%, 17.65%
@@ -47,6 +48,7 @@ FORM_LABEL = "报表编码"
 ERRORS_SHEET = "错误"
 LONG_COLUMNS = ("orgunit", "period", "element", "value")  # the export's layout
 COMMENT = "comment"  # the long layout's optional fifth column
+COMBO = "category_option_combo"  # the long layout's optional column: a value's combination
 _BAD = PatternFill("solid", fgColor="FFC7CE")
 _WARN = PatternFill("solid", fgColor="FFEB9C")
 _HEAD = PatternFill("solid", fgColor="DDEBF7")
@@ -57,8 +59,10 @@ def build_template(
     form: Form, orgunit: OrgUnit, period: str, rows: list[OrgUnit], values: dict
 ) -> Workbook:
     """`rows`: the institutions (or divisions) to list; `values`: {(orgunit_id, element_id):
-    stored value} to pre-fill."""
-    elements = form.elements()
+    stored value} to pre-fill ((orgunit_id, element_id, combo) for a categorised element's
+    values). An element with categories has a column per option combination (its code row
+    names the operand, `elderly_tcm_managed.F`; decision 0013)."""
+    elements = categories.expand(form.elements())
     book = Workbook()
     sheet = book.active
     sheet.title = "报表"
@@ -96,7 +100,10 @@ def _write_headers(sheet, elements: list[DataElement]) -> None:
 
 def _header(element: DataElement) -> str:
     unit = "%" if element.value_type == "percent" else element.unit_zh
-    return f"{element.name_zh}（{unit}）" if unit else element.name_zh
+    name = element.name_zh
+    if isinstance(element, categories.Operand):  # the combination's Chinese name
+        name = f"{name}·{categories.combo_name_in(element.categories, element.combo, 'zh')}"
+    return f"{name}（{unit}）" if unit else name
 
 
 def _write_row(sheet, row: int, unit: OrgUnit, elements, values: dict) -> None:
@@ -104,7 +111,8 @@ def _write_row(sheet, row: int, unit: OrgUnit, elements, values: dict) -> None:
     sheet.cell(row, 2, unit.name)
     for column, element in enumerate(elements, start=3):
         cell = sheet.cell(row, column)
-        stored = values.get((unit.pk, element.pk))
+        combo = categories.combo_of(element)
+        stored = values.get((unit.pk, element.pk, combo) if combo else (unit.pk, element.pk))
         if element.value_type == "percent":
             # Shown and typed as a percent (35%); the cell holds the fraction, as Excel keeps
             # any percent, and the importer reads percent-formatted cells as fractions.
@@ -320,6 +328,7 @@ def _read_long(title: str, rows: list[tuple], parsed: Parsed, columns: _Columns)
     columns.long_sheets.add(sheet)
     header = [str(c or "").strip().lower() for c in rows[0]]
     comment = header.index(COMMENT) if COMMENT in header else None
+    combo = header.index(COMBO) if COMBO in header else None
     for number, row in enumerate(rows[1:], start=2):
         cells = [*row[: len(LONG_COLUMNS)], *[None] * (len(LONG_COLUMNS) - len(row))]
         if all(c is None or c == "" for c in cells):
@@ -331,9 +340,10 @@ def _read_long(title: str, rows: list[tuple], parsed: Parsed, columns: _Columns)
         if missing:
             continue
         orgunit, period, element, value = cells
+        split = _comment(row, combo)  # the combination cell, as text ("" or None: none)
         columns.orgunit.append(_code(orgunit))
         columns.period.append(_code(period))
-        columns.element.append(_code(element))
+        columns.element.append(f"{_code(element)}.{split}" if split else _code(element))
         columns.raw.append(value.strip() if isinstance(value, str) else value)
         columns.rows.append(number)
         columns.columns.append(len(LONG_COLUMNS))

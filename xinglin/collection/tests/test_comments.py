@@ -150,8 +150,15 @@ def test_export_then_import_round_trips_the_comments(tmp_path, run_import, fmt):
     _export("--format", fmt, "--output", str(path))
     if fmt == "xlsx":
         rows = list(load_workbook(path).active.values)
-        assert rows[0] == ("orgunit", "period", "element", "value", "comment")
-        assert (HMC, "202401", "total_visits", 1200, "含义诊, 30 人次") in rows
+        assert rows[0] == (
+            "orgunit",
+            "period",
+            "element",
+            "value",
+            "comment",
+            "category_option_combo",
+        )
+        assert (HMC, "202401", "total_visits", 1200, "含义诊, 30 人次", None) in rows
     else:
         assert "含义诊, 30 人次" in path.read_text(encoding="utf-8")
     code, out, _err = run_import(path)  # unchanged: nothing to do

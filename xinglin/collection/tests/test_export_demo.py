@@ -38,17 +38,18 @@ def _export(*options) -> str:
 def test_export_writes_the_long_layout():
     _store()
     assert _export() == (
-        "orgunit,period,element,value,comment\n"
-        f"{HMC},2024,performance_score_tcm_share,0.15,\n"
-        f"{HMC},202401,total_visits,900,\n"
-        f"{CLINIC},202401,total_visits,80,\n"
+        "orgunit,period,element,value,comment,category_option_combo\n"
+        f"{HMC},2024,performance_score_tcm_share,0.15,,\n"
+        f"{HMC},202401,total_visits,900,,\n"
+        f"{CLINIC},202401,total_visits,80,,\n"
     )
 
 
 def test_export_filters_by_orgunit_and_period():
     _store()
     assert _export("--orgunit", CLINIC) == (
-        f"orgunit,period,element,value,comment\n{CLINIC},202401,total_visits,80,\n"
+        "orgunit,period,element,value,comment,category_option_combo\n"
+        f"{CLINIC},202401,total_visits,80,,\n"
     )
     assert _export("--period", "2024", "--format", "json") == json.dumps(
         {
@@ -75,6 +76,7 @@ def test_an_exported_file_imports_back_unchanged(tmp_path, capsys):
         "2024",
         "performance_score_tcm_share",
         0.15,
+        None,
         None,
     )
     csv_path = tmp_path / "values.csv"

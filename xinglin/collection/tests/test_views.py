@@ -258,7 +258,8 @@ def test_export_is_scoped(client_for, dave):
     _store(OTHER, "2024", physicians=5)
     page = client_for(dave).get("/collection/export/values.csv")
     assert b"".join(page.streaming_content).decode() == (
-        "orgunit,period,element,value,comment\n640323101001,2024,physicians,5,\n"
+        "orgunit,period,element,value,comment,category_option_combo\n"
+        "640323101001,2024,physicians,5,,\n"
     )
 
 

@@ -36,6 +36,7 @@ from xinglin.plans.actions import (
     review_evidence,
     upload_evidence,
 )
+from xinglin.standards import categories
 from xinglin.standards.actions import set_bureau_target
 from xinglin.standards.catalogue import sync_catalogue
 from xinglin.standards.labels import expression_of
@@ -88,14 +89,17 @@ def demo_like(county, settings, tmp_path, alice):
             ("residents", "640323101", str(year), 30000),
             ("tcm_general_practitioners", "640323100001", str(year), 4),
             # 大水坑镇: 709 children managed of 682 — impossible, a data error
-            ("children_tcm_managed", "640323101001", str(year), 709),
+            # reported by sex (decision 0013): the figure is the sum, 360 + 349 = 709
+            ("children_tcm_managed.F", "640323101001", str(year), 360),
+            ("children_tcm_managed.M", "640323101001", str(year), 349),
             ("children_0_36_months", "640323101", str(year), 682),
-            ("children_tcm_managed", "640323100001", str(year), 300),
+            ("children_tcm_managed.F", "640323100001", str(year), 150),
+            ("children_tcm_managed.M", "640323100001", str(year), 150),
             ("children_0_36_months", "640323100", str(year), 400),
             ("satisfaction_respondents", COUNTY, str(year), 200),
             ("satisfaction_satisfied", COUNTY, str(year), 185),
         ]
-    write_rows([(elements[e], units[o], p, float(v)) for e, o, p, v in rows])
+    write_rows([(_element(elements, e), units[o], p, float(v)) for e, o, p, v in rows])
     items = list(TechniqueItem.objects.order_by("code")[:12])
     DeliveredTechnique.objects.bulk_create(
         DeliveredTechnique(orgunit=units["640323100001"], period=YEAR, item=item) for item in items
@@ -289,3 +293,9 @@ def test_the_impossible_share_is_a_data_error_on_every_surface(demo_like, client
     assert county.standing("640323101").counts["data_error"] >= 1
     city = evaluate("work-points-2023", CITY, YEAR)
     assert city.result("work_points.child_tcm_management_rate", "640323101").why == result.why
+
+
+def _element(elements: dict, text: str):
+    """The element a row names, or the element with one of its option combinations."""
+    code, combo = categories.split(text)
+    return categories.Operand(elements[code], combo) if combo else elements[code]

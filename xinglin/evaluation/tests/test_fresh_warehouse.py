@@ -74,7 +74,8 @@ def test_saved_changed_and_removed_values_reach_the_city_after_a_catch_up(world,
     delta = pq.read_table(tmp_path / fresh.DELTA_DIR / caught.deltas[0]).to_pylist()
     assert delta == [{"element_id": _visits(INSTITUTION, month).element_id,
                       "orgunit_id": _visits(INSTITUTION, month).orgunit_id, "period": month,
-                      "value": before + 5000, "seq": 1, "deleted": False}]  # fmt: skip
+                      "value": before + 5000, "combo": "", "seq": 1,
+                      "deleted": False}]  # fmt: skip
     # removed, and a value where there was none
     other, empty = next((c, f"2024{m:02d}") for c in OPEN for m in range(1, 13)
                         if not DataValue.objects.filter(element__code="total_visits",
@@ -184,4 +185,43 @@ def test_lost_triggers_mean_the_copy_is_exported_again(world, tmp_path):
     assert _same(Warehouse(tmp_path))
     _save(INSTITUTION, month, 5556)  # recorded again
     assert fresh.catch_up(tmp_path).keys == 1
+    assert _same(Warehouse(tmp_path))
+
+
+def test_a_categorised_values_combinations_reach_the_copy_together(world, tmp_path):
+    """A key of the change triggers (element, org unit, period) stands for every option
+    combination of a categorised element (decision 0013): a catch-up writes them all, the
+    reader takes all of the newest, and removing one combination leaves the other."""
+    _fill(0)
+    export_tables(tmp_path)
+
+    def written(*rows):
+        candidates = [Candidate(INSTITUTION, "2024", f"elderly_tcm_managed.{c}", v,
+                                delete=v is None) for c, v in rows]  # fmt: skip
+        result = write(candidates, user=None, channel="system", confirm=True)
+        assert result.written and not result.errors, result.problems
+
+    def in_copy() -> list:
+        return sorted(Warehouse(tmp_path).query(
+            "SELECT v.combo, v.value FROM collection_datavalue AS v"
+            " JOIN standards_dataelement AS e ON e.id = v.element_id"
+            " JOIN network_orgunit AS o ON o.id = v.orgunit_id"
+            " WHERE e.code = 'elderly_tcm_managed' AND o.code = ? AND v.period = '2024'",
+            [INSTITUTION],
+        ).rows)  # fmt: skip
+
+    def in_database() -> list:
+        return sorted(DataValue.objects.filter(
+            element__code="elderly_tcm_managed", orgunit__code=INSTITUTION, period="2024"
+        ).values_list("combo", "value"))  # fmt: skip
+
+    written(("F", 30), ("M", 20))
+    fresh.catch_up(tmp_path)
+    assert in_copy() == in_database() == [("F", 30.0), ("M", 20.0)]
+    written(("F", 31))  # one combination changed: the key's rows come again, both
+    fresh.catch_up(tmp_path)
+    assert in_copy() == in_database() == [("F", 31.0), ("M", 20.0)]
+    written(("M", None))  # one removed: the other stays
+    fresh.catch_up(tmp_path)
+    assert in_copy() == in_database() == [("F", 31.0)]
     assert _same(Warehouse(tmp_path))
