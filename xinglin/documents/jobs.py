@@ -38,6 +38,7 @@ from xinglin.documents.formats import FORMATS
 from xinglin.documents.gather import gather
 from xinglin.documents.models import ACTIVE, VALUES, DocumentJob, JobStatus, JobStep
 from xinglin.documents.pool import folder
+from xinglin.evaluation import cache
 from xinglin.network.models import OrgUnit
 
 UNCACHED = "uncached"  # the key of a job whose data generation could not be read
@@ -151,14 +152,16 @@ def generate_document(job_id: int) -> str:
         return ""
     _progress(job_id, JobStep.GATHER, 10, status=JobStatus.RUNNING)
     try:
-        content = _render(job)
+        content, keep = cache.keepable(lambda: _render(job))
     except Exception as error:
         _progress(job_id, JobStep.FAILED, 100, status=JobStatus.FAILED,
                   finished_at=timezone.now(), error=str(error)[:2000])  # fmt: skip
         raise
     path = job_file(job)
     _write(path, content)
-    if job.key != UNCACHED and key_of(job) == job.key:
+    # not kept when the data changed meanwhile, or when figures came from a warehouse copy
+    # that lagged the database (decision 0014): the next request renders them again
+    if keep and job.key != UNCACHED and key_of(job) == job.key:
         _keep(path, folder() / f"{job.key}.{job.fmt}")
     _progress(job_id, JobStep.DONE, 100, status=JobStatus.DONE, finished_at=timezone.now())
     return path.name
@@ -190,8 +193,8 @@ def render_cached(kind: str, orgunit: OrgUnit, year: int, fmt: str, render) -> b
     path = cached_file(key, fmt)
     if path is not None:
         return path.read_bytes()
-    content = render()
-    if key is not None and cache_key(kind, orgunit, year, fmt) == key:
+    content, keep = cache.keepable(render)
+    if keep and key is not None and cache_key(kind, orgunit, year, fmt) == key:
         _write(folder() / f"{key}.{fmt}", content)
     return content
 

@@ -35,6 +35,12 @@ def dont_keep() -> None:
         marks.append(True)
 
 
+def keepable(compute: Callable[[], T]) -> tuple[T, bool]:
+    """compute(), and whether what it built may be kept by any cache (nothing inside called
+    `dont_keep`): for caches outside this one, such as the generated documents' files."""
+    return _compute(compute)
+
+
 def _compute(compute: Callable[[], T]) -> tuple[T, bool]:
     """compute(), and whether it may be kept (no `dont_keep` inside)."""
     outer = _computing.get()

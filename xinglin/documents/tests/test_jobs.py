@@ -14,6 +14,7 @@ from django.urls import reverse
 from xinglin.collection.testing import store_facts
 from xinglin.documents import jobs, pool
 from xinglin.documents.models import DocumentJob, JobStatus, Narrative
+from xinglin.evaluation import cache
 from xinglin.network.models import OrgUnit
 from xinglin.standards.models import DataElement
 
@@ -230,3 +231,26 @@ def test_a_job_of_a_unit_no_longer_in_scope_is_not_served(client_for, bob, count
     assert client.get(reverse("documents:job_status", args=[job.pk])).status_code == 200
     Membership.objects.filter(user=bob).delete()
     assert client.get(reverse("documents:job_status", args=[job.pk])).status_code == 404
+
+
+def test_a_document_built_on_a_lagging_warehouse_copy_is_not_kept(
+    client_for, alice, figures_county, monkeypatch
+):
+    """Figures read from a warehouse copy behind the database (the evaluation calls
+    cache.dont_keep, decision 0014) make a document that is served once and not cached: the
+    next request renders it again, from the caught-up copy."""
+    calls = []
+    real = jobs._render
+
+    def lagging(job):
+        calls.append(job.pk)
+        content = real(job)
+        if len(calls) == 1:
+            cache.dont_keep()  # as engine._evaluate does on a copy that lags
+        return content
+
+    monkeypatch.setattr(jobs, "_render", lagging)
+    client = client_for(alice)
+    assert _download(client).status_code == 200 and len(calls) == 1
+    assert _download(client).status_code == 200 and len(calls) == 2  # rendered again
+    assert _download(client).status_code == 200 and len(calls) == 2  # now kept
