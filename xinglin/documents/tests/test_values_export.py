@@ -123,6 +123,8 @@ def test_one_job_per_user_and_the_status_json(client_for, alice, figures_county,
     assert DocumentJob.objects.count() == 1
     page = client.get(reverse("documents:job", args=[job.pk]))
     assert page.status_code == 200 and f"{NAME}.xlsx" in page.content.decode()
+    assert "正在生成导出文件" in page.content.decode()  # an export, not "the document"
+    assert "正在生成文件" not in page.content.decode()
 
 
 def test_the_cap_still_refuses(client_for, alice, figures_county, background, settings):
