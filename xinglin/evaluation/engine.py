@@ -147,6 +147,7 @@ def evaluate(
     language="zh",
     backend: str = "auto",
     warehouse=None,
+    stratum: dict[str, str] | None = None,
 ) -> Evaluation:
     """Evaluate every indicator of `pack` for `orgunit` in the year `period`, and (with `tree`)
     for every org unit beneath it that an indicator covers.
@@ -156,12 +157,23 @@ def evaluate(
     warehouse.spark, settings.SPARK_MASTER) or `auto` — for scopes of more than
     WAREHOUSE_MIN_INSTITUTIONS institutions, when an export exists, the large-scope backend of
     the settings (LARGE_SCOPE_BACKEND: warehouse or spark), else the database. The figures are
-    the same on every backend; `Evaluation.backend` says which one ran."""
+    the same on every backend; `Evaluation.backend` says which one ran.
+
+    `stratum` ({category code: option code}, e.g. {"sex": "F"}): every element with that
+    category counts only its option combinations in the stratum (the women of a sex-split
+    count); elements without it count whole. The figures of a stratum are its counts: a rate
+    whose denominator is not split (residents 65+) is not a rate of the stratum, so callers
+    show a stratum's numerator (FHIR stratifiers), not its status."""
     started = time.perf_counter()
     pack = _pack(pack)
     year = _year(period)
     if backend not in BACKENDS:
         raise EvaluationError(f"unknown backend {backend!r}: one of {', '.join(BACKENDS)}")
+    stratum = dict(stratum or {})
+    try:
+        categories.check_stratum(stratum)
+    except ValueError as error:
+        raise EvaluationError(str(error)) from error
     warehouse = warehouse or _default_warehouse()
     if backend == "auto":
         backend = choose_backend(orgunit, warehouse)
@@ -169,20 +181,25 @@ def evaluate(
         raise EvaluationError(f"no warehouse export under {warehouse.root}: run `xinglin"
                               f" warehouse export` first")  # fmt: skip
     if backend in LARGE_SCOPE_BACKENDS:  # the export is a snapshot; a province is too big to keep
-        return _evaluate(pack, orgunit, year, tree, language, backend, warehouse, started)
+        return _evaluate(pack, orgunit, year, tree, language, backend, warehouse, started, stratum)
     code = orgunit.code if isinstance(orgunit, OrgUnit) else str(orgunit)
     # id(pack): packs built in tests share codes; the entry keeps its pack alive, so the id
     # cannot be reused while the entry exists
     # today: which forms are due yet (collection.completeness) changes with the day
-    key = ("evaluate", pack.code, id(pack), code, year.code, tree, language, date.today())
+    key = ("evaluate", pack.code, id(pack), code, year.code, tree, language, date.today(),
+           tuple(sorted(stratum.items())))  # fmt: skip
     return cache.cached(
         key,
-        lambda: _evaluate(pack, orgunit, year, tree, language, backend, warehouse, started),
+        lambda: _evaluate(
+            pack, orgunit, year, tree, language, backend, warehouse, started, stratum
+        ),
         keep=lambda evaluation: len(evaluation.results) <= CACHE_MAX_RESULTS,
     )
 
 
-def _evaluate(pack, orgunit, year, tree, language, backend, warehouse, started) -> Evaluation:
+def _evaluate(
+    pack, orgunit, year, tree, language, backend, warehouse, started, stratum=None
+) -> Evaluation:
     # read before the copy's files are: the copy holds at least what its manifest says
     as_of, behind = _copy_state(warehouse) if backend in LARGE_SCOPE_BACKENDS else (None, False)
     if behind:  # the figures may lag the database: no cache keeps them (decision 0014)
@@ -193,7 +210,7 @@ def _evaluate(pack, orgunit, year, tree, language, backend, warehouse, started) 
             exported = _orgunit(unit.code, cursor)
             if exported.pk != unit.pk:  # a national export numbers the units anew
                 unit = exported
-        units = _prepare(cursor, pack, unit, year, tree)
+        units = _prepare(cursor, pack, unit, year, tree, stratum or {})
         blocks = _computed_all(cursor, pack, units, year, language)
         parts: list[_Block | Result] = []
         divisions = _divisions(cursor, unit)
@@ -373,7 +390,9 @@ def _path_on(cursor, unit: OrgUnit, day: str) -> str:
     return row[0] if row else unit.path
 
 
-def _prepare(cursor, pack: Pack, unit: OrgUnit, year: periods.Period, tree: bool) -> _Units:
+def _prepare(
+    cursor, pack: Pack, unit: OrgUnit, year: periods.Period, tree: bool, stratum=None
+) -> _Units:
     _create_tables(cursor)
     end = year.end.isoformat()
     unit_t, history_t = OrgUnit._meta.db_table, OrgUnitHistory._meta.db_table
@@ -395,7 +414,7 @@ def _prepare(cursor, pack: Pack, unit: OrgUnit, year: periods.Period, tree: bool
          _path_on(cursor, unit, end) + "%"],
     )  # fmt: skip
     cursor.execute(_MEMBERS)
-    _prepare_values(cursor, pack, year)
+    _prepare_values(cursor, pack, year, stratum or {})
     _prepare_techniques(cursor, year)
     if cursor.vendor == "postgresql":
         # autovacuum never analyzes temporary tables: without statistics the planner takes
@@ -471,7 +490,7 @@ def _year_codes(year: periods.Period) -> dict[str, list[str]]:
     }
 
 
-def _prepare_values(cursor, pack: Pack, year: periods.Period) -> None:
+def _prepare_values(cursor, pack: Pack, year: periods.Period, stratum=None) -> None:
     codes = sorted({c for i in pack.indicators if i.is_computed for c in _elements(i)})
     timeliness = {completeness.DUE, completeness.ON_TIME}
     if timeliness & set(codes):  # computed from the submissions, never entered
@@ -484,22 +503,35 @@ def _prepare_values(cursor, pack: Pack, year: periods.Period) -> None:
     )
     elements = cursor.fetchall()
     groups: dict[tuple[str, str], list[int]] = {}
-    split = categories.categorised()  # codes of the elements reported per option combination
+    split = categories.split_elements()  # element code -> its categories (reported per combo)
     split_ids = {pk for pk, code, _type, _aggregation in elements if code in split}
+    # a stratum: the combinations each split element counts (an element it does not split: all)
+    only = {}
+    for pk, code, _type, _aggregation in elements:
+        chosen = categories.stratum_combos(split[code], stratum or {}) if code in split else None
+        if chosen is not None:
+            only[pk] = chosen
     for pk, _code, period_type, aggregation in elements:
         groups.setdefault((period_type, aggregation), []).append(pk)
     by_type = _year_codes(year)
     for (period_type, aggregation), ids in sorted(groups.items()):
-        _insert_values(cursor, ids, by_type[period_type], aggregation, split_ids)
+        _insert_values(cursor, ids, by_type[period_type], aggregation, split_ids, only)
 
 
 def _insert_values(
-    cursor, element_ids: list[int], codes: list[str], aggregation: str, split_ids=frozenset()
+    cursor,
+    element_ids: list[int],
+    codes: list[str],
+    aggregation: str,
+    split_ids=frozenset(),
+    only: dict[int, list[str]] | None = None,
 ) -> None:
     """The year's figure of each element and unit: its periods' values (a derived value
     replaces the reported one of the same period) combined by the element's aggregation. The
     value of an element with categories (`split_ids`) in a period is the sum of its option
-    combinations' values (its total; decision 0013)."""
+    combinations' values (its total; decision 0013), or of those in `only` (element id ->
+    combination codes: a stratum)."""
+    only = only or {}
     derived_t, value_t = DerivedValue._meta.db_table, DataValue._meta.db_table
     element_t = DataElement._meta.db_table
     in_periods = ", ".join(["%s"] * len(codes))
@@ -510,7 +542,10 @@ def _insert_values(
     )
     derived = sorted(row[0] for row in cursor.fetchall())
     plain = [pk for pk in element_ids if pk not in derived and pk not in split_ids]
-    totalled = [pk for pk in element_ids if pk not in derived and pk in split_ids]
+    totalled = [
+        pk for pk in element_ids if pk not in derived and pk in split_ids and pk not in only
+    ]
+    stratified = [pk for pk in element_ids if pk not in derived and pk in only]
     # only elements that have derived values pay for the per-row "is there a derived one?"
     facts = [
         (
@@ -530,6 +565,16 @@ def _insert_values(
             f" GROUP BY v.element_id, v.orgunit_id, v.period"
         )
         params += [*codes, *totalled]
+    for pk in stratified:  # a stratum: the element's combinations in it
+        chosen = only[pk] or [""]  # none in it: no combination matches (no value)
+        facts.append(
+            f"SELECT v.element_id, v.orgunit_id, v.period, SUM(v.value), 'reported'"
+            f" FROM {value_t} AS v JOIN xl_unit AS u ON u.id = v.orgunit_id"
+            f" WHERE v.period IN ({in_periods}) AND v.element_id = %s"
+            f" AND v.combo IN ({', '.join(['%s'] * len(chosen))})"
+            f" GROUP BY v.element_id, v.orgunit_id, v.period"
+        )
+        params += [*codes, pk, *chosen]
     if derived:
         ids = ", ".join(["%s"] * len(derived))
         facts += [

@@ -147,6 +147,32 @@ def combo_from_options(codes: Sequence[str], chosen: dict[str, str]) -> str | No
     return JOIN.join(parts)
 
 
+def stratum_combos(codes: Sequence[str], stratum: dict[str, str]) -> list[str] | None:
+    """The combinations of categories `codes` that fall in `stratum` ({category code: option
+    code}, e.g. {"sex": "F"}): those whose options match every category of the stratum. None
+    when the element has none of the stratum's categories (its total counts whole); a
+    category of the stratum that the element lacks leaves that category unrestricted."""
+    wanted = {c: o for c, o in stratum.items() if c in codes}
+    if not wanted:
+        return None
+    return [
+        combo.code
+        for combo in combos(codes)
+        if all(options_of(codes, combo.code)[c] == o for c, o in wanted.items())
+    ]
+
+
+def check_stratum(stratum: dict[str, str]) -> None:
+    """Refuse a stratum whose category or option the catalogue does not have (ValueError)."""
+    for code, option in stratum.items():
+        category = catalogue().get(code)
+        if category is None:
+            raise ValueError(f"unknown category {code!r}: one of {', '.join(catalogue())}")
+        if category.option(option) is None:
+            known = ", ".join(o.code for o in category.options)
+            raise ValueError(f"unknown option {option!r} of category {code!r}: one of {known}")
+
+
 def options_of(codes: Sequence[str], combo_code: str) -> dict[str, str]:
     """{category code: option code} of a combination (ADX attributes)."""
     return dict(zip(codes, combo_code.split(JOIN), strict=True))

@@ -11,7 +11,7 @@ import pytest
 
 from xinglin.collection.actions import write_rows
 from xinglin.collection.models import DataValue
-from xinglin.evaluation.engine import evaluate
+from xinglin.evaluation.engine import EvaluationError, evaluate
 from xinglin.network.models import OrgUnit
 from xinglin.standards.catalogue import sync_catalogue
 from xinglin.standards.categories import Operand
@@ -70,3 +70,37 @@ def test_the_warehouse_sums_the_same_way(split_values, tmp_path):
         _plain_sum() / 9000.0, abs=1e-9
     )  # the engine keeps 9 decimals
     assert on_duckdb.value == on_db.value
+
+
+def _plain_sum_of(combo: str) -> float:
+    rows = DataValue.objects.filter(element__code="elderly_tcm_managed", period=YEAR, combo=combo)
+    return sum(rows.values_list("value", flat=True))
+
+
+def test_a_stratum_counts_only_its_combinations(split_values, tmp_path):
+    """A stratum (sex: F) reads the women's values of the sex-split numerator; the denominator
+    (residents 65+, not split) counts whole; the strata add up to the total."""
+    whole = evaluate("work-points-2023", COUNTY, YEAR).result(RATE)
+    women = evaluate("work-points-2023", COUNTY, YEAR, stratum={"sex": "F"}).result(RATE)
+    men = evaluate("work-points-2023", COUNTY, YEAR, stratum={"sex": "M"}).result(RATE)
+    assert women.numerator == pytest.approx(_plain_sum_of("F"))
+    assert men.numerator == pytest.approx(_plain_sum_of("M"))
+    assert women.numerator + men.numerator == pytest.approx(whole.numerator)
+    assert women.denominator == men.denominator == whole.denominator == 9000.0
+    # an age band: the element is not split by it, so it counts whole
+    old = evaluate("work-points-2023", COUNTY, YEAR, stratum={"age_band": "Y65+"}).result(RATE)
+    assert old.numerator == whole.numerator
+    # the warehouse reads the same stratum
+    export_tables(tmp_path)
+    on_duckdb = evaluate(
+        "work-points-2023", COUNTY, YEAR, backend="warehouse", warehouse=Warehouse(tmp_path),
+        stratum={"sex": "F"},
+    ).result(RATE)  # fmt: skip
+    assert on_duckdb.numerator == women.numerator
+
+
+def test_an_unknown_stratum_is_refused_by_name(county):
+    with pytest.raises(EvaluationError, match="unknown category 'gender'"):
+        evaluate("work-points-2023", COUNTY, YEAR, stratum={"gender": "F"})
+    with pytest.raises(EvaluationError, match="unknown option 'X' of category 'sex'"):
+        evaluate("work-points-2023", COUNTY, YEAR, stratum={"sex": "X"})
