@@ -26,7 +26,7 @@ from xinglin.care.models import (
     Sex,
 )
 from xinglin.evaluation.actions import replace_derived_values
-from xinglin.lib import uploads
+from xinglin.lib import sheets, uploads
 from xinglin.lib.text import decode_text
 from xinglin.network.models import Kind, OrgUnit
 
@@ -237,7 +237,7 @@ def _read_csv(name: str, content: bytes) -> list[list[str]]:
 
 def _read_xlsx(name: str, content: bytes) -> list[list[str]]:
     try:
-        table = [[_cell(c) for c in row] for row in uploads.workbook_rows(content, name)]
+        table = [[_cell(c) for c in row] for row in sheets.workbook_rows(content, name)]
     except uploads.TooLarge as error:
         raise CareError(str(error)) from None
     except (BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error, ParseError) as error:

@@ -11,7 +11,7 @@ from xml.etree.ElementTree import ParseError
 from zipfile import BadZipFile
 
 from xinglin.care.actions import CareError
-from xinglin.lib import cells, uploads
+from xinglin.lib import cells, sheets, uploads
 from xinglin.lib.text import decode_text
 
 
@@ -49,7 +49,7 @@ def read_numbered(name: str, content: bytes) -> Iterator[tuple[int, list[str]]]:
 def _xlsx_rows(name: str, content: bytes) -> Iterator[tuple[int, list[str]]]:
 
     try:
-        rows = uploads.workbook_rows(content, name)
+        rows = sheets.workbook_rows(content, name)
     except uploads.TooLarge as error:
         raise CareError(str(error)) from None
     except (BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error, ParseError) as error:

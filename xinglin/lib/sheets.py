@@ -21,9 +21,10 @@ tests compare the two readers on workbooks holding every kind of cell.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Collection, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 from xml.etree.ElementTree import Element, iterparse
 
 from openpyxl.reader.excel import ExcelReader
@@ -35,9 +36,6 @@ from openpyxl.worksheet.dimensions import SheetDimension
 from openpyxl.xml.constants import SHEET_MAIN_NS
 
 from xinglin.lib import uploads
-
-if TYPE_CHECKING:
-    from xinglin.lib.uploads import Bounds
 
 # openpyxl has no type information: its workbooks and sheets are Any here, and so are the
 # cell values it gives (text, numbers, dates, times, None).
@@ -137,7 +135,7 @@ class _Reader(ExcelReader):  # type: ignore[misc]  # openpyxl is untyped
             self.wb._sheets.append(worksheet)
 
 
-def rows(sheet: Sheet, bounds: Bounds | None = None) -> list[Row]:
+def rows(sheet: Sheet, bounds: uploads.Bounds | None = None) -> list[Row]:
     """The rows of a read-only worksheet, as `sheet.iter_rows(values_only=True)` gives them
     for a sheet without a declared size: each row as wide as its last cell, rows the file
     leaves out as (). The sheet's declared `<dimension>` is ignored (issue 18.10): a 50 KB
@@ -277,3 +275,14 @@ def _padded(cells: list[tuple[int, object]], max_col: int | None) -> Row:
         if 1 <= column <= width:
             row[column - 1] = value
     return tuple(row)
+
+
+def workbook_rows(content: bytes, name: str, *, data_only: bool = True) -> list[tuple[Any, ...]]:
+    """The rows of a workbook's first sheet as `iter_rows(values_only=True)` gives them (the
+    declared `<dimension>` ignored), bounded. Raises TooLarge, or what openpyxl raises for a
+    damaged file."""
+    book = load(io.BytesIO(content), data_only=data_only, name=name)
+    try:
+        return rows(book.worksheets[0], uploads.Bounds(name)) if book.worksheets else []
+    finally:
+        book.close()

@@ -15,8 +15,8 @@ it is kept:
 - `Bounds` counts rows and columns as a reader streams them (lib.sheets for workbooks,
   `csv_rows` for text), so a sheet declaring A1:XFD1048576 or a CSV of a million columns is
   stopped at the limit instead of filling memory;
-- `workbook_rows` is the workbook reader of the small imports (institutions, care, plans,
-  surveys): the first sheet's rows through lib.sheets, bounded.
+- `lib.sheets.workbook_rows` is the workbook reader of the small imports (institutions, care,
+  plans, surveys): the first sheet's rows, bounded by `Bounds`.
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ from django.core.files.uploadhandler import FileUploadHandler
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from xinglin.lib import sheets
 from xinglin.lib.cells import csv_value
 
 MB = 1024 * 1024
@@ -260,15 +259,3 @@ def text_rows(text: str, name: str, **kwargs: Any) -> Iterator[list[str]]:
     """`csv.reader(io.StringIO(text, newline=""), **kwargs)`, bounded; `.line_num` is kept
     on the generator's reader for callers that number lines: use csv_rows for that."""
     return csv_rows(csv.reader(io.StringIO(text, newline=""), **kwargs), name)
-
-
-def workbook_rows(content: bytes, name: str, *, data_only: bool = True) -> list[tuple[Any, ...]]:
-    """The rows of a workbook's first sheet as `iter_rows(values_only=True)` gives them (the
-    declared `<dimension>` ignored), bounded. Raises TooLarge, or what openpyxl raises for a
-    damaged file."""
-
-    book = sheets.load(io.BytesIO(content), data_only=data_only, name=name)
-    try:
-        return sheets.rows(book.worksheets[0], Bounds(name)) if book.worksheets else []
-    finally:
-        book.close()

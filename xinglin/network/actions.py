@@ -22,7 +22,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from xinglin.core.models import EventKind
 from xinglin.core.security import record_event
-from xinglin.lib import cells, uploads
+from xinglin.lib import cells, sheets, uploads
 from xinglin.lib.text import decode_text
 from xinglin.network.models import (
     BEGINNING,
@@ -647,7 +647,7 @@ def _decode(name: str, content: bytes) -> str:
 
 def _read_xlsx(name: str, content: bytes) -> list[dict[str, str]]:
     try:
-        rows = uploads.workbook_rows(content, name)
+        rows = sheets.workbook_rows(content, name)
     except (BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error, ParseError) as error:
         # zlib.error, EOFError: a damaged zip, at load or while rows are read (fuzzing).
         raise NetworkError(

@@ -19,7 +19,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils.exceptions import InvalidFileException
 
-from xinglin.lib import uploads
+from xinglin.lib import sheets, uploads
 from xinglin.lib.cells import text_typed
 from xinglin.plans.models import (
     Department,
@@ -116,7 +116,7 @@ def import_plan(plan: Plan, content: bytes, *, user=None, name: str = "") -> Imp
 
 def _read_rows(content: bytes, result: ImportResult, name: str) -> list[tuple[int, list]]:
     try:
-        table = [list(row) for row in uploads.workbook_rows(content, name)]
+        table = [list(row) for row in sheets.workbook_rows(content, name)]
     except uploads.TooLarge as error:
         result.errors.append(str(error))
         return []

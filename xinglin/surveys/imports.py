@@ -22,7 +22,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from xinglin.lib import uploads
+from xinglin.lib import sheets, uploads
 from xinglin.lib.cells import text_typed
 from xinglin.network import access
 from xinglin.network.models import OrgUnit
@@ -110,7 +110,7 @@ def read_responses(
     """(rows ready for `store_imported_responses`, problems). Rows are only good to store when
     there are no problems. A file past the upload limits (lib/uploads.py) is one problem."""
     try:
-        table = uploads.workbook_rows(content, name or _("the file"))
+        table = sheets.workbook_rows(content, name or _("the file"))
     except uploads.TooLarge as error:
         return [], [Problem(None, None, str(error))]
     except (BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error, ParseError) as error:

@@ -92,7 +92,7 @@ def test_a_workbook_row_is_refused_before_it_is_padded(settings):
         lambda data: data.replace(b'<c r="A1"', b'<c r="XFD1"'),
     )
     with pytest.raises(uploads.TooLarge, match="far.xlsx has a row wider than 1,000 columns"):
-        uploads.workbook_rows(content, "far.xlsx")
+        sheets.workbook_rows(content, "far.xlsx")
 
 
 def test_workbook_rows_count_the_rows_the_file_leaves_out(settings):
@@ -102,7 +102,7 @@ def test_workbook_rows_count_the_rows_the_file_leaves_out(settings):
         lambda data: data.replace(b'<row r="1"', b'<row r="1000000"').replace(b'r="A1"', b""),
     )
     with pytest.raises(uploads.TooLarge, match="more than 100 rows"):
-        uploads.workbook_rows(content, "gap.xlsx")
+        sheets.workbook_rows(content, "gap.xlsx")
 
 
 def test_a_whole_grid_workbook_reads_in_bounded_memory(settings):
@@ -111,7 +111,7 @@ def test_a_whole_grid_workbook_reads_in_bounded_memory(settings):
     content = _xlsx([["code", "name", n] for n in range(10_000)], whole_grid=True)
     tracemalloc.start()
     try:
-        rows = uploads.workbook_rows(content, "grid.xlsx")
+        rows = sheets.workbook_rows(content, "grid.xlsx")
         _current, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
