@@ -33,10 +33,6 @@ from xinglin.network.models import Kind, OrgUnit
 BMI_ITEM, WAIST_ITEM = 9, 28
 ANSWER_COLUMNS = [f"q{i}" for i in range(1, N_ITEMS + 1)]
 IMPORT_COLUMNS = ["id_number", "institution", "assessed_on", *ANSWER_COLUMNS, "guidance"]
-OPTIONAL_COLUMNS = [
-    "name", "sex", "birth_date", "assessor", "height_cm", "weight_kg", "waist_cm",
-    "guidance_other",
-]  # fmt: skip
 HEADERS_ZH = {
     "身份证号": "id_number",
     "姓名": "name",

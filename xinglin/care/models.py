@@ -391,12 +391,6 @@ class RehabCase(models.Model):
     def __str__(self) -> str:
         return f"{self.condition} {self.patient_masked} {self.admitted_on}"
 
-    @property
-    def length_of_stay(self) -> int | None:
-        if self.discharged_on is None:
-            return None
-        return (self.discharged_on - self.admitted_on).days
-
 
 class ReferralDirection(models.TextChoices):
     UP = "up", _("Upward")

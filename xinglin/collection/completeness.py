@@ -75,11 +75,6 @@ class Report:
             groups.setdefault(parent, Counter())[row.state] += 1
         return [(name, {s: c.get(s, 0) for s in STATES}) for name, c in groups.items()]
 
-    @property
-    def submitted_share(self) -> float | None:
-        done = sum(1 for row in self.rows if row.state in ("on_time", "late"))
-        return done / len(self.rows) if self.rows else None
-
 
 def report(form: Form, period: str, user: User, today: date | None = None) -> Report:
     today = today or timezone.localdate()

@@ -44,7 +44,6 @@ from xinglin.standards import categories
 from xinglin.standards.models import DataElement, TechniqueCategory
 
 REPORT_DIR = Path(settings.VAR_DIR) / "import-reports"
-MAX_UNITS_LISTED = 200
 
 
 def _period_or_404(code: str) -> periods.Period:
