@@ -354,7 +354,7 @@ def _report_populations(row: dict, indicator: PackIndicator) -> list[dict]:
     ]
 
 
-def _figure(row: dict) -> float | None:
+def stratified_figure(row: dict) -> float | None:
     """What the strata split: the numerator, or the figure of one that is no quotient."""
     return row["numerator"] if row.get("numerator") is not None else row.get("value")
 
@@ -364,10 +364,10 @@ def adds_up(row: dict, rows: list[dict]) -> bool:
     none reported). They do not when a split element's figure came as a total — a value
     derived from care records is not split by sex, and the engine counts it whole in every
     stratum — and then the report has no stratifier rather than strata that overcount."""
-    total = _figure(row)
+    total = stratified_figure(row)
     if total is None:
         return False
-    found = sum(_figure(r) or 0.0 for r in rows)
+    found = sum(stratified_figure(r) or 0.0 for r in rows)
     return abs(found - total) <= 1e-6 * max(1.0, abs(total))
 
 
@@ -376,7 +376,8 @@ def report_stratifiers(
 ) -> list[dict]:
     """A stratifier per category of the indicator: a stratum per option with the stratum's
     numerator count (and, where the denominator is split too, its denominator and score).
-    Left out when the group has no figure or its strata do not add up to it (`adds_up`)."""
+    Left out when the group has no figure (then `strata` may be empty: none was evaluated)
+    or its strata do not add up to it (`adds_up`)."""
     expression = indicator.expression
     if expression is None:
         return []

@@ -197,7 +197,7 @@ def get_measure_report(request: HttpRequest, report_id: str) -> HttpResponse:
     row = next((r for r in rows if r["indicator"] == indicator.id), None)
     if row is None:
         raise FhirError(404, "not-found", f"no MeasureReport {report_id}")
-    strata = StrataReader().of(pack, unit, year, False, indicator, row["orgunit"])
+    strata = StrataReader().of(pack, unit, year, False, indicator, row)
     return _answer(fhir.measure_report(row, pack, indicator, fhir.base_url(), strata))
 
 
@@ -233,7 +233,7 @@ def get_measure_reports(request: HttpRequest) -> HttpResponse:
                         continue
                     if search.statuses and fhir.report_status(row) not in search.statuses:
                         continue
-                    found = strata.of(pack, unit, year, search.tree, indicator, row["orgunit"])
+                    found = strata.of(pack, unit, year, search.tree, indicator, row)
                     reports.append(fhir.measure_report(row, pack, indicator, base, found))
     return _answer(fhir.searchset(reports, base, _self_link(request, base, "MeasureReport")))
 
@@ -265,9 +265,13 @@ class StrataReader:
         self.kept: dict[tuple, Evaluation] = {}
 
     def of(
-        self, pack: Pack, unit, year: str, tree: bool, indicator: PackIndicator, code: str
+        self, pack: Pack, unit, year: str, tree: bool, indicator: PackIndicator, row: dict
     ) -> fhir.Strata:
+        """The strata of the report of `row`; none evaluated when it has no figure to split."""
         found: fhir.Strata = {}
+        if fhir.stratified_figure(row) is None:
+            return found
+        code = row["orgunit"]
         for category in categories.categories_of(categories.of_indicator(indicator.expression)):
             for option in category.options:
                 evaluation = self._evaluation(pack, unit, year, tree, {category.code: option.code})

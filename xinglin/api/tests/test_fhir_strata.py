@@ -16,7 +16,7 @@ from fhir.resources.R4B.measure import Measure
 from fhir.resources.R4B.measurereport import MeasureReport
 
 from xinglin.api.formats import fhir
-from xinglin.api.tests.test_fhir import BASE, PACK, SHARE, _empty_arrays, _get, _reports
+from xinglin.api.tests.test_fhir import BASE, PACK, SHARE, _empty_arrays, _get, _hl7, _reports
 from xinglin.collection.actions import write_rows
 from xinglin.collection.models import DataValue
 from xinglin.evaluation import exports
@@ -282,3 +282,23 @@ def test_a_stratum_of_a_rate_over_split_figures_has_its_own_rate(by_sex, tmp_pat
     measure = fhir.measure(pack, indicator, BASE)
     Measure.model_validate(measure)
     assert "each stratum has its own score" in measure["group"][0]["stratifier"][0]["description"]
+
+
+def test_our_stratifiers_have_the_shape_of_hl7s(client, bob, by_sex, bearer):
+    """HL7's CMS146 example: a Measure stratifier is a code and criteria; a report's is a list
+    of codes and strata, each a value and population counts by population code."""
+    theirs = _hl7("Measure-measure-cms146-example.json")["group"][0]["stratifier"][0]
+    measure = _get(client, f"Measure/{fhir.measure_id(PACK, RATE)}", **bearer(bob)).json()
+    ours = measure["group"][0]["stratifier"][0]
+    assert set(theirs) <= set(ours)
+    assert set(theirs["criteria"]) <= set(ours["criteria"])
+    example = _hl7("MeasureReport-measurereport-cms146-cat3-example.json")
+    theirs = example["group"][0]["stratifier"][0]
+    raw, _report_found = _report(client, bearer(bob))
+    ours = raw["group"][0]["stratifier"][0]
+    assert set(ours) == set(theirs) == {"code", "stratum"}
+    assert isinstance(ours["code"], list) and isinstance(theirs["code"], list)
+    for stratum in ours["stratum"]:
+        assert set(theirs["stratum"][0]) <= set(stratum)  # value, population
+        codes = {p["code"]["coding"][0]["code"] for p in stratum["population"]}
+        assert codes <= {p["code"]["coding"][0]["code"] for p in theirs["stratum"][0]["population"]}
