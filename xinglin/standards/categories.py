@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from django.utils.translation import get_language
 
+from xinglin.standards import expressions as ex
 from xinglin.standards.paths import CORE_FILE
 
 if TYPE_CHECKING:  # the models import this module: the name is for the annotations only
@@ -171,6 +172,55 @@ def check_stratum(stratum: dict[str, str]) -> None:
         if category.option(option) is None:
             known = ", ".join(o.code for o in category.options)
             raise ValueError(f"unknown option {option!r} of category {code!r}: one of {known}")
+
+
+# the aggregates whose figure over a category's options adds up to the total (max and min do not)
+ADDITIVE = ("sum", "own")
+
+
+def shared_by(elements: Sequence[str]) -> list[str]:
+    """The categories every one of `elements` (codes) is split by, in the catalogue's order;
+    [] when one of them is not split, or there are none."""
+    split = split_elements()
+    if not elements or any(code not in split for code in elements):
+        return []
+    return [c for c in catalogue() if all(c in split[code] for code in elements)]
+
+
+def _adds_up(node: ex.Node) -> bool:
+    """Whether a figure is a count that adds up over a category's options: sums and
+    differences of sum()/own() of elements. A share (a count of institutions meeting a
+    condition), max/min, products, quotients and constants do not add up."""
+    for item in ex.walk(node):
+        if isinstance(item, ex.Aggregate) and item.func in ADDITIVE:
+            continue
+        if isinstance(item, ex.Binary) and item.op in ("+", "-") or isinstance(item, ex.Negate):
+            continue
+        return False
+    return True
+
+
+def of_indicator(expression: ex.Node | None) -> list[str]:
+    """The categories an indicator can be stratified by (decision 0015): those every element
+    of its numerator — the quotient's numerator (`expressions.split`), or the whole figure of
+    one that is no quotient — is split by, when that numerator adds up over the options (so
+    its strata add up to it). [] for a share, a figure over elements without categories, or
+    one whose elements do not all share a category."""
+    if expression is None or isinstance(expression, ex.Share):
+        return []
+    numerator, _denominator, _scale = ex.split(expression)
+    if not _adds_up(numerator):
+        return []
+    return shared_by(ex.element_codes(numerator))
+
+
+def scored_within(expression: ex.Node, category: str) -> bool:
+    """Whether the indicator's score has a meaning within one option of `category`: every
+    element its denominator reads is split by it too (so a stratum's rate is the stratum's),
+    or it is no quotient. A rate over a denominator that is not split (residents 65+) is not
+    the rate of the women: only its numerator is stratified."""
+    _numerator, denominator, _scale = ex.split(expression)
+    return denominator is None or category in shared_by(ex.element_codes(denominator))
 
 
 def options_of(codes: Sequence[str], combo_code: str) -> dict[str, str]:

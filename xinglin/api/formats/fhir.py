@@ -3,7 +3,12 @@ org unit and year, a summary report), with the Bundle, OperationOutcome, Capabil
 and StructureDefinitions around them. Values are the engine's: percentages as fractions.
 Population criteria are derived from the pack's expression by the engine's own split into
 numerator and denominator (`expressions.split`), never kept by hand. No empty array is ever
-written (FHIR forbids them): an element without content is left out."""
+written (FHIR forbids them): an element without content is left out.
+
+An indicator whose numerator is split by a category (`categories.of_indicator`, decision 0015:
+the key-population management counts by sex) has a stratifier per category: the Measure names
+it, and a report gives a stratum per option with the engine's figure of that stratum
+(`evaluate(..., stratum=...)`), never a sum made here."""
 
 from __future__ import annotations
 
@@ -14,7 +19,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from xinglin.lib import periods
+from xinglin.standards import categories
 from xinglin.standards import expressions as ex
+from xinglin.standards.categories import Category, Option
 from xinglin.standards.loader import Pack, PackIndicator
 
 FHIR_JSON = "application/fhir+json"
@@ -30,6 +37,13 @@ UCUM = "http://unitsofmeasure.org"
 INDICATOR_SYSTEM = "urn:xinglin:indicator"
 ORGUNIT_SYSTEM = "urn:xinglin:orgunit"
 EXPRESSION_LANGUAGE = "text/x-xinglin-expression"
+# a stratifier's criteria: the code of the category whose option each value is reported with
+CATEGORY_LANGUAGE = "text/x-xinglin-category"
+# http://hl7.org/fhir/R4/codesystem-administrative-gender.html: the coding HL7 consumers
+# expect for sex, given beside our own option code
+ADMINISTRATIVE_GENDER = "http://hl7.org/fhir/administrative-gender"
+HL7_OPTIONS = {("sex", "F"): ("female", "Female"), ("sex", "M"): ("male", "Male")}
+CATEGORIES_ID = "xinglin-categories"  # our CodeSystem of the categories (sex, age band)
 # the engine's statuses → http://hl7.org/fhir/R4/valueset-measure-report-status.html
 # data_error: the figure cannot be true (a share above 100%, …), so the report is in error
 REPORT_STATUS = {"no_data": "pending", "data_error": "error", "target_unset": "pending"}
@@ -169,6 +183,71 @@ def populations(indicator: PackIndicator) -> list[dict]:
     ]
 
 
+def category_system(base: str) -> str:
+    """The canonical URL of our CodeSystem of categories."""
+    return f"{base}CodeSystem/{CATEGORIES_ID}"
+
+
+def options_id(category: Category) -> str:
+    """The id of our CodeSystem of one category's options (`xinglin-category-age-band`)."""
+    return resource_id("xinglin-category", category.code).replace(".", "-")
+
+
+def options_system(category: Category, base: str) -> str:
+    return f"{base}CodeSystem/{options_id(category)}"
+
+
+def category_concept(category: Category, base: str) -> dict:
+    """The category as a CodeableConcept (our CodeSystem; its name in the request's
+    language)."""
+    return {**_coding(category_system(base), category.code, category.name), "text": category.name}
+
+
+def option_concept(category: Category, option: Option, base: str) -> dict:
+    """An option as a CodeableConcept: HL7's AdministrativeGender coding first where it has
+    one (sex), then ours; the option's name in the request's language as its text."""
+    codings = []
+    if hl7 := HL7_OPTIONS.get((category.code, option.code)):
+        codings.append({"system": ADMINISTRATIVE_GENDER, "code": hl7[0], "display": hl7[1]})
+    codings.append(
+        {"system": options_system(category, base), "code": option.code, "display": option.name}
+    )
+    return {"coding": codings, "text": option.name}
+
+
+def _split_elements(expression: ex.Node) -> str:
+    numerator, _denominator, _scale = ex.split(expression)
+    return ", ".join(ex.element_codes(numerator))
+
+
+def measure_stratifiers(indicator: PackIndicator, base: str) -> list[dict]:
+    """One stratifier per category of the indicator (`categories.of_indicator`): its code, and
+    as criteria the category whose option each value of the numerator's elements carries."""
+    expression = indicator.expression
+    if expression is None:
+        return []
+    found = []
+    for category in categories.categories_of(categories.of_indicator(expression)):
+        elements = _split_elements(expression)
+        if categories.scored_within(expression, category.code):
+            scope = "each stratum has its own score"
+        else:
+            scope = "the denominator is not reported by it: strata give the numerator, no score"
+        found.append(
+            {
+                "code": category_concept(category, base),
+                "description": f"the numerator by {category.name_en or category.code}; {scope}",
+                "criteria": {
+                    "language": CATEGORY_LANGUAGE,
+                    "expression": category.code,
+                    "description": f"the option of {category.code} each value of {elements} "
+                    "is reported with",
+                },
+            }
+        )
+    return found
+
+
 def measure(pack: Pack, indicator: PackIndicator, base: str) -> dict:
     """The Measure of one computed indicator; `base` is the FHIR base URL (ends with '/')."""
     mid = measure_id(pack.code, indicator.id)
@@ -191,6 +270,7 @@ def measure(pack: Pack, indicator: PackIndicator, base: str) -> dict:
                 "code": _coding(INDICATOR_SYSTEM, indicator.id),
                 "description": f"target {indicator.target.text}" if indicator.target else None,
                 "population": populations(indicator),
+                "stratifier": measure_stratifiers(indicator, base),
             }
         ],
     }
@@ -212,14 +292,22 @@ def score(indicator: PackIndicator, row: dict) -> dict:
     return {"value": row["value"], **SCORE_UNITS.get(indicator.unit, {})}
 
 
-def measure_report(row: dict, pack: Pack, indicator: PackIndicator, base: str) -> dict:
+# strata: category code -> option code -> the engine's row of the same indicator and org unit
+# evaluated within that option (`evaluate(..., stratum={category: option})`)
+Strata = dict[str, dict[str, dict]]
+
+
+def measure_report(
+    row: dict, pack: Pack, indicator: PackIndicator, base: str, strata: Strata | None = None
+) -> dict:
     """The summary MeasureReport of one engine result (a row of `xinglin evaluate --format
-    json`)."""
+    json`), with a stratifier per category of the indicator given in `strata`."""
     year = periods.parse(row["period"])
     group = {
         "code": _coding(INDICATOR_SYSTEM, indicator.id),
         "population": _report_populations(row, indicator),
         "measureScore": score(indicator, row),
+        "stratifier": report_stratifiers(row, indicator, strata or {}, base),
     }
     extensions = [
         {"url": f"{base}StructureDefinition/evaluation-status", "valueCode": row["status"]},
@@ -264,6 +352,70 @@ def _report_populations(row: dict, indicator: PackIndicator) -> list[dict]:
         for code, figure in figures.items()
         if figure is not None and float(figure).is_integer()
     ]
+
+
+def stratified_figure(row: dict) -> float | None:
+    """What the strata split: the numerator, or the figure of one that is no quotient."""
+    return row["numerator"] if row.get("numerator") is not None else row.get("value")
+
+
+def adds_up(row: dict, rows: list[dict]) -> bool:
+    """Whether the strata's figures add up to the group's (no stratum's figure counts as
+    none reported). They do not when a split element's figure came as a total — a value
+    derived from care records is not split by sex, and the engine counts it whole in every
+    stratum — and then the report has no stratifier rather than strata that overcount."""
+    total = stratified_figure(row)
+    if total is None:
+        return False
+    found = sum(stratified_figure(r) or 0.0 for r in rows)
+    return abs(found - total) <= 1e-6 * max(1.0, abs(total))
+
+
+def report_stratifiers(
+    row: dict, indicator: PackIndicator, strata: Strata, base: str
+) -> list[dict]:
+    """A stratifier per category of the indicator: a stratum per option with the stratum's
+    numerator count (and, where the denominator is split too, its denominator and score).
+    Left out when the group has no figure (then `strata` may be empty: none was evaluated)
+    or its strata do not add up to it (`adds_up`)."""
+    expression = indicator.expression
+    if expression is None:
+        return []
+    found = []
+    for category in categories.categories_of(categories.of_indicator(expression)):
+        by_option = strata.get(category.code, {})
+        rows = [by_option[o.code] for o in category.options if o.code in by_option]
+        if len(rows) != len(category.options) or not adds_up(row, rows):
+            continue
+        scored = categories.scored_within(expression, category.code)
+        found.append(
+            {
+                "code": [category_concept(category, base)],
+                "stratum": [
+                    _stratum(category, option, by_option[option.code], indicator, scored, base)
+                    for option in category.options
+                ],
+            }
+        )
+    return found
+
+
+def _stratum(
+    category: Category, option: Option, row: dict, indicator: PackIndicator, scored: bool,
+    base: str,
+) -> dict:  # fmt: skip
+    if scored:
+        populations = _report_populations(row, indicator)
+        measure_score = score(indicator, row) if row["value"] is not None else None
+    else:  # the denominator is the whole group's: the stratum has its numerator only
+        populations = [p for p in _report_populations(row, indicator)
+                       if p["code"]["coding"][0]["code"] == "numerator"]  # fmt: skip
+        measure_score = None
+    return {
+        "value": option_concept(category, option, base),
+        "population": populations,
+        "measureScore": measure_score,
+    }
 
 
 def searchset(resources: list[dict], base: str, link: str) -> dict:

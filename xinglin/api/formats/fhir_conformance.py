@@ -1,11 +1,14 @@
-"""What the FHIR face says about itself: the CapabilityStatement (`/fhir/metadata`) and the
-StructureDefinitions of our two MeasureReport extensions."""
+"""What the FHIR face says about itself: the CapabilityStatement (`/fhir/metadata`), the
+StructureDefinitions of our two MeasureReport extensions and the CodeSystems of the categories
+the stratifiers name (core.yaml `categories:`)."""
 
 from __future__ import annotations
 
 from django.utils import timezone
 
+from xinglin.api.formats import fhir
 from xinglin.api.formats.fhir import FHIR_JSON, FHIR_VERSION, pruned
+from xinglin.standards import categories
 
 # id → (value type, title, definition). The statuses are the engine's (evaluation.results).
 EXTENSIONS = {
@@ -50,6 +53,10 @@ MEASURE_SEARCH = {
     "_id": ("token", "The Measure's id"),
     "url": ("uri", "The Measure's canonical URL"),
 }
+CODE_SYSTEM_SEARCH = {
+    "_id": ("token", "The CodeSystem's id"),
+    "url": ("uri", "The CodeSystem's canonical URL (a stratifier's or stratum's system)"),
+}
 
 
 def _params(table: dict) -> list[dict]:
@@ -90,6 +97,11 @@ def capability_statement(base: str) -> dict:
                         "searchParam": _params(REPORT_SEARCH),
                     },
                     {"type": "StructureDefinition", "interaction": read_search},
+                    {
+                        "type": "CodeSystem",
+                        "interaction": read_search,
+                        "searchParam": _params(CODE_SYSTEM_SEARCH),
+                    },
                 ],
             }
         ],
@@ -139,3 +151,56 @@ def structure_definition(sid: str, base: str) -> dict:
             },
         }
     )
+
+
+def _concept(code: str, name_zh: str, name_en: str) -> dict:
+    """A concept displayed in Chinese (the product's language) with its English name as a
+    designation."""
+    english = [{"language": "en", "value": name_en}] if name_en else None
+    return {"code": code, "display": name_zh, "designation": english}
+
+
+def _code_system(cid: str, url: str, title: str, description: str, concepts: list) -> dict:
+    return pruned(
+        {
+            "resourceType": "CodeSystem",
+            "id": cid,
+            "url": url,
+            "name": "".join(part.capitalize() for part in cid.split("-")),
+            "title": title,
+            "status": "active",
+            "publisher": "Xinglin",
+            "description": description,
+            "caseSensitive": True,
+            "content": "complete",
+            "count": len(concepts),
+            "concept": concepts,
+        }
+    )
+
+
+def code_systems(base: str) -> dict[str, dict]:
+    """id → CodeSystem: the categories (sex, age band), and each category's options, from
+    the catalogue (core.yaml `categories:`)."""
+    catalogue = categories.catalogue()
+    found = {
+        fhir.CATEGORIES_ID: _code_system(
+            fhir.CATEGORIES_ID,
+            fhir.category_system(base),
+            "Xinglin categories",
+            "The categories a data element may be reported by (its values' disaggregation); "
+            "the codes of MeasureReport stratifiers.",
+            [_concept(c.code, c.name_zh, c.name_en) for c in catalogue.values()],
+        )
+    }
+    for category in catalogue.values():
+        cid = fhir.options_id(category)
+        found[cid] = _code_system(
+            cid,
+            fhir.options_system(category, base),
+            f"Xinglin options of {category.name_en or category.code}",
+            f"The options of the category {category.code} ({category.name_zh}): the values "
+            "of the strata of its stratifiers.",
+            [_concept(o.code, o.name_zh, o.name_en) for o in category.options],
+        )
+    return found

@@ -1,8 +1,10 @@
 """The FHIR R4 face, read-only: `metadata` (CapabilityStatement), `Measure` and
-`MeasureReport` (read by id, search), `StructureDefinition` (our extensions). Answers are
+`MeasureReport` (read by id, search), `StructureDefinition` (our extensions), `CodeSystem`
+(our categories and their options). Answers are
 `application/fhir+json`; every error is an OperationOutcome; every URL written starts with
 settings.XINGLIN_FHIR_BASE. Reports are the engine's results (`evaluation.engine.evaluate`),
-in the caller's scope."""
+in the caller's scope; the strata of an indicator with categories are the engine's results
+within each option (`evaluate(..., stratum=...)`), evaluated only for such indicators."""
 
 from __future__ import annotations
 
@@ -22,14 +24,16 @@ from xinglin.api.formats.fhir_conformance import (
     EXTENSIONS,
     REPORT_SEARCH,
     capability_statement,
+    code_systems,
     structure_definition,
 )
 from xinglin.api.routes import document, orgunit_in_scope, responses
 from xinglin.api.routes.evaluations import _language
 from xinglin.api.routes.packs import pack_or_404
 from xinglin.evaluation import exports
-from xinglin.evaluation.engine import EvaluationError, evaluate
+from xinglin.evaluation.engine import Evaluation, EvaluationError, evaluate
 from xinglin.network import access
+from xinglin.standards import categories
 from xinglin.standards.loader import Pack, PackIndicator, all_packs
 
 router = Router(tags=["fhir"])
@@ -108,6 +112,34 @@ def get_structure_definition(request: HttpRequest, sid: str) -> HttpResponse:
     return _answer(structure_definition(sid, fhir.base_url()))
 
 
+@router.get(
+    "fhir/CodeSystem", auth=None, response=responses(None), openapi_extra=FHIR_DOCUMENT,
+    summary="Search the CodeSystems of Xinglin's categories and their options (_id, url)",
+)  # fmt: skip
+@fhir_errors
+def get_code_systems(request: HttpRequest) -> HttpResponse:
+    _known_parameters(request, {"_id", "url", "_format"})
+    base = fhir.base_url()
+    resources = list(code_systems(base).values())
+    if wanted := request.GET.get("_id"):
+        resources = [r for r in resources if r["id"] == wanted]
+    if url := request.GET.get("url"):
+        resources = [r for r in resources if r["url"] == url]
+    return _answer(fhir.searchset(resources, base, f"{base}CodeSystem"))
+
+
+@router.get(
+    "fhir/CodeSystem/{cid}", auth=None, response=responses(None), openapi_extra=FHIR_DOCUMENT,
+    summary="One CodeSystem of Xinglin's categories",
+)  # fmt: skip
+@fhir_errors
+def get_code_system(request: HttpRequest, cid: str) -> HttpResponse:
+    found = code_systems(fhir.base_url()).get(cid)
+    if found is None:
+        raise FhirError(404, "not-found", f"no CodeSystem {cid}")
+    return _answer(found)
+
+
 def _computed(pack: Pack) -> list[PackIndicator]:
     return [i for i in pack.indicators if i.is_computed]
 
@@ -165,7 +197,8 @@ def get_measure_report(request: HttpRequest, report_id: str) -> HttpResponse:
     row = next((r for r in rows if r["indicator"] == indicator.id), None)
     if row is None:
         raise FhirError(404, "not-found", f"no MeasureReport {report_id}")
-    return _answer(fhir.measure_report(row, pack, indicator, fhir.base_url()))
+    strata = StrataReader().of(pack, unit, year, False, indicator, row)
+    return _answer(fhir.measure_report(row, pack, indicator, fhir.base_url(), strata))
 
 
 @dataclass
@@ -190,6 +223,7 @@ def get_measure_reports(request: HttpRequest) -> HttpResponse:
     search = _report_search(request)
     base = fhir.base_url()
     reports = []
+    strata = StrataReader()
     for pack, indicators in _by_pack(search.measures):
         for unit in search.units:
             for year in search.years:
@@ -197,9 +231,10 @@ def get_measure_reports(request: HttpRequest) -> HttpResponse:
                     indicator = indicators.get(row["indicator"])
                     if indicator is None or (search.at and row["orgunit"] != search.at):
                         continue
-                    report = fhir.measure_report(row, pack, indicator, base)
-                    if not search.statuses or report["status"] in search.statuses:
-                        reports.append(report)
+                    if search.statuses and fhir.report_status(row) not in search.statuses:
+                        continue
+                    found = strata.of(pack, unit, year, search.tree, indicator, row)
+                    reports.append(fhir.measure_report(row, pack, indicator, base, found))
     return _answer(fhir.searchset(reports, base, _self_link(request, base, "MeasureReport")))
 
 
@@ -218,6 +253,43 @@ def _rows(pack: Pack, unit, year: str, *, tree: bool) -> list[dict]:
     except EvaluationError as error:
         raise FhirError(404, "not-found", str(error)) from None
     return exports.as_rows(evaluation.results)
+
+
+class StrataReader:
+    """The engine's rows of an indicator within each option of its categories, for one
+    request: one evaluation per (pack, scope, year, option), kept for the request's other
+    reports (and by the engine's cache across requests); none for an indicator without
+    categories."""
+
+    def __init__(self) -> None:
+        self.kept: dict[tuple, Evaluation] = {}
+
+    def of(
+        self, pack: Pack, unit, year: str, tree: bool, indicator: PackIndicator, row: dict
+    ) -> fhir.Strata:
+        """The strata of the report of `row`; none evaluated when it has no figure to split."""
+        found: fhir.Strata = {}
+        if fhir.stratified_figure(row) is None:
+            return found
+        code = row["orgunit"]
+        for category in categories.categories_of(categories.of_indicator(indicator.expression)):
+            for option in category.options:
+                evaluation = self._evaluation(pack, unit, year, tree, {category.code: option.code})
+                result = next((r for r in evaluation.at(code) if r.indicator == indicator.id), None)
+                if result is not None:
+                    found.setdefault(category.code, {})[option.code] = exports.as_rows([result])[0]
+        return found
+
+    def _evaluation(self, pack: Pack, unit, year: str, tree: bool, stratum: dict) -> Evaluation:
+        key = (pack.code, getattr(unit, "code", unit), year, tree, *stratum.items())
+        if key not in self.kept:
+            try:
+                self.kept[key] = evaluate(
+                    pack, unit, year, tree=tree, language=_language(), stratum=stratum
+                )
+            except EvaluationError as error:
+                raise FhirError(404, "not-found", str(error)) from None
+        return self.kept[key]
 
 
 def _report_search(request: HttpRequest) -> ReportSearch:
