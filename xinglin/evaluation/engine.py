@@ -75,6 +75,7 @@ from xinglin.lib import periods
 from xinglin.network.models import OrgUnit
 from xinglin.plans.actions import evidence_statuses_for_units
 from xinglin.standards import categories
+from xinglin.standards.expressions import Target
 from xinglin.standards.loader import Pack, PackIndicator, get_pack, read_elements
 from xinglin.standards.models import BureauTarget
 from xinglin.warehouse.engine import Warehouse
@@ -134,7 +135,7 @@ class Evaluation:
         a county, the league table's column): the same reckoning as `verdict`."""
         if code == self.orgunit.code:
             return self.verdict
-        kept = self.__dict__.setdefault("_standings", {})
+        kept: dict[str, Verdict] = self.__dict__.setdefault("_standings", {})
         if code not in kept:
             if isinstance(self.results, LazyResults):
                 kept[code] = _verdict(self.results.standing(code))
@@ -359,7 +360,7 @@ def _computed_all(
     queue = list(computed)  # list.pop is atomic: each thread takes the next indicator
 
     def work(fork: AnalyticCursor) -> list[tuple[str, _Block]]:
-        done = []
+        done: list[tuple[str, _Block]] = []
         while True:
             try:
                 indicator = queue.pop(0)
@@ -403,14 +404,15 @@ def _computed(  # noqa: PLR0913 — the evaluation's parts, one statement's bloc
     status = np.full(len(unit_ids), _STATUS_CODES[NOT_MET], dtype=np.int8)
     status[is_institution & (included < covered)] = _STATUS_CODES[NO_DATA]
     known = ~np.isnan(value)
-    key = indicator.target.key
+    target = _target(indicator)
+    key = target.key
     targets = _bureau_targets((bureau or {}).get(key, {}), unit_ids, units) if key else None
     met = np.zeros(len(unit_ids), dtype=bool)
     if targets is None:
-        met[known] = indicator.target.met_mask(value[known])
+        met[known] = target.met_mask(value[known])
     else:
         known_target = known & ~np.isnan(targets)
-        met[known_target] = indicator.target.met_mask(value[known_target], targets[known_target])
+        met[known_target] = target.met_mask(value[known_target], targets[known_target])
     status[met] = _STATUS_CODES[MET]
     status[~known] = _STATUS_CODES[NO_DATA]
     if targets is not None:
@@ -451,13 +453,20 @@ def _bureau_values(
     the pack's bureau-set targets. Read through Django on every backend, before any thread:
     the rows are few; by code, as a national export numbers the units anew."""
 
-    keys = {i.target.key for i in computed if i.target.key}
+    keys = {_target(i).key for i in computed if _target(i).key}
     found: dict[str, dict[str, float]] = {key: {} for key in keys}
     if keys:
         rows = BureauTarget.objects.filter(key__in=keys, year=year.year)
         for key, code, value in rows.values_list("key", "orgunit__code", "value"):
             found[key][code] = value
     return found
+
+
+def _target(indicator: PackIndicator) -> Target:
+    """A computed indicator's target (the packs' loader requires one)."""
+    if indicator.target is None:
+        raise EvaluationError(f"indicator {indicator.id} has no target")
+    return indicator.target
 
 
 def _bureau_targets(found: dict[str, float], unit_ids: np.ndarray, units: _Units) -> np.ndarray:
@@ -525,7 +534,8 @@ def _evidence_statuses(
     """Evidence items are settled by reviewers in the plans app (accepted evidence that
     covers the year → met): unit code -> indicator -> status."""
     ids = [i for i, where in judged.items() if where]
-    codes = sorted({d[0] for where in judged.values() for d in where})
+    codes: list[OrgUnit | str] = []
+    codes += sorted({d[0] for where in judged.values() for d in where})
     if not ids or not codes:
         return {}
 

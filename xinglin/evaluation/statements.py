@@ -71,7 +71,7 @@ def text(value: str) -> exp.Literal:
     return exp.Literal.string(value)
 
 
-def number(value: int | float) -> exp.Literal:
+def number(value: int | float) -> exp.Expr:
     return exp.Literal.number(repr(value) if isinstance(value, float) else value)
 
 
