@@ -13,6 +13,7 @@ them a fraction of one.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Sequence
@@ -580,8 +581,7 @@ def _sources(cursor: Cursor, pack: Pack, units: _Units) -> _Sources:
     derived = {row[0] for row in cursor.fetchall()}
     detail: dict[tuple[str, str], set[str]] = {}
     if derived:
-        cursor.execute(render(_sources_statement(len(derived)), cursor.vendor),
-                       [*derived, *derived])  # fmt: skip
+        cursor.execute(_sources_sql(cursor.vendor, len(derived)), [*derived, *derived])
         for unit_id, element, source in cursor.fetchall():
             detail.setdefault((units.rows[unit_id][0], element), set()).add(source)
     return _Sources(
@@ -592,7 +592,8 @@ def _sources(cursor: Cursor, pack: Pack, units: _Units) -> _Sources:
     )
 
 
-def _sources_statement(count: int) -> exp.Union:
+@functools.cache
+def _sources_sql(vendor: str, count: int) -> str:
     """Per unit (a division through its institutions, or its own row), the derived elements'
     sources: `count` element codes, asked twice."""
     beneath = (
@@ -607,4 +608,4 @@ def _sources_statement(count: int) -> exp.Union:
         .join(table("xl_value", "v"), on=eq(column("v", "orgunit_id"), column("u", "id")))
         .where(among(column("v", "element"), marks(count)))
     )
-    return exp.union(beneath, own)
+    return render(exp.union(beneath, own), vendor)

@@ -17,6 +17,7 @@ are rendered once per shape (`functools.cache`).
 from __future__ import annotations
 
 import functools
+from datetime import date
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -74,8 +75,8 @@ _TABLES = {
     " categories INTEGER, items INTEGER)",
 }
 _INDEXES = {
-    "xl_member_target": "xl_member (target_id, itype)",
-    "xl_value_unit": "xl_value (orgunit_id, element)",
+    "xl_member_target": "CREATE INDEX IF NOT EXISTS xl_member_target ON xl_member (target_id, itype)",
+    "xl_value_unit": "CREATE INDEX IF NOT EXISTS xl_value_unit ON xl_value (orgunit_id, element)",
 }
 
 
@@ -98,8 +99,8 @@ def create_tables(cursor: Cursor) -> None:
         cursor.execute(statement)
     if cursor.vendor in ANALYTIC:
         return  # DuckDB and Spark join by hashing; an index would only slow the inserts down
-    for name, target in _INDEXES.items():
-        cursor.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")  # fixed text
+    for statement in _INDEXES.values():
+        cursor.execute(statement)
 
 
 @functools.cache
@@ -141,10 +142,10 @@ def prepare(
     create_tables(cursor)
     end = year.end.isoformat()
     cursor.execute(
-        render(_units_statement(year), cursor.vendor),
+        _units_sql(cursor.vendor, year.start, year.end),
         [1 if tree else 0, unit.pk, end, end, end, end, _path_on(cursor, unit, end) + "%"],
     )
-    cursor.execute(render(MEMBERS, cursor.vendor))
+    cursor.execute(_members_sql(cursor.vendor))
     _prepare_values(cursor, pack, year, stratum or {})
     _prepare_techniques(cursor, year)
     if cursor.vendor == "postgresql":
@@ -174,11 +175,13 @@ def prepare(
     )
 
 
-def _units_statement(year: periods.Period) -> exp.Insert:
-    """xl_unit from the org units as they stood at the year's end. Parameters: tree (1/0),
-    the evaluated unit's id, the day (four times: history, roles, ownership) and its path%."""
+@functools.cache
+def _units_sql(vendor: str, start: date, end: date) -> str:
+    """xl_unit from the org units as they stood at the end of the year from `start` to
+    `end`. Parameters: tree (1/0), the evaluated unit's id, the day (four times: history,
+    roles, ownership) and its path%."""
     o = functools.partial(column, "o")
-    is_open = opening.open_sql("o", opening.day(year.start), opening.day(year.end))
+    is_open = opening.open_sql("o", opening.day(start), opening.day(end))
     in_scope = exp.or_(eq(mark(), number(1)), eq(o("id"), mark()))
     history = all_of([eq(column("h", "orgunit_id"), o("id")), _valid_on("h")])
     ownership = coalesce(exp.Nullif(this=coalesce(column("w", "old"), o("ownership")),
@@ -203,7 +206,7 @@ def _units_statement(year: periods.Period) -> exp.Insert:
     )  # fmt: skip
     columns = ["id", "code", "name", "kind", "itype", "dlevel", "parent_id", "path", "is_open",
                "in_scope", "roles", "ownership"]  # fmt: skip
-    return exp.insert(select, "xl_unit", columns=columns)
+    return render(exp.insert(select, "xl_unit", columns=columns), vendor)
 
 
 def as_of(field: str) -> exp.Select:
@@ -282,7 +285,9 @@ def _members() -> exp.Insert:
     return exp.insert(walk, "xl_member", columns=["target_id", "inst_id", *carried])
 
 
-MEMBERS = _members()
+@functools.cache
+def _members_sql(vendor: str) -> str:
+    return render(_members(), vendor)
 
 
 def year_codes(year: periods.Period) -> dict[str, list[str]]:
