@@ -10,12 +10,14 @@ results: deciding them takes a fraction of a second, building them all seconds.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Any, overload
 
 import numpy as np
 
 from xinglin.evaluation.sql import CompiledIndicator
+from xinglin.standards.expressions import Target
 from xinglin.standards.loader import Pack, PackIndicator, read_element_names
 
 MET, NOT_MET, NO_DATA = "met", "not_met", "no_data"
@@ -57,7 +59,7 @@ class Result:
     sources: list[str] = field(default_factory=list)
     kind: str = "computed"
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -80,7 +82,7 @@ class _Units:
     """The prepared tree: id -> (code, name, kind, type or level, path, is_open), and the
     same as arrays in id order (`ids`, `is_institution`) for the column-wise work."""
 
-    rows: dict[int, tuple]
+    rows: dict[int, tuple[Any, ...]]
     root_id: int
     division_paths: dict[str, int]  # path -> id, divisions only
     ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -94,7 +96,7 @@ class _Units:
         return np.searchsorted(self.ids, unit_ids)
 
 
-def _round(value) -> float | None:
+def _round(value: float | None) -> float | None:
     return None if value is None else round(float(value), DIGITS)
 
 
@@ -140,7 +142,7 @@ class _Block:
         return None
 
 
-def _float(value) -> float | None:
+def _float(value: Any) -> float | None:
     """A Python float from a column's cell (numpy's float64 prints as np.float64(…)), None
     for NaN."""
     return None if value != value else float(value)
@@ -158,7 +160,7 @@ def _build(block: _Block, k: int, units: _Units, sources: _Sources) -> Result:
     target = indicator.target
     if block.targets is not None:  # the bureau's own number for this unit and year
         own = _float(block.targets[k])
-        target = target.at(own) if own is not None else None
+        target = target.at(own) if own is not None and target is not None else None
     result = Result(
         pack=block.pack.code,
         indicator=indicator.id,
@@ -176,7 +178,7 @@ def _build(block: _Block, k: int, units: _Units, sources: _Sources) -> Result:
         status=status,
         gap=_gap(target, status, value),
         included=int(included or 0) if compiled.institutional else None,
-        missing=int(covered - (included or 0)) if compiled.institutional else None,
+        missing=int((covered or 0.0) - (included or 0)) if compiled.institutional else None,
         due=block.due,
         veto=indicator.veto,
         points=indicator.points,
@@ -193,10 +195,10 @@ def _build(block: _Block, k: int, units: _Units, sources: _Sources) -> Result:
     return result
 
 
-def _gap(target, status: str, value: float | None) -> float | None:
+def _gap(target: Target | None, status: str, value: float | None) -> float | None:
     if status == MET:
         return 0.0
-    if status != NOT_MET or value is None:
+    if status != NOT_MET or value is None or target is None:
         return None
     return _round(target.gap(value))
 
@@ -224,7 +226,13 @@ _WORDS = {
 }  # fmt: skip
 
 
-def _why(status: str, columns: list[str], raw, language: str = "zh", reason: str = "") -> str:
+def _why(
+    status: str,
+    columns: Sequence[str],
+    raw: Sequence[float | None],
+    language: str = "zh",
+    reason: str = "",
+) -> str:
     """The reason in words: the status, then each figure by its element's name (缺数据：设有
     标准化中医馆 无数据), or what makes the figure impossible."""
     words = _WORDS.get(language, _WORDS["zh"])
@@ -273,8 +281,11 @@ def _add_failing(result: Result, block: _Block, division_id: int, units: _Units)
     short = beneath[block.falls_short[units.positions(beneath)]]
     for unit_id in sorted(short.tolist(), key=lambda i: units.rows[i][0]):
         code = units.rows[unit_id][0]
+        row = block.row_of(unit_id)
+        if row is None:  # every institution beneath has a row in a block that covers it
+            raise LookupError(f"no row of {code} in {block.indicator.id}")
         result.failing.append(code)
-        result.why[code] = _why_at(block, block.row_of(unit_id))
+        result.why[code] = _why_at(block, row)
 
 
 @dataclass
@@ -286,13 +297,13 @@ class _Standing:
     points: float
 
 
-class LazyResults(Sequence):
+class LazyResults(Sequence[Result]):
     """An evaluation's results, kept as the computed blocks' columns: the figures and
     statuses of every row are decided (the verdict and the failing lists rest on them), but
     a Result object is built only when asked for — one unit's (`at`), or all of them on
     first iteration. A province has 220,000 results; a page shows one unit's."""
 
-    def __init__(self, parts: list, units: _Units, sources: _Sources):
+    def __init__(self, parts: list[_Block | Result], units: _Units, sources: _Sources) -> None:
         self.parts, self.units, self.sources = parts, units, sources
         self._all: list[Result] | None = None
         self._at: dict[str, list[Result]] = {}
@@ -305,13 +316,21 @@ class LazyResults(Sequence):
     def __len__(self) -> int:
         return self._length
 
-    def __getitem__(self, index):
+    @overload
+    def __getitem__(self, index: int) -> Result: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Result]: ...
+
+    def __getitem__(self, index: int | slice) -> Result | list[Result]:
         return self._results()[index]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Result]:
         return iter(self._results())
 
-    def __eq__(self, other) -> bool:
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Iterable):
+            return NotImplemented
         return list(self) == list(other)
 
     __hash__ = None  # type: ignore[assignment]  # equal by content, like a list: not hashable
@@ -332,7 +351,7 @@ class LazyResults(Sequence):
         province's own results list every failing institution beneath it)."""
         found = []
         for part, k in self._rows_of(code):
-            if k is None:
+            if isinstance(part, Result):
                 found.append(_Standing(part.indicator, part.status, part.due, part.veto,
                                        part.points))  # fmt: skip
                 continue
@@ -347,13 +366,13 @@ class LazyResults(Sequence):
         kept = self._at.get(code)
         if kept is None:
             kept = self._at[code] = [
-                part if k is None else _build(part, k, self.units, self.sources)
+                part if isinstance(part, Result) else _build(part, k, self.units, self.sources)
                 for part, k in self._rows_of(code)
             ]
         return list(kept)
 
-    def _rows_of(self, code: str):
-        """(block, row) for each computed result of the unit, (evidence result, None) for
+    def _rows_of(self, code: str) -> Iterator[tuple[_Block, int] | tuple[Result, int]]:
+        """(block, row) for each computed result of the unit, (evidence result, -1) for
         each evidence result, in the pack's order."""
         unit_id = self.units.by_code.get(code)
         for part in self.parts:
@@ -362,7 +381,7 @@ class LazyResults(Sequence):
                 if k is not None:
                     yield part, k
             elif part.orgunit == code:
-                yield part, None
+                yield part, -1
 
 
 @dataclass
@@ -375,7 +394,7 @@ class _Sources:
     techniques: set[str]  # indicators reading the techniques delivered
 
     def of(self, result: Result) -> list[str]:
-        found = set()
+        found: set[str] = set()
         for element in self.elements[result.indicator]:
             if element in self.derived:
                 found |= self.detail.get((result.orgunit, element), set())

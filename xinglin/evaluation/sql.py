@@ -1,6 +1,6 @@
-"""Compile one indicator expression to one set-based SQL statement.
+"""Compile one indicator expression to one set-based SQL statement (a SQLGlot expression).
 
-The statement reads four per-evaluation temporary tables that `engine._prepare` fills:
+The statement reads four per-evaluation work tables that `prepare.prepare` fills:
 - xl_unit(id, code, name, kind, itype, dlevel, parent_id, path, is_open, in_scope): the tree as
   it stood at the period's end, below the evaluated org unit;
 - xl_member(target_id, inst_id, itype): every open institution beneath (or equal to) a unit;
@@ -10,212 +10,369 @@ The statement reads four per-evaluation temporary tables that `engine._prepare` 
 
 It returns one row per target unit: id, covered, included, numerator, denominator, value and
 the institution's own raw figures (r0…, for explaining why it falls short).
-SQL is written in PostgreSQL's dialect and transpiled with SQLGlot for the other engines.
+
+The statement is built as a SQLGlot tree (`statements.render` writes it for each cursor), and
+what the expression reads — institutions' aggregates, a share, the count of covered
+institutions, technique counts, a division's own figure, a denominator — is recorded while
+compiling (`Reads`), never found afterwards by searching the statement's text.
 """
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 
-import sqlglot
+from sqlglot import exp
 
+from xinglin.evaluation.statements import (
+    all_of,
+    among,
+    case,
+    coalesce,
+    column,
+    divide,
+    double,
+    eq,
+    is_not_null,
+    never,
+    nullif_zero,
+    number,
+    paren,
+    render,
+    star,
+    table,
+    text,
+)
 from xinglin.standards import expressions as ex
 from xinglin.standards.loader import PackIndicator
 
-_SQL_OPS = {"=": "=", "!=": "<>", ">=": ">=", "<=": "<=", ">": ">", "<": "<"}
+_COMPARE: dict[str, type[exp.Binary]] = {
+    "=": exp.EQ,
+    "!=": exp.NEQ,
+    ">=": exp.GTE,
+    "<=": exp.LTE,
+    ">": exp.GT,
+    "<": exp.LT,
+}
+_ARITHMETIC: dict[str, type[exp.Binary]] = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul}
+_AGGREGATES: dict[str, type[exp.AggFunc]] = {"sum": exp.Sum, "max": exp.Max, "min": exp.Min}
 
 
-@dataclass
+@dataclass(frozen=True)
+class Reads:
+    """What an indicator's expression reads, recorded while it is compiled."""
+
+    aggregates: bool = False  # sum/max/min of the covered institutions' figures
+    share: bool = False  # share(condition) of the covered institutions
+    count: bool = False  # count(): the number of covered institutions
+    techniques: bool = False  # technique categories / items delivered
+    own: bool = False  # a division's own figure (own(), or a division-level element)
+    denominator: bool = False  # the value is numerator / denominator
+
+    @property
+    def institutions(self) -> bool:
+        """Reads the covered institutions, so a result counts them (included, missing)."""
+        return self.aggregates or self.share or self.count
+
+
+@dataclass(frozen=True)
 class CompiledIndicator:
-    sql: str
-    raw_columns: list[str]  # names of the r0… columns (element codes, technique counts)
-    elements: list[str]  # every element code read
-    uses_techniques: bool
+    statement: exp.Select
+    raw_columns: tuple[str, ...]  # names of the r0… columns (element codes, technique counts)
+    elements: tuple[str, ...]  # every element code read
+    reads: Reads
     division_only: bool  # not evaluated at institutions
-    institutional: bool  # reads institutions (sum/max/min/share/count), so counts them
-    has_denominator: bool = False  # the value is numerator / denominator
+    _texts: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def sql(self, vendor: str) -> str:
+        """The statement's text for a cursor of `vendor` (rendered once per vendor)."""
+        if vendor not in self._texts:
+            self._texts[vendor] = render(self.statement, vendor)
+        return self._texts[vendor]
+
+    @property
+    def uses_techniques(self) -> bool:
+        return self.reads.techniques
+
+    @property
+    def institutional(self) -> bool:
+        return self.reads.institutions
+
+    @property
+    def has_denominator(self) -> bool:
+        return self.reads.denominator
+
+
+@dataclass(frozen=True)
+class _Aggregate:
+    """One of the agg CTE's a{k} columns: FUNC(the institution column where the row's figures
+    are complete) for sum/max/min, or the number of institutions meeting a share's condition."""
+
+    func: str  # sum | max | min | share
+    operand: exp.Expr  # the institution's column, or the share's condition
 
 
 @dataclass
 class _Compiler:
     levels: dict[str, str]
     inst_elements: list[str] = field(default_factory=list)  # -> inst.e{i}
-    agg_elements: set[str] = field(default_factory=set)  # read by sum/max/min
-    cond_elements: set[str] = field(default_factory=set)  # read inside share()
-    aggregates: list[str] = field(default_factory=list)  # -> agg.a{k}
+    agg_elements: list[str] = field(default_factory=list)  # read by sum/max/min
+    cond_elements: list[str] = field(default_factory=list)  # read inside share()
+    aggregates: list[_Aggregate] = field(default_factory=list)  # -> agg.a{k}
     own_elements: list[str] = field(default_factory=list)  # -> o{k} / oc{k}
-    uses_techniques: bool = False
+    techniques: bool = False
     has_aggregate: bool = False
     has_share: bool = False
+    has_count: bool = False
 
-    def inst_column(self, code: str) -> str:
+    def inst_column(self, code: str) -> exp.Column:
         if code not in self.inst_elements:
             self.inst_elements.append(code)
-        return f"inst.e{self.inst_elements.index(code)}"
+        return column("inst", f"e{self.inst_elements.index(code)}")
 
-    def aggregate(self, sql: str) -> str:
-        self.aggregates.append(sql)
-        return f"agg.a{len(self.aggregates) - 1}"
+    def aggregate(self, func: str, operand: exp.Expr) -> exp.Column:
+        self.aggregates.append(_Aggregate(func, operand))
+        return column("agg", f"a{len(self.aggregates) - 1}")
 
-    def own(self, code: str) -> str:
+    def own(self, code: str) -> exp.Expr:
         if code not in self.own_elements:
             self.own_elements.append(code)
         k = self.own_elements.index(code)
-        return f"COALESCE(o{k}.value, oc{k}.value)"
+        return coalesce(column(f"o{k}", "value"), column(f"oc{k}", "value"))
 
-    def top(self, node: ex.Node) -> str:
+    def covered(self) -> exp.Cast:
+        return double(column("agg", "covered"))
+
+    def top(self, node: ex.Node) -> exp.Expr:  # noqa: PLR0911 — one branch per node kind
         if isinstance(node, ex.Number):
-            return repr(float(node.value))
+            return number(float(node.value))
         if isinstance(node, ex.Aggregate):
             if node.func == "own" or self.levels.get(node.element) == "division":
                 return self.own(node.element)
             self.has_aggregate = True
-            self.agg_elements.add(node.element)
-            column = self.inst_column(node.element)
-            return self.aggregate(f"{node.func.upper()}(CASE WHEN {{complete}} THEN {column} END)")
+            if node.element not in self.agg_elements:
+                self.agg_elements.append(node.element)
+            return self.aggregate(node.func, self.inst_column(node.element))
         if isinstance(node, ex.Count):
-            return "CAST(COALESCE(agg.covered, 0) AS DOUBLE PRECISION)"
+            self.has_count = True
+            return double(coalesce(column("agg", "covered"), number(0)))
         if isinstance(node, ex.Share):
             self.has_share = True
-            condition = self.condition(node.condition)
-            ok = self.aggregate(f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)")
-            return f"({ok} / NULLIF(CAST(agg.covered AS DOUBLE PRECISION), 0))"
+            ok = self.aggregate("share", self.condition(node.condition))
+            return paren(divide(ok, nullif_zero(self.covered())))
         if isinstance(node, ex.PerTenThousand):
             a, b = self.top(node.numerator), self.top(node.denominator)
-            return f"(({a}) * 10000.0 / NULLIF({b}, 0))"
+            scaled = exp.Mul(this=paren(a), expression=number(10000.0))
+            return paren(divide(scaled, nullif_zero(b)))
         if isinstance(node, ex.Binary):
             a, b = self.top(node.left), self.top(node.right)
             if node.op == "/":
-                return f"(({a}) / NULLIF({b}, 0))"
-            return f"(({a}) {node.op} ({b}))"
+                return paren(divide(paren(a), nullif_zero(b)))
+            return paren(_ARITHMETIC[node.op](this=paren(a), expression=paren(b)))
         if isinstance(node, ex.Negate):
-            return f"(-({self.top(node.operand)}))"
+            return paren(exp.Neg(this=paren(self.top(node.operand))))
         raise TypeError(f"unexpected node {node!r} at the top level")
 
-    def condition(self, node: ex.Node) -> str:
+    def condition(self, node: ex.Node) -> exp.Expr:
         if isinstance(node, ex.Logical):
-            return f"({self.condition(node.left)} {node.op.upper()} {self.condition(node.right)})"
+            joined = exp.And if node.op == "and" else exp.Or
+            left, right = self.condition(node.left), self.condition(node.right)
+            return paren(joined(this=left, expression=right))
         if isinstance(node, ex.Not):
-            return f"(NOT {self.condition(node.operand)})"
+            return paren(exp.Not(this=self.condition(node.operand)))
         if isinstance(node, ex.Compare):
             left, right = self.operand(node.left), self.operand(node.right)
-            return f"({left} {_SQL_OPS[node.op]} {right})"
+            return paren(_COMPARE[node.op](this=left, expression=right))
         raise TypeError(f"unexpected node {node!r} in a condition")
 
-    def operand(self, node: ex.Node) -> str:
+    def operand(self, node: ex.Node) -> exp.Expr:
         if isinstance(node, ex.Number):
-            return repr(float(node.value))
+            return number(float(node.value))
         if isinstance(node, ex.Element):
-            self.cond_elements.add(node.code)
+            if node.code not in self.cond_elements:
+                self.cond_elements.append(node.code)
             return self.inst_column(node.code)
         if isinstance(node, ex.TechniqueCount):
-            self.uses_techniques = True
-            return "inst.tc" if node.what == "technique_categories" else "inst.ti"
+            self.techniques = True
+            return column("inst", "tc" if node.what == "technique_categories" else "ti")
         if isinstance(node, ex.Binary):
             a, b = self.operand(node.left), self.operand(node.right)
             if node.op == "/":
-                return f"({a} / NULLIF({b}, 0))"
-            return f"({a} {node.op} {b})"
+                return paren(divide(a, nullif_zero(b)))
+            return paren(_ARITHMETIC[node.op](this=a, expression=b))
         if isinstance(node, ex.Negate):
-            return f"(-{self.operand(node.operand)})"
+            return paren(exp.Neg(this=self.operand(node.operand)))
         raise TypeError(f"unexpected node {node!r} in a condition")
+
+    def reads(self, denominator: bool) -> Reads:
+        return Reads(
+            aggregates=self.has_aggregate,
+            share=self.has_share,
+            count=self.has_count,
+            techniques=self.techniques,
+            own=bool(self.own_elements),
+            denominator=denominator,
+        )
 
 
 _split = ex.split  # one definition of numerator and denominator (FHIR publishes the same)
 
 
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _complete(columns: list[str]) -> str:
-    return " AND ".join(f"{c} IS NOT NULL" for c in columns) if columns else "1 = 1"
-
-
 def compile_indicator(indicator: PackIndicator, levels: dict[str, str]) -> CompiledIndicator:
+    if indicator.expression is None:
+        raise ValueError(f"indicator {indicator.id} has no expression to compile")
     compiler = _Compiler(levels)
     numerator_node, denominator_node, scale = _split(indicator.expression)
+    denominator: exp.Expr | None
     if isinstance(indicator.expression, ex.Share):
         compiler.top(indicator.expression)
-        numerator = "agg.a0"
-        denominator = "CAST(agg.covered AS DOUBLE PRECISION)"
+        numerator: exp.Expr = column("agg", "a0")
+        denominator = compiler.covered()
     else:
         numerator = compiler.top(numerator_node)
-        denominator = compiler.top(denominator_node) if denominator_node else "NULL"
+        denominator = compiler.top(denominator_node) if denominator_node else None
     return _assemble(indicator, compiler, numerator, denominator, scale)
 
 
-def _assemble(indicator, compiler: _Compiler, numerator: str, denominator: str, scale: float):
-    columns = [f"inst.e{i}" for i, _c in enumerate(compiler.inst_elements)]
-    agg_cols = [f"inst.e{compiler.inst_elements.index(c)}" for c in compiler.agg_elements]
-    cond_cols = [f"inst.e{compiler.inst_elements.index(c)}" for c in compiler.cond_elements]
-    complete = _complete(agg_cols)
-    included = _complete(agg_cols if compiler.has_aggregate else cond_cols)
+def _assemble(
+    indicator: PackIndicator,
+    compiler: _Compiler,
+    numerator: exp.Expr,
+    denominator: exp.Expr | None,
+    scale: float,
+) -> CompiledIndicator:
     raw = list(compiler.inst_elements)
-    raw_sql = [f"MAX({c}) AS r{i}" for i, c in enumerate(columns)]
-    if compiler.uses_techniques:
+    if compiler.techniques:
         raw += ["technique_categories", "technique_items"]
-        raw_sql += [f"MAX(inst.tc) AS r{len(raw) - 2}", f"MAX(inst.ti) AS r{len(raw) - 1}"]
-    types = ", ".join(_quote(t) for t in indicator.over) or "''"
-    joins = "".join(
-        f" LEFT JOIN xl_value AS v{i} ON v{i}.orgunit_id = m.inst_id AND v{i}.element = {_quote(c)}"
-        for i, c in enumerate(compiler.inst_elements)
-    )
-    if compiler.uses_techniques:
-        joins += " LEFT JOIN xl_tech AS t ON t.orgunit_id = m.inst_id"
-    inst_cols = "".join(f", v{i}.value AS e{i}" for i, _c in enumerate(compiler.inst_elements))
-    if compiler.uses_techniques:
-        inst_cols += ", COALESCE(t.categories, 0) AS tc, COALESCE(t.items, 0) AS ti"
-    aggs = "".join(
-        f", CAST({a.format(complete=complete)} AS DOUBLE PRECISION) AS a{k}"
-        for k, a in enumerate(compiler.aggregates)
-    )
-    own_joins = "".join(
-        f" LEFT JOIN xl_value AS o{k} ON o{k}.orgunit_id = u.id AND o{k}.element = {_quote(c)}"
-        f" LEFT JOIN (SELECT c.parent_id AS parent_id, SUM(w.value) AS value FROM xl_unit AS c"
-        f" JOIN xl_value AS w ON w.orgunit_id = c.id AND w.element = {_quote(c)}"
-        f" WHERE c.kind = 'division' GROUP BY c.parent_id) AS oc{k} ON oc{k}.parent_id = u.id"
-        for k, c in enumerate(compiler.own_elements)
-    )
     division_only, division_filter = _judged(indicator, compiler)
-    institution_filter = (
-        "1 = 0"
-        if division_only
-        else f"u.kind = 'institution' AND u.is_open = 1 AND u.itype IN ({types})"
-        + _coverage(indicator, "u")
-    )
-    extra = "".join(f", agg.r{i}" for i in range(len(raw)))
-    value = "base.numerator"
-    if denominator != "NULL":
-        value = f"base.numerator * {scale!r} / NULLIF(base.denominator, 0)"
-    sql = (
-        f"WITH inst AS (SELECT m.target_id AS target_id, m.inst_id AS inst_id{inst_cols}"
-        f" FROM xl_member AS m{joins} WHERE m.itype IN ({types}){_coverage(indicator, 'm')}),"
-        f" agg AS (SELECT inst.target_id AS target_id, COUNT(*) AS covered,"
-        f" SUM(CASE WHEN {included} THEN 1 ELSE 0 END) AS included{aggs}"
-        f"{''.join(', ' + r for r in raw_sql)} FROM inst GROUP BY inst.target_id),"
-        f" base AS (SELECT u.id AS id, COALESCE(agg.covered, 0) AS covered,"
-        f" agg.included AS included, {numerator} AS numerator, {denominator} AS denominator{extra}"
-        f" FROM xl_unit AS u LEFT JOIN agg ON agg.target_id = u.id{own_joins}"
-        f" WHERE u.in_scope = 1 AND (({division_filter}) OR ({institution_filter})))"
-        f" SELECT base.*, {value} AS value FROM base"
+    institution_filter: exp.Expr = never()
+    if not division_only:
+        institution_filter = all_of([
+            eq(column("u", "kind"), text("institution")),
+            eq(column("u", "is_open"), number(1)),
+            among(column("u", "itype"), _types(indicator)),
+            *_coverage(indicator, "u"),
+        ])  # fmt: skip
+    value: exp.Expr = column("base", "numerator")
+    if denominator is not None:
+        scaled = exp.Mul(this=column("base", "numerator"), expression=number(scale))
+        value = divide(scaled, nullif_zero(column("base", "denominator")))
+    in_scope = all_of([
+        eq(column("u", "in_scope"), number(1)),
+        paren(exp.Or(this=paren(division_filter), expression=paren(institution_filter))),
+    ])  # fmt: skip
+    base = exp.select(
+        exp.alias_(column("u", "id"), "id"),
+        exp.alias_(coalesce(column("agg", "covered"), number(0)), "covered"),
+        exp.alias_(column("agg", "included"), "included"),
+        exp.alias_(numerator, "numerator"),
+        exp.alias_(denominator if denominator is not None else exp.Null(), "denominator"),
+        *(column("agg", f"r{i}") for i in range(len(raw))),
+    ).from_(table("xl_unit", "u"))
+    base = base.join(table("agg"), on=eq(column("agg", "target_id"), column("u", "id")),
+                     join_type="left")  # fmt: skip
+    for k, code in enumerate(compiler.own_elements):
+        base = _join_own(base, k, code)
+    statement = (
+        exp.select(star("base"), exp.alias_(value, "value"))
+        .from_("base")
+        .with_("inst", as_=_institutions(indicator, compiler))
+        .with_("agg", as_=_aggregated(compiler))
+        .with_("base", as_=base.where(in_scope))
     )
     return CompiledIndicator(
-        has_denominator=denominator != "NULL",
-        sql=sql,
-        raw_columns=raw,
-        elements=ex.element_codes(indicator.expression),
-        uses_techniques=compiler.uses_techniques,
+        statement=statement,
+        raw_columns=tuple(raw),
+        elements=tuple(ex.element_codes(indicator.expression)) if indicator.expression else (),
+        reads=compiler.reads(denominator is not None),
         division_only=division_only,
-        institutional=compiler.has_aggregate
-        or compiler.has_share
-        or "agg.covered" in numerator
-        or "agg.covered" in denominator,
     )
 
 
-def _judged(indicator, compiler: _Compiler) -> tuple[bool, str]:
+def _types(indicator: PackIndicator) -> list[exp.Expr]:
+    return [text(t) for t in indicator.over] or [text("")]
+
+
+def _institutions(indicator: PackIndicator, compiler: _Compiler) -> exp.Select:
+    """inst: per target unit and covered institution, the institution's figures (e{i}) and
+    technique counts (tc, ti)."""
+    columns: list[exp.Expr] = [
+        exp.alias_(column("m", "target_id"), "target_id"),
+        exp.alias_(column("m", "inst_id"), "inst_id"),
+        *(exp.alias_(column(f"v{i}", "value"), f"e{i}")
+          for i, _code in enumerate(compiler.inst_elements)),
+    ]  # fmt: skip
+    if compiler.techniques:
+        columns += [
+            exp.alias_(coalesce(column("t", "categories"), number(0)), "tc"),
+            exp.alias_(coalesce(column("t", "items"), number(0)), "ti"),
+        ]
+    select = exp.select(*columns).from_(table("xl_member", "m"))
+    for i, code in enumerate(compiler.inst_elements):
+        on = all_of([eq(column(f"v{i}", "orgunit_id"), column("m", "inst_id")),
+                     eq(column(f"v{i}", "element"), text(code))])  # fmt: skip
+        select = select.join(table("xl_value", f"v{i}"), on=on, join_type="left")
+    if compiler.techniques:
+        select = select.join(table("xl_tech", "t"), join_type="left",
+                             on=eq(column("t", "orgunit_id"), column("m", "inst_id")))  # fmt: skip
+    covered = [among(column("m", "itype"), _types(indicator)), *_coverage(indicator, "m")]
+    return select.where(all_of(covered))
+
+
+def _aggregated(compiler: _Compiler) -> exp.Select:
+    """agg: per target unit, how many institutions are covered and included, the aggregates
+    (a{k}) and the institution's own raw figures (r{i}: one institution's, at its own row)."""
+    agg_cols = [compiler.inst_column(c) for c in compiler.agg_elements]
+    cond_cols = [compiler.inst_column(c) for c in compiler.cond_elements]
+    complete = all_of([is_not_null(c) for c in agg_cols])
+    included = all_of([is_not_null(c) for c in (agg_cols if compiler.has_aggregate else cond_cols)])
+    columns: list[exp.Expr] = [
+        exp.alias_(column("inst", "target_id"), "target_id"),
+        exp.alias_(exp.Count(this=exp.Star()), "covered"),
+        exp.alias_(exp.Sum(this=case(included, number(1), number(0))), "included"),
+    ]
+    for k, aggregate in enumerate(compiler.aggregates):
+        if aggregate.func == "share":
+            counted: exp.Expr = exp.Sum(this=case(aggregate.operand, number(1), number(0)))
+        else:
+            counted = _AGGREGATES[aggregate.func](this=case(complete.copy(), aggregate.operand))
+        columns.append(exp.alias_(double(counted), f"a{k}"))
+    raw = [compiler.inst_column(c) for c in compiler.inst_elements]
+    if compiler.techniques:
+        raw += [column("inst", "tc"), column("inst", "ti")]
+    columns += [exp.alias_(exp.Max(this=c), f"r{i}") for i, c in enumerate(raw)]
+    return exp.select(*columns).from_("inst").group_by(column("inst", "target_id"))
+
+
+def _join_own(base: exp.Select, k: int, code: str) -> exp.Select:
+    """A division's own figure (o{k}), or else the sum of its child divisions' (oc{k})."""
+    own = all_of([eq(column(f"o{k}", "orgunit_id"), column("u", "id")),
+                  eq(column(f"o{k}", "element"), text(code))])  # fmt: skip
+    children = (
+        exp.select(
+            exp.alias_(column("c", "parent_id"), "parent_id"),
+            exp.alias_(exp.Sum(this=column("w", "value")), "value"),
+        )
+        .from_(table("xl_unit", "c"))
+        .join(
+            table("xl_value", "w"),
+            on=all_of(
+                [
+                    eq(column("w", "orgunit_id"), column("c", "id")),
+                    eq(column("w", "element"), text(code)),
+                ]
+            ),
+        )  # fmt: skip
+        .where(eq(column("c", "kind"), text("division")))
+        .group_by(column("c", "parent_id"))
+    )
+    return base.join(table("xl_value", f"o{k}"), on=own, join_type="left").join(
+        children.subquery(f"oc{k}"),
+        on=eq(column(f"oc{k}", "parent_id"), column("u", "id")),
+        join_type="left",
+    )
+
+
+def _judged(indicator: PackIndicator, compiler: _Compiler) -> tuple[bool, exp.Expr]:
     """(no institution rows, the SQL filter of the divisions with a row) from the judging
     levels (`judged_at`; a pack built in code without them: every level, or `evaluate_at`)."""
     if indicator.judged_at:
@@ -226,28 +383,23 @@ def _judged(indicator, compiler: _Compiler) -> tuple[bool, str]:
         levels = list(indicator.evaluate_at)
         division_only = bool(compiler.own_elements) or bool(levels) or not indicator.over
     if indicator.judged_at and not levels:
-        return division_only, "1 = 0"
-    division_filter = "u.kind = 'division'"
+        return division_only, never()
+    divisions: list[exp.Expr] = [eq(column("u", "kind"), text("division"))]
     if levels:
-        division_filter += f" AND u.dlevel IN ({', '.join(_quote(level) for level in levels)})"
-    return division_only, division_filter
+        divisions.append(among(column("u", "dlevel"), [text(level) for level in levels]))
+    return division_only, all_of(divisions)
 
 
-def _coverage(indicator, alias: str) -> str:
-    """The extra condition on a covered institution: one of the indicator's roles (roles are
+def _coverage(indicator: PackIndicator, alias: str) -> list[exp.Expr]:
+    """The extra conditions on a covered institution: one of the indicator's roles (roles are
     ';'-joined sorted codes, tested the same way on every backend) and its ownership."""
-    sql = ""
+    conditions: list[exp.Expr] = []
     if indicator.roles:
-        tests = [f"(';' || {alias}.roles || ';') LIKE {_quote('%;' + role + ';%')}"
+        roles = exp.DPipe(this=exp.DPipe(this=text(";"), expression=column(alias, "roles"),
+                                         safe=True), expression=text(";"), safe=True)  # fmt: skip
+        tests = [exp.Like(this=paren(roles.copy()), expression=text(f"%;{role};%"))
                  for role in indicator.roles]  # fmt: skip
-        sql += f" AND ({' OR '.join(tests)})"
+        conditions.append(paren(exp.or_(*tests, copy=False)))
     if indicator.ownership:
-        sql += f" AND {alias}.ownership = {_quote(indicator.ownership)}"
-    return sql
-
-
-@functools.cache
-def transpile(sql: str, dialect: str) -> str:
-    if dialect == "postgres":
-        return sql
-    return sqlglot.transpile(sql, read="postgres", write=dialect)[0]
+        conditions.append(eq(column(alias, "ownership"), text(indicator.ownership)))
+    return conditions

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 
 from xinglin.collection.models import DataValue
-from xinglin.evaluation import engine
+from xinglin.evaluation import backends, engine, prepare
 from xinglin.evaluation.engine import evaluate
 from xinglin.evaluation.tests.test_engine_reference import ITEMS, _generate, _pack, _store
 from xinglin.network.models import OrgUnit
@@ -61,7 +61,7 @@ def test_auto_keeps_a_county_on_the_database(world, tmp_path, monkeypatch, caplo
     assert engine.choose_backend("640323", warehouse) == "database"  # no export yet
     export_tables(tmp_path)
     assert engine.choose_backend("640323", warehouse) == "database"  # 7 institutions
-    monkeypatch.setattr(engine, "WAREHOUSE_MIN_INSTITUTIONS", 5)
+    monkeypatch.setattr(backends, "WAREHOUSE_MIN_INSTITUTIONS", 5)
     assert engine.choose_backend("640323", warehouse) == "warehouse"
     assert engine.choose_backend("640323101", warehouse) == "database"
     with caplog.at_level(logging.INFO, logger="xinglin.evaluation"):
@@ -90,7 +90,7 @@ def test_large_scopes_go_to_spark_when_the_settings_say_so(world, tmp_path, sett
     _fill(2)
     export_tables(tmp_path)
     warehouse = Warehouse(tmp_path)
-    monkeypatch.setattr(engine, "WAREHOUSE_MIN_INSTITUTIONS", 5)
+    monkeypatch.setattr(backends, "WAREHOUSE_MIN_INSTITUTIONS", 5)
     settings.LARGE_SCOPE_BACKEND = "spark"
     assert engine.choose_backend("640323", warehouse) == "spark"
     assert engine.choose_backend("640323101", warehouse) == "database"  # 3 institutions
@@ -119,7 +119,7 @@ def test_each_database_gets_what_its_planner_needs_for_the_prepared_tables(world
                 "::regnamespace::text"
             )
         indexes = {row[0] for row in cursor.fetchall()}
-        assert set(engine._INDEXES) <= indexes
+        assert set(prepare._INDEXES) <= indexes
         if connection.vendor == "postgresql":
             cursor.execute(
                 "SELECT DISTINCT tablename FROM pg_stats WHERE schemaname = pg_my_temp_schema()"

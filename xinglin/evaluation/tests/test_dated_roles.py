@@ -10,7 +10,9 @@ import pytest
 from django.db import connection
 
 from xinglin.documents.gather import gather
-from xinglin.evaluation.engine import _as_of, evaluate
+from xinglin.evaluation.engine import evaluate
+from xinglin.evaluation.prepare import as_of
+from xinglin.evaluation.statements import render
 from xinglin.network.actions import NetworkError, create_institution, update_institution
 from xinglin.network.models import OrgUnit
 
@@ -62,7 +64,7 @@ def test_the_documents_for_2024_agree(redesignated):
 
 
 def test_ownership_too_is_judged_as_it_stood(county):
-    """The rule the engine fills its units with (engine._as_of), read back for two years."""
+    """The rule the engine fills its units with (prepare.as_of), read back for two years."""
     update_institution(OrgUnit.objects.get(code=OLD), ownership="private",
                        valid_from=date(2026, 3, 1))  # fmt: skip
     with connection.cursor() as cursor:
@@ -70,7 +72,7 @@ def test_ownership_too_is_judged_as_it_stood(county):
                           ("2026-12-31", "private")):  # fmt: skip
             cursor.execute(
                 f"SELECT COALESCE(w.old, o.ownership) FROM network_orgunit AS o"
-                f" LEFT JOIN ({_as_of('ownership')}) AS w ON w.orgunit_id = o.id AND w.rn = 1"
+                f" LEFT JOIN ({render(as_of('ownership'), connection.vendor)}) AS w ON w.orgunit_id = o.id AND w.rn = 1"
                 " WHERE o.code = %s",
                 [day, OLD],
             )

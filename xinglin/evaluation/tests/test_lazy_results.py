@@ -9,7 +9,7 @@ import itertools
 import numpy as np
 import pytest
 
-from xinglin.evaluation import engine
+from xinglin.evaluation import backends
 from xinglin.evaluation.engine import _verdict, evaluate
 from xinglin.evaluation.tests.test_backends import _fill, _rows
 from xinglin.evaluation.tests.test_engine_reference import _pack, world  # noqa: F401
@@ -60,7 +60,7 @@ def test_side_by_side_statements_give_the_one_at_a_time_results(world, tmp_path,
     warehouse = Warehouse(tmp_path)
     runs = []
     for parallel in (1, 2, 3):
-        monkeypatch.setattr(engine, "PARALLEL", parallel)
+        monkeypatch.setattr(backends, "PARALLEL", parallel)
         evaluation = evaluate(_pack(), "640323", "2024", backend="warehouse", warehouse=warehouse)
         runs.append((_rows(evaluation), evaluation.verdict))
     for a, b in itertools.pairwise(runs):
