@@ -310,6 +310,9 @@ class _Shape(NamedTuple):
     totalled: int  # elements with categories, all combinations
     stratified: tuple[int, ...]  # per element of a stratum: how many combinations it counts
     derived: int  # elements with derived values
+    # per element with derived values in a stratum: how many combinations it counts (its
+    # derived values are not split, so the stratum reads only its reported ones they leave)
+    derived_stratified: tuple[int, ...] = ()
 
 
 def _prepare_values(
@@ -367,6 +370,12 @@ def insert_values(
     ]
     stratified = [pk for pk in element_ids if pk not in derived and pk in only]
     chosen = [only[pk] or [""] for pk in stratified]  # none in it: no combination matches
+    # a stratum of an element with derived values: a derived value has no combination, so the
+    # unit and period it covers have no figure within the stratum (the strata then do not add
+    # up to the total, and FHIR gives none: decision 0015)
+    derived_in_stratum = [pk for pk in derived if pk in only]
+    derived = [pk for pk in derived if pk not in only]
+    derived_chosen = [only[pk] or [""] for pk in derived_in_stratum]
     params: list[Any] = [*codes, *(plain or [0])]
     if totalled:
         params += [*codes, *totalled]
@@ -374,8 +383,11 @@ def insert_values(
         params += [*codes, pk, *combos]
     if derived:
         params += [*codes, *derived, *codes, *derived]
+    for pk, combos in zip(derived_in_stratum, derived_chosen, strict=True):
+        params += [*codes, pk, *combos]
     shape = _Shape(len(codes), len(plain or [0]), len(totalled),
-                   tuple(len(c) for c in chosen), len(derived))  # fmt: skip
+                   tuple(len(c) for c in chosen), len(derived),
+                   tuple(len(c) for c in derived_chosen))  # fmt: skip
     single = len(codes) == 1
     cursor.execute(_values_sql(cursor.vendor, shape, "" if single else aggregation), params)
 
@@ -500,8 +512,13 @@ def _facts(shape: _Shape) -> exp.Query:
         parts.append(summed(elements("v", shape.totalled)))
     for combos in shape.stratified:
         parts.append(summed(eq(v("element_id"), mark()), among(v("combo"), marks(combos))))
+    d = functools.partial(column, "d")
+    replaced = (
+        exp.select(number(1))
+        .from_(table(DerivedValue._meta.db_table, "d"))
+        .where(all_of([eq(d(name), v(name)) for name in ("element_id", "orgunit_id", "period")]))
+    )
     if shape.derived:
-        d = functools.partial(column, "d")
         parts.append(
             exp.select(d("element_id"), d("orgunit_id"), d("period"), exp.Sum(this=d("value")),
                        exp.Max(this=d("source")))
@@ -510,15 +527,11 @@ def _facts(shape: _Shape) -> exp.Query:
             .where(all_of([periods_of("d"), elements("d", shape.derived)]))
             .group_by(d("element_id"), d("orgunit_id"), d("period"))
         )  # fmt: skip
-        replaced = (
-            exp.select(number(1))
-            .from_(table(DerivedValue._meta.db_table, "d"))
-            .where(
-                all_of([eq(d(name), v(name)) for name in ("element_id", "orgunit_id", "period")])
-            )
-        )
         parts.append(summed(elements("v", shape.derived),
-                            exp.Not(this=exp.Exists(this=replaced))))  # fmt: skip
+                            exp.Not(this=exp.Exists(this=replaced.copy()))))  # fmt: skip
+    for combos in shape.derived_stratified:
+        parts.append(summed(eq(v("element_id"), mark()), among(v("combo"), marks(combos)),
+                            exp.Not(this=exp.Exists(this=replaced.copy()))))  # fmt: skip
     facts: exp.Query = parts[0]
     for part in parts[1:]:
         facts = exp.union(facts, part, distinct=False)

@@ -199,8 +199,8 @@ def test_which_indicators_have_categories():
 def test_a_total_derived_from_care_records_leaves_the_report_without_strata(
     client, bob, by_sex, bearer
 ):
-    """A value derived from care records is a total, not split by sex: the engine counts it
-    whole in each stratum, so the strata would overcount — the report gives none."""
+    """A value derived from care records is a total, not split by sex: within a stratum that
+    unit has no figure, so the strata would not add up to the total — the report gives none."""
     replace_derived_values("care.constitution", [("elderly_tcm_managed", "640323100001", YEAR,
                                                   300.0)], [YEAR])  # fmt: skip
     _raw, report = _report(client, bearer(bob))

@@ -11,6 +11,7 @@ import pytest
 
 from xinglin.collection.actions import write_rows
 from xinglin.collection.models import DataValue
+from xinglin.evaluation.actions import replace_derived_values
 from xinglin.evaluation.engine import EvaluationError, evaluate
 from xinglin.network.models import OrgUnit
 from xinglin.standards.catalogue import sync_catalogue
@@ -24,6 +25,7 @@ RATE = (
 )
 YEAR = "2023"
 COUNTY = "640323"
+DERIVED_AT = "640323100001"  # 花马池镇卫生院
 
 
 @pytest.fixture
@@ -104,3 +106,25 @@ def test_an_unknown_stratum_is_refused_by_name(county):
         evaluate("work-points-2023", COUNTY, YEAR, stratum={"gender": "F"})
     with pytest.raises(EvaluationError, match="unknown option 'X' of category 'sex'"):
         evaluate("work-points-2023", COUNTY, YEAR, stratum={"sex": "X"})
+
+
+def test_a_derived_total_has_no_figure_within_a_stratum(split_values):
+    """A value derived from care records is a total (not split): within a stratum the unit and
+    period it covers have no figure, and the other units keep their reported combinations."""
+    replace_derived_values("care.constitution", [("elderly_tcm_managed", DERIVED_AT, YEAR,
+                                                  300.0)], [YEAR])  # fmt: skip
+    whole = evaluate("work-points-2023", COUNTY, YEAR).result(RATE)
+    women = evaluate("work-points-2023", COUNTY, YEAR, stratum={"sex": "F"}).result(RATE)
+    men = evaluate("work-points-2023", COUNTY, YEAR, stratum={"sex": "M"}).result(RATE)
+    others = DataValue.objects.filter(element__code="elderly_tcm_managed", period=YEAR).exclude(
+        orgunit__code=DERIVED_AT
+    )
+    assert women.numerator == pytest.approx(
+        sum(others.filter(combo="F").values_list("value", flat=True))
+    )
+    assert men.numerator == pytest.approx(
+        sum(others.filter(combo="M").values_list("value", flat=True))
+    )
+    # the total: the derived value replaces that unit's reported ones
+    assert whole.numerator == pytest.approx(sum(others.values_list("value", flat=True)) + 300.0)
+    assert women.numerator + men.numerator == pytest.approx(whole.numerator - 300.0)
