@@ -541,26 +541,23 @@ def _convert(context: _Context) -> tuple[np.ndarray, np.ndarray]:
 
 def _stored_numbers(numbers: np.ndarray, kinds: np.ndarray, entry) -> tuple[np.ndarray, np.ndarray]:
     """(stored value, converted) of numbers given for elements of these types (indexes into
-    _VALUE_TYPES); `entry`, per number or for all, as Candidate.entry."""
-    book = rules.load().values
+    _VALUE_TYPES); `entry`, per number or for all, as Candidate.entry. The conversion and the
+    range conditions are rules.stored_numbers and rules.in_range, which to_stored reads too."""
     values = numbers.copy()
-    percent = kinds == _VALUE_TYPES.index("percent")
-    scale = float(book["percent"].get("entry_scale", 1))
-    values = np.where(percent & entry, values / scale, values)
-    ok = np.isfinite(values)
+    ok = np.isfinite(numbers)
     for number, name in enumerate(_VALUE_TYPES):
-        spec, of_type = book[name], kinds == number
-        if of_type.any():
-            values = np.where(of_type, rules.exact(spec, values), values)
-        if name == "boolean":
-            ok &= ~of_type | (values == 0) | (values == 1)
+        of_type = kinds == number
+        if not of_type.any():
             continue
-        if spec.get("whole"):
-            ok &= ~of_type | (np.floor(values) == values)
-        if spec.get("min") is not None:
-            ok &= ~of_type | (values >= spec["min"])
-        if spec.get("max") is not None:
-            ok &= ~of_type | (values <= spec["max"])
+        everyone = bool(of_type.all())
+        typed = numbers if everyone else numbers[of_type]
+        given = entry[of_type] if isinstance(entry, np.ndarray) and not everyone else entry
+        stored = rules.stored_numbers(name, typed, given)
+        fits = rules.in_range(name, stored)
+        if everyone:
+            return stored, ok & fits
+        values[of_type] = stored
+        ok[of_type] &= fits
     return values, ok
 
 
@@ -851,10 +848,7 @@ def _check_jumps(context: _Context, rows, values, keys, result: Checked) -> None
     ids = _distinct_element_ids(context, rows)
     before = _Stored.fetch(context, rows, period_codes=last, element_ids=ids)
     old, found = before.lookup(keys)  # last year's value, under this year's period
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = values / old
-    factor = book.jump_factor
-    flagged = found & (old > 0) & (values > 0) & ((ratio < 1 / factor) | (ratio > factor))
+    flagged = found & rules.jumps(values, old)
     for n in np.flatnonzero(flagged).tolist():
         element = context.element_of[context.e.index[rows[n]]]
         finding = rules.jump_warning(element.value_type, float(values[n]), float(old[n]))
