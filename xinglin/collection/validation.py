@@ -5,8 +5,10 @@ locks, comparison rules and the year-on-year jump.
 Column-wise, so that a file of a million values is checked in seconds: codes are looked up
 once per distinct value (org unit, element, period, and their pairs), numbers are parsed and
 range-checked as arrays, rules are evaluated over all (org unit, period) groups at once and
-stored values come in a few queries. Only the values that fail go through the per-value
-functions, which write the messages (so a message is the same whichever way it was found)."""
+stored values come in a few queries. Each condition is written once, column-wise: a value
+that fails takes the message of the first condition the same arrays say it fails (codes:
+`_CODE_CHECKS`; types and ranges: rules.in_range, whose one-value form rules.to_stored also
+reads text numbers; comparisons and jumps: rules.Comparison.fails, rules.jumps)."""
 
 from __future__ import annotations
 

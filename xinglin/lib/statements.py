@@ -10,10 +10,11 @@ are named (`param`: `%(name)s`), which Django's SQLite and PostgreSQL cursors bo
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any, TypeVar
 
 from django.db import connection, models
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 V = TypeVar("V")
 Model = type[models.Model]
@@ -75,9 +76,10 @@ def update_set(model: Model, changes: Mapping[str, str], *, kept: Collection[str
 
 def unique_key(model: Model, name: str) -> tuple[str, ...]:
     """The column names of the model's unique constraint `name`."""
+    by_name = {f.name: f.column for f in model._meta.concrete_fields}
     for constraint in model._meta.constraints:
         if isinstance(constraint, models.UniqueConstraint) and constraint.name == name:
-            return tuple(model._meta.get_field(f).column for f in constraint.fields)
+            return tuple(by_name[f] for f in constraint.fields)
     raise StatementError(f"{_name(model)} has no unique constraint {name}")
 
 
@@ -94,9 +96,11 @@ def column_type(model: Model, column: str) -> str:
     if column not in by_column:
         raise StatementError(f"{_name(model)} has no column {column}")
     field = by_column[column]
-    if field.primary_key or isinstance(field, models.ForeignKey):
-        target = field.target_field if isinstance(field, models.ForeignKey) else field
-        return str(target.rel_db_type(connection))
+    if isinstance(field, models.ForeignKey):
+        field = field.target_field
+    if field.primary_key:  # the integer a reference to it is, not its serial type
+        rel_db_type: Callable[[BaseDatabaseWrapper], str] = field.rel_db_type  # type: ignore[attr-defined]
+        return rel_db_type(connection)
     return str(field.db_type(connection))
 
 
