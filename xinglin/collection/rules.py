@@ -53,28 +53,28 @@ class Comparison:
     op: str
     right: Expr
 
-    def holds(self, values: Mapping[str, float]) -> bool | None:
-        """True/False, or None when an element it names has no value."""
-        if not self.names <= values.keys():
-            return None
-        # A small tolerance so that 0.1 + 0.2 <= 0.3 holds.
-        left, right = self.left(values), self.right(values)
-        if self.op in ("<=", ">=", "==") and math.isclose(left, right, abs_tol=1e-9):
-            return True
-        return _COMPARISONS[self.op](left, right)
-
     def fails(self, columns: Mapping[str, np.ndarray]) -> np.ndarray:
-        """`holds` over arrays (one entry per org unit and period; NaN where an element has
-        no value): True where the comparison is False."""
+        """The comparison over arrays (one entry per org unit and period; NaN where an element
+        has no value): True where every element it names has a value and it is False. The one
+        definition: `holds` is this on one entry."""
         present = np.logical_and.reduce([~np.isnan(columns[name]) for name in self.names])
         with np.errstate(invalid="ignore"):
             left, right = self.left(columns), self.right(columns)
             holds = _COMPARISONS[self.op](left, right)
             if self.op in ("<=", ">=", "=="):
-                # math.isclose(left, right, abs_tol=1e-9), as holds() allows
+                # a small tolerance so that 0.1 + 0.2 <= 0.3 holds: math.isclose(left, right,
+                # abs_tol=1e-9), element by element
                 scale = np.maximum(np.abs(left), np.abs(right))
                 holds |= np.abs(left - right) <= np.maximum(1e-9 * scale, 1e-9)
         return present & ~holds
+
+    def holds(self, values: Mapping[str, float]) -> bool | None:
+        """True/False for one org unit and period, or None when an element it names has no
+        value: `fails` on one entry."""
+        if not self.names <= values.keys():
+            return None
+        columns = {name: np.array([values[name]], dtype=float) for name in self.names}
+        return not bool(np.asarray(self.fails(columns)).reshape(-1)[0])
 
 
 class _Parser:
@@ -237,11 +237,97 @@ def to_stored(value_type: str, raw: object, *, entry: bool = False) -> float:
     number = _boolean(raw) if value_type == "boolean" else _number(raw)
     if isinstance(raw, Percent):  # a percent-formatted cell holds the fraction itself
         entry = False
-    if value_type == "percent" and entry:
-        number = number / spec.get("entry_scale", 1)
-    number = float(exact(spec, np.array([number]))[0])
-    _check_range(value_type, spec, number, entry)
-    return number
+    stored = stored_numbers(value_type, np.array([number]), entry)
+    fault = int(range_faults(value_type, stored)[0])
+    if fault < len(_RANGE):
+        raise ValueProblem(_RANGE[fault].message(value_type, spec, float(stored[0]), entry))
+    return float(stored[0])
+
+
+def stored_numbers(value_type: str, numbers: np.ndarray, entry: bool | np.ndarray) -> np.ndarray:
+    """Numbers given for an element of `value_type` as stored: a percent typed where
+    percentages show as 0–100 (`entry`, for all or per number) divided by the entry scale,
+    then `exact`. The column-wise check and `to_stored` alike."""
+    spec = load().values[value_type]
+    if value_type == "percent":
+        numbers = np.where(entry, numbers / float(spec.get("entry_scale", 1)), numbers)
+    return exact(spec, numbers)
+
+
+@dataclass(frozen=True)
+class _RangeCondition:
+    """A condition a stored number of a type meets (rules.yaml `values`): where it holds over
+    an array, and the message where it fails (of a number as stored; `entry` as to_stored)."""
+
+    holds: Callable[[dict, np.ndarray], np.ndarray]
+    message: Callable[[str, dict, float, bool], str]
+
+
+def _whole_message(value_type: str, spec: dict, number: float, entry: bool) -> str:
+    return _("%(value)g is not a whole number") % {"value": number}
+
+
+def _min_message(value_type: str, spec: dict, number: float, entry: bool) -> str:
+    if value_type == "percent":
+        scale = spec.get("entry_scale", 1) if entry else 1
+        return _("a percentage cannot be below %(low)g") % {"low": spec["min"] * scale}
+    return _("cannot be negative")
+
+
+def _max_message(value_type: str, spec: dict, number: float, entry: bool) -> str:
+    high = spec["max"]
+    if value_type == "percent" and not entry:  # a file of stored values: fractions
+        return _(
+            "a percentage cannot be above %(high)g here: this file carries percentages "
+            "as fractions (35%% is 0.35) or with a percent sign (35%%)"
+        ) % {"high": high}
+    return _("a percentage cannot be above %(high)g") % {"high": high * spec.get("entry_scale", 1)}
+
+
+def _allowed_message(value_type: str, spec: dict, number: float, entry: bool) -> str:
+    return _("“%(value)s” is not 1 (yes) or 0 (no)") % {"value": f"{number:g}"}
+
+
+def _everywhere(numbers: np.ndarray) -> np.ndarray:
+    return np.ones(numbers.shape, dtype=bool)
+
+
+# In the order a number's message is chosen; a condition its type's spec does not set holds.
+_RANGE = (
+    _RangeCondition(
+        lambda spec, n: (np.floor(n) == n) if spec.get("whole") else _everywhere(n),
+        _whole_message,
+    ),
+    _RangeCondition(
+        lambda spec, n: (n >= spec["min"]) if spec.get("min") is not None else _everywhere(n),
+        _min_message,
+    ),
+    _RangeCondition(
+        lambda spec, n: (n <= spec["max"]) if spec.get("max") is not None else _everywhere(n),
+        _max_message,
+    ),
+    _RangeCondition(
+        lambda spec, n: np.isin(n, spec["allowed"]) if "allowed" in spec else _everywhere(n),
+        _allowed_message,
+    ),
+)
+
+
+def in_range(value_type: str, numbers: np.ndarray) -> np.ndarray:
+    """Per stored number of an element of `value_type`: it meets every condition of _RANGE."""
+    return range_faults(value_type, numbers) == len(_RANGE)
+
+
+def range_faults(value_type: str, numbers: np.ndarray) -> np.ndarray:
+    """Per stored number of an element of `value_type`, the first of _RANGE it fails
+    (len(_RANGE): none). A NaN fails the first condition that tests it; the column-wise check
+    reads only whether it is len(_RANGE), to_stored raises that condition's message."""
+    spec = load().values[value_type]
+    first = np.full(numbers.shape, len(_RANGE), dtype=np.int64)
+    with np.errstate(invalid="ignore"):
+        for number in reversed(range(len(_RANGE))):
+            first[~_RANGE[number].holds(spec, numbers)] = number
+    return first
 
 
 # How near a whole number a value of a whole type must be to be that number (floating-point
@@ -308,27 +394,6 @@ def _boolean(raw: object) -> float:
     raise ValueProblem(_("“%(value)s” is not 1 (yes) or 0 (no)") % {"value": raw})
 
 
-def _check_range(value_type: str, spec: dict, number: float, entry: bool) -> None:
-    if spec.get("whole") and not number.is_integer():
-        raise ValueProblem(_("%(value)g is not a whole number") % {"value": number})
-    scale = spec.get("entry_scale", 1) if entry else 1
-    low, high = spec.get("min"), spec.get("max")
-    if low is not None and number < low:
-        if value_type == "percent":
-            raise ValueProblem(_("a percentage cannot be below %(low)g") % {"low": low * scale})
-        raise ValueProblem(_("cannot be negative"))
-    if high is not None and number > high:
-        if value_type == "percent" and not entry:  # a file of stored values: fractions
-            raise ValueProblem(
-                _(
-                    "a percentage cannot be above %(high)g here: this file carries percentages "
-                    "as fractions (35%% is 0.35) or with a percent sign (35%%)"
-                )
-                % {"high": high}
-            )
-        raise ValueProblem(_("a percentage cannot be above %(high)g") % {"high": high * scale})
-
-
 # ----------------------------------------------------------------------------- several values
 @dataclass(frozen=True)
 class Finding:
@@ -368,13 +433,23 @@ def _rules_by_element() -> dict[str, tuple[Rule, ...]]:
     return {name: tuple(rules) for name, rules in found.items()}
 
 
+def jumps(values: np.ndarray, last_year: np.ndarray) -> np.ndarray:
+    """Where a value is over `factor` times (or under 1/factor of) last year's, both above 0
+    (NaN: no value last year), element by element. The one definition: `jump_warning` is
+    this on one value."""
+    factor = load().jump_factor
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        ratio = values / last_year
+        return (last_year > 0) & (values > 0) & ((ratio < 1 / factor) | (ratio > factor))
+
+
 def jump_warning(value_type: str, value: float, last_year: float | None) -> Finding | None:
-    book = load()
-    if value_type not in book.jump_types or not last_year or last_year <= 0 or value <= 0:
+    """The warning of a value of `value_type` against last year's (None: none), or None."""
+    if value_type not in load().jump_types or last_year is None:
+        return None
+    if not jumps(np.array([value], dtype=float), np.array([last_year], dtype=float))[0]:
         return None
     ratio = value / last_year
-    if 1 / book.jump_factor <= ratio <= book.jump_factor:
-        return None
     message = _("%(value)g is %(ratio).1f× last year's %(last)g; please confirm") % {
         "value": value,
         "ratio": ratio,

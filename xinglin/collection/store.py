@@ -24,7 +24,9 @@ from xinglin.collection.models import (
     Submission,
 )
 from xinglin.core import generation
+from xinglin.lib import statements
 from xinglin.lib.bulk import copy_columns, insert_columns, widen_sqlite_cache
+from xinglin.lib.statements import param
 from xinglin.network.models import OrgUnit
 from xinglin.standards.models import DataElement
 
@@ -212,7 +214,7 @@ class _Writes:
 
     def _columns(self, mask) -> list[np.ndarray]:
         """(element ids, org unit ids, period codes, values, combinations) of the rows `mask`
-        selects, as arrays (insert_columns takes them as they are)."""
+        selects, as arrays (insert_columns takes them as they are): _STAGED_COLUMNS."""
         return [
             self.elements[mask],
             self.units[mask],
@@ -238,33 +240,34 @@ class _Writes:
         }
         insert_columns(DataValue, columns)
 
+    def _by(self) -> dict[str, object]:
+        """The parameters of _change_set: who, through which channel, when."""
+        at = _timestamp(DataValue, "updated_at", self.now)
+        return {"stored_by": self.user_id, "channel": self.channel, "updated_at": at}
+
     def update_values(self, mask, pks) -> None:
         if not mask.any():
             return
-        table = connection.ops.quote_name(DataValue._meta.db_table)
-        at = _timestamp(DataValue, "updated_at", self.now)
+        table = statements.table(DataValue)
         ids, numbers = pks[mask].tolist(), self.numbers[mask].tolist()
         with connection.cursor() as cursor:
             if self.is_postgresql:
                 cursor.execute(
-                    "CREATE TEMP TABLE xl_changed (id bigint, value double precision)"
+                    f"CREATE TEMP TABLE xl_changed ({_staged_types(['id', 'value'])})"
                     " ON COMMIT DROP"
                 )
                 copy_columns(cursor, "xl_changed", {"id": ids, "value": numbers})
                 cursor.execute(
-                    f"UPDATE {table} AS d SET value = c.value, stored_by_id = %s, channel = %s,"
-                    " updated_at = %s FROM xl_changed AS c WHERE d.id = c.id",
-                    [self.user_id, self.channel, at],
+                    f"UPDATE {table} AS d SET {_change_set('c.value')} FROM xl_changed AS c"
+                    " WHERE d.id = c.id",
+                    self._by(),
                 )
                 cursor.execute("DROP TABLE xl_changed")
                 return
-            sql = (
-                f"UPDATE {table} SET value = %s, stored_by_id = %s, channel = %s, updated_at = %s "
-                "WHERE id = %s"
-            )
-            user_id, channel = self.user_id, self.channel
+            sql = f"UPDATE {table} SET {_change_set(param('value'))} WHERE id = {param('id')}"
+            by = self._by()
             rows = zip(ids, numbers, strict=True)
-            cursor.executemany(sql, [(v, user_id, channel, at, pk) for pk, v in rows])
+            cursor.executemany(sql, [{**by, "value": v, "id": pk} for pk, v in rows])
 
     def record_creations(self, pks) -> None:
         """Audit entries for the creation of the values `pks` (about to change) that have none
@@ -272,8 +275,8 @@ class _Writes:
         ids = pks.tolist()
         for start in range(0, len(ids), _IDS_PER_STATEMENT):
             chunk = ids[start : start + _IDS_PER_STATEMENT]
-            marks = ", ".join(["%s"] * len(chunk))
-            _record_creations(f"d.id IN ({marks})", chunk)
+            marks = ", ".join(param(f"id{n}") for n in range(len(chunk)))
+            _record_creations(f"d.id IN ({marks})", {f"id{n}": pk for n, pk in enumerate(chunk)})
 
     def insert_audit(self, mask, old) -> None:
         if not mask.any():
@@ -290,6 +293,7 @@ class _Writes:
             "channel": self.channel,
             "at": _timestamp(AuditEntry, "at", self.now),
             "note": "",
+            "comment": None,  # not recorded: the comments are written after the values
         }
         insert_columns(AuditEntry, columns)
 
@@ -307,8 +311,7 @@ class _Writes:
         work: it opens every index and parent table again for each row; so do many-row
         INSERTs into the values' own table. The rows are staged in the values' unique-key
         order, and go in in that order: B-tree appends rather than page splits all over it."""
-        value_table = connection.ops.quote_name(DataValue._meta.db_table)
-        audit_table = connection.ops.quote_name(AuditEntry._meta.db_table)
+        value_table = statements.table(DataValue)
         order = self._key_order()
         is_new, is_changed = is_new[order], is_changed[order]
         staged = self._ordered(order)
@@ -319,42 +322,31 @@ class _Writes:
             "pk": pks[order][is_changed].tolist(),
             "old_value": old[order][is_changed].tolist(),
         }
-        now = _timestamp(DataValue, "updated_at", self.now)
-        by = [self.user_id, self.channel, now]
+        by = self._by()
         with connection.cursor() as cursor:
             cursor.execute(
-                f"CREATE TEMP TABLE {_STAGED} (element_id bigint, orgunit_id bigint,"
-                " period varchar(8), value double precision, combo varchar(32),"
-                " pk bigint NOT NULL DEFAULT 0,"
-                " old_value double precision)" + (" ON COMMIT DROP" if self.is_postgresql else "")
+                f"CREATE TEMP TABLE {_STAGED} ({_staged_types(_STAGED_COLUMNS)},"
+                f" pk {statements.column_type(DataValue, 'id')} NOT NULL DEFAULT 0,"
+                f" old_value {statements.column_type(AuditEntry, 'old_value')})"
+                + (" ON COMMIT DROP" if self.is_postgresql else "")
             )
             for mask, extra in ((is_new, {}), (is_changed, changed)):
                 if mask.any():
-                    keys = ("element_id", "orgunit_id", "period", "value", "combo")
-                    insert_columns(
-                        _STAGED, dict(zip(keys, staged._columns(mask), strict=True)) | extra
-                    )
+                    columns = dict(zip(_STAGED_COLUMNS, staged._columns(mask), strict=True))
+                    insert_columns(_STAGED, columns | extra)
             if is_new.any():
-                cursor.execute(
-                    f"INSERT INTO {value_table} (element_id, orgunit_id, period, combo, value,"
-                    f" comment, stored_by_id, channel, updated_at) SELECT element_id, orgunit_id,"
-                    f" period, combo, value, '', %s, %s, %s FROM {_STAGED} WHERE pk = 0",
-                    by,
-                )
+                cursor.execute(_insert_staged_values(), by)
             if is_changed.any():
-                _record_creations(f"d.id IN (SELECT pk FROM {_STAGED} WHERE pk <> 0)", [])
+                _record_creations(f"d.id IN (SELECT pk FROM {_STAGED} WHERE pk <> 0)", {})
                 cursor.execute(
-                    f"UPDATE {value_table} SET value = s.value, stored_by_id = %s, channel = %s,"
-                    f" updated_at = %s FROM {_STAGED} AS s WHERE s.pk <> 0"
-                    f" AND {value_table}.id = s.pk",
+                    f"UPDATE {value_table} SET {_change_set('s.value')} FROM {_STAGED} AS s"
+                    f" WHERE s.pk <> 0 AND {value_table}.id = s.pk",
                     by,
                 )
+                at = _timestamp(AuditEntry, "at", self.now)
                 cursor.execute(
-                    f"INSERT INTO {audit_table} (element_id, orgunit_id, period, combo, old_value,"
-                    f" new_value, user_id, channel, at, note) SELECT element_id, orgunit_id,"
-                    f" period, combo, old_value, value, %s, %s, %s, '' FROM {_STAGED}"
-                    " WHERE pk <> 0 ORDER BY orgunit_id, element_id, period, combo",
-                    [self.user_id, self.channel, _timestamp(AuditEntry, "at", self.now)],
+                    _insert_staged_audit(),
+                    {"user": self.user_id, "channel": self.channel, "at": at},
                 )
             cursor.execute(f"DROP TABLE {_STAGED}")
 
@@ -390,33 +382,89 @@ def _recreated(element_ids, orgunit_ids, periods: _Periods, is_new, combos) -> l
 def _record_recreations(keys: list[tuple]) -> None:
     for element_id, orgunit_id, period, combo in keys:
         _record_creations(
-            "d.element_id = %s AND d.orgunit_id = %s AND d.period = %s AND d.combo = %s",
-            [element_id, orgunit_id, period, combo],
+            "d.element_id = %(element)s AND d.orgunit_id = %(orgunit)s"
+            " AND d.period = %(period)s AND d.combo = %(combo)s",
+            {"element": element_id, "orgunit": orgunit_id, "period": period, "combo": combo},
             always=True,
         )
 
 
-def _record_creations(where: str, params: list, *, always: bool = False) -> None:
-    """Write, for the data values `d` that `where` selects and that have no audit entry yet,
-    the entry of their creation from their own rows (the value, who stored it, when, how).
-    Called just before those values change."""
-    value_table = connection.ops.quote_name(DataValue._meta.db_table)
-    audit_table = connection.ops.quote_name(AuditEntry._meta.db_table)
+def _record_creations(where: str, params: dict, *, always: bool = False) -> None:
+    """Write, for the data values `d` that `where` selects (with named `params`) and that have
+    no audit entry yet, the entry of their creation from their own rows (the value, who stored
+    it, when, how). Called just before those values change."""
+    audit_table = statements.table(AuditEntry)
     unaudited = (
         f" AND NOT EXISTS (SELECT 1 FROM {audit_table} AS a WHERE a.orgunit_id = d.orgunit_id"
         " AND a.element_id = d.element_id AND a.period = d.period AND a.combo = d.combo)"
     )
+    creation = {
+        **{column: f"d.{column}" for column in _KEY},
+        "old_value": "NULL",
+        "new_value": "d.value",
+        "user_id": "d.stored_by_id",
+        "channel": "d.channel",
+        "at": "d.updated_at",
+        "note": "''",
+        "comment": "d.comment",
+    }
+    source = (
+        f"FROM {statements.table(DataValue)} AS d WHERE {where}{'' if always else unaudited}"
+        " ORDER BY d.orgunit_id, d.element_id, d.period"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {audit_table} (element_id, orgunit_id, period, combo, old_value,"
-            f" new_value, user_id, channel, at, note, comment) SELECT d.element_id,"
-            f" d.orgunit_id, d.period, d.combo, NULL, d.value, d.stored_by_id, d.channel,"
-            f" d.updated_at, '', d.comment"
-            f" FROM {value_table} AS d"
-            f" WHERE {where}{'' if always else unaudited}"
-            " ORDER BY d.orgunit_id, d.element_id, d.period",
-            params,
-        )
+        cursor.execute(statements.insert_select(AuditEntry, creation, source), params)
+
+
+# The statements of the store, generated from the models' fields (lib.statements): a field
+# added to DataValue or AuditEntry is an error here until these say what it gets.
+_KEY = statements.unique_key(DataValue, "unique_data_value")  # orgunit, element, period, combo
+_KEPT_ON_CHANGE = (*_KEY, "comment")  # a change sets the rest: _change_set
+_STAGED_COLUMNS = ("element_id", "orgunit_id", "period", "value", "combo")
+
+
+def _change_set(value: str) -> str:
+    """The SET list of a change of stored values to `value` (an SQL expression), by the
+    parameters `stored_by`, `channel` and `updated_at` (_Writes._by)."""
+    changes = {
+        "value": value,
+        "stored_by_id": param("stored_by"),
+        "channel": param("channel"),
+        "updated_at": param("updated_at"),
+    }
+    return statements.update_set(DataValue, changes, kept=_KEPT_ON_CHANGE)
+
+
+def _staged_types(columns) -> str:
+    """Columns of a staging table typed as DataValue's columns of those names."""
+    return statements.column_types(DataValue, columns)
+
+
+def _insert_staged_values() -> str:
+    """The staged new values (pk 0) into their table, by the parameters of _change_set."""
+    row = {c: c for c in _STAGED_COLUMNS} | {
+        "comment": "''",
+        "stored_by_id": param("stored_by"),
+        "channel": param("channel"),
+        "updated_at": param("updated_at"),
+    }
+    return statements.insert_select(DataValue, row, f"FROM {_STAGED} WHERE pk = 0")
+
+
+def _insert_staged_audit() -> str:
+    """An audit entry per staged changed value (pk set), by the parameters `user`, `channel`
+    and `at`, in the values' key order."""
+    entry = {c: c for c in _KEY} | {
+        "old_value": "old_value",
+        "new_value": "value",
+        "user_id": param("user"),
+        "channel": param("channel"),
+        "at": param("at"),
+        "note": "''",
+        "comment": "NULL",  # not recorded: the comments are written after the values
+    }
+    source = f"FROM {_STAGED} WHERE pk <> 0 ORDER BY orgunit_id, element_id, period, combo"
+    return statements.insert_select(AuditEntry, entry, source)
 
 
 DELETED_NOTE = "deleted"  # the audit note of a deleted value

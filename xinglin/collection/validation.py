@@ -5,14 +5,16 @@ locks, comparison rules and the year-on-year jump.
 Column-wise, so that a file of a million values is checked in seconds: codes are looked up
 once per distinct value (org unit, element, period, and their pairs), numbers are parsed and
 range-checked as arrays, rules are evaluated over all (org unit, period) groups at once and
-stored values come in a few queries. Only the values that fail go through the per-value
-functions, which write the messages (so a message is the same whichever way it was found)."""
+stored values come in a few queries. Each condition is written once, column-wise: a value
+that fails takes the message of the first condition the same arrays say it fails (codes:
+`_CODE_CHECKS`; types and ranges: rules.in_range, whose one-value form rules.to_stored also
+reads text numbers; comparisons and jumps: rules.Comparison.fails, rules.jumps)."""
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -23,11 +25,11 @@ from django.utils.translation import gettext as _
 
 from xinglin.collection import rules
 from xinglin.collection.batch import Batch, Candidate, Checked, Problem, ValueColumns
-from xinglin.collection.forms import DIVISION, is_open_during
+from xinglin.collection.forms import DIVISION, target_of
 from xinglin.collection.models import DataValue, Submission, SubmissionStatus
 from xinglin.lib import periods
 from xinglin.network import access, opening
-from xinglin.network.models import Kind, OrgUnit
+from xinglin.network.models import OrgUnit
 from xinglin.standards import categories
 from xinglin.standards.categories import Operand, combo_of, element_of  # noqa: F401 (re-exported)
 from xinglin.standards.models import DataElement
@@ -271,14 +273,16 @@ def _resolve(context: _Context, user, result: Checked) -> tuple[np.ndarray, np.n
     """The rows whose codes fit and whose value converts, with their stored values; a
     problem for each other row (in row order)."""
     report_paths = None if user is None else access.scope_paths(user, "report")
-    fits = _codes_fit(context, report_paths)
+    faults = _code_faults(context, report_paths)
+    fits = faults == FITS
     values, converted = _convert(context)
-    messages: dict[tuple[int, int, int], str | None] = {}
+    messages: dict[tuple[int, int, int, int], str] = {}
     found: list[tuple[int, str]] = []
     for i in np.flatnonzero(~fits).tolist():
-        key = (int(context.e.index[i]), int(context.o.index[i]), int(context.p.index[i]))
+        number = int(faults[i])
+        key = (number, int(context.e.index[i]), int(context.o.index[i]), int(context.p.index[i]))
         if key not in messages:
-            messages[key] = _identify(context.batch.candidate(i), context, report_paths)[0]
+            messages[key] = _code_message(context, number, i)
         found.append((i, messages[key]))
     for i in np.flatnonzero(fits & ~converted).tolist():
         element = context.element_of[context.e.index[i]]
@@ -314,58 +318,141 @@ def _combo_refused(context: _Context, i: int) -> bool:
     return code in context.elements and context.element_of[context.e.index[i]] is None
 
 
-def _codes_fit(context: _Context, report_paths: list[str] | None) -> np.ndarray:
-    """Per row: the codes are known, in scope, and the element, org unit and period fit
-    (the same conditions as _identify, as arrays)."""
-    e, o, p = context.e.index, context.o.index, context.p.index
-    elements, orgunits, period_list = context.element_of, context.orgunit_of, context.period_of
-    unit_ok = np.array(
-        [
-            u is not None
-            and (report_paths is None or any(u.path.startswith(x) for x in report_paths))
-            for u in orgunits
-        ],
+# ----------------------------------------------------------------------------- codes
+# The conditions a value's codes meet, each written once (`_CODE_CHECKS`, in the order a row's
+# message is chosen): where it holds, for every row at once (a table over the batch's distinct
+# codes or pairs of codes, looked up per row), and the message of a row where it fails. A row's
+# message is the one of the first condition it fails, so a condition's answer on a row that
+# fails an earlier one is never read (it need only not break on the unknown codes).
+Scope = list[str] | None  # the paths a user may report under; None: the system (no scope)
+
+
+@dataclasses.dataclass(frozen=True)
+class _CodeCheck:
+    holds: Callable[[_Context, Scope], np.ndarray | None]  # per row; None: every row holds
+    message: Callable[[_Context, int], str]  # of row i, where it fails
+
+
+def _per_row(table: np.ndarray, *index: np.ndarray) -> np.ndarray | None:
+    """A table over codes read off per row (None where it holds everywhere: no lookup)."""
+    return None if table.all() else table[index]
+
+
+def _element_known(context: _Context, scope: Scope) -> np.ndarray | None:
+    table = np.array([e is not None for e in context.element_of], dtype=bool)
+    return _per_row(table, context.e.index)
+
+
+def _unknown_element(context: _Context, i: int) -> str:
+    return resolve_operand(context.batch.candidate(i).element, context.elements)[1]
+
+
+def _orgunit_known(context: _Context, scope: Scope) -> np.ndarray | None:
+    table = np.array([u is not None for u in context.orgunit_of], dtype=bool)
+    return _per_row(table, context.o.index)
+
+
+def _unknown_orgunit(context: _Context, i: int) -> str:
+    return _("unknown org unit “%(code)s”") % {"code": context.batch.candidate(i).orgunit}
+
+
+def _in_scope(context: _Context, scope: Scope) -> np.ndarray | None:
+    if scope is None:
+        return None
+    table = np.array(
+        [u is None or any(u.path.startswith(x) for x in scope) for u in context.orgunit_of],
         dtype=bool,
     )
-    period_kind = [x.type if x else "" for x in period_list]
-    kind_ok = np.array(
-        [[bool(el) and k == el.period_type for k in period_kind] for el in elements], dtype=bool
-    ).reshape(len(elements), len(period_list))
-    targets = sorted({_target(u) for u in orgunits if u is not None})
-    target_of = np.array(
-        [targets.index(_target(u)) if u is not None else 0 for u in orgunits], dtype=np.int64
-    )
-    # No known org unit at all: one all-false column, so every row fails as unknown.
-    reports = np.array(
-        [[bool(el) and _reports(el, t) for t in targets] or [False] for el in elements],
+    return _per_row(table, context.o.index)
+
+
+def _out_of_scope(context: _Context, i: int) -> str:
+    return _("%(code)s is outside your reporting scope") % {"code": _orgunit(context, i).code}
+
+
+def _period_known(context: _Context, scope: Scope) -> np.ndarray | None:
+    table = np.array([x is not None for x in context.period_of], dtype=bool)
+    return _per_row(table, context.p.index)
+
+
+def _unknown_period(context: _Context, i: int) -> str:
+    return _("period “%(code)s” is not a year (2024), a quarter (2024Q1) or a month (202401)") % {
+        "code": context.batch.candidate(i).period
+    }
+
+
+def _period_type_fits(context: _Context, scope: Scope) -> np.ndarray | None:
+    kinds = [x.type if x else None for x in context.period_of]
+    table = np.array(
+        [[e is None or k is None or k == e.period_type for k in kinds] for e in context.element_of],
         dtype=bool,
-    ).reshape(len(elements), max(len(targets), 1))
-    # each condition as a table over the codes; looked up per row only where it can fail
-    fits = np.ones(len(e), dtype=bool)
-    if not unit_ok.all():
-        fits &= unit_ok[o]
-    if not kind_ok.all():
-        fits &= kind_ok[e, p]
-    if not reports.all():
-        fits &= reports[e, target_of[o]]
-    return fits & _open(context, o, p)
+    ).reshape(len(context.element_of), len(kinds))
+    return _per_row(table, context.e.index, context.p.index)
 
 
-def _target(orgunit: OrgUnit) -> str:
-    return DIVISION if orgunit.kind == Kind.DIVISION else f"i:{orgunit.institution_type}"
+def _wrong_period_type(context: _Context, i: int) -> str:
+    element, period = _element(context, i), _period(context, i)
+    return _("%(element)s is reported %(kind)s; “%(period)s” is not a %(kind)s period") % {
+        "element": element.code,
+        "kind": _period_word(element.period_type),
+        "period": period.code,
+    }
 
 
-def _reports(element: DataElement, target: str) -> bool:
-    """Whether an org unit of `target` (see _target) reports the element (as _fit says)."""
-    if target == DIVISION:
-        return element.level == DIVISION
-    if element.level == DIVISION:
-        return False
+def _period_word(kind: str) -> str:
+    return {"monthly": _("monthly"), "quarterly": _("quarterly"), "yearly": _("yearly")}[kind]
+
+
+def _by_target(reports: Callable[[DataElement, str], bool]):
+    """A condition on (element, the org unit's form target: forms.target_of) as a table over
+    the batch's elements and the distinct targets of its org units."""
+
+    def holds(context: _Context, scope: Scope) -> np.ndarray | None:
+        targets = sorted({target_of(u) for u in context.orgunit_of if u is not None})
+        position = {t: n for n, t in enumerate(targets)}
+        target_index = np.array(
+            [position[target_of(u)] if u is not None else 0 for u in context.orgunit_of],
+            dtype=np.int64,
+        )
+        table = np.array(
+            [[e is None or reports(e, t) for t in targets] or [True] for e in context.element_of],
+            dtype=bool,
+        ).reshape(len(context.element_of), max(len(targets), 1))
+        return _per_row(table, context.e.index, target_index[context.o.index])
+
+    return holds
+
+
+def _not_a_division(context: _Context, i: int) -> str:
+    return _("%(element)s is reported by divisions, not by %(code)s") % {
+        "element": _element(context, i).code,
+        "code": _orgunit(context, i).code,
+    }
+
+
+def _a_division(context: _Context, i: int) -> str:
+    return _("%(element)s is reported by institutions, not by the division %(code)s") % {
+        "element": _element(context, i).code,
+        "code": _orgunit(context, i).code,
+    }
+
+
+def _type_fits(element: DataElement, target: str) -> bool:
     types = element.institution_types or []
-    return not types or target[2:] in types
+    return target == DIVISION or element.level == DIVISION or not types or target in types
 
 
-def _open(context: _Context, o: np.ndarray, p: np.ndarray) -> np.ndarray:
+def _wrong_type(context: _Context, i: int) -> str:
+    orgunit = _orgunit(context, i)
+    return _("%(element)s is not reported by %(code)s (%(type)s)") % {
+        "element": _element(context, i).code,
+        "code": orgunit.code,
+        "type": orgunit.type_label,
+    }
+
+
+def _open(context: _Context, scope: Scope) -> np.ndarray | None:
+    """network.opening's rule over the rows (open_mask)."""
     units = context.orgunit_of
     opened = opening.ordinals("opened_on", [u.opened_on if u else None for u in units])
     closed = opening.ordinals("closed_on", [u.closed_on if u else None for u in units])
@@ -373,8 +460,58 @@ def _open(context: _Context, o: np.ndarray, p: np.ndarray) -> np.ndarray:
     end = np.array([x.end.toordinal() if x else 0 for x in context.period_of], np.int64)
     # the latest opening, earliest closing against the shortest span: every unit, every period
     if opening.open_mask(opened.max(), closed.min(), start.max(), end.min()):
-        return np.ones(len(o), dtype=bool)
-    return opening.open_mask(opened[o], closed[o], start[p], end[p])
+        return None
+    o, p = context.o.index, context.p.index
+    mask: np.ndarray = opening.open_mask(opened[o], closed[o], start[p], end[p])
+    return mask
+
+
+def _not_open(context: _Context, i: int) -> str:
+    return _("%(code)s was not open in %(period)s (closed or not yet opened)") % {
+        "code": _orgunit(context, i).code,
+        "period": _period(context, i).code,
+    }
+
+
+def _element(context: _Context, i: int):
+    return context.element_of[context.e.index[i]]
+
+
+def _orgunit(context: _Context, i: int) -> OrgUnit:
+    return context.orgunit_of[context.o.index[i]]
+
+
+def _period(context: _Context, i: int) -> periods.Period:
+    return context.period_of[context.p.index[i]]
+
+
+_CODE_CHECKS = (
+    _CodeCheck(_element_known, _unknown_element),
+    _CodeCheck(_orgunit_known, _unknown_orgunit),
+    _CodeCheck(_in_scope, _out_of_scope),
+    _CodeCheck(_period_known, _unknown_period),
+    _CodeCheck(_period_type_fits, _wrong_period_type),
+    _CodeCheck(_by_target(lambda e, t: e.level != DIVISION or t == DIVISION), _not_a_division),
+    _CodeCheck(_by_target(lambda e, t: e.level == DIVISION or t != DIVISION), _a_division),
+    _CodeCheck(_by_target(_type_fits), _wrong_type),
+    _CodeCheck(_open, _not_open),
+)
+FITS = len(_CODE_CHECKS)  # a row's first failed condition when it fails none
+
+
+def _code_faults(context: _Context, scope: Scope) -> np.ndarray:
+    """Per row, the number of the first of _CODE_CHECKS its codes fail (FITS: none)."""
+    first = np.full(len(context.batch), FITS, dtype=np.int64)
+    for number in reversed(range(FITS)):  # the earliest failed condition written last
+        holds = _CODE_CHECKS[number].holds(context, scope)
+        if holds is not None:
+            first[~holds] = number
+    return first
+
+
+def _code_message(context: _Context, number: int, i: int) -> str:
+    """The message of row i, whose codes fail condition `number` first."""
+    return _CODE_CHECKS[number].message(context, i)
 
 
 def _convert(context: _Context) -> tuple[np.ndarray, np.ndarray]:
@@ -406,26 +543,23 @@ def _convert(context: _Context) -> tuple[np.ndarray, np.ndarray]:
 
 def _stored_numbers(numbers: np.ndarray, kinds: np.ndarray, entry) -> tuple[np.ndarray, np.ndarray]:
     """(stored value, converted) of numbers given for elements of these types (indexes into
-    _VALUE_TYPES); `entry`, per number or for all, as Candidate.entry."""
-    book = rules.load().values
+    _VALUE_TYPES); `entry`, per number or for all, as Candidate.entry. The conversion and the
+    range conditions are rules.stored_numbers and rules.in_range, which to_stored reads too."""
     values = numbers.copy()
-    percent = kinds == _VALUE_TYPES.index("percent")
-    scale = float(book["percent"].get("entry_scale", 1))
-    values = np.where(percent & entry, values / scale, values)
-    ok = np.isfinite(values)
+    ok = np.isfinite(numbers)
     for number, name in enumerate(_VALUE_TYPES):
-        spec, of_type = book[name], kinds == number
-        if of_type.any():
-            values = np.where(of_type, rules.exact(spec, values), values)
-        if name == "boolean":
-            ok &= ~of_type | (values == 0) | (values == 1)
+        of_type = kinds == number
+        if not of_type.any():
             continue
-        if spec.get("whole"):
-            ok &= ~of_type | (np.floor(values) == values)
-        if spec.get("min") is not None:
-            ok &= ~of_type | (values >= spec["min"])
-        if spec.get("max") is not None:
-            ok &= ~of_type | (values <= spec["max"])
+        everyone = bool(of_type.all())
+        typed = numbers if everyone else numbers[of_type]
+        given = entry[of_type] if isinstance(entry, np.ndarray) and not everyone else entry
+        stored = rules.stored_numbers(name, typed, given)
+        fits = rules.in_range(name, stored)
+        if everyone:
+            return stored, ok & fits
+        values[of_type] = stored
+        ok[of_type] &= fits
     return values, ok
 
 
@@ -446,69 +580,6 @@ def _numbers(raw: pa.Array | list) -> np.ndarray:
     plain = pc.match_substring_regex(raw, _PLAIN_NUMBER)
     text = pc.if_else(plain, raw, pa.scalar("nan"))
     return pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False).copy()
-
-
-def _identify(candidate: Candidate, context: _Context, report_paths: list[str] | None):
-    """(message, element, orgunit): message is None when the codes and period fit."""
-    element, refusal = resolve_operand(candidate.element, context.elements)
-    orgunit = context.orgunits.get(candidate.orgunit)
-    period = context.period(candidate.period)
-    if element is None:
-        return refusal, None, None
-    if orgunit is None:
-        return _("unknown org unit “%(code)s”") % {"code": candidate.orgunit}, None, None
-    if report_paths is not None and not any(orgunit.path.startswith(p) for p in report_paths):
-        return _("%(code)s is outside your reporting scope") % {"code": orgunit.code}, None, None
-    if period is None:
-        return (
-            _("period “%(code)s” is not a year (2024), a quarter (2024Q1) or a month (202401)")
-            % {"code": candidate.period},
-            None,
-            None,
-        )
-    if period.type != element.period_type:
-        return (
-            _("%(element)s is reported %(kind)s; “%(period)s” is not a %(kind)s period")
-            % {
-                "element": element.code,
-                "kind": _period_word(element.period_type),
-                "period": period.code,
-            },
-            None,
-            None,
-        )
-    message = _fit(element, orgunit, period)
-    return message, element, orgunit
-
-
-def _period_word(kind: str) -> str:
-    return {"monthly": _("monthly"), "quarterly": _("quarterly"), "yearly": _("yearly")}[kind]
-
-
-def _fit(element: DataElement, orgunit: OrgUnit, period: periods.Period) -> str | None:
-    if element.level == DIVISION and orgunit.kind != Kind.DIVISION:
-        return _("%(element)s is reported by divisions, not by %(code)s") % {
-            "element": element.code,
-            "code": orgunit.code,
-        }
-    if element.level != DIVISION and orgunit.kind == Kind.DIVISION:
-        return _("%(element)s is reported by institutions, not by the division %(code)s") % {
-            "element": element.code,
-            "code": orgunit.code,
-        }
-    types = element.institution_types or []
-    if orgunit.kind != Kind.DIVISION and types and orgunit.institution_type not in types:
-        return _("%(element)s is not reported by %(code)s (%(type)s)") % {
-            "element": element.code,
-            "code": orgunit.code,
-            "type": orgunit.type_label,
-        }
-    if not is_open_during(orgunit, period):
-        return _("%(code)s was not open in %(period)s (closed or not yet opened)") % {
-            "code": orgunit.code,
-            "period": period.code,
-        }
-    return None
 
 
 def _drop_duplicates(context: _Context, rows, values, keys, result: Checked):
@@ -779,10 +850,7 @@ def _check_jumps(context: _Context, rows, values, keys, result: Checked) -> None
     ids = _distinct_element_ids(context, rows)
     before = _Stored.fetch(context, rows, period_codes=last, element_ids=ids)
     old, found = before.lookup(keys)  # last year's value, under this year's period
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = values / old
-    factor = book.jump_factor
-    flagged = found & (old > 0) & (values > 0) & ((ratio < 1 / factor) | (ratio > factor))
+    flagged = found & rules.jumps(values, old)
     for n in np.flatnonzero(flagged).tolist():
         element = context.element_of[context.e.index[rows[n]]]
         finding = rules.jump_warning(element.value_type, float(values[n]), float(old[n]))

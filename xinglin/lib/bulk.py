@@ -16,6 +16,8 @@ from django.db import connection, models
 from django.db.backends.utils import CursorWrapper
 from pyarrow import csv as arrow_csv
 
+from xinglin.lib import statements
+
 SQLITE_BATCH = 100_000  # rows per round of statements: bounds the parameters held at once
 # Rows per INSERT statement on SQLite: one statement of many rows costs about half of one
 # executemany step per row (SQLite opens the table and each index once per statement).
@@ -41,9 +43,15 @@ def insert_columns(
     progress: Callable[[int, int], object] | None = None,
 ) -> None:
     """Insert rows given as columns: a list or numpy array per column, or one value for every
-    row, into `model`'s table (or the table named by `model`, a string: a temporary table).
+    row, into `model`'s table (`columns` naming each of its columns but an automatic primary
+    key, or a StatementError before anything is written) or the table named by `model`, a
+    string (a temporary table).
     `progress(done, total)` is called after each SQLite batch."""
-    table = model if isinstance(model, str) else connection.ops.quote_name(model._meta.db_table)
+    if isinstance(model, str):
+        table = model
+    else:  # a model's table: the columns must be exactly its columns (lib.statements)
+        table = statements.table(model)
+        columns = statements.column_values(model, columns)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             copy_columns(cursor, table, columns)

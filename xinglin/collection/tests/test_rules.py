@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from xinglin.collection import rules
+from xinglin.collection import rules, validation
 
 
 @pytest.mark.parametrize(
@@ -127,3 +129,57 @@ def test_a_group_reports_a_broken_rule_on_each_new_value():
     assert [(f.element, f.rule) for f in findings] == [("tcm_visits", "tcm_visits_within_visits")]
     assert rules.check_group({"tcm_visits": 100}, {"total_visits": 100}) == []
     assert rules.check_group({"tcm_visits": 100}, {}) == []
+
+
+# ----------------------------------------------------------------------------- one rule, two forms
+# Each rule is written once, column-wise; its one-value form is that on one entry. These check
+# that the forms the write path uses agree, on numbers hypothesis picks.
+_NUMBERS = st.one_of(
+    st.floats(min_value=-1e9, max_value=1e9, allow_nan=False),
+    st.integers(min_value=-5, max_value=200).map(float),
+    st.sampled_from([0.0, 0.5, 1.0, 1.5, 100.0, 100.0000001, -0.0, 58819.99999999999]),
+)
+
+
+@given(
+    value_type=st.sampled_from(["integer", "number", "boolean", "percent"]),
+    numbers=st.lists(_NUMBERS, min_size=1, max_size=8),
+    entry=st.booleans(),
+)
+def test_the_column_wise_value_check_accepts_and_stores_what_to_stored_does(
+    value_type, numbers, entry
+):
+    kinds = np.full(len(numbers), validation._VALUE_TYPES.index(value_type), dtype=np.int64)
+    values, ok = validation._stored_numbers(np.array(numbers), kinds, entry)
+    for number, value, accepted in zip(numbers, values.tolist(), ok.tolist(), strict=True):
+        if value_type == "boolean" and number not in (0.0, 1.0):
+            assert not accepted  # to_stored refuses it while parsing (not 1 or 0)
+            continue
+        try:
+            stored = rules.to_stored(value_type, number, entry=entry)
+        except rules.ValueProblem:
+            assert not accepted, (value_type, number, entry)
+        else:
+            assert accepted and value == stored, (value_type, number, entry, value, stored)
+
+
+@given(
+    columns=st.lists(
+        st.tuples(*[st.one_of(st.just(math.nan), _NUMBERS)] * 3), min_size=1, max_size=6
+    ),
+    text=st.sampled_from(["a <= b", "a + b >= 2 * c", "a == c", "a != b", "(a - b) * 2 > c"]),
+)
+def test_a_comparison_fails_over_columns_where_it_does_not_hold_for_one(columns, text):
+    comparison = rules.parse_check(text, "t")
+    arrays = {name: np.array([row[n] for row in columns]) for n, name in enumerate("abc")}
+    fails = comparison.fails(arrays).tolist()
+    for row, failed in zip(columns, fails, strict=True):
+        one = {name: row[n] for n, name in enumerate("abc") if not math.isnan(row[n])}
+        assert failed is (comparison.holds(one) is False), (text, row)
+
+
+@given(values=st.lists(st.tuples(_NUMBERS, _NUMBERS), min_size=1, max_size=8))
+def test_jumps_over_arrays_are_the_jump_warnings_of_single_values(values):
+    flagged = rules.jumps(np.array([v for v, _ in values]), np.array([w for _, w in values]))
+    for (value, last), jumped in zip(values, flagged.tolist(), strict=True):
+        assert jumped is (rules.jump_warning("integer", value, last) is not None)
