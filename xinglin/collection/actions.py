@@ -50,7 +50,7 @@ from xinglin.core.security import record_event
 from xinglin.lib import periods
 from xinglin.network import access
 from xinglin.network.models import OrgUnit
-from xinglin.standards import categories
+from xinglin.standards import categories, operands
 from xinglin.standards.models import DataElement, TechniqueItem
 
 
@@ -67,8 +67,8 @@ def _record_warnings(checked: Checked, user: User | None, channel: str) -> None:
             element, orgunit, value = written[warning.key]
             rows.append(
                 ConfirmedWarning(
-                    element=validation.element_of(element),
-                    combo=validation.combo_of(element),
+                    element=operands.element_of(element),
+                    combo=operands.combo_of(element),
                     orgunit=orgunit,
                     period=warning.key[1],
                     value=value,
@@ -243,7 +243,7 @@ def _check_deletions(
         elif is_locked(unit, c.period):
             message = validation._locked_message()
         else:
-            keys.append((element.pk, unit.pk, c.period, validation.combo_of(element)))
+            keys.append((element.pk, unit.pk, c.period, operands.combo_of(element)))
             continue
         problems.append(Problem(c.location, message, key=(c.orgunit, c.period, c.element)))
     found = []

@@ -13,7 +13,7 @@ from xinglin.collection.models import AuditEntry, DataValue, Submission
 from xinglin.collection.store import DELETED_NOTE
 from xinglin.lib import periods
 from xinglin.network.models import OrgUnit
-from xinglin.standards import categories
+from xinglin.standards import operands
 from xinglin.standards.models import DataElement
 
 
@@ -59,8 +59,8 @@ def rows(form: Form, unit: OrgUnit, period: str, submission: Submission | None) 
     returned_at = returned.at if returned else None
     moved = _changed_since(unit, period, returned_at) if returned_at else set()
     found = []
-    for element in categories.expand(form.elements()):  # a row per option combination
-        key = (element.pk, categories.combo_of(element))
+    for element in operands.expand(form.elements()):  # a row per option combination
+        key = (element.pk, operands.combo_of(element))
         here = values.get((*key, period))
         found.append(
             Row(

@@ -28,6 +28,7 @@ from xinglin.lib import statements
 from xinglin.lib.bulk import copy_columns, insert_columns, widen_sqlite_cache
 from xinglin.lib.statements import param
 from xinglin.network.models import OrgUnit
+from xinglin.standards import operands
 from xinglin.standards.models import DataElement
 
 
@@ -136,11 +137,11 @@ class _Periods:
 
 def _value_columns(values) -> tuple[np.ndarray, np.ndarray, _Periods, np.ndarray, np.ndarray]:
     """(element ids, org unit ids, periods, values, category option combinations), one key
-    once (the last value). An element may be a validation.Operand (element and combination)."""
+    once (the last value). An element may be a operands.Operand (element and combination)."""
     if isinstance(values, ValueColumns):
         element_ids = np.array([e.pk for e in values.elements], dtype=np.int64)
         orgunit_ids = np.array([o.pk for o in values.orgunits], dtype=np.int64)
-        combos = np.array([validation.combo_of(e) for e in values.elements], dtype=object)
+        combos = np.array([operands.combo_of(e) for e in values.elements], dtype=object)
         periods = _Periods.of(list(values.periods), values.period_index.astype(np.int64))
         return (
             element_ids[values.element_index],
@@ -149,7 +150,7 @@ def _value_columns(values) -> tuple[np.ndarray, np.ndarray, _Periods, np.ndarray
             values.values.astype(float),
             combos[values.element_index],
         )
-    latest = {(e.pk, o.pk, p, validation.combo_of(e)): v for e, o, p, v in values}
+    latest = {(e.pk, o.pk, p, operands.combo_of(e)): v for e, o, p, v in values}
     keys = list(latest)
     codes = list({k[2]: None for k in keys})
     position = {code: i for i, code in enumerate(codes)}

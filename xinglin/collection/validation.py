@@ -31,8 +31,8 @@ from xinglin.lib import periods
 from xinglin.network import access, opening
 from xinglin.network.models import OrgUnit
 from xinglin.standards import categories
-from xinglin.standards.categories import Operand, combo_of, element_of  # noqa: F401 (re-exported)
 from xinglin.standards.models import DataElement
+from xinglin.standards.operands import Operand, combo_of
 
 # A plain decimal number (what str→float in arrow and in Python read alike); any other text
 # (thousands separators, 是/否, "12%") goes through rules.to_stored one value at a time.

@@ -40,7 +40,7 @@ from xinglin.core.labels import SUBMISSION_STATES
 from xinglin.lib import cells, periods, uploads
 from xinglin.network import access
 from xinglin.network.models import Kind, OrgUnit
-from xinglin.standards import categories
+from xinglin.standards import categories, operands
 from xinglin.standards.models import DataElement, TechniqueCategory
 
 REPORT_DIR = Path(settings.VAR_DIR) / "import-reports"
@@ -155,8 +155,8 @@ def _fields(elements, stored: dict, outcomes: dict) -> list[dict]:
     with categories followed by its total, computed (the sum of the combinations stored)."""
     fields = []
     for element in elements:
-        for item in categories.expand([element]):
-            value = stored.get((element.pk, categories.combo_of(item)))
+        for item in operands.expand([element]):
+            value = stored.get((element.pk, operands.combo_of(item)))
             fields.append(_field(item, value, outcomes.get(item.code)))
         if element.categories:
             parts = [stored.get((element.pk, c.code)) for c in element.combos()]
@@ -261,7 +261,7 @@ def _item(element: str):
     found = DataElement.objects.filter(code=code).first()
     if found is None or (combo and combo not in {c.code for c in found.combos()}):
         raise Http404(element)
-    return (categories.Operand(found, combo) if combo else found), {
+    return (operands.Operand(found, combo) if combo else found), {
         "element": found,
         "combo": combo,
     }

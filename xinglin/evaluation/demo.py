@@ -25,7 +25,7 @@ from xinglin.collection.models import DeliveredTechnique
 from xinglin.demo import YANCHI, DemoContext
 from xinglin.network import opening
 from xinglin.network.models import OrgUnit
-from xinglin.standards import categories
+from xinglin.standards import operands
 from xinglin.standards.models import DataElement, TechniqueCategory
 
 HEALTH_CENTRES = ("community_health_center", "township_health_center")
@@ -202,8 +202,8 @@ WOMEN_SHARE = {"elderly_tcm_managed": 0.53, "children_tcm_managed": 0.48}
 def _by_sex(element, unit: OrgUnit, period: str, total: float) -> list:
     women = float(round(total * WOMEN_SHARE.get(element.code, 0.5)))
     return [
-        (categories.Operand(element, "F"), unit, period, women),
-        (categories.Operand(element, "M"), unit, period, total - women),
+        (operands.Operand(element, "F"), unit, period, women),
+        (operands.Operand(element, "M"), unit, period, total - women),
     ]
 
 

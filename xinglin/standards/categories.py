@@ -13,19 +13,15 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import yaml
 from django.utils.translation import get_language
 
 from xinglin.standards import expressions as ex
 from xinglin.standards.paths import CORE_FILE
-
-if TYPE_CHECKING:  # the models import this module: the name is for the annotations only
-    from xinglin.standards.models import DataElement
 
 DEFAULT = ""  # the default combination: the value of an element without categories
 SEPARATOR = "."  # between an element code and a combination code in an operand
@@ -253,49 +249,3 @@ def combo_name(codes: Sequence[str], combo_code: str) -> str:
     """The combination's name in words (女, or 女，65岁及以上); the code if unknown."""
     combo = combo_of_code(codes, combo_code)
     return combo.name if combo else combo_code
-
-
-class Operand:
-    """A data element with one of its category option combinations, as the write path, the
-    forms and the template carry a value of a categorised element: its `code` is the operand
-    text (`elderly_tcm_managed.F`), `combo` the combination, `name` the element's name with
-    the combination's (接受…居民数（女）); everything else is the element's."""
-
-    def __init__(self, element: DataElement, combo: str) -> None:
-        self.element, self.combo = element, combo
-        self.code = operand(element.code, combo)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.element, name)
-
-    def __repr__(self) -> str:
-        return self.code
-
-    @property
-    def combo_name(self) -> str:
-        return combo_name(self.element.categories, self.combo)
-
-    @property
-    def name(self) -> str:
-        return f"{self.element.name}（{self.combo_name}）"
-
-
-def element_of(item: DataElement | Operand) -> DataElement:
-    """The DataElement of a write path's element (a DataElement or an Operand)."""
-    return item.element if isinstance(item, Operand) else item
-
-
-def combo_of(item: DataElement | Operand) -> str:
-    return item.combo if isinstance(item, Operand) else DEFAULT
-
-
-def expand(elements: Iterable[DataElement]) -> list[DataElement | Operand]:
-    """Each element, or, for one with categories, an Operand per option combination (the
-    fields of a form, the columns of a template)."""
-    found: list[DataElement | Operand] = []
-    for element in elements:
-        if element.categories:
-            found += [Operand(element, c.code) for c in element.combos()]
-        else:
-            found.append(element)
-    return found

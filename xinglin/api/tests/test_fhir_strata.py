@@ -24,9 +24,9 @@ from xinglin.evaluation.actions import replace_derived_values
 from xinglin.evaluation.engine import evaluate
 from xinglin.network.models import OrgUnit
 from xinglin.standards import categories
-from xinglin.standards.categories import Operand
 from xinglin.standards.loader import all_packs, load_pack, read_elements
 from xinglin.standards.models import DataElement
+from xinglin.standards.operands import Operand
 
 RATE = "services.elderly_tcm_health_management_rate"  # sum(elderly_tcm_managed) / own(residents_65_plus)
 TOWNSHIP = "640323100"  # bob's

@@ -37,7 +37,7 @@ from xinglin.collection.forms import Form
 from xinglin.collection.importers import Parsed, UnreadableFile
 from xinglin.lib import sheets, uploads
 from xinglin.network.models import OrgUnit
-from xinglin.standards import categories
+from xinglin.standards import categories, operands
 from xinglin.standards.models import DataElement
 
 PERCENT_FORMAT = "0.0#%"  # 35.0%, 17.6%, 17.65%
@@ -62,7 +62,7 @@ def build_template(
     stored value} to pre-fill ((orgunit_id, element_id, combo) for a categorised element's
     values). An element with categories has a column per option combination (its code row
     names the operand, `elderly_tcm_managed.F`; decision 0013)."""
-    elements = categories.expand(form.elements())
+    elements = operands.expand(form.elements())
     book = Workbook()
     sheet = book.active
     sheet.title = "报表"
@@ -101,7 +101,7 @@ def _write_headers(sheet, elements: list[DataElement]) -> None:
 def _header(element: DataElement) -> str:
     unit = "%" if element.value_type == "percent" else element.unit_zh
     name = element.name_zh
-    if isinstance(element, categories.Operand):  # the combination's Chinese name
+    if isinstance(element, operands.Operand):  # the combination's Chinese name
         name = f"{name}·{categories.combo_name_in(element.categories, element.combo, 'zh')}"
     return f"{name}（{unit}）" if unit else name
 
@@ -111,7 +111,7 @@ def _write_row(sheet, row: int, unit: OrgUnit, elements, values: dict) -> None:
     sheet.cell(row, 2, unit.name)
     for column, element in enumerate(elements, start=3):
         cell = sheet.cell(row, column)
-        combo = categories.combo_of(element)
+        combo = operands.combo_of(element)
         stored = values.get((unit.pk, element.pk, combo) if combo else (unit.pk, element.pk))
         if element.value_type == "percent":
             # Shown and typed as a percent (35%); the cell holds the fraction, as Excel keeps

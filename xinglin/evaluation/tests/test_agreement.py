@@ -36,7 +36,7 @@ from xinglin.plans.actions import (
     review_evidence,
     upload_evidence,
 )
-from xinglin.standards import categories
+from xinglin.standards import categories, operands
 from xinglin.standards.actions import set_bureau_target
 from xinglin.standards.catalogue import sync_catalogue
 from xinglin.standards.labels import expression_of
@@ -298,4 +298,4 @@ def test_the_impossible_share_is_a_data_error_on_every_surface(demo_like, client
 def _element(elements: dict, text: str):
     """The element a row names, or the element with one of its option combinations."""
     code, combo = categories.split(text)
-    return categories.Operand(elements[code], combo) if combo else elements[code]
+    return operands.Operand(elements[code], combo) if combo else elements[code]

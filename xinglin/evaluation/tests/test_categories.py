@@ -15,8 +15,8 @@ from xinglin.evaluation.actions import replace_derived_values
 from xinglin.evaluation.engine import EvaluationError, evaluate
 from xinglin.network.models import OrgUnit
 from xinglin.standards.catalogue import sync_catalogue
-from xinglin.standards.categories import Operand
 from xinglin.standards.models import DataElement
+from xinglin.standards.operands import Operand
 from xinglin.warehouse import Warehouse
 from xinglin.warehouse.export import export_tables
 
