@@ -1,6 +1,7 @@
 """The state of the warehouse copy that the export and the fresh-keeping both write: its lock,
 its manifest, its delta files and the change triggers that feed it (decision 0014). Below
-both export.py and fresh.py, so neither imports the other back."""
+export.py, fresh.py, national.py and the reader (engine.py), and importing none of them, so
+that none of them imports another back."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ from pathlib import Path
 
 from django.db import connection
 
-from xinglin.warehouse.engine import DELTA_KEYS, DELTA_SUFFIX
-
+# Tables whose changes reach the copy as delta files (`<table>_delta/<year>-<seq>.parquet`,
+# xinglin/warehouse/fresh.py), with the columns that identify a row; the readers (engine.py,
+# national.py) merge them into their table
+DELTA_KEYS = {"collection_datavalue": ("element_id", "orgunit_id", "period")}
+DELTA_SUFFIX = "_delta"
 MANIFEST = "evaluation_manifest.json"
 LAYOUT = "layout.json"  # a national warehouse's mark (xinglin/warehouse/national.py)
 MANIFESTS = "_manifests"  # a national warehouse's per-province manifests

@@ -45,20 +45,16 @@ from django.db import close_old_connections, connection
 
 from xinglin.core import generation
 from xinglin.warehouse import export
-from xinglin.warehouse.copy_state import (  # noqa: F401 (fresh.X names kept for callers)
+from xinglin.warehouse.copy_state import (
     CHANGES,
     DELTA_DIR,
     KEY,
-    PREFIX,
     VALUE_TABLE,
-    _seq,
-    copy_generation,
     delta_files,
     install_triggers,
     locked,
     read_manifest,
     triggers_present,
-    uninstall_triggers,
     write_manifest,
 )
 from xinglin.warehouse.engine import Warehouse, _listing

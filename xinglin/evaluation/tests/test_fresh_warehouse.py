@@ -19,7 +19,7 @@ from xinglin.evaluation import cache
 from xinglin.evaluation.engine import evaluate
 from xinglin.evaluation.tests.test_backends import _fill, _rows
 from xinglin.evaluation.tests.test_engine_reference import _pack
-from xinglin.warehouse import Warehouse, fresh
+from xinglin.warehouse import Warehouse, copy_state, fresh
 from xinglin.warehouse.export import export_tables, export_time
 
 CITY, INSTITUTION = "6403", "640323100001"
@@ -160,9 +160,9 @@ def test_the_background_maintainer_catches_up_within_seconds(world, tmp_path, se
         _save(INSTITUTION, month, 9876)
         wanted = generation.current()
         deadline = time.monotonic() + 10
-        while fresh.copy_generation(tmp_path) != wanted and time.monotonic() < deadline:
+        while copy_state.copy_generation(tmp_path) != wanted and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert fresh.copy_generation(tmp_path) == wanted
+        assert copy_state.copy_generation(tmp_path) == wanted
         assert _same(warehouse)
     finally:
         stop.set()
@@ -176,7 +176,7 @@ def test_lost_triggers_mean_the_copy_is_exported_again(world, tmp_path):
     _fill(5)
     export_tables(tmp_path)
     assert fresh.triggers_present()
-    fresh.uninstall_triggers()
+    copy_state.uninstall_triggers()
     month = _month_with_visits()
     _save(INSTITUTION, month, 5555)
     caught = fresh.catch_up(tmp_path)
