@@ -297,20 +297,24 @@ def _sqlite_year(period: str) -> str:
 
 _SQLITE_INSERT = f"INSERT OR REPLACE INTO {TABLE} (txid, year, unit, scope, weight, token)"
 _SQLITE_TOKEN = "lower(hex(randomblob(12)))"
-# A table grown past PRUNE_ABOVE ids is emptied; the everything row is then written anew, so
-# that every scope's newest row changes (a scope's generation never returns to an old one)
-_SQLITE_PRUNE = (
-    f"DELETE FROM {TABLE} WHERE (SELECT MAX(id) - MIN(id) FROM {TABLE}) > {PRUNE_ABOVE};"
-    f" {_SQLITE_INSERT} SELECT 0, 0, 0, '', 1, {_SQLITE_TOKEN} WHERE NOT EXISTS"
-    f" (SELECT 1 FROM {TABLE} WHERE txid = 0 AND year = 0 AND unit = 0 AND scope = '')"
-)
+
+
+def _sqlite_prune() -> str:
+    # A table grown past PRUNE_ABOVE ids is emptied; the everything row is then written anew,
+    # so that every scope's newest row changes (a scope's generation never returns to an old
+    # one)
+    return (
+        f"DELETE FROM {TABLE} WHERE (SELECT MAX(id) - MIN(id) FROM {TABLE}) > {PRUNE_ABOVE};"
+        f" {_SQLITE_INSERT} SELECT 0, 0, 0, '', 1, {_SQLITE_TOKEN} WHERE NOT EXISTS"
+        f" (SELECT 1 FROM {TABLE} WHERE txid = 0 AND year = 0 AND unit = 0 AND scope = '')"
+    )
 
 
 def _sqlite_scoped(row: str) -> str:
     # the row's year and org unit id; its path is looked up when a scope is read: a trigger
     # that named network_orgunit would break SQLite's rebuild of that table by a migration
     return (
-        f"{_SQLITE_PRUNE}; {_SQLITE_INSERT} VALUES (0, {_sqlite_year(row + '.period')},"
+        f"{_sqlite_prune()}; {_SQLITE_INSERT} VALUES (0, {_sqlite_year(row + '.period')},"
         f" {row}.orgunit_id, '', 1, {_SQLITE_TOKEN})"
     )
 
