@@ -173,6 +173,49 @@ def _postgresql(conn, scope: Scope) -> str | None:
     return f"p{weight}.{top}"
 
 
+def snapshot(using=None) -> dict | None:
+    """Where the generation of every scope stands now, for `changed_since`: what a copy of
+    the data read from now on (the warehouse's catch-up) can tell its readers it holds.
+    None when the generation cannot be read."""
+    conn = using or connection
+    if current(conn) is None:
+        return None
+    with conn.cursor() as cursor:
+        if conn.vendor == "sqlite":  # one writer: ids grow in the order writes commit
+            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {TABLE}")
+            return {"vendor": "sqlite", "top": cursor.fetchone()[0]}
+        # PostgreSQL: a key's committed weight only grows (folding keeps it): its sum now
+        cursor.execute(f"SELECT year, scope, SUM(weight) FROM {TABLE} GROUP BY year, scope")
+        return {"vendor": "postgresql", "sums": [list(row) for row in cursor.fetchall()]}
+
+
+def changed_since(taken: dict | None, scope: Scope | None = None, using=None) -> bool:
+    """Whether anything `scope` reads was written after `snapshot()` returned `taken`
+    (True when unknown: no snapshot, another database kind, an unreadable generation)."""
+    conn = using or connection
+    scope = scope or EVERYTHING
+    if not taken or taken.get("vendor") != conn.vendor or current(conn) is None:
+        return True
+    with conn.cursor() as cursor:
+        if conn.vendor == "sqlite":
+            now, now_params = scope.where("c.year", "o.path")
+            then, then_params = scope.where("c.year", "h.path")
+            cursor.execute(
+                f"SELECT 1 FROM {TABLE} AS c LEFT JOIN network_orgunit AS o ON o.id = c.unit"
+                f" WHERE c.id > %s AND (({now}) OR EXISTS (SELECT 1 FROM network_orgunithistory"
+                f" AS h WHERE h.orgunit_id = c.unit AND {then})) LIMIT 1",
+                [taken["top"], *now_params, *then_params],
+            )
+            return cursor.fetchone() is not None
+        where, params = scope.where("year", "scope")
+        cursor.execute(
+            f"SELECT year, scope, SUM(weight) FROM {TABLE} WHERE {where} GROUP BY year, scope",
+            params,
+        )
+        sums = {(year, path): weight for year, path, weight in taken.get("sums", [])}
+        return any(sums.get((year, path), 0) != weight for year, path, weight in cursor)
+
+
 def _fold(cursor) -> None:
     # one statement: in each (year, scope), the rows below the newest give their weight to it
     # (every scope's sum and max unchanged)

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from django.db import connection
 
+from xinglin.core import generation
+
 # Tables whose changes reach the copy as delta files (`<table>_delta/<year>-<seq>.parquet`,
 # xinglin/warehouse/fresh.py), with the columns that identify a row; the readers (engine.py,
 # national.py) merge them into their table
@@ -62,6 +64,13 @@ def write_manifest(root: Path, manifest: dict) -> None:
 def copy_generation(root: Path) -> str | None:
     """The data generation the copy was read at (None: unknown, e.g. a generated copy)."""
     return read_manifest(root).get("generation")
+
+
+def lags(root: Path, scope: generation.Scope | None = None) -> bool:
+    """Whether anything `scope` reads (default: anything) was written after the copy's last
+    read from the database (an export or a catch-up), by the snapshot of the scopes'
+    generations its manifest keeps (decision 0015). True for a copy that does not say."""
+    return generation.changed_since(read_manifest(root).get("scopes"), scope)
 
 
 def delta_files(root: Path, year: str | None = None) -> list[Path]:

@@ -106,7 +106,7 @@ def catch_up(root: Path) -> CatchUp:
             result.generation = read_manifest(root).get("generation")
             result.seconds = time.perf_counter() - started
             return result
-        token = generation.current()
+        token, scopes = generation.current(), generation.snapshot()
         stamp = datetime.now(UTC).isoformat(timespec="seconds")
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT id, {', '.join(KEY)} FROM {CHANGES} ORDER BY id LIMIT {BATCH}")
@@ -138,7 +138,8 @@ def catch_up(root: Path) -> CatchUp:
         small = export.refresh_small_tables(root, manifest.get("files", {}))
         result.rewritten += small.written
         manifest = read_manifest(root)  # refresh_small_tables wrote the files' signatures
-        manifest |= {"exported_at": stamp, "generation": token, "delta_seq": seq}
+        manifest |= {"exported_at": stamp, "generation": token, "scopes": scopes,
+                     "delta_seq": seq}  # fmt: skip
         write_manifest(root, manifest)
         result.generation = token
     result.seconds = time.perf_counter() - started

@@ -15,10 +15,12 @@ from xinglin.collection.actions import write
 from xinglin.collection.batch import Candidate
 from xinglin.collection.models import DataValue
 from xinglin.core import generation
+from xinglin.core.generation import Scope
 from xinglin.evaluation import cache
 from xinglin.evaluation.engine import evaluate
 from xinglin.evaluation.tests.test_backends import _fill, _rows
 from xinglin.evaluation.tests.test_engine_reference import _pack
+from xinglin.network.models import OrgUnit
 from xinglin.warehouse import Warehouse, copy_state, fresh
 from xinglin.warehouse.export import export_tables, export_time
 
@@ -225,3 +227,21 @@ def test_a_categorised_values_combinations_reach_the_copy_together(world, tmp_pa
     fresh.catch_up(tmp_path)
     assert in_copy() == in_database() == [("F", 31.0)]
     assert _same(Warehouse(tmp_path))
+
+
+def test_the_copy_lags_only_for_the_scopes_a_save_reaches_until_it_caught_up(world, tmp_path):
+    """Decision 0015: the manifest keeps where every scope's generation stood when the copy
+    was read, so a reader asks whether its own year and branch moved since."""
+    _fill(2)
+    export_tables(tmp_path)
+    city = OrgUnit.objects.get(code=CITY).path
+    scopes = {"city 2024": Scope.of(city, 2024, 2024), "city 2023": Scope.of(city, 2023, 2023),
+              "other city 2024": Scope.of("/64/6401/", 2024, 2024),
+              "everything": None}  # fmt: skip
+    assert not any(copy_state.lags(tmp_path, s) for s in scopes.values())
+    _save(INSTITUTION, _month_with_visits(), 4321)
+    lagging = {name for name, s in scopes.items() if copy_state.lags(tmp_path, s)}
+    assert lagging == {"city 2024", "everything"}
+    fresh.catch_up(tmp_path)
+    assert not any(copy_state.lags(tmp_path, s) for s in scopes.values())
+    assert copy_state.lags(tmp_path / "nowhere", scopes["city 2023"])  # a copy that does not say
