@@ -5,18 +5,23 @@ each write path, keep it current: every write to the tables below — through `_
 `replace_derived_values`, an evidence review, an org-unit move, a bulk import, the demo or raw
 SQL — changes it, so no writer can forget to. See docs/decisions/0003-evaluation-cache.md.
 
-- SQLite: row triggers replace one row's random token (SQLite has one writer at a time, so
-  this adds no waiting). A random token, not a counter, so that a rolled-back write can never
-  leave a token that later stands for other data.
-- PostgreSQL: statement triggers add one row per writing transaction (unique `txid`: writers
-  never wait on each other) and raise its weight with every further statement. The generation
-  is (sum of weights, max id): every write statement raises the sum (also as seen inside its
-  own transaction), a rolled-back transaction leaves no trace, and ids come from a sequence
-  that is never rolled back. `_fold` merges old rows into the newest one, keeping
-  both figures.
+Scoped (docs/decisions/0015-scoped-data-generation.md): a write to a per-year, per-unit table
+(`SCOPED`) changes the generation of the `Scope`s of its year and branch of the tree only; a
+write to any other table changes everything's. `current(scope=...)` reads one scope's.
+
+- SQLite: row triggers replace the row of the written key (year, org unit id) by one with a
+  new id and a random token (SQLite has one writer at a time, so this adds no waiting); a
+  scope's generation is its newest matching row. A random token, not a counter, so that a
+  rolled-back write can never leave a token that later stands for other data.
+- PostgreSQL: statement triggers add one row per writing transaction and key (unique `txid`:
+  writers never wait on each other) and raise its weight with every further statement. A
+  scope's generation is (sum of weights, max id) of its rows: every write statement raises
+  the sum (also as seen inside its own transaction), a rolled-back transaction leaves no
+  trace, and ids come from a sequence that is never rolled back. `_fold` merges old rows into
+  the newest one of their key, keeping both figures of every scope.
 
 A bulk write (`bulk_write`) on SQLite replaces the row triggers of the tables it writes by
-one token change for the whole write (see there).
+one change of everything for the whole write (see there).
 """
 
 from __future__ import annotations
