@@ -134,7 +134,8 @@ def current(using=None, scope: Scope | None = None) -> str | None:
 def _sqlite(conn, scope: Scope) -> str | None:
     # a row per (year, org unit id) written, replaced by every write with a new id and a
     # random token: the scope's generation is its newest matching row (the everything row,
-    # unit 0, year 0, matches every scope, so there always is one)
+    # unit 0, year 0, matches every scope; none matches before the first write, and a prune
+    # writes the everything row anew, so a scope never returns to "none")
     with conn.cursor() as cursor:
         cursor.execute(
             f"SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE '{PREFIX}%'"
@@ -191,7 +192,8 @@ def snapshot(using=None) -> dict | None:
             return {"vendor": "sqlite", "top": cursor.fetchone()[0]}
         # PostgreSQL: a key's committed weight only grows (folding keeps it): its sum now
         cursor.execute(f"SELECT year, scope, SUM(weight) FROM {TABLE} GROUP BY year, scope")
-        return {"vendor": "postgresql", "sums": [list(row) for row in cursor.fetchall()]}
+        sums = [[year, path, int(weight)] for year, path, weight in cursor.fetchall()]
+        return {"vendor": "postgresql", "sums": sums}
 
 
 def changed_since(taken: dict | None, scope: Scope | None = None, using=None) -> bool:
@@ -218,7 +220,7 @@ def changed_since(taken: dict | None, scope: Scope | None = None, using=None) ->
             params,
         )
         sums = {(year, path): weight for year, path, weight in taken.get("sums", [])}
-        return any(sums.get((year, path), 0) != weight for year, path, weight in cursor)
+        return any(sums.get((year, path), 0) != int(weight) for year, path, weight in cursor)
 
 
 def _fold(cursor) -> None:

@@ -244,4 +244,6 @@ def test_the_copy_lags_only_for_the_scopes_a_save_reaches_until_it_caught_up(wor
     assert lagging == {"city 2024", "everything"}
     fresh.catch_up(tmp_path)
     assert not any(copy_state.lags(tmp_path, s) for s in scopes.values())
+    kept = copy_state.read_manifest(tmp_path)["scopes"]  # what the catch-up's read began at
+    assert kept == generation.snapshot() and (kept.get("sums") or kept.get("top"))
     assert copy_state.lags(tmp_path / "nowhere", scopes["city 2023"])  # a copy that does not say
