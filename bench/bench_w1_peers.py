@@ -67,7 +67,7 @@ CONSTANTS = {
     "network_orgunithistory": {"reason": ""},
     "evaluation_derivedvalue": {"computed_at": STAMP},
     "collection_deliveredtechnique": {},
-    "collection_datavalue": {"comment": "", "channel": "import", "updated_at": STAMP},
+    "collection_datavalue": {"comment": "", "channel": "import", "updated_at": STAMP, "combo": ""},
 }
 GENERATED_ID = {"collection_datavalue"}  # the Parquet has no id: numbered while loading
 BATCH = {"postgres": 1_000_000, "sqlite": 250_000}

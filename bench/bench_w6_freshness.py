@@ -89,7 +89,7 @@ def main() -> None:
     from xinglin.collection.models import DataValue
     from xinglin.core import generation
     from xinglin.evaluation.engine import evaluate
-    from xinglin.warehouse import Warehouse, fresh
+    from xinglin.warehouse import Warehouse, copy_state, fresh
     from xinglin.warehouse.export import export_tables
 
     # the peer: a full re-export (nightly batch); its copy is then the one kept fresh
@@ -138,7 +138,7 @@ def main() -> None:
             while unit not in seen and time.perf_counter() - saved < 120:
                 evaluation = evaluate(PACK, unit, YEAR, backend="warehouse", warehouse=warehouse)
                 evaluations += 1
-                if unit not in caught and fresh.copy_generation(WAREHOUSE) == wanted:
+                if unit not in caught and copy_state.copy_generation(WAREHOUSE) == wanted:
                     caught[unit] = time.perf_counter() - saved
                 if page(evaluation) != shown:
                     seen[unit] = time.perf_counter() - saved

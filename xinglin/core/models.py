@@ -53,20 +53,34 @@ class DataChange(models.Model):
     xinglin/core/generation.py) record every write to the tables evaluations read, so a
     cached evaluation is reused only while nothing it depends on has changed.
 
-    On SQLite one row (id 1) holds a random token that every written row replaces. On
-    PostgreSQL each writing transaction adds one row (`txid`, so concurrent writers never wait
-    on each other) whose weight every further statement raises; the generation is (sum of weights, max id), and old rows are folded into
-    the newest one without changing either."""
+    A write to a per-year, per-unit table (values, techniques, submissions, derived values)
+    is recorded with its year (0: every year) and its branch of the tree — on PostgreSQL the
+    `scope`: the unit's path cut after the county; on SQLite the `unit` (its id), whose paths
+    are read when a scope is — so that it changes only the scopes it can change; any other
+    write is recorded for everything (year 0, unit 0, scope ''). On SQLite one row per key
+    holds a random token that every write replaces (with a new id). On PostgreSQL each writing
+    transaction adds one row per key (`txid`, so concurrent writers never wait on each other)
+    whose weight every further statement raises; a scope's generation is (sum of weights, max
+    id) of its rows, and old rows are folded into the newest of their key without changing
+    either (decisions 0003 and 0019)."""
 
-    txid = models.BigIntegerField(null=True, unique=True)
+    txid = models.BigIntegerField(default=0)
+    year = models.IntegerField(default=0)
+    unit = models.BigIntegerField(default=0)
+    scope = models.CharField(max_length=400, default="", blank=True)
     weight = models.BigIntegerField(default=1)
     token = models.CharField(max_length=32, default="")
 
     class Meta:
         db_table = "evaluation_datachange"  # the table keeps the name it was created with
+        constraints = [
+            models.UniqueConstraint(
+                fields=["txid", "year", "unit", "scope"], name="unique_data_change"
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.pk}:{self.txid or self.token}"
+        return f"{self.pk}:{self.txid or self.token} {self.year} {self.unit or self.scope}"
 
 
 class WarehouseChange(models.Model):

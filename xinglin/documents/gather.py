@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from xinglin.collection.models import DataValue
+from xinglin.core import generation
 from xinglin.documents import figures
 from xinglin.documents.figures import Figure, PackInfo, PackSummary
 from xinglin.evaluation import cache
@@ -144,7 +145,9 @@ def latest_year(orgunit: OrgUnit, today_year: int) -> int:
     """The latest year up to `today_year` with yearly values beneath the org unit, else the
     year before `today_year` (reports are written about a year that has ended)."""
     return cache.cached(
-        ("latest_year", orgunit.path, today_year), lambda: _latest_year(orgunit, today_year)
+        ("latest_year", orgunit.path, today_year),
+        lambda: _latest_year(orgunit, today_year),
+        scope=generation.Scope.of(orgunit.path, None, today_year),
     )
 
 

@@ -58,8 +58,14 @@ def cache_key(
 ) -> str | None:
     """The key of the file for today's data, or None when the data generation cannot be read
     (then nothing is cached). `extra`: what else the file depends on (a values export: the
-    user, whose scope it holds, and the period)."""
-    token = generation.current()
+    user, whose scope it holds, and the period).
+
+    A document of an org unit and year reads the years up to it, of the unit and what lies
+    beneath (besides the plans, narratives and cases, whose every write changes every
+    scope): its key holds that scope's generation (decision 0019), so a save of a later
+    year or of another county keeps the file. Other files hold everything's generation."""
+    scope = generation.Scope.of(orgunit.path, None, year) if orgunit and kind != VALUES else None
+    token = generation.current(scope=scope)
     if token is None:
         return None
     database = str(connection.settings_dict["NAME"])  # two databases never share a key

@@ -22,9 +22,9 @@ from django.db.backends.utils import CursorWrapper
 
 from xinglin.core import generation
 from xinglin.network.models import OrgUnit
+from xinglin.warehouse.copy_state import lags as copy_lags
 from xinglin.warehouse.engine import Warehouse, default_root
 from xinglin.warehouse.export import export_time
-from xinglin.warehouse.fresh import read_manifest
 from xinglin.warehouse.session import WarehouseCursor
 from xinglin.warehouse.spark import SparkCursor
 
@@ -99,12 +99,20 @@ def default_warehouse() -> Warehouse:
     return Warehouse(default_root())
 
 
-def copy_state(warehouse: Warehouse) -> tuple[str | None, bool]:
-    """When the warehouse copy was read from the database, and whether the database has
-    changed since (its data generation moved, or the copy does not say which it holds)."""
+def copy_state(
+    warehouse: Warehouse, orgunit: str | OrgUnit | None = None, year: int | None = None
+) -> tuple[str | None, bool]:
+    """When the warehouse copy was read from the database, and whether what an evaluation of
+    `orgunit` (and the units beneath it) in `year` reads has changed since: its scope's data
+    generation moved (decision 0019), or the copy does not say where it stood. Without a
+    unit, or for one the database does not hold, any change counts."""
     root = Path(warehouse.root)
-    token = read_manifest(root).get("generation")
-    return export_time(root), token is None or token != generation.current()
+    path = None
+    if orgunit is not None:
+        code = orgunit.code if isinstance(orgunit, OrgUnit) else str(orgunit)
+        path = OrgUnit.objects.filter(code=code).values_list("path", flat=True).first()
+    scope = generation.Scope.of(path, year, year) if path else None
+    return export_time(root), copy_lags(root, scope)
 
 
 def export_time_of(warehouse: Warehouse) -> str | None:

@@ -2,6 +2,11 @@
 generation (xinglin.core.generation): any write to the data an entry was computed from
 makes it unreachable at once, so a changed value shows on the next page.
 
+An entry may name its `scope` (the years and the branch of the tree it reads,
+`generation.Scope`): it is then kept while that scope's generation holds, so a save of 2026
+data or of another county leaves it valid (decision 0019). Without a scope, any write to
+the data makes it unreachable.
+
 Cached values are shared between requests: callers must treat them as read-only.
 """
 
@@ -56,15 +61,20 @@ def _compute(compute: Callable[[], T]) -> tuple[T, bool]:
 
 
 def cached(
-    key: tuple[object, ...], compute: Callable[[], T], *, keep: Callable[[T], bool] | None = None
+    key: tuple[object, ...],
+    compute: Callable[[], T],
+    *,
+    keep: Callable[[T], bool] | None = None,
+    scope: generation.Scope | None = None,
 ) -> T:
     """`compute()`, or its value from an earlier call with the same key in the same data
-    generation. `keep(value)` false: do not store it (too large). Without a readable
-    generation nothing is cached."""
-    before = generation.current()
+    generation of `scope` (default: of everything). `scope` must hold everything `compute`
+    reads of the per-year, per-unit tables (generation.SCOPED). `keep(value)` false: do not
+    store it (too large). Without a readable generation nothing is cached."""
+    before = generation.current(scope=scope)
     if before is None:
         return _compute(compute)[0]
-    full = (before, *key)
+    full = (before, scope, *key)
     with _lock:
         if full in _entries:
             _entries.move_to_end(full)
@@ -73,7 +83,7 @@ def cached(
     value, keepable = _compute(compute)
     _stats["misses"] += 1
     # a write committed while computing: the value may mix generations, so do not keep it
-    if keepable and (keep is None or keep(value)) and generation.current() == before:
+    if keepable and (keep is None or keep(value)) and generation.current(scope=scope) == before:
         with _lock:
             _entries[full] = value
             while len(_entries) > MAX_ENTRIES:

@@ -241,7 +241,9 @@ def _evaluate(run: _Run, orgunit: str | OrgUnit) -> Evaluation:
     pack, year, language, backend = run.pack, run.year, run.language, run.backend
     # read before the copy's files are: the copy holds at least what its manifest says
     as_of, behind = (
-        backends.copy_state(run.warehouse) if backend in LARGE_SCOPE_BACKENDS else (None, False)
+        backends.copy_state(run.warehouse, orgunit, year.year)
+        if backend in LARGE_SCOPE_BACKENDS
+        else (None, False)
     )
     if behind:  # the figures may lag the database: no cache keeps them (decision 0014)
         cache.dont_keep()

@@ -10,7 +10,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext as _
 
 from xinglin.collection.models import DataValue, DeliveredTechnique
-from xinglin.core import labels
+from xinglin.core import generation, labels
 from xinglin.core.labels import ATTENTION, group_label, status_label
 from xinglin.evaluation import cache
 from xinglin.evaluation.engine import Evaluation, _elements, evaluate
@@ -42,9 +42,13 @@ class Scorecard:
 def build(pack: str, unit: OrgUnit, period: str, user: User, language: str) -> Scorecard:
     # the rows are the same for every user who may see the unit (kept per data generation);
     # the children one level down depend on the user's scope
+    # it reads the year and the trend years before it, of the unit and what lies beneath
+    year = int(period) if period.isdigit() else None
+    scope = generation.Scope.of(unit.path, year - TREND_YEARS + 1, year) if year else None
     evaluation, rows = cache.cached(
         ("scorecard", pack, unit.code, period, language),
         lambda: _rows(pack, unit, period, language),
+        scope=scope,
     )
     return Scorecard(evaluation, rows, _children(evaluation, unit, user), _groups(rows))
 

@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import yaml
 from django.utils.translation import get_language
 
-from xinglin.standards.loader import evidence_kind
+from xinglin.standards.loader import evidence_kind, load_yaml
 
 INDICATOR_PACKS_DIR = Path(__file__).resolve().parent.parent / "standards" / "packs"
 
@@ -71,7 +70,7 @@ def read_indicator_packs(
     """{pack: {indicator id: IndicatorInfo}} for every indicator pack in `directory`."""
     packs: dict[str, dict[str, IndicatorInfo]] = {}
     for path in sorted(directory.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(path.read_text(encoding="utf-8")) or {}
         if "pack" not in data:
             continue  # core.yaml: the data-element catalogue
         pack = str(data["pack"])

@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 
 from xinglin.plans.indicators import INDICATOR_PACKS_DIR, read_indicator_packs
+from xinglin.standards.loader import load_yaml
 
 PACKS_DIR = Path(__file__).resolve().parent / "packs"
 DEPARTMENTS_FILE = "departments.yaml"
@@ -40,7 +41,7 @@ class PlanPack:
 
 
 def read_departments(directory: Path = PACKS_DIR) -> list[dict]:
-    data = yaml.safe_load((directory / DEPARTMENTS_FILE).read_text(encoding="utf-8")) or {}
+    data = load_yaml((directory / DEPARTMENTS_FILE).read_text(encoding="utf-8")) or {}
     return data.get("departments") or []
 
 
@@ -51,7 +52,7 @@ def plan_pack_paths(directory: Path = PACKS_DIR) -> list[Path]:
 def read_pack(path: Path, departments: set[str], indicators: set[str]) -> PlanPack:
     """Parse one plan pack and collect its problems (never raises on bad content)."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         return PlanPack(path, {}, [f"{path.name}: not valid YAML: {error}"])
     if not isinstance(data, dict):

@@ -56,6 +56,13 @@ DIVISION_LEVELS = {"province": "province", "prefecture": "city", "city": "city",
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+def load_yaml(source: Any) -> Any:
+    """A pack file's text or stream parsed as safe_load does, by libyaml when present (≈ 10×
+    faster than the pure-Python parser: the packs are read by the first evaluation and the
+    first document of every process)."""
+    return yaml.load(source, Loader=_LOADER)  # noqa: S506 — a safe loader
+
+
 # A pack entry as PyYAML parsed it: its values are whatever the YAML holds.
 Entry = dict[str, Any]
 

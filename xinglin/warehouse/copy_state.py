@@ -1,6 +1,7 @@
 """The state of the warehouse copy that the export and the fresh-keeping both write: its lock,
 its manifest, its delta files and the change triggers that feed it (decision 0014). Below
-both export.py and fresh.py, so neither imports the other back."""
+export.py, fresh.py, national.py and the reader (engine.py), and importing none of them, so
+that none of them imports another back."""
 
 from __future__ import annotations
 
@@ -12,8 +13,13 @@ from pathlib import Path
 
 from django.db import connection
 
-from xinglin.warehouse.engine import DELTA_KEYS, DELTA_SUFFIX
+from xinglin.core import generation
 
+# Tables whose changes reach the copy as delta files (`<table>_delta/<year>-<seq>.parquet`,
+# xinglin/warehouse/fresh.py), with the columns that identify a row; the readers (engine.py,
+# national.py) merge them into their table
+DELTA_KEYS = {"collection_datavalue": ("element_id", "orgunit_id", "period")}
+DELTA_SUFFIX = "_delta"
 MANIFEST = "evaluation_manifest.json"
 LAYOUT = "layout.json"  # a national warehouse's mark (xinglin/warehouse/national.py)
 MANIFESTS = "_manifests"  # a national warehouse's per-province manifests
@@ -58,6 +64,13 @@ def write_manifest(root: Path, manifest: dict) -> None:
 def copy_generation(root: Path) -> str | None:
     """The data generation the copy was read at (None: unknown, e.g. a generated copy)."""
     return read_manifest(root).get("generation")
+
+
+def lags(root: Path, scope: generation.Scope | None = None) -> bool:
+    """Whether anything `scope` reads (default: anything) was written after the copy's last
+    read from the database (an export or a catch-up), by the snapshot of the scopes'
+    generations its manifest keeps (decision 0019). True for a copy that does not say."""
+    return generation.changed_since(read_manifest(root).get("scopes"), scope)
 
 
 def delta_files(root: Path, year: str | None = None) -> list[Path]:

@@ -18,15 +18,14 @@ from pathlib import Path
 import duckdb
 from django.conf import settings
 
+from xinglin.warehouse.copy_state import DELTA_KEYS, DELTA_SUFFIX, is_national
+from xinglin.warehouse.national import register_duckdb
+
 log = logging.getLogger("xinglin.warehouse")
 
 DEFAULT_TIMEOUT = 30.0  # seconds
 DEFAULT_MAX_ROWS = 100_000
 RECENT = 200  # queries kept in memory for the warehouse status page / tests
-# Tables whose changes reach the copy as delta files (`<table>_delta/<year>-<seq>.parquet`,
-# xinglin/warehouse/fresh.py), with the columns that identify a row
-DELTA_KEYS = {"collection_datavalue": ("element_id", "orgunit_id", "period")}
-DELTA_SUFFIX = "_delta"
 
 
 class WarehouseError(RuntimeError):
@@ -69,11 +68,6 @@ class Warehouse:
         connection = duckdb.connect(":memory:")
         if self.threads:
             connection.execute(f"SET threads = {int(self.threads)}")
-        from xinglin.warehouse.national import (  # noqa: PLC0415 — national builds on this module
-            is_national,
-            register_duckdb,
-        )
-
         if is_national(self.root):  # the provinces side by side, by code (national.py)
             register_duckdb(connection, self.root)
             return connection

@@ -122,7 +122,7 @@ def export_tables(
     if getattr(settings, "WAREHOUSE_FRESH", False):
         copy_state.install_triggers()
     # what the copy stands for: every write committed before its reading started
-    token = generation.current()
+    token, scopes = generation.current(), generation.snapshot()
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
     manifest = copy_state.read_manifest(root)
     signed = manifest.get("files", {})
@@ -150,7 +150,7 @@ def export_tables(
         for path in copy_state.delta_files(root, name.split("/")[1]):
             path.unlink()
     kept = {p.name for p in copy_state.delta_files(root)}
-    manifest |= {"exported_at": stamp, "generation": token, "files": wanted,
+    manifest |= {"exported_at": stamp, "generation": token, "scopes": scopes, "files": wanted,
                  "retired": {n: t for n, t in manifest.get("retired", {}).items() if n in kept}}  # fmt: skip
     copy_state.write_manifest(root, manifest)
     return result

@@ -45,20 +45,16 @@ from django.db import close_old_connections, connection
 
 from xinglin.core import generation
 from xinglin.warehouse import export
-from xinglin.warehouse.copy_state import (  # noqa: F401 (fresh.X names kept for callers)
+from xinglin.warehouse.copy_state import (
     CHANGES,
     DELTA_DIR,
     KEY,
-    PREFIX,
     VALUE_TABLE,
-    _seq,
-    copy_generation,
     delta_files,
     install_triggers,
     locked,
     read_manifest,
     triggers_present,
-    uninstall_triggers,
     write_manifest,
 )
 from xinglin.warehouse.engine import Warehouse, _listing
@@ -110,7 +106,7 @@ def catch_up(root: Path) -> CatchUp:
             result.generation = read_manifest(root).get("generation")
             result.seconds = time.perf_counter() - started
             return result
-        token = generation.current()
+        token, scopes = generation.current(), generation.snapshot()
         stamp = datetime.now(UTC).isoformat(timespec="seconds")
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT id, {', '.join(KEY)} FROM {CHANGES} ORDER BY id LIMIT {BATCH}")
@@ -142,7 +138,8 @@ def catch_up(root: Path) -> CatchUp:
         small = export.refresh_small_tables(root, manifest.get("files", {}))
         result.rewritten += small.written
         manifest = read_manifest(root)  # refresh_small_tables wrote the files' signatures
-        manifest |= {"exported_at": stamp, "generation": token, "delta_seq": seq}
+        manifest |= {"exported_at": stamp, "generation": token, "scopes": scopes,
+                     "delta_seq": seq}  # fmt: skip
         write_manifest(root, manifest)
         result.generation = token
     result.seconds = time.perf_counter() - started

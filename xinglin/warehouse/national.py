@@ -30,13 +30,7 @@ import pyarrow.parquet as pq
 import sqlglot
 from django.db import connection
 
-from xinglin.warehouse.copy_state import (  # noqa: F401 (national.X names kept for callers)
-    LAYOUT,
-    MANIFESTS,
-    is_national,
-    provinces_in,
-)
-from xinglin.warehouse.engine import DELTA_KEYS, DELTA_SUFFIX
+from xinglin.warehouse.copy_state import DELTA_KEYS, DELTA_SUFFIX, LAYOUT, MANIFESTS, is_national
 from xinglin.warehouse.export import CHUNK, ROW_GROUP, ExportResult, _array
 
 VALUES = "collection_datavalue"

@@ -10,10 +10,10 @@ from django.utils import timezone
 from django.utils.translation import get_language
 
 from xinglin.collection.models import Submission
-from xinglin.core import labels
+from xinglin.core import generation, labels
 from xinglin.documents import progress
 from xinglin.documents.figures import parse_target
-from xinglin.documents.gather import ReportData, gather
+from xinglin.documents.gather import HISTORY_YEARS, ReportData, gather
 from xinglin.evaluation import cache
 from xinglin.lib import projection
 from xinglin.network import access
@@ -31,13 +31,19 @@ def build(user, orgunit: OrgUnit, year: int) -> dict:
     # The engine's sections are the same for every user who may see the unit, and the
     # completeness block for one user is the same all day: both are kept for the data
     # generation (any write to the data behind them shows on the next request).
+    # Each is kept while the data of its years and branch of the tree is unchanged
+    # (decision 0019): the sections read the year and the history before it (gather), the
+    # completeness block the year. The user's lists below read everything.
     today = timezone.localdate()
     board = cache.cached(
-        ("dashboard", orgunit.code, year, get_language()), lambda: _engine_sections(orgunit, year)
+        ("dashboard", orgunit.code, year, get_language()),
+        lambda: _engine_sections(orgunit, year),
+        scope=generation.Scope.of(orgunit.path, year - HISTORY_YEARS + 1, year),
     )
     completeness = cache.cached(
         ("completeness", user.pk, orgunit.code, year, today, get_language()),
         lambda: progress.completeness(user, orgunit, str(year)),
+        scope=generation.Scope.of(orgunit.path, year, year),
     )
     return {
         **board,

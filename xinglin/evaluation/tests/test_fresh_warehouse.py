@@ -15,11 +15,13 @@ from xinglin.collection.actions import write
 from xinglin.collection.batch import Candidate
 from xinglin.collection.models import DataValue
 from xinglin.core import generation
+from xinglin.core.generation import Scope
 from xinglin.evaluation import cache
 from xinglin.evaluation.engine import evaluate
 from xinglin.evaluation.tests.test_backends import _fill, _rows
 from xinglin.evaluation.tests.test_engine_reference import _pack
-from xinglin.warehouse import Warehouse, fresh
+from xinglin.network.models import OrgUnit
+from xinglin.warehouse import Warehouse, copy_state, fresh
 from xinglin.warehouse.export import export_tables, export_time
 
 CITY, INSTITUTION = "6403", "640323100001"
@@ -160,9 +162,9 @@ def test_the_background_maintainer_catches_up_within_seconds(world, tmp_path, se
         _save(INSTITUTION, month, 9876)
         wanted = generation.current()
         deadline = time.monotonic() + 10
-        while fresh.copy_generation(tmp_path) != wanted and time.monotonic() < deadline:
+        while copy_state.copy_generation(tmp_path) != wanted and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert fresh.copy_generation(tmp_path) == wanted
+        assert copy_state.copy_generation(tmp_path) == wanted
         assert _same(warehouse)
     finally:
         stop.set()
@@ -176,7 +178,7 @@ def test_lost_triggers_mean_the_copy_is_exported_again(world, tmp_path):
     _fill(5)
     export_tables(tmp_path)
     assert fresh.triggers_present()
-    fresh.uninstall_triggers()
+    copy_state.uninstall_triggers()
     month = _month_with_visits()
     _save(INSTITUTION, month, 5555)
     caught = fresh.catch_up(tmp_path)
@@ -225,3 +227,54 @@ def test_a_categorised_values_combinations_reach_the_copy_together(world, tmp_pa
     fresh.catch_up(tmp_path)
     assert in_copy() == in_database() == [("F", 31.0)]
     assert _same(Warehouse(tmp_path))
+
+
+def test_the_copy_lags_only_for_the_scopes_a_save_reaches_until_it_caught_up(world, tmp_path):
+    """Decision 0019: the manifest keeps where every scope's generation stood when the copy
+    was read, so a reader asks whether its own year and branch moved since."""
+    _fill(2)
+    export_tables(tmp_path)
+    city = OrgUnit.objects.get(code=CITY).path
+    scopes = {"city 2024": Scope.of(city, 2024, 2024), "city 2023": Scope.of(city, 2023, 2023),
+              "other city 2024": Scope.of("/64/6401/", 2024, 2024),
+              "everything": None}  # fmt: skip
+    assert not any(copy_state.lags(tmp_path, s) for s in scopes.values())
+    _save(INSTITUTION, _month_with_visits(), 4321)
+    lagging = {name for name, s in scopes.items() if copy_state.lags(tmp_path, s)}
+    assert lagging == {"city 2024", "everything"}
+    fresh.catch_up(tmp_path)
+    assert not any(copy_state.lags(tmp_path, s) for s in scopes.values())
+    kept = copy_state.read_manifest(tmp_path)["scopes"]  # what the catch-up's read began at
+    assert kept == generation.snapshot() and (kept.get("sums") or kept.get("top"))
+    assert copy_state.lags(tmp_path / "nowhere", scopes["city 2023"])  # a copy that does not say
+
+
+def test_a_save_outside_an_evaluations_scope_leaves_its_copy_figures_keepable(world, tmp_path):
+    """Decision 0019 on the warehouse backend: the engine asks whether its own unit's branch
+    and year moved since the copy was read, so a save of 2024 leaves the city's 2023 figures
+    from the copy keepable, and the city's 2024 figures are not kept until a catch-up."""
+    _fill(2)
+    export_tables(tmp_path)
+    warehouse = Warehouse(tmp_path)
+    path = OrgUnit.objects.get(code=CITY).path
+    cache.clear()
+
+    def city(year: str):
+        return cache.cached(
+            ("test-city", year),
+            lambda: evaluate(_pack(), CITY, year, backend="warehouse", warehouse=warehouse),
+            scope=Scope.of(path, int(year), int(year)),
+        )
+
+    before = {year: city(year) for year in ("2023", "2024")}
+    _save(INSTITUTION, _month_with_visits(), 4321)
+    assert city("2023") is before["2023"]  # its scope did not move: kept
+    lagging = city("2024")
+    assert lagging is not before["2024"]  # its scope moved: computed again
+    assert city("2024") is not lagging  # from a lagging copy: not kept
+    cache.clear()  # computed afresh while the copy lags in 2024 only
+    earlier = city("2023")
+    assert city("2023") is earlier  # the copy holds all of 2023: kept
+    fresh.catch_up(tmp_path)
+    current = city("2024")
+    assert city("2024") is current
