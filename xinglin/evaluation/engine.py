@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
 from sqlglot import exp
@@ -499,10 +500,28 @@ def _impossible(
     return error
 
 
+_SCALE = 10.0**DIGITS
+_SAFE = 2.0**40  # |value x 10^DIGITS| below this: its floating product is off by < 2^-13
+
+
 def _rounded(values: np.ndarray) -> np.ndarray:
-    """Python's round() (correctly rounded), as the scalar _round: numpy's rounding may
-    differ in the last bit, and SQLite, PostgreSQL and DuckDB must agree exactly."""
-    return np.array([v if v != v else round(v, DIGITS) for v in values.tolist()], dtype=np.float64)
+    """Python's round(value, DIGITS) (correctly rounded), as the scalar _round: SQLite,
+    PostgreSQL and DuckDB must agree to the last bit. Column-wise where numpy's way —
+    rint(value x 10^DIGITS) / 10^DIGITS — is provably the same: the product's rounding error
+    (< 2^-13 below _SAFE) cannot carry it across a half-integer when it lies more than 10^-3
+    from one, rint then picks round()'s integer n, and n / 10^DIGITS (both exact doubles) is
+    the double nearest to n x 10^-DIGITS, which is what round() returns. The few other
+    values (near a tie, huge, NaN) go through round() itself."""
+    values = np.asarray(values, dtype=np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = values * _SCALE
+        whole = np.rint(scaled)
+        clear = (np.abs(scaled) < _SAFE) & (np.abs(np.abs(scaled - np.floor(scaled)) - 0.5) > 1e-3)
+    out = whole / _SCALE
+    for k in np.flatnonzero(~clear).tolist():
+        v = float(values[k])
+        out[k] = v if v != v else round(v, DIGITS)
+    return out
 
 
 def _divisions(cursor: Cursor, unit: OrgUnit) -> list[tuple[str, str, str]]:
@@ -535,12 +554,14 @@ def _evidence_statuses(
     """Evidence items are settled by reviewers in the plans app (accepted evidence that
     covers the year → met): unit code -> indicator -> status."""
     ids = [i for i, where in judged.items() if where]
-    codes: list[OrgUnit | str] = []
-    codes += sorted({d[0] for where in judged.values() for d in where})
+    codes = sorted({d[0] for where in judged.values() for d in where})
     if not ids or not codes:
         return {}
-
-    return evidence_statuses_for_units(codes, pack.code, ids, year=year)
+    # the units in one query (not one per unit): a unit the operational database does not
+    # know (a warehouse-only one) has no evidence, and the caller's default for a unit left
+    # out is what evidence_statuses says of an unknown unit (awaiting evidence)
+    known: list[OrgUnit | str] = list(OrgUnit.objects.filter(code__in=codes).order_by("code"))
+    return evidence_statuses_for_units(known, pack.code, ids, year=year)
 
 
 def _evidence(  # noqa: PLR0913 — one evidence item's result at one unit
@@ -579,16 +600,22 @@ def _evidence(  # noqa: PLR0913 — one evidence item's result at one unit
 def _sources(cursor: Cursor, pack: Pack, units: _Units) -> _Sources:
     cursor.execute("SELECT DISTINCT element FROM xl_value WHERE source <> 'reported'")
     derived = {row[0] for row in cursor.fetchall()}
-    detail: dict[tuple[str, str], set[str]] = {}
+    found: Sequence[Sequence[Any]] = ((), (), ())
     if derived:
-        cursor.execute(_sources_sql(cursor.vendor, len(derived)), [*derived, *derived])
-        for unit_id, element, source in cursor.fetchall():
-            detail.setdefault((units.rows[unit_id][0], element), set()).add(source)
+        sql, params = _sources_sql(cursor.vendor, len(derived)), [*derived, *derived]
+        fast = backends.analytic(cursor)
+        if fast is not None:  # columns, read into Python only when a Result is built
+            found = fast.query_arrow(sql, params).columns
+        else:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+            found = tuple(zip(*rows, strict=True)) if rows else found
     return _Sources(
         derived=derived,
-        detail=detail,
         elements={i.id: _elements(i) for i in pack.indicators},
         techniques={i.id for i in pack.indicators if "technique" in i.value},
+        found=found,
+        units=units.rows,
     )
 
 

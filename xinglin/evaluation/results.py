@@ -389,9 +389,22 @@ class _Sources:
     """Where each figure came from: `reported` data values and/or derived sources."""
 
     derived: set[str]  # elements with derived values this year
-    detail: dict[tuple[str, str], set[str]]  # (unit code, element) -> sources
     elements: dict[str, list[str]]  # indicator -> its elements
     techniques: set[str]  # indicators reading the techniques delivered
+    # (unit id, element, source) of the derived elements' figures, as three columns (lists
+    # or Arrow arrays): turned into `detail` only when a Result is first built, so that an
+    # evaluation kept as columns never pays for the province's 90,000 rows in Python
+    found: Sequence[Sequence[Any]] = ((), (), ())
+    units: dict[int, tuple[Any, ...]] = field(default_factory=dict)  # id -> (code, …)
+
+    @functools.cached_property
+    def detail(self) -> dict[tuple[str, str], set[str]]:
+        """(unit code, element) -> sources."""
+        detail: dict[tuple[str, str], set[str]] = {}
+        ids, elements, sources = (_listed(column) for column in self.found)
+        for unit_id, element, source in zip(ids, elements, sources, strict=True):
+            detail.setdefault((self.units[int(unit_id)][0], element), set()).add(source)
+        return detail
 
     def of(self, result: Result) -> list[str]:
         found: set[str] = set()
@@ -403,6 +416,12 @@ class _Sources:
         if result.indicator in self.techniques:
             found.add("collection.techniques")
         return sorted(found)
+
+
+def _listed(column: Sequence[Any]) -> list[Any]:
+    """A column as a Python list (an Arrow array's `to_pylist`, in one call)."""
+    to_pylist = getattr(column, "to_pylist", None)
+    return list(to_pylist() if to_pylist is not None else column)
 
 
 def _verdict(results: list[Result] | list[_Standing]) -> Verdict:
