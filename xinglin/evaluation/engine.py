@@ -16,11 +16,11 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from sqlglot import exp
@@ -106,6 +106,8 @@ __all__ = [
     "evaluate",
     "large_scope_backend",
 ]
+
+_T = TypeVar("_T")
 
 CACHE_MAX_RESULTS = 20_000  # larger evaluations (a province) are not kept in memory
 
@@ -253,20 +255,28 @@ def _evaluate(run: _Run, orgunit: str | OrgUnit) -> Evaluation:
             if exported.pk != unit.pk:  # a national export numbers the units anew
                 unit = exported
         units = prepare(cursor, pack, unit, year, run.tree, run.stratum)
-        blocks = _computed_all(cursor, pack, units, year, language)
+
+        def besides() -> tuple[dict[str, list[Result]], _Sources]:
+            """The evidence items' results and the figures' sources: on DuckDB and Spark
+            while the indicators' statements run in their threads."""
+            divisions = _divisions(cursor, unit)
+            judged = {i.id: _evidence_units(i, unit, divisions) for i in pack.indicators}
+            statuses = _evidence_statuses(pack, judged, year.year)
+            evidence = {
+                i.id: [_evidence(pack, i, where, year, language,
+                                 statuses.get(where[0], {}).get(i.id, AWAITING_EVIDENCE))
+                       for where in judged[i.id]]
+                for i in pack.indicators if not i.is_computed
+            }  # fmt: skip
+            return evidence, _sources(cursor, pack, units)
+
+        blocks, (evidence, sources) = _computed_all(cursor, pack, units, year, language, besides)
         parts: list[_Block | Result] = []
-        divisions = _divisions(cursor, unit)
-        judged = {i.id: _evidence_units(i, unit, divisions) for i in pack.indicators}
-        evidence = _evidence_statuses(pack, judged, year.year)
         for indicator in pack.indicators:
             if indicator.is_computed:
                 parts.append(blocks[indicator.id])
-                continue
-            for code, name, level in judged[indicator.id]:
-                status = evidence.get(code, {}).get(indicator.id, AWAITING_EVIDENCE)
-                parts.append(_evidence(pack, indicator, (code, name, level), year, language,
-                                       status))  # fmt: skip
-        sources = _sources(cursor, pack, units)
+            else:
+                parts += evidence[indicator.id]
     results = LazyResults(parts, units, sources)
     verdict = _verdict(results.standing(unit.code))
     seconds = time.perf_counter() - run.started
@@ -343,17 +353,24 @@ def _levels() -> dict[str, str]:
 _elements = elements_of  # the name scorecard and older callers know
 
 
-def _computed_all(
-    cursor: Cursor, pack: Pack, units: _Units, year: periods.Period, language: str
-) -> dict[str, _Block]:
-    """Every computed indicator's block. On DuckDB and Spark the statements run
-    backends.PARALLEL at a time on forked cursors (both work outside the GIL); elsewhere one
-    after the other."""
+def _computed_all(  # noqa: PLR0913 — the evaluation's parts, and what runs beside
+    cursor: Cursor,
+    pack: Pack,
+    units: _Units,
+    year: periods.Period,
+    language: str,
+    besides: Callable[[], _T],
+) -> tuple[dict[str, _Block], _T]:
+    """Every computed indicator's block, and what `besides` returns. On DuckDB and Spark the
+    statements run backends.PARALLEL at a time on forked cursors (both work outside the
+    GIL) while `besides` runs on this thread and cursor; elsewhere one after the other."""
     computed = [i for i in pack.indicators if i.is_computed]
     bureau = _bureau_values(computed, year)  # here, not in the threads (Django's connection)
     fast = backends.analytic(cursor)
     if fast is None or len(computed) < 2:
-        return {i.id: _computed(cursor, pack, i, units, year, language, bureau) for i in computed}
+        blocks = {i.id: _computed(cursor, pack, i, units, year, language, bureau)
+                  for i in computed}  # fmt: skip
+        return blocks, besides()
 
     for indicator in computed:
         _compiled(pack, indicator, cursor.vendor)  # compile once, before the threads
@@ -373,11 +390,13 @@ def _computed_all(
 
     try:
         with ThreadPoolExecutor(parallel) as pool:
-            finished = [pair for part in pool.map(work, forks) for pair in part]
+            running = [pool.submit(work, fork) for fork in forks]
+            beside = besides()
+            finished = [pair for job in running for pair in job.result()]
     finally:
         for fork in forks:
             fork.close()
-    return dict(finished)
+    return dict(finished), beside
 
 
 def _computed(  # noqa: PLR0913 — the evaluation's parts, one statement's block
