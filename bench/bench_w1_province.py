@@ -77,10 +77,10 @@ def run_engine(repeat: int):
     evaluate(PACK, UNIT, YEAR, backend="warehouse", warehouse=warehouse)  # compile, warm cache
     totals, sqls = [], []
     for _ in range(repeat):
-        before = len(warehouse.recent)
+        warehouse.recent.clear()  # it keeps the last 200 statements: an evaluation runs ~80
         evaluation = evaluate(PACK, UNIT, YEAR, backend="warehouse", warehouse=warehouse)
         totals.append(evaluation.seconds)
-        sqls.append(sum(q.seconds for q in list(warehouse.recent)[before:]))
+        sqls.append(sum(q.seconds for q in warehouse.recent))
     return evaluation, totals, sqls
 
 

@@ -634,7 +634,7 @@ def _sources(cursor: Cursor, pack: Pack, units: _Units) -> _Sources:
         elements={i.id: _elements(i) for i in pack.indicators},
         techniques={i.id for i in pack.indicators if "technique" in i.value},
         found=found,
-        units=units.rows,
+        by_code=units.by_code,
     )
 
 

@@ -392,25 +392,37 @@ class _Sources:
     elements: dict[str, list[str]]  # indicator -> its elements
     techniques: set[str]  # indicators reading the techniques delivered
     # (unit id, element, source) of the derived elements' figures, as three columns (lists
-    # or Arrow arrays): turned into `detail` only when a Result is first built, so that an
-    # evaluation kept as columns never pays for the province's 90,000 rows in Python
+    # or Arrow arrays): read into Python per unit, when that unit's first Result is built —
+    # a page asks for one unit, and an evaluation kept as columns never pays for the
+    # province's 90,000 rows in Python
     found: Sequence[Sequence[Any]] = ((), (), ())
-    units: dict[int, tuple[Any, ...]] = field(default_factory=dict)  # id -> (code, …)
+    by_code: dict[str, int] = field(default_factory=dict)  # unit code -> id
+    _by_unit: dict[str, dict[str, set[str]]] = field(default_factory=dict, repr=False)
 
     @functools.cached_property
-    def detail(self) -> dict[tuple[str, str], set[str]]:
-        """(unit code, element) -> sources."""
-        detail: dict[tuple[str, str], set[str]] = {}
-        ids, elements, sources = (_listed(column) for column in self.found)
-        for unit_id, element, source in zip(ids, elements, sources, strict=True):
-            detail.setdefault((self.units[int(unit_id)][0], element), set()).add(source)
-        return detail
+    def _sorted(self) -> tuple[np.ndarray, np.ndarray]:
+        """The rows in unit-id order: (their unit ids, their positions in `found`)."""
+        ids = np.asarray(self.found[0], dtype=np.int64)
+        order = np.argsort(ids, kind="stable")
+        return ids[order], order
+
+    def detail(self, code: str) -> dict[str, set[str]]:
+        """A unit's derived elements -> their sources."""
+        if code not in self._by_unit:
+            ids, order = self._sorted
+            unit_id = self.by_code.get(code, -1)
+            rows = order[np.searchsorted(ids, unit_id) : np.searchsorted(ids, unit_id, "right")]
+            detail: dict[str, set[str]] = {}
+            for k in rows.tolist():
+                detail.setdefault(_cell(self.found[1], k), set()).add(_cell(self.found[2], k))
+            self._by_unit[code] = detail
+        return self._by_unit[code]
 
     def of(self, result: Result) -> list[str]:
         found: set[str] = set()
         for element in self.elements[result.indicator]:
             if element in self.derived:
-                found |= self.detail.get((result.orgunit, element), set())
+                found |= self.detail(result.orgunit).get(element, set())
             elif {result.value, result.numerator, result.denominator} != {None}:
                 found.add("reported")
         if result.indicator in self.techniques:
@@ -418,10 +430,11 @@ class _Sources:
         return sorted(found)
 
 
-def _listed(column: Sequence[Any]) -> list[Any]:
-    """A column as a Python list (an Arrow array's `to_pylist`, in one call)."""
-    to_pylist = getattr(column, "to_pylist", None)
-    return list(to_pylist() if to_pylist is not None else column)
+def _cell(column: Sequence[Any], k: int) -> Any:
+    """Row k of a column (a list, or an Arrow array: its value as Python's)."""
+    cell = column[k]
+    as_py = getattr(cell, "as_py", None)
+    return as_py() if as_py is not None else cell
 
 
 def _verdict(results: list[Result] | list[_Standing]) -> Verdict:
