@@ -16,10 +16,11 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, TypeVar
 
 import numpy as np
 from sqlglot import exp
@@ -105,6 +106,8 @@ __all__ = [
     "evaluate",
     "large_scope_backend",
 ]
+
+_T = TypeVar("_T")
 
 CACHE_MAX_RESULTS = 20_000  # larger evaluations (a province) are not kept in memory
 
@@ -254,20 +257,28 @@ def _evaluate(run: _Run, orgunit: str | OrgUnit) -> Evaluation:
             if exported.pk != unit.pk:  # a national export numbers the units anew
                 unit = exported
         units = prepare(cursor, pack, unit, year, run.tree, run.stratum)
-        blocks = _computed_all(cursor, pack, units, year, language)
+
+        def besides() -> tuple[dict[str, list[Result]], _Sources]:
+            """The evidence items' results and the figures' sources: on DuckDB and Spark
+            while the indicators' statements run in their threads."""
+            divisions = _divisions(cursor, unit)
+            judged = {i.id: _evidence_units(i, unit, divisions) for i in pack.indicators}
+            statuses = _evidence_statuses(pack, judged, year.year)
+            evidence = {
+                i.id: [_evidence(pack, i, where, year, language,
+                                 statuses.get(where[0], {}).get(i.id, AWAITING_EVIDENCE))
+                       for where in judged[i.id]]
+                for i in pack.indicators if not i.is_computed
+            }  # fmt: skip
+            return evidence, _sources(cursor, pack, units)
+
+        blocks, (evidence, sources) = _computed_all(cursor, pack, units, year, language, besides)
         parts: list[_Block | Result] = []
-        divisions = _divisions(cursor, unit)
-        judged = {i.id: _evidence_units(i, unit, divisions) for i in pack.indicators}
-        evidence = _evidence_statuses(pack, judged, year.year)
         for indicator in pack.indicators:
             if indicator.is_computed:
                 parts.append(blocks[indicator.id])
-                continue
-            for code, name, level in judged[indicator.id]:
-                status = evidence.get(code, {}).get(indicator.id, AWAITING_EVIDENCE)
-                parts.append(_evidence(pack, indicator, (code, name, level), year, language,
-                                       status))  # fmt: skip
-        sources = _sources(cursor, pack, units)
+            else:
+                parts += evidence[indicator.id]
     results = LazyResults(parts, units, sources)
     verdict = _verdict(results.standing(unit.code))
     seconds = time.perf_counter() - run.started
@@ -344,17 +355,24 @@ def _levels() -> dict[str, str]:
 _elements = elements_of  # the name scorecard and older callers know
 
 
-def _computed_all(
-    cursor: Cursor, pack: Pack, units: _Units, year: periods.Period, language: str
-) -> dict[str, _Block]:
-    """Every computed indicator's block. On DuckDB and Spark the statements run
-    backends.PARALLEL at a time on forked cursors (both work outside the GIL); elsewhere one
-    after the other."""
+def _computed_all(  # noqa: PLR0913 — the evaluation's parts, and what runs beside
+    cursor: Cursor,
+    pack: Pack,
+    units: _Units,
+    year: periods.Period,
+    language: str,
+    besides: Callable[[], _T],
+) -> tuple[dict[str, _Block], _T]:
+    """Every computed indicator's block, and what `besides` returns. On DuckDB and Spark the
+    statements run backends.PARALLEL at a time on forked cursors (both work outside the
+    GIL) while `besides` runs on this thread and cursor; elsewhere one after the other."""
     computed = [i for i in pack.indicators if i.is_computed]
     bureau = _bureau_values(computed, year)  # here, not in the threads (Django's connection)
     fast = backends.analytic(cursor)
     if fast is None or len(computed) < 2:
-        return {i.id: _computed(cursor, pack, i, units, year, language, bureau) for i in computed}
+        blocks = {i.id: _computed(cursor, pack, i, units, year, language, bureau)
+                  for i in computed}  # fmt: skip
+        return blocks, besides()
 
     for indicator in computed:
         _compiled(pack, indicator, cursor.vendor)  # compile once, before the threads
@@ -374,11 +392,13 @@ def _computed_all(
 
     try:
         with ThreadPoolExecutor(parallel) as pool:
-            finished = [pair for part in pool.map(work, forks) for pair in part]
+            running = [pool.submit(work, fork) for fork in forks]
+            beside = besides()
+            finished = [pair for job in running for pair in job.result()]
     finally:
         for fork in forks:
             fork.close()
-    return dict(finished)
+    return dict(finished), beside
 
 
 def _computed(  # noqa: PLR0913 — the evaluation's parts, one statement's block
@@ -501,10 +521,28 @@ def _impossible(
     return error
 
 
+_SCALE = 10.0**DIGITS
+_SAFE = 2.0**40  # |value x 10^DIGITS| below this: its floating product is off by < 2^-13
+
+
 def _rounded(values: np.ndarray) -> np.ndarray:
-    """Python's round() (correctly rounded), as the scalar _round: numpy's rounding may
-    differ in the last bit, and SQLite, PostgreSQL and DuckDB must agree exactly."""
-    return np.array([v if v != v else round(v, DIGITS) for v in values.tolist()], dtype=np.float64)
+    """Python's round(value, DIGITS) (correctly rounded), as the scalar _round: SQLite,
+    PostgreSQL and DuckDB must agree to the last bit. Column-wise where numpy's way —
+    rint(value x 10^DIGITS) / 10^DIGITS — is provably the same: the product's rounding error
+    (< 2^-13 below _SAFE) cannot carry it across a half-integer when it lies more than 10^-3
+    from one, rint then picks round()'s integer n, and n / 10^DIGITS (both exact doubles) is
+    the double nearest to n x 10^-DIGITS, which is what round() returns. The few other
+    values (near a tie, huge, NaN) go through round() itself."""
+    values = np.asarray(values, dtype=np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = values * _SCALE
+        whole = np.rint(scaled)
+        clear = (np.abs(scaled) < _SAFE) & (np.abs(np.abs(scaled - np.floor(scaled)) - 0.5) > 1e-3)
+    out = whole / _SCALE
+    for k in np.flatnonzero(~clear).tolist():
+        v = float(values[k])
+        out[k] = v if v != v else round(v, DIGITS)
+    return out
 
 
 def _divisions(cursor: Cursor, unit: OrgUnit) -> list[tuple[str, str, str]]:
@@ -537,12 +575,14 @@ def _evidence_statuses(
     """Evidence items are settled by reviewers in the plans app (accepted evidence that
     covers the year → met): unit code -> indicator -> status."""
     ids = [i for i, where in judged.items() if where]
-    codes: list[OrgUnit | str] = []
-    codes += sorted({d[0] for where in judged.values() for d in where})
+    codes = sorted({d[0] for where in judged.values() for d in where})
     if not ids or not codes:
         return {}
-
-    return evidence_statuses_for_units(codes, pack.code, ids, year=year)
+    # the units in one query (not one per unit): a unit the operational database does not
+    # know (a warehouse-only one) has no evidence, and the caller's default for a unit left
+    # out is what evidence_statuses says of an unknown unit (awaiting evidence)
+    known: list[OrgUnit | str] = list(OrgUnit.objects.filter(code__in=codes).order_by("code"))
+    return evidence_statuses_for_units(known, pack.code, ids, year=year)
 
 
 def _evidence(  # noqa: PLR0913 — one evidence item's result at one unit
@@ -581,16 +621,22 @@ def _evidence(  # noqa: PLR0913 — one evidence item's result at one unit
 def _sources(cursor: Cursor, pack: Pack, units: _Units) -> _Sources:
     cursor.execute("SELECT DISTINCT element FROM xl_value WHERE source <> 'reported'")
     derived = {row[0] for row in cursor.fetchall()}
-    detail: dict[tuple[str, str], set[str]] = {}
+    found: Sequence[Sequence[Any]] = ((), (), ())
     if derived:
-        cursor.execute(_sources_sql(cursor.vendor, len(derived)), [*derived, *derived])
-        for unit_id, element, source in cursor.fetchall():
-            detail.setdefault((units.rows[unit_id][0], element), set()).add(source)
+        sql, params = _sources_sql(cursor.vendor, len(derived)), [*derived, *derived]
+        fast = backends.analytic(cursor)
+        if fast is not None:  # columns, read into Python only when a Result is built
+            found = fast.query_arrow(sql, params).columns
+        else:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+            found = tuple(zip(*rows, strict=True)) if rows else found
     return _Sources(
         derived=derived,
-        detail=detail,
         elements={i.id: _elements(i) for i in pack.indicators},
         techniques={i.id for i in pack.indicators if "technique" in i.value},
+        found=found,
+        by_code=units.by_code,
     )
 
 

@@ -17,6 +17,7 @@ are rendered once per shape (`functools.cache`).
 from __future__ import annotations
 
 import functools
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any, NamedTuple
 
@@ -26,7 +27,7 @@ from sqlglot import exp
 
 from xinglin.collection import completeness
 from xinglin.collection.models import DataValue, DeliveredTechnique
-from xinglin.evaluation.backends import ANALYTIC, Cursor, select_columns
+from xinglin.evaluation.backends import ANALYTIC, Cursor, analytic, select_columns
 from xinglin.evaluation.models import DerivedValue
 from xinglin.evaluation.results import _Units
 from xinglin.evaluation.statements import (
@@ -145,9 +146,20 @@ def prepare(
         _units_sql(cursor.vendor, year.start, year.end),
         [1 if tree else 0, unit.pk, end, end, end, end, _path_on(cursor, unit, end) + "%"],
     )
-    cursor.execute(_members_sql(cursor.vendor))
-    _prepare_values(cursor, pack, year, stratum or {})
-    _prepare_techniques(cursor, year)
+    fast = analytic(cursor)
+    if fast is None:
+        cursor.execute(_members_sql(cursor.vendor))
+        _prepare_values(cursor, pack, year, stratum or {})
+        _prepare_techniques(cursor, year)
+    else:  # DuckDB, Spark: the members and techniques on a forked cursor beside the values
+        fork = fast.fork()
+        try:
+            with ThreadPoolExecutor(1) as pool:
+                beside = pool.submit(_members_and_techniques, fork, year)
+                _prepare_values(cursor, pack, year, stratum or {})
+                beside.result()
+        finally:
+            fork.close()
     if cursor.vendor == "postgresql":
         # autovacuum never analyzes temporary tables: without statistics the planner takes
         # each for a row or two and runs the indicators' statements as nested loops (a
@@ -173,6 +185,11 @@ def prepare(
         ),
         by_code={r[0]: i for i, r in rows.items()},
     )
+
+
+def _members_and_techniques(cursor: Cursor, year: periods.Period) -> None:
+    cursor.execute(_members_sql(cursor.vendor))
+    _prepare_techniques(cursor, year)
 
 
 @functools.cache

@@ -389,20 +389,52 @@ class _Sources:
     """Where each figure came from: `reported` data values and/or derived sources."""
 
     derived: set[str]  # elements with derived values this year
-    detail: dict[tuple[str, str], set[str]]  # (unit code, element) -> sources
     elements: dict[str, list[str]]  # indicator -> its elements
     techniques: set[str]  # indicators reading the techniques delivered
+    # (unit id, element, source) of the derived elements' figures, as three columns (lists
+    # or Arrow arrays): read into Python per unit, when that unit's first Result is built —
+    # a page asks for one unit, and an evaluation kept as columns never pays for the
+    # province's 90,000 rows in Python
+    found: Sequence[Sequence[Any]] = ((), (), ())
+    by_code: dict[str, int] = field(default_factory=dict)  # unit code -> id
+    _by_unit: dict[str, dict[str, set[str]]] = field(default_factory=dict, repr=False)
+
+    @functools.cached_property
+    def _sorted(self) -> tuple[np.ndarray, np.ndarray]:
+        """The rows in unit-id order: (their unit ids, their positions in `found`)."""
+        ids = np.asarray(self.found[0], dtype=np.int64)
+        order = np.argsort(ids, kind="stable")
+        return ids[order], order
+
+    def detail(self, code: str) -> dict[str, set[str]]:
+        """A unit's derived elements -> their sources."""
+        if code not in self._by_unit:
+            ids, order = self._sorted
+            unit_id = self.by_code.get(code, -1)
+            rows = order[np.searchsorted(ids, unit_id) : np.searchsorted(ids, unit_id, "right")]
+            detail: dict[str, set[str]] = {}
+            for k in rows.tolist():
+                detail.setdefault(_cell(self.found[1], k), set()).add(_cell(self.found[2], k))
+            self._by_unit[code] = detail
+        return self._by_unit[code]
 
     def of(self, result: Result) -> list[str]:
         found: set[str] = set()
         for element in self.elements[result.indicator]:
             if element in self.derived:
-                found |= self.detail.get((result.orgunit, element), set())
+                found |= self.detail(result.orgunit).get(element, set())
             elif {result.value, result.numerator, result.denominator} != {None}:
                 found.add("reported")
         if result.indicator in self.techniques:
             found.add("collection.techniques")
         return sorted(found)
+
+
+def _cell(column: Sequence[Any], k: int) -> Any:
+    """Row k of a column (a list, or an Arrow array: its value as Python's)."""
+    cell = column[k]
+    as_py = getattr(cell, "as_py", None)
+    return as_py() if as_py is not None else cell
 
 
 def _verdict(results: list[Result] | list[_Standing]) -> Verdict:
