@@ -9,7 +9,7 @@ echo "== ruff"
 $BIN/ruff check .
 echo "== lint-imports (the floors of docs/architecture.md)"
 $BIN/lint-imports --no-cache
-echo "== mypy (strict on xinglin/lib; see [tool.mypy] in pyproject.toml)"
+echo "== mypy (strict on lib, standards and evaluation; see [tool.mypy] in pyproject.toml)"
 $BIN/mypy
 echo "== makemigrations --check"
 XINGLIN_DATABASE_URL="sqlite:///:memory:" $BIN/xinglin makemigrations --check --dry-run
