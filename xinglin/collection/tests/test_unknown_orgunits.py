@@ -61,7 +61,5 @@ def test_a_known_orgunit_beside_an_unknown_one_is_checked_as_usual(county):
         Candidate("999999999999", "202501", "total_visits", "5", Location(3)),
     ]
     result = write(candidates, user=None, channel=Channel.API)
-    assert [(p.location.row, p.message) for p in result.errors] == [
-        (3, _unknown("999999999999"))
-    ]
+    assert [(p.location.row, p.message) for p in result.errors] == [(3, _unknown("999999999999"))]
     assert not DataValue.objects.exists()  # all or nothing
