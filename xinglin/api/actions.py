@@ -8,14 +8,12 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from xinglin.api import tokens
 from xinglin.api.models import ApiToken, CodeMapping
 from xinglin.collection.actions import write
 from xinglin.collection.batch import Candidate, Location, Problem
 from xinglin.collection.models import Channel
-from xinglin.network.models import OrgUnit
 
 
 def create_token(user: User, name: str) -> tuple[ApiToken, str]:
@@ -74,7 +72,7 @@ def write_values(
     """All or nothing: the values are stored only when none has an error (nor an unconfirmed
     warning). Validation, scope, locks and audit are collection's `write`, as for the web;
     `dry_run` checks everything and writes nothing."""
-    if unreadable := _with_nul(candidates) or _only_unknown_orgunits(candidates):
+    if unreadable := _with_nul(candidates):
         return WriteResult(problems=unreadable, is_stored=False)
     result = write(candidates, user=user, channel=Channel.API, confirm=confirmed, dry_run=dry_run)
     refused = result.errors or (result.warnings and not confirmed)
@@ -98,19 +96,3 @@ def _with_nul(candidates: list[Candidate]) -> list[Problem]:
                 location = Location(candidate.location.row, name)
                 problems.append(Problem(location, "must not contain the NUL character"))
     return problems
-
-
-def _only_unknown_orgunits(candidates: list[Candidate]) -> list[Problem]:
-    """A batch none of whose org units exists. Collection's check fails on it (a numpy
-    reshape of an empty array, found by schemathesis); until it is fixed there, it is refused
-    here with check's own message."""
-    codes = {c.orgunit for c in candidates}
-    if not candidates or OrgUnit.objects.filter(code__in=codes).exists():
-        return []
-    return [
-        Problem(
-            Location(c.location.row, "orgunit"),
-            _("unknown org unit “%(code)s”") % {"code": c.orgunit},
-        )
-        for c in candidates
-    ]

@@ -1,5 +1,6 @@
 """Writes of care records: health records, constitution assessments, child guidance visits,
-bulk imports, and handing the derived yearly figures to the engine."""
+rehabilitation cases, two-way referrals, bulk imports, and handing the derived yearly figures
+to the engine."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from zipfile import BadZipFile
 from django.contrib.auth.models import User
 from django.db import transaction
 
-from xinglin.care import children, personal_id, rates
+from xinglin.care import children, personal_id, rates, referrals, rehab
 from xinglin.care.constitution import N_ITEMS, answer_from_bmi, answer_from_waist
 from xinglin.care.models import (
     Channel,
@@ -22,6 +23,11 @@ from xinglin.care.models import (
     ChildGuidance,
     ConstitutionAssessment,
     GuidanceArea,
+    Referral,
+    ReferralDirection,
+    ReferralStatus,
+    RehabCase,
+    RehabOutcome,
     Resident,
     Sex,
 )
@@ -29,6 +35,7 @@ from xinglin.evaluation.actions import replace_derived_values
 from xinglin.lib import sheets, uploads
 from xinglin.lib.text import decode_text
 from xinglin.network.models import Kind, OrgUnit
+from xinglin.standards.models import TechniqueItem
 
 BMI_ITEM, WAIST_ITEM = 9, 28
 ANSWER_COLUMNS = [f"q{i}" for i in range(1, N_ITEMS + 1)]
@@ -467,6 +474,129 @@ def record_child_guidance(
     if save:
         visit.save()
     return visit
+
+
+# ---------------------------------------------------------------------------
+# Rehabilitation cases (rules and figures: rehab.py)
+# ---------------------------------------------------------------------------
+
+
+def _check_score(scale: str, value: float | None, what: str) -> None:
+    if value is None:
+        return
+    spec = rehab.scales()[scale]
+    if not spec["min"] <= value <= spec["max"]:
+        raise CareError(f"{what}: {value:g} is outside {spec['min']}–{spec['max']}")
+
+
+def record_rehab_case(
+    *,
+    institution: OrgUnit,
+    patient_id: str,
+    condition: str,
+    admitted_on: date,
+    score_admission: float,
+    discharged_on: date | None = None,
+    score_discharge: float | None = None,
+    scale: str = "barthel",
+    tcm_techniques: list[str] = (),
+    modern: list[str] = (),
+    outcome: str = "",
+    user: User | None = None,
+) -> RehabCase:
+    """Store one case; CareError says what is wrong. Scope is the caller's check."""
+    _check_institution(institution)
+    if condition not in rehab.conditions():
+        raise CareError(f"unknown condition {condition!r}")
+    if scale not in rehab.scales():
+        raise CareError(f"unknown scale {scale!r}")
+    _check_score(scale, score_admission, "score at admission")
+    _check_score(scale, score_discharge, "score at discharge")
+    if discharged_on and discharged_on < admitted_on:
+        raise CareError("the discharge date is before the admission date")
+    known = set(
+        TechniqueItem.objects.filter(code__in=tcm_techniques).values_list("code", flat=True)
+    )
+    unknown = (set(tcm_techniques) - known) | (set(modern) - set(rehab.modern_techniques()))
+    if unknown:
+        raise CareError(f"unknown techniques: {', '.join(sorted(unknown))}")
+    if outcome and outcome not in RehabOutcome.values:
+        raise CareError(f"unknown outcome {outcome!r}")
+    number = personal_id.normalize(patient_id)
+    if not 1 <= len(number) <= 64:
+        raise CareError("the patient identifier is missing or too long")
+    return RehabCase.objects.create(
+        institution=institution,
+        patient_hash=personal_id.hash_id(number),
+        patient_masked=personal_id.mask(number)[:32],
+        condition=condition,
+        admitted_on=admitted_on,
+        discharged_on=discharged_on,
+        tcm_techniques=list(dict.fromkeys(tcm_techniques)),
+        modern_techniques=list(dict.fromkeys(modern)),
+        scale=scale,
+        score_admission=score_admission,
+        score_discharge=score_discharge,
+        outcome=outcome,
+        has_tcm=bool(tcm_techniques),
+        entered_by=user,
+    )
+
+
+# ---------------------------------------------------------------------------
+# Two-way referrals (rules and figures: referrals.py)
+# ---------------------------------------------------------------------------
+
+
+def send_referral(
+    *,
+    source: OrgUnit,
+    target: OrgUnit,
+    patient_id: str,
+    referred_on: date,
+    reason: str,
+    direction: str = "",
+    user: User | None = None,
+) -> Referral:
+    """Record a referral sent from `source` to `target`. Scope is the caller's check."""
+    for unit in (source, target):
+        _check_institution(unit)
+    if source.pk == target.pk:
+        raise CareError("an institution cannot refer to itself")
+    if direction and direction not in ReferralDirection.values:
+        raise CareError(f"unknown direction {direction!r}")
+    number = personal_id.normalize(patient_id)
+    if not 1 <= len(number) <= 64:
+        raise CareError("the patient identifier is missing or too long")
+    if not reason.strip():
+        raise CareError("the reason is required")
+    return Referral.objects.create(
+        from_institution=source,
+        to_institution=target,
+        direction=direction or referrals.direction_between(source, target),
+        referred_on=referred_on,
+        reason=reason.strip()[:200],
+        patient_hash=personal_id.hash_id(number),
+        patient_masked=personal_id.mask(number)[:32],
+        created_by=user,
+    )
+
+
+def advance_referral(referral: Referral, status: str, on: date) -> Referral:
+    """Mark a referral received or completed (completing implies receiving) on `on`."""
+    order = [ReferralStatus.SENT, ReferralStatus.RECEIVED, ReferralStatus.COMPLETED]
+    if status not in (ReferralStatus.RECEIVED, ReferralStatus.COMPLETED):
+        raise CareError(f"a referral can be marked received or completed, not {status!r}")
+    if order.index(status) <= order.index(referral.status):
+        raise CareError(f"the referral is already {referral.status}")
+    if on < referral.referred_on:
+        raise CareError("the date is before the referral was sent")
+    referral.received_on = referral.received_on or on
+    if status == ReferralStatus.COMPLETED:
+        referral.completed_on = on
+    referral.status = status
+    referral.save(update_fields=["status", "received_on", "completed_on"])
+    return referral
 
 
 # ---------------------------------------------------------------------------

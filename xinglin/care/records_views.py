@@ -16,7 +16,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from xinglin.care import referrals as referral_actions
+from xinglin.care import actions as care_actions
+from xinglin.care import referrals as referrals_rules
 from xinglin.care import rehab
 from xinglin.care.actions import CareError
 from xinglin.care.comparison import compare_reported_with_records
@@ -252,7 +253,7 @@ def rehab_new(request):
         unit = access.get_orgunit_for_user(request.user, data.pop("institution"), "report")
         data["outcome"] = data["outcome"] or ""
         try:
-            rehab.record_rehab_case(institution=unit, user=request.user, **data)
+            care_actions.record_rehab_case(institution=unit, user=request.user, **data)
         except CareError as error:
             form.add_error(None, str(error))
         else:
@@ -268,10 +269,10 @@ def rehab_new(request):
 
 @login_required
 def referrals(request, fmt: str = "html"):
-    visible = referral_actions.referrals_for_user(request.user)
+    visible = referrals_rules.referrals_for_user(request.user)
     latest = visible.order_by("-referred_on").values_list("referred_on", flat=True).first()
     year = _year(request, latest.year if latest else date.today().year)
-    counts = referral_actions.monthly_counts(visible, year)
+    counts = referrals_rules.monthly_counts(visible, year)
     if fmt == "csv":
         header = ["institution", "month", "sent_up", "sent_down", "received", "completed",
                   "mean_days_to_completion"]  # fmt: skip
@@ -326,7 +327,7 @@ def _referral_targets(source_units) -> list[OrgUnit]:
     query = Q(pk__in=[])
     for prefix in counties:
         query |= Q(path__startswith=prefix)
-    levels = referral_actions.levels()
+    levels = referrals_rules.levels()
     return list(OrgUnit.objects.filter(query, kind="institution", closed_on=None,
                                        institution_type__in=levels).order_by("code"))  # fmt: skip
 
@@ -342,7 +343,7 @@ def referral_new(request):
         source = access.get_orgunit_for_user(request.user, data["source"], "report")
         target = OrgUnit.objects.get(code=data["target"])
         try:
-            referral_actions.send_referral(
+            care_actions.send_referral(
                 source=source, target=target, patient_id=data["patient_id"],
                 referred_on=data["referred_on"], reason=data["reason"], user=request.user,
             )  # fmt: skip
@@ -358,7 +359,7 @@ def referral_new(request):
 @require_POST
 def referral_advance(request, pk: int):
     """The receiving institution marks a referral received or completed."""
-    referral = referral_actions.referrals_for_user(request.user).filter(pk=pk).first()
+    referral = referrals_rules.referrals_for_user(request.user).filter(pk=pk).first()
     if referral is None:
         raise Http404(pk)
     if not access.can(request.user, "report", referral.to_institution):
@@ -366,7 +367,7 @@ def referral_advance(request, pk: int):
     status = request.POST.get("status", "")
     try:
         on = date.fromisoformat(request.POST.get("on", "") or date.today().isoformat())
-        referral_actions.advance_referral(referral, status, on)
+        care_actions.advance_referral(referral, status, on)
     except (CareError, ValueError) as error:
         messages.error(request, str(error))
     else:

@@ -4,24 +4,22 @@ centres: sending, receiving, completing, and monthly counts per institution.
 Who sees what (through xinglin.network.access): a referral is visible to users who may view
 either end; it is created by a user who may report for the sending institution, and received
 and completed by a user who may report for the receiving institution.
+
+The rules and figures; the writes (`send_referral`, `advance_referral`) are in actions.py.
 """
 
 from __future__ import annotations
 
-from datetime import date
 from functools import cache
 from pathlib import Path
 
 import yaml
-from django.contrib.auth.models import User
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
 from django.db.models.functions import ExtractMonth, ExtractYear
 
-from xinglin.care import personal_id
-from xinglin.care.actions import CareError
 from xinglin.care.models import Referral, ReferralDirection, ReferralStatus
 from xinglin.network import access
-from xinglin.network.models import Kind, OrgUnit
+from xinglin.network.models import OrgUnit
 
 DATA = Path(__file__).parent / "data"
 
@@ -48,58 +46,6 @@ def referrals_for_user(user) -> QuerySet[Referral]:
     return Referral.objects.filter(visible(user)).select_related(
         "from_institution", "to_institution"
     )
-
-
-def send_referral(
-    *,
-    source: OrgUnit,
-    target: OrgUnit,
-    patient_id: str,
-    referred_on: date,
-    reason: str,
-    direction: str = "",
-    user: User | None = None,
-) -> Referral:
-    """Record a referral sent from `source` to `target`. Scope is the caller's check."""
-    for unit in (source, target):
-        if unit.kind != Kind.INSTITUTION:
-            raise CareError(f"{unit.code} is not an institution")
-    if source.pk == target.pk:
-        raise CareError("an institution cannot refer to itself")
-    if direction and direction not in ReferralDirection.values:
-        raise CareError(f"unknown direction {direction!r}")
-    number = personal_id.normalize(patient_id)
-    if not 1 <= len(number) <= 64:
-        raise CareError("the patient identifier is missing or too long")
-    if not reason.strip():
-        raise CareError("the reason is required")
-    return Referral.objects.create(
-        from_institution=source,
-        to_institution=target,
-        direction=direction or direction_between(source, target),
-        referred_on=referred_on,
-        reason=reason.strip()[:200],
-        patient_hash=personal_id.hash_id(number),
-        patient_masked=personal_id.mask(number)[:32],
-        created_by=user,
-    )
-
-
-def advance_referral(referral: Referral, status: str, on: date) -> Referral:
-    """Mark a referral received or completed (completing implies receiving) on `on`."""
-    order = [ReferralStatus.SENT, ReferralStatus.RECEIVED, ReferralStatus.COMPLETED]
-    if status not in (ReferralStatus.RECEIVED, ReferralStatus.COMPLETED):
-        raise CareError(f"a referral can be marked received or completed, not {status!r}")
-    if order.index(status) <= order.index(referral.status):
-        raise CareError(f"the referral is already {referral.status}")
-    if on < referral.referred_on:
-        raise CareError("the date is before the referral was sent")
-    referral.received_on = referral.received_on or on
-    if status == ReferralStatus.COMPLETED:
-        referral.completed_on = on
-    referral.status = status
-    referral.save(update_fields=["status", "received_on", "completed_on"])
-    return referral
 
 
 def monthly_counts(referrals: QuerySet[Referral], year: int) -> list[dict]:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from xinglin.core.models import EventKind
 from xinglin.core.security import record_event
 from xinglin.network.models import OrgUnit
+from xinglin.plans import excel
 from xinglin.plans.files import check_file
 from xinglin.plans.indicators import find_indicator
 from xinglin.plans.models import (
@@ -25,6 +26,7 @@ from xinglin.plans.models import (
     Evidence,
     EvidenceKind,
     EvidenceStatus,
+    FinalStatus,
     IndicatorLink,
     Milestone,
     MilestoneKind,
@@ -244,6 +246,64 @@ def update_task_status(
         task.milestones.filter(done_on__isnull=True).update(done_on=task.completed_on)
     _journal(task, user, UpdateKind.STATUS, old_status=old, new_status=status, text=comment)
     return task
+
+
+# ---------------------------------------------------------------- the task sheet (任务分工表)
+
+
+@transaction.atomic
+def import_task_sheet(
+    plan: Plan, content: bytes, *, user: User | None = None, name: str = ""
+) -> excel.ImportResult:
+    """Update the plan's tasks from a 任务分工表 (read by `excel.read_task_sheet`): rows are
+    matched by 序号, new numbers add tasks. Any error in any row rejects the whole file; each
+    error names its row and column."""
+    result, items = excel.read_task_sheet(content, name=name)
+    if not result.errors:
+        apply_task_rows(plan, items, result, user)
+    return result
+
+
+def apply_task_rows(
+    plan: Plan, items: list[dict], result: excel.ImportResult, user: User | None
+) -> None:
+    """Create or update the tasks of checked sheet rows, counting them in `result`."""
+    existing = {t.number: t for t in plan.tasks.all()}
+    position = max((t.position for t in existing.values()), default=0)
+    for item in items:
+        task = existing.get(item["number"])
+        if task is None:
+            position += 1
+            task = Task(plan=plan, number=item["number"], position=position)
+            result.created += 1
+        else:
+            result.updated += 1
+        task.title_zh = item["title"]
+        task.deadline = item["deadline"]
+        _set_sheet_status(task, item["status"], user)
+        task.save()
+        task.lead.set(item["lead"])
+        task.support.set(item["support"])
+
+
+def _set_sheet_status(task: Task, status: str | None, user: User | None) -> None:
+    # An ended plan's final states read back as what they mean: done, or not done.
+    status = {FinalStatus.DONE_LATE: TaskStatus.DONE, FinalStatus.NOT_DONE: TaskStatus.OVERDUE}.get(
+        status, status
+    )
+    # 已逾期 is derived from the deadline; it says "not done" and leaves the stored status.
+    if status is None or status == TaskStatus.OVERDUE:
+        if status == TaskStatus.OVERDUE and task.status == TaskStatus.DONE:
+            status = TaskStatus.IN_PROGRESS
+        else:
+            return
+    if task.status == status:
+        return
+    if task.pk:
+        _journal(task, user, UpdateKind.STATUS, old_status=task.status, new_status=status,
+                 text="任务分工表")  # fmt: skip
+    task.status = status
+    task.completed_on = timezone.localdate() if status == TaskStatus.DONE else None
 
 
 def add_comment(task: Task, *, user: User | None, text: str) -> TaskUpdate:

@@ -1,6 +1,7 @@
 """The task-assignment table (任务分工表) that bureaus circulate: one row per task with the
 columns 序号, 任务, 牵头单位, 配合单位, 完成时限, 状态. Departments are written by their Chinese
-names and read back through names and aliases (departments.yaml); an import is all or nothing."""
+names and read back through names and aliases (departments.yaml). This module writes and reads
+the sheet; the import into a plan, all or nothing, is `actions.import_task_sheet`."""
 
 from __future__ import annotations
 
@@ -12,8 +13,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from xml.etree.ElementTree import ParseError
 
-from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
@@ -25,10 +24,7 @@ from xinglin.plans.models import (
     Department,
     FinalStatus,
     Plan,
-    Task,
     TaskStatus,
-    TaskUpdate,
-    UpdateKind,
 )
 
 COLUMNS = ["序号", "任务", "牵头单位", "配合单位", "完成时限", "状态"]
@@ -91,13 +87,13 @@ def department_names() -> dict[str, Department]:
     return names
 
 
-def import_plan(plan: Plan, content: bytes, *, user=None, name: str = "") -> ImportResult:
-    """Update the plan's tasks from a 任务分工表: rows are matched by 序号, new numbers add tasks.
-    Any error in any row rejects the whole file; each error names its row and column."""
+def read_task_sheet(content: bytes, *, name: str = "") -> tuple[ImportResult, list[dict]]:
+    """The rows of a 任务分工表, parsed: (the result, with every error naming its row and column,
+    and the tasks read). The plan is written from them by `actions.import_task_sheet`."""
     result = ImportResult()
     rows = _read_rows(content, result, name or _("the file"))
     if result.errors:
-        return result
+        return result, []
     names = department_names()
     parsed = [_parse_row(number, row, names, result) for number, row in rows]
     seen: dict[str, int] = {}
@@ -109,9 +105,7 @@ def import_plan(plan: Plan, content: bytes, *, user=None, name: str = "") -> Imp
             )
         if item:
             seen.setdefault(item["number"], number)
-    if not result.errors:
-        _apply(plan, [p for p in parsed if p], result, user)
-    return result
+    return result, [p for p in parsed if p]
 
 
 def _read_rows(content: bytes, result: ImportResult, name: str) -> list[tuple[int, list]]:
@@ -220,50 +214,3 @@ def _status(value, fail) -> str | None:
         fail(_("unknown status %(value)s (use 未开始, 进行中, 已完成)") % {"value": text})
         return None
     return by_name[text]
-
-
-@transaction.atomic
-def _apply(plan: Plan, items: list[dict], result: ImportResult, user) -> None:
-    existing = {t.number: t for t in plan.tasks.all()}
-    position = max((t.position for t in existing.values()), default=0)
-    for item in items:
-        task = existing.get(item["number"])
-        if task is None:
-            position += 1
-            task = Task(plan=plan, number=item["number"], position=position)
-            result.created += 1
-        else:
-            result.updated += 1
-        task.title_zh = item["title"]
-        task.deadline = item["deadline"]
-        _set_status(task, item["status"], user)
-        task.save()
-        task.lead.set(item["lead"])
-        task.support.set(item["support"])
-
-
-def _set_status(task: Task, status: str | None, user) -> None:
-    # An ended plan's final states read back as what they mean: done, or not done.
-    status = {FinalStatus.DONE_LATE: TaskStatus.DONE, FinalStatus.NOT_DONE: TaskStatus.OVERDUE}.get(
-        status, status
-    )
-    # 已逾期 is derived from the deadline; it says "not done" and leaves the stored status.
-    if status is None or status == TaskStatus.OVERDUE:
-        if status == TaskStatus.OVERDUE and task.status == TaskStatus.DONE:
-            status = TaskStatus.IN_PROGRESS
-        else:
-            return
-    if task.status == status:
-        return
-    if task.pk:
-        TaskUpdate.objects.create(
-            task=task,
-            kind=UpdateKind.STATUS,
-            old_status=task.status,
-            new_status=status,
-            text="任务分工表",
-            user=user,
-            at=timezone.now(),
-        )
-    task.status = status
-    task.completed_on = timezone.localdate() if status == TaskStatus.DONE else None

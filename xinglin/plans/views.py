@@ -185,7 +185,7 @@ def plan_import(request, pk):
         except uploads.TooLarge as error:
             errors = [str(error)]
         else:
-            result = excel.import_plan(plan, content, user=request.user, name=upload.name)
+            result = actions.import_task_sheet(plan, content, user=request.user, name=upload.name)
             errors = result.errors
         if not errors:
             messages.success(

@@ -6,9 +6,8 @@ from datetime import date
 
 import pytest
 
-from xinglin.care.actions import record_assessment, register_resident
+from xinglin.care.actions import record_assessment, register_resident, send_referral
 from xinglin.care.personal_id import make_id_card
-from xinglin.care.referrals import send_referral
 from xinglin.network.actions import create_user
 from xinglin.network.models import OrgUnit, Role
 from xinglin.plans.access import tasks_for_user

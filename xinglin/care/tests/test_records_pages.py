@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
+from xinglin.care.actions import advance_referral, record_rehab_case, send_referral
 from xinglin.care.models import Referral, RehabCase, Visit, VisitColumnMapping
-from xinglin.care.referrals import advance_referral, send_referral
-from xinglin.care.rehab import record_rehab_case, summary
+from xinglin.care.rehab import summary
 from xinglin.care.tests.test_visits import DSK, HMC, csv_bytes, sample_rows
 from xinglin.care.visits import import_visits
 from xinglin.collection.testing import store_facts

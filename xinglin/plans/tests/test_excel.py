@@ -8,7 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from xinglin.plans.excel import COLUMNS, export_plan, import_plan
+from xinglin.plans.actions import import_task_sheet
+from xinglin.plans.excel import COLUMNS, export_plan
 from xinglin.plans.models import Task, TaskStatus
 
 TODAY = date(2026, 11, 22)
@@ -60,7 +61,7 @@ def test_export_has_the_task_assignment_columns(plan):
 
 def test_round_trip_changes_nothing(plan):
     before = _snapshot(plan)
-    result = import_plan(plan, export_plan(plan, TODAY))
+    result = import_task_sheet(plan, export_plan(plan, TODAY))
     assert (result.errors, result.created, result.updated) == ([], 0, 17)
     assert _snapshot(plan) == before
 
@@ -72,7 +73,7 @@ def test_import_applies_edits_with_aliases(plan, alice):
     sheet["E2"] = "2024年6月"
     sheet["F2"] = "已完成"
     sheet.append(["七(一)", "新增任务：建立康复联络员制度", "卫健", "", "2026-12-31", "未开始"])
-    result = import_plan(plan, _save(sheet), user=alice)
+    result = import_task_sheet(plan, _save(sheet), user=alice)
     assert (result.errors, result.created, result.updated) == ([], 1, 17)
     task = plan.tasks.get(number="三(一)1")
     assert [d.code for d in task.support.all()] == ["education_sports", "medical_insurance"]
@@ -94,7 +95,7 @@ def test_import_is_all_or_nothing_with_row_and_column(plan):
     sheet["E4"] = "明年"
     sheet["F5"] = "差不多"
     sheet["A6"] = "三(一)1"
-    result = import_plan(plan, _save(sheet))
+    result = import_task_sheet(plan, _save(sheet))
     assert result.errors == [
         "row 3, column 牵头单位: unknown department 魔法部",
         "row 4, column 完成时限: not a date: 明年 (use 2025-12-31)",
@@ -108,10 +109,12 @@ def test_import_is_all_or_nothing_with_row_and_column(plan):
 def test_import_refuses_wrong_columns_and_non_excel(plan):
     sheet = _sheet(export_plan(plan, TODAY))
     sheet["B1"] = "内容"
-    assert import_plan(plan, _save(sheet)).errors == [
+    assert import_task_sheet(plan, _save(sheet)).errors == [
         "row 1: the columns must be 序号, 任务, 牵头单位, 配合单位, 完成时限, 状态"
     ]
-    assert import_plan(plan, b"not excel").errors == ["The file is not an Excel workbook (.xlsx)."]
+    assert import_task_sheet(plan, b"not excel").errors == [
+        "The file is not an Excel workbook (.xlsx)."
+    ]
 
 
 def test_import_page(plan, alice, client_for, settings):

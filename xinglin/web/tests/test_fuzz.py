@@ -23,7 +23,8 @@ from xinglin.collection.models import AuditEntry, DataValue
 from xinglin.lib import periods
 from xinglin.network.actions import NetworkError, import_institutions, read_institution_file
 from xinglin.network.models import OrgUnit
-from xinglin.plans.excel import export_plan, import_plan
+from xinglin.plans.actions import import_task_sheet
+from xinglin.plans.excel import export_plan
 from xinglin.plans.models import Task, TaskUpdate
 from xinglin.standards import expressions
 from xinglin.surveys.actions import load_instruments, store_responses
@@ -310,7 +311,7 @@ def test_plan_imports(fuzz_world):
     @given(anything(seeds) | tables(["序号", "任务", "牵头单位", "完成时限", "状态"], 6))
     def run(content):
         before = state()
-        result = import_plan(plan, content)
+        result = import_task_sheet(plan, content)
         if result.errors:
             assert state() == before
 
