@@ -39,14 +39,25 @@ def scope_paths(user: User | AnonymousUser, action: Action = "view") -> list[str
         return []
     if user.is_superuser:
         return None
-    # Pages ask several times per request; the user object lives for one request.
+    # Pages ask several times per request, for several actions; the user object lives for one
+    # request, so its memberships are read once per request.
     cache = user.__dict__.setdefault("_xinglin_scope_paths", {})
     if action not in cache:
-        memberships = Membership.objects.filter(user=user).values_list("role", "orgunit__path")
         cache[action] = sorted(
-            {path for role, path in memberships if action in ROLE_ACTIONS.get(role, ())}
+            {path for role, path in memberships(user) if action in ROLE_ACTIONS.get(role, ())}
         )
     return list(cache[action])
+
+
+def memberships(user: User) -> list[tuple[str, str]]:
+    """(role, org-unit path) of each of the user's memberships, read once per request (the
+    user object lives for one request)."""
+    if "_xinglin_memberships" not in user.__dict__:
+        user.__dict__["_xinglin_memberships"] = list(
+            Membership.objects.filter(user=user).values_list("role", "orgunit__path")
+        )
+    found: list[tuple[str, str]] = user.__dict__["_xinglin_memberships"]
+    return found
 
 
 def scope_q(user: User | AnonymousUser, action: Action = "view", field: str = "path") -> Q:

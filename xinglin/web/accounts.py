@@ -17,6 +17,7 @@ from xinglin.api.actions import revoke_user_tokens
 from xinglin.api.models import ApiToken
 from xinglin.core.models import EventKind
 from xinglin.core.security import record_event
+from xinglin.network import access
 from xinglin.network.actions import NetworkError, create_user
 from xinglin.network.models import Membership, OrgUnit, Role
 
@@ -36,8 +37,7 @@ def admin_paths(admin: AnyUser) -> list[str] | None:
         return []
     if admin.is_superuser:
         return None
-    rows = Membership.objects.filter(user=admin, role=Role.BUREAU_ADMIN)
-    return sorted(set(rows.values_list("orgunit__path", flat=True)))
+    return sorted({path for role, path in access.memberships(admin) if role == Role.BUREAU_ADMIN})
 
 
 def is_user_admin(admin: AnyUser) -> bool:
