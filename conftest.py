@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from django.apps import apps
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import translation
 from hypothesis import settings as hypothesis_settings
 from hypothesis.database import DirectoryBasedExampleDatabase
@@ -38,6 +38,21 @@ if hypothesis_settings.default.database is not None:
         "xinglin", database=DirectoryBasedExampleDatabase(str(settings.VAR_DIR / "hypothesis"))
     )
     hypothesis_settings.load_profile("xinglin")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database, and before it is dropped, on PostgreSQL, the end of every
+    other session on it: a live server's request thread that a client kept alive (keep-alive,
+    CONN_MAX_AGE) still holds its connection, and DROP DATABASE refuses a database in use."""
+    yield django_db_setup
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
 
 
 @pytest.fixture(autouse=True)
