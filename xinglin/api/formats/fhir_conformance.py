@@ -108,6 +108,12 @@ def capability_statement(base: str) -> dict:
     }
 
 
+def _computable_name(resource_id: str) -> str:
+    """A conformance resource's computable `name` from its id (xinglin-categories ->
+    XinglinCategories)."""
+    return "".join(part.capitalize() for part in resource_id.split("-"))
+
+
 def structure_definition(sid: str, base: str) -> dict:
     """The StructureDefinition of one of our extensions (KeyError for another id)."""
     value_type, title, definition = EXTENSIONS[sid]
@@ -117,7 +123,7 @@ def structure_definition(sid: str, base: str) -> dict:
             "resourceType": "StructureDefinition",
             "id": sid,
             "url": url,
-            "name": "".join(part.capitalize() for part in sid.split("-")),
+            "name": _computable_name(sid),
             "title": title,
             "status": "active",
             "publisher": "Xinglin",
@@ -166,7 +172,7 @@ def _code_system(cid: str, url: str, title: str, description: str, concepts: lis
             "resourceType": "CodeSystem",
             "id": cid,
             "url": url,
-            "name": "".join(part.capitalize() for part in cid.split("-")),
+            "name": _computable_name(cid),
             "title": title,
             "status": "active",
             "publisher": "Xinglin",
