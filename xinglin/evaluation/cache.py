@@ -8,6 +8,10 @@ data or of another county leaves it valid (decision 0019). Without a scope, any 
 the data makes it unreachable.
 
 Cached values are shared between requests: callers must treat them as read-only.
+
+One computation per key at a time: a thread asking for a key another thread of the process
+is computing waits for that value instead of computing it again (at month-end twenty viewers
+opening the same scorecards would otherwise each evaluate them, decision 0019).
 """
 
 from __future__ import annotations
@@ -22,10 +26,13 @@ from xinglin.core import generation
 
 T = TypeVar("T")
 MAX_ENTRIES = 256  # per process; a county's evaluation is a few hundred results
+WAIT_SECONDS = 120.0  # how long a thread waits for another's computation of the same key
 
 _entries: OrderedDict[tuple[object, ...], object] = OrderedDict()
 _lock = threading.Lock()
-_stats = {"hits": 0, "misses": 0}
+_stats = {"hits": 0, "misses": 0, "joined": 0}
+# keys being computed now, and the event their computation sets when it is done
+_under_way: dict[tuple[object, ...], tuple[threading.Event, int]] = {}
 # the computations under way in this thread: a list each, marked by `dont_keep`
 _computing: contextvars.ContextVar[list[bool] | None] = contextvars.ContextVar(
     "computing", default=None
@@ -80,15 +87,41 @@ def cached(
             _entries.move_to_end(full)
             _stats["hits"] += 1
             return _entries[full]  # type: ignore[return-value]
-    value, keepable = _compute(compute)
-    _stats["misses"] += 1
-    # a write committed while computing: the value may mix generations, so do not keep it
-    if keepable and (keep is None or keep(value)) and generation.current(scope=scope) == before:
+        under_way = _under_way.get(full)
+        if under_way is None:
+            done = threading.Event()
+            _under_way[full] = (done, threading.get_ident())
+    if under_way is not None:
+        return _join(full, compute, *under_way)
+    try:
+        value, keepable = _compute(compute)
+        _stats["misses"] += 1
+        # a write committed while computing: the value may mix generations, so do not keep it
+        if keepable and (keep is None or keep(value)) and generation.current(scope=scope) == before:
+            with _lock:
+                _entries[full] = value
+                while len(_entries) > MAX_ENTRIES:
+                    _entries.popitem(last=False)
+    finally:
         with _lock:
-            _entries[full] = value
-            while len(_entries) > MAX_ENTRIES:
-                _entries.popitem(last=False)
+            _under_way.pop(full, None)
+        done.set()
     return value
+
+
+def _join(
+    full: tuple[object, ...], compute: Callable[[], T], done: threading.Event, owner: int
+) -> T:
+    """The value another thread of this process is computing for `full`, once it is done;
+    computed here if it was not kept (too large, or the data moved meanwhile), if it takes
+    longer than WAIT_SECONDS, or if this thread is the one computing it."""
+    if owner != threading.get_ident() and done.wait(WAIT_SECONDS):
+        with _lock:
+            if full in _entries:
+                _entries.move_to_end(full)
+                _stats["joined"] += 1
+                return _entries[full]  # type: ignore[return-value]
+    return _compute(compute)[0]
 
 
 def clear() -> None:
