@@ -547,7 +547,7 @@ def viewer(plan: dict, session: Session, record: Record, deadline: float, n: int
         time.sleep(rng.uniform(2.5, 7.5))
 
 
-def run_load(name: str, plan: dict, args) -> tuple[Record, float, float]:
+def run_load(name: str, plan: dict, args) -> tuple[Record, float, dict[str, float]]:
     record = Record()
     actors = ([(clerk, p) for p in plan["clerks"][: args.clerks]]
               + [(supervisor, p) for p in plan["supervisors"][: args.supervisors]]
@@ -572,7 +572,7 @@ def run_load(name: str, plan: dict, args) -> tuple[Record, float, float]:
         t.start()
     for t in threads:
         t.join(timeout=args.duration + 2 * TIMEOUT + 10)
-    return record, time.perf_counter() - started, _server_cpu() - cpu
+    return record, time.perf_counter() - started, _cpu_since(cpu)
 
 
 def _sessions(name: str, users: list[str]) -> list[Session]:
@@ -606,17 +606,36 @@ def _sessions(name: str, users: list[str]) -> list[Session]:
 _server_pid = 0
 
 
-def _server_cpu() -> float:
-    """CPU seconds of the gunicorn workers (children of the server's process) so far."""
-    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+def _server_cpu() -> dict[str, float]:
+    """CPU seconds so far of the server's processes (children of the server's process), by
+    what they are: the gunicorn workers ("web"), the warehouse maintainer, the document pool;
+    and of the PostgreSQL server's processes ("postgres", every backend: the database is
+    shared with nothing else during a run) and of this generator ("generator")."""
+    tick, found = os.sysconf("SC_CLK_TCK"), {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
+            name = stat.read_text().split("(", 1)[1].rsplit(")", 1)[0]
+            command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, IndexError):
             continue
+        seconds = (int(fields[11]) + int(fields[12])) / tick
         if int(fields[1]) == _server_pid:
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+            kind = ("warehouse maintainer" if "maintain" in command
+                    else "document pool" if "document_worker" in command else "web")  # fmt: skip
+        elif name.startswith("postgres"):
+            kind = "postgres"
+        elif int(stat.parent.name) == os.getpid():
+            kind = "generator"
+        else:
+            continue
+        found[kind] = found.get(kind, 0.0) + seconds
+    return found
+
+
+def _cpu_since(before: dict[str, float]) -> dict[str, float]:
+    now = _server_cpu()
+    return {kind: now[kind] - before.get(kind, 0.0) for kind in sorted(now)}
 
 
 # ---- one database --------------------------------------------------------------------------
@@ -709,10 +728,14 @@ def _actions(record: Record) -> dict[str, dict]:
 def _print_database(name: str, result: dict) -> None:
     record, v = result["record"], result["verified"]
     requests = sum(len(t) for t in record.timings.values())
+    server = sum(v for k, v in result["cpu"].items() if k not in ("postgres", "generator"))
     print(f"  {requests} requests in {result['seconds']:.0f} s ({requests / result['seconds']:.0f}"
-          f"/s), server CPU {result['cpu']:.0f} s ({result['cpu'] / result['seconds']:.2f} cores);"
-          f" load average {result['load'][0][0]:.1f} before, {result['load'][1][0]:.1f} after",
-          flush=True)  # fmt: skip
+          f"/s), server CPU {server:.0f} s ({server / result['seconds']:.2f} cores,"
+          f" {server / max(requests, 1) * 1000:.0f} ms a request); load average"
+          f" {result['load'][0][0]:.1f} before, {result['load'][1][0]:.1f} after", flush=True)  # fmt: skip
+    print("    CPU by process: " + ", ".join(
+        f"{kind} {seconds:.0f} s ({seconds / result['seconds']:.2f} cores)"
+        for kind, seconds in result["cpu"].items()), flush=True)  # fmt: skip
     for action, s in _actions(record).items():
         if not s["n"]:
             continue

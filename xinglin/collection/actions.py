@@ -199,7 +199,7 @@ def write(
             result.added = len(values) - checked.replacing
             result.deleted = len(doomed)
             return result
-        stored = _store_values(values, user=user, channel=channel)
+        stored = _store_values(values, user=user, channel=channel, locked=True)
         alone = comments.write(found, skip=skip, user=user, channel=channel)
         if checked.warnings:
             _record_warnings(checked, user, channel)

@@ -44,17 +44,23 @@ def _store_values(
     *,
     user: User | None = None,
     channel: str = Channel.SYSTEM,
+    locked: bool = False,
 ) -> StoreResult:
     """Insert or update values in one transaction, with an audit entry per change of a stored
     value. A new value's row records its creation (who, when, channel); the first change of a
     value writes that creation as an audit entry before the change's own (decision 0004).
     Private: only `write` calls it, after checking the values in the same transaction.
     A key given twice keeps its last value. `values` may be validation's ValueColumns (what
-    Checked.for_storing() gives for a file): then nothing is built per value in Python."""
+    Checked.for_storing() gives for a file): then nothing is built per value in Python.
+    `locked`: the caller holds the writer locks of these org units in this transaction
+    (`write` takes them before it checks)."""
     result = StoreResult()
     element_ids, orgunit_ids, periods, numbers, combos = _value_columns(values)
-    with transaction.atomic():
-        _lock_writers(orgunit_ids)
+    # `write`'s own transaction rolls back whole on an error here: no savepoint of its own
+    # then (other callers may carry on after a failure: they get one)
+    with transaction.atomic(savepoint=not locked):
+        if not locked:
+            _lock_writers(orgunit_ids)
         widen_sqlite_cache(len(numbers))
         pks, old = _current_values(element_ids, orgunit_ids, periods, combos)
         is_new = pks == 0
@@ -79,6 +85,10 @@ def _store_values(
     result.unchanged = len(numbers) - result.added - result.changed
     return result
 
+
+# A change of at most this many values is one UPDATE per value (a form's save: one statement,
+# no temporary table); more go through a temporary table on PostgreSQL (one UPDATE … FROM).
+_ROWS_PER_STATEMENT = 32
 
 # The tables _store_values writes that keep the data generation (core.generation).
 _GENERATION_TABLES = ("collection_datavalue", "collection_submission")
@@ -252,7 +262,7 @@ class _Writes:
         table = statements.table(DataValue)
         ids, numbers = pks[mask].tolist(), self.numbers[mask].tolist()
         with connection.cursor() as cursor:
-            if self.is_postgresql:
+            if self.is_postgresql and len(ids) > _ROWS_PER_STATEMENT:
                 cursor.execute(
                     f"CREATE TEMP TABLE xl_changed ({_staged_types(['id', 'value'])})"
                     " ON COMMIT DROP"
