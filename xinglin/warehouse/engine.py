@@ -84,19 +84,37 @@ class Warehouse:
     def table_sql(self, table: str, files: list[Path] | None = None) -> str:
         """The SELECT a table's view stands for: its files, and when the table has delta
         files (xinglin/warehouse/fresh.py) the newest delta row of each key replaces the
-        row of the same key, and a deleted key's row is left out (last write wins)."""
-        base = f"SELECT * FROM read_parquet([{_listing(files or self.table_files(table))}])"
+        row of the same key, and a deleted key's row is left out (last write wins).
+
+        A delta file (`<year>-<seq>.parquet`) holds keys of its year only, as the base file
+        `<year>.parquet` does (the year is the period's first four characters in both): the
+        years without deltas are read as they are, so a month-end's saves of 2026 leave the
+        reading of 2021–2025 a plain scan that DuckDB prunes by the files' statistics."""
+        files = files or self.table_files(table)
         deltas = self.table_files(table + DELTA_SUFFIX) if table in DELTA_KEYS else []
         if not deltas:
-            return base
+            return f"SELECT * FROM read_parquet([{_listing(files)}])"
         key = ", ".join(DELTA_KEYS[table])
         newest = (
             f"SELECT * FROM read_parquet([{_listing(deltas)}])"
             f" QUALIFY seq = max(seq) OVER (PARTITION BY {key})"
         )
+        years = {_year_of(d) for d in deltas}
+        # a file not named by a year (the empty `_schema.parquet`, anything else) is merged
+        untouched = [f for f in files if _year_of(f) not in years | {None}]
+        touched = [f for f in files if f not in untouched]
+        merged = f"WITH d AS ({newest}) SELECT * EXCLUDE (seq, deleted) FROM d WHERE NOT deleted"
+        if touched:
+            merged = (
+                f"WITH d AS ({newest}) SELECT b.* FROM read_parquet([{_listing(touched)}]) b"
+                f" ANTI JOIN d USING ({key})"
+                f" UNION ALL BY NAME SELECT * EXCLUDE (seq, deleted) FROM d WHERE NOT deleted"
+            )
+        if not untouched:
+            return merged
         return (
-            f"WITH d AS ({newest}) SELECT b.* FROM ({base}) b ANTI JOIN d USING ({key})"
-            f" UNION ALL BY NAME SELECT * EXCLUDE (seq, deleted) FROM d WHERE NOT deleted"
+            f"SELECT * FROM read_parquet([{_listing(untouched)}])"
+            f" UNION ALL BY NAME SELECT * FROM ({merged})"
         )
 
     def query(
@@ -139,6 +157,12 @@ class Warehouse:
         log.log(level, "%.3fs %d rows %s%s", seconds, rows, " ".join(sql.split()),
                 f" ERROR {error}" if error else "")  # fmt: skip
         return seconds
+
+
+def _year_of(path: Path) -> str | None:
+    """The year a value file or delta file holds (`2025.parquet`, `2026-0000000001.parquet`)."""
+    year = path.stem.split("-", 1)[0]
+    return year if len(year) == 4 and year.isdigit() else None
 
 
 def _listing(files: list[Path]) -> str:

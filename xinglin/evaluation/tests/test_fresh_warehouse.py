@@ -278,3 +278,42 @@ def test_a_save_outside_an_evaluations_scope_leaves_its_copy_figures_keepable(wo
     fresh.catch_up(tmp_path)
     current = city("2024")
     assert city("2024") is current
+
+
+def _stored_rows() -> list[tuple]:
+    return sorted(
+        DataValue.objects.values_list("element_id", "orgunit_id", "period", "combo", "value")
+    )
+
+
+def _copy_rows(warehouse: Warehouse) -> list[tuple]:
+    found = warehouse.query(
+        "SELECT element_id, orgunit_id, period, combo, value FROM collection_datavalue",
+        max_rows=10_000_000,
+    )
+    return sorted(found.rows)
+
+
+def test_years_without_deltas_are_read_as_exported_and_every_row_is_the_databases(world, tmp_path):
+    """A catch-up's deltas are merged into their own year only: the other years' files are
+    read plainly (month-end: 2026 saved, 2021–2025 read by the scorecards), and the copy still
+    holds exactly the database's rows, in the year with deltas, the years without, and a
+    year that had no file before its first delta."""
+    _fill(2)
+    export_tables(tmp_path)
+    warehouse = Warehouse(tmp_path)
+    years = sorted({p[:4] for p in DataValue.objects.values_list("period", flat=True)})
+    assert len(years) >= 2, years
+    month = _month_with_visits()
+    _save(INSTITUTION, month, _visits(INSTITUTION, month).value + 321)
+    _save(INSTITUTION, "202601", 45)  # a year with no value file yet
+    fresh.catch_up(tmp_path)
+    assert {p.name[:4] for p in copy_state.delta_files(tmp_path)} == {month[:4], "2026"}
+    assert _copy_rows(warehouse) == _stored_rows()
+    sql = warehouse.table_sql("collection_datavalue")
+    plain, _, merged = sql.partition("UNION ALL BY NAME SELECT * FROM (")
+    for year in years:
+        in_plain = f"/{year}.parquet'" in plain
+        assert in_plain == (year != month[:4]), (year, sql)  # only the delta's year is merged
+    assert f"/{month[:4]}.parquet'" in merged and "ANTI JOIN" in merged
+    assert _same(warehouse)
