@@ -15,7 +15,13 @@ The operational database is the SQLite province of bench/bench_w1_peers.py
 var/bench/w6-var/warehouse, which is then the copy the maintainer keeps fresh. The saved value is
 put back at the end.
 
-Run: python bench/bench_w6_freshness.py [--reuse-export]
+`--database postgres`: the same on PostgreSQL, the multi-user server, with W7's province
+(bench/bench_w7_monthend.py's database xl_bench_w7: the same generated tree of 30,000
+institutions and five years of every catalogue element, ≈ 6.5 M values — not the 34 filler
+elements, which no evaluation reads; prepared by W7's own step when missing, a few minutes).
+Its copy is var/bench/w6-pg-var/warehouse.
+
+Run: python bench/bench_w6_freshness.py [--reuse-export] [--database sqlite|postgres]
   (--reuse-export: keep the copy of an earlier run and print that run's peer, saying so)
 """
 
@@ -41,6 +47,27 @@ INSTITUTION, ELEMENT = "990101100001", "total_visits"
 TARGET = 10.0
 
 
+def use_postgres() -> None:
+    """Point this run at W7's PostgreSQL province (prepared by W7's step when missing)."""
+    global VAR, WAREHOUSE  # noqa: PLW0603 - the run's choice, made once before anything reads them
+    sys.path.insert(0, str(ROOT / "bench"))
+    import bench_w7_monthend as w7
+
+    VAR = ROOT / "var" / "bench" / "w6-pg-var"
+    WAREHOUSE = VAR / "warehouse"
+    os.environ["XINGLIN_DATABASE_URL"] = w7.DATABASES["postgres"]
+    w7.BASE.mkdir(parents=True, exist_ok=True)
+    w7.generate()
+    import psycopg
+
+    with psycopg.connect(w7.PG_URL + "postgres", autocommit=True) as admin:
+        if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                         [w7.PG_DATABASE]).fetchone() is None:  # fmt: skip
+            admin.execute(f"CREATE DATABASE {w7.PG_DATABASE}")
+    subprocess.run([sys.executable, w7.__file__, "--child", "prepare", "postgres"],
+                   env=w7._env("postgres"), check=True)  # fmt: skip
+
+
 def load() -> None:
     """The SQLite province (bench_w1_peers.py loads it, or finds it loaded)."""
     sys.path.insert(0, str(ROOT / "bench"))
@@ -59,7 +86,7 @@ def load() -> None:
 def setup() -> None:
     sys.path.insert(0, str(ROOT))
     os.environ["DJANGO_SETTINGS_MODULE"] = "xinglin.settings"
-    os.environ["XINGLIN_DATABASE_URL"] = f"sqlite:///{SQLITE_FILE}"
+    os.environ.setdefault("XINGLIN_DATABASE_URL", f"sqlite:///{SQLITE_FILE}")
     os.environ["XINGLIN_VAR_DIR"] = str(VAR)
     import django
 
@@ -81,9 +108,15 @@ def page(evaluation) -> list:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reuse-export", action="store_true")
+    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     args = parser.parse_args()
-    load()
+    if args.database == "postgres":
+        use_postgres()
+    else:
+        os.environ.pop("XINGLIN_DATABASE_URL", None)
+        load()
     setup()
+    print(f"W6 on {args.database}: {os.environ['XINGLIN_DATABASE_URL']}", flush=True)
     from xinglin.collection.actions import write
     from xinglin.collection.batch import Candidate
     from xinglin.collection.models import DataValue
