@@ -37,6 +37,7 @@ class Scorecard:
     rows: list[Row]
     children: list[dict[str, Any]]
     groups: list[dict[str, Any]]
+    names: dict[str, str]  # code -> name of every institution a row lists as falling short
 
 
 def build(pack: str, unit: OrgUnit, period: str, user: User, language: str) -> Scorecard:
@@ -45,12 +46,19 @@ def build(pack: str, unit: OrgUnit, period: str, user: User, language: str) -> S
     # it reads the year and the trend years before it, of the unit and what lies beneath
     year = int(period) if period.isdigit() else None
     scope = generation.Scope.of(unit.path, year - TREND_YEARS + 1, year) if year else None
-    evaluation, rows = cache.cached(
+    # the names of the institutions falling short are kept with the rows (a city lists
+    # thousands: one query of 30 ms a page otherwise); a rename changes every scope's
+    # generation (network_orgunit is not a per-year table), so they are never stale
+    evaluation, rows, names = cache.cached(
         ("scorecard", pack, unit.code, period, language),
-        lambda: _rows(pack, unit, period, language),
+        lambda: _named(*_rows(pack, unit, period, language)),
         scope=scope,
     )
-    return Scorecard(evaluation, rows, _children(evaluation, unit, user), _groups(rows))
+    return Scorecard(evaluation, rows, _children(evaluation, unit, user), _groups(rows), names)
+
+
+def _named(evaluation: Evaluation, rows: list[Row]) -> tuple[Evaluation, list[Row], dict[str, str]]:
+    return evaluation, rows, failing_names(rows)
 
 
 def _rows(pack: str, unit: OrgUnit, period: str, language: str) -> tuple[Evaluation, list[Row]]:

@@ -54,7 +54,7 @@ def scorecard(request: AuthenticatedHttpRequest) -> HttpResponse:
         "card": card,
         "shown": shown,
         "filters": cards.filter_links(card.rows, request.GET),
-        "names": cards.failing_names(card.rows),
+        "names": card.names,
         "compact": request.GET.get("view") == "compact",
         "unit": unit,
         "pack": card.evaluation.pack,

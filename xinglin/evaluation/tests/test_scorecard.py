@@ -6,6 +6,7 @@ import io
 from django.urls import reverse
 
 from xinglin.evaluation.tests.conftest import visits
+from xinglin.network.models import OrgUnit
 
 URL = reverse("evaluation:scorecard")
 Q = "?pack=demo-county-2022&period=2024&orgunit="
@@ -82,3 +83,22 @@ def test_the_scorecard_opens_an_org_unit_typed_by_name(write, alice, client_for)
     assert response.status_code == 200
     assert response.context["unit"].code == "640323100"
     assert '<option value="花马池镇"></option>' in response.content.decode()  # suggested
+
+
+def test_the_names_of_institutions_falling_short_follow_a_rename_at_once(write, alice, client_for):
+    """The names of the institutions a row lists as falling short are kept with the cached
+    rows (a city lists thousands); a rename reaches the page on the next request."""
+    write(*visits("640323100001", 2024, 100, 30), *visits("640323101001", 2024, 100, 1))
+    client = client_for(alice)
+    page = client.get(URL + Q + "640323&status=all")
+    names = page.context["names"]
+    assert names, "some institution falls short"
+    code = sorted(names)[0]
+    unit = OrgUnit.objects.get(code=code)
+    assert names[code] == unit.name
+    assert {c for r in page.context["card"].rows for c in r.result.failing} == set(names)
+    unit.name = "改过名字的卫生院"
+    unit.save()
+    again = client.get(URL + Q + "640323&status=all")
+    assert again.context["names"][code] == "改过名字的卫生院"
+    assert again.context["card"].rows is not page.context["card"].rows  # computed again
