@@ -17,6 +17,8 @@ var/bench/province, or DIR)
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
 import resource
 import statistics
@@ -52,6 +54,17 @@ def setup() -> None:
 
 def rss_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
+
+
+def results_hash(results) -> str:
+    """SHA-256 over every field of every result (floats as repr: to the last bit), sorted by
+    indicator and org unit: the check that an engine change left every figure as it was."""
+    digest = hashlib.sha256()
+    rows = sorted((r.as_json() for r in results), key=lambda r: (r["indicator"], r["orgunit"]))
+    for row in rows:
+        digest.update(json.dumps(row, sort_keys=True, ensure_ascii=False).encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
 
 
 def floor(repeat: int) -> tuple[float, int]:
@@ -136,6 +149,8 @@ def main() -> None:
     print(f"  every Result object built (what an export of all {len(everything):,} does):"
           f" {time.perf_counter() - started:.2f} s more, for "
           f"{len({r.orgunit for r in everything}):,} org units")  # fmt: skip
+    print(f"  results' SHA-256 (every field of every Result, in indicator and unit order; equal"
+          f" before and after an engine change): {results_hash(everything)}")  # fmt: skip
     try:
         import _pandas_peer
     except ImportError:  # the peer needs the bench extra
