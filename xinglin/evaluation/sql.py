@@ -335,16 +335,36 @@ class CompiledCoverage:
         return self._texts[vendor]
 
 
+# A statement joins xl_value once per element its indicators read (inst) and twice per own
+# figure (base): SQLite allows 64 tables in a join. A coverage whose indicators read more is
+# cut into several statements (no shipped pack comes near: 15 elements at most).
+MOST_ELEMENTS, MOST_OWN = 40, 12
+
+
 def compile_coverages(
     indicators: Sequence[PackIndicator], levels: dict[str, str]
 ) -> list[CompiledCoverage]:
     """The indicators grouped by coverage (in the order each coverage first appears), one
-    statement per group."""
-    groups: dict[tuple[object, ...], list[PackIndicator]] = {}
+    statement per group (or a few, past MOST_ELEMENTS or MOST_OWN)."""
+    groups: dict[tuple[object, ...], list[tuple[list[PackIndicator], _Shared]]] = {}
     for indicator in indicators:
-        coverage = _member(indicator, levels, _Shared(), "").coverage
-        groups.setdefault(coverage, []).append(indicator)
-    return [compile_coverage(group, levels) for group in groups.values()]
+        alone = _member(indicator, levels, _Shared(), "")
+        chunks = groups.setdefault(alone.coverage, [])
+        if chunks:
+            members, shared = chunks[-1]
+            elements = set(shared.elements) | set(alone.compiler.shared.elements)
+            owns = set(shared.owns) | set(alone.compiler.shared.owns)
+            if len(elements) <= MOST_ELEMENTS and len(owns) <= MOST_OWN:
+                members.append(indicator)
+                shared.elements += [
+                    e for e in alone.compiler.shared.elements if e not in shared.elements
+                ]
+                shared.owns += [o for o in alone.compiler.shared.owns if o not in shared.owns]
+                continue
+        chunks.append(([indicator], alone.compiler.shared))
+    return [
+        compile_coverage(members, levels) for chunks in groups.values() for members, _ in chunks
+    ]
 
 
 def compile_coverage(

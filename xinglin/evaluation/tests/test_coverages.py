@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sqlglot import exp
 
-from xinglin.evaluation import backends, engine
+from xinglin.evaluation import backends, engine, sql
 from xinglin.evaluation.engine import evaluate
 from xinglin.evaluation.prepare import prepare
 from xinglin.evaluation.sql import compile_coverage, compile_coverages, compile_indicator
@@ -47,6 +48,20 @@ def test_the_packs_indicators_share_statements(code):
         alone = compile_coverage([indicator], read_elements())
         assert alone.statement == compile_indicator(indicator, read_elements()).statement
         assert alone.columns == (tuple(range(alone.width)),)
+
+
+def test_a_coverage_reading_many_elements_is_cut_into_several_statements(monkeypatch):
+    """SQLite joins at most 64 tables: past MOST_ELEMENTS (or MOST_OWN) a coverage's
+    indicators take more than one statement, each within the limit unless alone."""
+    computed = [i for i in get_pack("demo-county-2022").indicators if i.is_computed]
+    whole = compile_coverages(computed, read_elements())
+    monkeypatch.setattr(sql, "MOST_ELEMENTS", 3)
+    cut = compile_coverages(computed, read_elements())
+    assert len(cut) > len(whole)
+    assert sorted(i for c in cut for i in c.indicators) == sorted(i.id for i in computed)
+    for coverage in cut:
+        joined = coverage.statement.ctes[0].this.find_all(exp.Join)
+        assert len(coverage.indicators) == 1 or sum(1 for _ in joined) <= 3 + 1  # + xl_tech
 
 
 def test_indicators_of_different_coverages_are_refused():
