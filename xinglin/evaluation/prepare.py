@@ -165,10 +165,14 @@ def prepare(
         # each for a row or two and runs the indicators' statements as nested loops (a
         # province, W1: 8 minutes instead of 12 s)
         cursor.execute("ANALYZE xl_unit, xl_member, xl_value, xl_tech")
-    cursor.execute(
-        "SELECT id, code, name, kind, itype, dlevel, path, is_open FROM xl_unit ORDER BY id"
-    )
-    rows = {int(row[0]): tuple(row[1:]) for row in cursor.fetchall()}
+    units = "SELECT id, code, name, kind, itype, dlevel, path, is_open FROM xl_unit ORDER BY id"
+    rows: dict[int, tuple[Any, ...]]
+    if fast is not None:  # Arrow columns into Python: a third faster than rows (a province)
+        read = [cells.to_pylist() for cells in fast.query_arrow(units).columns]
+        rows = dict(zip(read[0], zip(*read[1:], strict=True), strict=True))
+    else:
+        cursor.execute(units)
+        rows = {int(row[0]): tuple(row[1:]) for row in cursor.fetchall()}
     pairs = select_columns(
         cursor,
         "SELECT target_id, inst_id FROM xl_member WHERE target_id <> inst_id ORDER BY target_id",
