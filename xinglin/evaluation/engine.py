@@ -2,9 +2,10 @@
 unit, compared with the target.
 
 How it works: `_prepare` fills four temporary tables with set-based statements (the tree as
-it stood at the year's end, who is beneath whom, the year's figures, the techniques), then each
-computed indicator runs as one compiled SQL statement (`evaluation.sql`; on DuckDB two run side
-by side). Each statement's rows stay columns (`_Block`): the statuses of every row are decided
+it stood at the year's end, who is beneath whom, the year's figures, the techniques), then the
+computed indicators of one coverage (the same covered institutions, judged at the same units)
+run as one compiled SQL statement, each indicator's columns cut from it (`evaluation.sql`,
+decision 0020; on DuckDB two run side by side). Each statement's rows stay columns (`_Block`): the statuses of every row are decided
 column-wise with numpy, the verdict is read from them, and a `Result` object is built only when
 asked for — one unit's (`Evaluation.at`, what a page shows) or all of them on first iteration
 (`LazyResults`). A province has 220,000 results; building them all takes seconds, deciding

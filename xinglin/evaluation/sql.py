@@ -15,6 +15,11 @@ The statement is built as a SQLGlot tree (`statements.render` writes it for each
 what the expression reads — institutions' aggregates, a share, the count of covered
 institutions, technique counts, a division's own figure, a denominator — is recorded while
 compiling (`Reads`), never found afterwards by searching the statement's text.
+
+Indicators of one coverage — the same covered institutions, judged at the same units — are
+compiled together into one statement (`compile_coverage`, decision 0020): each element is
+joined once, every indicator's aggregates are computed in one GROUP BY, and its columns
+(prefixed i{j}_) are cut from the result. An indicator alone compiles to its own statement.
 """
 
 from __future__ import annotations
