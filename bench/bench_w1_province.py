@@ -10,13 +10,15 @@ DuckDB's bare group-by of the same year's values by org unit and element from th
 Parquet — and ≤ 1.5 GB peak resident for the evaluation (the province is generated in a
 process of its own, so this process's peak is the evaluation's); pandas ≥ 4× the engine.
 
-Run: python bench/bench_w1_province.py [--repeat N] [--data DIR]   (data cached under
+Run: python bench/bench_w1_province.py [--repeat N] [--pairs N] [--data DIR]   (data cached under
 var/bench/province, or DIR)
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
 import resource
 import statistics
@@ -54,25 +56,59 @@ def rss_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
 
 
-def floor(repeat: int) -> tuple[float, int]:
+def results_hash(results) -> str:
+    """SHA-256 over every field of every result (floats as repr: to the last bit), sorted by
+    indicator and org unit: the check that an engine change left every figure as it was."""
+    digest = hashlib.sha256()
+    rows = sorted((r.as_json() for r in results), key=lambda r: (r["indicator"], r["orgunit"]))
+    for row in rows:
+        digest.update(json.dumps(row, sort_keys=True, ensure_ascii=False).encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def floor_once() -> tuple[float, int]:
     """DuckDB's bare group-by of the year's values by org unit and element (the same Parquet,
-    the same threads): what no evaluation of that year can beat. Median seconds, groups."""
+    the same threads): what no evaluation of that year can beat. Seconds, groups."""
     import duckdb
 
     path = str(DATA / "collection_datavalue" / f"{YEAR}.parquet")
-    times, groups = [], 0
-    for _ in range(repeat + 1):  # the first warms the file cache
-        connection = duckdb.connect(":memory:")
-        started = time.perf_counter()
-        table = connection.sql(
-            "SELECT orgunit_id, element_id, SUM(value) AS total, COUNT(*) AS n"
-            " FROM read_parquet(?) GROUP BY orgunit_id, element_id",
-            params=[path],
-        ).to_arrow_table()
-        times.append(time.perf_counter() - started)
-        groups = table.num_rows
-        connection.close()
-    return statistics.median(times[1:]), groups
+    connection = duckdb.connect(":memory:")
+    started = time.perf_counter()
+    table = connection.sql(
+        "SELECT orgunit_id, element_id, SUM(value) AS total, COUNT(*) AS n"
+        " FROM read_parquet(?) GROUP BY orgunit_id, element_id",
+        params=[path],
+    ).to_arrow_table()
+    seconds = time.perf_counter() - started
+    connection.close()
+    return seconds, table.num_rows
+
+
+def floor(repeat: int) -> tuple[float, int]:
+    """The floor's median seconds over `repeat` runs (the first, warming the file cache,
+    left out), and its groups."""
+    times = [floor_once()[0] for _ in range(repeat + 1)]
+    return statistics.median(times[1:]), floor_once()[1]
+
+
+def pairs(count: int) -> None:
+    """The evaluation and the floor alternated `count` times: on a shared machine the load
+    is alike within a pair, so the median of the pairs' ratios swings less than the ratio of
+    two medians taken a minute apart."""
+    from xinglin.evaluation.engine import evaluate
+    from xinglin.warehouse import Warehouse
+
+    warehouse = Warehouse(DATA)
+    engine, bare = [], []
+    for _ in range(count):
+        engine.append(evaluate(PACK, UNIT, YEAR, backend="warehouse", warehouse=warehouse).seconds)
+        bare.append(floor_once()[0])
+    ratios = sorted(e / f for e, f in zip(engine, bare, strict=True))
+    print(f"  {count} pairs (evaluation, floor) alternated: engine median "
+          f"{statistics.median(engine):.2f} s, floor median {statistics.median(bare):.2f} s, "
+          f"median of the pairs' ratios {statistics.median(ratios):.2f}x "
+          f"(from {ratios[0]:.2f}x to {ratios[-1]:.2f}x)")  # fmt: skip
 
 
 def run_engine(repeat: int):
@@ -93,6 +129,8 @@ def run_engine(repeat: int):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--pairs", type=int, default=0,
+                        help="then alternate the evaluation and the floor this many times")  # fmt: skip
     parser.add_argument("--data", type=Path, default=DATA,
                         help="where the province is generated once and reused (e.g. under /tmp:"
                         " worktrees can share one copy); default var/bench/province")  # fmt: skip
@@ -124,6 +162,8 @@ def main() -> None:
           f"{groups:,} groups): median {bare:.2f} s; the engine is {median / bare:.1f}x the floor"
           f"  target ≤ {TARGET_FLOOR_RATIO:.0f}x: "
           f"{'MET' if median <= TARGET_FLOOR_RATIO * bare else 'NOT MET'}")  # fmt: skip
+    if args.pairs:
+        pairs(args.pairs)
     print(f"  peak resident memory of the evaluating process: {rss_engine:.2f} GB (before the "
           f"first evaluation {rss_before:.2f} GB)  target ≤ {TARGET_GB} GB: "
           f"{'MET' if rss_engine <= TARGET_GB else 'NOT MET'}")  # fmt: skip
@@ -136,6 +176,8 @@ def main() -> None:
     print(f"  every Result object built (what an export of all {len(everything):,} does):"
           f" {time.perf_counter() - started:.2f} s more, for "
           f"{len({r.orgunit for r in everything}):,} org units")  # fmt: skip
+    print(f"  results' SHA-256 (every field of every Result, in indicator and unit order; equal"
+          f" before and after an engine change): {results_hash(everything)}")  # fmt: skip
     try:
         import _pandas_peer
     except ImportError:  # the peer needs the bench extra

@@ -36,7 +36,7 @@ ANALYTIC = ("duckdb", "spark")  # cursors over the Parquet export (the others: D
 # over the Parquet export when one exists (on DuckDB, or on Spark SQL when the settings say so:
 # LARGE_SCOPE_BACKEND); a county (~300) stays on the database.
 WAREHOUSE_MIN_INSTITUTIONS = 2000
-PARALLEL = 2  # DuckDB, Spark: indicator statements run side by side (each is small; 2 cores)
+PARALLEL = 2  # DuckDB, Spark: the coverages' statements run side by side (2 cores)
 
 Row = tuple[Any, ...]
 

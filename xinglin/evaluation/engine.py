@@ -2,9 +2,10 @@
 unit, compared with the target.
 
 How it works: `_prepare` fills four temporary tables with set-based statements (the tree as
-it stood at the year's end, who is beneath whom, the year's figures, the techniques), then each
-computed indicator runs as one compiled SQL statement (`evaluation.sql`; on DuckDB two run side
-by side). Each statement's rows stay columns (`_Block`): the statuses of every row are decided
+it stood at the year's end, who is beneath whom, the year's figures, the techniques), then the
+computed indicators of one coverage (the same covered institutions, judged at the same units)
+run as one compiled SQL statement, each indicator's columns cut from it (`evaluation.sql`,
+decision 0020; on DuckDB two run side by side). Each statement's rows stay columns (`_Block`): the statuses of every row are decided
 column-wise with numpy, the verdict is read from them, and a `Result` object is built only when
 asked for — one unit's (`Evaluation.at`, what a page shows) or all of them on first iteration
 (`LazyResults`). A province has 220,000 results; building them all takes seconds, deciding
@@ -62,7 +63,13 @@ from xinglin.evaluation.results import (
     _Units,
     _verdict,
 )
-from xinglin.evaluation.sql import CompiledIndicator, compile_indicator
+from xinglin.evaluation.sql import (
+    CompiledCoverage,
+    CompiledIndicator,
+    compile_coverage,
+    compile_coverages,
+    compile_indicator,
+)
 from xinglin.evaluation.statements import (
     DIALECTS,
     among,
@@ -331,15 +338,15 @@ def _year(period: str) -> periods.Period:
 
 # ---- computing -------------------------------------------------------------------------
 
-# (pack, indicator, vendor) -> the compiled statement, its text rendered for the vendor
-_COMPILED: dict[tuple[str, str, str], tuple[CompiledIndicator, str]] = {}
+# (pack, indicator) -> the indicator compiled alone: what it reads, its raw columns (its
+# figures are computed by its coverage's statement, `_plan`)
+_COMPILED: dict[tuple[str, str], CompiledIndicator] = {}
 
 
-def _compiled(pack: Pack, indicator: PackIndicator, vendor: str) -> tuple[CompiledIndicator, str]:
-    key = (pack.code, indicator.id, vendor)
+def _compiled(pack: Pack, indicator: PackIndicator) -> CompiledIndicator:
+    key = (pack.code, indicator.id)
     if key not in _COMPILED:
-        compiled = compile_indicator(indicator, _levels())
-        _COMPILED[key] = (compiled, compiled.sql(vendor))
+        _COMPILED[key] = compile_indicator(indicator, _levels())
     return _COMPILED[key]
 
 
@@ -355,6 +362,30 @@ def _levels() -> dict[str, str]:
 _elements = elements_of  # the name scorecard and older callers know
 
 
+# (pack, its computed indicators, vendor, combined) -> the statements that compute them: one
+# per coverage (`sql.compile_coverages`), or with COMBINE off one per indicator
+_PLANS: dict[tuple[str, tuple[str, ...], str, bool], list[tuple[CompiledCoverage, str]]] = {}
+# Indicators of one coverage run as one statement (one pass over their memberships). Off: one
+# statement per indicator, each its own `compile_indicator` (what the tests compare with).
+COMBINE = True
+
+
+def _plan(
+    pack: Pack, computed: list[PackIndicator], vendor: str
+) -> list[tuple[CompiledCoverage, str]]:
+    """The statements of the computed indicators, rendered for the vendor; compiled once.
+    The ones computing more indicators first (two run side by side: the longest first)."""
+    key = (pack.code, tuple(i.id for i in computed), vendor, COMBINE)
+    if key not in _PLANS:
+        if COMBINE:
+            coverages = compile_coverages(computed, _levels())
+        else:
+            coverages = [compile_coverage([i], _levels()) for i in computed]
+        coverages.sort(key=lambda coverage: -len(coverage.indicators))
+        _PLANS[key] = [(coverage, coverage.sql(vendor)) for coverage in coverages]
+    return _PLANS[key]
+
+
 def _computed_all(  # noqa: PLR0913 — the evaluation's parts, and what runs beside
     cursor: Cursor,
     pack: Pack,
@@ -363,32 +394,34 @@ def _computed_all(  # noqa: PLR0913 — the evaluation's parts, and what runs be
     language: str,
     besides: Callable[[], _T],
 ) -> tuple[dict[str, _Block], _T]:
-    """Every computed indicator's block, and what `besides` returns. On DuckDB and Spark the
-    statements run backends.PARALLEL at a time on forked cursors (both work outside the
-    GIL) while `besides` runs on this thread and cursor; elsewhere one after the other."""
+    """Every computed indicator's block, and what `besides` returns. The indicators of one
+    coverage are computed by one statement (`_plan`). On DuckDB and Spark the statements run
+    backends.PARALLEL at a time on forked cursors (both work outside the GIL) while `besides`
+    runs on this thread and cursor; elsewhere one after the other."""
     computed = [i for i in pack.indicators if i.is_computed]
     bureau = _bureau_values(computed, year)  # here, not in the threads (Django's connection)
+    plan = _plan(pack, computed, cursor.vendor)
+    for indicator in computed:
+        _compiled(pack, indicator)  # compile once, before any thread
     fast = backends.analytic(cursor)
-    if fast is None or len(computed) < 2:
-        blocks = {i.id: _computed(cursor, pack, i, units, year, language, bureau)
-                  for i in computed}  # fmt: skip
+    if fast is None or len(plan) < 2:
+        blocks = {indicator: block for coverage in plan
+                  for indicator, block in _covered(cursor, pack, coverage, units, year, language,
+                                                   bureau)}  # fmt: skip
         return blocks, besides()
 
-    for indicator in computed:
-        _compiled(pack, indicator, cursor.vendor)  # compile once, before the threads
     parallel = backends.PARALLEL
     forks: list[AnalyticCursor] = [fast.fork() for _ in range(parallel)]
-    queue = list(computed)  # list.pop is atomic: each thread takes the next indicator
+    queue = list(plan)  # list.pop is atomic: each thread takes the next statement
 
     def work(fork: AnalyticCursor) -> list[tuple[str, _Block]]:
         done: list[tuple[str, _Block]] = []
         while True:
             try:
-                indicator = queue.pop(0)
+                coverage = queue.pop(0)
             except IndexError:
                 return done
-            done.append((indicator.id, _computed(fork, pack, indicator, units, year, language,
-                                                 bureau)))  # fmt: skip
+            done += _covered(fork, pack, coverage, units, year, language, bureau)
 
     try:
         with ThreadPoolExecutor(parallel) as pool:
@@ -401,21 +434,42 @@ def _computed_all(  # noqa: PLR0913 — the evaluation's parts, and what runs be
     return dict(finished), beside
 
 
-def _computed(  # noqa: PLR0913 — the evaluation's parts, one statement's block
+def _covered(  # noqa: PLR0913 — the evaluation's parts, one statement's blocks
     cursor: Cursor,
     pack: Pack,
+    coverage: tuple[CompiledCoverage, str],
+    units: _Units,
+    year: periods.Period,
+    language: str,
+    bureau: dict[str, dict[str, float]],
+) -> list[tuple[str, _Block]]:
+    """Run one coverage's statement; each of its indicators' block from its own columns."""
+    compiled, sql = coverage
+    columns = select_columns(cursor, sql, compiled.width)
+    # in unit-id order: a statement's rows come in any order (Spark's follows its partitions),
+    # and every backend lists the results the same way
+    order = np.argsort(columns[0], kind="stable")
+    columns = [cells[order] for cells in columns]
+    blocks: list[tuple[str, _Block]] = []
+    for indicator_id, positions in zip(compiled.indicators, compiled.columns, strict=True):
+        indicator = pack.indicator(indicator_id)
+        own = [columns[p] for p in positions]
+        blocks.append((indicator_id, _block(pack, indicator, own, units, year, language, bureau)))
+    return blocks
+
+
+def _block(  # noqa: PLR0913 — the evaluation's parts, one indicator's columns
+    pack: Pack,
     indicator: PackIndicator,
+    columns: list[np.ndarray],
     units: _Units,
     year: periods.Period,
     language: str,
     bureau: dict[str, dict[str, float]] | None = None,
 ) -> _Block:
-    compiled, sql = _compiled(pack, indicator, cursor.vendor)
-    columns = select_columns(cursor, sql, 6 + len(compiled.raw_columns))
-    # in unit-id order: a statement's rows come in any order (Spark's follows its partitions),
-    # and every backend lists the results the same way
-    order = np.argsort(columns[0], kind="stable")
-    columns = [cells[order] for cells in columns]
+    """An indicator's statuses decided from its columns (id, covered, included, numerator,
+    denominator, raw figures, value), in unit-id order."""
+    compiled = _compiled(pack, indicator)
     unit_ids = columns[0].astype(np.int64)
     value = _rounded(columns[-1])
     covered = np.nan_to_num(columns[1], nan=0.0)

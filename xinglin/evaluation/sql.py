@@ -15,10 +15,16 @@ The statement is built as a SQLGlot tree (`statements.render` writes it for each
 what the expression reads — institutions' aggregates, a share, the count of covered
 institutions, technique counts, a division's own figure, a denominator — is recorded while
 compiling (`Reads`), never found afterwards by searching the statement's text.
+
+Indicators of one coverage — the same covered institutions, judged at the same units — are
+compiled together into one statement (`compile_coverage`, decision 0020): each element is
+joined once, every indicator's aggregates are computed in one GROUP BY, and its columns
+(prefixed i{j}_) are cut from the result. An indicator alone compiles to its own statement.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlglot import exp
@@ -112,9 +118,37 @@ class _Aggregate:
 
 
 @dataclass
+class _Shared:
+    """The names the indicators compiled into one statement share: inst's element columns
+    (e{i}: each element joined once), the own figures' joins (o{k}, oc{k}) and whether inst
+    reads the techniques. An indicator compiled alone has its own."""
+
+    elements: list[str] = field(default_factory=list)  # -> inst.e{i}, agg.r{i}
+    owns: list[str] = field(default_factory=list)  # -> o{k}, oc{k}
+    techniques: bool = False  # -> inst.tc, inst.ti (agg's last two r columns)
+
+    def element(self, code: str) -> int:
+        if code not in self.elements:
+            self.elements.append(code)
+        return self.elements.index(code)
+
+    def own(self, code: str) -> int:
+        if code not in self.owns:
+            self.owns.append(code)
+        return self.owns.index(code)
+
+    @property
+    def raw_count(self) -> int:
+        """agg's r columns: one per element, and the two technique counts."""
+        return len(self.elements) + (2 if self.techniques else 0)
+
+
+@dataclass
 class _Compiler:
     levels: dict[str, str]
-    inst_elements: list[str] = field(default_factory=list)  # -> inst.e{i}
+    shared: _Shared = field(default_factory=_Shared)
+    prefix: str = ""  # of this indicator's columns in agg, base and the result ("" alone)
+    inst_elements: list[str] = field(default_factory=list)  # the institution figures it reads
     agg_elements: list[str] = field(default_factory=list)  # read by sum/max/min
     cond_elements: list[str] = field(default_factory=list)  # read inside share()
     aggregates: list[_Aggregate] = field(default_factory=list)  # -> agg.a{k}
@@ -127,17 +161,29 @@ class _Compiler:
     def inst_column(self, code: str) -> exp.Column:
         if code not in self.inst_elements:
             self.inst_elements.append(code)
-        return column("inst", f"e{self.inst_elements.index(code)}")
+        return column("inst", f"e{self.shared.element(code)}")
 
     def aggregate(self, func: str, operand: exp.Expr) -> exp.Column:
         self.aggregates.append(_Aggregate(func, operand))
-        return column("agg", f"a{len(self.aggregates) - 1}")
+        return column("agg", f"{self.prefix}a{len(self.aggregates) - 1}")
 
     def own(self, code: str) -> exp.Expr:
         if code not in self.own_elements:
             self.own_elements.append(code)
-        k = self.own_elements.index(code)
+        k = self.shared.own(code)
         return coalesce(column(f"o{k}", "value"), column(f"oc{k}", "value"))
+
+    def name(self, column_name: str) -> str:
+        """This indicator's column `column_name` (included, numerator, …) in the statement."""
+        return f"{self.prefix}{column_name}"
+
+    @property
+    def raw_positions(self) -> list[int]:
+        """Where its raw columns (`raw_columns`) are among the statement's r columns."""
+        positions = [self.shared.elements.index(code) for code in self.inst_elements]
+        if self.techniques:
+            positions += [len(self.shared.elements), len(self.shared.elements) + 1]
+        return positions
 
     def covered(self) -> exp.Cast:
         return double(column("agg", "covered"))
@@ -192,7 +238,7 @@ class _Compiler:
                 self.cond_elements.append(node.code)
             return self.inst_column(node.code)
         if isinstance(node, ex.TechniqueCount):
-            self.techniques = True
+            self.techniques = self.shared.techniques = True
             return column("inst", "tc" if node.what == "technique_categories" else "ti")
         if isinstance(node, ex.Binary):
             a, b = self.operand(node.left), self.operand(node.right)
@@ -217,74 +263,191 @@ class _Compiler:
 _split = ex.split  # one definition of numerator and denominator (FHIR publishes the same)
 
 
-def compile_indicator(indicator: PackIndicator, levels: dict[str, str]) -> CompiledIndicator:
+@dataclass(frozen=True)
+class _Member:
+    """One indicator compiled into a statement: its compiler (its names, what it reads), its
+    figures and which units it is judged at."""
+
+    indicator: PackIndicator
+    compiler: _Compiler
+    numerator: exp.Expr
+    denominator: exp.Expr | None
+    scale: float
+    division_only: bool
+    division_filter: exp.Expr
+
+    @property
+    def coverage(self) -> tuple[object, ...]:
+        """What decides its statement's rows and memberships: the covered institutions (types,
+        roles, ownership: inst's WHERE) and the units it has a row for (base's WHERE).
+        Indicators with the same coverage can share one statement (`compile_coverage`)."""
+        indicator = self.indicator
+        return (tuple(sorted(set(indicator.over))), tuple(sorted(set(indicator.roles))),
+                indicator.ownership, self.division_only, self.division_filter.sql())  # fmt: skip
+
+
+def _member(indicator: PackIndicator, levels: dict[str, str], shared: _Shared,
+            prefix: str) -> _Member:  # fmt: skip
     if indicator.expression is None:
         raise ValueError(f"indicator {indicator.id} has no expression to compile")
-    compiler = _Compiler(levels)
+    compiler = _Compiler(levels, shared, prefix)
     numerator_node, denominator_node, scale = _split(indicator.expression)
     denominator: exp.Expr | None
     if isinstance(indicator.expression, ex.Share):
         compiler.top(indicator.expression)
-        numerator: exp.Expr = column("agg", "a0")
+        numerator: exp.Expr = column("agg", compiler.name("a0"))
         denominator = compiler.covered()
     else:
         numerator = compiler.top(numerator_node)
         denominator = compiler.top(denominator_node) if denominator_node else None
-    return _assemble(indicator, compiler, numerator, denominator, scale)
+    division_only, division_filter = _judged(indicator, compiler)
+    return _Member(indicator, compiler, numerator, denominator, scale, division_only,
+                   division_filter)  # fmt: skip
 
 
-def _assemble(
-    indicator: PackIndicator,
-    compiler: _Compiler,
-    numerator: exp.Expr,
-    denominator: exp.Expr | None,
-    scale: float,
-) -> CompiledIndicator:
+def compile_indicator(indicator: PackIndicator, levels: dict[str, str]) -> CompiledIndicator:
+    member = _member(indicator, levels, _Shared(), "")
+    compiler = member.compiler
     raw = list(compiler.inst_elements)
     if compiler.techniques:
         raw += ["technique_categories", "technique_items"]
-    division_only, division_filter = _judged(indicator, compiler)
+    return CompiledIndicator(
+        statement=_statement([member]),
+        raw_columns=tuple(raw),
+        elements=tuple(ex.element_codes(indicator.expression)) if indicator.expression else (),
+        reads=compiler.reads(member.denominator is not None),
+        division_only=member.division_only,
+    )
+
+
+@dataclass(frozen=True)
+class CompiledCoverage:
+    """Indicators of one coverage (the same covered institutions, rows for the same units) as
+    one statement: one pass over their memberships, every indicator's aggregates in one GROUP
+    BY. `columns[j]`: where indicator j's own statement's columns are in this one's result (id,
+    covered, included, numerator, denominator, its raw figures, value)."""
+
+    statement: exp.Select
+    indicators: tuple[str, ...]  # the indicators' ids
+    columns: tuple[tuple[int, ...], ...]
+    width: int  # the statement's columns
+    _texts: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def sql(self, vendor: str) -> str:
+        """The statement's text for a cursor of `vendor` (rendered once per vendor)."""
+        if vendor not in self._texts:
+            self._texts[vendor] = render(self.statement, vendor)
+        return self._texts[vendor]
+
+
+# A statement joins xl_value once per element its indicators read (inst) and twice per own
+# figure (base): SQLite allows 64 tables in a join. A coverage whose indicators read more is
+# cut into several statements (no shipped pack comes near: 15 elements at most).
+MOST_ELEMENTS, MOST_OWN = 40, 12
+
+
+def compile_coverages(
+    indicators: Sequence[PackIndicator], levels: dict[str, str]
+) -> list[CompiledCoverage]:
+    """The indicators grouped by coverage (in the order each coverage first appears), one
+    statement per group (or a few, past MOST_ELEMENTS or MOST_OWN)."""
+    groups: dict[tuple[object, ...], list[tuple[list[PackIndicator], _Shared]]] = {}
+    for indicator in indicators:
+        alone = _member(indicator, levels, _Shared(), "")
+        chunks = groups.setdefault(alone.coverage, [])
+        if chunks:
+            members, shared = chunks[-1]
+            elements = set(shared.elements) | set(alone.compiler.shared.elements)
+            owns = set(shared.owns) | set(alone.compiler.shared.owns)
+            if len(elements) <= MOST_ELEMENTS and len(owns) <= MOST_OWN:
+                members.append(indicator)
+                shared.elements += [
+                    e for e in alone.compiler.shared.elements if e not in shared.elements
+                ]
+                shared.owns += [o for o in alone.compiler.shared.owns if o not in shared.owns]
+                continue
+        chunks.append(([indicator], alone.compiler.shared))
+    return [
+        compile_coverage(members, levels) for chunks in groups.values() for members, _ in chunks
+    ]
+
+
+def compile_coverage(
+    indicators: Sequence[PackIndicator], levels: dict[str, str]
+) -> CompiledCoverage:
+    """One statement for indicators of the same coverage: inst joins each element they read
+    once, agg computes every indicator's columns (prefixed i{j}_), base and the outer select
+    their figures. An indicator alone gets the statement `compile_indicator` writes."""
+    shared = _Shared()
+    alone = len(indicators) == 1
+    members = [_member(indicator, levels, shared, "" if alone else f"i{j}_")
+               for j, indicator in enumerate(indicators)]  # fmt: skip
+    if len({member.coverage for member in members}) != 1:
+        raise ValueError(f"indicators of different coverages: {[i.id for i in indicators]}")
+    n = len(members)
+    raw = 2 + 3 * n  # where the r columns start: after id, covered and each one's three
+    columns = tuple(
+        (0, 1, 2 + 3 * j, 3 + 3 * j, 4 + 3 * j,
+         *(raw + p for p in member.compiler.raw_positions), raw + shared.raw_count + j)
+        for j, member in enumerate(members)
+    )  # fmt: skip
+    return CompiledCoverage(
+        statement=_statement(members),
+        indicators=tuple(indicator.id for indicator in indicators),
+        columns=columns,
+        width=raw + shared.raw_count + n,
+    )
+
+
+def _statement(members: list[_Member]) -> exp.Select:
+    """inst (the covered memberships and their figures), agg (per target unit), base (per
+    unit in scope), then each member's value."""
+    first = members[0]
+    shared = first.compiler.shared
     institution_filter: exp.Expr = never()
-    if not division_only:
+    if not first.division_only:
         institution_filter = all_of([
             eq(column("u", "kind"), text("institution")),
             eq(column("u", "is_open"), number(1)),
-            among(column("u", "itype"), _types(indicator)),
-            *_coverage(indicator, "u"),
+            among(column("u", "itype"), _types(first.indicator)),
+            *_coverage(first.indicator, "u"),
         ])  # fmt: skip
-    value: exp.Expr = column("base", "numerator")
-    if denominator is not None:
-        scaled = exp.Mul(this=column("base", "numerator"), expression=number(scale))
-        value = divide(scaled, nullif_zero(column("base", "denominator")))
     in_scope = all_of([
         eq(column("u", "in_scope"), number(1)),
-        paren(exp.Or(this=paren(division_filter), expression=paren(institution_filter))),
+        paren(exp.Or(this=paren(first.division_filter), expression=paren(institution_filter))),
     ])  # fmt: skip
-    base = exp.select(
+    columns: list[exp.Expr] = [
         exp.alias_(column("u", "id"), "id"),
         exp.alias_(coalesce(column("agg", "covered"), number(0)), "covered"),
-        exp.alias_(column("agg", "included"), "included"),
-        exp.alias_(numerator, "numerator"),
-        exp.alias_(denominator if denominator is not None else exp.Null(), "denominator"),
-        *(column("agg", f"r{i}") for i in range(len(raw))),
-    ).from_(table("xl_unit", "u"))
+    ]
+    values: list[exp.Expr] = []
+    for member in members:
+        name = member.compiler.name
+        denominator = member.denominator
+        columns += [
+            exp.alias_(column("agg", name("included")), name("included")),
+            exp.alias_(member.numerator, name("numerator")),
+            exp.alias_(denominator if denominator is not None else exp.Null(), name("denominator")),
+        ]
+        value: exp.Expr = column("base", name("numerator"))
+        if denominator is not None:
+            scaled = exp.Mul(
+                this=column("base", name("numerator")), expression=number(member.scale)
+            )
+            value = divide(scaled, nullif_zero(column("base", name("denominator"))))
+        values.append(exp.alias_(value, name("value")))
+    columns += [column("agg", f"r{i}") for i in range(shared.raw_count)]
+    base = exp.select(*columns).from_(table("xl_unit", "u"))
     base = base.join(table("agg"), on=eq(column("agg", "target_id"), column("u", "id")),
                      join_type="left")  # fmt: skip
-    for k, code in enumerate(compiler.own_elements):
+    for k, code in enumerate(shared.owns):
         base = _join_own(base, k, code)
-    statement = (
-        exp.select(star("base"), exp.alias_(value, "value"))
+    return (
+        exp.select(star("base"), *values)
         .from_("base")
-        .with_("inst", as_=_institutions(indicator, compiler))
-        .with_("agg", as_=_aggregated(compiler))
+        .with_("inst", as_=_institutions(first.indicator, shared))
+        .with_("agg", as_=_aggregated(members))
         .with_("base", as_=base.where(in_scope))
-    )
-    return CompiledIndicator(
-        statement=statement,
-        raw_columns=tuple(raw),
-        elements=tuple(ex.element_codes(indicator.expression)) if indicator.expression else (),
-        reads=compiler.reads(denominator is not None),
-        division_only=division_only,
     )
 
 
@@ -292,52 +455,58 @@ def _types(indicator: PackIndicator) -> list[exp.Expr]:
     return [text(t) for t in indicator.over] or [text("")]
 
 
-def _institutions(indicator: PackIndicator, compiler: _Compiler) -> exp.Select:
+def _institutions(indicator: PackIndicator, shared: _Shared) -> exp.Select:
     """inst: per target unit and covered institution, the institution's figures (e{i}) and
     technique counts (tc, ti)."""
     columns: list[exp.Expr] = [
         exp.alias_(column("m", "target_id"), "target_id"),
         exp.alias_(column("m", "inst_id"), "inst_id"),
         *(exp.alias_(column(f"v{i}", "value"), f"e{i}")
-          for i, _code in enumerate(compiler.inst_elements)),
+          for i, _code in enumerate(shared.elements)),
     ]  # fmt: skip
-    if compiler.techniques:
+    if shared.techniques:
         columns += [
             exp.alias_(coalesce(column("t", "categories"), number(0)), "tc"),
             exp.alias_(coalesce(column("t", "items"), number(0)), "ti"),
         ]
     select = exp.select(*columns).from_(table("xl_member", "m"))
-    for i, code in enumerate(compiler.inst_elements):
+    for i, code in enumerate(shared.elements):
         on = all_of([eq(column(f"v{i}", "orgunit_id"), column("m", "inst_id")),
                      eq(column(f"v{i}", "element"), text(code))])  # fmt: skip
         select = select.join(table("xl_value", f"v{i}"), on=on, join_type="left")
-    if compiler.techniques:
+    if shared.techniques:
         select = select.join(table("xl_tech", "t"), join_type="left",
                              on=eq(column("t", "orgunit_id"), column("m", "inst_id")))  # fmt: skip
     covered = [among(column("m", "itype"), _types(indicator)), *_coverage(indicator, "m")]
     return select.where(all_of(covered))
 
 
-def _aggregated(compiler: _Compiler) -> exp.Select:
-    """agg: per target unit, how many institutions are covered and included, the aggregates
-    (a{k}) and the institution's own raw figures (r{i}: one institution's, at its own row)."""
-    agg_cols = [compiler.inst_column(c) for c in compiler.agg_elements]
-    cond_cols = [compiler.inst_column(c) for c in compiler.cond_elements]
-    complete = all_of([is_not_null(c) for c in agg_cols])
-    included = all_of([is_not_null(c) for c in (agg_cols if compiler.has_aggregate else cond_cols)])
+def _aggregated(members: list[_Member]) -> exp.Select:
+    """agg: per target unit, how many institutions are covered, and per member how many are
+    included and its aggregates (a{k}); then the institution's own raw figures (r{i}: one
+    institution's, at its own row)."""
     columns: list[exp.Expr] = [
         exp.alias_(column("inst", "target_id"), "target_id"),
         exp.alias_(exp.Count(this=exp.Star()), "covered"),
-        exp.alias_(exp.Sum(this=case(included, number(1), number(0))), "included"),
     ]
-    for k, aggregate in enumerate(compiler.aggregates):
-        if aggregate.func == "share":
-            counted: exp.Expr = exp.Sum(this=case(aggregate.operand, number(1), number(0)))
-        else:
-            counted = _AGGREGATES[aggregate.func](this=case(complete.copy(), aggregate.operand))
-        columns.append(exp.alias_(double(counted), f"a{k}"))
-    raw = [compiler.inst_column(c) for c in compiler.inst_elements]
-    if compiler.techniques:
+    for member in members:
+        compiler = member.compiler
+        agg_cols = [compiler.inst_column(c) for c in compiler.agg_elements]
+        cond_cols = [compiler.inst_column(c) for c in compiler.cond_elements]
+        complete = all_of([is_not_null(c) for c in agg_cols])
+        included = all_of([is_not_null(c)
+                           for c in (agg_cols if compiler.has_aggregate else cond_cols)])  # fmt: skip
+        columns.append(exp.alias_(exp.Sum(this=case(included, number(1), number(0))),
+                                  compiler.name("included")))  # fmt: skip
+        for k, aggregate in enumerate(compiler.aggregates):
+            if aggregate.func == "share":
+                counted: exp.Expr = exp.Sum(this=case(aggregate.operand, number(1), number(0)))
+            else:
+                counted = _AGGREGATES[aggregate.func](this=case(complete.copy(), aggregate.operand))
+            columns.append(exp.alias_(double(counted), compiler.name(f"a{k}")))
+    shared = members[0].compiler.shared
+    raw = [column("inst", f"e{i}") for i in range(len(shared.elements))]
+    if shared.techniques:
         raw += [column("inst", "tc"), column("inst", "ti")]
     columns += [exp.alias_(exp.Max(this=c), f"r{i}") for i, c in enumerate(raw)]
     return exp.select(*columns).from_("inst").group_by(column("inst", "target_id"))

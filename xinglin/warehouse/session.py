@@ -1,21 +1,82 @@
 """A DB-API-like cursor over the warehouse for multi-statement work (the evaluation engine
-fills temporary tables, then runs one compiled statement per indicator).
+fills temporary tables, then runs one compiled statement per coverage of indicators).
 
 It opens one DuckDB connection through `Warehouse._connect` (the same views over the same
 Parquet files as `Warehouse.query`), accepts Django's `%s` placeholders (values never enter
-the SQL text), stops any statement after `timeout` seconds and logs every statement with its
-timing in the warehouse's log (logger `xinglin.warehouse`, `Warehouse.recent`).
+the SQL text), stops any statement after `timeout` seconds (one watchdog thread for every
+cursor) and logs every statement with its timing in the warehouse's log (logger
+`xinglin.warehouse`, `Warehouse.recent`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import heapq
+import itertools
+import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import duckdb
 
 from xinglin.warehouse.engine import DEFAULT_TIMEOUT, Warehouse, WarehouseError
+
+
+class _Watchdog:
+    """One thread that interrupts every cursor's statement still running at its deadline
+    (DuckDB has no statement timeout). A statement registers its deadline and releases it when
+    done: a lock and a heap push, where a `threading.Timer` per statement started a thread
+    (≈ 0.8 ms, ~50 per province evaluation). The interrupt is called under the lock, so once
+    `release` returns it cannot reach the connection's next statement."""
+
+    def __init__(self) -> None:
+        self._reset()
+        os.register_at_fork(after_in_child=self._reset)  # the thread is not forked with us
+
+    def _reset(self) -> None:
+        self._lock = threading.Condition()
+        self._deadlines: list[tuple[float, int]] = []  # a heap of (deadline, token)
+        self._live: dict[int, Callable[[], None]] = {}  # token -> interrupt, until released
+        self._tokens = itertools.count()
+        self._running = False
+
+    def watch(self, seconds: float, interrupt: Callable[[], None]) -> int:
+        """Call `interrupt` in `seconds` unless released first; the token to release."""
+        with self._lock:
+            if not self._running:
+                threading.Thread(target=self._run, name="warehouse-watchdog", daemon=True).start()
+                self._running = True
+            token = next(self._tokens)
+            heapq.heappush(self._deadlines, (time.monotonic() + seconds, token))
+            self._live[token] = interrupt
+            if self._deadlines[0][1] == token:  # sooner than what the thread waits for
+                self._lock.notify()
+            return token
+
+    def release(self, token: int) -> None:
+        with self._lock:
+            self._live.pop(token, None)  # its heap entry is dropped when it comes first
+
+    def _run(self) -> None:
+        with self._lock:
+            while True:
+                while self._deadlines and self._deadlines[0][1] not in self._live:
+                    heapq.heappop(self._deadlines)
+                if not self._deadlines:
+                    self._lock.wait()
+                    continue
+                deadline, token = self._deadlines[0]
+                left = deadline - time.monotonic()
+                if left > 0:
+                    self._lock.wait(left)
+                    continue
+                heapq.heappop(self._deadlines)
+                with contextlib.suppress(duckdb.Error):  # closed meanwhile: nothing to stop
+                    self._live.pop(token)()
+
+
+_WATCHDOG = _Watchdog()
 
 
 class WarehouseCursor:
@@ -49,8 +110,7 @@ class WarehouseCursor:
 
     def _run(self, work, sql: str, params: Sequence, keep: bool = True):
         started = time.perf_counter()
-        timer = threading.Timer(self.timeout, self._connection.interrupt)
-        timer.start()
+        watched = _WATCHDOG.watch(self.timeout, self._connection.interrupt)
         try:
             outcome = work()
             if keep:
@@ -62,7 +122,7 @@ class WarehouseCursor:
             self.warehouse._log(sql, params or (), started, 0, str(error))
             raise WarehouseError(str(error)) from error
         finally:
-            timer.cancel()
+            _WATCHDOG.release(watched)
         self.warehouse._log(sql, params or (), started, -1 if keep else outcome.num_rows, "")
         return outcome
 

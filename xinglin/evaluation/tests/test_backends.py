@@ -5,6 +5,7 @@ ran and picks the warehouse for large scopes only; the export is incremental."""
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 from django.db import connection
@@ -15,8 +16,9 @@ from xinglin.evaluation.engine import evaluate
 from xinglin.evaluation.tests.test_engine_reference import ITEMS, _generate, _pack, _store
 from xinglin.network.models import OrgUnit
 from xinglin.standards.models import TechniqueItem
-from xinglin.warehouse import Warehouse
+from xinglin.warehouse import Warehouse, WarehouseError
 from xinglin.warehouse.export import export_tables, export_time
+from xinglin.warehouse.session import WarehouseCursor
 
 
 def _fill(seed: int) -> None:
@@ -128,3 +130,22 @@ def test_each_database_gets_what_its_planner_needs_for_the_prepared_tables(world
             )
             analyzed = sorted(row[0] for row in cursor.fetchall())
             assert analyzed == ["xl_member", "xl_tech", "xl_unit", "xl_value"]
+
+
+def test_a_cursors_statement_is_stopped_at_its_timeout_and_only_it(tmp_path):
+    """The warehouse cursor's timeout (one watchdog thread for every cursor's statements):
+    a statement that runs too long is interrupted; the next statements on the connection, and
+    the many short ones after them, are not."""
+    with WarehouseCursor(Warehouse(tmp_path), timeout=0.3) as cursor:
+        started = time.perf_counter()
+        with pytest.raises(WarehouseError, match="timed out"):
+            cursor.execute("SELECT count(*) FROM range(10000000000) a")
+        assert time.perf_counter() - started < 10
+        fork = cursor.fork()
+        for k in range(300):
+            (cursor if k % 2 else fork).execute("SELECT %s + 1", [k])
+            assert (cursor if k % 2 else fork).fetchone() == (k + 1,)
+        fork.close()
+        time.sleep(0.5)  # every released deadline has passed: nothing is interrupted late
+        cursor.execute("SELECT 42")
+        assert cursor.fetchone() == (42,)
