@@ -653,8 +653,9 @@ _server_pid = 0
 def _server_cpu() -> dict[str, float]:
     """CPU seconds so far of the server's processes (children of the server's process), by
     what they are: the gunicorn workers ("web"), the warehouse maintainer, the document pool;
-    of the PostgreSQL backends connected to the bench's database ("postgres": an undercount,
-    a backend that ended took its CPU with it) and of this generator ("generator")."""
+    of the PostgreSQL server ("postgres": every process, and the backends that ended, which
+    the postmaster reaped: the whole server, shared with nothing else on a quiet machine) and
+    of this generator ("generator")."""
     tick, found = os.sysconf("SC_CLK_TCK"), {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -667,8 +668,10 @@ def _server_cpu() -> dict[str, float]:
         if int(fields[1]) == _server_pid:
             kind = ("warehouse maintainer" if "maintain" in command
                     else "document pool" if "document_worker" in command else "web")  # fmt: skip
-        elif name.startswith("postgres") and PG_DATABASE in command:
-            kind = "postgres"  # the backends serving this database (one ended loses its CPU)
+        elif name.startswith("postgres"):
+            kind = "postgres"
+            if "bin/postgres" in command:  # the postmaster: its ended backends' CPU too
+                seconds += (int(fields[13]) + int(fields[14])) / tick
         elif int(stat.parent.name) == os.getpid():
             kind = "generator"
         else:
