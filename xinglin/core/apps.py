@@ -10,3 +10,8 @@ class CoreConfig(AppConfig):
     name = "xinglin.core"
     label = "core"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from xinglin.lib import dialects  # noqa: PLC0415 - at start, in one thread
+
+        dialects.load()

@@ -36,8 +36,11 @@ def _format_mark(_generator: Generator, _placeholder: exp.Placeholder) -> str:
 
 @functools.cache
 def _generator(dialect: str) -> type[Generator]:
-    """The dialect's generator, writing each placeholder as `%s`."""
+    """The dialect's generator, writing each placeholder as `%s`. Kept for the process: a
+    half-loaded dialect's generic generator is refused (lib/dialects.py)."""
     base = Dialect.get_or_raise(dialect).generator_class
+    if base is Generator:
+        raise ValueError(f"SQLGlot's {dialect} dialect is not set up (lib/dialects.py)")
     transforms: dict[type[exp.Expr], Callable[..., str]] = {
         **base.TRANSFORMS,
         exp.Placeholder: _format_mark,

@@ -8,10 +8,13 @@ from datetime import date
 import pytest
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.generator import Generator
 
-from xinglin.evaluation import prepare
+from xinglin.evaluation import prepare, statements
 from xinglin.evaluation.sql import Reads, compile_indicator
 from xinglin.evaluation.statements import DIALECTS, column, eq, mark, render, text
+from xinglin.lib import dialects
 from xinglin.standards import expressions as ex
 from xinglin.standards.loader import PackIndicator, all_packs, read_elements
 
@@ -93,3 +96,20 @@ def test_a_literal_is_escaped_not_interpolated():
 
 def _year() -> tuple[date, date]:
     return date(2024, 1, 1), date(2024, 12, 31)
+
+
+def test_the_dialects_are_loaded_whole_at_start_and_a_half_built_one_is_refused():
+    """SQLGlot registers a dialect's class before its generator is set: a thread that asked
+    for it meanwhile got the generic generator, and one worker sent PostgreSQL `DOUBLE`
+    (W7). Django's start loads them (lib/dialects.py); the engine refuses a generic one."""
+    for name in dialects.USED:
+        assert Dialect.get_or_raise(name).generator_class is not Generator, name
+    create = "CREATE TABLE t (v DOUBLE PRECISION)"
+    assert "DOUBLE PRECISION" in render(sqlglot.parse_one(create, read="postgres"), "postgresql")
+
+    class Halfbuilt(Dialect):  # a dialect whose own generator is not (yet) set
+        pass
+
+    assert Dialect.get_or_raise("halfbuilt").generator_class is Generator
+    with pytest.raises(ValueError, match="not set up"):
+        statements._generator("halfbuilt")
