@@ -58,12 +58,7 @@ def use_postgres() -> None:
     os.environ["XINGLIN_DATABASE_URL"] = w7.DATABASES["postgres"]
     w7.BASE.mkdir(parents=True, exist_ok=True)
     w7.generate()
-    import psycopg
-
-    with psycopg.connect(w7.PG_URL + "postgres", autocommit=True) as admin:
-        if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s",
-                         [w7.PG_DATABASE]).fetchone() is None:  # fmt: skip
-            admin.execute(f"CREATE DATABASE {w7.PG_DATABASE}")
+    w7.ensure_database()
     subprocess.run([sys.executable, w7.__file__, "--child", "prepare", "postgres"],
                    env=w7._env("postgres"), check=True)  # fmt: skip
 

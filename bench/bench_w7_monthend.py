@@ -580,9 +580,9 @@ def _warm(sessions: list[Session], viewers: list[dict], args) -> None:
     saved, decision 0019). Rounds of all the pages at once, as many at a time as the server
     has threads, until a whole round is answered from the caches (each page within 1 s) or
     after 8 rounds; the time it took is printed (the cold start, not measured as W7)."""
-    pages = sorted({(s, f"/evaluation/?orgunit={v[w]}") for s, v in zip(sessions, viewers,
-                    strict=True) for w in ("county", "city")}, key=lambda x: x[1])  # fmt: skip
-    distinct = {path: session for session, path in pages}
+    distinct = {f"/evaluation/?orgunit={viewer[which]}": session
+                for session, viewer in zip(sessions, viewers, strict=True)
+                for which in ("county", "city")}  # fmt: skip
     started, rounds, slowest = time.perf_counter(), 0, 0.0
     for rounds in range(1, 9):  # noqa: B007 - printed below
         times = _warm_round(list(distinct.items()) * args.workers, args.workers * args.threads)
@@ -694,16 +694,21 @@ def _env(name: str) -> dict:
             "XINGLIN_ALLOWED_HOSTS": HOST, "PYTHONPATH": str(ROOT)}  # fmt: skip
 
 
+def ensure_database() -> None:
+    """The bench's PostgreSQL database, created when missing (loaded by `prepare`)."""
+    import psycopg
+
+    with psycopg.connect(PG_URL + "postgres", autocommit=True) as admin:
+        if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                         [PG_DATABASE]).fetchone() is None:  # fmt: skip
+            admin.execute(f"CREATE DATABASE {PG_DATABASE}")
+
+
 def bench_database(name: str, args) -> dict:
     global _server_pid  # noqa: PLW0603 — the running server, stopped on exit
     print(f"{LABELS[name]}:", flush=True)
     if name == "postgres":
-        import psycopg
-
-        with psycopg.connect(PG_URL + "postgres", autocommit=True) as admin:
-            if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s",
-                             [PG_DATABASE]).fetchone() is None:  # fmt: skip
-                admin.execute(f"CREATE DATABASE {PG_DATABASE}")
+        ensure_database()
     else:
         (BASE / "sqlite").mkdir(parents=True, exist_ok=True)
     env = _env(name)

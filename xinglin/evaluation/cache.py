@@ -84,9 +84,7 @@ def cached(
     full = (before, scope, *key)
     with _lock:
         if full in _entries:
-            _entries.move_to_end(full)
-            _stats["hits"] += 1
-            return _entries[full]  # type: ignore[return-value]
+            return _kept(full, "hits")  # type: ignore[return-value]
         under_way = _under_way.get(full)
         if under_way is None:
             done = threading.Event()
@@ -118,10 +116,15 @@ def _join(
     if owner != threading.get_ident() and done.wait(WAIT_SECONDS):
         with _lock:
             if full in _entries:
-                _entries.move_to_end(full)
-                _stats["joined"] += 1
-                return _entries[full]  # type: ignore[return-value]
+                return _kept(full, "joined")  # type: ignore[return-value]
     return _compute(compute)[0]
+
+
+def _kept(full: tuple[object, ...], counted: str) -> object:
+    """The kept entry, as the most recently used (under `_lock`), counted as a hit or a join."""
+    _entries.move_to_end(full)
+    _stats[counted] += 1
+    return _entries[full]
 
 
 def clear() -> None:

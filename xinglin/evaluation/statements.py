@@ -24,6 +24,7 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel
 from sqlglot.generator import Generator
 
+from xinglin.lib import dialects
 from xinglin.warehouse.spark import READ as SPARK_READS
 
 # the dialect each cursor reads, by its vendor (the Spark cursor writes Spark SQL itself)
@@ -38,9 +39,7 @@ def _format_mark(_generator: Generator, _placeholder: exp.Placeholder) -> str:
 def _generator(dialect: str) -> type[Generator]:
     """The dialect's generator, writing each placeholder as `%s`. Kept for the process: a
     half-loaded dialect's generic generator is refused (lib/dialects.py)."""
-    base = Dialect.get_or_raise(dialect).generator_class
-    if base is Generator:
-        raise ValueError(f"SQLGlot's {dialect} dialect is not set up (lib/dialects.py)")
+    base = dialects.get(dialect).generator_class
     transforms: dict[type[exp.Expr], Callable[..., str]] = {
         **base.TRANSFORMS,
         exp.Placeholder: _format_mark,

@@ -19,9 +19,16 @@ from sqlglot.parser import Parser
 USED = ("sqlite", "postgres", "duckdb", "spark")
 
 
+def get(name: str) -> Dialect:
+    """The dialect `name`, whole; a ValueError if it came out half-built (its generic
+    generator or parser)."""
+    dialect = Dialect.get_or_raise(name)
+    if dialect.generator_class is Generator or dialect.parser_class is Parser:
+        raise ValueError(f"SQLGlot's {name} dialect is not set up (its generic classes)")
+    return dialect
+
+
 def load() -> None:
-    """Load every dialect Xinglin uses; a ValueError if one came out half-built."""
+    """Load every dialect Xinglin uses (`get` refuses one that came out half-built)."""
     for name in USED:
-        dialect = Dialect.get_or_raise(name)
-        if dialect.generator_class is Generator or dialect.parser_class is Parser:
-            raise ValueError(f"SQLGlot's {name} dialect is not set up (its generic classes)")
+        get(name)

@@ -81,6 +81,13 @@ def _seq(path: Path) -> int:
     return int(path.stem.split("-")[1])
 
 
+def year_of(path: Path) -> str | None:
+    """The year a value file or a delta file holds (`2025.parquet`, `2026-0000000001.parquet`:
+    the period's first four characters); None for a file not named by a year."""
+    year = path.stem.split("-", 1)[0]
+    return year if len(year) == 4 and year.isdigit() else None
+
+
 # ---- the triggers ----------------------------------------------------------------------
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 from django.conf import settings
 
-from xinglin.warehouse.copy_state import DELTA_KEYS, DELTA_SUFFIX, is_national
+from xinglin.warehouse.copy_state import DELTA_KEYS, DELTA_SUFFIX, is_national, year_of
 from xinglin.warehouse.national import register_duckdb
 
 log = logging.getLogger("xinglin.warehouse")
@@ -99,17 +99,20 @@ class Warehouse:
             f"SELECT * FROM read_parquet([{_listing(deltas)}])"
             f" QUALIFY seq = max(seq) OVER (PARTITION BY {key})"
         )
-        years = {_year_of(d) for d in deltas}
+        years = {year_of(d) for d in deltas}
         # a file not named by a year (the empty `_schema.parquet`, anything else) is merged
-        untouched = [f for f in files if _year_of(f) not in years | {None}]
+        untouched = [f for f in files if year_of(f) not in years | {None}]
         touched = [f for f in files if f not in untouched]
-        merged = f"WITH d AS ({newest}) SELECT * EXCLUDE (seq, deleted) FROM d WHERE NOT deleted"
-        if touched:
-            merged = (
-                f"WITH d AS ({newest}) SELECT b.* FROM read_parquet([{_listing(touched)}]) b"
-                f" ANTI JOIN d USING ({key})"
-                f" UNION ALL BY NAME SELECT * EXCLUDE (seq, deleted) FROM d WHERE NOT deleted"
-            )
+        replaced = (
+            f"SELECT b.* FROM read_parquet([{_listing(touched)}]) b ANTI JOIN d USING ({key})"
+            " UNION ALL BY NAME "
+            if touched
+            else ""
+        )
+        merged = (
+            f"WITH d AS ({newest}) {replaced}"
+            "SELECT * EXCLUDE (seq, deleted) FROM d WHERE NOT deleted"
+        )
         if not untouched:
             return merged
         return (
@@ -157,12 +160,6 @@ class Warehouse:
         log.log(level, "%.3fs %d rows %s%s", seconds, rows, " ".join(sql.split()),
                 f" ERROR {error}" if error else "")  # fmt: skip
         return seconds
-
-
-def _year_of(path: Path) -> str | None:
-    """The year a value file or delta file holds (`2025.parquet`, `2026-0000000001.parquet`)."""
-    year = path.stem.split("-", 1)[0]
-    return year if len(year) == 4 and year.isdigit() else None
 
 
 def _listing(files: list[Path]) -> str:

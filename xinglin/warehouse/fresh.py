@@ -56,6 +56,7 @@ from xinglin.warehouse.copy_state import (
     read_manifest,
     triggers_present,
     write_manifest,
+    year_of,
 )
 from xinglin.warehouse.engine import Warehouse, _listing
 from xinglin.warehouse.export import ROW_GROUP, SCHEMAS
@@ -234,7 +235,7 @@ def compact(root: Path, *, min_files: int | None = None) -> list[str]:
     min_files = min_files or settings.WAREHOUSE_FRESH_COMPACT_FILES
     retire(root)
     merged = []
-    years = sorted({p.name.split("-")[0] for p in delta_files(root)})
+    years = sorted({y for p in delta_files(root) if (y := year_of(p)) is not None})
     for year in years:
         retired = set(read_manifest(root).get("retired", {}))
         deltas = [p for p in delta_files(root, year) if p.name not in retired]
