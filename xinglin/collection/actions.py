@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -147,6 +147,7 @@ def write(
     dry_run: bool = False,
     partial: bool = False,
     unchanged_since: datetime | None = None,
+    orgunits: dict[str, OrgUnit] | None = None,
 ) -> WriteResult:
     """The one door for data values. In one transaction: take the writer locks of the org
     units (approvals take the same lock, so no form is approved between this check and this
@@ -163,16 +164,22 @@ def write(
     No lost update (decision 0007, `guards`): a candidate carrying the version its writer saw
     (`expected`) is refused when the stored value moved on since; with `unchanged_since`,
     every value whose stored value was stored or removed after that time is refused.
+    `orgunits` (by code: every org unit the candidates name, read already) saves reading
+    them.
     Comments (`Candidate.comment`, `Batch.comments`) are written with their values
     (`comments`); a change of the comment alone is a change."""
     whole = candidates if isinstance(candidates, Batch) else list(candidates)
     result = WriteResult()
     with transaction.atomic():
         everything = whole if isinstance(whole, Batch) else Batch.from_candidates(whole)
-        _lock_writers(_orgunit_ids(everything, []))
+        units = _orgunits(everything) if orgunits is None else orgunits
+        _lock_writers(np.array([u.pk for u in units.values()], dtype=np.int64))
         stale: list[Problem] = []
+        known = None  # a form's few values: their stored versions and comments, read once
         if not isinstance(whole, Batch):
-            whole, stale = guards.stale(whole)
+            if len(whole) <= _FEW_VALUES:
+                known = guards.states({(c.orgunit, c.period, c.element) for c in whole})
+            whole, stale = guards.stale(whole, known)
         deletions = [] if isinstance(whole, Batch) else [c for c in whole if c.delete]
         kept = whole if isinstance(whole, Batch) else [c for c in whole if not c.delete]
         batch = kept if isinstance(kept, Batch) else Batch.from_candidates(kept)
@@ -180,8 +187,12 @@ def write(
         unremoved = len(deletions) - len(refused) - len(doomed)  # nothing stored to remove
         if unchanged_since is not None:
             refused += guards.changed_since(batch, deletions, unchanged_since)
-        checked = validation.check(batch, user=user, confirmed=bool(confirm) or partial)
-        found = comments.pending(batch)
+        checked = validation.check(
+            batch, user=user, confirmed=bool(confirm) or partial, orgunits=units
+        )
+        found = comments.pending(
+            batch, None if known is None else {k: c for k, (_v, c) in known.items() if c}
+        )
         result.problems = stale + refused + found.problems + checked.problems
         result.unchanged = checked.unchanged + unremoved
         left_out: set[Key] = set()
@@ -279,14 +290,14 @@ def _delete_values(values: list[DataValue], *, user: User | None, channel: str) 
     return len(values)
 
 
-def _orgunit_ids(batch: Batch, deletions: list[Candidate]) -> np.ndarray:
-    """The ids of the org units written (unknown codes left out), for the writer locks."""
-    if connection.vendor != "postgresql":  # SQLite: the transaction itself is the lock
-        return np.zeros(0, dtype=np.int64)
+_FEW_VALUES = 1000  # a form's values: their stored states are read in one query
+
+
+def _orgunits(batch: Batch) -> dict[str, OrgUnit]:
+    """The org units written, by code (unknown codes left out): their ids are the writer
+    locks' keys, and the check reads them from here."""
     codes = pc.unique(pa.chunked_array([batch.orgunit]).combine_chunks()).to_pylist()
-    codes += [c.orgunit for c in deletions]
-    ids = OrgUnit.objects.filter(code__in=codes).values_list("pk", flat=True)
-    return np.array(list(ids), dtype=np.int64)
+    return validation.orgunits_by_code(c for c in codes if c is not None)
 
 
 def _drop_unconfirmed(checked: Checked, confirm: bool | Collection[Key]) -> set[Key]:
@@ -442,6 +453,7 @@ def save_form_values(
     clear_empty: bool = False,
     versions: dict[str, str] | None = None,
     comments: dict[str, str] | None = None,
+    elements: dict[str, DataElement] | None = None,
 ) -> dict[str, FieldOutcome]:
     """Save what was typed on a form ({element code: text}; percent as 0–100). Each value that
     passes is saved; one with an error is not, and its text comes back for the form to show.
@@ -450,12 +462,14 @@ def save_form_values(
     it): then its stored value is deleted (audited; refused on a locked form).
     `versions` ({code: version the form showed}, `guards.version_of`): a value stored by
     someone else since is refused, its outcome marked `conflict` (no lost update).
-    `comments` ({code: comment}): each replaces the value's stored comment."""
+    `comments` ({code: comment}): each replaces the value's stored comment. `elements` (by
+    code, those `typed` names) saves reading them."""
     if not access.can(user, "report", orgunit):
         raise PermissionDenied(orgunit.code)
     versions, comments = versions or {}, comments or {}
     codes = {code: categories.split(code)[0] for code in typed}  # operands: element.combo
-    elements = {e.code: e for e in DataElement.objects.filter(code__in=set(codes.values()))}
+    if elements is None:
+        elements = {e.code: e for e in DataElement.objects.filter(code__in=set(codes.values()))}
     outcomes = {
         code: FieldOutcome(elements[codes[code]], text, comment=comments.get(code))
         for code, text in typed.items()
@@ -469,7 +483,14 @@ def save_form_values(
         if text.strip() or clear_empty
     ]  # fmt: skip
     keys = {(orgunit.code, period, code) for code in confirmed}
-    result = write(candidates, user=user, channel=Channel.WEB, confirm=keys, partial=True)
+    result = write(
+        candidates,
+        user=user,
+        channel=Channel.WEB,
+        confirm=keys,
+        partial=True,
+        orgunits={orgunit.code: orgunit},
+    )
     for problem in result.problems:
         outcome = outcomes[problem.key[2]]
         (outcome.errors if problem.is_error else outcome.warnings).append(problem.message)

@@ -41,20 +41,16 @@ class Pending:
     problems: list[Problem] = field(default_factory=list)
 
 
-def pending(batch: Batch) -> Pending:
+def pending(batch: Batch, stored: dict[Key, str] | None = None) -> Pending:
     """The comments of `batch` that differ from the stored ones (read under the writer
-    locks), and a problem for each comment longer than the column holds."""
+    locks), and a problem for each comment longer than the column holds. `stored`: the
+    non-empty stored comments of at least the batch's keys, read already."""
     found = Pending()
     if batch.comments is None or not len(batch):
         return found
     given = _given(batch, found)
-    periods = {str(p) for p in pc.unique(batch.period).to_pylist() if p is not None}
-    units = {str(u) for u in pc.unique(batch.orgunit).to_pylist() if u is not None}
-    # the batch's operands are `element.combo` for a categorised element: filter by the element
-    elements = {
-        str(e).partition(".")[0] for e in pc.unique(batch.element).to_pylist() if e is not None
-    }
-    stored = _stored_comments(periods, units if len(units) <= _FEW_UNITS else None, elements)
+    if stored is None:
+        stored = _stored_batch(batch)
     for key, text in given.items():
         if stored.get(key, "") != text:
             found.comments[key] = text
@@ -65,6 +61,16 @@ def pending(batch: Batch) -> Pending:
             found.comments[(candidate.orgunit, candidate.period, candidate.element)] = ""
     found.before = _values(set(found.comments))
     return found
+
+
+def _stored_batch(batch: Batch) -> dict[Key, str]:
+    periods = {str(p) for p in pc.unique(batch.period).to_pylist() if p is not None}
+    units = {str(u) for u in pc.unique(batch.orgunit).to_pylist() if u is not None}
+    # the batch's operands are `element.combo` for a categorised element: filter by the element
+    elements = {
+        str(e).partition(".")[0] for e in pc.unique(batch.element).to_pylist() if e is not None
+    }
+    return _stored_comments(periods, units if len(units) <= _FEW_UNITS else None, elements)
 
 
 def _given(batch: Batch, found: Pending) -> dict[Key, str]:

@@ -38,10 +38,11 @@ class Form:
         }
 
     def elements(self, catalogue: list[DataElement] | None = None) -> list[DataElement]:
-        """The form's elements; `catalogue` (all elements, in pk order) saves the query."""
+        """The form's elements; `catalogue` (the elements, in pk order: all, or at least those
+        of the form's period type) saves the query."""
         # The catalogue's order (pk follows core.yaml on first sync) keeps sections together.
         if catalogue is None:
-            catalogue = list(DataElement.objects.order_by("pk"))
+            catalogue = self.catalogue()
         found = [e for e in catalogue if e.period_type == self.period_type]
         if self.target == DIVISION:
             return [e for e in found if e.level == DIVISION]
@@ -49,8 +50,14 @@ class Form:
             e for e in found if e.level != DIVISION and self.target in (e.institution_types or [])
         ]
 
-    def sections(self) -> list[tuple[str, list[DataElement]]]:
-        elements = self.elements()
+    def catalogue(self) -> list[DataElement]:
+        """The elements of the form's period type, in pk order (what `elements` filters)."""
+        return list(DataElement.objects.filter(period_type=self.period_type).order_by("pk"))
+
+    def sections(
+        self, catalogue: list[DataElement] | None = None
+    ) -> list[tuple[str, list[DataElement]]]:
+        elements = self.elements(catalogue)
         order = {
             name: index for index, name in enumerate(dict.fromkeys(section_of(e) for e in elements))
         }
@@ -77,10 +84,13 @@ def get_form(code: str) -> Form:
     return Form(target, period_type)
 
 
-def form_for(orgunit: OrgUnit, period_code: str) -> Form | None:
-    """The org unit's form for the period, or None when it reports nothing of that type."""
+def form_for(
+    orgunit: OrgUnit, period_code: str, catalogue: list[DataElement] | None = None
+) -> Form | None:
+    """The org unit's form for the period, or None when it reports nothing of that type
+    (`catalogue`: as for `Form.elements`)."""
     form = Form(target_of(orgunit), periods.parse(period_code).type)
-    return form if form.elements() else None
+    return form if form.elements(catalogue) else None
 
 
 def forms_for(orgunit: OrgUnit, catalogue: list[DataElement] | None = None) -> list[Form]:

@@ -32,7 +32,32 @@ def version_of(value: DataValue | None) -> str:
     (microseconds; every store and comment change sets it), "" for no value."""
     if value is None:
         return ""
-    return value.updated_at.astimezone(UTC).isoformat(timespec="microseconds")
+    return _version(value.updated_at)
+
+
+def _version(stored_at: datetime) -> str:
+    return stored_at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+State = tuple[str, str]  # (version, comment) of a stored value
+
+
+def states(keys: set[Key]) -> dict[Key, State]:
+    """The version and comment of each value stored now under `keys` (none: no entry): what
+    a save compares, read once under the writer locks for `stale` and the comments."""
+    if not keys:
+        return {}
+    rows = DataValue.objects.filter(
+        orgunit__code__in={k[0] for k in keys},
+        period__in={k[1] for k in keys},
+        element__code__in=element_codes(keys),
+    ).values_list("orgunit__code", "period", "element__code", "combo", "updated_at", "comment")
+    found = {}
+    for orgunit, period, element, combo, stored_at, comment in rows:
+        key = (orgunit, period, f"{element}.{combo}" if combo else element)
+        if key in keys:
+            found[key] = (_version(stored_at), comment)
+    return found
 
 
 def shown(element: DataElement, value: float | None) -> str:
@@ -86,17 +111,21 @@ def _removals(keys: set[Key], since: datetime | None = None) -> dict[Key, AuditE
     return {k: v for k, v in found.items() if k in keys}
 
 
-def stale(candidates: Sequence[Candidate]) -> tuple[list[Candidate], list[Problem]]:
+def stale(
+    candidates: Sequence[Candidate], known: dict[Key, State] | None = None
+) -> tuple[list[Candidate], list[Problem]]:
     """(the candidates to write, the refusals): a candidate whose `expected` version is not
     the stored value's now is refused, naming who stored the newer value, when, and both
-    values; the problem carries the stored value (`conflict`) for the form to offer it."""
+    values; the problem carries the stored value (`conflict`) for the form to offer it.
+    `known`: `states` of at least the candidates' keys, read already."""
     watched = {(c.orgunit, c.period, c.element): c for c in candidates if c.expected is not None}
     if not watched:
         return list(candidates), []
-    stored = _stored(set(watched))
-    moved = {k for k, c in watched.items() if version_of(stored.get(k)) != c.expected}
+    now = states(set(watched)) if known is None else known
+    moved = {k for k, c in watched.items() if (now[k][0] if k in now else "") != c.expected}
     if not moved:
         return list(candidates), []
+    stored = _stored(moved)  # the values themselves, with who stored them: for the messages
     removed = _removals(moved - set(stored))
     problems = []
     for key in moved:

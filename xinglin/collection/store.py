@@ -110,9 +110,11 @@ def _lock_writers(orgunit_ids: np.ndarray) -> None:
         if len(units) > _MAX_UNIT_LOCKS:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, 0)", [_LOCK_SPACE])
             return
-        cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, 0)", [_LOCK_SPACE])
-        for unit in units:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_SPACE + 1, unit])
+        # one statement: the shared lock, then each unit's in order (a select list is
+        # evaluated left to right)
+        locks = ", ".join(["pg_advisory_xact_lock(%s, %s)"] * len(units))
+        sql = "SELECT pg_advisory_xact_lock_shared(%s, 0)" + (f", {locks}" if units else "")
+        cursor.execute(sql, [_LOCK_SPACE, *(x for u in units for x in (_LOCK_SPACE + 1, u))])
 
 
 def _bump_submissions(orgunit_ids: np.ndarray, periods: _Periods, mask) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -107,11 +107,19 @@ def resolve_operand(text: str, elements: dict[str, DataElement]):
 class _Context:
     """Everything the batch refers to, fetched once, and the batch's codes encoded."""
 
-    def __init__(self, batch: Batch):
+    def __init__(self, batch: Batch, orgunits: dict[str, OrgUnit] | None = None):
         self.batch = batch
-        self.elements = {e.code: e for e in DataElement.objects.all()}
         self.e, self.o, self.p = _Codes(batch.element), _Codes(batch.orgunit), _Codes(batch.period)
-        found = {u.code: u for u in _chunked(OrgUnit.objects.all(), "code", sorted(self.o.codes))}
+        # the elements the batch names and those the rules on them compare (not the whole
+        # catalogue: a form's field names one): every element a check looks up is among them
+        named = {categories.split(code)[0] for code in self.e.codes}
+        named |= _rule_codes(named)
+        self.elements = {
+            e.code: e for e in _chunked(DataElement.objects.all(), "code", sorted(named))
+        }
+        if orgunits is None:
+            orgunits = orgunits_by_code(self.o.codes)
+        found = {code: orgunits[code] for code in self.o.codes if code in orgunits}
         self.orgunits = found
         self.periods: dict[str, periods.Period | None] = {}
         self.element_of = [resolve_operand(code, self.elements)[0] for code in self.e.codes]
@@ -161,21 +169,41 @@ class _Context:
         return self.orgunit_ids[o] * len(self.p.codes) + p
 
 
+def orgunits_by_code(codes: Iterable[str]) -> dict[str, OrgUnit]:
+    """The org units with these codes, by code (unknown codes left out)."""
+    return {u.code: u for u in _chunked(OrgUnit.objects.all(), "code", sorted(set(codes)))}
+
+
+def _rule_codes(touching: set[str]) -> set[str]:
+    """The element codes named by the comparison rules that name one of `touching`."""
+    return {
+        name
+        for rule in rules.load().rules
+        if not touching.isdisjoint(rule.check.names)
+        for name in rule.check.names
+    }
+
+
 def _chunked(queryset, field_name: str, items: list, size: int = _CHUNK):
     for start in range(0, len(items), size):
         yield from queryset.filter(**{f"{field_name}__in": items[start : start + size]})
 
 
 def check(
-    candidates: Sequence[Candidate] | Batch, *, user: User | None = None, confirmed: bool = False
+    candidates: Sequence[Candidate] | Batch,
+    *,
+    user: User | None = None,
+    confirmed: bool = False,
+    orgunits: dict[str, OrgUnit] | None = None,
 ) -> Checked:
     """Check a batch. `user` None means the system (no scope check); `confirmed` accepts
-    warnings (they are still returned, for the record)."""
+    warnings (they are still returned, for the record). `orgunits` (by code: at least the
+    batch's, as `orgunits_by_code` reads them) saves reading them again."""
     batch = candidates if isinstance(candidates, Batch) else Batch.from_candidates(candidates)
     result = Checked()
     if not len(batch):
         return result
-    context = _Context(batch)
+    context = _Context(batch, orgunits)
     rows, values = _resolve(context, user, result)
     keys = context.key(*context.at(rows)[:2], _element_ids(context, rows))
     rows, values, keys = _drop_duplicates(context, rows, values, keys, result)
@@ -651,11 +679,9 @@ class _Stored:
             distinct = _distinct(context.at(rows)[1], len(context.p.codes))
             period_codes = {context.p.codes[p]: p for p in distinct.tolist()}
         if element_ids is None:
-            rule_codes = {name for rule in rules.load().rules for name in rule.check.names}
+            # the batch's and those its rules compare (what the context holds)
             element_ids = _distinct_element_ids(context, rows) | {
-                context.operand_id(context.elements[code])
-                for code in rule_codes
-                if code in context.elements
+                context.operand_id(e) for e in context.elements.values()
             }
         units = _distinct(context.at(rows)[0], len(context.o.codes))
         n = len(context.combos)
@@ -749,6 +775,8 @@ def _locked(context: _Context, rows: np.ndarray) -> np.ndarray:
         status=SubmissionStatus.APPROVED, period__in=context.p.codes
     )
     local = {u.pk: i for i, u in enumerate(context.orgunit_of) if u is not None}
+    if len(local) <= _CHUNK:  # a form or a small file: its own forms, not all the period's
+        approved = approved.filter(orgunit_id__in=sorted(local))
     groups = [
         context.group(np.int64(local[o]), np.int64(context.p.position[p]))
         for o, p in approved.values_list("orgunit_id", "period")

@@ -30,7 +30,14 @@ from xinglin.collection import (
     rules,
 )
 from xinglin.collection.batch import Location, Problem
-from xinglin.collection.forms import Form, expected_orgunits, form_for, forms_for, get_form
+from xinglin.collection.forms import (
+    Form,
+    expected_orgunits,
+    form_for,
+    forms_for,
+    get_form,
+    target_of,
+)
 from xinglin.collection.importers import workbook
 from xinglin.collection.models import ConfirmedWarning, DataValue, Submission
 from xinglin.collection.store import DELETED_NOTE
@@ -122,7 +129,9 @@ def _list_states() -> list[tuple[str, str]]:
 
 
 def _entry_context(request, unit: OrgUnit, period: str, outcomes=None) -> dict:
-    form = form_for(unit, period)
+    kind = _period_or_404(period).type
+    catalogue = Form(target_of(unit), kind).catalogue()  # read once for the form's sections
+    form = form_for(unit, period, catalogue)
     if form is None:
         raise Http404(period)
     stored = {
@@ -133,7 +142,9 @@ def _entry_context(request, unit: OrgUnit, period: str, outcomes=None) -> dict:
     locked = bool(submission and submission.is_locked)
     can_report = access.can(request.user, "report", unit) and not locked
     can_approve = access.can(request.user, "approve", unit)
-    sections = [(name, _fields(elements, stored, outcomes)) for name, elements in form.sections()]
+    sections = [
+        (name, _fields(elements, stored, outcomes)) for name, elements in form.sections(catalogue)
+    ]
     return {
         "unit": unit,
         "period": period,
@@ -305,6 +316,7 @@ def save_value(request, code, period, element):
         clear_empty=True,
         versions={element: version} if version is not None else None,
         comments={element: comment.strip()} if comment is not None else None,
+        elements={key["element"].code: key["element"]},
     )[element]
     value = DataValue.objects.filter(orgunit=unit, period=period, **key).first()
     context = {"f": _field(item, value, outcome), "unit": unit, "period": period}

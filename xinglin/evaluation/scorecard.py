@@ -38,6 +38,9 @@ class Scorecard:
     children: list[dict[str, Any]]
     groups: list[dict[str, Any]]
     names: dict[str, str]  # code -> name of every institution a row lists as falling short
+    # the indicator table's rendered rows, by what else they depend on (the filter, the view,
+    # whether the user may rectify): kept with the rows, so they live and die with them
+    rendered: dict[tuple[object, ...], str] = field(default_factory=dict)
 
 
 def build(pack: str, unit: OrgUnit, period: str, user: User, language: str) -> Scorecard:
@@ -49,16 +52,21 @@ def build(pack: str, unit: OrgUnit, period: str, user: User, language: str) -> S
     # the names of the institutions falling short are kept with the rows (a city lists
     # thousands: one query of 30 ms a page otherwise); a rename changes every scope's
     # generation (network_orgunit is not a per-year table), so they are never stale
-    evaluation, rows, names = cache.cached(
+    evaluation, rows, names, rendered = cache.cached(
         ("scorecard", pack, unit.code, period, language),
         lambda: _named(*_rows(pack, unit, period, language)),
         scope=scope,
     )
-    return Scorecard(evaluation, rows, _children(evaluation, unit, user), _groups(rows), names)
+    children = _children(evaluation, unit, user)
+    return Scorecard(evaluation, rows, children, _groups(rows), names, rendered)
 
 
-def _named(evaluation: Evaluation, rows: list[Row]) -> tuple[Evaluation, list[Row], dict[str, str]]:
-    return evaluation, rows, failing_names(rows)
+def _named(
+    evaluation: Evaluation, rows: list[Row]
+) -> tuple[Evaluation, list[Row], dict[str, str], dict[tuple[object, ...], str]]:
+    # the last: the rendered tables of these rows (`Scorecard.rendered`), the one part of a
+    # cached value that is written after it is kept (each entry once, the same text)
+    return evaluation, rows, failing_names(rows), {}
 
 
 def _rows(pack: str, unit: OrgUnit, period: str, language: str) -> tuple[Evaluation, list[Row]]:

@@ -8,6 +8,8 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 from xinglin.core import labels, limits
@@ -49,17 +51,18 @@ def scorecard(request: AuthenticatedHttpRequest) -> HttpResponse:
         card = cards.build(pack, unit, period, request.user, language)
     except EvaluationError as error:
         raise Http404(str(error)) from error
-    shown = cards.select(card.rows, request.GET)
+    filters = cards.filter_links(card.rows, request.GET)
+    compact = request.GET.get("view") == "compact"
+    can_rectify = unit.division_level == "county" and access.can(request.user, "manage", unit)
     context = {
         "card": card,
-        "shown": shown,
-        "filters": cards.filter_links(card.rows, request.GET),
+        "filters": filters,
         "names": card.names,
-        "compact": request.GET.get("view") == "compact",
+        "compact": compact,
         "unit": unit,
         "pack": card.evaluation.pack,
         "packs": [all_packs()[code] for code in adopted_pack_codes(unit)],
-        "can_rectify": unit.division_level == "county" and access.can(request.user, "manage", unit),
+        "can_rectify": can_rectify,
         "period": card.evaluation.period,
         "years": [str(y) for y in range(date.today().year - 5, date.today().year + 1)],
         "ancestors": _ancestors(request.user, unit),
@@ -68,7 +71,21 @@ def scorecard(request: AuthenticatedHttpRequest) -> HttpResponse:
         "query": request.GET.urlencode(),
         "pickable": _pickable(request.user),
     }
+    context["indicator_rows"] = _indicator_rows(card, request, context)
     return render(request, "evaluation/scorecard.html", context)
+
+
+def _indicator_rows(card: cards.Scorecard, request: HttpRequest, context: dict) -> str:
+    """The indicator table's rows, rendered once per cached scorecard and what else they
+    depend on (a city's table is most of its page's CPU)."""
+    filters = context["filters"]
+    key = (filters["status"], filters["group"], filters["sort"], context["compact"])
+    key += (context["can_rectify"],)
+    if key not in card.rendered:
+        shown = cards.select(card.rows, request.GET)
+        fragment = {**context, "shown": shown}
+        card.rendered[key] = render_to_string("evaluation/_indicator_rows.html", fragment)
+    return mark_safe(card.rendered[key])  # noqa: S308 - the template's own escaped output
 
 
 def _pickable(user: User | AnonymousUser) -> list[str]:

@@ -102,3 +102,37 @@ def test_the_names_of_institutions_falling_short_follow_a_rename_at_once(write, 
     again = client.get(URL + Q + "640323&status=all")
     assert again.context["names"][code] == "改过名字的卫生院"
     assert again.context["card"].rows is not page.context["card"].rows  # computed again
+
+
+def _table(response) -> str:
+    html = response.content.decode()
+    start = html.index('<table id="indicators"')
+    return html[start : html.index("</table>", start)]
+
+
+def test_the_indicator_table_is_rendered_once_per_cached_scorecard_and_person_it_depends_on(
+    write, alice, victor, client_for
+):
+    """The indicator table (most of a city's page) is rendered once per cached scorecard,
+    filter and what the person may do: the bureau's officer sees "rectify" links, a viewer
+    opening the same scorecard after them does not, and a second look renders nothing."""
+    write(*visits("640323100001", 2024, 100, 30), *visits("640323101001", 2024, 100, 1))
+    rows = "evaluation/_indicator_rows.html"
+    page = URL + Q + "640323&status=all"
+    officer = client_for(alice).get(page)
+    assert rows in [t.name for t in officer.templates]
+    assert 'class="rectify"' in officer.content.decode()
+    viewer = client_for(victor)
+    first = viewer.get(page)
+    assert first.context["card"].rows is officer.context["card"].rows  # the same cached rows
+    assert rows in [t.name for t in first.templates]  # rendered for what a viewer may do
+    assert 'class="rectify"' not in first.content.decode()
+    again = viewer.get(page)
+    assert rows not in [t.name for t in again.templates]  # kept
+    assert _table(again) == _table(first)
+    other = viewer.get(URL + Q + "640323&status=not_met")  # another filter: its own table
+    assert rows in [t.name for t in other.templates]
+    shown = {r.result.indicator for r in other.context["card"].rows if r.result.status == "not_met"}
+    assert shown and all(
+        f'data-indicator="{code}" data-status="not_met"' in other.content.decode() for code in shown
+    )
