@@ -45,8 +45,15 @@ def previous(period: periods.Period) -> periods.Period:
     return periods.for_date(period.start - timedelta(days=1), period.type)
 
 
-def rows(form: Form, unit: OrgUnit, period: str, submission: Submission | None) -> Review | None:
-    """The review of the form, or None while it was never submitted."""
+def rows(
+    form: Form,
+    unit: OrgUnit,
+    period: str,
+    submission: Submission | None,
+    catalogue: list[DataElement] | None = None,
+) -> Review | None:
+    """The review of the form, or None while it was never submitted (`catalogue`: as for
+    `Form.elements`)."""
     if submission is None or submission.submitted_at is None:
         return None
     this = periods.parse(period)
@@ -59,7 +66,7 @@ def rows(form: Form, unit: OrgUnit, period: str, submission: Submission | None) 
     returned_at = returned.at if returned else None
     moved = _changed_since(unit, period, returned_at) if returned_at else set()
     found = []
-    for element in operands.expand(form.elements()):  # a row per option combination
+    for element in operands.expand(form.elements(catalogue)):  # a row per option combination
         key = (element.pk, operands.combo_of(element))
         here = values.get((*key, period))
         found.append(

@@ -155,7 +155,7 @@ def _entry_context(request, unit: OrgUnit, period: str, outcomes=None) -> dict:
         "locked": locked,
         "can_report": can_report,
         "can_approve": can_approve,
-        "review": review.rows(form, unit, period, submission) if can_approve else None,
+        "review": review.rows(form, unit, period, submission, catalogue) if can_approve else None,
         "deadline": rules.deadline(period),
         "has_techniques": form.period_type == "yearly" and unit.kind == Kind.INSTITUTION,
     }
