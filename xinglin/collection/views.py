@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -302,7 +303,7 @@ def save_value(request, code, period, element):
     if request.POST.get("take"):  # a conflict: take the stored value (nothing is written)
         value = DataValue.objects.filter(orgunit=unit, period=period, **key).first()
         context = {"f": _field(item, value), "unit": unit, "period": period, "can_report": True}
-        return render(request, "collection/_field.html", context)
+        return _fragment("collection/_field.html", context)
     confirmed = [element] if request.POST.get("confirm") else []
     version = request.POST.get(f"version_{element}")
     comment = request.POST.get(f"comment_{element}")
@@ -321,7 +322,13 @@ def save_value(request, code, period, element):
     value = DataValue.objects.filter(orgunit=unit, period=period, **key).first()
     context = {"f": _field(item, value, outcome), "unit": unit, "period": period}
     context["can_report"] = True
-    return render(request, "collection/_field.html", context)
+    return _fragment("collection/_field.html", context)
+
+
+def _fragment(template: str, context: dict) -> HttpResponse:
+    """An htmx fragment: its template reads only `context` (no page header, so none of the
+    context processors a page's navigation and notices need)."""
+    return HttpResponse(render_to_string(template, context))
 
 
 @login_required
