@@ -7,7 +7,8 @@ An entry may name its `scope` (the years and the branch of the tree it reads,
 data or of another county leaves it valid (decision 0019). Without a scope, any write to
 the data makes it unreachable.
 
-Cached values are shared between requests: callers must treat them as read-only.
+Cached values are shared between requests: callers must treat them as read-only (the one
+exception, a scorecard's rendered tables kept beside its rows, is decision 0003's).
 
 One computation per key at a time: a thread asking for a key another thread of the process
 is computing waits for that value instead of computing it again (at month-end twenty viewers
