@@ -21,8 +21,8 @@ from xinglin.collection.models import (
     AuditEntry,
     DataValue,
     Submission,
-    element_codes,
     operand_expression,
+    values_under,
 )
 from xinglin.collection.store import _record_creations
 
@@ -124,11 +124,7 @@ def _stored_comments(
 def _values(keys: set[Key]) -> dict[Key, tuple[int, float] | None]:
     if not keys:
         return {}
-    rows = DataValue.objects.filter(
-        orgunit__code__in={k[0] for k in keys},
-        period__in={k[1] for k in keys},
-        element__code__in=element_codes(keys),
-    ).annotate(operand=operand_expression())
+    rows = values_under(keys).annotate(operand=operand_expression())
     rows = rows.values_list("orgunit__code", "period", "operand", "pk", "value")
     stored = {(o, p, e): (pk, v) for o, p, e, pk, v in rows}
     return {k: stored.get(k) for k in keys}

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from xinglin.collection import rules
 from xinglin.collection.batch import Batch, Candidate, Location, Problem
-from xinglin.collection.models import AuditEntry, DataValue, element_codes
+from xinglin.collection.models import AuditEntry, DataValue, element_codes, values_under
 from xinglin.collection.store import DELETED_NOTE
 from xinglin.core.labels import person
 from xinglin.standards.models import DataElement
@@ -47,11 +47,9 @@ def states(keys: set[Key]) -> dict[Key, State]:
     a save compares, read once under the writer locks for `stale` and the comments."""
     if not keys:
         return {}
-    rows = DataValue.objects.filter(
-        orgunit__code__in={k[0] for k in keys},
-        period__in={k[1] for k in keys},
-        element__code__in=element_codes(keys),
-    ).values_list("orgunit__code", "period", "element__code", "combo", "updated_at", "comment")
+    rows = values_under(keys).values_list(
+        "orgunit__code", "period", "element__code", "combo", "updated_at", "comment"
+    )
     found = {}
     for orgunit, period, element, combo, stored_at, comment in rows:
         key = (orgunit, period, f"{element}.{combo}" if combo else element)
@@ -84,11 +82,7 @@ def _stored(keys: set[Key]) -> dict[Key, DataValue]:
     """The values stored now under `keys`, with their element, org unit and author."""
     if not keys:
         return {}
-    rows = DataValue.objects.filter(
-        orgunit__code__in={k[0] for k in keys},
-        period__in={k[1] for k in keys},
-        element__code__in=element_codes(keys),
-    ).select_related("element", "orgunit", "stored_by")
+    rows = values_under(keys).select_related("element", "orgunit", "stored_by")
     found = {(v.orgunit.code, v.period, v.operand): v for v in rows}
     return {k: v for k, v in found.items() if k in keys}
 

@@ -35,6 +35,16 @@ def element_codes(keys) -> set[str]:
     return {k[2].partition(".")[0] for k in keys}
 
 
+def values_under(keys) -> models.QuerySet[DataValue]:
+    """The stored values of (org unit, period, operand) keys: a superset (each code is
+    filtered by itself), from which callers keep the keys they asked for."""
+    return DataValue.objects.filter(
+        orgunit__code__in={k[0] for k in keys},
+        period__in={k[1] for k in keys},
+        element__code__in=element_codes(keys),
+    )
+
+
 class DataValue(models.Model):
     # Indexes: every one is paid for by each value an import writes (W3: a million at once), so
     # only two. unique_data_value (org unit, element, period) serves the forms and the API (an

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser, User
@@ -75,12 +76,12 @@ def scorecard(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "evaluation/scorecard.html", context)
 
 
-def _indicator_rows(card: cards.Scorecard, request: HttpRequest, context: dict) -> str:
+def _indicator_rows(card: cards.Scorecard, request: HttpRequest, context: dict[str, Any]) -> str:
     """The indicator table's rows, rendered once per cached scorecard and what else they
     depend on (a city's table is most of its page's CPU)."""
     filters = context["filters"]
-    key = (filters["status"], filters["group"], filters["sort"], context["compact"])
-    key += (context["can_rectify"],)
+    key: tuple[object, ...] = (filters["status"], filters["group"], filters["sort"])
+    key += (context["compact"], context["can_rectify"])
     if key not in card.rendered:
         shown = cards.select(card.rows, request.GET)
         fragment = {**context, "shown": shown}
