@@ -91,6 +91,8 @@ class _Units:
     # (division id, institution id) for every in-scope division above every open
     # institution (xl_member without the institutions' own rows), sorted by division
     ancestors: tuple[np.ndarray, np.ndarray] = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    # element code -> the id xl_value keys its figures by (prepare._prepare_values)
+    elements: dict[str, int] = field(default_factory=dict)
 
     def positions(self, unit_ids: np.ndarray) -> np.ndarray:
         return np.searchsorted(self.ids, unit_ids)
