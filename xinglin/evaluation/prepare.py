@@ -401,9 +401,12 @@ def _prepare_values(
         chosen = categories.stratum_combos(split[code], stratum) if code in split else None
         if chosen is not None:
             only[pk] = chosen
-    for pk, _code, period_type, aggregation in elements:
-        groups.setdefault((period_type, aggregation), []).append(pk)
     by_type = year_codes(year)
+    for pk, _code, period_type, aggregation in elements:
+        # a type with one period in the year (yearly) combines nothing: one statement for
+        # its elements whatever their aggregation
+        combined = aggregation if len(by_type[period_type]) > 1 else ""
+        groups.setdefault((period_type, combined), []).append(pk)
     statements = [_ValueGroup(ids, by_type[period_type], aggregation, split_ids, only)
                   for (period_type, aggregation), ids in sorted(groups.items())]  # fmt: skip
     if shared is None:
