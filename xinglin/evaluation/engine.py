@@ -743,9 +743,10 @@ def _spread(  # noqa: PLR0913 — the figures' columns and where they go
     labels: list[str],
     units: _Units,
     names: dict[int, str],
-) -> tuple[list[int], list[str], list[str]]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The figures' (unit, element, source) at their own unit and at every division above it
-    (`units.ancestors`: xl_member's pairs), each once: three columns."""
+    (`units.ancestors`: xl_member's pairs), each once: three columns (unit ids; element codes
+    and sources as arrays of str, read per unit when a Result is built)."""
     division, institution = units.ancestors
     order = np.argsort(institution, kind="stable")
     below = institution[order]
@@ -754,14 +755,19 @@ def _spread(  # noqa: PLR0913 — the figures' columns and where they go
     row = np.repeat(np.arange(len(unit)), count)
     # a figure's k-th division is at position first + k of the pairs sorted by institution
     k = np.arange(len(row)) - np.repeat(np.cumsum(count) - count, count)
-    above = division[order[np.repeat(first, count) + k]]
-    triples = np.unique(
-        np.stack([np.concatenate([unit, above]), np.concatenate([element, element[row]]),
-                  np.concatenate([source, source[row]])], axis=1),
-        axis=0,
-    )  # fmt: skip
+    above = units.positions(division)[order[np.repeat(first, count) + k]]  # (sorted: fast)
+    # (unit, element, source) as one integer below len(units.ids) x width: marked present
+    keys, element_at = np.unique(element, return_inverse=True)
+    width = len(keys) * len(labels)
+    own = element_at * len(labels) + source
+    present = np.zeros(len(units.ids) * width, dtype=bool)
+    present[units.positions(unit) * width + own] = True
+    present[above * width + own[row]] = True
+    found = np.flatnonzero(present)
+    codes = np.array([names[int(key)] for key in keys.tolist()], dtype=object)
+    words = np.array(labels, dtype=object)
     return (
-        triples[:, 0].tolist(),
-        [names[int(key)] for key in triples[:, 1].tolist()],
-        [labels[int(at)] for at in triples[:, 2].tolist()],
+        units.ids[found // width],
+        codes[found % width // len(labels)],
+        words[found % len(labels)],
     )
