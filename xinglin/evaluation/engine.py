@@ -682,7 +682,7 @@ def _sources(cursor: Cursor, pack: Pack, units: _Units) -> _Sources:
     names = {key: code for code, key in units.elements.items()}
     reported = labels.index("reported") if "reported" in labels else -1
     derived = {names[int(key)] for key in np.unique(element[source != reported]).tolist()}
-    found: Sequence[Sequence[Any]] = ((), (), ())
+    found: Sequence[Any] = ((), (), ())
     if derived:
         found = _spread(unit, element, source, labels, units, names)
     return _Sources(

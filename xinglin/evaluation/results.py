@@ -393,8 +393,8 @@ class _Sources:
     derived: set[str]  # elements with derived values this year
     elements: dict[str, list[str]]  # indicator -> its elements
     techniques: set[str]  # indicators reading the techniques delivered
-    # (unit id, element, source) of the derived elements' figures, as three columns (lists
-    # or Arrow arrays): read into Python per unit, when that unit's first Result is built —
+    # (unit id, element, source) of the derived elements' figures, as three columns (lists,
+    # Arrow or numpy arrays): read into Python per unit, when that unit's first Result is built —
     # a page asks for one unit, and an evaluation kept as columns never pays for the
     # province's 90,000 rows in Python
     found: Sequence[Sequence[Any]] = ((), (), ())

@@ -94,7 +94,8 @@ def test_each_indicators_columns_are_its_own_statements(world, tmp_path, seed, b
                 for indicator_id, positions in zip(coverage.indicators, coverage.columns,
                                                    strict=True):  # fmt: skip
                     alone = compile_indicator(pack.indicator(indicator_id), levels)
-                    own = _columns(cursor, alone.sql(cursor.vendor, elements), 6 + len(alone.raw_columns))
+                    text = alone.sql(cursor.vendor, elements)
+                    own = _columns(cursor, text, 6 + len(alone.raw_columns))
                     assert len(positions) == len(own)
                     for mine, theirs in zip((together[p] for p in positions), own, strict=True):
                         np.testing.assert_array_equal(mine, theirs, strict=True)

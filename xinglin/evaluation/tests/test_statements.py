@@ -65,7 +65,7 @@ def test_every_shipped_indicator_renders_for_every_cursor():
                 continue
             compiled = compile_indicator(indicator, levels)
             for vendor in VENDORS:
-                sql = compiled.sql(vendor, {code: 7 for code in compiled.elements})
+                sql = compiled.sql(vendor, dict.fromkeys(compiled.elements, 7))
                 assert "%s" not in sql  # pack words are literals, elements' ids bound
                 sqlglot.parse_one(sql, read=DIALECTS[vendor])
                 count += 1
