@@ -756,18 +756,14 @@ def _spread(  # noqa: PLR0913 — the figures' columns and where they go
     # a figure's k-th division is at position first + k of the pairs sorted by institution
     k = np.arange(len(row)) - np.repeat(np.cumsum(count) - count, count)
     above = units.positions(division)[order[np.repeat(first, count) + k]]  # (sorted: fast)
-    # (unit, element, source) as one integer below len(units.ids) x width: marked present
-    keys, element_at = np.unique(element, return_inverse=True)
-    width = len(keys) * len(labels)
-    own = element_at * len(labels) + source
+    # (unit, element, source) as one integer, unit position x the (element, source) pairs
+    # that occur + the pair's number: marked present in a boolean array, so each is kept once
+    pairs, own = np.unique(element * len(labels) + source, return_inverse=True)
+    width = len(pairs)
     present = np.zeros(len(units.ids) * width, dtype=bool)
     present[units.positions(unit) * width + own] = True
     present[above * width + own[row]] = True
     found = np.flatnonzero(present)
-    codes = np.array([names[int(key)] for key in keys.tolist()], dtype=object)
-    words = np.array(labels, dtype=object)
-    return (
-        units.ids[found // width],
-        codes[found % width // len(labels)],
-        words[found % len(labels)],
-    )
+    codes = np.array([names[int(p) // len(labels)] for p in pairs.tolist()], dtype=object)
+    words = np.array([labels[int(p) % len(labels)] for p in pairs.tolist()], dtype=object)
+    return units.ids[found // width], codes[found % width], words[found % width]
