@@ -159,11 +159,14 @@ def _periods_of(year: periods.Period, kind: str) -> list[periods.Period]:
     return list(year.months())
 
 
-def insert_yearly_figures(cursor, year: periods.Period, today: date | None = None) -> None:
+def insert_yearly_figures(
+    cursor, year: periods.Period, today: date | None = None, *, elements: dict[str, int]
+) -> None:
     """Fill the engine's xl_value with each open institution's `reports_due` (its forms of the
     year whose deadline has passed, or that it submitted already) and `reports_on_time` (those
-    submitted before `cutoff`), from collection_submission. Every institution owing a form
-    gets both rows, 0 included, so that sum(reports_on_time) / sum(reports_due) counts it."""
+    submitted before `cutoff`), from collection_submission, keyed by `elements[code]` (the
+    element ids the engine's statements compare). Every institution owing a form gets both
+    rows, 0 included, so that sum(reports_on_time) / sum(reports_due) counts it."""
     today = today or timezone.localdate()
     vendor = cursor.vendor
     stamp = {"sqlite": "VARCHAR(32)", "postgresql": "TIMESTAMP WITH TIME ZONE"}.get(
@@ -197,9 +200,9 @@ def insert_yearly_figures(cursor, year: periods.Period, today: date | None = Non
         f" WHERE u.kind = 'institution' AND {_OPEN_IN_DUE_PERIOD}"
         f" AND (d.past = 1 OR (s.status IN ({submitted}) AND s.submitted_at IS NOT NULL))"
         f" GROUP BY u.id)"
-        f" INSERT INTO xl_value (element, orgunit_id, value, source)"
-        f" SELECT '{DUE}', orgunit_id, due, '{SOURCE}' FROM owed"
-        f" UNION ALL SELECT '{ON_TIME}', orgunit_id, on_time, '{SOURCE}' FROM owed"
+        f" INSERT INTO xl_value (element_id, orgunit_id, value, source)"
+        f" SELECT {int(elements[DUE])}, orgunit_id, due, '{SOURCE}' FROM owed"
+        f" UNION ALL SELECT {int(elements[ON_TIME])}, orgunit_id, on_time, '{SOURCE}' FROM owed"
     )
 
 

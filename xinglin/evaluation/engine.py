@@ -72,13 +72,12 @@ from xinglin.evaluation.sql import (
 )
 from xinglin.evaluation.statements import (
     DIALECTS,
-    among,
     column,
     eq,
     mark,
-    marks,
     render,
     table,
+    text,
 )
 from xinglin.lib import periods
 from xinglin.network.models import OrgUnit
@@ -362,28 +361,29 @@ def _levels() -> dict[str, str]:
 _elements = elements_of  # the name scorecard and older callers know
 
 
-# (pack, its computed indicators, vendor, combined) -> the statements that compute them: one
-# per coverage (`sql.compile_coverages`), or with COMBINE off one per indicator
-_PLANS: dict[tuple[str, tuple[str, ...], str, bool], list[tuple[CompiledCoverage, str]]] = {}
+# (pack, its computed indicators, combined) -> the statements that compute them: one per
+# coverage (`sql.compile_coverages`), or with COMBINE off one per indicator
+_PLANS: dict[tuple[str, tuple[str, ...], bool], list[CompiledCoverage]] = {}
 # Indicators of one coverage run as one statement (one pass over their memberships). Off: one
 # statement per indicator, each its own `compile_indicator` (what the tests compare with).
 COMBINE = True
 
 
 def _plan(
-    pack: Pack, computed: list[PackIndicator], vendor: str
+    pack: Pack, computed: list[PackIndicator], vendor: str, elements: dict[str, int]
 ) -> list[tuple[CompiledCoverage, str]]:
-    """The statements of the computed indicators, rendered for the vendor; compiled once.
-    The ones computing more indicators first (two run side by side: the longest first)."""
-    key = (pack.code, tuple(i.id for i in computed), vendor, COMBINE)
+    """The statements of the computed indicators, rendered for the vendor with the elements'
+    ids (`_Units.elements`); compiled once, written once per vendor and ids. The ones
+    computing more indicators first (two run side by side: the longest first)."""
+    key = (pack.code, tuple(i.id for i in computed), COMBINE)
     if key not in _PLANS:
         if COMBINE:
             coverages = compile_coverages(computed, _levels())
         else:
             coverages = [compile_coverage([i], _levels()) for i in computed]
         coverages.sort(key=lambda coverage: -len(coverage.indicators))
-        _PLANS[key] = [(coverage, coverage.sql(vendor)) for coverage in coverages]
-    return _PLANS[key]
+        _PLANS[key] = coverages
+    return [(coverage, coverage.sql(vendor, elements)) for coverage in _PLANS[key]]
 
 
 def _computed_all(  # noqa: PLR0913 — the evaluation's parts, and what runs beside
@@ -400,7 +400,7 @@ def _computed_all(  # noqa: PLR0913 — the evaluation's parts, and what runs be
     runs on this thread and cursor; elsewhere one after the other."""
     computed = [i for i in pack.indicators if i.is_computed]
     bureau = _bureau_values(computed, year)  # here, not in the threads (Django's connection)
-    plan = _plan(pack, computed, cursor.vendor)
+    plan = _plan(pack, computed, cursor.vendor, units.elements)
     for indicator in computed:
         _compiled(pack, indicator)  # compile once, before any thread
     fast = backends.analytic(cursor)
@@ -673,18 +673,18 @@ def _evidence(  # noqa: PLR0913 — one evidence item's result at one unit
 
 
 def _sources(cursor: Cursor, pack: Pack, units: _Units) -> _Sources:
-    cursor.execute("SELECT DISTINCT element FROM xl_value WHERE source <> 'reported'")
-    derived = {row[0] for row in cursor.fetchall()}
-    found: Sequence[Sequence[Any]] = ((), (), ())
+    """Where the derived elements' figures came from, per unit: a unit's own figures' sources
+    and those of every institution beneath it. The figures of the elements with a derived
+    value this year are read once; the divisions above each institution are the membership
+    pairs the engine holds (`_Units.ancestors`), not a join of xl_member with xl_value; the
+    (unit, element, source) rows are made unique column-wise."""
+    unit, element, source, labels = _derived_figures(cursor)
+    names = {key: code for code, key in units.elements.items()}
+    reported = labels.index("reported") if "reported" in labels else -1
+    derived = {names[int(key)] for key in np.unique(element[source != reported]).tolist()}
+    found: Sequence[Any] = ((), (), ())
     if derived:
-        sql, params = _sources_sql(cursor.vendor, len(derived)), [*derived, *derived]
-        fast = backends.analytic(cursor)
-        if fast is not None:  # columns, read into Python only when a Result is built
-            found = fast.query_arrow(sql, params).columns
-        else:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
-            found = tuple(zip(*rows, strict=True)) if rows else found
+        found = _spread(unit, element, source, labels, units, names)
     return _Sources(
         derived=derived,
         elements={i.id: _elements(i) for i in pack.indicators},
@@ -695,19 +695,75 @@ def _sources(cursor: Cursor, pack: Pack, units: _Units) -> _Sources:
 
 
 @functools.cache
-def _sources_sql(vendor: str, count: int) -> str:
-    """Per unit (a division through its institutions, or its own row), the derived elements'
-    sources: `count` element codes, asked twice."""
-    beneath = (
-        exp.select(column("m", "target_id"), column("v", "element"), column("v", "source"))
-        .from_(table("xl_member", "m"))
-        .join(table("xl_value", "v"), on=eq(column("v", "orgunit_id"), column("m", "inst_id")))
-        .where(among(column("v", "element"), marks(count)))
+def _derived_figures_sql(vendor: str) -> str:
+    """The figures (unit, element, source) of the elements that have a derived one."""
+    derived = (
+        exp.select(column(None, "element_id"))
+        .from_("xl_value")
+        .where(exp.NEQ(this=column(None, "source"), expression=text("reported")))
     )
-    own = (
-        exp.select(column("u", "id"), column("v", "element"), column("v", "source"))
-        .from_(table("xl_unit", "u"))
-        .join(table("xl_value", "v"), on=eq(column("v", "orgunit_id"), column("u", "id")))
-        .where(among(column("v", "element"), marks(count)))
+    select = (
+        exp.select("orgunit_id", "element_id", "source")
+        .from_("xl_value")
+        .where(exp.In(this=column(None, "element_id"), query=derived.subquery()))
     )
-    return render(exp.union(beneath, own), vendor)
+    return render(select, vendor)
+
+
+def _derived_figures(cursor: Cursor) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """The derived elements' figures as columns: unit ids, element ids, sources (as positions
+    in the list of sources returned last)."""
+    sql = _derived_figures_sql(cursor.vendor)
+    fast = backends.analytic(cursor)
+    if fast is not None:
+        figures = fast.query_arrow(sql)
+        encoded = figures.column(2).combine_chunks().dictionary_encode()
+        return (
+            figures.column(0).to_numpy().astype(np.int64),
+            figures.column(1).to_numpy().astype(np.int64),
+            encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64),
+            [str(label) for label in encoded.dictionary.to_pylist()],
+        )
+    cursor.execute(sql)
+    rows = cursor.fetchall()
+    labels, source = np.unique(np.array([str(r[2]) for r in rows], dtype=object),
+                               return_inverse=True)  # fmt: skip
+    return (
+        np.array([int(r[0]) for r in rows], dtype=np.int64),
+        np.array([int(r[1]) for r in rows], dtype=np.int64),
+        source.astype(np.int64),
+        [str(label) for label in labels],
+    )
+
+
+def _spread(  # noqa: PLR0913 — the figures' columns and where they go
+    unit: np.ndarray,
+    element: np.ndarray,
+    source: np.ndarray,
+    labels: list[str],
+    units: _Units,
+    names: dict[int, str],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The figures' (unit, element, source) at their own unit and at every division above it
+    (`units.ancestors`: xl_member's pairs), each once: three columns (unit ids; element codes
+    and sources as arrays of str, read per unit when a Result is built)."""
+    division, institution = units.ancestors
+    order = np.argsort(institution, kind="stable")
+    below = institution[order]
+    first = np.searchsorted(below, unit, "left")
+    count = np.searchsorted(below, unit, "right") - first
+    row = np.repeat(np.arange(len(unit)), count)
+    # a figure's k-th division is at position first + k of the pairs sorted by institution
+    k = np.arange(len(row)) - np.repeat(np.cumsum(count) - count, count)
+    above = units.positions(division)[order[np.repeat(first, count) + k]]  # (sorted: fast)
+    # (unit, element, source) as one integer, unit position x the (element, source) pairs
+    # that occur + the pair's number: marked present in a boolean array, so each is kept once
+    pairs, own = np.unique(element * len(labels) + source, return_inverse=True)
+    width = len(pairs)
+    present = np.zeros(len(units.ids) * width, dtype=bool)
+    present[units.positions(unit) * width + own] = True
+    present[above * width + own[row]] = True
+    found = np.flatnonzero(present)
+    codes = np.array([names[int(p) // len(labels)] for p in pairs.tolist()], dtype=object)
+    words = np.array([labels[int(p) % len(labels)] for p in pairs.tolist()], dtype=object)
+    return units.ids[found // width], codes[found % width], words[found % width]

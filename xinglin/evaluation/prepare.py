@@ -6,7 +6,8 @@
 - xl_member: who is beneath whom (every open institution under each division, and itself);
 - xl_value: each element's figure for the year per unit (months and quarters combined by the
   element's aggregation; a derived value replaces the reported one; an element with
-  categories counts its option combinations, or those of a stratum);
+  categories counts its option combinations, or those of a stratum), keyed by the element's
+  id (`_Units.elements`: code -> id; the statements compare integers, not codes);
 - xl_tech: the technique categories and items each unit delivered.
 
 Each statement is a SQLGlot expression (`statements`), rendered for the cursor's dialect, its
@@ -70,14 +71,14 @@ _TABLES = {
     " roles VARCHAR(200), ownership VARCHAR(8))",
     "xl_member": "CREATE TABLE IF NOT EXISTS xl_member (target_id INTEGER, inst_id INTEGER,"
     " itype VARCHAR(32), roles VARCHAR(200), ownership VARCHAR(8))",
-    "xl_value": "CREATE TABLE IF NOT EXISTS xl_value (element VARCHAR(64), orgunit_id INTEGER,"
+    "xl_value": "CREATE TABLE IF NOT EXISTS xl_value (element_id INTEGER, orgunit_id INTEGER,"
     " value DOUBLE PRECISION, source VARCHAR(40))",
     "xl_tech": "CREATE TABLE IF NOT EXISTS xl_tech (orgunit_id INTEGER PRIMARY KEY,"
     " categories INTEGER, items INTEGER)",
 }
 _INDEXES = {
     "xl_member_target": "CREATE INDEX IF NOT EXISTS xl_member_target ON xl_member (target_id, itype)",
-    "xl_value_unit": "CREATE INDEX IF NOT EXISTS xl_value_unit ON xl_value (orgunit_id, element)",
+    "xl_value_unit": "CREATE INDEX IF NOT EXISTS xl_value_unit ON xl_value (orgunit_id, element_id)",
 }
 
 
@@ -149,7 +150,7 @@ def prepare(
     fast = analytic(cursor)
     if fast is None:
         cursor.execute(_members_sql(cursor.vendor))
-        _prepare_values(cursor, pack, year, stratum or {})
+        keys = _prepare_values(cursor, pack, year, stratum or {})
         _prepare_techniques(cursor, year)
     else:  # DuckDB, Spark: the members and techniques on a forked cursor beside the values
         # (on DuckDB the fork then takes its share of the values' statements)
@@ -158,7 +159,7 @@ def prepare(
         try:
             with ThreadPoolExecutor(1) as pool:
                 beside = pool.submit(_members_and_techniques, fork, year, shared)
-                _prepare_values(cursor, pack, year, stratum or {}, shared)
+                keys = _prepare_values(cursor, pack, year, stratum or {}, shared)
                 beside.result()
         finally:
             fork.close()
@@ -190,6 +191,7 @@ def prepare(
             (r[2] == "institution" for r in rows.values()), dtype=bool, count=len(rows)
         ),
         by_code={r[0]: i for i, r in rows.items()},
+        elements=keys,
     )
 
 
@@ -369,23 +371,27 @@ def _prepare_values(
     year: periods.Period,
     stratum: dict[str, str],
     shared: list[_ValueGroup] | None = None,
-) -> None:
+) -> dict[str, int]:
     """xl_value: the figures the pack's computed indicators read. With `shared`, the
     statements are put there first, and taken from it by this cursor and another (DuckDB: a
     fork, once it filled the members and techniques) while the yearly reporting figures are
-    computed here."""
-    codes = sorted({c for i in pack.indicators if i.is_computed for c in elements_of(i)})
+    computed here. Returns the key of each element read (code -> the id xl_value keys it by:
+    the database's, or for an element it does not hold a negative number no row has)."""
+    read = sorted({c for i in pack.indicators if i.is_computed for c in elements_of(i)})
     timeliness = {completeness.DUE, completeness.ON_TIME}
-    reporting = bool(timeliness & set(codes))  # computed from the submissions, never entered
-    codes = [c for c in codes if c not in timeliness]
-    asked = codes or [""]
+    reporting = bool(timeliness & set(read))  # computed from the submissions, never entered
+    asked = read or [""]
     select = (
         exp.select("id", "code", "period_type", "aggregation")
         .from_(DataElement._meta.db_table)
         .where(among(column(None, "code"), marks(len(asked))))
     )
     cursor.execute(render(select, cursor.vendor), asked)
-    elements = cursor.fetchall()
+    found = cursor.fetchall()
+    keys = {str(code): int(pk) for pk, code, _type, _aggregation in found}
+    for k, code in enumerate(c for c in read if c not in keys):
+        keys[code] = -1 - k
+    elements = [row for row in found if row[1] not in timeliness]
     groups: dict[tuple[str, str], list[int]] = {}
     split = categories.split_elements()  # element code -> its categories (reported per combo)
     split_ids = frozenset(pk for pk, code, _type, _aggregation in elements if code in split)
@@ -395,9 +401,12 @@ def _prepare_values(
         chosen = categories.stratum_combos(split[code], stratum) if code in split else None
         if chosen is not None:
             only[pk] = chosen
-    for pk, _code, period_type, aggregation in elements:
-        groups.setdefault((period_type, aggregation), []).append(pk)
     by_type = year_codes(year)
+    for pk, _code, period_type, aggregation in elements:
+        # a type with one period in the year (yearly) combines nothing: one statement for
+        # its elements whatever their aggregation
+        combined = aggregation if len(by_type[period_type]) > 1 else ""
+        groups.setdefault((period_type, combined), []).append(pk)
     statements = [_ValueGroup(ids, by_type[period_type], aggregation, split_ids, only)
                   for (period_type, aggregation), ids in sorted(groups.items())]  # fmt: skip
     if shared is None:
@@ -405,8 +414,9 @@ def _prepare_values(
     else:
         shared += statements
     if reporting:
-        completeness.insert_yearly_figures(cursor, year)
+        completeness.insert_yearly_figures(cursor, year, elements=keys)
     _insert_groups(cursor, shared)
+    return keys
 
 
 def insert_values(
@@ -478,32 +488,29 @@ def _values_sql(vendor: str, shape: _Shape, aggregation: str) -> str:
     """INSERT INTO xl_value: the facts (one SELECT per kind of element, UNION ALL) combined
     by the aggregation ('' when the year has one period; 'last': the latest period's)."""
     facts = _facts(shape)
-    element = table(DataElement._meta.db_table, "e")
-    columns = ["element", "orgunit_id", "value", "source"]
+    columns = ["element_id", "orgunit_id", "value", "source"]
     if not aggregation:
         select = (
             exp.select(
-                column("e", "code"),
+                column("f", "element_id"),
                 column("f", "orgunit_id"),
                 column("f", "value"),
                 column("f", "source"),
             )  # fmt: skip
             .from_(table("facts", "f"))
-            .join(element, on=eq(column("e", "id"), column("f", "element_id")))
             .with_("facts", as_=facts)
         )
     elif aggregation in AGGREGATIONS:
         combined = AGGREGATIONS[aggregation](this=column("f", "value"))
         select = (
             exp.select(
-                column("e", "code"),
+                column("f", "element_id"),
                 column("f", "orgunit_id"),
                 combined,
                 exp.Max(this=column("f", "source")),
             )  # fmt: skip
             .from_(table("facts", "f"))
-            .join(element, on=eq(column("e", "id"), column("f", "element_id")))
-            .group_by(column("e", "code"), column("f", "orgunit_id"))
+            .group_by(column("f", "element_id"), column("f", "orgunit_id"))
             .with_("facts", as_=facts)
         )
     else:  # `last`: the value of the latest period that has one
@@ -522,13 +529,12 @@ def _values_sql(vendor: str, shape: _Shape, aggregation: str) -> str:
         ).from_(table("facts", "f"))
         select = (
             exp.select(
-                column("e", "code"),
+                column("r", "element_id"),
                 column("r", "orgunit_id"),
                 column("r", "value"),
                 column("r", "source"),
             )  # fmt: skip
             .from_(table("ranked", "r"))
-            .join(element, on=eq(column("e", "id"), column("r", "element_id")))
             .where(eq(column("r", "rn"), number(1)))
             .with_("facts", as_=facts)
             .with_("ranked", as_=ranked)

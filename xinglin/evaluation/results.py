@@ -91,6 +91,8 @@ class _Units:
     # (division id, institution id) for every in-scope division above every open
     # institution (xl_member without the institutions' own rows), sorted by division
     ancestors: tuple[np.ndarray, np.ndarray] = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    # element code -> the id xl_value keys its figures by (prepare._prepare_values)
+    elements: dict[str, int] = field(default_factory=dict)
 
     def positions(self, unit_ids: np.ndarray) -> np.ndarray:
         return np.searchsorted(self.ids, unit_ids)
@@ -391,8 +393,8 @@ class _Sources:
     derived: set[str]  # elements with derived values this year
     elements: dict[str, list[str]]  # indicator -> its elements
     techniques: set[str]  # indicators reading the techniques delivered
-    # (unit id, element, source) of the derived elements' figures, as three columns (lists
-    # or Arrow arrays): read into Python per unit, when that unit's first Result is built —
+    # (unit id, element, source) of the derived elements' figures, as three columns (lists,
+    # Arrow or numpy arrays): read into Python per unit, when that unit's first Result is built —
     # a page asks for one unit, and an evaluation kept as columns never pays for the
     # province's 90,000 rows in Python
     found: Sequence[Sequence[Any]] = ((), (), ())

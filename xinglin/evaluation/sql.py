@@ -4,14 +4,17 @@ The statement reads four per-evaluation work tables that `prepare.prepare` fills
 - xl_unit(id, code, name, kind, itype, dlevel, parent_id, path, is_open, in_scope): the tree as
   it stood at the period's end, below the evaluated org unit;
 - xl_member(target_id, inst_id, itype): every open institution beneath (or equal to) a unit;
-- xl_value(element, orgunit_id, value, source): each element's value for the year, per unit
-  (months rolled up by the element's aggregation; derived values win over reported ones);
+- xl_value(element_id, orgunit_id, value, source): each element's value for the year, per
+  unit (months rolled up by the element's aggregation; derived values win over reported
+  ones), keyed by the element's id in the database read;
 - xl_tech(orgunit_id, categories, items): distinct technique categories / items delivered.
 
 It returns one row per target unit: id, covered, included, numerator, denominator, value and
 the institution's own raw figures (r0…, for explaining why it falls short).
 
-The statement is built as a SQLGlot tree (`statements.render` writes it for each cursor), and
+The statement is built as a SQLGlot tree (`statements.render` writes it for each cursor, with
+each element's id in the place the tree holds for it: `bound`; the ids are the database's, so
+a statement compiles once and is written once per database and vendor), and
 what the expression reads — institutions' aggregates, a share, the count of covered
 institutions, technique counts, a division's own figure, a denominator — is recorded while
 compiling (`Reads`), never found afterwards by searching the statement's text.
@@ -24,7 +27,7 @@ joined once, every indicator's aggregates are computed in one GROUP BY, and its 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlglot import exp
@@ -87,13 +90,12 @@ class CompiledIndicator:
     elements: tuple[str, ...]  # every element code read
     reads: Reads
     division_only: bool  # not evaluated at institutions
-    _texts: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    _texts: dict[object, str] = field(default_factory=dict, compare=False, repr=False)
 
-    def sql(self, vendor: str) -> str:
-        """The statement's text for a cursor of `vendor` (rendered once per vendor)."""
-        if vendor not in self._texts:
-            self._texts[vendor] = render(self.statement, vendor)
-        return self._texts[vendor]
+    def sql(self, vendor: str, elements: Mapping[str, int]) -> str:
+        """The statement's text for a cursor of `vendor`, the elements' ids bound from
+        `elements` (code -> id, `_Units.elements`); rendered once per vendor and ids."""
+        return _text(self.statement, self._texts, vendor, elements)
 
     @property
     def uses_techniques(self) -> bool:
@@ -331,13 +333,37 @@ class CompiledCoverage:
     indicators: tuple[str, ...]  # the indicators' ids
     columns: tuple[tuple[int, ...], ...]
     width: int  # the statement's columns
-    _texts: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    _texts: dict[object, str] = field(default_factory=dict, compare=False, repr=False)
 
-    def sql(self, vendor: str) -> str:
-        """The statement's text for a cursor of `vendor` (rendered once per vendor)."""
-        if vendor not in self._texts:
-            self._texts[vendor] = render(self.statement, vendor)
-        return self._texts[vendor]
+    def sql(self, vendor: str, elements: Mapping[str, int]) -> str:
+        """The statement's text for a cursor of `vendor`, the elements' ids bound from
+        `elements` (code -> id, `_Units.elements`); rendered once per vendor and ids."""
+        return _text(self.statement, self._texts, vendor, elements)
+
+
+def element_id(code: str) -> exp.Placeholder:
+    """An element's id in a statement (compared with xl_value.element_id): a place named by
+    its code, where `bound` writes the id. The ids are the database's (a national export
+    numbers them anew), the statements are compiled once."""
+    return exp.Placeholder(this=code)
+
+
+def bound(statement: exp.Expr, elements: Mapping[str, int]) -> exp.Expr:
+    """A copy of the statement with each element's place holding its id in `elements` (an
+    element not there: 0, which no row of xl_value has)."""
+    copy = statement.copy()
+    for place in list(copy.find_all(exp.Placeholder)):
+        if place.this:
+            place.replace(number(int(elements.get(str(place.this), 0))))
+    return copy
+
+
+def _text(statement: exp.Expr, texts: dict[object, str], vendor: str,
+          elements: Mapping[str, int]) -> str:  # fmt: skip
+    key = (vendor, tuple(sorted(elements.items())))
+    if key not in texts:
+        texts[key] = render(bound(statement, elements), vendor)
+    return texts[key]
 
 
 # A statement joins xl_value once per element its indicators read (inst) and twice per own
@@ -472,7 +498,7 @@ def _institutions(indicator: PackIndicator, shared: _Shared) -> exp.Select:
     select = exp.select(*columns).from_(table("xl_member", "m"))
     for i, code in enumerate(shared.elements):
         on = all_of([eq(column(f"v{i}", "orgunit_id"), column("m", "inst_id")),
-                     eq(column(f"v{i}", "element"), text(code))])  # fmt: skip
+                     eq(column(f"v{i}", "element_id"), element_id(code))])  # fmt: skip
         select = select.join(table("xl_value", f"v{i}"), on=on, join_type="left")
     if shared.techniques:
         select = select.join(table("xl_tech", "t"), join_type="left",
@@ -515,7 +541,7 @@ def _aggregated(members: list[_Member]) -> exp.Select:
 def _join_own(base: exp.Select, k: int, code: str) -> exp.Select:
     """A division's own figure (o{k}), or else the sum of its child divisions' (oc{k})."""
     own = all_of([eq(column(f"o{k}", "orgunit_id"), column("u", "id")),
-                  eq(column(f"o{k}", "element"), text(code))])  # fmt: skip
+                  eq(column(f"o{k}", "element_id"), element_id(code))])  # fmt: skip
     children = (
         exp.select(
             exp.alias_(column("c", "parent_id"), "parent_id"),
@@ -527,7 +553,7 @@ def _join_own(base: exp.Select, k: int, code: str) -> exp.Select:
             on=all_of(
                 [
                     eq(column("w", "orgunit_id"), column("c", "id")),
-                    eq(column("w", "element"), text(code)),
+                    eq(column("w", "element_id"), element_id(code)),
                 ]
             ),
         )  # fmt: skip

@@ -86,15 +86,16 @@ def test_each_indicators_columns_are_its_own_statements(world, tmp_path, seed, b
         unit = OrgUnit.objects.get(code="640323")
         for code in PACKS:
             pack = _the_pack(code)
-            prepare(cursor, pack, unit, year, True, {})
+            elements = prepare(cursor, pack, unit, year, True, {}).elements
             computed = [i for i in pack.indicators if i.is_computed]
             for coverage in compile_coverages(computed, levels):
-                together = _columns(cursor, coverage.sql(cursor.vendor), coverage.width)
+                together = _columns(cursor, coverage.sql(cursor.vendor, elements), coverage.width)
                 assert len(together) == coverage.width
                 for indicator_id, positions in zip(coverage.indicators, coverage.columns,
                                                    strict=True):  # fmt: skip
                     alone = compile_indicator(pack.indicator(indicator_id), levels)
-                    own = _columns(cursor, alone.sql(cursor.vendor), 6 + len(alone.raw_columns))
+                    text = alone.sql(cursor.vendor, elements)
+                    own = _columns(cursor, text, 6 + len(alone.raw_columns))
                     assert len(positions) == len(own)
                     for mine, theirs in zip((together[p] for p in positions), own, strict=True):
                         np.testing.assert_array_equal(mine, theirs, strict=True)

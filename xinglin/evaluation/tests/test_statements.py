@@ -65,8 +65,8 @@ def test_every_shipped_indicator_renders_for_every_cursor():
                 continue
             compiled = compile_indicator(indicator, levels)
             for vendor in VENDORS:
-                sql = compiled.sql(vendor)
-                assert "%s" not in sql  # pack words are literals, nothing to bind
+                sql = compiled.sql(vendor, dict.fromkeys(compiled.elements, 7))
+                assert "%s" not in sql  # pack words are literals, elements' ids bound
                 sqlglot.parse_one(sql, read=DIALECTS[vendor])
                 count += 1
     assert count > 100
