@@ -210,7 +210,7 @@ def _field(element: DataElement, value: DataValue | None, outcome=None) -> dict:
 
 @login_required
 def entry(request, code, period):
-    unit = access.get_orgunit_for_user(request.user, code)
+    unit = access.get_orgunit_for_user(request.user, code, parent=False)
     _period_or_404(period)
     outcomes = None
     if request.method == "POST":
@@ -295,7 +295,7 @@ def _require_unlocked(user, unit: OrgUnit, period: str) -> None:
 @require_POST
 def save_value(request, code, period, element):
     """htmx: save one field as it is typed; returns the field, with its error or warning."""
-    unit = access.get_orgunit_for_user(request.user, code)
+    unit = access.get_orgunit_for_user(request.user, code, parent=False)
     _period_or_404(period)
     _require_unlocked(request.user, unit, period)
     item, key = _item(element)
@@ -334,7 +334,7 @@ def _fragment(template: str, context: dict) -> HttpResponse:
 @login_required
 @require_POST
 def workflow(request, code, period, step):
-    unit = access.get_orgunit_for_user(request.user, code)
+    unit = access.get_orgunit_for_user(request.user, code, parent=False)
     _period_or_404(period)
     text = request.POST.get("comment", "")
     try:

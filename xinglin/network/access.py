@@ -82,10 +82,14 @@ def can(user: User | AnonymousUser, action: Action, orgunit: OrgUnit) -> bool:
     return paths is None or any(orgunit.path.startswith(p) for p in paths)
 
 
-def get_orgunit_for_user(user: User | AnonymousUser, code: str, action: Action = "view") -> OrgUnit:
+def get_orgunit_for_user(
+    user: User | AnonymousUser, code: str, action: Action = "view", *, parent: bool = True
+) -> OrgUnit:
     """The org unit with `code` if the user may `action` it. A unit outside the user's view
-    scope is a 404 (its existence is not revealed); one they may see but not change is a 403."""
-    orgunit = OrgUnit.objects.filter(code=code).select_related("parent").first()
+    scope is a 404 (its existence is not revealed); one they may see but not change is a 403.
+    `parent` False: its parent is not read with it (a request that never shows it)."""
+    found = OrgUnit.objects.filter(code=code)
+    orgunit = (found.select_related("parent") if parent else found).first()
     if orgunit is None or not can(user, "view", orgunit):
         raise Http404(code)
     if action != "view" and not can(user, action, orgunit):
