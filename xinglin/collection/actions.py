@@ -183,7 +183,7 @@ def write(
         deletions = [] if isinstance(whole, Batch) else [c for c in whole if c.delete]
         kept = whole if isinstance(whole, Batch) else [c for c in whole if not c.delete]
         batch = kept if isinstance(kept, Batch) else Batch.from_candidates(kept)
-        doomed, refused = _check_deletions(deletions, user)
+        doomed, refused = _check_deletions(deletions, user, units)
         unremoved = len(deletions) - len(refused) - len(doomed)  # nothing stored to remove
         if unchanged_since is not None:
             refused += guards.changed_since(batch, deletions, unchanged_since)
@@ -229,16 +229,15 @@ def write(
 
 
 def _check_deletions(
-    deletions: list[Candidate], user: User | None
+    deletions: list[Candidate], user: User | None, units: dict[str, OrgUnit]
 ) -> tuple[list[DataValue], list[Problem]]:
     """(the stored values to remove, the problems): codes known, the org unit within the
     user's `report` scope, its form not approved. A deletion of no stored value removes
-    nothing (and is no problem)."""
+    nothing (and is no problem). `units`: the write's org units by code (read once)."""
     if not deletions:
         return [], []
     codes = {categories.split(c.element)[0] for c in deletions}
     elements = {e.code: e for e in DataElement.objects.filter(code__in=codes)}
-    units = {u.code: u for u in OrgUnit.objects.filter(code__in={c.orgunit for c in deletions})}
     problems, keys = [], []
     for c in deletions:
         (element, refused), unit = (
