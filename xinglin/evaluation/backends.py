@@ -8,6 +8,7 @@ with `%s` marks for their parameters (`statements.render`) and says its `vendor`
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -119,10 +120,21 @@ def export_time_of(warehouse: Warehouse) -> str | None:
     return export_time(Path(warehouse.root))
 
 
+def statement_threads(warehouse: Warehouse) -> int:
+    """DuckDB's threads for an evaluation: its statements run PARALLEL side by side, so each
+    gets its share of the cores (the warehouse's own setting, when it has one). On 2 cores a
+    statement each on one thread beats both on two: a province (W1) 0.38-0.42 s against
+    0.46-0.52 s, and less CPU (docs/benchmarks.md, W1)."""
+    if warehouse.threads:
+        return warehouse.threads
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, (cores or 1) // PARALLEL)
+
+
 @contextmanager
 def cursor_for(backend: str, warehouse: Warehouse) -> Iterator[Cursor]:
     if backend == WAREHOUSE:
-        with WarehouseCursor(warehouse) as duck:
+        with WarehouseCursor(warehouse, threads=statement_threads(warehouse)) as duck:
             yield duck
         return
     if backend == SPARK:

@@ -59,6 +59,7 @@ from xinglin.evaluation.results import (
     Result,
     Verdict,
     _Block,
+    _Evidence,
     _Sources,
     _Units,
     _verdict,
@@ -264,27 +265,25 @@ def _evaluate(run: _Run, orgunit: str | OrgUnit) -> Evaluation:
                 unit = exported
         units = prepare(cursor, pack, unit, year, run.tree, run.stratum)
 
-        def besides() -> tuple[dict[str, list[Result]], _Sources]:
-            """The evidence items' results and the figures' sources: on DuckDB and Spark
-            while the indicators' statements run in their threads."""
+        def besides() -> tuple[dict[str, _Evidence], _Sources]:
+            """The evidence items' rows and the figures' sources: on DuckDB and Spark while
+            the indicators' statements run in their threads."""
             divisions = _divisions(cursor, unit)
             judged = {i.id: _evidence_units(i, unit, divisions) for i in pack.indicators}
             statuses = _evidence_statuses(pack, judged, year.year)
             evidence = {
-                i.id: [_evidence(pack, i, where, year, language,
-                                 statuses.get(where[0], {}).get(i.id, AWAITING_EVIDENCE))
-                       for where in judged[i.id]]
+                i.id: _Evidence(pack, i, i.name(language), year.code,
+                                i.deadline is None or year.year >= i.deadline, judged[i.id],
+                                [statuses.get(where[0], {}).get(i.id, AWAITING_EVIDENCE)
+                                 for where in judged[i.id]])
                 for i in pack.indicators if not i.is_computed
             }  # fmt: skip
             return evidence, _sources(cursor, pack, units)
 
         blocks, (evidence, sources) = _computed_all(cursor, pack, units, year, language, besides)
-        parts: list[_Block | Result] = []
-        for indicator in pack.indicators:
-            if indicator.is_computed:
-                parts.append(blocks[indicator.id])
-            else:
-                parts += evidence[indicator.id]
+        parts: list[_Block | _Evidence] = [
+            blocks[i.id] if i.is_computed else evidence[i.id] for i in pack.indicators
+        ]
     results = LazyResults(parts, units, sources)
     verdict = _verdict(results.standing(unit.code))
     seconds = time.perf_counter() - run.started
@@ -548,7 +547,8 @@ def _target(indicator: PackIndicator) -> Target:
 
 def _bureau_targets(found: dict[str, float], unit_ids: np.ndarray, units: _Units) -> np.ndarray:
     """Per row, the bureau's number for the unit (NaN where none is set: 目标未设定)."""
-    return np.array([found.get(units.rows[int(i)][0], np.nan) for i in unit_ids.tolist()],
+    codes = units.columns[0]
+    return np.array([found.get(codes[k], np.nan) for k in units.positions(unit_ids).tolist()],
                     dtype=np.float64)  # fmt: skip
 
 
@@ -637,39 +637,6 @@ def _evidence_statuses(
     # out is what evidence_statuses says of an unknown unit (awaiting evidence)
     known: list[OrgUnit | str] = list(OrgUnit.objects.filter(code__in=codes).order_by("code"))
     return evidence_statuses_for_units(known, pack.code, ids, year=year)
-
-
-def _evidence(  # noqa: PLR0913 — one evidence item's result at one unit
-    pack: Pack,
-    indicator: PackIndicator,
-    unit: tuple[str, str, str],
-    year: periods.Period,
-    language: str,
-    status: str,
-) -> Result:
-    code, name, level = unit
-    due = indicator.deadline is None or year.year >= indicator.deadline
-    return Result(
-        pack=pack.code,
-        indicator=indicator.id,
-        item=indicator.item,
-        name=indicator.name(language),
-        orgunit=code,
-        orgunit_name=name,
-        level=level,
-        period=year.code,
-        value=None,
-        numerator=None,
-        denominator=None,
-        target="",
-        unit="",
-        status=status,
-        gap=None,
-        due=due,
-        veto=indicator.veto,
-        points=indicator.points,
-        kind="evidence",
-    )
 
 
 def _sources(cursor: Cursor, pack: Pack, units: _Units) -> _Sources:

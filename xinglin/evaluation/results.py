@@ -79,20 +79,31 @@ class Verdict:
 
 @dataclass
 class _Units:
-    """The prepared tree: id -> (code, name, kind, type or level, path, is_open), and the
-    same as arrays in id order (`ids`, `is_institution`) for the column-wise work."""
+    """The prepared tree as columns in id order: `ids`, and `columns` (code, name, kind, type
+    or level, path, is_open: one list each). The lookups Result objects need (`rows`,
+    `by_code`) are built when first asked for: an evaluation kept as columns reads a
+    province's 31,000 units without a Python object per unit."""
 
-    rows: dict[int, tuple[Any, ...]]
-    root_id: int
-    division_paths: dict[str, int]  # path -> id, divisions only
-    ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    is_institution: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
-    by_code: dict[str, int] = field(default_factory=dict)
+    ids: np.ndarray
+    columns: tuple[list[Any], ...]
     # (division id, institution id) for every in-scope division above every open
     # institution (xl_member without the institutions' own rows), sorted by division
     ancestors: tuple[np.ndarray, np.ndarray] = (np.zeros(0, np.int64), np.zeros(0, np.int64))
     # element code -> the id xl_value keys its figures by (prepare._prepare_values)
     elements: dict[str, int] = field(default_factory=dict)
+
+    @functools.cached_property
+    def rows(self) -> dict[int, tuple[Any, ...]]:
+        """id -> (code, name, kind, type or level, path, is_open)."""
+        return dict(zip(self.ids.tolist(), zip(*self.columns, strict=True), strict=True))
+
+    @functools.cached_property
+    def by_code(self) -> dict[str, int]:
+        return dict(zip(self.columns[0], self.ids.tolist(), strict=True))
+
+    @functools.cached_property
+    def is_institution(self) -> np.ndarray:
+        return np.array([kind == "institution" for kind in self.columns[2]], dtype=bool)
 
     def positions(self, unit_ids: np.ndarray) -> np.ndarray:
         return np.searchsorted(self.ids, unit_ids)
@@ -142,6 +153,40 @@ class _Block:
         if at < len(self._order) and self.unit_ids[self._order[at]] == unit_id:
             return int(self._order[at])
         return None
+
+
+@dataclass
+class _Evidence:
+    """One evidence item's rows: where it is judged (code, name, level) and the status the
+    reviewers' evidence gives it there. A Result is built for a row when asked for, as for a
+    computed block (a city evaluation holds thousands of them)."""
+
+    pack: Pack
+    indicator: PackIndicator
+    name: str
+    period: str
+    due: bool
+    units: list[tuple[str, str, str]]
+    statuses: list[str]
+    _rows: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._rows = {unit[0]: k for k, unit in enumerate(self.units)}
+
+    def __len__(self) -> int:
+        return len(self.units)
+
+    def row_of(self, code: str) -> int | None:
+        return self._rows.get(code)
+
+    def result(self, k: int) -> Result:
+        code, name, level = self.units[k]
+        indicator = self.indicator
+        return Result(pack=self.pack.code, indicator=indicator.id, item=indicator.item,
+                      name=self.name, orgunit=code, orgunit_name=name, level=level,
+                      period=self.period, value=None, numerator=None, denominator=None,
+                      target="", unit="", status=self.statuses[k], gap=None, due=self.due,
+                      veto=indicator.veto, points=indicator.points, kind="evidence")  # fmt: skip
 
 
 def _float(value: Any) -> float | None:
@@ -305,11 +350,11 @@ class LazyResults(Sequence[Result]):
     a Result object is built only when asked for — one unit's (`at`), or all of them on
     first iteration. A province has 220,000 results; a page shows one unit's."""
 
-    def __init__(self, parts: list[_Block | Result], units: _Units, sources: _Sources) -> None:
+    def __init__(self, parts: list[_Block | _Evidence], units: _Units, sources: _Sources) -> None:
         self.parts, self.units, self.sources = parts, units, sources
         self._all: list[Result] | None = None
         self._at: dict[str, list[Result]] = {}
-        self._length = sum(len(p) if isinstance(p, _Block) else 1 for p in parts)
+        self._length = sum(len(p) for p in parts)
 
     @property
     def built(self) -> bool:
@@ -339,26 +384,22 @@ class LazyResults(Sequence[Result]):
 
     def _results(self) -> list[Result]:
         if self._all is None:
-            built: list[Result] = []
-            for part in self.parts:
-                if isinstance(part, _Block):
-                    built += [_build(part, k, self.units, self.sources) for k in range(len(part))]
-                else:
-                    built.append(part)
-            self._all = built  # assigned whole: a concurrent reader never sees half a list
+            # assigned whole: a concurrent reader never sees half a list
+            self._all = [self._build(part, k) for part in self.parts for k in range(len(part))]
         return self._all
+
+    def _build(self, part: _Block | _Evidence, k: int) -> Result:
+        if isinstance(part, _Evidence):
+            return part.result(k)
+        return _build(part, k, self.units, self.sources)
 
     def standing(self, code: str) -> list[_Standing]:
         """What the verdict reads of one unit's results, without building them (a
         province's own results list every failing institution beneath it)."""
         found = []
         for part, k in self._rows_of(code):
-            if isinstance(part, Result):
-                found.append(_Standing(part.indicator, part.status, part.due, part.veto,
-                                       part.points))  # fmt: skip
-                continue
             indicator = part.indicator
-            status = STATUSES[part.status[k]]
+            status = part.statuses[k] if isinstance(part, _Evidence) else STATUSES[part.status[k]]
             found.append(_Standing(indicator.id, status, part.due, indicator.veto,
                                    indicator.points))  # fmt: skip
         return found
@@ -367,23 +408,17 @@ class LazyResults(Sequence[Result]):
         """One unit's results (built once, then kept: pages ask for the same units again)."""
         kept = self._at.get(code)
         if kept is None:
-            kept = self._at[code] = [
-                part if isinstance(part, Result) else _build(part, k, self.units, self.sources)
-                for part, k in self._rows_of(code)
-            ]
+            kept = self._at[code] = [self._build(part, k) for part, k in self._rows_of(code)]
         return list(kept)
 
-    def _rows_of(self, code: str) -> Iterator[tuple[_Block, int] | tuple[Result, int]]:
-        """(block, row) for each computed result of the unit, (evidence result, -1) for
-        each evidence result, in the pack's order."""
+    def _rows_of(self, code: str) -> Iterator[tuple[_Block | _Evidence, int]]:
+        """(block, row) for each result of the unit, in the pack's order."""
         unit_id = self.units.by_code.get(code)
         for part in self.parts:
-            if isinstance(part, _Block):
-                k = part.row_of(unit_id) if unit_id is not None else None
-                if k is not None:
-                    yield part, k
-            elif part.orgunit == code:
-                yield part, -1
+            k = part.row_of(code) if isinstance(part, _Evidence) else (
+                part.row_of(unit_id) if unit_id is not None else None)  # fmt: skip
+            if k is not None:
+                yield part, k
 
 
 @dataclass

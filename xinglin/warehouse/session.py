@@ -83,11 +83,20 @@ class WarehouseCursor:
     vendor = "duckdb"
 
     def __init__(
-        self, warehouse: Warehouse, *, timeout: float = DEFAULT_TIMEOUT, connection=None
+        self,
+        warehouse: Warehouse,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        connection=None,
+        threads: int | None = None,
     ) -> None:
+        """`threads`: DuckDB's threads for this cursor's database (its forks share them);
+        by default the warehouse's setting, else DuckDB's (every core)."""
         self.warehouse = warehouse
         self.timeout = timeout
         self._connection = connection or warehouse._connect()
+        if threads and connection is None:
+            self._connection.execute(f"SET threads = {int(threads)}")
         self._result: duckdb.DuckDBPyConnection | None = None
 
     def fork(self) -> WarehouseCursor:

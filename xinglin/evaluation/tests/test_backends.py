@@ -149,3 +149,22 @@ def test_a_cursors_statement_is_stopped_at_its_timeout_and_only_it(tmp_path):
         time.sleep(0.5)  # every released deadline has passed: nothing is interrupted late
         cursor.execute("SELECT 42")
         assert cursor.fetchone() == (42,)
+
+
+def test_an_evaluations_statements_share_the_cores(tmp_path, monkeypatch):
+    """The statements run backends.PARALLEL side by side: each DuckDB database of an
+    evaluation gets the cores divided among them (one each on 2 cores), unless the warehouse
+    says otherwise."""
+    warehouse = Warehouse(tmp_path)
+    monkeypatch.setattr(backends.os, "sched_getaffinity", lambda pid: set(range(8)))
+    assert backends.statement_threads(warehouse) == 8 // backends.PARALLEL
+    assert backends.statement_threads(Warehouse(tmp_path, threads=3)) == 3
+    monkeypatch.setattr(backends.os, "sched_getaffinity", lambda pid: {0})
+    assert backends.statement_threads(warehouse) == 1
+    with backends.cursor_for("warehouse", warehouse) as cursor:
+        cursor.execute("SELECT current_setting('threads')")
+        assert cursor.fetchone() == (1,)
+        fork = cursor.fork()
+        fork.execute("SELECT current_setting('threads')")
+        assert fork.fetchone() == (1,)  # the forks share the database, and its threads
+        fork.close()

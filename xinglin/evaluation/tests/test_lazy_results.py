@@ -65,3 +65,21 @@ def test_side_by_side_statements_give_the_one_at_a_time_results(world, tmp_path,
         runs.append((_rows(evaluation), evaluation.verdict))
     for a, b in itertools.pairwise(runs):
         assert a == b
+
+
+def test_evidence_items_are_rows_built_like_the_computed_ones(world):  # noqa: F811
+    """Evidence items are kept as rows (one block per item) like the computed indicators:
+    a unit's results, its standing and the full list agree."""
+    _fill(2)
+    lazy = evaluate("demo-county-2022", "640323", "2024", backend="database", tree=True)
+    assert not lazy.results.built
+    county = lazy.at("640323")
+    everything = [r.as_json() for r in lazy.results]
+    evidence = [r for r in everything if r["kind"] == "evidence"]
+    assert evidence and {r["orgunit"] for r in evidence} == {"640323"}
+    assert [r.as_json() for r in county] == [r for r in everything if r["orgunit"] == "640323"]
+    assert {r["status"] for r in evidence} == {"awaiting_evidence"}  # none reviewed here
+    assert [(s.indicator, s.status) for s in lazy.results.standing("640323")] == [
+        (r.indicator, r.status) for r in county
+    ]
+    assert lazy.at("640323101") == [r for r in lazy.results if r.orgunit == "640323101"]
