@@ -18,6 +18,7 @@ are rendered once per shape (`functools.cache`).
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any, NamedTuple
@@ -86,12 +87,17 @@ _INDEXES = {
 def _creations(vendor: str) -> tuple[str, ...]:
     """CREATE TABLE IF NOT EXISTS and DELETE for each work table: TEMP tables, except on
     DuckDB, where they are plain tables of the evaluation's private in-memory database, so
-    that forked cursors (statements run side by side) see them."""
+    that forked cursors (statements run side by side) see them, and have no primary key
+    (DuckDB keeps an index for it: half the time of filling xl_unit, which nothing runs
+    beside; its joins hash)."""
     statements = []
     for name, definition in _TABLES.items():
         create = sqlglot.parse_one(definition, read="postgres")
         if vendor != "duckdb":
             create.set("properties", exp.Properties(expressions=[exp.TemporaryProperty()]))
+        else:
+            for key in list(create.find_all(exp.PrimaryKeyColumnConstraint)):
+                key.parent.pop()  # the ColumnConstraint holding it
         statements += [render(create, vendor), render(exp.delete(name), vendor)]
     return tuple(statements)
 
@@ -148,18 +154,25 @@ def prepare(
         [1 if tree else 0, unit.pk, end, end, end, end, _path_on(cursor, unit, end) + "%"],
     )
     fast = analytic(cursor)
+    keys, groups, reporting = _value_groups(cursor, pack, year, stratum or {})
+    values: list[_Job] = [functools.partial(_insert_group, group=group) for group in groups]
+    others: list[_Job] = [_insert_members, functools.partial(_prepare_techniques, year=year)]
     if fast is None:
-        cursor.execute(_members_sql(cursor.vendor))
-        keys = _prepare_values(cursor, pack, year, stratum or {})
-        _prepare_techniques(cursor, year)
-    else:  # DuckDB, Spark: the members and techniques on a forked cursor beside the values
-        # (on DuckDB the fork then takes its share of the values' statements)
-        shared: list[_ValueGroup] | None = [] if cursor.vendor == "duckdb" else None
+        _run(cursor, [*values, *others])
+        if reporting:
+            completeness.insert_yearly_figures(cursor, year, elements=keys)
+    else:  # DuckDB, Spark: two cursors (this one and a fork) take the statements in turn
+        # (DuckDB: the values' first, the longest; Spark: the fork the members and
+        # techniques, this cursor the values) while this one computes the reporting
+        # figures first (they ask Django's connection, which is this thread's)
+        jobs = [*values, *others] if cursor.vendor == "duckdb" else others
         fork = fast.fork()
         try:
             with ThreadPoolExecutor(1) as pool:
-                beside = pool.submit(_members_and_techniques, fork, year, shared)
-                keys = _prepare_values(cursor, pack, year, stratum or {}, shared)
+                beside = pool.submit(_run, fork, jobs)
+                if reporting:
+                    completeness.insert_yearly_figures(cursor, year, elements=keys)
+                _run(cursor, jobs if cursor.vendor == "duckdb" else values)
                 beside.result()
         finally:
             fork.close()
@@ -187,13 +200,11 @@ def prepare(
     )
 
 
-def _members_and_techniques(
-    cursor: Cursor, year: periods.Period, values: list[_ValueGroup] | None = None
-) -> None:
-    """xl_member and xl_tech; then any values' statements `values` still holds."""
+_Job = Callable[[Cursor], None]
+
+
+def _insert_members(cursor: Cursor) -> None:
     cursor.execute(_members_sql(cursor.vendor))
-    _prepare_techniques(cursor, year)
-    _insert_groups(cursor, values or [])
 
 
 class _ValueGroup(NamedTuple):
@@ -206,15 +217,19 @@ class _ValueGroup(NamedTuple):
     only: dict[int, list[str]]
 
 
-def _insert_groups(cursor: Cursor, groups: list[_ValueGroup]) -> None:
-    """Insert the groups' values, taking them one at a time from `groups` (list.pop is
-    atomic: two cursors in two threads can share the list)."""
+def _insert_group(cursor: Cursor, group: _ValueGroup) -> None:
+    insert_values(cursor, *group)
+
+
+def _run(cursor: Cursor, jobs: list[_Job]) -> None:
+    """Run the jobs, taking them one at a time from `jobs` (list.pop is atomic: two cursors
+    in two threads can share the list)."""
     while True:
         try:
-            group = groups.pop(0)
+            job = jobs.pop(0)
         except IndexError:
             return
-        insert_values(cursor, *group)
+        job(cursor)
 
 
 @functools.cache
@@ -357,18 +372,14 @@ class _Shape(NamedTuple):
     derived_stratified: tuple[int, ...] = ()
 
 
-def _prepare_values(
-    cursor: Cursor,
-    pack: Pack,
-    year: periods.Period,
-    stratum: dict[str, str],
-    shared: list[_ValueGroup] | None = None,
-) -> dict[str, int]:
-    """xl_value: the figures the pack's computed indicators read. With `shared`, the
-    statements are put there first, and taken from it by this cursor and another (DuckDB: a
-    fork, once it filled the members and techniques) while the yearly reporting figures are
-    computed here. Returns the key of each element read (code -> the id xl_value keys it by:
-    the database's, or for an element it does not hold a negative number no row has)."""
+def _value_groups(
+    cursor: Cursor, pack: Pack, year: periods.Period, stratum: dict[str, str]
+) -> tuple[dict[str, int], list[_ValueGroup], bool]:
+    """xl_value's statements: the figures the pack's computed indicators read, one group per
+    period type and aggregation; whether the yearly reporting figures
+    are read too (computed from the submissions, never entered: completeness); and the key
+    of each element read (code -> the id xl_value keys it by: the database's, or for an
+    element it does not hold a negative number no row has)."""
     read = sorted({c for i in pack.indicators if i.is_computed for c in elements_of(i)})
     timeliness = {completeness.DUE, completeness.ON_TIME}
     reporting = bool(timeliness & set(read))  # computed from the submissions, never entered
@@ -401,14 +412,7 @@ def _prepare_values(
         groups.setdefault((period_type, combined), []).append(pk)
     statements = [_ValueGroup(ids, by_type[period_type], aggregation, split_ids, only)
                   for (period_type, aggregation), ids in sorted(groups.items())]  # fmt: skip
-    if shared is None:
-        shared = statements
-    else:
-        shared += statements
-    if reporting:
-        completeness.insert_yearly_figures(cursor, year, elements=keys)
-    _insert_groups(cursor, shared)
-    return keys
+    return keys, statements, reporting
 
 
 def insert_values(
