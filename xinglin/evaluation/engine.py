@@ -18,7 +18,7 @@ import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
@@ -40,7 +40,7 @@ from xinglin.evaluation.backends import (
     large_scope_backend,
     select_columns,
 )
-from xinglin.evaluation.prepare import elements_of, prepare
+from xinglin.evaluation.prepare import elements_of, fill, read_units
 from xinglin.evaluation.results import (
     _STATUS_CODES,
     ABOVE_100,
@@ -263,9 +263,9 @@ def _evaluate(run: _Run, orgunit: str | OrgUnit) -> Evaluation:
             exported = _orgunit(unit.code, cursor)
             if exported.pk != unit.pk:  # a national export numbers the units anew
                 unit = exported
-        units = prepare(cursor, pack, unit, year, run.tree, run.stratum)
+        keys = fill(cursor, pack, unit, year, run.tree, run.stratum)
 
-        def besides() -> tuple[dict[str, _Evidence], _Sources]:
+        def besides(units: _Units) -> tuple[dict[str, _Evidence], _Sources]:
             """The evidence items' rows and the figures' sources: on DuckDB and Spark while
             the indicators' statements run in their threads."""
             divisions = _divisions(cursor, unit)
@@ -280,7 +280,9 @@ def _evaluate(run: _Run, orgunit: str | OrgUnit) -> Evaluation:
             }  # fmt: skip
             return evidence, _sources(cursor, pack, units)
 
-        blocks, (evidence, sources) = _computed_all(cursor, pack, units, year, language, besides)
+        blocks, units, (evidence, sources) = _computed_all(
+            cursor, pack, keys, year, language, besides
+        )
         parts: list[_Block | _Evidence] = [
             blocks[i.id] if i.is_computed else evidence[i.id] for i in pack.indicators
         ]
@@ -388,30 +390,34 @@ def _plan(
 def _computed_all(  # noqa: PLR0913 — the evaluation's parts, and what runs beside
     cursor: Cursor,
     pack: Pack,
-    units: _Units,
+    elements: dict[str, int],
     year: periods.Period,
     language: str,
-    besides: Callable[[], _T],
-) -> tuple[dict[str, _Block], _T]:
-    """Every computed indicator's block, and what `besides` returns. The indicators of one
-    coverage are computed by one statement (`_plan`). On DuckDB and Spark the statements run
-    backends.PARALLEL at a time on forked cursors (both work outside the GIL) while `besides`
-    runs on this thread and cursor; elsewhere one after the other."""
+    besides: Callable[[_Units], _T],
+) -> tuple[dict[str, _Block], _Units, _T]:
+    """Every computed indicator's block, the units (`read_units`), and what `besides`
+    returns. The indicators of one coverage are computed by one statement (`_plan`). On
+    DuckDB and Spark the statements run backends.PARALLEL at a time on forked cursors (both
+    work outside the GIL) while this thread and cursor read the units, then run `besides`;
+    a statement's columns wait for the units to become blocks. Elsewhere one after the
+    other."""
     computed = [i for i in pack.indicators if i.is_computed]
     bureau = _bureau_values(computed, year)  # here, not in the threads (Django's connection)
-    plan = _plan(pack, computed, cursor.vendor, units.elements)
+    plan = _plan(pack, computed, cursor.vendor, elements)
     for indicator in computed:
         _compiled(pack, indicator)  # compile once, before any thread
     fast = backends.analytic(cursor)
     if fast is None or len(plan) < 2:
+        units = read_units(cursor, elements)
         blocks = {indicator: block for coverage in plan
-                  for indicator, block in _covered(cursor, pack, coverage, units, year, language,
-                                                   bureau)}  # fmt: skip
-        return blocks, besides()
+                  for indicator, block in _blocks(pack, coverage[0], _selected(cursor, coverage),
+                                                  units, year, language, bureau)}  # fmt: skip
+        return blocks, units, besides(units)
 
     parallel = backends.PARALLEL
     forks: list[AnalyticCursor] = [fast.fork() for _ in range(parallel)]
     queue = list(plan)  # list.pop is atomic: each thread takes the next statement
+    ready: Future[_Units] = Future()
 
     def work(fork: AnalyticCursor) -> list[tuple[str, _Block]]:
         done: list[tuple[str, _Block]] = []
@@ -420,35 +426,46 @@ def _computed_all(  # noqa: PLR0913 — the evaluation's parts, and what runs be
                 coverage = queue.pop(0)
             except IndexError:
                 return done
-            done += _covered(fork, pack, coverage, units, year, language, bureau)
+            columns = _selected(fork, coverage)
+            done += _blocks(pack, coverage[0], columns, ready.result(), year, language, bureau)
 
     try:
         with ThreadPoolExecutor(parallel) as pool:
             running = [pool.submit(work, fork) for fork in forks]
-            beside = besides()
+            try:
+                units = read_units(cursor, elements)
+            except BaseException as error:
+                ready.set_exception(error)
+                raise
+            ready.set_result(units)
+            beside = besides(units)
             finished = [pair for job in running for pair in job.result()]
     finally:
         for fork in forks:
             fork.close()
-    return dict(finished), beside
+    return dict(finished), units, beside
 
 
-def _covered(  # noqa: PLR0913 — the evaluation's parts, one statement's blocks
-    cursor: Cursor,
+def _selected(cursor: Cursor, coverage: tuple[CompiledCoverage, str]) -> list[np.ndarray]:
+    """Run one coverage's statement: its columns, in unit-id order (a statement's rows come
+    in any order — Spark's follows its partitions — and every backend lists the results the
+    same way)."""
+    compiled, sql = coverage
+    columns = select_columns(cursor, sql, compiled.width)
+    order = np.argsort(columns[0], kind="stable")
+    return [cells[order] for cells in columns]
+
+
+def _blocks(  # noqa: PLR0913 — the evaluation's parts, one statement's blocks
     pack: Pack,
-    coverage: tuple[CompiledCoverage, str],
+    compiled: CompiledCoverage,
+    columns: list[np.ndarray],
     units: _Units,
     year: periods.Period,
     language: str,
     bureau: dict[str, dict[str, float]],
 ) -> list[tuple[str, _Block]]:
-    """Run one coverage's statement; each of its indicators' block from its own columns."""
-    compiled, sql = coverage
-    columns = select_columns(cursor, sql, compiled.width)
-    # in unit-id order: a statement's rows come in any order (Spark's follows its partitions),
-    # and every backend lists the results the same way
-    order = np.argsort(columns[0], kind="stable")
-    columns = [cells[order] for cells in columns]
+    """Each of a coverage's indicators' block, from its own columns of the statement's."""
     blocks: list[tuple[str, _Block]] = []
     for indicator_id, positions in zip(compiled.indicators, compiled.columns, strict=True):
         indicator = pack.indicator(indicator_id)

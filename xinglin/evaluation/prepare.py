@@ -97,7 +97,8 @@ def _creations(vendor: str) -> tuple[str, ...]:
             create.set("properties", exp.Properties(expressions=[exp.TemporaryProperty()]))
         else:
             for key in list(create.find_all(exp.PrimaryKeyColumnConstraint)):
-                key.parent.pop()  # the ColumnConstraint holding it
+                if key.parent is not None:
+                    key.parent.pop()  # the ColumnConstraint holding it
         statements += [render(create, vendor), render(exp.delete(name), vendor)]
     return tuple(statements)
 
@@ -147,6 +148,19 @@ def prepare(
 ) -> _Units:
     """Fill the work tables for `unit` (and, with `tree`, every unit beneath it) and `year`;
     the units as the engine's columns."""
+    return read_units(cursor, fill(cursor, pack, unit, year, tree, stratum))
+
+
+def fill(  # noqa: PLR0913 — what an evaluation is of
+    cursor: Cursor,
+    pack: Pack,
+    unit: OrgUnit,
+    year: periods.Period,
+    tree: bool,
+    stratum: dict[str, str] | None = None,
+) -> dict[str, int]:
+    """Fill the work tables (`prepare`); the key xl_value holds each element read under
+    (`_value_groups`)."""
     create_tables(cursor)
     end = year.end.isoformat()
     cursor.execute(
@@ -181,6 +195,12 @@ def prepare(
         # each for a row or two and runs the indicators' statements as nested loops (a
         # province, W1: 8 minutes instead of 12 s)
         cursor.execute("ANALYZE xl_unit, xl_member, xl_value, xl_tech")
+    return keys
+
+
+def read_units(cursor: Cursor, keys: dict[str, int]) -> _Units:
+    """The filled xl_unit and xl_member as the engine's columns (`_Units`)."""
+    fast = analytic(cursor)
     units = "SELECT id, code, name, kind, itype, dlevel, path, is_open FROM xl_unit ORDER BY id"
     if fast is not None:  # Arrow columns into Python lists: no object per unit
         read = [cells.to_pylist() for cells in fast.query_arrow(units).columns]
