@@ -91,12 +91,18 @@ class WarehouseCursor:
         threads: int | None = None,
     ) -> None:
         """`threads`: DuckDB's threads for this cursor's database (its forks share them);
-        by default the warehouse's setting, else DuckDB's (every core)."""
+        by default the warehouse's setting, else DuckDB's (every core). The database is the
+        warehouse's (`Warehouse.checkout`: kept between cursors while the files stay the
+        same); a fork shares its cursor's."""
         self.warehouse = warehouse
         self.timeout = timeout
-        self._connection = connection or warehouse._connect()
-        if threads and connection is None:
-            self._connection.execute(f"SET threads = {int(threads)}")
+        self._listing: tuple | None = None
+        self._failed = False
+        if connection is None:
+            connection, self._listing = warehouse.checkout()
+            threads = threads or warehouse.threads
+            connection.execute(f"SET threads = {int(threads)}" if threads else "RESET threads")
+        self._connection = connection
         self._result: duckdb.DuckDBPyConnection | None = None
 
     def fork(self) -> WarehouseCursor:
@@ -125,9 +131,11 @@ class WarehouseCursor:
             if keep:
                 self._result = outcome
         except duckdb.InterruptException as error:
+            self._failed = True
             self.warehouse._log(sql, params or (), started, 0, f"timed out after {self.timeout}s")
             raise WarehouseError(f"statement timed out after {self.timeout} s") from error
         except duckdb.Error as error:
+            self._failed = True
             self.warehouse._log(sql, params or (), started, 0, str(error))
             raise WarehouseError(str(error)) from error
         finally:
@@ -142,7 +150,14 @@ class WarehouseCursor:
         return self._result.fetchone() if self._result is not None else None
 
     def close(self) -> None:
-        self._connection.close()
+        """A fork's connection is closed; the cursor's database goes back to the warehouse
+        (closed instead when one of its statements failed or was stopped)."""
+        self._result = None
+        if self._listing is None or self._failed:
+            self._connection.close()
+        else:
+            self.warehouse.checkin(self._connection, self._listing)
+        self._listing = None
 
     def __enter__(self) -> WarehouseCursor:
         return self
