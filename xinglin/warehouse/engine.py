@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 from django.conf import settings
 
-from xinglin.warehouse.copy_state import DELTA_KEYS, DELTA_SUFFIX, is_national, year_of
+from xinglin.warehouse.copy_state import DELTA_KEYS, DELTA_SUFFIX, LAYOUT, is_national, year_of
 from xinglin.warehouse.national import register_duckdb
 
 log = logging.getLogger("xinglin.warehouse")
@@ -102,10 +102,11 @@ class Warehouse:
         return connection
 
     def listing(self) -> tuple:
-        """What a database's views are made of: every Parquet file under the root (name, size,
-        modification time) — a delta written, a year rewritten or a file gone changes it."""
+        """What a database's views are made of: every Parquet file under the root, a national
+        layout's partitions included, and the layout's file (name, size, modification time) —
+        a delta written, a year or a province rewritten or a file gone changes it."""
         found = []
-        for path in sorted(self.root.glob("*/*.parquet")):
+        for path in sorted([*self.root.rglob("*.parquet"), self.root / LAYOUT]):
             with contextlib.suppress(FileNotFoundError):  # removed while listed
                 stat = path.stat()
                 found.append((str(path), stat.st_size, stat.st_mtime_ns))

@@ -98,3 +98,17 @@ def test_a_cursor_sets_its_threads_whatever_the_last_one_set(made):
     with WarehouseCursor(warehouse) as cursor:  # DuckDB's own again (every core)
         cursor.execute("SELECT current_setting('threads')")
         assert cursor.fetchone() == default
+
+
+def test_the_listing_sees_a_national_layouts_partitions(made):
+    """A national warehouse's files sit a level deeper (table/province=<code>/…) and its
+    layout file makes the views differ: both change what a database was made from."""
+    warehouse, _databases = made
+    before = warehouse.listing()
+    partition = warehouse.root / "network_orgunit" / "province=64"
+    partition.mkdir(parents=True)
+    pq.write_table(pa.table({"code": ["64"]}), partition / "all.parquet")
+    deeper = warehouse.listing()
+    assert deeper != before
+    (warehouse.root / "layout.json").write_text('{"layout": "national"}')
+    assert warehouse.listing() != deeper
