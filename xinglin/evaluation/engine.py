@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import numpy as np
 from sqlglot import exp
@@ -564,7 +564,7 @@ def _target(indicator: PackIndicator) -> Target:
 
 def _bureau_targets(found: dict[str, float], unit_ids: np.ndarray, units: _Units) -> np.ndarray:
     """Per row, the bureau's number for the unit (NaN where none is set: 目标未设定)."""
-    codes = units.columns[0]
+    codes = units.codes
     return np.array([found.get(codes[k], np.nan) for k in units.positions(unit_ids).tolist()],
                     dtype=np.float64)  # fmt: skip
 
@@ -666,16 +666,15 @@ def _sources(cursor: Cursor, pack: Pack, units: _Units) -> _Sources:
     names = {key: code for code, key in units.elements.items()}
     reported = labels.index("reported") if "reported" in labels else -1
     derived = {names[int(key)] for key in np.unique(element[source != reported]).tolist()}
-    found: Sequence[Any] = ((), (), ())
-    if derived:
-        found = _spread(unit, element, source, labels, units, names)
-    return _Sources(
+    sources = _Sources(
         derived=derived,
         elements={i.id: _elements(i) for i in pack.indicators},
         techniques={i.id for i in pack.indicators if "technique" in i.value},
-        found=found,
         by_code=units.by_code,
     )
+    if derived:  # spread when a Result first asks
+        sources.spread = functools.partial(_spread, unit, element, source, labels, units, names)
+    return sources
 
 
 @functools.cache

@@ -202,8 +202,10 @@ def read_units(cursor: Cursor, keys: dict[str, int]) -> _Units:
     """The filled xl_unit and xl_member as the engine's columns (`_Units`)."""
     fast = analytic(cursor)
     units = "SELECT id, code, name, kind, itype, dlevel, path, is_open FROM xl_unit ORDER BY id"
-    if fast is not None:  # Arrow columns into Python lists: no object per unit
-        read = [cells.to_pylist() for cells in fast.query_arrow(units).columns]
+    read: list[Any]
+    if fast is not None:  # Arrow columns, read into Python when Results ask (_Units)
+        table = fast.query_arrow(units)
+        read = [table.column(0).to_numpy(), *(c.combine_chunks() for c in table.columns[1:])]
     else:
         cursor.execute(units)
         read = [list(column) for column in zip(*cursor.fetchall(), strict=True)] or [[]] * 8

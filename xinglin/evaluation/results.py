@@ -10,11 +10,12 @@ results: deciding them takes a fraction of a second, building them all seconds.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, overload
 
 import numpy as np
+import pyarrow.compute as pc
 
 from xinglin.evaluation.sql import CompiledIndicator
 from xinglin.standards.expressions import Target
@@ -80,12 +81,12 @@ class Verdict:
 @dataclass
 class _Units:
     """The prepared tree as columns in id order: `ids`, and `columns` (code, name, kind, type
-    or level, path, is_open: one list each). The lookups Result objects need (`rows`,
-    `by_code`) are built when first asked for: an evaluation kept as columns reads a
+    or level, path, is_open: a list or an Arrow array each). The lookups Result objects need
+    (`rows`, `by_code`) are built when first asked for: an evaluation kept as columns reads a
     province's 31,000 units without a Python object per unit."""
 
     ids: np.ndarray
-    columns: tuple[list[Any], ...]
+    columns: tuple[Any, ...]
     # (division id, institution id) for every in-scope division above every open
     # institution (xl_member without the institutions' own rows), sorted by division
     ancestors: tuple[np.ndarray, np.ndarray] = (np.zeros(0, np.int64), np.zeros(0, np.int64))
@@ -95,18 +96,33 @@ class _Units:
     @functools.cached_property
     def rows(self) -> dict[int, tuple[Any, ...]]:
         """id -> (code, name, kind, type or level, path, is_open)."""
-        return dict(zip(self.ids.tolist(), zip(*self.columns, strict=True), strict=True))
+        columns = [_listed(column) for column in self.columns]
+        return dict(zip(self.ids.tolist(), zip(*columns, strict=True), strict=True))
+
+    @functools.cached_property
+    def codes(self) -> list[str]:
+        """The units' codes, in id order."""
+        return _listed(self.columns[0])
 
     @functools.cached_property
     def by_code(self) -> dict[str, int]:
-        return dict(zip(self.columns[0], self.ids.tolist(), strict=True))
+        return dict(zip(self.codes, self.ids.tolist(), strict=True))
 
     @functools.cached_property
     def is_institution(self) -> np.ndarray:
-        return np.array([kind == "institution" for kind in self.columns[2]], dtype=bool)
+        kinds = self.columns[2]
+        if isinstance(kinds, list):
+            return np.array([kind == "institution" for kind in kinds], dtype=bool)
+        found: np.ndarray = pc.equal(kinds, "institution").to_numpy(zero_copy_only=False)
+        return found.astype(bool)
 
     def positions(self, unit_ids: np.ndarray) -> np.ndarray:
         return np.searchsorted(self.ids, unit_ids)
+
+
+def _listed(column: Any) -> list[Any]:
+    """A column as a Python list (an Arrow array's values as Python's)."""
+    return column if isinstance(column, list) else column.to_pylist()
 
 
 def _round(value: float | None) -> float | None:
@@ -429,12 +445,16 @@ class _Sources:
     elements: dict[str, list[str]]  # indicator -> its elements
     techniques: set[str]  # indicators reading the techniques delivered
     # (unit id, element, source) of the derived elements' figures, as three columns (lists,
-    # Arrow or numpy arrays): read into Python per unit, when that unit's first Result is built —
-    # a page asks for one unit, and an evaluation kept as columns never pays for the
-    # province's 90,000 rows in Python
-    found: Sequence[Sequence[Any]] = ((), (), ())
+    # Arrow or numpy arrays), made by `spread` when a Result first asks (an evaluation kept as
+    # columns never spreads a province's 90,000 figures to the divisions above them), then
+    # read into Python per unit, when that unit's first Result is built
+    spread: Callable[[], Sequence[Any]] = lambda: ((), (), ())  # noqa: E731
     by_code: dict[str, int] = field(default_factory=dict)  # unit code -> id
     _by_unit: dict[str, dict[str, set[str]]] = field(default_factory=dict, repr=False)
+
+    @functools.cached_property
+    def found(self) -> Sequence[Any]:
+        return self.spread()
 
     @functools.cached_property
     def _sorted(self) -> tuple[np.ndarray, np.ndarray]:
