@@ -1,7 +1,7 @@
 """The evaluation engine: a pack, an org unit and a year → one result per indicator and org
 unit, compared with the target.
 
-How it works: `_prepare` fills four temporary tables with set-based statements (the tree as
+How it works: `prepare.fill` fills four temporary tables with set-based statements (the tree as
 it stood at the year's end, who is beneath whom, the year's figures, the techniques), then the
 computed indicators of one coverage (the same covered institutions, judged at the same units)
 run as one compiled SQL statement, each indicator's columns cut from it (`evaluation.sql`,

@@ -138,19 +138,6 @@ def _path_on(cursor: Cursor, unit: OrgUnit, day: str) -> str:
     return str(row[0]) if row else unit.path
 
 
-def prepare(
-    cursor: Cursor,
-    pack: Pack,
-    unit: OrgUnit,
-    year: periods.Period,
-    tree: bool,
-    stratum: dict[str, str] | None = None,
-) -> _Units:
-    """Fill the work tables for `unit` (and, with `tree`, every unit beneath it) and `year`;
-    the units as the engine's columns."""
-    return read_units(cursor, fill(cursor, pack, unit, year, tree, stratum))
-
-
 def fill(  # noqa: PLR0913 — what an evaluation is of
     cursor: Cursor,
     pack: Pack,
@@ -159,8 +146,9 @@ def fill(  # noqa: PLR0913 — what an evaluation is of
     tree: bool,
     stratum: dict[str, str] | None = None,
 ) -> dict[str, int]:
-    """Fill the work tables (`prepare`); the key xl_value holds each element read under
-    (`_value_groups`)."""
+    """Fill the work tables for `unit` (and, with `tree`, every unit beneath it) and `year`
+    (`read_units` then reads the units as the engine's columns); the key xl_value holds each
+    element read under (`_value_groups`)."""
     create_tables(cursor)
     end = year.end.isoformat()
     cursor.execute(

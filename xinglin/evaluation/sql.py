@@ -1,6 +1,6 @@
 """Compile one indicator expression to one set-based SQL statement (a SQLGlot expression).
 
-The statement reads four per-evaluation work tables that `prepare.prepare` fills:
+The statement reads four per-evaluation work tables that `prepare.fill` fills:
 - xl_unit(id, code, name, kind, itype, dlevel, parent_id, path, is_open, in_scope): the tree as
   it stood at the period's end, below the evaluated org unit;
 - xl_member(target_id, inst_id, itype): every open institution beneath (or equal to) a unit;

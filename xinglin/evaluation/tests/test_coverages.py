@@ -11,7 +11,7 @@ from sqlglot import exp
 
 from xinglin.evaluation import backends, engine, sql
 from xinglin.evaluation.engine import evaluate
-from xinglin.evaluation.prepare import prepare
+from xinglin.evaluation.prepare import fill
 from xinglin.evaluation.sql import compile_coverage, compile_coverages, compile_indicator
 from xinglin.evaluation.tests.test_backends import _fill, _rows
 from xinglin.evaluation.tests.test_engine_reference import _pack
@@ -86,7 +86,7 @@ def test_each_indicators_columns_are_its_own_statements(world, tmp_path, seed, b
         unit = OrgUnit.objects.get(code="640323")
         for code in PACKS:
             pack = _the_pack(code)
-            elements = prepare(cursor, pack, unit, year, True, {}).elements
+            elements = fill(cursor, pack, unit, year, True, {})
             computed = [i for i in pack.indicators if i.is_computed]
             for coverage in compile_coverages(computed, levels):
                 together = _columns(cursor, coverage.sql(cursor.vendor, elements), coverage.width)
