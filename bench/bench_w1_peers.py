@@ -164,12 +164,19 @@ def models_by_table() -> dict:
     return {m._meta.db_table: m for m in apps.get_models()}
 
 
+def constants_for(table: str, parquet_columns: list[str]) -> dict[str, str]:
+    """The constants of the NOT NULL columns this table's Parquet lacks (a column the Parquet
+    holds — the generated province's ownership and roles — is read from it)."""
+    return {c: v for c, v in CONSTANTS[table].items() if c not in parquet_columns}
+
+
 def check_columns(table: str, parquet_columns: list[str]) -> list[str]:
     """The columns to write (Parquet's, the generated id, the constants); stops when the
     model has a NOT NULL column nobody fills, or the Parquet one the model lacks."""
     model = models_by_table()[table]
     fields = {f.column: f for f in model._meta.concrete_fields}
-    given = [*(["id"] if table in GENERATED_ID else []), *parquet_columns, *CONSTANTS[table]]
+    given = [*(["id"] if table in GENERATED_ID else []), *parquet_columns,
+             *constants_for(table, parquet_columns)]  # fmt: skip
     unknown = [c for c in given if c not in fields]
     unfilled = [c for c, f in fields.items() if not f.null and c not in given]
     if unknown or unfilled:
@@ -352,11 +359,12 @@ class Loader:
         import pyarrow.parquet as pq
 
         files = parquet_files(table)
-        columns = check_columns(table, pq.read_schema(files[0]).names)
+        names = pq.read_schema(files[0]).names
+        columns, constants = check_columns(table, names), constants_for(table, names)
         total, done, started = parquet_rows(table), 0, time.perf_counter()
         write = self.copy_batches if self.name == "postgres" else self.insert_batches
         report = started
-        for count in write(table, columns):
+        for count in write(table, columns, constants):
             done += count
             if time.perf_counter() - report > 30:
                 report = time.perf_counter()
@@ -368,11 +376,11 @@ class Loader:
         print(f"  {table}: {done:,} rows in {seconds:.1f} s ({done / max(seconds, 1e-9):,.0f}"
               f" rows/s)", flush=True)  # fmt: skip
 
-    def copy_batches(self, table: str, columns: list[str]):
+    def copy_batches(self, table: str, columns: list[str], constants: dict[str, str]):
         import pyarrow as pa
         from pyarrow import csv as arrow_csv
 
-        constants = {c: (f"{v}+00" if v == STAMP else v) for c, v in CONSTANTS[table].items()}
+        constants = {c: (f"{v}+00" if v == STAMP else v) for c, v in constants.items()}
 
         def csv_buffers():
             for batch in batches(table, BATCH["postgres"]):
@@ -393,12 +401,12 @@ class Loader:
                 copy.write(buffer.getbuffer())
                 yield rows
 
-    def insert_batches(self, table: str, columns: list[str]):
+    def insert_batches(self, table: str, columns: list[str], constants: dict[str, str]):
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        given = [c for c in columns if c not in CONSTANTS[table]]
-        values = [*(["?"] * len(given)), *(f"'{v}'" for v in CONSTANTS[table].values())]
+        given = [c for c in columns if c not in constants]
+        values = [*(["?"] * len(given)), *(f"'{v}'" for v in constants.values())]
         sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(values)})"
 
         def rows():
