@@ -272,10 +272,12 @@ def _evaluate(run: _Run, orgunit: str | OrgUnit) -> Evaluation:
             judged = {i.id: _evidence_units(i, unit, divisions) for i in pack.indicators}
             statuses = _evidence_statuses(pack, judged, year.year)
             evidence = {
-                i.id: _Evidence(pack, i, i.name(language), year.code,
-                                i.deadline is None or year.year >= i.deadline, judged[i.id],
-                                [statuses.get(where[0], {}).get(i.id, AWAITING_EVIDENCE)
-                                 for where in judged[i.id]])
+                i.id: _Evidence(
+                    pack=pack, indicator=i, name=i.name(language), period=year.code,
+                    due=i.due_in(year.year), units=judged[i.id],
+                    statuses=[statuses.get(where[0], {}).get(i.id, AWAITING_EVIDENCE)
+                              for where in judged[i.id]],
+                )
                 for i in pack.indicators if not i.is_computed
             }  # fmt: skip
             return evidence, _sources(cursor, pack, units)
@@ -523,7 +525,7 @@ def _block(  # noqa: PLR0913 — the evaluation's parts, one indicator's columns
         compiled=compiled,
         name=indicator.name(language),
         period=year.code,
-        due=indicator.deadline is None or year.year >= indicator.deadline,
+        due=indicator.due_in(year.year),
         unit_ids=unit_ids,
         covered=columns[1],
         included=columns[2],

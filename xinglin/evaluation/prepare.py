@@ -163,18 +163,19 @@ def fill(  # noqa: PLR0913 — what an evaluation is of
         _run(cursor, [*values, *others])
         if reporting:
             completeness.insert_yearly_figures(cursor, year, elements=keys)
-    else:  # DuckDB, Spark: two cursors (this one and a fork) take the statements in turn
-        # (DuckDB: the values' first, the longest; Spark: the fork the members and
+    else:  # DuckDB, Spark: this cursor and a fork take the statements in turn (DuckDB:
+        # from one list, the values' first, the longest; Spark: the fork the members and
         # techniques, this cursor the values) while this one computes the reporting
         # figures first (they ask Django's connection, which is this thread's)
-        jobs = [*values, *others] if cursor.vendor == "duckdb" else others
+        shared = [*values, *others]
+        mine, theirs = (shared, shared) if cursor.vendor == "duckdb" else (values, others)
         fork = fast.fork()
         try:
             with ThreadPoolExecutor(1) as pool:
-                beside = pool.submit(_run, fork, jobs)
+                beside = pool.submit(_run, fork, theirs)
                 if reporting:
                     completeness.insert_yearly_figures(cursor, year, elements=keys)
-                _run(cursor, jobs if cursor.vendor == "duckdb" else values)
+                _run(cursor, mine)
                 beside.result()
         finally:
             fork.close()
@@ -386,10 +387,10 @@ def _value_groups(
     cursor: Cursor, pack: Pack, year: periods.Period, stratum: dict[str, str]
 ) -> tuple[dict[str, int], list[_ValueGroup], bool]:
     """xl_value's statements: the figures the pack's computed indicators read, one group per
-    period type and aggregation; whether the yearly reporting figures
-    are read too (computed from the submissions, never entered: completeness); and the key
-    of each element read (code -> the id xl_value keys it by: the database's, or for an
-    element it does not hold a negative number no row has)."""
+    period type and aggregation; whether the yearly reporting figures are read too (computed
+    from the submissions, never entered: completeness); and the key of each element read
+    (code -> the id xl_value keys it by: the database's, or for an element it does not hold
+    a negative number no row has)."""
     read = sorted({c for i in pack.indicators if i.is_computed for c in elements_of(i)})
     timeliness = {completeness.DUE, completeness.ON_TIME}
     reporting = bool(timeliness & set(read))  # computed from the submissions, never entered

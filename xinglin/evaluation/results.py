@@ -96,7 +96,7 @@ class _Units:
     @functools.cached_property
     def rows(self) -> dict[int, tuple[Any, ...]]:
         """id -> (code, name, kind, type or level, path, is_open)."""
-        columns = [_listed(column) for column in self.columns]
+        columns = [self.codes, *(_listed(column) for column in self.columns[1:])]
         return dict(zip(self.ids.tolist(), zip(*columns, strict=True), strict=True))
 
     @functools.cached_property
@@ -184,7 +184,7 @@ class _Evidence:
     due: bool
     units: list[tuple[str, str, str]]
     statuses: list[str]
-    _rows: dict[str, int] = field(default_factory=dict, repr=False)
+    _rows: dict[str, int] = field(init=False, repr=False, compare=False)  # code -> row
 
     def __post_init__(self) -> None:
         self._rows = {unit[0]: k for k, unit in enumerate(self.units)}

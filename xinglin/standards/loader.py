@@ -110,6 +110,11 @@ class PackIndicator:
     def name(self, language: str = "zh") -> str:
         return self.name_en if language == "en" and self.name_en else self.name_zh
 
+    def due_in(self, year: int) -> bool:
+        """Whether the indicator counts in `year`: it has no deadline, or its deadline year
+        has come."""
+        return self.deadline is None or year >= self.deadline
+
 
 @dataclass(frozen=True)
 class Pack:

@@ -112,11 +112,16 @@ class Warehouse:
                 found.append((str(path), stat.st_size, stat.st_mtime_ns))
         return tuple(found)
 
+    def _pool_key(self) -> tuple[str, int]:
+        """Whose idle databases: this directory's, in this process (a forked child never uses
+        its parent's)."""
+        return str(self.root.resolve()), os.getpid()
+
     def checkout(self) -> tuple[duckdb.DuckDBPyConnection, tuple]:
         """A database with the views (`_connect`) for work of its own, and the listing its
         views were made from: an idle one kept from earlier work when the files are still
         those it was made from, else a new one. Give it back with `checkin`."""
-        key, listing = (str(self.root.resolve()), os.getpid()), self.listing()
+        key, listing = self._pool_key(), self.listing()
         stale: list[duckdb.DuckDBPyConnection] = []
         found = None
         with _POOL_LOCK:
@@ -143,9 +148,8 @@ class Warehouse:
         except duckdb.Error:
             connection.close()
             return
-        key = (str(self.root.resolve()), os.getpid())
         with _POOL_LOCK:
-            idle = _POOL.setdefault(key, [])
+            idle = _POOL.setdefault(self._pool_key(), [])
             if len(idle) < POOL:
                 idle.append((listing, connection))
                 return
